@@ -1,0 +1,128 @@
+"""The interface every cell kind implements, and the state one layer carries.
+
+A kind is a module-level instance of a :class:`Kind` subclass. The model
+(``cells.model``) only talks to kinds through this interface, so stacking,
+bidirectional runs, layouts and bundles work the same for every kind.
+
+Parameters use PyTorch's per-layer names without the ``_l{k}`` suffix
+(``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` ...), with PyTorch's
+shapes: ``weight_ih`` is (blocks*H, input), applied as ``x @ weight_ih.T``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import OptionError
+from ..spec import Option, Vocabulary
+
+
+@dataclass
+class LayerState:
+    """What one layer-direction carries from one step to the next.
+
+    ``h`` is (out,), ``c`` is (hidden,) for kinds with a cell state, and
+    ``gates`` holds the previous step's gate activations for kinds whose
+    gates feed back (FGR), else None.
+    """
+
+    h: np.ndarray
+    c: np.ndarray | None = None
+    gates: np.ndarray | None = None
+
+
+class Kind:
+    """Base class of the cell kinds. Subclasses fill in the class attributes."""
+
+    name: str = ""
+    title: str = ""
+    summary: str = ""
+    reference: str = ""
+    #: Row blocks of weight_ih / weight_hh in the torch layout, as vocabulary names.
+    blocks: tuple[str, ...] = ()
+    has_cell: bool = False
+    options: tuple[Option, ...] = ()
+    #: Layouts this kind can be read from and written to.
+    layouts: tuple[str, ...] = ("torch",)
+
+    # -- options --------------------------------------------------------
+    def check_options(self, given: dict[str, Any]) -> dict[str, Any]:
+        """Fill in defaults, coerce types, and reject unknown options by name."""
+        known = {o.name: o for o in self.options}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            valid = ", ".join(known) or "none"
+            raise OptionError(f"unknown option(s) for kind {self.name!r}: {', '.join(unknown)}; valid options: {valid}")
+        out = {}
+        for name, opt in known.items():
+            out[name] = opt.check(given[name]) if name in given else opt.default
+        return out
+
+    # -- sizes and parameters --------------------------------------------
+    def out_size(self, hidden_size: int, opts: dict) -> int:
+        """Width of h: the hidden size, or the projection size when there is one."""
+        return opts.get("proj_size") or hidden_size
+
+    def param_shapes(self, input_size: int, hidden_size: int, opts: dict) -> dict[str, tuple[int, ...]]:
+        """Shapes of one layer-direction's parameters (torch names, no suffix)."""
+        g = len(self.blocks) * hidden_size
+        out = self.out_size(hidden_size, opts)
+        return {
+            "weight_ih": (g, input_size),
+            "weight_hh": (g, out),
+            "bias_ih": (g,),
+            "bias_hh": (g,),
+        }
+
+    def init_params(self, input_size: int, hidden_size: int, opts: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """PyTorch's default init: every parameter U(-1/sqrt(H), 1/sqrt(H))."""
+        bound = 1.0 / math.sqrt(hidden_size)
+        return {
+            name: rng.uniform(-bound, bound, size=shape)
+            for name, shape in self.param_shapes(input_size, hidden_size, opts).items()
+        }
+
+    def zero_state(self, hidden_size: int, opts: dict, dtype) -> LayerState:
+        return LayerState(h=np.zeros(self.out_size(hidden_size, opts), dtype), c=np.zeros(hidden_size, dtype) if self.has_cell else None)
+
+    # -- what the page and the API read ----------------------------------
+    def vocabulary(self, opts: dict) -> Vocabulary:
+        raise NotImplementedError
+
+    # -- the computation -------------------------------------------------
+    def compile(self, params: dict[str, np.ndarray], opts: dict, dtype) -> Any:
+        """Rearrange one layer-direction's parameters for :meth:`forward` (done once per model)."""
+        raise NotImplementedError
+
+    def forward(self, plan: Any, xs: np.ndarray, state: LayerState) -> tuple[dict[str, np.ndarray], LayerState]:
+        """Run one layer-direction over ``xs`` (T, in).
+
+        Returns every vocabulary name as a C-contiguous (T, width) array (except
+        ``x``, which the model adds), and the state after the last step.
+        """
+        raise NotImplementedError
+
+    def describe(self, opts: dict | None = None) -> dict:
+        opts = self.check_options(opts or {})
+        vocab = self.vocabulary(opts)
+        return {
+            "name": self.name,
+            "title": self.title,
+            "summary": self.summary,
+            "reference": self.reference,
+            "has_cell": self.has_cell,
+            "blocks": list(self.blocks),
+            "layouts": list(self.layouts),
+            "options": [o.describe() for o in self.options],
+            "defaults": opts,
+            "vocabulary": vocab.describe(),
+            "equations": [
+                {"name": n.name, "text": n.equation, "latex": n.latex}
+                for n in vocab
+                if n.op not in ("given", "shift")
+            ],
+        }

@@ -1,0 +1,30 @@
+"""lstm: the LSTM of PyTorch's nn.LSTM and Keras' LSTM (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et al. 2000).
+
+    i(t) = σ(W_ii x(t) + b_ii + W_hi h(t-1) + b_hi)       input gate
+    f(t) = σ(W_if x(t) + b_if + W_hf h(t-1) + b_hf)       forget gate
+    g(t) = tanh(W_ig x(t) + b_ig + W_hg h(t-1) + b_hg)    candidate c̃(t)
+    o(t) = σ(W_io x(t) + b_io + W_ho h(t-1) + b_ho)       output gate
+    c(t) = f(t) ⊙ c(t-1) + i(t) ⊙ g(t)
+    h(t) = o(t) ⊙ tanh(c(t))        (W_hr · that, with proj_size = P)
+
+Shapes: x (I,), c (H,), h (H,) or (P,). weight_ih (4H, I) and weight_hh
+(4H, H or P) stack the blocks in PyTorch's order i, f, g, o; bias_ih and
+bias_hh (4H,) simply add; weight_hr (P, H). Options: proj_size (PyTorch),
+forget_bias and cell_clip (TensorFlow v1's LSTMCell). This is Greff et
+al.'s "NP" variant: the vanilla LSTM without peepholes.
+"""
+
+from ._lstm_core import COMMON_OPTIONS, PROJ_OPTION, LSTMFamily
+
+
+class LSTM(LSTMFamily):
+    name = "lstm"
+    title = "LSTM"
+    summary = "Long short-term memory: a cell state c(t) carried along by forget, input and output gates (PyTorch nn.LSTM, Keras LSTM)."
+    reference = "Hochreiter & Schmidhuber 1997, Neural Computation 9(8); forget gate: Gers, Schmidhuber & Cummins 2000"
+    options = (PROJ_OPTION,) + COMMON_OPTIONS
+    layouts = ("torch", "keras", "tf1")
+    fixed_peepholes = False
+
+
+KIND = LSTM()

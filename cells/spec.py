@@ -1,0 +1,198 @@
+"""What a cell kind declares about itself: its options and its vocabulary.
+
+The vocabulary is the single list of names a trace holds ("input", "forget",
+"c", "kept", ...). The server sends it to the page and the page labels its
+legend, heatmaps and diagram from it, so no name is spelled twice.
+
+Each :class:`Name` also records how it is computed from other names (``op``
+and ``inputs``). That is what the page draws as the diagram's arrows, and a
+test recomputes every such name from its inputs in a real trace, so the
+picture cannot drift from the math.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import OptionError
+
+# Roles of a name; the page groups and colors by these.
+ROLES = ("input", "state_in", "pre", "gate", "candidate", "product", "state", "output")
+# Value ranges; "unit" is [0, 1] (sigmoid gates), "signed" is [-1, 1] (tanh), "real" is unbounded.
+RANGES = ("unit", "signed", "real")
+# Elementwise ops whose result the engine stores; "affine" means a matmul with weights.
+OPS = ("given", "affine", "sigmoid", "tanh", "relu", "identity", "one_minus", "mul", "add", "clip", "shift")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One keyword option of a cell kind, with its default and its check."""
+
+    name: str
+    default: Any
+    doc: str
+    type: type
+    choices: tuple | None = None
+    minimum: float | None = None
+    nullable: bool = False
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` coerced to the option's type, or raise OptionError naming it."""
+        if value is None:
+            if self.nullable:
+                return None
+            raise OptionError(f"option {self.name}: None is not allowed; expected {self._expected()}")
+        if self.type is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+                return value.lower() in ("true", "1")
+            if isinstance(value, int) and value in (0, 1):
+                return bool(value)
+            raise OptionError(f"option {self.name}: got {value!r}; expected true or false")
+        if self.type is int:
+            if isinstance(value, bool) or not _is_integral(value):
+                raise OptionError(f"option {self.name}: got {value!r}; expected {self._expected()}")
+            value = int(value)
+        elif self.type is float:
+            if isinstance(value, bool):
+                raise OptionError(f"option {self.name}: got {value!r}; expected {self._expected()}")
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise OptionError(f"option {self.name}: got {value!r}; expected {self._expected()}") from None
+            if not math.isfinite(value):
+                raise OptionError(f"option {self.name}: got {value!r}; expected a finite number")
+        elif self.type is str:
+            if not isinstance(value, str):
+                raise OptionError(f"option {self.name}: got {value!r}; expected {self._expected()}")
+        if self.choices is not None and value not in self.choices:
+            raise OptionError(f"option {self.name}: got {value!r}; expected {self._expected()}")
+        if self.minimum is not None and value < self.minimum:
+            raise OptionError(f"option {self.name}: got {value!r}; expected {self._expected()}")
+        return value
+
+    def _expected(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        kind = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}[self.type]
+        if self.minimum is not None:
+            kind += f" >= {self.minimum:g}"
+        return kind + (" or null" if self.nullable else "")
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "type": self.type.__name__,
+            "default": self.default,
+            "doc": self.doc,
+            "choices": list(self.choices) if self.choices is not None else None,
+            "minimum": self.minimum,
+            "nullable": self.nullable,
+        }
+
+
+def _is_integral(value: Any) -> bool:
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return value.is_integer()
+    if isinstance(value, str):
+        try:
+            int(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class Name:
+    """One vector the trace holds at every timestep.
+
+    ``op`` and ``inputs`` say how it is computed: ``mul`` of its two inputs,
+    ``sigmoid`` of its one input, ``affine`` (a matmul with the weights; the
+    inputs then name the vectors that enter it), ``shift`` (the previous
+    step's value of the input), ``given`` (supplied from outside).
+    """
+
+    name: str
+    label: str
+    symbol: str
+    role: str
+    range: str
+    op: str
+    inputs: tuple[str, ...]
+    equation: str
+    latex: str
+    phase: str
+    width: str = "hidden"  # "hidden", "input" or "proj": which size the vector has
+
+    def __post_init__(self):
+        assert self.role in ROLES, self.role
+        assert self.range in RANGES, self.range
+        assert self.op in OPS, self.op
+        assert self.width in ("hidden", "input", "proj"), self.width
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "symbol": self.symbol,
+            "role": self.role,
+            "range": self.range,
+            "op": self.op,
+            "inputs": list(self.inputs),
+            "equation": self.equation,
+            "latex": self.latex,
+            "phase": self.phase,
+            "width": self.width,
+        }
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One stage of the step animation (the article's order), and what it shows."""
+
+    name: str
+    title: str
+    text: str
+
+
+@dataclass
+class Vocabulary:
+    """The names of one kind under given options, in diagram order."""
+
+    names: tuple[Name, ...]
+    phases: tuple[Phase, ...]
+    _index: dict[str, Name] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self._index = {n.name: n for n in self.names}
+        assert len(self._index) == len(self.names), "duplicate names"
+        known = set(self._index)
+        for n in self.names:
+            missing = set(n.inputs) - known
+            assert not missing, f"{n.name} reads unknown names {missing}"
+        phases = {p.name for p in self.phases}
+        assert all(n.phase in phases for n in self.names), "name in unknown phase"
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __getitem__(self, name: str) -> Name:
+        return self._index[name]
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(n.name for n in self.names)
+
+    def describe(self) -> dict:
+        return {
+            "names": [n.describe() for n in self.names],
+            "phases": [{"name": p.name, "title": p.title, "text": p.text} for p in self.phases],
+        }

@@ -1,0 +1,133 @@
+"""A deliberately plain reference of every cell kind, written from the papers.
+
+No framework implements the peephole variants of Greff et al. or the MGU,
+so the engine is checked against this: one timestep at a time, float64,
+the textbook sigmoid, named weights sliced straight from the torch layout.
+It shares no code with ``cells`` (only the torch naming convention).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid(z):
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def split(w, n):
+    return np.split(w, n, axis=0)
+
+
+def lstm_family_step(p, x, h, c, prev, *, blocks, peep, coupled=False, cand="tanh", cell="tanh", fgr=False,
+                     forget_bias=0.0, clip=None):
+    """Greff et al.'s vanilla LSTM with the variant's change (blocks = present gates in torch order)."""
+    n = len(blocks)
+    zx = dict(zip(blocks, split(p["weight_ih"] @ x + p["bias_ih"], n)))
+    zh = dict(zip(blocks, split(p["weight_hh"] @ h + p["bias_hh"], n)))
+    z = {g: zx[g] + zh[g] for g in blocks}
+    if fgr:
+        H = len(c)
+        R = p["weight_gg"]
+        for k, g in enumerate(("input", "forget", "output")):
+            z[g] = z[g] + R[k * H:(k + 1) * H] @ prev
+    if "forget" in z:
+        z["forget"] = z["forget"] + forget_bias
+    if peep:
+        if "input" in z:
+            z["input"] = z["input"] + p["weight_ci"] * c
+        if "forget" in z:
+            z["forget"] = z["forget"] + p["weight_cf"] * c
+    i = sigmoid(z["input"]) if "input" in z else np.ones_like(c)
+    f = 1.0 - i if coupled else (sigmoid(z["forget"]) if "forget" in z else np.ones_like(c))
+    g = np.tanh(z["candidate"]) if cand == "tanh" else z["candidate"]
+    c_new = f * c + i * g
+    if clip is not None:
+        c_new = np.clip(c_new, -clip, clip)
+    if "output" in z:
+        zo = z["output"] + (p["weight_co"] * c_new if peep else 0.0)
+        o = sigmoid(zo)
+    else:
+        o = np.ones_like(c)
+    m = o * (np.tanh(c_new) if cell == "tanh" else c_new)
+    h_new = p["weight_hr"] @ m if "weight_hr" in p else m
+    return h_new, c_new, np.concatenate([i, f, o])
+
+
+def gru_step(p, x, h, reset_after=True):
+    r_x, z_x, n_x = split(p["weight_ih"] @ x + p["bias_ih"], 3)
+    W_hr, W_hz, W_hn = split(p["weight_hh"], 3)
+    b_hr, b_hz, b_hn = split(p["bias_hh"], 3)
+    r = sigmoid(r_x + W_hr @ h + b_hr)
+    z = sigmoid(z_x + W_hz @ h + b_hz)
+    if reset_after:
+        n = np.tanh(n_x + r * (W_hn @ h + b_hn))
+    else:
+        n = np.tanh(n_x + W_hn @ (r * h) + b_hn)
+    return (1 - z) * n + z * h
+
+
+def mgu_step(p, x, h):
+    f_x, n_x = split(p["weight_ih"] @ x + p["bias_ih"], 2)
+    W_f, W_n = split(p["weight_hh"], 2)
+    b_f, b_n = split(p["bias_hh"], 2)
+    f = sigmoid(f_x + W_f @ h + b_f)
+    n = np.tanh(n_x + W_n @ (f * h) + b_n)
+    return (1 - f) * h + f * n
+
+
+def rnn_step(p, x, h, nonlinearity="tanh"):
+    z = p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ h + p["bias_hh"]
+    return np.tanh(z) if nonlinearity == "tanh" else np.maximum(z, 0.0)
+
+
+LSTM_FAMILY = {
+    "lstm": dict(blocks=("input", "forget", "candidate", "output"), peep=False),
+    "peephole": dict(blocks=("input", "forget", "candidate", "output"), peep=True),
+    "cifg": dict(blocks=("input", "candidate", "output"), coupled=True),
+    "nig": dict(blocks=("forget", "candidate", "output")),
+    "nfg": dict(blocks=("input", "candidate", "output")),
+    "nog": dict(blocks=("input", "forget", "candidate")),
+    "niaf": dict(blocks=("input", "forget", "candidate", "output"), cand="identity"),
+    "noaf": dict(blocks=("input", "forget", "candidate", "output"), cell="identity"),
+    "fgr": dict(blocks=("input", "forget", "candidate", "output"), fgr=True),
+}
+
+
+def run_layer(kind, p, xs, h, c, opts):
+    """Outputs (T, out) and final (h, c) of one layer-direction."""
+    outs, prev = [], np.zeros(3 * len(c)) if c is not None else None
+    for x in xs:
+        if kind in LSTM_FAMILY:
+            cfg = dict(LSTM_FAMILY[kind])
+            cfg.setdefault("peep", opts.get("peepholes", False))
+            h, c, prev = lstm_family_step(p, x, h, c, prev, forget_bias=opts.get("forget_bias", 0.0),
+                                          clip=opts.get("cell_clip"), **cfg)
+        elif kind == "gru":
+            h = gru_step(p, x, h, opts.get("reset_after", True))
+        elif kind == "mgu":
+            h = mgu_step(p, x, h)
+        else:
+            h = rnn_step(p, x, h, opts.get("nonlinearity", "tanh"))
+        outs.append(h)
+    return np.array(outs), h, c
+
+
+def run(kind, params, xs, *, num_layers, bidirectional, hidden, out_size, opts):
+    """What nn.LSTM-style stacking returns: (output (T, D*out), h_n, c_n)."""
+    D = 2 if bidirectional else 1
+    inp, hs, cs = xs, [], []
+    for k in range(num_layers):
+        outs = []
+        for d in range(D):
+            sfx = f"_l{k}" + ("_reverse" if d else "")
+            p = {name[: -len(sfx)]: w for name, w in params.items() if name.endswith(sfx)}
+            c0 = np.zeros(hidden) if kind in LSTM_FAMILY else None
+            seq = inp if d == 0 else inp[::-1]
+            o, h, c = run_layer(kind, p, seq, np.zeros(out_size), c0, opts)
+            outs.append(o if d == 0 else o[::-1])
+            hs.append(h)
+            cs.append(c)
+        inp = np.concatenate(outs, axis=1)
+    return inp, np.array(hs), (np.array(cs) if cs[0] is not None else None)
