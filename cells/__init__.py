@@ -19,6 +19,7 @@ import numpy as np
 
 from . import io as _io
 from . import layouts as _layouts
+from .backprop.flow import gradient_flow
 from .errors import (CellsError, EmptySequenceError, FormatError, NonFiniteError, OptionError, ShapeError,
                      UnknownKindError, WeightNameError)
 from .kinds import KINDS, REGISTRY
@@ -111,7 +112,7 @@ def vocabulary(kind: str, **options: Any) -> Vocabulary:
 
 
 __all__ = [
-    "KINDS", "LAYOUTS", "REGISTRY", "build", "load", "describe", "vocabulary",
+    "KINDS", "LAYOUTS", "REGISTRY", "build", "load", "describe", "vocabulary", "gradient_flow",
     "Model", "Trace", "LayerTrace", "Snapshot", "State", "Vocab", "Vocabulary", "Name", "Option",
     "CellsError", "UnknownKindError", "OptionError", "ShapeError", "WeightNameError", "NonFiniteError",
     "FormatError", "EmptySequenceError",

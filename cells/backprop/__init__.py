@@ -1,0 +1,161 @@
+"""Backpropagation through time for every cell kind, batched, in float64.
+
+    from cells import backprop
+    tape = backprop.forward(model, xs)            # xs: (B, T, input_size), B sequences of T steps
+    tape.output                                   # (B, T, out): model.run(xs[b]).output for each b
+    grads = backprop.backward(tape, d_output)     # d_output: dLoss/d output, (B, T, out)
+    grads.params["weight_hh_l0"], grads.xs, grads.h0, grads.c0
+
+The forward pass keeps what the reverse pass needs (every gate, every
+state); the reverse pass walks the steps from last to first, carrying the
+adjoints of the state back one step at a time. Each family of kinds has its
+module, written out with the equations it differentiates: ``rnn``, ``gru``,
+``mgu`` and ``lstm`` (lstm, peephole and Greff's variants).
+
+Everything is computed in float64 whatever the model's dtype. Gradients
+come back under the model's torch names, with the shapes of
+``model.params``; initial states use PyTorch's batched layout, (num_layers,
+B, width). Bidirectional models are not supported here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import CellsError, ShapeError
+from ..kinds._lstm_core import LSTMFamily
+from ..kinds.base import LayerState
+from ..model import Model, as_real_array, check_finite, suffix
+from . import gru, lstm, mgu, rnn
+
+_FAMILIES = {"rnn": rnn, "gru": gru, "mgu": mgu}
+
+
+def family(model: Model):
+    """The module that differentiates ``model``'s kind."""
+    if isinstance(model.spec, LSTMFamily):
+        return lstm
+    return _FAMILIES[model.kind]
+
+
+def check_trainable(model: Model, what: str = "training") -> None:
+    if model.bidirectional:
+        raise CellsError(f"bidirectional models are not supported for {what} (backpropagation and gradient_flow run "
+                         "forward in time only); use a unidirectional model")
+
+
+@dataclass
+class Tape:
+    """A batched forward pass and everything the reverse pass needs."""
+
+    model: Model
+    output: np.ndarray          # (B, T, out): the top layer's h(t) for every sequence and step
+    h_n: np.ndarray             # (L, B, out): final h of each layer
+    c_n: np.ndarray | None      # (L, B, hidden) for kinds with a cell state
+    gates_n: np.ndarray | None  # (L, B, 3*hidden) for FGR
+    params: list[dict]          # per layer: float64 parameters, unsuffixed names
+    caches: list[dict]          # per layer: the module's cache (time-major arrays)
+
+
+@dataclass
+class Gradients:
+    """dLoss/d everything: ``params`` under the model's torch names, and the inputs and initial state."""
+
+    params: dict[str, np.ndarray]
+    xs: np.ndarray              # (B, T, input_size)
+    h0: np.ndarray              # (L, B, out)
+    c0: np.ndarray | None       # (L, B, hidden)
+    gates0: np.ndarray | None   # (L, B, 3*hidden), FGR only
+
+
+def layer_params(model: Model, layer: int) -> dict[str, np.ndarray]:
+    """Layer ``layer``'s parameters in float64 under their unsuffixed names (weight_ih, ...)."""
+    sfx = suffix(layer, 0)
+    width = model.input_size if layer == 0 else model.out_size
+    names = model.spec.param_shapes(width, model.hidden_size, model.options)
+    return {n: model.params[n + sfx].astype(np.float64) for n in names}
+
+
+def _initial(model: Model, name: str, value: Any, B: int, width: int) -> np.ndarray:
+    shape = (model.num_layers, B, width)
+    if value is None:
+        return np.zeros(shape)
+    a = as_real_array(name, value)
+    if a.ndim == 2 and model.num_layers == 1:
+        a = a[None]
+    if a.shape != shape:
+        raise ShapeError(name, shape, a.shape, "(num_layers, batch, width), as PyTorch's h0")
+    check_finite(name, a)
+    return a.astype(np.float64)
+
+
+def forward(model: Model, xs: Any, h0: Any = None, c0: Any = None, gates0: Any = None) -> Tape:
+    """Run ``model`` over B sequences at once, xs (B, T, input_size), keeping what backward() needs."""
+    check_trainable(model)
+    xs = as_real_array("xs", xs)
+    if xs.ndim == 2:
+        raise ShapeError("xs", ("B", "T", model.input_size), xs.shape, "a batch of sequences; use xs[None] for one sequence")
+    if xs.ndim != 3 or xs.shape[2] != model.input_size or 0 in xs.shape:
+        raise ShapeError("xs", ("B", "T", model.input_size), xs.shape, "B sequences of T >= 1 steps")
+    check_finite("xs", xs)
+    B = xs.shape[0]
+    mod = family(model)
+    H0 = _initial(model, "h0", h0, B, model.out_size)
+    C0 = _initial(model, "c0", c0, B, model.hidden_size) if model.spec.has_cell else None
+    recur = model._recurrent_gates
+    Q0 = _initial(model, "gates0", gates0, B, 3 * model.hidden_size) if recur else None
+    if c0 is not None and C0 is None:
+        raise CellsError(f"c0: the {model.kind} kind has no cell state; pass h0 only")
+    inp = np.ascontiguousarray(xs.transpose(1, 0, 2), dtype=np.float64)   # time-major (T, B, I)
+    params, caches, finals = [], [], []
+    for k in range(model.num_layers):
+        p = layer_params(model, k)
+        start = LayerState(h=H0[k], c=None if C0 is None else C0[k], gates=None if Q0 is None else Q0[k])
+        inp, cache, final = mod.forward(model.spec, p, model.options, inp, start)
+        params.append(p)
+        caches.append(cache)
+        finals.append(final)
+    return Tape(model, output=inp.transpose(1, 0, 2), h_n=np.stack([f.h for f in finals]),
+                c_n=np.stack([f.c for f in finals]) if C0 is not None else None,
+                gates_n=np.stack([f.gates for f in finals]) if recur else None, params=params, caches=caches)
+
+
+def backward(tape: Tape, d_output: Any = None, d_h_n: Any = None, d_c_n: Any = None, d_gates_n: Any = None) -> Gradients:
+    """Gradients of a loss whose derivatives w.r.t. the outputs and final states are given (None: zero)."""
+    model = tape.model
+    mod = family(model)
+    B, T, out = tape.output.shape
+    dY = np.zeros((T, B, out)) if d_output is None else _adjoint("d_output", d_output, (B, T, out)).transpose(1, 0, 2)
+    L = model.num_layers
+    dh_n = None if d_h_n is None else _adjoint("d_h_n", d_h_n, tape.h_n.shape)
+    dc_n = None if d_c_n is None or tape.c_n is None else _adjoint("d_c_n", d_c_n, tape.c_n.shape)
+    dq_n = None if d_gates_n is None or tape.gates_n is None else _adjoint("d_gates_n", d_gates_n, tape.gates_n.shape)
+    grads: dict[str, np.ndarray] = {}
+    d0 = [None] * L
+    for k in range(L - 1, -1, -1):
+        dfinal = None
+        if dh_n is not None or dc_n is not None or dq_n is not None:
+            dfinal = LayerState(h=np.zeros((B, tape.h_n.shape[2])) if dh_n is None else dh_n[k],
+                                c=None if tape.c_n is None else (np.zeros((B, model.hidden_size)) if dc_n is None else dc_n[k]),
+                                gates=None if dq_n is None else dq_n[k])
+        g, dY, d0[k], _ = mod.backward(model.spec, tape.params[k], model.options, tape.caches[k], dY, dfinal)
+        sfx = suffix(k, 0)
+        for name, a in g.items():
+            grads[name + sfx] = a
+    return Gradients(params={name: grads[name] for name in model.params}, xs=dY.transpose(1, 0, 2),
+                     h0=np.stack([d.h for d in d0]),
+                     c0=np.stack([d.c for d in d0]) if tape.c_n is not None else None,
+                     gates0=np.stack([d.gates for d in d0]) if tape.gates_n is not None else None)
+
+
+def _adjoint(name: str, value: Any, shape: tuple) -> np.ndarray:
+    a = np.asarray(value, dtype=np.float64)
+    if a.shape != tuple(shape):
+        raise ShapeError(name, shape, a.shape)
+    return a
+
+
+__all__ = ["Tape", "Gradients", "forward", "backward", "family", "layer_params", "check_trainable"]

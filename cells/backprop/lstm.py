@@ -1,0 +1,199 @@
+"""Backpropagation through time for the LSTM family: lstm, peephole, cifg, nig, nfg, nog, niaf, noaf, fgr.
+
+Every member is Greff et al.'s peephole LSTM with parts removed or changed
+(see ``cells/kinds/_lstm_core.py``). Forward at step t, for B rows at once,
+with the gate blocks in PyTorch's order i, f, g, o (absent ones skipped):
+
+    z(t)   = x W_ih^T + b_ih + b_hh + h(t-1) W_hh^T                 pre-activations, (B, G*H)
+    z_f   += forget_bias
+    z_ifo += q(t-1) W_gg^T,  q(t-1) = [i, f, o](t-1)                 FGR only: the gates recur
+    z_i   += p_i * c(t-1),   z_f += p_f * c(t-1)                     peepholes of i and f see c(t-1)
+    i = sigma(z_i)      (NIG: i = 1)
+    f = sigma(z_f)      (NFG: f = 1;  CIFG: f = 1 - i)
+    g = tanh(z_g)       (NIAF: g = z_g)
+    c(t) = clip(f * c(t-1) + i * g, +-cell_clip)
+    z_o += p_o * c(t)                                                the output peephole sees the new c(t)
+    o = sigma(z_o)      (NOG: o = 1)
+    s = tanh(c(t))      (NOAF: s = c(t))
+    m = o * s;   h(t) = m W_hr^T with a projection, else h(t) = m
+
+An absent gate is the constant 1 here, so one set of formulas covers the
+whole family; its pre-activation simply gets no adjoint.
+
+Reverse, with dh, dc, dq the adjoints of h(t), c(t), q(t) carried back from
+step t+1 (plus the loss's wish for h(t)):
+
+    dm  = dh W_hr  (or dh)
+    do  = dm * s (+ dq_o);             dz_o = do * o (1 - o)
+    dc += dm * o * (1 - s^2)  (NOAF: dm * o);   dc += dz_o * p_o
+    dc *= [|c_raw| <= cell_clip]                                     no gradient where the clip bites
+    di  = dc * g (+ dq_i);   dg = dc * i;   df = dc * c(t-1) (+ dq_f)
+    CIFG: di -= df                                                   since f = 1 - i
+    dz_i = di * i (1 - i);   dz_f = df * f (1 - f);   dz_g = dg * (1 - g^2)  (NIAF: dg)
+    dc(t-1) = dc * f + dz_i * p_i + dz_f * p_f
+    dh(t-1) = dz W_hh;       dq(t-1) = dz_ifo W_gg                   FGR
+
+Weights' gradients are sums over steps of outer products (one matmul each
+after the loop); the peepholes' are sums of elementwise products.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kinds.base import LayerState
+from ._common import flat_outer, sigmoid
+
+_PEEP = (("input", "weight_ci"), ("forget", "weight_cf"), ("output", "weight_co"))
+
+
+def _layout(spec, p, opts):
+    blocks = spec.blocks
+    H = p["weight_hh"].shape[0] // len(blocks)
+    rows = {g: slice(k * H, (k + 1) * H) for k, g in enumerate(blocks)}
+    peep = {g: p[name] for g, name in _PEEP if name in p}
+    return H, rows, peep
+
+
+def forward(spec, p, opts, X, start: LayerState):
+    va = spec.variant
+    T, B, _ = X.shape
+    H, rows, peep = _layout(spec, p, opts)
+    clip = opts.get("cell_clip")
+    Whr, Wgg = p.get("weight_hr"), p.get("weight_gg")
+    out = Whr.shape[0] if Whr is not None else H
+    Z = X @ p["weight_ih"].T + (p["bias_ih"] + p["bias_hh"])     # (T, B, G*H): input parts, then full pre-activations
+    if "forget" in rows:
+        Z[..., rows["forget"]] += opts.get("forget_bias") or 0.0
+    Wh = p["weight_hh"].T
+    Hs, C = np.empty((T + 1, B, out)), np.empty((T + 1, B, H))   # row 0: the initial state
+    Hs[0], C[0] = start.h, start.c
+    Gi, Gf, Gg, Go, Sq = (np.ones((T, B, H)) for _ in range(5))  # gates i, f, g, o and s; absent gates stay 1
+    M = np.empty((T, B, H)) if Whr is not None else None         # m = o * s before the projection
+    Mask = np.empty((T, B, H), bool) if clip is not None else None
+    Q = None
+    if va.gate_recurrence:
+        Q = np.empty((T + 1, B, 3 * H))                          # q(t) = [i, f, o](t); row 0 from the state
+        Q[0] = start.gates
+    for t in range(T):
+        z, cp = Z[t], C[t]
+        z += Hs[t] @ Wh
+        if Q is not None:                                         # FGR: z_ifo += q(t-1) W_gg^T
+            rec = Q[t] @ Wgg.T
+            for k, g in enumerate(("input", "forget", "output")):
+                z[:, rows[g]] += rec[:, k * H:(k + 1) * H]
+        for g in ("input", "forget"):                             # peepholes of i, f see c(t-1)
+            if g in peep:
+                z[:, rows[g]] += peep[g] * cp
+        if va.input_gate:
+            sigmoid(z[:, rows["input"]], out=Gi[t])                # i(t)
+        if va.coupled:
+            np.subtract(1.0, Gi[t], out=Gf[t])                      # f(t) = 1 - i(t)
+        elif va.forget_gate:
+            sigmoid(z[:, rows["forget"]], out=Gf[t])               # f(t)
+        if va.candidate_act == "tanh":
+            np.tanh(z[:, rows["candidate"]], out=Gg[t])            # g(t)
+        else:
+            Gg[t] = z[:, rows["candidate"]]
+        c = Gf[t] * cp + Gi[t] * Gg[t]                               # f * c(t-1) + i * g
+        if clip is not None:
+            np.less_equal(np.abs(c), clip, out=Mask[t])
+            np.clip(c, -clip, clip, out=c)
+        C[t + 1] = c
+        if va.output_gate:
+            if "output" in peep:
+                z[:, rows["output"]] += peep["output"] * c        # the output peephole sees c(t)
+            sigmoid(z[:, rows["output"]], out=Go[t])               # o(t)
+        if va.cell_act == "tanh":
+            np.tanh(c, out=Sq[t])                                 # s = tanh(c(t))
+        else:
+            Sq[t] = c
+        if Whr is not None:
+            np.multiply(Go[t], Sq[t], out=M[t])
+            np.matmul(M[t], Whr.T, out=Hs[t + 1])                 # h(t) = W_hr m
+        else:
+            np.multiply(Go[t], Sq[t], out=Hs[t + 1])               # h(t) = o * s
+        if Q is not None:
+            Q[t + 1] = np.concatenate([Gi[t], Gf[t], Go[t]], axis=-1)
+    cache = {"X": X, "Z": Z, "Hs": Hs, "C": C, "Gi": Gi, "Gf": Gf, "Gg": Gg, "Go": Go, "Sq": Sq, "M": M, "Mask": Mask, "Q": Q}
+    final = LayerState(h=Hs[T].copy(), c=C[T].copy(), gates=None if Q is None else Q[T].copy())
+    return Hs[1:], cache, final
+
+
+def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True, states=False):
+    va = spec.variant
+    X, Hs, C, Q = cache["X"], cache["Hs"], cache["C"], cache["Q"]
+    T, S = len(X), dY.shape[1]
+    H, rows, peep = _layout(spec, p, opts)
+    Whr, Wgg, Whh = p.get("weight_hr"), p.get("weight_gg"), p["weight_hh"]
+    out = Hs.shape[2]
+    dZ = np.zeros((T, S, len(spec.blocks) * H))       # adjoints of the pre-activations; absent blocks stay 0
+    dHt = np.empty((T, S, out))                        # adjoint of h(t), every step
+    dCt = np.empty((T, S, H)) if states else None      # adjoint of c(t) with h(t) held fixed
+    zero = LayerState(h=np.zeros(out), c=np.zeros(H), gates=np.zeros(3 * H))
+    dfinal = dfinal or zero
+    dh = np.broadcast_to(dfinal.h, (S, out)).copy()
+    dc = np.broadcast_to(dfinal.c, (S, H)).copy()
+    dq = np.broadcast_to(dfinal.gates if dfinal.gates is not None else 0.0, (S, 3 * H)).copy() if Q is not None else None
+    tanh_cell, tanh_cand = va.cell_act == "tanh", va.candidate_act == "tanh"
+    for t in range(T - 1, -1, -1):
+        i, f, g, o, s, cp = cache["Gi"][t], cache["Gf"][t], cache["Gg"][t], cache["Go"][t], cache["Sq"][t], C[t]
+        dh += dY[t]
+        dHt[t] = dh
+        if states:
+            dCt[t] = dc
+        dm = dh @ Whr if Whr is not None else dh
+        ds = dm * o
+        dc += ds * (1.0 - s * s) if tanh_cell else ds         # through s = tanh(c(t))
+        if va.output_gate:
+            do = dm * s
+            if dq is not None:
+                do += dq[:, 2 * H:]
+            dz_o = dZ[t][:, rows["output"]]
+            np.multiply(do, o * (1.0 - o), out=dz_o)
+            if "output" in peep:
+                dc += dz_o * peep["output"]
+        if cache["Mask"] is not None:
+            dc *= cache["Mask"][t]                             # the clip passes no gradient
+        di, dg, df = dc * g, dc * i, dc * cp
+        if dq is not None:
+            di += dq[:, :H]
+            df += dq[:, H:2 * H]
+        if va.coupled:
+            di -= df                                           # f = 1 - i
+        dc_prev = dc * f
+        dz_g = dZ[t][:, rows["candidate"]]
+        if tanh_cand:
+            np.multiply(dg, 1.0 - g * g, out=dz_g)
+        else:
+            dz_g[...] = dg
+        if va.input_gate:
+            dz_i = dZ[t][:, rows["input"]]
+            np.multiply(di, i * (1.0 - i), out=dz_i)
+            if "input" in peep:
+                dc_prev += dz_i * peep["input"]
+        if va.forget_gate and not va.coupled:
+            dz_f = dZ[t][:, rows["forget"]]
+            np.multiply(df, f * (1.0 - f), out=dz_f)
+            if "forget" in peep:
+                dc_prev += dz_f * peep["forget"]
+        dh = dZ[t] @ Whh                                       # dh(t-1)
+        if dq is not None:                                     # dq(t-1) = dz_ifo W_gg
+            dq = np.concatenate([dZ[t][:, rows[k]] for k in ("input", "forget", "output")], axis=-1) @ Wgg
+        dc = dc_prev
+    grads = None
+    if params:
+        db = dZ.sum(axis=(0, 1))
+        grads = {"weight_ih": flat_outer(dZ, X), "weight_hh": flat_outer(dZ, Hs[:-1]), "bias_ih": db, "bias_hh": db.copy()}
+        sees = {"input": C[:-1], "forget": C[:-1], "output": C[1:]}   # which c each peephole multiplies
+        for gate, name in _PEEP:
+            if gate in peep:
+                grads[name] = (dZ[..., rows[gate]] * sees[gate]).sum(axis=(0, 1))
+        if Whr is not None:
+            grads["weight_hr"] = flat_outer(dHt, cache["M"])
+        if Q is not None:
+            dZq = np.concatenate([dZ[..., rows[k]] for k in ("input", "forget", "output")], axis=-1)
+            grads["weight_gg"] = flat_outer(dZq, Q[:-1])
+    dX = dZ @ p["weight_ih"]
+    d0 = LayerState(h=dh, c=dc, gates=dq)
+    return grads, dX, d0, ({"h": dHt, "c": dCt} if states else None)
