@@ -1,0 +1,119 @@
+"""cells.gradient_flow: norms of dh(T)/dh(t), dh(T)/dc(t), dh(T)/dx(t), against finite-difference Jacobians built from model.run."""
+
+import numpy as np
+import pytest
+
+import cells
+
+EPS = 1e-6
+
+
+def scaled(kind, layers=1, scale=1.5, I=2, H=4, **opts):
+    m = cells.build(kind, I, H, num_layers=layers, seed=2, dtype="float64", **opts)
+    return cells.Model(kind, {k: scale * v for k, v in m.params.items()}, input_size=I, hidden_size=H,
+                       num_layers=layers, options=opts, dtype="float64")
+
+
+@pytest.mark.parametrize("kind", cells.KINDS)
+def test_shapes_and_the_last_entries(kind):
+    opts = {"proj_size": 2} if kind == "lstm" else {}
+    model = scaled(kind, layers=2, **opts)
+    flow = cells.gradient_flow(model, np.random.default_rng(0).standard_normal((7, 2)))
+    assert set(flow) == ({"h", "c", "x"} if model.spec.has_cell else {"h", "x"})
+    for key, a in flow.items():
+        assert a.shape == (7,) and a.dtype == np.float64 and np.isfinite(a).all(), key
+    assert flow["h"][-1] == pytest.approx(np.sqrt(model.out_size), rel=1e-15)   # dh(T)/dh(T) = I
+    if "c" in flow:
+        assert flow["c"][-1] == 0.0                                               # h(T) held fixed
+    assert (flow["x"] > 0).all()
+
+
+def state_after(model, trace, t):
+    """The whole model's state after step t, as model.run's state= takes it."""
+    layers = [trace.layer(k) for k in range(model.num_layers)]
+    return cells.State(
+        h=np.stack([lt["h"][t] for lt in layers]),
+        c=np.stack([lt["c"][t] for lt in layers]) if model.spec.has_cell else None,
+        gates=np.stack([np.concatenate([lt["input"][t], lt["forget"][t], lt["output"][t]]) for lt in layers])
+        if model._recurrent_gates else None)
+
+
+def fd_flow(model, xs):
+    """The same three norms by central differences, perturbing one number at a time and rerunning model.run."""
+    T = len(xs)
+    trace = model.run(xs)
+    top = model.num_layers - 1
+    out = {"h": np.zeros(T), "x": np.zeros(T)}
+    if model.spec.has_cell:
+        out["c"] = np.zeros(T)
+    for t in range(T):
+        for key in [k for k in ("h", "c") if k in out]:
+            if t == T - 1:
+                out[key][t] = np.sqrt(model.out_size) if key == "h" else 0.0
+                continue
+            base = state_after(model, trace, t)
+            cols = []
+            for j in range(getattr(base, key).shape[1]):
+                ends = []
+                for sign in (1, -1):
+                    s = state_after(model, trace, t)
+                    getattr(s, key)[top, j] += sign * EPS
+                    ends.append(model.run(xs[t + 1:], state=s).final.h[top])
+                cols.append((ends[0] - ends[1]) / (2 * EPS))
+            out[key][t] = np.linalg.norm(np.array(cols))
+        cols = []
+        for j in range(xs.shape[1]):
+            ends = []
+            for sign in (1, -1):
+                x = xs.copy()
+                x[t, j] += sign * EPS
+                ends.append(model.run(x).final.h[top])
+            cols.append((ends[0] - ends[1]) / (2 * EPS))
+        out["x"][t] = np.linalg.norm(np.array(cols))
+    return out
+
+
+@pytest.mark.parametrize("kind,layers,opts", [("lstm", 2, {}), ("lstm", 1, {"proj_size": 3}), ("gru", 2, {}),
+                                              ("rnn", 2, {}), ("mgu", 1, {}), ("peephole", 1, {"cell_clip": 0.8}),
+                                              ("fgr", 2, {}), ("cifg", 1, {})])
+def test_equals_finite_difference_jacobians(kind, layers, opts):
+    model = scaled(kind, layers=layers, **opts)
+    xs = np.random.default_rng(1).standard_normal((9, 2))
+    flow, fd = cells.gradient_flow(model, xs), fd_flow(model, xs)
+    assert set(flow) == set(fd)
+    for key in fd:
+        np.testing.assert_allclose(flow[key], fd[key], rtol=1e-6, atol=1e-9, err_msg=key)
+
+
+def test_a_given_initial_state_is_used():
+    model = scaled("lstm")
+    xs = np.random.default_rng(0).standard_normal((6, 2))
+    h0, c0 = np.full((1, 4), 0.5), np.full((1, 4), -2.0)
+    a, b = cells.gradient_flow(model, xs), cells.gradient_flow(model, xs, h0=h0, c0=c0)
+    assert not np.allclose(a["h"][:-1], b["h"][:-1])
+    with pytest.raises(cells.ShapeError, match="h0"):
+        cells.gradient_flow(model, xs, h0=np.zeros((2, 4)))
+
+
+def test_bad_input():
+    with pytest.raises(cells.CellsError, match="not supported for gradient_flow"):
+        cells.gradient_flow(cells.build("gru", 2, 3, bidirectional=True), np.zeros((4, 2)))
+    model = scaled("gru")
+    with pytest.raises(cells.ShapeError, match="xs"):
+        cells.gradient_flow(model, np.zeros((1, 4, 2)))
+    with pytest.raises(cells.ShapeError, match="xs"):
+        cells.gradient_flow(model, np.zeros((0, 2)))
+    with pytest.raises(cells.NonFiniteError):
+        cells.gradient_flow(model, np.full((3, 2), np.inf))
+
+
+def test_a_plain_rnn_forgets_faster_than_an_lstm_with_open_forget_gates():
+    """On a long input, an RNN's dh(T)/dh(t) decays geometrically; an LSTM whose forget gates sit near 1 keeps dh(T)/dc(t) up."""
+    T = 200
+    xs = np.random.default_rng(0).standard_normal((T, 2))
+    rnn = cells.build("rnn", 2, 8, seed=0, dtype="float64")
+    lstm = cells.build("lstm", 2, 8, seed=0, dtype="float64", forget_bias=4.0)   # sigma(4) = 0.982
+    f_rnn, f_lstm = cells.gradient_flow(rnn, xs), cells.gradient_flow(lstm, xs)
+    assert f_rnn["h"][T - 101] < 1e-12 * f_rnn["h"][-1]
+    assert f_lstm["c"][T - 101] > 1e-2
+    assert f_lstm["x"][T - 101] > 1e6 * f_rnn["x"][T - 101]
