@@ -24,6 +24,7 @@ directions*hidden) and ``decoder.bias`` (outputs,).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -180,9 +181,8 @@ def bundle_fields(metadata: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
-def save_bundle(model, path: str | os.PathLike, layout: str = "torch") -> None:
-    from safetensors.numpy import save_file
-
+def bundle_parts(model, layout: str = "torch") -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The tensors and metadata a bundle of ``model`` holds."""
     tensors = dict(model.to_arrays(layout))
     if model.embedding is not None:
         tensors["embedding.weight"] = model.embedding
@@ -195,8 +195,26 @@ def save_bundle(model, path: str | os.PathLike, layout: str = "torch") -> None:
     if model.labels is not None:
         metadata["labels"] = json.dumps(model.labels, ensure_ascii=False)
     if model.card:
-        metadata["card"] = json.dumps(model.card, ensure_ascii=False)
-    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, os.fspath(path), metadata=metadata)
+        metadata["card"] = json.dumps(model.card, ensure_ascii=False, sort_keys=True)
+    return {k: np.ascontiguousarray(v) for k, v in tensors.items()}, metadata
+
+
+def save_bundle(model, path: str | os.PathLike, layout: str = "torch") -> None:
+    from safetensors.numpy import save_file
+
+    tensors, metadata = bundle_parts(model, layout)
+    save_file(tensors, os.fspath(path), metadata=metadata)
+
+
+def content_digest(model, layout: str = "torch") -> str:
+    """SHA-256 of a bundle's content, independent of the order safetensors writes its header in."""
+    tensors, metadata = bundle_parts(model, layout)
+    h = hashlib.sha256(json.dumps(metadata, sort_keys=True).encode())
+    for name in sorted(tensors):
+        a = tensors[name]
+        h.update(f"{name}|{a.dtype.str}|{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def split_extras(arrays: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:

@@ -3,3 +3,20 @@ from pathlib import Path
 
 # tests/reference.py and friends are imported as plain modules.
 sys.path.insert(0, str(Path(__file__).parent))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from app.config import Settings
+    return Settings(upload_dir=tmp_path / "models")
+
+
+@pytest.fixture
+def client(settings):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    with TestClient(create_app(settings)) as c:
+        yield c

@@ -1,0 +1,27 @@
+# gatescope: docker build -t gatescope . && docker run -p 8000:8000 gatescope
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN useradd --create-home --uid 10001 gatescope
+WORKDIR /src
+
+COPY pyproject.toml README.md ./
+COPY cells ./cells
+COPY app ./app
+COPY templates ./templates
+COPY static ./static
+RUN pip install --no-cache-dir . && rm -rf /src
+
+USER 10001
+WORKDIR /home/gatescope
+ENV GATESCOPE_UPLOAD_DIR=/home/gatescope/models
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+  CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+
+CMD ["gatescope", "serve", "--host", "0.0.0.0", "--port", "8000"]

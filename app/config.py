@@ -1,0 +1,32 @@
+"""Settings, read from GATESCOPE_* environment variables (README: "Settings").
+
+Every limit a request can hit lives here, so an operator can raise or lower
+it without touching code; the error a user sees names the same setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_upload_dir() -> Path:
+    return Path.home() / ".cache" / "gatescope" / "models"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATESCOPE_", extra="ignore")
+
+    max_steps: int = Field(5_000, ge=1, description="Longest sequence a request may run, in timesteps.")
+    max_hidden: int = Field(1_024, ge=1, description="Largest hidden size of a model built or uploaded.")
+    max_layers: int = Field(4, ge=1, description="Most stacked layers of a model built or uploaded.")
+    max_work: int = Field(4_000_000, ge=1, description="Most steps x hidden units x layers x directions one request may compute.")
+    max_json_values: int = Field(2_000_000, ge=1, description="Most numbers one JSON or CSV trace response may hold (npz and streams are not capped by this).")
+    max_input_chars: int = Field(200_000, ge=1, description="Longest input string (text, numbers or signal spec).")
+    max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest model file POST /api/models accepts.")
+    max_streams_per_client: int = Field(8, ge=1, description="Concurrent streams (WebSocket or SSE) one client address may hold.")
+    upload_dir: Path = Field(default_factory=_default_upload_dir, description="Where uploaded models are stored, content-addressed; share it between workers.")
+    embed_origins: str = Field("*", description="Origins allowed to frame the pages (CSP frame-ancestors), space-separated; '*' for any, 'self' for none but this app.")
+    default_preset: str = Field("remember-lstm", description="The preset the page opens on when the URL names no model.")

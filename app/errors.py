@@ -1,0 +1,13 @@
+"""Errors the API answers with: a status, a message that names the field, the value and the limit."""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    def __init__(self, status: int, detail: str, field: str | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.field = status, detail, field
+
+
+def over_limit(field: str, value: object, limit: int, setting: str, status: int = 413) -> AppError:
+    return AppError(status, f"{field}: {value} is over the limit of {limit} (setting GATESCOPE_{setting.upper()})", field)

@@ -1,0 +1,155 @@
+"""Turning what the user typed into the engine's input: a (T, input_size) array and a label per step.
+
+Three input types:
+  text     characters through the model's vocabulary and embedding; a random
+           model instead gives each character a fixed vector of TEXT_DIMS
+           numbers, the same in every request
+  numbers  "0.5, -1, 2" is three steps of one value; "1 0; 0 1" (rows split by
+           ';' or new lines, values by spaces or commas) is two steps of two
+  signal   "sine 64", "step 32 at=8", "impulse 20", "noise 50 scale=0.5":
+           a name, an optional length, and key=value settings (see SIGNALS)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+import cells
+
+from .errors import AppError
+
+TEXT_DIMS = 8
+SIGNALS = {
+    "sine": {"period": 16.0, "amplitude": 1.0, "phase": 0.0, "noise": 0.0},
+    "step": {"at": None, "amplitude": 1.0, "noise": 0.0},
+    "impulse": {"at": 0.0, "amplitude": 1.0, "noise": 0.0},
+    "noise": {"scale": 1.0},
+}
+DEFAULT_STEPS = 64
+
+
+@dataclass
+class Parsed:
+    xs: np.ndarray       # (T, input_size)
+    tokens: list[str]    # one label per step
+    ids: list[int] | None = None  # token ids when a vocabulary was used
+
+
+def fixed_embedding(chars: list[str]) -> np.ndarray:
+    """A deterministic vector per character (seeded by its code point), for models without an embedding."""
+    return np.array([np.random.default_rng(ord(ch)).standard_normal(TEXT_DIMS) for ch in chars]).reshape(len(chars), TEXT_DIMS)
+
+
+def parse_text(text: str, model: cells.Model | None, unknown: str) -> Parsed:
+    if model is not None and model.vocab is not None and model.embedding is not None:
+        pieces = model.vocab.split(text)
+        try:
+            ids = model.vocab.encode(text, on_unknown="skip" if unknown == "skip" else "error")
+        except cells.CellsError as e:
+            raise AppError(422, f"{e}. Pass unknown=skip to leave such characters out", "input") from None
+        if unknown == "skip":
+            pieces = [p for p in pieces if p in model.vocab.index]
+        if not ids:
+            raise AppError(422, "input: no token of the text is in the model's vocabulary", "input")
+        return Parsed(model.embed(np.array(ids)), pieces, ids)
+    if model is not None:
+        raise AppError(422, f"input_type: this model has no vocabulary and takes {model.input_size} number(s) per step; "
+                            "use input_type=numbers", "input_type")
+    chars = list(text)
+    if not chars:
+        raise AppError(422, "input: the text is empty; type at least one character", "input")
+    return Parsed(fixed_embedding(chars), chars)
+
+
+_NUMBER = re.compile(r"[\s,]+")
+
+
+def parse_numbers(text: str) -> Parsed:
+    rows = [r for r in re.split(r"[;\n]", text.strip()) if r.strip()]
+    if not rows:
+        raise AppError(422, "input: no numbers given; write e.g. '0.5, -1, 2' or '1 0; 0 1'", "input")
+    if len(rows) == 1:  # one row: a sequence of scalars
+        cells_ = [[v] for v in _NUMBER.split(rows[0].strip()) if v]
+    else:
+        cells_ = [[v for v in _NUMBER.split(r.strip()) if v] for r in rows]
+    width = len(cells_[0])
+    values = []
+    for t, row in enumerate(cells_):
+        if len(row) != width:
+            raise AppError(422, f"input: step {t} has {len(row)} values; every step needs {width}, like step 0", "input")
+        out = []
+        for v in row:
+            try:
+                f = float(v)
+            except ValueError:
+                raise AppError(422, f"input: {v[:20]!r} at step {t} is not a number", "input") from None
+            if not np.isfinite(f):
+                raise AppError(422, f"input: {v[:20]!r} at step {t} is not a finite number", "input")
+            out.append(f)
+        values.append(out)
+    xs = np.array(values, dtype=np.float64)
+    tokens = [_fmt(r[0]) if width == 1 else "[" + ", ".join(_fmt(v) for v in r) + "]" for r in xs]
+    return Parsed(xs, tokens)
+
+
+def parse_signal(spec: str, seed: int, max_steps: int) -> Parsed:
+    words = spec.split()
+    if not words or words[0] not in SIGNALS:
+        raise AppError(422, f"input: {spec[:40]!r} is not a signal; expected one of {', '.join(SIGNALS)}, e.g. 'sine 64 period=16'", "input")
+    name, settings, steps = words[0], dict(SIGNALS[words[0]]), DEFAULT_STEPS
+    for w in words[1:]:
+        if "=" not in w:
+            if not w.isdigit():
+                raise AppError(422, f"input: {w[:20]!r} is neither a length nor key=value", "input")
+            steps = int(w)
+            continue
+        key, _, raw = w.partition("=")
+        if key not in settings:
+            raise AppError(422, f"input: the {name} signal has no setting {key!r}; it has {', '.join(settings)}", "input")
+        try:
+            settings[key] = float(raw)
+        except ValueError:
+            raise AppError(422, f"input: {key}={raw[:20]!r} is not a number", "input") from None
+        if not np.isfinite(settings[key]):
+            raise AppError(422, f"input: {key}={raw[:20]!r} is not a finite number", "input")
+    if steps < 1:
+        raise AppError(422, "input: a signal needs at least 1 step", "input")
+    if steps > max_steps:
+        raise AppError(413, f"input: {steps} steps is over the limit of {max_steps} (setting GATESCOPE_MAX_STEPS)", "input")
+    t = np.arange(steps, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    if name == "sine":
+        if settings["period"] == 0:
+            raise AppError(422, "input: period must not be 0", "input")
+        y = settings["amplitude"] * np.sin(2 * np.pi * t / settings["period"] + settings["phase"])
+    elif name == "step":
+        at = steps // 2 if settings["at"] is None else settings["at"]
+        y = settings["amplitude"] * (t >= at)
+    elif name == "impulse":
+        y = settings["amplitude"] * (t == round(settings["at"]))
+    else:
+        y = settings["scale"] * rng.standard_normal(steps)
+    if settings.get("noise"):
+        y = y + settings["noise"] * rng.standard_normal(steps)
+    return Parsed(y[:, None], [_fmt(v) for v in y])
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}"
+
+
+def parse(text: str, input_type: str, model: cells.Model | None, *, seed: int, unknown: str, max_steps: int) -> Parsed:
+    if input_type == "text":
+        parsed = parse_text(text, model, unknown)
+    elif input_type == "numbers":
+        parsed = parse_numbers(text)
+    else:
+        parsed = parse_signal(text, seed, max_steps)
+    if len(parsed.xs) > max_steps:
+        raise AppError(413, f"input: {len(parsed.xs)} steps is over the limit of {max_steps} (setting GATESCOPE_MAX_STEPS)", "input")
+    if model is not None and parsed.xs.shape[1] != model.input_size:
+        raise AppError(422, f"input: each step has {parsed.xs.shape[1]} value(s); this model takes {model.input_size} (its input_size)", "input")
+    return parsed

@@ -1,0 +1,105 @@
+"""The application factory: ``uvicorn --factory app.main:create_app``.
+
+Nothing happens at import time; settings come from the environment when the
+factory runs (or are passed in, as the tests do).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+import cells
+
+from . import __version__
+from .config import Settings
+from .errors import AppError
+from .routers import api, pages, stream
+from .store import ModelStore
+
+PACKAGE = Path(__file__).parent
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _shown(value, limit: int = 200):
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value if len(value) <= limit else value[:limit] + f"... ({len(value)} characters)"
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def asset_dir(name: str) -> Path:
+    """templates/ and static/: inside the installed package, or at the top of a source checkout."""
+    installed = PACKAGE / name
+    return installed if installed.is_dir() else PACKAGE.parent / name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="gatescope", version=__version__,
+                  summary="Every gate of every step of RNN, LSTM, peephole LSTM, GRU and their variants.")
+    app.state.settings = settings
+    app.state.store = ModelStore(settings)
+    app.state.streams = stream.Streams()
+    app.state.templates = pages.templates(asset_dir("templates"))
+
+    @app.exception_handler(AppError)
+    async def app_error(request: Request, e: AppError):
+        return JSONResponse({"detail": e.detail, "field": e.field}, status_code=e.status)
+
+    @app.exception_handler(cells.CellsError)
+    async def cells_error(request: Request, e: cells.CellsError):
+        return JSONResponse({"detail": str(e), "field": None}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, e: StarletteHTTPException):
+        headers = dict(e.headers or {})
+        if e.status_code == 405:  # Starlette names only the first route's methods; a path may have several routes
+            allowed = sorted({m for route in app.router.routes if getattr(route, "methods", None)
+                              and route.matches(request.scope)[0] == Match.PARTIAL for m in route.methods})
+            headers["Allow"] = ", ".join(allowed)
+        return JSONResponse({"detail": e.detail}, status_code=e.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError):
+        errors = [{k: v for k, v in err.items() if k in ("type", "loc", "msg", "input", "ctx")} for err in e.errors()]
+        for err in errors:  # keep every part printable, and do not echo a megabyte back
+            if "ctx" in err:
+                err["ctx"] = {k: str(v) for k, v in err["ctx"].items()}
+            if "input" in err:
+                err["input"] = _shown(err["input"])
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.headers.get("content-type", "").startswith("text/html"):
+            response.headers["Content-Security-Policy"] = pages.csp(settings.embed_origins)
+        return response
+
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.include_router(api.router)
+    app.include_router(api.health)
+    app.include_router(stream.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=asset_dir("static")), name="static")
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js():
+        return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
+    return app

@@ -1,0 +1,97 @@
+"""From a view state to what the engine runs: the model, the input array, and what to show.
+
+Exactly one of ``kind`` (random weights), ``preset`` or ``model`` names the
+model; with none, the default preset. Every limit in the settings is
+checked here, before any work, with a message naming field, value and limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cells
+
+from . import store as store_mod
+from .config import Settings
+from .errors import AppError, over_limit
+from .inputs import Parsed, parse
+from .schemas import KIND_OPTION_NAMES, ViewState
+
+RANDOM_ONLY = ("hidden", "layers", "bidirectional", *KIND_OPTION_NAMES)
+DEFAULT_INPUTS = {"text": "hello world", "numbers": "0.5, -1, 2, 0, 1", "signal": "sine 64"}
+
+
+@dataclass
+class Resolved:
+    view: ViewState
+    model: cells.Model
+    source: dict          # {"kind": ...} | {"preset": ...} | {"model": id}
+    input: str
+    input_type: str
+    parsed: Parsed
+    layer: int
+    direction: int
+    names: list[str]
+
+    @property
+    def head(self) -> str | None:
+        if self.model.head is None:
+            return None
+        return self.model.card.get("head") or ("softmax" if self.model.labels else "linear")
+
+    def normalized(self) -> dict:
+        """The view state with defaults filled in: what a permalink to this view holds."""
+        out = self.view.model_dump(exclude_none=True)
+        out.update(self.source)
+        out["input"], out["input_type"] = self.input, self.input_type
+        return out
+
+
+def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) -> Resolved:
+    given = view.model_fields_set
+    chosen = [f for f in ("kind", "preset", "model") if getattr(view, f) is not None]
+    if len(chosen) > 1:
+        raise AppError(422, f"{chosen[1]}: give one of kind, preset or model, not {' and '.join(chosen)}", chosen[1])
+    if chosen and chosen[0] != "kind":
+        extra = [f for f in RANDOM_ONLY if f in given and getattr(view, f) is not None]
+        if extra:
+            raise AppError(422, f"{extra[0]}: applies only to a random model (kind=...), not to a {chosen[0]}", extra[0])
+    if not chosen:
+        names = {p["name"] for p in store_mod.list_presets()}
+        source = {"preset": settings.default_preset} if settings.default_preset in names else {"kind": "lstm"}
+    else:
+        source = {chosen[0]: getattr(view, chosen[0])}
+
+    model = None
+    if "preset" in source:
+        model = store_mod.preset(source["preset"])
+    elif "model" in source:
+        model = store.get(source["model"])
+    card = model.card if model is not None else {}
+    input_type = view.input_type or card.get("input_type") or "text"
+    text = view.input if view.input is not None else (card.get("example") if card.get("input_type", "text") == input_type and card.get("example") else DEFAULT_INPUTS[input_type])
+    if len(text) > settings.max_input_chars:
+        raise over_limit("input", f"{len(text)} characters", settings.max_input_chars, "max_input_chars")
+    parsed = parse(text, input_type, model, seed=view.seed, unknown=view.unknown, max_steps=settings.max_steps)
+
+    if model is None:
+        options = {k: getattr(view, k) for k in KIND_OPTION_NAMES if getattr(view, k) is not None}
+        model = store.random(source["kind"], parsed.xs.shape[1], view.hidden, view.layers, view.bidirectional, view.seed, options)
+    work = len(parsed.xs) * model.hidden_size * model.num_layers * model.directions
+    if work > settings.max_work:
+        raise over_limit("input", f"{len(parsed.xs)} steps x {model.hidden_size} hidden x {model.num_layers} layers x "
+                                  f"{model.directions} directions = {work} unit-steps", settings.max_work, "max_work")
+
+    layer = view.layer if view.layer >= 0 else model.num_layers + view.layer
+    if not 0 <= layer < model.num_layers:
+        raise AppError(422, f"layer: {view.layer} does not exist; this model has {model.num_layers} layer(s)", "layer")
+    if view.direction >= model.directions:
+        raise AppError(422, "direction: 1 needs a bidirectional model", "direction")
+    vocab = model.vocabulary.keys()
+    names = list(vocab)
+    if view.names:
+        names = [n for n in view.names.split(",") if n]
+        unknown = [n for n in names if n not in vocab]
+        if unknown:
+            raise AppError(422, f"names: {', '.join(unknown)} not in the {model.kind} vocabulary: {', '.join(vocab)}", "names")
+    return Resolved(view, model, source, text, input_type, parsed, layer, view.direction, names)

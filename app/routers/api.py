@@ -1,0 +1,139 @@
+"""The JSON API: kinds, traces (JSON, npz, CSV), presets, model uploads, health."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+import cells
+
+from .. import __version__, diagrams, store as store_mod, wire
+from ..deps import SettingsDep, StoreDep
+from ..errors import AppError, over_limit
+from ..resolve import resolve
+from ..schemas import KIND_OPTION_NAMES, Health, KindInfo, ModelInfo, PresetInfo, TraceResponse, ViewState, view_fields
+
+router = APIRouter(prefix="/api", tags=["api"])
+ERRORS = {413: {"description": "Over a limit"}, 422: {"description": "Invalid parameters"}, 404: {"description": "Unknown model or preset"}}
+
+KindOptions = create_model(
+    "KindOptions", __config__=ConfigDict(extra="forbid"),
+    **{name: (ViewState.model_fields[name].annotation, Field(None, description=ViewState.model_fields[name].description))
+       for name in KIND_OPTION_NAMES},
+)
+
+
+def kind_info(name: str, options: dict | None = None) -> dict:
+    try:
+        info = cells.describe(name, **(options or {}))
+    except cells.CellsError as e:
+        raise AppError(422, str(e)) from None
+    info["diagram"] = diagrams.diagram(name, options)
+    return info
+
+
+@router.get("/kinds", response_model=list[KindInfo], summary="Every cell kind: vocabulary, equations, options, diagram")
+def kinds() -> list[dict]:
+    return [kind_info(k) for k in cells.KINDS]
+
+
+@router.get("/kinds/{name}", response_model=KindInfo, responses=ERRORS, summary="One kind under given options")
+def kind(name: Literal[cells.KINDS], options: Annotated[KindOptions, Query()]) -> dict:  # type: ignore[valid-type]
+    return kind_info(name, options.model_dump(exclude_none=True))
+
+
+@router.get("/view", summary="The view state's fields: names, types, defaults (what static/state.js reads)")
+def view() -> list[dict]:
+    return view_fields()
+
+
+def _compute(view: ViewState, settings, store):
+    r = resolve(view, settings, store)
+    if view.format in ("json", "csv"):
+        widths = {f["name"]: f["width"] for f in wire.stream_fields(r)}
+        values = len(r.parsed.xs) * sum(widths[n] for n in r.names)
+        if values > settings.max_json_values:
+            raise AppError(413, f"format: a {view.format} answer would hold {values} values, over the limit of {settings.max_json_values} "
+                                "(setting GATESCOPE_MAX_JSON_VALUES); ask for fewer names (names=...), a shorter input, or format=npz", "format")
+    trace = r.model.run(r.parsed.xs)
+    if view.format == "npz":
+        return Response(wire.trace_npz(r, trace), media_type="application/octet-stream",
+                        headers={"Content-Disposition": 'attachment; filename="trace.npz"'})
+    if view.format == "csv":
+        return StreamingResponse(wire.trace_csv(r, trace), media_type="text/csv",
+                                 headers={"Content-Disposition": 'attachment; filename="trace.csv"'})
+    return Response(wire.trace_json(r, trace), media_type="application/json")
+
+
+TRACE_RESPONSES = {200: {"model": TraceResponse, "content": {"application/octet-stream": {}, "text/csv": {}}}, **ERRORS}
+
+
+@router.get("/trace", response_model=TraceResponse, responses=TRACE_RESPONSES, summary="The whole trace of a view (a permalink)")
+async def trace_get(view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep):
+    return await run_in_threadpool(_compute, view, settings, store)
+
+
+@router.post("/trace", response_model=TraceResponse, responses=TRACE_RESPONSES, summary="The whole trace, parameters in the body")
+async def trace_post(view: Annotated[ViewState, Body()], settings: SettingsDep, store: StoreDep):
+    return await run_in_threadpool(_compute, view, settings, store)
+
+
+@router.get("/presets", response_model=list[PresetInfo], summary="Trained models shipped with gatescope")
+def presets() -> list[dict]:
+    return store_mod.list_presets()
+
+
+class UploadParams(KindOptions):
+    kind: Literal[cells.KINDS] | None = Field(None, description="Cell kind; not needed for a gatescope bundle.")  # type: ignore[valid-type]
+    layout: Literal[cells.LAYOUTS] | None = Field(None, description="How the weights are named: torch (default), keras or tf1.")  # type: ignore[valid-type]
+
+
+@router.post("/models", response_model=ModelInfo, status_code=201, responses={**ERRORS, 415: {"description": "Not a weights file"}},
+             summary="Upload a bundle or weights file (.safetensors or .npz; never unpickled)",
+             openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+async def upload(request: Request, params: Annotated[UploadParams, Query()], settings: SettingsDep, store: StoreDep):
+    limit = settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise over_limit("file", f"{int(declared)} bytes", limit, "max_upload_bytes")
+    incoming = Path(settings.upload_dir) / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=incoming, suffix=".upload")
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as f:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise over_limit("file", f"more than {limit} bytes", limit, "max_upload_bytes")
+                f.write(chunk)
+        if size == 0:
+            raise AppError(422, "file: the request body is empty; send the file's bytes (curl --data-binary @model.safetensors)", "file")
+        options = params.model_dump(exclude_none=True, exclude={"kind", "layout"})
+        model_id, model = await run_in_threadpool(store.add_file, Path(tmp), params.kind, params.layout, options)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return {**model.describe(), "id": model_id}
+
+
+@router.get("/models/{model_id}", response_model=ModelInfo, responses=ERRORS, summary="What an uploaded or trained model is")
+def model_info(model_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{16,64}$")], store: StoreDep) -> dict:
+    return {**store.get(model_id).describe(), "id": model_id}
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/healthz", response_model=Health, summary="Liveness: the engine loads and runs")
+def healthz() -> dict:
+    cells.build("lstm", 1, 2).run([[0.0]])
+    return {"status": "ok", "version": __version__, "kinds": len(cells.KINDS), "presets": len(store_mod.list_presets())}

@@ -1,0 +1,233 @@
+"""The view state, declared once, and the API's response shapes.
+
+``ViewState`` is every parameter a view can carry: which model, which input,
+and how the page shows it. The same names work in the URL query, the JSON
+body of POST /api/trace and the WebSocket request, and the page's
+static/state.js reads its table of fields from ``view_fields()`` instead of
+repeating it. Kind options (nonlinearity, reset_after, ...) are generated
+from the engine's registry, so a new option in cells/ appears here by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+import cells
+
+KindName = Literal[cells.KINDS]  # type: ignore[valid-type]
+PANELS = ("diagram", "heatmaps", "lines", "tokens", "predictions", "gradients", "saturation")
+
+
+def _kind_option_fields() -> dict[str, Any]:
+    """One optional field per option any kind has; None means the kind's default."""
+    fields: dict[str, Any] = {}
+    for kind in cells.REGISTRY.values():
+        for opt in kind.options:
+            if opt.name in fields:
+                continue
+            typ = opt.type if opt.choices is None else Literal[opt.choices]  # type: ignore[valid-type]
+            kinds = [k.name for k in cells.REGISTRY.values() if any(o.name == opt.name for o in k.options)]
+            fields[opt.name] = (typ | None, Field(None, description=f"{opt.doc} (kinds: {', '.join(kinds)})"))
+    return fields
+
+
+class _ViewBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # -- which model -------------------------------------------------------
+    kind: KindName | None = Field(None, description="Cell kind of a model with random weights (see GET /api/kinds).")
+    preset: str | None = Field(None, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$", description="A trained preset (see GET /api/presets).")
+    model: str | None = Field(None, pattern=r"^[0-9a-f]{16,64}$", description="The id of an uploaded or trained model (POST /api/models).")
+    hidden: int = Field(8, ge=1, le=1_000_000, description="Hidden size of a random model.")
+    layers: int = Field(1, ge=1, le=1_000, description="Stacked layers of a random model.")
+    bidirectional: bool = Field(False, description="Run a random model in both directions.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of a random model's weights and of a noise signal.")
+
+    # -- which input -------------------------------------------------------
+    input: str | None = Field(None, max_length=10_000_000, description="The input: text, numbers ('0.5, -1, 2' or '1 0; 0 1') or a signal ('sine 64 period=16').")
+    input_type: Literal["text", "numbers", "signal"] | None = Field(None, description="How to read input; default: the model's own (text for random models).")
+    unknown: Literal["error", "skip"] = Field("error", description="What to do with text the model's vocabulary lacks: answer 422 naming it, or skip it.")
+
+    # -- how to show it ------------------------------------------------------
+    layer: int = Field(-1, ge=-1_000, le=1_000, description="Which layer the views show; -1 is the top one.")
+    direction: int = Field(0, ge=0, le=1, description="Which direction of a bidirectional model the views show.")
+    step: int = Field(0, ge=0, le=10_000_000, description="The current timestep.")
+    panels: str = Field("diagram,heatmaps,lines,tokens,predictions", max_length=200, pattern=r"^[a-z,]*$",
+                        description=f"Comma-separated panels to show, of: {', '.join(PANELS)}.")
+    units: str = Field("", max_length=2_000, pattern=r"^[0-9,]*$", description="Comma-separated units for the line plots; empty for the first four.")
+    focus: str = Field("c", max_length=40, pattern=r"^[a-z_]+$", description="The name the token strip and line plots follow.")
+    color_unit: int | None = Field(None, ge=0, le=1_000_000, description="Color the input tokens by this unit of the focused name.")
+    phases: bool = Field(True, description="Animate each step phase by phase, as the article does; false for plain stepping.")
+    speed: float = Field(2.0, gt=0, le=60, description="Playback speed, steps per second.")
+    presenter: bool = Field(False, description="Larger fonts and thicker lines for projectors.")
+    palette: Literal["classic", "colorblind", "mono"] = Field("classic", description="Color palette; 'colorblind' reads for all common color vision deficiencies.")
+
+    # -- API only --------------------------------------------------------------
+    format: Literal["json", "npz", "csv"] = Field("json", description="GET/POST /api/trace: the response format.")
+    names: str | None = Field(None, max_length=2_000, pattern=r"^[a-z_,]*$", description="Comma-separated names to include; default all.")
+    digits: int = Field(5, ge=1, le=9, description="Significant digits of numbers in JSON.")
+
+
+ViewState = create_model("ViewState", __base__=_ViewBase, **_kind_option_fields())
+ViewState.__doc__ = "Every parameter of a view: the URL query, the POST body and the WebSocket request use the same names."
+
+KIND_OPTION_NAMES = tuple(_kind_option_fields())
+#: Fields that only change how the page looks, not the numbers.
+VIEW_ONLY = ("layer", "direction", "step", "panels", "units", "focus", "color_unit", "phases", "speed", "presenter",
+             "palette", "format", "names", "digits")
+
+
+def view_fields() -> list[dict]:
+    """The view state as a table for static/state.js: name, type, default, choices, bounds."""
+    schema = ViewState.model_json_schema()
+    out = []
+    for name, field in ViewState.model_fields.items():
+        prop = schema["properties"][name]
+        options = prop.get("anyOf", [prop])
+        typ = next((o.get("type") for o in options if o.get("type") not in (None, "null")), "string")
+        enum = next((o["enum"] for o in options if "enum" in o), None)
+        item = {"name": name, "type": typ, "default": field.default, "nullable": any(o.get("type") == "null" for o in options),
+                "view_only": name in VIEW_ONLY, "kind_option": name in KIND_OPTION_NAMES}
+        if enum:
+            item["choices"] = enum
+        for bound in ("minimum", "maximum", "exclusiveMinimum"):
+            for o in options:
+                if bound in o:
+                    item[bound] = o[bound]
+        out.append(item)
+    return out
+
+
+# -- responses ------------------------------------------------------------------
+
+class ErrorBody(BaseModel):
+    detail: str | list[dict[str, Any]]
+    field: str | None = None
+
+
+class NameInfo(BaseModel):
+    name: str
+    label: str
+    symbol: str
+    role: str
+    range: str
+    op: str
+    inputs: list[str]
+    equation: str
+    latex: str
+    phase: str
+    width: str
+
+
+class PhaseInfo(BaseModel):
+    name: str
+    title: str
+    text: str
+
+
+class VocabularyInfo(BaseModel):
+    names: list[NameInfo]
+    phases: list[PhaseInfo]
+
+
+class OptionInfo(BaseModel):
+    name: str
+    type: str
+    default: Any
+    doc: str
+    choices: list[Any] | None
+    minimum: float | None
+    nullable: bool
+
+
+class EquationInfo(BaseModel):
+    name: str
+    text: str
+    latex: str
+
+
+class DiagramNode(BaseModel):
+    name: str
+    x: float
+    y: float
+    shape: Literal["strip", "layer", "op"]
+    label: str
+
+
+class DiagramEdge(BaseModel):
+    source: str
+    target: str
+    style: Literal["main", "peephole", "state", "gate"] = "main"
+
+
+class DiagramInfo(BaseModel):
+    width: float
+    height: float
+    nodes: list[DiagramNode]
+    edges: list[DiagramEdge]
+    state_lines: list[str]
+
+
+class KindInfo(BaseModel):
+    name: str
+    title: str
+    summary: str
+    reference: str
+    has_cell: bool
+    blocks: list[str]
+    layouts: list[str]
+    options: list[OptionInfo]
+    defaults: dict[str, Any]
+    vocabulary: VocabularyInfo
+    equations: list[EquationInfo]
+    diagram: DiagramInfo
+
+
+class ModelInfo(BaseModel):
+    id: str | None = None
+    kind: str
+    input_size: int
+    hidden_size: int
+    out_size: int
+    num_layers: int
+    bidirectional: bool
+    options: dict[str, Any]
+    dtype: str
+    parameters: int
+    vocab_size: int | None
+    has_embedding: bool
+    outputs: int | None
+    card: dict[str, Any]
+
+
+class PresetInfo(BaseModel):
+    name: str
+    card: dict[str, Any]
+
+
+class PredictionInfo(BaseModel):
+    kind: Literal["softmax", "linear"]
+    labels: list[str]
+    values: list[list[float]]
+
+
+class TraceResponse(BaseModel):
+    request: dict[str, Any]
+    model: ModelInfo
+    tokens: list[str]
+    steps: int
+    layer: int
+    direction: int
+    names: list[str]
+    values: dict[str, list[list[float]]]
+    predictions: PredictionInfo | None
+    final: dict[str, list[list[float]]]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    kinds: int
+    presets: int

@@ -1,0 +1,163 @@
+"""Traces on the wire: JSON, npz and CSV downloads, and the step messages of the streams.
+
+JSON rounds each array to ``digits`` significant digits of its largest
+value (so a gate in [0, 1] carries 4 decimals at digits=5, and nothing
+prints as 0.30000000000000004). Streams send a JSON header, then the steps
+as binary frames of float32 (WebSocket) or as JSON (SSE), then a summary.
+
+Binary step frame (little-endian):
+    uint32 t0, uint32 count, then count x stride float32
+Row i is step t0 + i; its stride values are the header's ``fields`` in
+order, each ``width`` wide starting at ``offset``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import struct
+
+import numpy as np
+import orjson
+
+import cells
+
+from .resolve import Resolved
+
+FRAME_HEAD = struct.Struct("<II")
+
+
+def rounded(a: np.ndarray, digits: int) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    top = np.abs(a).max() if a.size else 0.0
+    if not np.isfinite(top) or top == 0:
+        return a
+    decimals = int(digits - 1 - np.floor(np.log10(top)))
+    return np.round(a, decimals)
+
+
+def dumps(obj) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def model_info(r: Resolved) -> dict:
+    info = r.model.describe()
+    info["id"] = r.source.get("model")
+    return info
+
+
+def predictions(r: Resolved, trace: cells.Trace, digits: int) -> dict | None:
+    if r.head is None:
+        return None
+    values = r.model.predict(trace.output) if r.head == "softmax" else r.model.logits(trace.output)
+    labels = r.model.labels or [f"output {i}" for i in range(len(r.model.head[0]))]
+    return {"kind": r.head, "labels": labels, "values": rounded(values, digits)}
+
+
+def trace_json(r: Resolved, trace: cells.Trace) -> bytes:
+    lt = trace.layer(r.layer, r.direction)
+    digits = r.view.digits
+    body = {
+        "request": r.normalized(),
+        "model": model_info(r),
+        "tokens": r.parsed.tokens,
+        "steps": trace.T,
+        "layer": r.layer,
+        "direction": r.direction,
+        "names": r.names,
+        "values": {n: rounded(lt[n], digits) for n in r.names},
+        "predictions": predictions(r, trace, digits),
+        "final": {k: rounded(v, digits) for k, v in (("h", trace.final.h), ("c", trace.final.c)) if v is not None},
+    }
+    return dumps(body)
+
+
+def json_size(r: Resolved, trace: cells.Trace) -> int:
+    lt = trace.layer(r.layer, r.direction)
+    return sum(lt[n].size for n in r.names)
+
+
+def trace_npz(r: Resolved, trace: cells.Trace) -> bytes:
+    arrays = {"tokens": np.array(r.parsed.tokens, dtype=str), "output": trace.output.astype(np.float32)}
+    for k, row in enumerate(trace.layers):
+        for d, lt in enumerate(row):
+            for n in r.names:
+                arrays[f"layer{k}/{'reverse' if d else 'forward'}/{n}"] = lt[n].astype(np.float32)
+    if r.model.head is not None:
+        arrays["prediction"] = (r.model.predict(trace.output) if r.head == "softmax" else r.model.logits(trace.output)).astype(np.float32)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+def trace_csv(r: Resolved, trace: cells.Trace):
+    """Long format, one row per value: step, token, name, unit, value (the shown layer and direction)."""
+    lt = trace.layer(r.layer, r.direction)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["step", "token", "name", "unit", "value"])
+    yield buf.getvalue()
+    for n in r.names:
+        values = rounded(lt[n], r.view.digits)
+        for t in range(trace.T):
+            buf.seek(0)
+            buf.truncate()
+            token = r.parsed.tokens[t]
+            w.writerows((t, token, n, u, v) for u, v in enumerate(values[t].tolist()))
+            yield buf.getvalue()
+
+
+# -- streams ------------------------------------------------------------------------
+
+def stream_fields(r: Resolved) -> list[dict]:
+    widths = {"hidden": r.model.hidden_size, "input": None, "proj": r.model.out_size}
+    fields, offset = [], 0
+    for n in r.names:
+        spec = r.model.vocabulary[n]
+        width = widths[spec.width] if spec.width != "input" else (r.model.input_size if r.layer == 0 else r.model.directions * r.model.out_size)
+        fields.append({"name": n, "width": width, "offset": offset})
+        offset += width
+    if r.head is not None:
+        fields.append({"name": "prediction", "width": len(r.model.head[0]), "offset": offset})
+        offset += len(r.model.head[0])
+    return fields
+
+
+def header(r: Resolved, fmt: str) -> dict:
+    fields = stream_fields(r)
+    return {
+        "type": "header",
+        "request": r.normalized(),
+        "model": model_info(r),
+        "tokens": r.parsed.tokens,
+        "steps": len(r.parsed.xs),
+        "layer": r.layer,
+        "direction": r.direction,
+        "fields": fields,
+        "stride": sum(f["width"] for f in fields),
+        "dtype": "float32",
+        "format": fmt,
+        "prediction": None if r.head is None else {"kind": r.head, "labels": r.model.labels or [f"output {i}" for i in range(len(r.model.head[0]))]},
+    }
+
+
+def step_rows(r: Resolved, trace: cells.Trace) -> np.ndarray:
+    """(T, stride) float32: every streamed field of every step of ``trace``, side by side."""
+    lt = trace.layer(r.layer, r.direction)
+    parts = [lt[n] for n in r.names]
+    if r.head is not None:
+        parts.append(r.model.predict(trace.output) if r.head == "softmax" else r.model.logits(trace.output))
+    return np.concatenate(parts, axis=1).astype(np.float32)
+
+
+def steps_binary(t0: int, rows: np.ndarray) -> bytes:
+    return FRAME_HEAD.pack(t0, len(rows)) + np.ascontiguousarray(rows, dtype="<f4").tobytes()
+
+
+def steps_json(t0: int, rows: np.ndarray, digits: int, fields: list[dict]) -> dict:
+    """A JSON step batch; each field is rounded on its own scale, as in trace_json."""
+    out = np.empty(rows.shape, np.float64)
+    for f in fields:
+        cols = slice(f["offset"], f["offset"] + f["width"])
+        out[:, cols] = rounded(rows[:, cols], digits)
+    return {"type": "steps", "t0": t0, "count": len(rows), "values": out}

@@ -1,0 +1,80 @@
+"""Bad input gets a clear 4xx naming the field, the value and the limit: never a 500 or a hang."""
+
+import pytest
+
+
+def detail(r):
+    body = r.json()
+    d = body["detail"]
+    return d if isinstance(d, str) else " ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {e.get('input')!r})" for e in d)
+
+
+@pytest.mark.parametrize("params,status,words", [
+    ({"kind": "lstmm"}, 422, ["kind", "lstmm", "'gru'"]),
+    ({"kind": "lstm", "hidden": "eight"}, 422, ["hidden", "eight", "integer"]),
+    ({"kind": "lstm", "hidden": 5000}, 413, ["hidden", "5000", "1024", "GATESCOPE_MAX_HIDDEN"]),
+    ({"kind": "lstm", "layers": 9}, 413, ["layers", "9", "4"]),
+    ({"kind": "lstm", "hidden": 0}, 422, ["hidden", "greater than or equal to 1"]),
+    ({"kind": "lstm", "seed": -1}, 422, ["seed"]),
+    ({"kind": "lstm", "input": ""}, 422, ["input", "empty"]),
+    ({"kind": "lstm", "input": "1, nan, 2", "input_type": "numbers"}, 422, ["input", "nan", "step 1", "finite"]),
+    ({"kind": "lstm", "input": "1, inf", "input_type": "numbers"}, 422, ["inf", "finite"]),
+    ({"kind": "lstm", "input": "1 2; 3", "input_type": "numbers"}, 422, ["step 1", "1 values", "2"]),
+    ({"kind": "lstm", "input": "1, two", "input_type": "numbers"}, 422, ["'two'", "not a number"]),
+    ({"kind": "lstm", "input": "square 10", "input_type": "signal"}, 422, ["square", "sine"]),
+    ({"kind": "lstm", "input": "sine 99999", "input_type": "signal"}, 413, ["99999", "5000", "MAX_STEPS"]),
+    ({"kind": "lstm", "input": "sine 10 period=0", "input_type": "signal"}, 422, ["period"]),
+    ({"kind": "lstm", "input": "sine 10 color=2", "input_type": "signal"}, 422, ["color", "period"]),
+    ({"kind": "lstm", "input_type": "audio"}, 422, ["input_type", "audio"]),
+    ({"kind": "gru", "proj_size": 2}, 422, ["proj_size", "gru", "reset_after"]),
+    ({"kind": "lstm", "proj_size": 8}, 422, ["proj_size", "smaller than hidden_size"]),
+    ({"kind": "rnn", "nonlinearity": "sigmoid"}, 422, ["nonlinearity", "sigmoid"]),
+    ({"kind": "lstm", "bogus": 1}, 422, ["bogus", "Extra inputs"]),
+    ({"kind": "lstm", "preset": "remember-lstm"}, 422, ["give one of kind, preset or model"]),
+    ({"preset": "no-such-preset"}, 404, ["no-such-preset"]),
+    ({"model": "0123456789abcdef0123456789abcdef"}, 404, ["model", "0123456789abcdef0123456789abcdef"]),
+    ({"model": "../../etc/passwd"}, 422, ["model"]),
+    ({"kind": "lstm", "layer": 3}, 422, ["layer", "3", "1 layer"]),
+    ({"kind": "lstm", "direction": 1}, 422, ["direction", "bidirectional"]),
+    ({"kind": "lstm", "names": "forget,zz"}, 422, ["names", "zz", "forget"]),
+    ({"kind": "lstm", "hidden": 1024, "input": "sine 5000", "input_type": "signal"}, 413, ["5120000", "4000000", "MAX_WORK"]),
+    ({"kind": "lstm", "hidden": 512, "input": "sine 500", "input_type": "signal", "format": "json"}, 413, ["MAX_JSON_VALUES", "npz"]),
+])
+def test_bad_parameters(client, params, status, words):
+    r = client.get("/api/trace", params=params)
+    assert r.status_code == status, r.text
+    text = detail(r)
+    for w in words:
+        assert w in text, (w, text)
+
+
+def test_over_the_json_cap_npz_still_works(client):
+    r = client.get("/api/trace", params={"kind": "lstm", "hidden": 512, "input": "sine 500", "input_type": "signal", "format": "npz"})
+    assert r.status_code == 200
+
+
+def test_a_megabyte_of_text(client):
+    r = client.post("/api/trace", json={"kind": "lstm", "input": "é" * (1 << 20)})
+    assert r.status_code == 413
+    assert "1048576 characters" in detail(r) and "200000" in detail(r)
+
+
+def test_malformed_json_and_wrong_types_in_the_body(client):
+    r = client.post("/api/trace", content=b'{"kind": "lstm", "input": ', headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    r = client.post("/api/trace", json=["lstm"])
+    assert r.status_code == 422
+    r = client.post("/api/trace", json={"kind": "lstm", "hidden": [1, 2]})
+    assert r.status_code == 422 and "hidden" in detail(r)
+    r = client.post("/api/trace", json={"kind": "lstm", "hidden": 1e300})
+    assert r.status_code == 422
+
+
+def test_errors_do_not_echo_huge_inputs(client):
+    r = client.post("/api/trace", json={"kind": "lstm", "input": "x" * 300_000, "hidden": "big"})
+    assert r.status_code == 422 and len(r.content) < 2_000
+
+
+def test_unknown_kind_in_kinds_route(client):
+    assert client.get("/api/kinds/lstmm").status_code == 422
+    assert client.get("/api/kinds/gru", params={"proj_size": 3}).status_code == 422
