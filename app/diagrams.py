@@ -33,9 +33,9 @@ _GRU = {
     "reset_pre": (2.8, PRE), "reset": (2.8, ACT),
     "candidate_recurrent": (4.7, PRE), "reset_recurrent": (4.7, ACT), "reset_hidden": (4.7, MID),
     "candidate_pre": (6.6, PRE), "candidate": (6.6, ACT),
-    "update_pre": (8.6, PRE), "update": (8.6, ACT), "update_complement": (8.6, MID),
-    "forget_pre": (2.8, PRE), "forget": (2.8, ACT), "forget_complement": (8.6, MID),
-    "written": (10.4, MID), "kept": (10.4, TOP), "h": (12.4, TOP),
+    "update_pre": (8.6, PRE), "update": (8.6, ACT), "update_complement": (9.9, MID),
+    "forget_pre": (2.8, PRE), "forget": (2.8, ACT), "forget_complement": (9.9, MID),
+    "kept": (8.6, TOP), "written": (11.3, MID), "h": (11.3, TOP),
 }
 
 _RNN = {"x": (3.6, 0.5), "h_prev": (0.9, 4.2), "h_pre": (5.4, PRE), "h": (5.4, ACT + 0.4)}

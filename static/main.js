@@ -1,0 +1,224 @@
+// The page: the view state (in the URL) -> a stream of steps -> the store -> the views.
+// Data flows one way; views never fetch. A view-only change (step, palette, panels) redraws;
+// anything else opens a new stream. Typing at the end of the text extends the open stream.
+
+import { renderPhase } from "./equation.js";
+import { createChrome } from "./chrome.js";
+import { createDiagram } from "./diagram.js";
+import { createHeatmaps, defaultNames } from "./heatmaps.js";
+import { createPlayer } from "./player.js";
+import { createPredictions } from "./predictions.js";
+import { computeParams, parse, serialize, update } from "./state.js";
+import { createStore } from "./store.js";
+import { openStream } from "./stream.js";
+import { showToken } from "./text.js";
+import { createTokens } from "./tokens.js";
+import { createUnits } from "./units.js";
+
+const config = JSON.parse(document.getElementById("gatescope-config").textContent);
+const fields = config.fields;
+const byId = (id) => document.getElementById(id);
+let state = parse(new URLSearchParams(location.search), fields);
+const store = createStore();
+const kindInfos = new Map();
+let info = null, stream = null, streamedInput = "", pendingInput = null, pendingStep = state.step, opened = 0;
+
+const seek = (t) => player.set(t);
+const diagram = createDiagram(byId("diagram"));
+const heatmaps = createHeatmaps(byId("heatmaps"), { onSeek: seek });
+const units = createUnits(byId("lines"), { onSeek: seek });
+const tokens = createTokens(byId("tokens"), { onSeek: seek });
+const predictions = createPredictions(byId("predictions"));
+const player = createPlayer({
+  el: document.querySelector(".player"),
+  steps: () => store.steps,
+  phaseNames: () => (info ? info.vocabulary.phases.map((p) => p.name) : []),
+  onShow: show,
+});
+const chrome = createChrome(document.querySelector("header.top"), {
+  config, getState: () => state, onChange: change, onTyping: typed, onMessage: message,
+});
+
+function message(text, kind = "error") {
+  const box = byId("message");
+  box.textContent = text;  // server messages may quote what was typed: text only
+  box.dataset.kind = kind;
+  box.hidden = !text;
+}
+
+// -- what is shown -----------------------------------------------------------------------
+function panelsShown() {
+  const on = new Set(state.panels.split(","));
+  document.querySelectorAll("[data-panel]").forEach((p) => { p.hidden = !on.has(p.dataset.panel); });
+  document.body.classList.toggle("presenter", state.presenter);
+}
+
+function focusName() {
+  if (store.has(state.focus)) return state.focus;
+  return ["c", "h"].find((n) => store.has(n));
+}
+
+/** For tests and the page benchmark: the DOM says when the run is drawn and which step is shown. */
+function markReady() {
+  if (!info || !store.steps) return setTimeout(markReady, 30);
+  document.body.dataset.ready = "1";
+}
+
+function show(t, phase, source) {
+  if (!info || !store.steps) return;
+  document.body.dataset.step = String(t);
+  document.body.dataset.phase = phase ?? "";
+  state.step = t;
+  state.speed = player.speed;
+  state.phases = player.phasesOn;
+  diagram.show(store, t, phase);
+  heatmaps.cursor(t);
+  units.cursor(t);
+  const color = state.color_unit !== null && focusName()
+    ? { name: focusName(), unit: Math.min(state.color_unit, store.width(focusName()) - 1), range: rangeOf(focusName()), palette: state.palette } : null;
+  const [from, to] = tokens.range;
+  if (t < from || t >= to || color) tokens.render(store, t, color);
+  else tokens.mark(t);
+  predictions.show(store, t, state);
+  renderPhase(byId("phase"), { phase, info, store, t, unit: state.color_unit ?? 0 });
+  const tok = store.tokens[t] ?? "";
+  byId("caption").textContent = `t = ${t}  ·  input ${JSON.stringify(showToken(tok))}`;
+  if (source !== "play") syncUrl();
+}
+
+function rangeOf(name) {
+  return info.vocabulary.names.find((n) => n.name === name)?.range ?? "signed";
+}
+
+let urlTimer = 0;
+function syncUrl() {
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(() => {
+    const query = serialize(state, fields).toString();
+    history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}`);
+  }, 120);
+}
+
+/** Redraw what depends on the whole sequence (after steps arrive); at most ten times a second. */
+let refreshTimer = 0, refreshDue = false;
+function refresh(now = false) {
+  if (!now) {
+    refreshDue = true;
+    if (!refreshTimer) refreshTimer = setTimeout(() => { refreshTimer = 0; if (refreshDue) refresh(true); }, 100);
+    return;
+  }
+  refreshDue = false;
+  if (!info || !store.steps) return;
+  heatmaps.update(store);
+  const name = focusName();
+  if (name) units.update(store, name, info.vocabulary.names.find((n) => n.name === name).label, state.units, state);
+  tokens.render(store, player.t, null);
+  if (pendingStep !== null && (pendingStep < store.steps || store.header.steps <= store.steps)) {
+    player.set(Math.min(pendingStep, store.steps - 1), null, "open");
+    pendingStep = null;
+  } else {
+    player.set(player.t, player.phase, "refresh");
+  }
+}
+
+async function kindInfo(model) {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(model.options)) if (v !== null) params.set(k, String(v));
+  const key = `${model.kind}?${params}`;
+  if (!kindInfos.has(key)) kindInfos.set(key, fetch(`/api/kinds/${model.kind}?${params}`).then((r) => r.json()));
+  return kindInfos.get(key);
+}
+
+// -- the stream ----------------------------------------------------------------------------
+function connect() {
+  stream?.close();
+  delete document.body.dataset.ready;
+  const id = ++opened;
+  info = null;
+  message("");
+  byId("status").textContent = "computing…";
+  streamedInput = "";
+  stream = openStream(computeParams(state, fields), {
+    async header(h) {
+      store.reset(h);
+      streamedInput = h.request.input;
+      const ki = await kindInfo(h.model);
+      if (id !== opened) return;
+      info = ki;
+      const options = { palette: state.palette, presenter: state.presenter };
+      diagram.build(ki, h.model, options);
+      heatmaps.build(ki.vocabulary, options, defaultNames(ki.vocabulary));
+      predictions.setHeader(h);
+      chrome.sync(state, h);
+      chrome.setKindOptions(h.request.kind ? ki.options : [], state);
+      const title = h.model.card?.title ?? `${ki.title}, random weights (seed ${h.request.seed})`;
+      byId("model-title").textContent = `${title} · hidden ${h.model.hidden_size}${h.model.num_layers > 1 ? ` · layer ${h.layer + 1} of ${h.model.num_layers}` : ""}`;
+      byId("model-notes").textContent = h.model.card?.notes ?? ki.summary;
+      refresh(true);
+    },
+    rows(t0, rows, count) {
+      if (id !== opened) return;
+      store.append(t0, rows, count);
+      refresh();
+    },
+    tokens(t0, more) {
+      store.addTokens(t0, more);
+      if (pendingInput !== null) streamedInput = pendingInput;
+      pendingInput = null;
+    },
+    summary(s) {
+      if (id !== opened) return;
+      byId("status").textContent = `${s.steps} steps · ${s.bytes_per_snapshot} bytes per step`;
+      refresh(true);
+      markReady();
+    },
+    error(e) {
+      pendingInput = null;
+      message(typeof e.detail === "string" ? e.detail : (e.detail ?? []).map((d) => `${(d.loc ?? []).join(".")}: ${d.msg}`).join("; "));
+      byId("status").textContent = "";
+    },
+    closed() { byId("status").textContent = "connection closed"; },
+  });
+}
+
+/** Typing: text that only grows is sent as more steps; anything else reruns. */
+function typed(text, now = false) {
+  if (!text) return;
+  const type = store.header?.request.input_type;
+  const extendable = store.header && type === "text" && !store.header.model.bidirectional && pendingInput === null;
+  if (extendable && text.length > streamedInput.length && text.startsWith(streamedInput) && !now) {
+    if (stream.append(text.slice(streamedInput.length))) {
+      pendingInput = text;
+      state.input = text;
+      syncUrl();
+      return;
+    }
+  }
+  if (text !== streamedInput || now) change({ input: text });
+}
+
+function change(changes) {
+  const before = computeParams(state, fields).toString();
+  state = update(state, changes, fields);
+  panelsShown();
+  chrome.sync(state, store.header);
+  if (computeParams(state, fields).toString() !== before) {
+    pendingStep = state.step;
+    connect();
+  } else if (info) {
+    const options = { palette: state.palette, presenter: state.presenter };
+    diagram.build(info, store.header.model, options);
+    heatmaps.build(info.vocabulary, options, defaultNames(info.vocabulary));
+    refresh(true);
+  }
+  syncUrl();
+}
+
+window.addEventListener("resize", () => diagram.resize());
+panelsShown();
+player.configure({ speed: state.speed, phases: state.phases });
+chrome.sync(state, null);
+connect();
+
+// for the browser tests and the page benchmark
+window.gatescope = { store, player, get state() { return state; }, get ready() { return Boolean(info && store.steps && store.steps === store.header?.steps); } };

@@ -61,10 +61,10 @@ class GRU(Kind):
                  v.pre("reset", "r", "r", "reset", ("x", "h_prev")), v.act("reset", "reset gate r(t)", "r(t)", "sigmoid", "reset")]
         if after:
             names += [
-                Name("candidate_recurrent", "recurrent part of the candidate", "W_hn·h(t−1) + b_hn", "pre", "real", "affine", ("h_prev",),
+                Name("candidate_recurrent", "recurrent part of the candidate", "W_hn·h(t−1)", "pre", "real", "affine", ("h_prev",),
                      "W_hn·h(t−1) + b_hn", r"W_{hn} h_{t-1} + b_{hn}", "candidate"),
-                v.product("reset_recurrent", "reset ⊙ recurrent part", "r(t) ⊙ (W_hn·h(t−1) + b_hn)", "reset", "candidate_recurrent",
-                          "r(t)", "(W_hn·h(t−1) + b_hn)", "candidate"),
+                Name("reset_recurrent", "reset ⊙ recurrent part", "r ⊙ W_hn·h(t−1)", "product", "real", "mul", ("reset", "candidate_recurrent"),
+                     "r(t) ⊙ (W_hn·h(t−1) + b_hn)", r"r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
                 Name("candidate_pre", "candidate pre-activation", "n_pre", "pre", "real", "affine", ("x", "reset_recurrent"),
                      "n_pre = W_in·x(t) + b_in + r(t) ⊙ (W_hn·h(t−1) + b_hn)", r"n^{pre}_t = W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
             ]

@@ -1,0 +1,44 @@
+// Color scales for values: pure functions, shared by the diagram, the heatmaps and the token strip.
+
+import { palette } from "./config.js";
+
+/** The value range of a vocabulary range class. */
+export function bounds(range) {
+  return range === "unit" ? [0, 1] : [-1, 1];
+}
+
+/** Plotly colorscale, cmin and cmax for a name's range ("unit", "signed" or "real"). */
+export function scaleFor(range, paletteName) {
+  const p = palette(paletteName);
+  const [cmin, cmax] = bounds(range);
+  return { colorscale: range === "unit" ? p.unit : p.signed, cmin, cmax };
+}
+
+function hexToRgb(hex) {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/** The CSS color of value v on a Plotly-style colorscale between cmin and cmax (clamped). */
+export function colorAt(v, scale, cmin, cmax) {
+  if (!Number.isFinite(v)) return "rgb(200,200,200)";
+  const x = Math.min(1, Math.max(0, (v - cmin) / (cmax - cmin)));
+  for (let i = 1; i < scale.length; i++) {
+    const [x1, c1] = scale[i];
+    if (x <= x1) {
+      const [x0, c0] = scale[i - 1];
+      const f = x1 === x0 ? 0 : (x - x0) / (x1 - x0);
+      const a = hexToRgb(c0), b = hexToRgb(c1);
+      const mix = a.map((ai, k) => Math.round(ai + f * (b[k] - ai)));
+      return `rgb(${mix[0]},${mix[1]},${mix[2]})`;
+    }
+  }
+  const last = hexToRgb(scale[scale.length - 1][1]);
+  return `rgb(${last[0]},${last[1]},${last[2]})`;
+}
+
+/** Relative luminance of an rgb() string: text on a dark cell must be light. */
+export function isDark(rgb) {
+  const [r, g, b] = rgb.match(/\d+/g).map(Number);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b < 128;
+}

@@ -1,0 +1,47 @@
+// Colors, sizes and fonts: every view reads them from here.
+
+export const PALETTES = {
+  // classic: the article's warm/cool look. Sequential for gates in [0, 1], diverging for values in [-1, 1].
+  classic: {
+    unit: [[0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75, "#2171b5"], [1, "#08306b"]],
+    signed: [[0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"], [1, "#2166ac"]],
+    layer: "#ffe08a", op: "#f8bbd0", line: "#4a4a4a", state: "#222222", highlight: "#e8590c",
+    series: ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"],
+  },
+  // colorblind: cividis and a blue-orange diverging scale read the same under the common deficiencies.
+  colorblind: {
+    unit: [[0, "#00224e"], [0.25, "#414d6b"], [0.5, "#7c7b78"], [0.75, "#bcaf6f"], [1, "#fee838"]],
+    signed: [[0, "#b35806"], [0.25, "#f1a340"], [0.5, "#f7f7f7"], [0.75, "#998ec3"], [1, "#542788"]],
+    layer: "#f0e442", op: "#cc79a7", line: "#3a3a3a", state: "#000000", highlight: "#d55e00",
+    series: ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"],
+  },
+  mono: {
+    unit: [[0, "#ffffff"], [1, "#111111"]],
+    signed: [[0, "#111111"], [0.5, "#ffffff"], [1, "#111111"]],
+    layer: "#e6e6e6", op: "#cfcfcf", line: "#333333", state: "#000000", highlight: "#000000",
+    series: ["#000000", "#555555", "#888888", "#bbbbbb", "#222222", "#666666", "#999999", "#cccccc"],
+  },
+};
+
+export const SIZES = {
+  normal: { font: 13, small: 11, title: 15, line: 1.6, stateLine: 3.2, cell: 11 },
+  presenter: { font: 20, small: 16, title: 24, line: 3, stateLine: 5.5, cell: 16 },
+};
+
+export const DIAGRAM = {
+  maxUnits: 24,      // units drawn per strip; more are summarized in the hover and the heatmaps
+  stripWidth: 1.7,   // diagram units a strip spans
+  boxWidth: 1.1, boxHeight: 0.62, opRadius: 0.3,
+};
+
+export const HEATMAP = { maxNames: 16, rowHeight: 92, presenterRowHeight: 130 };
+
+export const FONT_FAMILY = '"DejaVu Sans", "Helvetica Neue", Arial, sans-serif';
+
+export function sizes(presenter) {
+  return presenter ? SIZES.presenter : SIZES.normal;
+}
+
+export function palette(name) {
+  return PALETTES[name] || PALETTES.classic;
+}

@@ -1,0 +1,80 @@
+// The view state <-> the URL query. Pure functions: no window, no DOM.
+// The table of fields comes from the server (app/schemas.py ViewState, via the page's config),
+// so every name, type and default is declared once, in Python.
+
+/** Coerce one query-string value to the field's type; undefined when it cannot be read. */
+export function coerce(field, raw) {
+  if (raw === null || raw === undefined) return undefined;
+  switch (field.type) {
+    case "integer": {
+      if (!/^-?\d+$/.test(raw)) return undefined;
+      const n = Number(raw);
+      return inBounds(field, n) ? n : undefined;
+    }
+    case "number": {
+      const n = Number(raw);
+      return raw.trim() !== "" && Number.isFinite(n) && inBounds(field, n) ? n : undefined;
+    }
+    case "boolean":
+      return raw === "true" || raw === "1" ? true : raw === "false" || raw === "0" ? false : undefined;
+    default:
+      if (field.choices && !field.choices.includes(raw)) return undefined;
+      return raw;
+  }
+}
+
+function inBounds(field, n) {
+  if (field.minimum !== undefined && n < field.minimum) return false;
+  if (field.exclusiveMinimum !== undefined && n <= field.exclusiveMinimum) return false;
+  if (field.maximum !== undefined && n > field.maximum) return false;
+  return true;
+}
+
+/** The full state: every field, its value from the query or its default. Unreadable values fall back to the default. */
+export function parse(params, fields) {
+  const state = {};
+  for (const f of fields) {
+    const v = coerce(f, params.get(f.name));
+    state[f.name] = v === undefined ? f.default : v;
+  }
+  return state;
+}
+
+/** The query of a state: only the fields that differ from their defaults, in the table's order. */
+export function serialize(state, fields) {
+  const params = new URLSearchParams();
+  for (const f of fields) {
+    const v = state[f.name];
+    if (v === undefined || v === null || v === f.default) continue;
+    params.set(f.name, String(v));
+  }
+  return params;
+}
+
+/** The parameters the server needs to compute a view: the state minus what only changes the picture. */
+export function computeParams(state, fields) {
+  const params = serialize(state, fields);
+  for (const f of fields) if (f.view_only) params.delete(f.name);
+  return params;
+}
+
+/** A copy of state with changes; switching model source or kind drops what no longer applies. */
+export function update(state, changes, fields) {
+  const next = { ...state, ...changes };
+  const sources = ["kind", "preset", "model"];
+  const chosen = sources.filter((s) => changes[s]);
+  if (chosen.length) {
+    for (const s of sources) if (!chosen.includes(s)) next[s] = null;
+    if (!next.kind) for (const f of fields) if (f.kind_option || ["hidden", "layers", "bidirectional"].includes(f.name)) next[f.name] = f.default;
+  }
+  if ("kind" in changes && changes.kind !== state.kind) {
+    for (const f of fields) if (f.kind_option && !(f.name in changes)) next[f.name] = f.default;
+  }
+  if (chosen.length || "input" in changes || "input_type" in changes) next.step = changes.step ?? 0;
+  return next;
+}
+
+/** The fields as a lookup by name. */
+export function byName(fields) {
+  return Object.fromEntries(fields.map((f) => [f.name, f]));
+}

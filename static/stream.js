@@ -1,0 +1,68 @@
+// The trace stream: a WebSocket with binary step frames, or Server-Sent Events where WebSockets are blocked.
+// Frames: uint32 t0, uint32 count, then count x stride float32 (little-endian); see app/wire.py.
+
+export function openStream(params, handlers) {
+  const query = params.toString();
+  let ws = null, es = null, closed = false, opened = false;
+
+  function dispatch(msg) {
+    if (msg.type === "header") handlers.header(msg);
+    else if (msg.type === "steps") {
+      const flat = new Float32Array(msg.values.flat());
+      handlers.rows(msg.t0, flat, msg.count);
+    } else if (msg.type === "tokens") handlers.tokens(msg.t0, msg.tokens);
+    else if (msg.type === "summary") handlers.summary(msg);
+    else if (msg.type === "error") handlers.error(msg);
+  }
+
+  function openSSE() {
+    es = new EventSource(`/api/trace/stream?${query}`);
+    for (const type of ["header", "steps", "summary"]) {
+      es.addEventListener(type, (e) => {
+        dispatch(JSON.parse(e.data));
+        if (type === "summary") es.close();
+      });
+    }
+    es.onerror = () => {
+      if (closed) return;
+      es.close();
+      // the request itself was refused: ask for the message as plain JSON
+      fetch(`/api/trace?${query}&names=h`).then((r) => r.json()).then((body) => {
+        handlers.error({ status: 0, detail: body.detail ?? "the stream failed" });
+      }).catch(() => handlers.error({ status: 0, detail: "the server cannot be reached" }));
+    };
+  }
+
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  try {
+    ws = new WebSocket(`${scheme}://${location.host}/ws/trace?${query}`);
+    ws.binaryType = "arraybuffer";
+  } catch {
+    openSSE();
+  }
+  if (ws) {
+    ws.onopen = () => { opened = true; };
+    ws.onmessage = (e) => {
+      if (typeof e.data === "string") return dispatch(JSON.parse(e.data));
+      const head = new DataView(e.data, 0, 8);
+      const t0 = head.getUint32(0, true), count = head.getUint32(4, true);
+      handlers.rows(t0, new Float32Array(e.data, 8), count);
+    };
+    ws.onerror = () => { if (!opened && !closed) { ws = null; openSSE(); } };
+    ws.onclose = () => { if (opened && !closed) handlers.closed?.(); };
+  }
+
+  return {
+    /** Extend the run by more input (WebSocket only); false when this stream cannot. */
+    append(text) {
+      if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+      ws.send(JSON.stringify({ type: "append", input: text }));
+      return true;
+    },
+    close() {
+      closed = true;
+      ws?.close();
+      es?.close();
+    },
+  };
+}

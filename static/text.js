@@ -1,0 +1,23 @@
+// Text a user typed is only ever shown as text.
+
+const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/** For strings handed to Plotly, which reads a few HTML tags in labels and hovers. */
+export function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => ENTITIES[c]);
+}
+
+/** A token as it should appear on screen: spaces and newlines made visible. */
+export function showToken(tok) {
+  if (tok === " ") return "␣";
+  if (tok === "\n") return "⏎";
+  if (tok === "\t") return "⇥";
+  return tok;
+}
+
+/** A number in a short, fixed form. */
+export function num(v, digits = 3) {
+  if (!Number.isFinite(v)) return String(v);
+  const s = v.toFixed(digits);
+  return s === `-${(0).toFixed(digits)}` ? (0).toFixed(digits) : s;
+}

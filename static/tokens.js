@@ -1,0 +1,68 @@
+// The input tokens as a strip: the current one marked, optionally colored by one unit's activation.
+
+import { colorAt, isDark, scaleFor } from "./colors.js";
+import { showToken } from "./text.js";
+
+const WINDOW = 200;  // tokens drawn around the current step, for long inputs
+
+export function createTokens(el, { onSeek } = {}) {
+  let start = -1, end = -1, spans = [], lastT = -1;
+
+  el.addEventListener("click", (e) => {
+    const t = e.target.closest("[data-t]");
+    if (t && onSeek) onSeek(Number(t.dataset.t));
+  });
+
+  function render(store, t, color) {
+    const T = store.steps;
+    const from = Math.max(0, Math.min(t - WINDOW / 2, T - WINDOW)), to = Math.min(T, from + WINDOW);
+    if (from !== start || to !== end || spans.length !== to - from || color) {
+      el.replaceChildren();
+      spans = [];
+      if (from > 0) el.append(ellipsis(from));
+      for (let i = from; i < to; i++) {
+        const s = document.createElement("span");
+        s.className = "token";
+        s.dataset.t = String(i);
+        s.textContent = showToken(store.tokens[i] ?? "");  // text, never markup
+        s.title = `step ${i}`;
+        spans.push(s);
+        el.append(s);
+      }
+      if (to < T) el.append(ellipsis(T - to));
+      start = from;
+      end = to;
+    }
+    if (color) {
+      const { colorscale, cmin, cmax } = scaleFor(color.range, color.palette);
+      spans.forEach((s, k) => {
+        const v = store.value(color.name, start + k)[color.unit];
+        const c = colorAt(v, colorscale, cmin, cmax);
+        s.style.background = c;
+        s.style.color = isDark(c) ? "#fff" : "#111";
+      });
+    } else {
+      spans.forEach((s) => { s.style.background = ""; s.style.color = ""; });
+    }
+    mark(t);
+  }
+
+  function mark(t) {
+    if (t === lastT && spans[t - start]?.classList.contains("current")) return;
+    spans[lastT - start]?.classList.remove("current");
+    spans[lastT - start]?.removeAttribute("aria-current");
+    const s = spans[t - start];
+    s?.classList.add("current");
+    s?.setAttribute("aria-current", "step");
+    lastT = t;
+  }
+
+  function ellipsis(n) {
+    const s = document.createElement("span");
+    s.className = "token more";
+    s.textContent = `… ${n} more`;
+    return s;
+  }
+
+  return { render, mark, get range() { return [start, end]; } };
+}
