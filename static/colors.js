@@ -7,10 +7,14 @@ export function bounds(range) {
   return range === "unit" ? [0, 1] : [-1, 1];
 }
 
-/** Plotly colorscale, cmin and cmax for a name's range ("unit", "signed" or "real"). */
-export function scaleFor(range, paletteName) {
+/**
+ * Plotly colorscale, cmin and cmax for a name's range ("unit", "signed" or "real"). Unbounded ("real")
+ * values get a symmetric scale reaching their largest magnitude, at least ±1, so a cell state of 12 is
+ * not drawn as saturated as one of 1.
+ */
+export function scaleFor(range, paletteName, maxAbs = 1) {
   const p = palette(paletteName);
-  const [cmin, cmax] = bounds(range);
+  const [cmin, cmax] = range === "real" ? [-Math.max(1, maxAbs), Math.max(1, maxAbs)] : bounds(range);
   return { colorscale: range === "unit" ? p.unit : p.signed, cmin, cmax };
 }
 

@@ -75,7 +75,10 @@ export function createDiagram(el, { onHover } = {}) {
     names = kindInfo.diagram.nodes.map((n) => n.name);
     const sides = arrowSides(kindInfo.diagram);
     const geo = (name) => geometry(nodes[name], sides);
-    const pal = palette(options.palette), sz = sizes(options.presenter);
+    const pal = palette(options.palette), base = sizes(options.presenter);
+    // fonts follow the figure's size (a small embed frame, a projector), within the chosen size's bounds
+    const scale = Math.max(0.85, Math.min(1.25, (el.clientWidth - 78) / 14.3 / 52));
+    const sz = { ...base, font: Math.round(base.font * scale), small: Math.round(base.small * scale), title: Math.round(base.title * scale) };
     const widths = { hidden: model.hidden_size, proj: model.out_size, input: model.input_size };
     const shapes = [], annotations = [], traces = [];
     shapeOwner = [];
@@ -241,5 +244,18 @@ export function createDiagram(el, { onHover } = {}) {
     }
   }
 
-  return { build, show, resize: () => { Plotly.Plots.resize(el); fitMarkers(); }, get names() { return names; } };
+  /** Unbounded names (c, kept, pre-activations) colored on ±their largest magnitude so far. */
+  function setRanges(store) {
+    const idx = [], cmin = [], cmax = [];
+    for (const name of names) {
+      if (vocab[name].range !== "real" || !store.has(name)) continue;
+      const m = Math.max(1, store.maxAbs(name));
+      idx.push(traceIndex[name]);
+      cmin.push(-m);
+      cmax.push(m);
+    }
+    if (idx.length) Plotly.restyle(el, { "marker.cmin": cmin, "marker.cmax": cmax }, idx);
+  }
+
+  return { build, show, setRanges, resize: () => { Plotly.Plots.resize(el); fitMarkers(); }, get names() { return names; } };
 }

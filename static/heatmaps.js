@@ -51,7 +51,8 @@ export function createHeatmaps(el, { onSeek } = {}) {
     if (!built || !store.steps) return;
     const z = names.map((n) => (store.has(n) ? store.matrix(n) : [[]]));
     const T = store.steps;
-    const update = { z, x: names.map(() => Array.from({ length: T }, (_, t) => t)) };
+    const ranges = names.map((n) => scaleFor(vocab[n].range, opts.palette, store.has(n) ? store.maxAbs(n) : 1));
+    const update = { z, x: names.map(() => Array.from({ length: T }, (_, t) => t)), zmin: ranges.map((r) => r.cmin), zmax: ranges.map((r) => r.cmax) };
     Plotly.restyle(el, update, names.map((_, i) => i));
     const axis = { "xaxis.range": [-0.5, T - 0.5] };
     if (T <= 48) {

@@ -109,6 +109,7 @@ function refresh(now = false) {
   }
   refreshDue = false;
   if (!info || !store.steps) return;
+  diagram.setRanges(store);
   heatmaps.update(store);
   const name = focusName();
   if (name) units.update(store, name, info.vocabulary.names.find((n) => n.name === name).label, state.units, state);
@@ -153,7 +154,9 @@ function connect() {
       chrome.setKindOptions(h.request.kind ? ki.options : [], state);
       const title = h.model.card?.title ?? `${ki.title}, random weights (seed ${h.request.seed})`;
       byId("model-title").textContent = `${title} · hidden ${h.model.hidden_size}${h.model.num_layers > 1 ? ` · layer ${h.layer + 1} of ${h.model.num_layers}` : ""}`;
-      byId("model-notes").textContent = h.model.card?.notes ?? ki.summary;
+      const notes = byId("model-notes");
+      notes.textContent = h.model.card?.notes ?? ki.summary;
+      notes.classList.remove("open");
       refresh(true);
     },
     rows(t0, rows, count) {
@@ -215,6 +218,7 @@ function change(changes) {
 }
 
 window.addEventListener("resize", () => diagram.resize());
+byId("model-notes").addEventListener("click", (e) => e.currentTarget.classList.toggle("open"));
 panelsShown();
 player.configure({ speed: state.speed, phases: state.phases });
 chrome.sync(state, null);

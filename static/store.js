@@ -50,6 +50,16 @@ export function createStore() {
       }
       return z;
     },
+    /** The largest |value| of name over every step and unit (for scales of unbounded values). */
+    maxAbs(name) {
+      const f = fields[name], stride = header.stride;
+      let m = 0;
+      for (let t = 0; t < T; t++) {
+        const base = t * stride + f.offset;
+        for (let u = 0; u < f.width; u++) m = Math.max(m, Math.abs(data[base + u]));
+      }
+      return m;
+    },
     /** One unit of name over all steps. */
     series(name, unit) {
       const f = fields[name], stride = header.stride, out = new Float32Array(T);

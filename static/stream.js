@@ -41,7 +41,8 @@ export function openStream(params, handlers) {
     openSSE();
   }
   if (ws) {
-    ws.onopen = () => { opened = true; };
+    // an empty query means "the default view"; the server then reads the request from the first message
+    ws.onopen = () => { opened = true; if (!query) ws.send("{}"); };
     ws.onmessage = (e) => {
       if (typeof e.data === "string") return dispatch(JSON.parse(e.data));
       const head = new DataView(e.data, 0, 8);

@@ -38,7 +38,8 @@ from .base import Kind, LayerState
 
 # Torch block order of every possible gate, and each block's short letter and symbol.
 _ORDER = ("input", "forget", "candidate", "output")
-_LETTER = {"input": "i", "forget": "f", "candidate": "g", "output": "o"}
+_LETTER = {"input": "i", "forget": "f", "candidate": "g", "output": "o"}   # PyTorch's weight names: W_ii, W_hg, ...
+_SYMBOL = {"input": "i", "forget": "f", "candidate": "c̃", "output": "o"}   # the article's symbols: c̃ for the candidate
 _PEEP = {"input": "weight_ci", "forget": "weight_cf", "output": "weight_co"}
 
 
@@ -129,7 +130,7 @@ class LSTMFamily(Kind):
             if va.gate_recurrence and g != "candidate":
                 extra, tex = extra + f" + R_{_LETTER[g]}·[i(t−1), f(t−1), o(t−1)]", tex + rf" + R_{_LETTER[g]} [i_{{t-1}}, f_{{t-1}}, o_{{t-1}}]"
                 ins.extend(recur)
-            return v.pre(g, _LETTER[g], _LETTER[g], phase, tuple(ins), extra, tex)
+            return v.pre(g, _SYMBOL[g], _LETTER[g], phase, tuple(ins), extra, tex)
 
         if va.forget_gate and not va.coupled:
             names += [gate_pre("forget", "forget"), v.act("forget", "forget gate f(t)", "f(t)", "sigmoid", "forget")]

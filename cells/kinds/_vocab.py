@@ -28,7 +28,7 @@ def c_prev() -> Name:
 def pre(gate: str, sym: str, letter: str, phase: str, inputs: tuple[str, ...], extra: str = "", extra_tex: str = "") -> Name:
     """The pre-activation W_i? x + b_i? + W_h? h + b_h? of one gate block (plus extra terms)."""
     text = f"{sym}_pre = W_i{letter}·x(t) + b_i{letter} + W_h{letter}·h(t−1) + b_h{letter}{extra}"
-    tex = rf"{sym}^{{pre}}_t = W_{{i{letter}}} x_t + b_{{i{letter}}} + W_{{h{letter}}} h_{{t-1}} + b_{{h{letter}}}{extra_tex}"
+    tex = rf"{_tex(sym)}^{{pre}}_t = W_{{i{letter}}} x_t + b_{{i{letter}}} + W_{{h{letter}}} h_{{t-1}} + b_{{h{letter}}}{extra_tex}"
     return Name(f"{gate}_pre", f"{gate} pre-activation", f"{sym}_pre", "pre", "real", "affine", inputs, text, tex, phase)
 
 
