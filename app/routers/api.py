@@ -74,6 +74,7 @@ def _compute(view: ViewState, settings, store):
 
 
 TRACE_RESPONSES = {200: {"model": TraceResponse, "content": {"application/octet-stream": {}, "text/csv": {}}}, **ERRORS}
+BODY_ERRORS = {400: {"description": "The body cannot be read (not UTF-8 JSON)"}}
 
 
 @router.get("/trace", response_model=TraceResponse, responses=TRACE_RESPONSES, summary="The whole trace of a view (a permalink)")
@@ -81,7 +82,7 @@ async def trace_get(view: Annotated[ViewState, Query()], settings: SettingsDep, 
     return await run_in_threadpool(_compute, view, settings, store)
 
 
-@router.post("/trace", response_model=TraceResponse, responses=TRACE_RESPONSES, summary="The whole trace, parameters in the body")
+@router.post("/trace", response_model=TraceResponse, responses={**TRACE_RESPONSES, **BODY_ERRORS}, summary="The whole trace, parameters in the body")
 async def trace_post(view: Annotated[ViewState, Body()], settings: SettingsDep, store: StoreDep):
     return await run_in_threadpool(_compute, view, settings, store)
 

@@ -223,8 +223,9 @@ def sse(event: str, body: dict) -> bytes:
 
 
 @router.get("/api/trace/stream", summary="The trace as Server-Sent Events: header, steps, summary",
-            responses={200: {"content": {"text/event-stream": {}}}, 413: {"description": "Over a limit"},
-                       422: {"description": "Invalid parameters"}, 429: {"description": "Too many streams"}})
+            responses={200: {"content": {"text/event-stream": {}}}, 404: {"description": "Unknown model or preset"},
+                       413: {"description": "Over a limit"}, 422: {"description": "Invalid parameters"},
+                       429: {"description": "Too many streams"}})
 async def trace_stream(request: Request, view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep):
     streams: Streams = request.app.state.streams
     client = request.client.host if request.client else "unknown"
