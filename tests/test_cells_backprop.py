@@ -32,9 +32,9 @@ def ids(case):
     return kind + "".join(f"-{k}={v}" for k, v in opts.items())
 
 
-def make(kind, opts, layers, I=2, H=3, scale=2.0, seed=1):
-    m = cells.build(kind, I, H, num_layers=layers, seed=seed, dtype="float64", **opts)
-    return cells.Model(kind, {k: scale * v for k, v in m.params.items()}, input_size=I, hidden_size=H,
+def make(kind, opts, layers, n_in=2, H=3, scale=2.0, seed=1):
+    m = cells.build(kind, n_in, H, num_layers=layers, seed=seed, dtype="float64", **opts)
+    return cells.Model(kind, {k: scale * v for k, v in m.params.items()}, input_size=n_in, hidden_size=H,
                        num_layers=layers, options=opts, dtype="float64")
 
 
@@ -105,7 +105,7 @@ def test_gradients_match_finite_differences(case, layers):
 @pytest.mark.parametrize("case", CASES, ids=[ids(c) for c in CASES])
 def test_batched_forward_equals_model_run(case):
     kind, opts = case
-    model = make(kind, opts, 2, I=3, H=5, scale=2.5, seed=7)
+    model = make(kind, opts, 2, n_in=3, H=5, scale=2.5, seed=7)
     rng = np.random.default_rng(3)
     xs = rng.standard_normal((3, 9, 3))
     h0, c0, q0 = initial_state(model, 3, rng)

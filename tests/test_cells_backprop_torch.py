@@ -9,11 +9,11 @@ from cells import backprop
 torch = pytest.importorskip("torch")
 
 MODULES = {
-    "rnn_tanh": ("rnn", {}, lambda I, H, L: torch.nn.RNN(I, H, num_layers=L)),
-    "rnn_relu": ("rnn", {"nonlinearity": "relu"}, lambda I, H, L: torch.nn.RNN(I, H, num_layers=L, nonlinearity="relu")),
-    "lstm": ("lstm", {}, lambda I, H, L: torch.nn.LSTM(I, H, num_layers=L)),
-    "lstm_proj": ("lstm", {}, lambda I, H, L: torch.nn.LSTM(I, H, num_layers=L, proj_size=H - 2)),
-    "gru": ("gru", {}, lambda I, H, L: torch.nn.GRU(I, H, num_layers=L)),
+    "rnn_tanh": ("rnn", {}, lambda n_in, H, L: torch.nn.RNN(n_in, H, num_layers=L)),
+    "rnn_relu": ("rnn", {"nonlinearity": "relu"}, lambda n_in, H, L: torch.nn.RNN(n_in, H, num_layers=L, nonlinearity="relu")),
+    "lstm": ("lstm", {}, lambda n_in, H, L: torch.nn.LSTM(n_in, H, num_layers=L)),
+    "lstm_proj": ("lstm", {}, lambda n_in, H, L: torch.nn.LSTM(n_in, H, num_layers=L, proj_size=H - 2)),
+    "gru": ("gru", {}, lambda n_in, H, L: torch.nn.GRU(n_in, H, num_layers=L)),
 }
 
 
@@ -25,12 +25,12 @@ def rel_err(a, b):
 @pytest.mark.parametrize("module", list(MODULES))
 def test_gradients_equal_torch_autograd(module, layers):
     kind, opts, make = MODULES[module]
-    I, H, B, T = 4, 6, 3, 12
+    n_in, H, B, T = 4, 6, 3, 12
     torch.manual_seed(layers)
-    net = make(I, H, layers).double()
+    net = make(n_in, H, layers).double()
     model = cells.load({k: v.detach().numpy() for k, v in net.state_dict().items()}, kind=kind, dtype="float64", **opts)
     rng = np.random.default_rng(layers)
-    xs = rng.standard_normal((B, T, I))
+    xs = rng.standard_normal((B, T, n_in))
     h0 = rng.standard_normal((layers, B, model.out_size))
     c0 = rng.standard_normal((layers, B, H))
     R_out, R_h, R_c = rng.standard_normal((B, T, model.out_size)), rng.standard_normal(h0.shape), rng.standard_normal(c0.shape)
@@ -39,10 +39,11 @@ def test_gradients_equal_torch_autograd(module, layers):
     h_t, c_t = torch.tensor(h0, requires_grad=True), torch.tensor(c0, requires_grad=True)
     if kind == "lstm":
         out, (h_n, c_n) = net(x_t, (h_t, c_t))
-        loss = (out * torch.tensor(R_out.transpose(1, 0, 2))).sum() + (h_n * torch.tensor(R_h)).sum() + (c_n * torch.tensor(R_c)).sum()
     else:
         out, h_n = net(x_t, h_t)
-        loss = (out * torch.tensor(R_out.transpose(1, 0, 2))).sum() + (h_n * torch.tensor(R_h)).sum()
+    loss = (out * torch.tensor(R_out.transpose(1, 0, 2))).sum() + (h_n * torch.tensor(R_h)).sum()
+    if kind == "lstm":
+        loss = loss + (c_n * torch.tensor(R_c)).sum()
     loss.backward()
 
     tape = backprop.forward(model, xs, h0, c0 if kind == "lstm" else None)

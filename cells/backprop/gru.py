@@ -39,24 +39,24 @@ def forward(spec, p, opts, X, start: LayerState):
     Wh, bh = p["weight_hh"].T, p["bias_hh"]          # (H, 3H)
     Hs = np.empty((T + 1, B, H))
     Hs[0] = start.h
-    R, Z, N = (np.empty((T, B, H)) for _ in range(3))
+    RZ, N = np.empty((T, B, 2 * H)), np.empty((T, B, H))   # r(t) and z(t) side by side, n(t)
     Un = np.empty((T, B, H)) if after else None      # u_n(t) = W_hn h(t-1) + b_hn, kept for the reverse pass
     RH = None if after else np.empty((T, B, H))      # r(t) * h(t-1), ditto
     for t in range(T):
         hp = Hs[t]
         if after:
             u = hp @ Wh + bh                                      # u(t), all three blocks
-            sigmoid(Ai[t, :, :H] + u[:, :H], out=R[t])            # r(t)
-            sigmoid(Ai[t, :, H:2 * H] + u[:, H:2 * H], out=Z[t])  # z(t)
+            sigmoid(Ai[t, :, :2 * H] + u[:, :2 * H], out=RZ[t])   # r(t), z(t)
             Un[t] = u[:, 2 * H:]
-            np.tanh(Ai[t, :, 2 * H:] + R[t] * Un[t], out=N[t])    # n(t) = tanh(a_n + r * u_n)
+            np.tanh(Ai[t, :, 2 * H:] + RZ[t, :, :H] * Un[t], out=N[t])   # n(t) = tanh(a_n + r * u_n)
         else:
             u = hp @ Wh[:, :2 * H] + bh[:2 * H]                   # u_r, u_z
-            sigmoid(Ai[t, :, :H] + u[:, :H], out=R[t])
-            sigmoid(Ai[t, :, H:2 * H] + u[:, H:], out=Z[t])
-            np.multiply(R[t], hp, out=RH[t])                      # r(t) * h(t-1)
+            sigmoid(Ai[t, :, :2 * H] + u, out=RZ[t])
+            np.multiply(RZ[t, :, :H], hp, out=RH[t])              # r(t) * h(t-1)
             np.tanh(Ai[t, :, 2 * H:] + RH[t] @ Wh[:, 2 * H:] + bh[2 * H:], out=N[t])
-        Hs[t + 1] = (1.0 - Z[t]) * N[t] + Z[t] * hp                 # h(t) = (1 - z) n + z h(t-1)
+        z = RZ[t, :, H:]
+        Hs[t + 1] = (1.0 - z) * N[t] + z * hp                     # h(t) = (1 - z) n + z h(t-1)
+    R, Z = RZ[..., :H], RZ[..., H:]
     cache = {"X": X, "Hs": Hs, "R": R, "Z": Z, "N": N, "Un": Un, "RH": RH, "after": after}
     return Hs[1:], cache, LayerState(h=Hs[T].copy())
 
@@ -71,22 +71,26 @@ def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True
     dUn = np.empty((T, S, H)) if after else None      # adjoint of u_n (differs from dA's n block when reset_after)
     dh = np.zeros((S, H)) if dfinal is None else np.broadcast_to(dfinal.h, (S, H)).copy()
     dH = np.empty((T, S, H)) if states else None
+    # local derivatives, for every step at once (they depend only on the forward pass)
+    dn_pre_dh = (1.0 - Z) * (1.0 - N * N)              # dh(t) -> n's pre-activation
+    dz_pre_dh = (Hs[:-1] - N) * Z * (1.0 - Z)          # dh(t) -> z's pre-activation
+    sig_r = R * (1.0 - R)
     for t in range(T - 1, -1, -1):
-        hp, r, z, n = Hs[t], R[t], Z[t], N[t]
+        hp, r = Hs[t], R[t]
         dh += dY[t]                                   # dh(t)
         if states:
             dH[t] = dh
         dr_pre, dz_pre, dn_pre = dA[t, :, :H], dA[t, :, H:2 * H], dA[t, :, 2 * H:]
-        np.multiply(dh * (1.0 - z), 1.0 - n * n, out=dn_pre)   # dn_pre = dh (1 - z)(1 - n^2)
-        np.multiply(dh * (hp - n), z * (1.0 - z), out=dz_pre)  # dz_pre = dh (h(t-1) - n) z (1 - z)
-        dh_prev = dh * z                                       # through the z * h(t-1) path
+        np.multiply(dh, dn_pre_dh[t], out=dn_pre)     # dn_pre = dh (1 - z)(1 - n^2)
+        np.multiply(dh, dz_pre_dh[t], out=dz_pre)     # dz_pre = dh (h(t-1) - n) z (1 - z)
+        dh_prev = dh * Z[t]                           # through the z * h(t-1) path
         if after:
-            np.multiply(dn_pre, r, out=dUn[t])                 # du_n = dn_pre * r
-            np.multiply(dn_pre * cache["Un"][t], r * (1.0 - r), out=dr_pre)
-            dh_prev += dr_pre @ W[:H] + dz_pre @ W[H:2 * H] + dUn[t] @ Wn
+            np.multiply(dn_pre, r, out=dUn[t])        # du_n = dn_pre * r
+            np.multiply(dn_pre * cache["Un"][t], sig_r[t], out=dr_pre)
+            dh_prev += dA[t, :, :2 * H] @ Wrz + dUn[t] @ Wn
         else:
-            drh = dn_pre @ Wn                                  # d(r * h(t-1))
-            np.multiply(drh * hp, r * (1.0 - r), out=dr_pre)
+            drh = dn_pre @ Wn                         # d(r * h(t-1))
+            np.multiply(drh * hp, sig_r[t], out=dr_pre)
             dh_prev += drh * r + dA[t, :, :2 * H] @ Wrz
         dh = dh_prev
     grads = None

@@ -135,51 +135,54 @@ def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True
     dh = np.broadcast_to(dfinal.h, (S, out)).copy()
     dc = np.broadcast_to(dfinal.c, (S, H)).copy()
     dq = np.broadcast_to(dfinal.gates if dfinal.gates is not None else 0.0, (S, 3 * H)).copy() if Q is not None else None
-    tanh_cell, tanh_cand = va.cell_act == "tanh", va.candidate_act == "tanh"
+    # The local derivatives depend only on the forward pass: compute them for every step at once,
+    # so that the loop below does only what must wait for the adjoint of the next step.
+    Gi, Gf, Gg, Go, Sq = cache["Gi"], cache["Gf"], cache["Gg"], cache["Go"], cache["Sq"]
+    o_ds = Go * (1.0 - Sq * Sq) if va.cell_act == "tanh" else Go      # dh/dc through s = tanh(c): o (1 - s^2)
+    i_dg = Gi * (1.0 - Gg * Gg) if va.candidate_act == "tanh" else Gi  # dc/dz_g = i (1 - g^2)
+    sig_i, sig_f, sig_o = Gi * (1.0 - Gi), Gf * (1.0 - Gf), Go * (1.0 - Go)   # sigma' = sigma (1 - sigma)
+    zi, zf, zg, zo = (rows.get(k) for k in ("input", "forget", "candidate", "output"))
+    has_i, has_f, has_o = va.input_gate, va.forget_gate and not va.coupled, va.output_gate
+    p_i, p_f, p_o = peep.get("input"), peep.get("forget"), peep.get("output")
+    Mask = cache["Mask"]
     for t in range(T - 1, -1, -1):
-        i, f, g, o, s, cp = cache["Gi"][t], cache["Gf"][t], cache["Gg"][t], cache["Go"][t], cache["Sq"][t], C[t]
+        dz = dZ[t]
         dh += dY[t]
         dHt[t] = dh
         if states:
             dCt[t] = dc
-        dm = dh @ Whr if Whr is not None else dh
-        ds = dm * o
-        dc += ds * (1.0 - s * s) if tanh_cell else ds         # through s = tanh(c(t))
-        if va.output_gate:
-            do = dm * s
+        dm = dh @ Whr if Whr is not None else dh               # through the projection h = W_hr m
+        dc += dm * o_ds[t]                                      # through m = o * s(c)
+        if has_o:
+            do = dm * Sq[t]
             if dq is not None:
                 do += dq[:, 2 * H:]
-            dz_o = dZ[t][:, rows["output"]]
-            np.multiply(do, o * (1.0 - o), out=dz_o)
-            if "output" in peep:
-                dc += dz_o * peep["output"]
-        if cache["Mask"] is not None:
-            dc *= cache["Mask"][t]                             # the clip passes no gradient
-        di, dg, df = dc * g, dc * i, dc * cp
+            np.multiply(do, sig_o[t], out=dz[:, zo])            # dz_o
+            if p_o is not None:
+                dc += dz[:, zo] * p_o                           # the output peephole saw c(t)
+        if Mask is not None:
+            dc *= Mask[t]                                       # the clip passes no gradient
+        np.multiply(dc, i_dg[t], out=dz[:, zg])                 # dz_g = dc i g'
+        df = dc * C[t]                                          # f multiplied c(t-1)
         if dq is not None:
-            di += dq[:, :H]
             df += dq[:, H:2 * H]
-        if va.coupled:
-            di -= df                                           # f = 1 - i
-        dc_prev = dc * f
-        dz_g = dZ[t][:, rows["candidate"]]
-        if tanh_cand:
-            np.multiply(dg, 1.0 - g * g, out=dz_g)
-        else:
-            dz_g[...] = dg
-        if va.input_gate:
-            dz_i = dZ[t][:, rows["input"]]
-            np.multiply(di, i * (1.0 - i), out=dz_i)
-            if "input" in peep:
-                dc_prev += dz_i * peep["input"]
-        if va.forget_gate and not va.coupled:
-            dz_f = dZ[t][:, rows["forget"]]
-            np.multiply(df, f * (1.0 - f), out=dz_f)
-            if "forget" in peep:
-                dc_prev += dz_f * peep["forget"]
-        dh = dZ[t] @ Whh                                       # dh(t-1)
-        if dq is not None:                                     # dq(t-1) = dz_ifo W_gg
-            dq = np.concatenate([dZ[t][:, rows[k]] for k in ("input", "forget", "output")], axis=-1) @ Wgg
+        if has_i:
+            di = dc * Gg[t]                                     # i multiplied g
+            if dq is not None:
+                di += dq[:, :H]
+            if va.coupled:
+                di -= df                                        # f = 1 - i
+            np.multiply(di, sig_i[t], out=dz[:, zi])            # dz_i
+        dc_prev = dc * Gf[t]                                    # dc(t-1) through f * c(t-1)
+        if has_f:
+            np.multiply(df, sig_f[t], out=dz[:, zf])            # dz_f
+            if p_f is not None:
+                dc_prev += dz[:, zf] * p_f
+        if p_i is not None:
+            dc_prev += dz[:, zi] * p_i
+        dh = dz @ Whh                                           # dh(t-1)
+        if dq is not None:                                      # dq(t-1) = dz_ifo W_gg
+            dq = np.concatenate([dz[:, zi], dz[:, zf], dz[:, zo]], axis=-1) @ Wgg
         dc = dc_prev
     grads = None
     if params:
