@@ -24,8 +24,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.open:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     print(f"gatescope: serving on {url}")
+    # float32 step frames barely compress, and deflating them costs more than sending them
     uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, ws_max_size=4 * 1024 * 1024)
+                log_level=args.log_level, ws_max_size=4 * 1024 * 1024, ws_per_message_deflate=False)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,8 @@ def start_server(port: int) -> subprocess.Popen:
     env = {**os.environ, "GATESCOPE_UPLOAD_DIR": tempfile.mkdtemp(prefix="gatescope-bench-"),
            "GATESCOPE_MAX_STREAMS_PER_CLIENT": "100", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--port", str(port),
-                             "--log-level", "warning", "--ws-max-size", "16777216"], env=env, cwd=ROOT)
+                             "--log-level", "warning", "--ws-max-size", "16777216", "--ws-per-message-deflate", "false"],
+                            env=env, cwd=ROOT)  # as `gatescope serve` runs it
     for _ in range(200):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
