@@ -18,6 +18,7 @@ import cells
 
 KindName = Literal[cells.KINDS]  # type: ignore[valid-type]
 PANELS = ("diagram", "heatmaps", "lines", "tokens", "predictions", "gradients", "saturation")
+COMPARE_DEFAULT = "preset:remember-rnn,preset:remember-lstm,preset:remember-gru"
 
 
 def _kind_option_fields() -> dict[str, Any]:
@@ -63,6 +64,8 @@ class _ViewBase(BaseModel):
     speed: float = Field(2.0, gt=0, le=60, description="Playback speed, steps per second.")
     presenter: bool = Field(False, description="Larger fonts and thicker lines for projectors.")
     palette: Literal["classic", "colorblind", "mono"] = Field("classic", description="Color palette; 'colorblind' reads for all common color vision deficiencies.")
+    compare: str = Field(COMPARE_DEFAULT, max_length=400, pattern=r"^((preset|kind|model):[a-z0-9_-]+)(,(preset|kind|model):[a-z0-9_-]+){0,3}$",
+                         description="The /compare page: two to four models, comma-separated, each preset:NAME, kind:KIND or model:ID.")
 
     # -- API only --------------------------------------------------------------
     format: Literal["json", "npz", "csv"] = Field("json", description="GET/POST /api/trace: the response format.")
@@ -76,7 +79,7 @@ ViewState.__doc__ = "Every parameter of a view: the URL query, the POST body and
 KIND_OPTION_NAMES = tuple(_kind_option_fields())
 #: Fields that only change how the page looks, not the numbers.
 VIEW_ONLY = ("layer", "direction", "step", "panels", "units", "focus", "color_unit", "phases", "speed", "presenter",
-             "palette", "format", "names", "digits")
+             "palette", "compare", "format", "names", "digits")
 
 
 def view_fields() -> list[dict]:
@@ -224,6 +227,27 @@ class TraceResponse(BaseModel):
     values: dict[str, list[list[float]]]
     predictions: PredictionInfo | None
     final: dict[str, list[list[float]]]
+
+
+class GradientFlow(BaseModel):
+    h: list[float]
+    x: list[float]
+    c: list[float] | None = None
+
+
+class GradientResponse(BaseModel):
+    request: dict[str, Any]
+    model: ModelInfo
+    tokens: list[str]
+    steps: int
+    flow: GradientFlow
+
+
+class TaskInfo(BaseModel):
+    name: str
+    title: str
+    description: str
+    model_config = ConfigDict(extra="allow")
 
 
 class Health(BaseModel):

@@ -13,7 +13,7 @@ export function defaultNames(vocabulary) {
 }
 
 export function createHeatmaps(el, { onSeek } = {}) {
-  let names = [], vocab = {}, opts = {}, built = false, lastT = -1;
+  let names = [], vocab = {}, opts = {}, built = false, lastT = -1, wanted = 0;
 
   function build(vocabulary, options, chosen) {
     vocab = Object.fromEntries(vocabulary.names.map((n) => [n.name, n]));
@@ -26,7 +26,7 @@ export function createHeatmaps(el, { onSeek } = {}) {
       height: Math.max(200, names.length * rowPx + 40), margin: { l: 92, r: 12, t: 6, b: 34 },
       font: { family: FONT_FAMILY, size: sz.small }, showlegend: false, dragmode: false, hovermode: "closest",
       xaxis: { anchor: `y${names.length}`, title: { text: "step", font: { size: sz.small } }, fixedrange: true, showgrid: false },
-      shapes: [{ type: "line", xref: "x", yref: "paper", x0: 0, x1: 0, y0: 0, y1: 1, line: { color: "#e8590c", width: sz.line * 1.4 } }],
+      shapes: [{ type: "line", xref: "x", yref: "paper", x0: wanted, x1: wanted, y0: 0, y1: 1, line: { color: "#e8590c", width: sz.line * 1.4 } }],
       paper_bgcolor: "white", plot_bgcolor: "white",
     };
     names.forEach((name, i) => {
@@ -43,7 +43,7 @@ export function createHeatmaps(el, { onSeek } = {}) {
     Plotly.newPlot(el, traces, layout, { displayModeBar: false, responsive: true });
     el.on("plotly_click", (e) => { if (e.points?.length && onSeek) onSeek(Math.round(e.points[0].x)); });
     built = true;
-    lastT = -1;
+    lastT = wanted;
   }
 
   /** Redraw every heatmap from the store (after new steps arrive). */
@@ -66,6 +66,7 @@ export function createHeatmaps(el, { onSeek } = {}) {
   }
 
   function cursor(t) {
+    wanted = t;  // kept for a figure built later
     if (!built || t === lastT) return;
     lastT = t;
     Plotly.relayout(el, { "shapes[0].x0": t, "shapes[0].x1": t });

@@ -5,9 +5,11 @@
 import { renderPhase } from "./equation.js";
 import { createChrome } from "./chrome.js";
 import { createDiagram } from "./diagram.js";
+import { createGradients, fetchFlow } from "./gradients.js";
 import { createHeatmaps, defaultNames } from "./heatmaps.js";
 import { createPlayer } from "./player.js";
 import { createPredictions } from "./predictions.js";
+import { createSaturation } from "./saturation.js";
 import { computeParams, parse, serialize, update } from "./state.js";
 import { createStore } from "./store.js";
 import { openStream } from "./stream.js";
@@ -29,6 +31,9 @@ const heatmaps = createHeatmaps(byId("heatmaps"), { onSeek: seek });
 const units = createUnits(byId("lines"), { onSeek: seek });
 const tokens = createTokens(byId("tokens"), { onSeek: seek });
 const predictions = createPredictions(byId("predictions"));
+const gradients = createGradients(byId("gradients"));
+const saturation = createSaturation(byId("saturation"));
+const shown = (panel) => state.panels.split(",").includes(panel);
 const player = createPlayer({
   el: document.querySelector(".player"),
   steps: () => store.steps,
@@ -80,6 +85,7 @@ function show(t, phase, source) {
   if (t < from || t >= to || color) tokens.render(store, t, color);
   else tokens.mark(t);
   predictions.show(store, t, state);
+  if (shown("gradients")) gradients.cursor(t);
   renderPhase(byId("phase"), { phase, info, store, t, unit: state.color_unit ?? 0 });
   const tok = store.tokens[t] ?? "";
   byId("caption").textContent = `t = ${t}  ·  input ${JSON.stringify(showToken(tok))}`;
@@ -119,6 +125,21 @@ function refresh(now = false) {
     pendingStep = null;
   } else {
     player.set(player.t, player.phase, "refresh");
+  }
+}
+
+/** The views that need the complete run: gradient flow (asked of the server) and saturation. */
+async function drawWholeRun() {
+  if (shown("saturation") && info) saturation.draw(store, info.vocabulary, state);
+  if (!shown("gradients")) return;
+  const id = opened;
+  try {
+    const body = await fetchFlow(computeParams(state, fields));
+    if (id !== opened) return;
+    gradients.draw([{ label: body.model.card?.title ?? body.model.kind, flow: body.flow }], state);
+    gradients.cursor(player.t);
+  } catch (err) {
+    message(`Gradient flow: ${err.message}`);
   }
 }
 
@@ -173,6 +194,7 @@ function connect() {
       if (id !== opened) return;
       byId("status").textContent = `${s.steps} steps · ${s.bytes_per_snapshot} bytes per step`;
       refresh(true);
+      drawWholeRun();
       markReady();
     },
     error(e) {
@@ -213,6 +235,7 @@ function change(changes) {
     diagram.build(info, store.header.model, options);
     heatmaps.build(info.vocabulary, options, defaultNames(info.vocabulary));
     refresh(true);
+    drawWholeRun();
   }
   syncUrl();
 }

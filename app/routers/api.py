@@ -19,7 +19,8 @@ from .. import __version__, diagrams, store as store_mod, wire
 from ..deps import SettingsDep, StoreDep
 from ..errors import AppError, over_limit
 from ..resolve import resolve
-from ..schemas import KIND_OPTION_NAMES, Health, KindInfo, ModelInfo, PresetInfo, TraceResponse, ViewState, view_fields
+from ..schemas import (KIND_OPTION_NAMES, GradientResponse, Health, KindInfo, ModelInfo, PresetInfo, TaskInfo, TraceResponse,
+                       ViewState, view_fields)
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {413: {"description": "Over a limit"}, 422: {"description": "Invalid parameters"}, 404: {"description": "Unknown model or preset"}}
@@ -85,6 +86,34 @@ async def trace_get(view: Annotated[ViewState, Query()], settings: SettingsDep, 
 @router.post("/trace", response_model=TraceResponse, responses={**TRACE_RESPONSES, **BODY_ERRORS}, summary="The whole trace, parameters in the body")
 async def trace_post(view: Annotated[ViewState, Body()], settings: SettingsDep, store: StoreDep):
     return await run_in_threadpool(_compute, view, settings, store)
+
+
+def _gradients(view: ViewState, settings, store) -> bytes:
+    r = resolve(view, settings, store)
+    m = r.model
+    work = len(r.parsed.xs) * m.hidden_size * m.out_size * m.num_layers
+    if work > settings.max_gradient_work:
+        raise over_limit("input", f"{len(r.parsed.xs)} steps x {m.hidden_size} hidden x {m.out_size} outputs x {m.num_layers} layers = {work}",
+                         settings.max_gradient_work, "max_gradient_work")
+    try:
+        flow = cells.gradient_flow(m, r.parsed.xs)
+    except cells.CellsError as e:
+        raise AppError(422, str(e)) from None
+    body = {"request": r.normalized(), "model": wire.model_info(r), "tokens": r.parsed.tokens, "steps": len(r.parsed.xs),
+            "flow": {k: wire.rounded(v, view.digits) for k, v in flow.items()}}
+    return Response(wire.dumps(body), media_type="application/json")
+
+
+@router.get("/gradients", response_model=GradientResponse, responses=ERRORS,
+            summary="How far back the last hidden state reaches: norms of dh(T)/dh(t), dh(T)/dc(t), dh(T)/dx(t)")
+async def gradients(view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep):
+    return await run_in_threadpool(_gradients, view, settings, store)
+
+
+@router.get("/tasks", response_model=list[TaskInfo], summary="The toy tasks the presets learned and the page can train on")
+def tasks() -> list[dict]:
+    from cells.training import tasks as task_registry
+    return [t.describe() for t in task_registry.TASKS.values()]
 
 
 @router.get("/presets", response_model=list[PresetInfo], summary="Trained models shipped with gatescope")

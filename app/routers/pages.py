@@ -51,6 +51,11 @@ def index(request: Request):
     return request.app.state.templates.TemplateResponse(request, "index.html", {"config": page_config(request, False)})
 
 
+@router.get("/compare", response_class=HTMLResponse)
+def compare(request: Request):
+    return request.app.state.templates.TemplateResponse(request, "compare.html", {"config": page_config(request, False)})
+
+
 @router.get("/embed", response_class=HTMLResponse)
 def embed(request: Request):
     return request.app.state.templates.TemplateResponse(request, "embed.html", {"config": page_config(request, True)})

@@ -1,0 +1,177 @@
+// The compare page: the same input through two to four models, side by side, one cursor for all.
+// Each model has its own stream and store; the player steps them together.
+
+import { createGradients, fetchFlow } from "./gradients.js";
+import { createHeatmaps } from "./heatmaps.js";
+import { createPlayer } from "./player.js";
+import { computeParams, parse, serialize } from "./state.js";
+import { createStore } from "./store.js";
+import { openStream } from "./stream.js";
+import { showToken } from "./text.js";
+import { createTokens } from "./tokens.js";
+
+const config = JSON.parse(document.getElementById("gatescope-config").textContent);
+const fields = config.fields;
+const byId = (id) => document.getElementById(id);
+let state = parse(new URLSearchParams(location.search), fields);
+let columns = [], opened = 0;
+
+const tokens = createTokens(byId("tokens"), { onSeek: (t) => player.set(t) });
+const gradients = createGradients(byId("gradients"));
+const player = createPlayer({
+  el: document.querySelector(".player"),
+  steps: () => Math.min(...columns.map((c) => c.store.steps)),
+  phaseNames: () => [],
+  onShow: show,
+});
+
+function message(text) {
+  const box = byId("message");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+/** "preset:remember-lstm" -> the query of that model on the shared input. */
+function paramsFor(source) {
+  const [what, value] = source.split(":");
+  const base = { ...state, kind: null, preset: null, model: null, [what]: value, step: 0 };
+  return computeParams(base, fields);
+}
+
+/** Which names a compact column shows: the first gate that keeps or updates, then the states. */
+function compactNames(vocabulary) {
+  const by = Object.fromEntries(vocabulary.names.map((n) => [n.name, n]));
+  return ["forget", "update", "input", "c", "h"].filter((n) => by[n]).slice(0, 3);
+}
+
+function show(t) {
+  document.body.dataset.step = String(t);
+  for (const c of columns) {
+    c.heatmaps.cursor(t);
+    if (c.store.has("prediction") && c.header?.prediction?.kind === "softmax") {
+      const p = c.store.value("prediction", t);
+      let best = 0;
+      for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
+      c.verdict.textContent = `predicts ${JSON.stringify(showToken(c.header.prediction.labels[best]))} (${(p[best] * 100).toFixed(0)}%)`;
+    }
+  }
+  if (columns[0]?.store.steps) tokens.mark(t);
+  gradients.cursor(t);
+  syncUrl();
+}
+
+function syncUrl() {
+  history.replaceState(null, "", `/compare?${serialize(state, fields)}`);
+}
+
+async function kindInfo(model) {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(model.options)) if (v !== null) params.set(k, String(v));
+  return (await fetch(`/api/kinds/${model.kind}?${params}`)).json();
+}
+
+function open() {
+  const id = ++opened;
+  for (const c of columns) c.stream.close();
+  delete document.body.dataset.ready;
+  byId("columns").replaceChildren();
+  const sources = state.compare.split(",");
+  let finished = 0;
+  columns = sources.map((source) => {
+    const el = document.createElement("section");
+    el.className = "panel column";
+    el.innerHTML = '<h2></h2><div class="verdict"></div><div class="heat"></div>';
+    byId("columns").append(el);
+    const col = { source, el, store: createStore(), header: null, verdict: el.querySelector(".verdict"),
+      heatmaps: createHeatmaps(el.querySelector(".heat"), { onSeek: (t) => player.set(t) }) };
+    col.stream = openStream(paramsFor(source), {
+      async header(h) {
+        col.header = h;
+        col.store.reset(h);
+        el.querySelector("h2").textContent = h.model.card?.title ?? `${h.model.kind} (random weights)`;
+        const info = await kindInfo(h.model);
+        if (id !== opened) return;
+        col.heatmaps.build(info.vocabulary, { palette: state.palette, presenter: state.presenter }, compactNames(info.vocabulary));
+        col.built = true;
+        if (col.done) col.heatmaps.update(col.store);  // the steps came before the drawing was ready
+      },
+      rows(t0, rows, count) { col.store.append(t0, rows, count); },
+      tokens() {},
+      async summary() {
+        col.done = true;
+        if (col.built) col.heatmaps.update(col.store);
+        if (++finished < columns.length || id !== opened) return;
+        const first = columns[0];
+        const input = document.querySelector('[data-control="input"]');
+        if (document.activeElement !== input) input.value = first.header.request.input;
+        tokens.render(first.store, 0, null);
+        player.set(state.step);
+        document.body.dataset.ready = "1";
+        try {
+          const flows = await Promise.all(columns.map((c) => fetchFlow(paramsFor(c.source))));
+          gradients.draw(flows.map((f, i) => ({ label: columns[i].header.model.card?.title ?? columns[i].source, flow: f.flow })), state, ["h"]);
+        } catch (err) {
+          message(`Gradient flow: ${err.message}`);
+        }
+      },
+      error(e) { message(`${source}: ${typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail)}`); },
+    });
+    return col;
+  });
+}
+
+// -- the model pickers and the shared input --------------------------------------------------
+function pickers() {
+  const box = document.querySelector('[data-control="models"]');
+  box.replaceChildren();
+  const sources = state.compare.split(",");
+  sources.forEach((source, i) => {
+    const select = document.createElement("select");
+    select.setAttribute("aria-label", `model ${i + 1}`);
+    for (const p of config.presets) select.append(new Option(p.card?.title ?? p.name, `preset:${p.name}`));
+    for (const k of config.kinds) select.append(new Option(`${k.title} (random)`, `kind:${k.name}`));
+    if (source.startsWith("model:")) select.append(new Option(`uploaded ${source.slice(6, 14)}`, source));
+    select.value = source;
+    select.addEventListener("change", () => { sources[i] = select.value; change({ compare: sources.join(",") }); });
+    box.append(select);
+    if (sources.length > 2) {
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", `remove model ${i + 1}`);
+      remove.addEventListener("click", () => change({ compare: sources.filter((_, k) => k !== i).join(",") }));
+      box.append(remove);
+    }
+  });
+  if (sources.length < 4) {
+    const add = document.createElement("button");
+    add.type = "button";
+    add.textContent = "+ model";
+    add.addEventListener("click", () => change({ compare: [...sources, sources[sources.length - 1]].join(",") }));
+    box.append(add);
+  }
+}
+
+function change(changes) {
+  state = { ...state, ...changes };
+  pickers();
+  open();
+}
+
+const input = document.querySelector('[data-control="input"]');
+input.addEventListener("change", () => change({ input: input.value || null }));
+document.querySelector('[data-control="copy-link"]').addEventListener("click", async () => {
+  const link = `${location.origin}/compare?${serialize(state, fields)}`;
+  try {
+    await navigator.clipboard.writeText(link);
+  } catch {
+    const box = document.querySelector('[data-control="copy-box"]');
+    box.hidden = false;
+    box.value = link;
+    box.select();
+  }
+});
+player.configure({ speed: state.speed, phases: false });
+pickers();
+open();
+window.gatescope = { player, get columns() { return columns; }, get state() { return state; } };

@@ -1,0 +1,41 @@
+// Saturation (Karpathy, Johnson & Fei-Fei 2015): for every unit of every gate, the fraction of steps it
+// spends below 0.1 ("closed") and above 0.9 ("open"). Units in the corners are switches; units in the
+// middle hover; a forget gate that remembers sits high on the "open" axis.
+
+import { FONT_FAMILY, palette, sizes } from "./config.js";
+import { escapeHtml } from "./text.js";
+
+/** For one (T, width) gate: per unit, [fraction < 0.1, fraction > 0.9]. Pure. */
+export function saturation(series) {
+  return series.map((values) => {
+    let low = 0, high = 0;
+    for (const v of values) {
+      if (v < 0.1) low++;
+      else if (v > 0.9) high++;
+    }
+    return [low / values.length, high / values.length];
+  });
+}
+
+export function createSaturation(el) {
+  function draw(store, vocabulary, options) {
+    const pal = palette(options.palette), sz = sizes(options.presenter);
+    const gates = vocabulary.names.filter((n) => n.role === "gate" && n.range === "unit" && store.has(n.name));
+    const traces = gates.map((g, i) => {
+      const units = Array.from({ length: store.width(g.name) }, (_, u) => store.series(g.name, u));
+      const points = saturation(units);
+      return { type: "scatter", mode: "markers", name: escapeHtml(g.label), x: points.map((p) => p[0]), y: points.map((p) => p[1]),
+        customdata: points.map((_, u) => u), marker: { size: sz.cell * 0.9, color: pal.series[i % pal.series.length], opacity: 0.8, line: { width: 0.5, color: "#333" } },
+        hovertemplate: `${escapeHtml(g.label)} unit %{customdata}<br>closed (<0.1) %{x:.0%} · open (>0.9) %{y:.0%}<extra></extra>` };
+    });
+    Plotly.react(el, traces, {
+      margin: { l: 56, r: 10, t: 28, b: 44 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
+      title: { text: "Gate saturation: time each unit spends closed and open", font: { size: sz.font }, x: 0.01, xanchor: "left" },
+      xaxis: { title: { text: "fraction of steps closed (< 0.1)" }, range: [-0.03, 1.03], fixedrange: true, tickformat: ".0%" },
+      yaxis: { title: { text: "fraction open (> 0.9)" }, range: [-0.03, 1.03], fixedrange: true, tickformat: ".0%" },
+      shapes: [{ type: "line", x0: 0, y0: 1, x1: 1, y1: 0, line: { color: "#bbb", dash: "dot", width: 1 } }],
+      legend: { orientation: "h", y: -0.3 }, paper_bgcolor: "white", plot_bgcolor: "white",
+    }, { displayModeBar: false, responsive: true });
+  }
+  return { draw };
+}
