@@ -1,0 +1,139 @@
+"""The header's controls: presenter mode, palettes, copying a link, uploading a model."""
+
+import numpy as np
+import pytest
+
+import cells
+
+DIAGRAM = "document.getElementById('diagram')"
+HEATMAPS = "document.getElementById('heatmaps')"
+MESSAGE = "document.getElementById('message')"
+
+
+def open_view_menu(tab):
+    tab.page.click("details.menu summary:has-text('View')")
+
+
+def test_presenter_mode_enlarges_the_figures(tab):
+    tab.open("/?kind=lstm&input=hello&step=1")
+    sizes = (f"[{DIAGRAM}._fullLayout.font.size, Math.max(...{DIAGRAM}.layout.shapes.map((s) => s.line?.width ?? 0)),"
+             f" {HEATMAPS}.layout.height]")  # font, thickest line, heatmaps' height
+    before = tab.js(sizes)
+    open_view_menu(tab)
+    tab.page.check('[data-control="presenter"]')
+    tab.until("document.body.classList.contains('presenter') && location.search.includes('presenter=true')", timeout=3,
+              what="presenter mode in the page and the URL")
+    after = tab.until(f"(b) => {DIAGRAM}._fullLayout.font.size > b && {sizes}", before[0], timeout=3, what="larger fonts")
+    assert after[0] >= before[0] * 1.4 and after[1] > before[1] and after[2] > before[2], (before, after)
+    assert tab.step == 1 and len(tab.sockets) == 1  # the same run, drawn larger: no new stream
+    tab.page.click("body", position={"x": 5, "y": 5})  # close the menu for the screenshot
+    tab.shot()
+
+
+def test_the_colorblind_palette_recolors_every_view(tab):
+    tab.open("/?kind=lstm&input=hello&step=2")
+    open_view_menu(tab)
+    tab.page.select_option('[data-control="palette"]', "colorblind")
+    tab.until("location.search.includes('palette=colorblind')", timeout=3, what="the palette in the URL")
+    out = tab.js(f"""(async () => {{
+        const {{ PALETTES }} = await import('/static/config.js');
+        const d = {DIAGRAM}.data, h = {HEATMAPS}.data;
+        return {{ want: PALETTES.colorblind,
+                  forget: d.find((t) => t.name === 'forget').marker.colorscale,
+                  c: d.find((t) => t.name === 'c').marker.colorscale,
+                  heat: Object.fromEntries(h.map((t) => [t.name, t.colorscale])),
+                  layer: {DIAGRAM}.layout.shapes.find((s) => s.type === 'rect').fillcolor }};
+    }})()""")
+    assert out["forget"] == out["want"]["unit"] and out["c"] == out["want"]["signed"]
+    assert out["heat"]["forget"] == out["want"]["unit"] and out["heat"]["c"] == out["want"]["signed"]
+    assert out["layer"] == out["want"]["layer"]
+    assert tab.step == 2 and len(tab.sockets) == 1
+    tab.page.click("body", position={"x": 5, "y": 5})
+    tab.shot()
+
+
+def deny_clipboard(tab):
+    tab.page.add_init_script("""Object.defineProperty(Navigator.prototype, 'clipboard', { configurable: true, get: () => ({
+        writeText: () => Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError')) }) });""")
+
+
+@pytest.mark.parametrize("clipboard", ["allowed", "denied"])
+def test_copy_link_gives_a_url_that_reproduces_the_view(tab_factory, clipboard):
+    if clipboard == "allowed":
+        tab = tab_factory(permissions=["clipboard-read", "clipboard-write"])
+    else:
+        tab = tab_factory()
+        deny_clipboard(tab)
+    tab.open("/?kind=mgu&input=copy%20me&hidden=5&palette=mono")
+    tab.press("ArrowRight", 2)
+    tab.page.click('[data-control="copy-link"]')
+    message = tab.until(f"!{MESSAGE}.hidden && {MESSAGE}.textContent", timeout=3)
+    if clipboard == "allowed":
+        assert message == "Link copied."
+        url = tab.js("navigator.clipboard.readText()")
+        assert tab.js("document.querySelector('[data-control=\"copy-box\"]').hidden")
+    else:
+        assert "copy the link" in message.lower()
+        box = '[data-control="copy-box"]'
+        assert tab.page.is_visible(box)
+        url = tab.page.input_value(box)
+        assert tab.js(f"(b => b.selectionStart === 0 && b.selectionEnd === b.value.length)(document.querySelector('{box}'))")
+    tab.shot()
+    assert url.startswith(tab.base + "/?") and "step=2" in url and "palette=mono" in url, url
+    assert url == tab.until("location.search.includes('step=2') && location.href", timeout=2)  # the page's own permalink
+    if clipboard == "denied":
+        return  # the same URL as the allowed case, which reopens it below
+    before = tab.diagram_all()
+    again = tab_factory("-reopened").open(url[len(tab.base):])
+    assert again.step == 2
+    assert again.js("window.gatescope.store.header.model.kind") == "mgu"
+    assert again.js("window.gatescope.state.palette") == "mono"
+    after = again.diagram_all()
+    assert after.keys() == before.keys()
+    for name in before:
+        assert after[name] == pytest.approx(before[name], abs=1e-6), name
+
+
+def vocab_bundle(path):
+    """A GRU with a vocabulary of the letters and space: it reads typed text."""
+    weights = cells.build("gru", input_size=3, hidden_size=6, seed=5)
+    letters = list("abcdefghijklmnopqrstuvwxyz ")
+    model = cells.Model("gru", weights.params, input_size=3, hidden_size=6, vocab=cells.Vocab(letters),
+                        embedding=np.random.default_rng(1).standard_normal((len(letters), 3)).astype("float32"))
+    model.save(path)
+    return model
+
+
+def plain_bundle(path):
+    """cells.build(...).save(): weights only, one number per step, no vocabulary."""
+    model = cells.build("gru", input_size=1, hidden_size=5, seed=3)
+    model.save(path)
+    return model
+
+
+@pytest.mark.parametrize("make", [vocab_bundle, plain_bundle], ids=["with-vocabulary", "weights-only"])
+def test_uploading_a_model_switches_the_page_to_it(tab, api, tmp_path, make):
+    path = tmp_path / "my-model.safetensors"
+    model = make(path)
+    status, described = api("/api/models", path.read_bytes())  # content-addressed: the page's upload gets the same id
+    assert status == 201
+    model_id = described["id"]
+    tab.open("/?kind=lstm&input=abc")
+    tab.page.set_input_files('[data-control="upload"]', str(path))
+    tab.until("(id) => location.search.includes('model=' + id)", model_id, timeout=5, what="the model in the URL")
+    tab.until(f"document.body.dataset.ready || ({MESSAGE}.dataset.kind === 'error' && !{MESSAGE}.hidden)", timeout=10)
+    assert not tab.js(f"{MESSAGE}.dataset.kind === 'error' && !{MESSAGE}.hidden"), tab.js(f"{MESSAGE}.textContent")
+    header = tab.js("window.gatescope.store.header.model")
+    assert (header["kind"], header["hidden_size"], header["input_size"]) == ("gru", model.hidden_size, model.input_size)
+    assert tab.js("document.querySelector('[data-control=\"source\"]').value") == f"model:{model_id}"
+    assert tab.js(f"{DIAGRAM}.data.some((t) => t.name === 'reset') && !{DIAGRAM}.data.some((t) => t.name === 'forget')")
+    assert len(tab.diagram("h")) == model.hidden_size
+    # what the page says about it
+    problems = []
+    title = tab.js("document.getElementById('model-title').textContent")
+    if "random weights" in title:
+        problems.append(f"the title calls the uploaded model random: {title!r}")
+    shown = tab.js(f"{MESSAGE}.hidden ? '' : {MESSAGE}.textContent")
+    if not shown.startswith(f"Loaded my-model.safetensors: gru, hidden {model.hidden_size}"):
+        problems.append(f"the upload's confirmation is not shown (message box: {shown!r})")
+    assert not problems, problems

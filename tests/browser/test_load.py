@@ -1,0 +1,58 @@
+"""The page and its embed twin load cleanly, draw, and talk to nobody but the app."""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+VIEWS = {
+    "default": "/",                                           # the default preset
+    "lstm": "/?kind=lstm&input=hello",
+}  # and /embed, in test_embed_draws_the_views_without_the_header
+
+
+@pytest.mark.parametrize("path", VIEWS.values(), ids=VIEWS.keys())
+def test_loads_without_console_errors(tab, path):
+    tab.open(path)
+    tab.until("document.querySelector('#diagram .scatterlayer') && document.querySelectorAll('#heatmaps image').length",
+              what="the diagram and the heatmaps are drawn")
+    assert tab.js("window.gatescope.store.steps") > 0
+    assert tab.js("document.getElementById('message').hidden")
+    if path == "/":  # the default view is a trained preset
+        assert tab.js("document.querySelector('[data-control=\"source\"]').value").startswith("preset:")
+        assert tab.js("window.gatescope.store.header.model.card.title")
+    assert tab.console == [] and tab.errors == []
+
+
+def test_every_request_stays_on_the_apps_origin(tab):
+    origin = urlsplit(tab.base)
+    tab.open("/")
+    tab.press("ArrowRight")
+    text = tab.js("window.gatescope.store.tokens.join('')")
+    tab.page.click('[data-control="input"]')
+    tab.page.keyboard.press("End")
+    tab.page.keyboard.type(text[:2])  # more of the preset's own symbols: the open WebSocket extends the run
+    tab.until("(n) => window.gatescope.store.steps === n", len(text) + 2, what="the extended run")
+    tab.page.select_option('[data-control="source"]', "kind:gru")  # a new kind: its description, a new stream
+    tab.until("window.gatescope.ready && window.gatescope.store.header.model.kind === 'gru'", what="the GRU run")
+    assert tab.requests and tab.sockets
+    for url in tab.requests:
+        parts = urlsplit(url)
+        if parts.scheme == "data":  # inline, never on the network
+            continue
+        assert (parts.scheme, parts.netloc) == ("http", origin.netloc), url
+    for url in tab.sockets:
+        parts = urlsplit(url)
+        assert (parts.scheme, parts.netloc) == ("ws", origin.netloc), url
+
+
+def test_embed_draws_the_views_without_the_header(tab):
+    tab.open("/embed?kind=gru&input=0.5,-1,2,0&input_type=numbers&step=2")
+    assert tab.js("document.querySelectorAll('#diagram .scatterlayer .point').length") > 0
+    assert tab.js("document.getElementById('diagram').data.some((t) => t.name === 'reset')")
+    assert tab.js("document.querySelectorAll('#tokens .token').length") == 4
+    assert tab.step == 2
+    assert tab.js("document.querySelector('header.top')") is None
+    for control in ("source", "input", "input-type", "upload", "copy-link", "copy-embed", "export-png", "palette", "presenter"):
+        assert tab.js(f"document.querySelector('[data-control=\"{control}\"]')") is None, control
+    assert tab.js("document.body.classList.contains('embed')")
+    assert tab.console == [] and tab.errors == []

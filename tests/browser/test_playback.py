@@ -1,0 +1,85 @@
+"""The player: keys and buttons move the shown step and phase; the URL follows, and reopening it shows the same."""
+
+import pytest
+
+STEP_LABEL = "document.querySelector('[data-control=\"step\"]').textContent"
+
+
+def test_arrow_keys_and_home_end_move_the_step(tab, api):
+    tab.open("/?kind=lstm&input=hello%20world")
+    assert tab.step == 0
+    tab.press("ArrowRight")
+    assert tab.step == 1 and tab.js(STEP_LABEL) == "step 2 / 11"
+    tab.press("ArrowRight", 2)
+    assert tab.step == 3
+    tab.press("ArrowLeft")
+    assert tab.step == 2
+    assert tab.js("document.querySelector('#tokens .token.current').textContent") == "l"
+    tab.press("End")
+    assert tab.step == 10
+    tab.press("ArrowRight")  # already at the end: stays
+    assert tab.step == 10
+    tab.press("Home")
+    tab.press("ArrowLeft")
+    assert tab.step == 0
+    tab.press("ArrowRight", 4)
+    status, trace = api("/api/trace?kind=lstm&input=hello%20world&names=c&digits=9")
+    assert tab.diagram("c") == pytest.approx(trace["values"]["c"][4], abs=1e-4)
+
+
+def test_play_at_speed_60_without_phases_reaches_the_last_step(tab):
+    tab.open("/?kind=lstm&input=hello%20world&speed=60&phases=false")
+    tab.js("""window.shownSteps = [];
+        new MutationObserver(() => window.shownSteps.push(Number(document.body.dataset.step)))
+          .observe(document.body, { attributes: true, attributeFilter: ["data-step"] });""")
+    tab.press(" ")
+    tab.until("window.gatescope.player.playing", what="playing")
+    tab.until("!window.gatescope.player.playing && document.body.dataset.step === '10'", timeout=5, what="played to the end")
+    assert tab.js(STEP_LABEL) == "step 11 / 11"
+    shown = tab.js("window.shownSteps")
+    assert shown == sorted(shown) and shown[-1] == 10 and len(set(shown)) >= 3, shown  # it animated forward
+    assert tab.phase == ""  # phases off: whole steps only
+    tab.page.click('[data-control="play"]')  # at the end, play starts over
+    tab.until("document.body.dataset.step !== '10'", timeout=2, what="restarted from the first step")
+
+
+def test_down_arrow_walks_the_phases_in_the_articles_order(tab, api):
+    phases = ["forget", "input", "update", "output"]  # colah's order for the LSTM
+    status, info = api("/api/kinds/lstm")
+    assert [p["name"] for p in info["vocabulary"]["phases"] if p["name"] != "inputs"] == phases
+    tab.open("/?kind=lstm&input=abc&phases=true")
+    assert tab.phase == ""  # all phases at once until asked
+    seen = []
+    for _ in phases:
+        tab.press("ArrowDown")
+        seen.append((tab.step, tab.phase))
+        title = tab.js("document.querySelector('#phase .phase-title').textContent")
+        assert title.startswith(f"{len(seen) + 1} / {len(phases) + 1}"), title  # the kind's phases, inputs first
+    assert seen == [(0, p) for p in phases]
+    tab.press("ArrowDown")  # past the last phase: the next step's first
+    assert (tab.step, tab.phase) == (1, phases[0])
+    tab.press("ArrowUp")
+    assert (tab.step, tab.phase) == (0, phases[-1])
+    # the phases so far are drawn, later ones faint
+    tab.press("ArrowUp")
+    assert tab.phase == phases[-2]
+    opacity = tab.js("Object.fromEntries(document.getElementById('diagram').data.filter((t) => t.name)"
+                     ".map((t) => [t.name, t.opacity]))")
+    assert opacity[phases[0]] == 1 and opacity[phases[-1]] < 0.5, opacity
+    tab.press("ArrowRight")  # plain stepping shows every phase again
+    assert tab.phase == ""
+
+
+def test_a_permalink_reopens_the_same_step_and_numbers(tab, tab_factory):
+    tab.open("/?kind=gru&input=permalink&hidden=6&seed=3")
+    tab.press("ArrowRight", 3)
+    url = tab.until("location.search.includes('step=3') && location.href", timeout=2, what="the URL names step 3")
+    before = tab.diagram_all()
+    again = tab_factory("-reopened").open(url[len(tab.base):])
+    assert again.step == 3
+    assert again.js("location.href") == url
+    after = again.diagram_all()
+    assert after.keys() == before.keys() and len(after) >= 10
+    for name in before:
+        assert after[name] == pytest.approx(before[name], abs=1e-6), name
+    again.shot()

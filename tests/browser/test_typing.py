@@ -1,0 +1,71 @@
+"""Typing in the input box: the run follows the text, every view is redrawn, and the text stays text."""
+
+import pytest
+
+INPUT = '[data-control="input"]'
+# (not window.gatescope.ready: see test_the_status_line_counts_the_steps_typing_added)
+TYPED = ("window.gatescope.store.tokens.join('') === text && window.gatescope.store.steps === text.length"
+         " && document.querySelectorAll('#tokens .token').length === text.length"
+         " && document.getElementById('heatmaps').data.every((d) => d.z[0].length === text.length)")
+
+
+def type_into(tab, text: str, delay: float) -> None:
+    tab.page.click(INPUT)
+    tab.page.fill(INPUT, "")
+    tab.page.keyboard.type(text, delay=delay)
+    tab.until(f"((text) => {TYPED})", text, what=f"the views of {text!r}")
+
+
+# at once: one debounced rerun; key by key (slower than the 220 ms debounce): each key extends the open stream
+@pytest.mark.parametrize("delay", [0, 300], ids=["at-once", "key-by-key"])
+def test_typing_hello_gives_five_steps_in_every_view(tab, api, delay):
+    tab.open("/?kind=lstm&input=xy")
+    type_into(tab, "hello", delay)
+    status, trace = api("/api/trace?kind=lstm&input=hello&names=forget&digits=9")
+    assert status == 200
+    assert tab.js("[...document.querySelectorAll('#tokens .token')].map((s) => s.textContent)") == list("hello")
+    for key in (None, "End"):  # the shown step, then the last one (computed by the last keystroke's stream)
+        if key:
+            tab.press(key)
+        t = tab.step
+        shown = tab.diagram("forget")
+        assert shown == pytest.approx(trace["values"]["forget"][t], abs=1e-4), f"step {t}"
+        assert tab.js("document.querySelector('#tokens .token.current').dataset.t") == str(t)
+    assert tab.step == 4
+    assert tab.js("document.getElementById('heatmaps').layout.xaxis.ticktext") == list("hello")
+
+
+def test_the_status_line_counts_the_steps_typing_added(tab):
+    tab.open("/?kind=lstm&input=hel")
+    tab.page.click(INPUT)
+    tab.page.keyboard.press("End")
+    tab.page.keyboard.type("lo", delay=300)  # each key extends the open stream
+    tab.until(f"((text) => {TYPED})", "hello", what="the views of 'hello'")
+    assert len(tab.sockets) == 1  # extended, not rerun
+    tab.page.wait_for_timeout(150)
+    assert tab.js("document.querySelector('[data-control=\"step\"]').textContent") == "step 1 / 5"
+    assert tab.js("document.getElementById('status').textContent").startswith("5 steps")
+    assert tab.js("window.gatescope.ready")
+
+
+PAYLOAD = "<img src=x onerror=alert(1)>"
+
+
+@pytest.mark.parametrize("how", ["typed", "from-the-link"])
+def test_markup_in_the_input_is_shown_as_text(tab, how):
+    if how == "typed":
+        tab.open("/?kind=lstm&input=ab")
+        type_into(tab, PAYLOAD, 0)
+    else:
+        tab.open("/?kind=lstm&input=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+    shown = [("␣" if c == " " else c) for c in PAYLOAD]
+    tab.until(f"((text) => {TYPED})", PAYLOAD, what="the payload's views")
+    assert tab.page.input_value(INPUT) == PAYLOAD
+    assert tab.js("[...document.querySelectorAll('#tokens .token')].map((s) => s.textContent)") == shown
+    assert tab.js("[...document.querySelectorAll('#heatmaps .xtick text')].map((t) => t.textContent)") == shown
+    assert tab.js("document.getElementById('caption').textContent").endswith('input "<"')
+    tab.press("End")
+    assert tab.js("document.getElementById('caption').textContent").endswith('input ">"')
+    tab.page.wait_for_timeout(200)  # an onerror handler would have run by now
+    assert tab.js("document.querySelectorAll('img, [onerror]').length") == 0
+    assert tab.dialogs == []
