@@ -22,7 +22,7 @@ import cells
 from . import __version__
 from .config import Settings
 from .errors import AppError
-from .routers import api, pages, stream
+from .routers import api, pages, stream, train
 from .store import ModelStore
 
 PACKAGE = Path(__file__).parent
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = ModelStore(settings)
     app.state.streams = stream.Streams()
+    app.state.jobs = train.Jobs()
     app.state.templates = pages.templates(asset_dir("templates"))
 
     @app.exception_handler(AppError)
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api.health)
     app.include_router(stream.router)
+    app.include_router(train.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=asset_dir("static")), name="static")
 

@@ -52,6 +52,7 @@ class ModelStore:
             os.close(fd)
             try:
                 model.save(tmp)
+                os.chmod(tmp, 0o644)  # safetensors writes 0600; other workers (another user) must read it
                 os.replace(tmp, target)  # atomic: readers see the whole file or none
             finally:
                 if os.path.exists(tmp):

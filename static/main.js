@@ -15,6 +15,7 @@ import { createStore } from "./store.js";
 import { openStream } from "./stream.js";
 import { showToken } from "./text.js";
 import { createTokens } from "./tokens.js";
+import { createTrainer } from "./train.js";
 import { createUnits } from "./units.js";
 
 const config = JSON.parse(document.getElementById("gatescope-config").textContent);
@@ -240,6 +241,11 @@ function change(changes) {
   syncUrl();
 }
 
+const trainDialog = byId("train-dialog");
+if (trainDialog) {
+  const trainer = createTrainer(trainDialog, { config, getState: () => state, onOpenModel: (id) => change({ model: id, input: null, input_type: null }) });
+  document.querySelector('[data-control="train-open"]').addEventListener("click", () => trainer.open());
+}
 window.addEventListener("resize", () => diagram.resize());
 byId("model-notes").addEventListener("click", (e) => e.currentTarget.classList.toggle("open"));
 panelsShown();

@@ -30,6 +30,7 @@ export function createTokens(el, { onSeek } = {}) {
         el.append(s);
       }
       if (to < T) el.append(ellipsis(T - to));
+      el.classList.toggle("long", to - from > 40);  // long inputs scroll on one line instead of filling the page
       start = from;
       end = to;
     }
@@ -54,6 +55,7 @@ export function createTokens(el, { onSeek } = {}) {
     const s = spans[t - start];
     s?.classList.add("current");
     s?.setAttribute("aria-current", "step");
+    if (s && el.classList.contains("long")) el.scrollLeft = s.offsetLeft - el.clientWidth / 2;
     lastT = t;
   }
 

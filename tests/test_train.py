@@ -1,0 +1,112 @@
+"""WS /ws/train: a job streams progress and probes, returns a model like an uploaded one, stops on request or on
+disconnect, and leaves no worker behind."""
+
+import multiprocessing
+import time
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from app.config import Settings
+from app.main import create_app
+
+SMALL = {"type": "start", "task": "remember", "kind": "lstm", "hidden": 8, "steps": 150, "learning_rate": 0.02, "seed": 1}
+
+
+def messages(ws, until):
+    out = []
+    while True:
+        msg = ws.receive_json()
+        out.append(msg)
+        if msg["type"] in until or msg["type"] == "error":
+            return out
+
+
+def no_worker_left(timeout=15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if not multiprocessing.active_children():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_job_runs_and_its_model_is_a_model(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json(SMALL)
+        got = messages(ws, {"done"})
+    kinds = [m["type"] for m in got]
+    assert kinds[0] == "started" and kinds[-1] == "done", kinds
+    progress = [m for m in got if m["type"] == "progress"]
+    assert progress and progress[-1]["step"] == 150 and all(np.isfinite(m["loss"]) for m in progress)
+    probes = [m for m in got if m["type"] == "probe"]
+    assert probes and {"forget", "c", "h"} <= set(probes[-1]["values"])
+    assert np.array(probes[-1]["values"]["forget"]).shape[1] == 8
+    done = got[-1]
+    assert done["stopped"] == "done" and done["steps"] == 150 and len(done["id"]) == 32
+    body = client.get("/api/trace", params={"model": done["id"]}).json()  # a permalink to the trained model
+    assert body["model"]["card"]["task"] == "remember" and body["predictions"]["kind"] == "softmax"
+    assert no_worker_left()
+
+
+def test_stop_keeps_the_model_and_stopping_twice_is_harmless(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "steps": 5000})
+        messages(ws, {"progress"})
+        ws.send_json({"type": "stop"})
+        ws.send_json({"type": "stop"})
+        got = messages(ws, {"done"})
+    stopping = [m for m in got if m["type"] == "stopping"]
+    assert [m["again"] for m in stopping] == [False, True]
+    assert got[-1]["stopped"] == "cancelled" and got[-1]["steps"] < 5000
+    assert no_worker_left()
+
+
+def test_closing_the_browser_stops_the_worker(client):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "steps": 5000})
+        messages(ws, {"progress"})
+    assert no_worker_left(), "the training process outlived its client"
+    end = time.monotonic() + 5
+    while client.app.state.jobs.running and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not client.app.state.jobs.running
+
+
+@pytest.mark.parametrize("change,status,words", [
+    ({"task": "poetry"}, 422, ["poetry", "remember"]),
+    ({"kind": "lstmm"}, 422, ["lstmm"]),
+    ({"hidden": 500}, 413, ["hidden", "500", "64", "GATESCOPE_MAX_TRAIN_HIDDEN"]),
+    ({"steps": 99999}, 413, ["steps", "99999", "GATESCOPE_MAX_TRAIN_STEPS"]),
+    ({"learning_rate": 0}, 422, ["learning_rate"]),
+    ({"warp": 9}, 422, ["warp"]),
+])
+def test_bad_requests(client, change, status, words):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, **change})
+        msg = ws.receive_json()
+        assert msg["type"] == "error" and msg["status"] == status, msg
+        for w in words:
+            assert w in str(msg["detail"]), (w, msg)
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+
+
+def test_one_job_per_client_and_a_server_limit(tmp_path):
+    with TestClient(create_app(Settings(upload_dir=tmp_path, max_training_jobs=1))) as c:
+        with c.websocket_connect("/ws/train") as first:
+            first.send_json({**SMALL, "steps": 5000})
+            messages(first, {"progress"})
+            with c.websocket_connect("/ws/train") as second:
+                second.send_json(SMALL)
+                msg = second.receive_json()
+                assert msg["status"] == 429 and "already training" in msg["detail"]
+            first.send_json({"type": "stop"})
+            messages(first, {"done"})
+    with TestClient(create_app(Settings(upload_dir=tmp_path, max_training_jobs=0))) as c:
+        with c.websocket_connect("/ws/train") as ws:
+            ws.send_json(SMALL)
+            assert "GATESCOPE_MAX_TRAINING_JOBS" in ws.receive_json()["detail"]
+    assert no_worker_left()
