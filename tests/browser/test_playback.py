@@ -33,14 +33,21 @@ def test_play_at_speed_60_without_phases_reaches_the_last_step(tab):
         new MutationObserver(() => window.shownSteps.push(Number(document.body.dataset.step)))
           .observe(document.body, { attributes: true, attributeFilter: ["data-step"] });""")
     tab.press(" ")
-    tab.until("window.gatescope.player.playing", what="playing")
     tab.until("!window.gatescope.player.playing && document.body.dataset.step === '10'", timeout=5, what="played to the end")
     assert tab.js(STEP_LABEL) == "step 11 / 11"
     shown = tab.js("window.shownSteps")
     assert shown == sorted(shown) and shown[-1] == 10 and len(set(shown)) >= 3, shown  # it animated forward
     assert tab.phase == ""  # phases off: whole steps only
-    tab.page.click('[data-control="play"]')  # at the end, play starts over
-    tab.until("document.body.dataset.step !== '10'", timeout=2, what="restarted from the first step")
+
+
+def test_play_at_the_last_step_starts_over_from_the_first(tab):
+    tab.open("/?kind=lstm&input=abcdef&speed=2&phases=false")  # half a second a step
+    tab.press("End")
+    tab.press(" ")
+    tab.page.wait_for_timeout(250)
+    shown = (tab.step, tab.js("document.querySelector('#tokens .token.current').textContent"), tab.js(STEP_LABEL))
+    tab.press(" ")  # pause
+    assert shown == (0, "a", "step 1 / 6"), f"a quarter second after play at the last step, the page shows {shown}"
 
 
 def test_down_arrow_walks_the_phases_in_the_articles_order(tab, api):

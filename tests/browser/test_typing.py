@@ -39,7 +39,7 @@ def test_the_status_line_counts_the_steps_typing_added(tab):
     tab.open("/?kind=lstm&input=hel")
     tab.page.click(INPUT)
     tab.page.keyboard.press("End")
-    tab.page.keyboard.type("lo", delay=300)  # each key extends the open stream
+    tab.page.keyboard.type("lo", delay=500)  # each key extends the open stream (once the last extension is back)
     tab.until(f"((text) => {TYPED})", "hello", what="the views of 'hello'")
     assert len(tab.sockets) == 1  # extended, not rerun
     tab.page.wait_for_timeout(150)
