@@ -7,6 +7,7 @@ checked here, before any work, with a message naming field, value and limit.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cells
@@ -47,6 +48,12 @@ class Resolved:
         return out
 
 
+def example_numbers(width: int, steps: int = 8) -> str:
+    """A default numeric input of ``width`` values per step: a few slow waves, one per input."""
+    rows = [" ".join(f"{math.sin(0.7 * t + k):.2f}" for k in range(width)) for t in range(steps)]
+    return "; ".join(rows)
+
+
 def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) -> Resolved:
     given = view.model_fields_set
     chosen = [f for f in ("kind", "preset", "model") if getattr(view, f) is not None]
@@ -68,8 +75,16 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
     elif "model" in source:
         model = store.get(source["model"])
     card = model.card if model is not None else {}
-    input_type = view.input_type or card.get("input_type") or "text"
-    text = view.input if view.input is not None else (card.get("example") if card.get("input_type", "text") == input_type and card.get("example") else DEFAULT_INPUTS[input_type])
+    wordless = model is not None and model.vocab is None  # weights only: it reads numbers
+    input_type = view.input_type or card.get("input_type") or ("numbers" if wordless else "text")
+    if view.input is not None:
+        text = view.input
+    elif card.get("example") and card.get("input_type", "text") == input_type:
+        text = card["example"]
+    elif input_type == "numbers" and model is not None:
+        text = example_numbers(model.input_size)
+    else:
+        text = DEFAULT_INPUTS[input_type]
     if len(text) > settings.max_input_chars:
         raise over_limit("input", f"{len(text)} characters", settings.max_input_chars, "max_input_chars")
     parsed = parse(text, input_type, model, seed=view.seed, unknown=view.unknown, max_steps=settings.max_steps)

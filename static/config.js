@@ -38,6 +38,14 @@ export const HEATMAP = { maxNames: 16, rowHeight: 92, presenterRowHeight: 130 };
 
 export const FONT_FAMILY = '"DejaVu Sans", "Helvetica Neue", Arial, sans-serif';
 
+/** Axis settings that put ticks on whole steps only (about eight of them). */
+export function stepTicks(T) {
+  const raw = Math.max(1, T / 8);
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const dtick = [1, 2, 5, 10].map((m) => m * pow).find((d) => d >= raw);
+  return { tick0: 0, dtick: Math.max(1, Math.round(dtick)), tickformat: "d" };
+}
+
 export function sizes(presenter) {
   return presenter ? SIZES.presenter : SIZES.normal;
 }

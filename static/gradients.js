@@ -1,7 +1,7 @@
 // How far back the last hidden state reaches: ||dh(T)/dh(t)||, ||dh(T)/dc(t)||, ||dh(T)/dx(t)|| over t,
 // on a log scale. Several models can share one plot (the compare page: rnn vs lstm vs gru).
 
-import { FONT_FAMILY, palette, sizes } from "./config.js";
+import { FONT_FAMILY, palette, sizes, stepTicks } from "./config.js";
 import { escapeHtml } from "./text.js";
 
 const LABEL = { h: "‖∂h(T)/∂h(t)‖", c: "‖∂h(T)/∂c(t)‖", x: "‖∂h(T)/∂x(t)‖" };
@@ -34,7 +34,7 @@ export function createGradients(el) {
     const layout = {
       margin: { l: 56, r: 10, t: 28, b: 40 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
       title: { text: "How much h(T) still depends on step t (log scale)", font: { size: sz.font }, x: 0.01, xanchor: "left" },
-      xaxis: { title: { text: "step t" }, fixedrange: true }, yaxis: { type: "log", fixedrange: true, exponentformat: "power" },
+      xaxis: { title: { text: "step t" }, fixedrange: true, ...stepTicks(Math.max(...series.map((s) => s.flow.h.length))) }, yaxis: { type: "log", fixedrange: true, exponentformat: "power" },
       legend: { orientation: "h", y: -0.25 }, paper_bgcolor: "white", plot_bgcolor: "white",
       shapes: [{ type: "line", xref: "x", yref: "paper", x0: 0, x1: 0, y0: 0, y1: 1, line: { color: pal.highlight, width: sz.line } }],
     };

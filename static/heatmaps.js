@@ -2,7 +2,7 @@
 // time axis; one cursor line crosses them all at the current step, and a click on a column jumps there.
 
 import { scaleFor } from "./colors.js";
-import { FONT_FAMILY, HEATMAP, sizes } from "./config.js";
+import { FONT_FAMILY, HEATMAP, sizes, stepTicks } from "./config.js";
 import { escapeHtml, showToken } from "./text.js";
 
 const SHOWN_ROLES = ["gate", "candidate", "product", "state", "output"];
@@ -61,6 +61,7 @@ export function createHeatmaps(el, { onSeek } = {}) {
     } else {
       axis["xaxis.tickvals"] = null;
       axis["xaxis.ticktext"] = null;
+      Object.assign(axis, Object.fromEntries(Object.entries(stepTicks(T)).map(([k, v]) => [`xaxis.${k}`, v])));
     }
     Plotly.relayout(el, axis);
   }

@@ -24,7 +24,7 @@ const byId = (id) => document.getElementById(id);
 let state = parse(new URLSearchParams(location.search), fields);
 const store = createStore();
 const kindInfos = new Map();
-let info = null, stream = null, streamedInput = "", pendingInput = null, pendingStep = state.step, opened = 0;
+let info = null, stream = null, streamedInput = "", pendingInput = null, pendingStep = state.step, opened = 0, complete = false;
 
 const seek = (t) => player.set(t);
 const diagram = createDiagram(byId("diagram"));
@@ -55,7 +55,10 @@ function message(text, kind = "error") {
 // -- what is shown -----------------------------------------------------------------------
 function panelsShown() {
   const on = new Set(state.panels.split(","));
-  document.querySelectorAll("[data-panel]").forEach((p) => { p.hidden = !on.has(p.dataset.panel); });
+  document.querySelectorAll("[data-panel]").forEach((p) => {
+    const empty = p.dataset.panel === "predictions" && !store.header?.prediction;  // a model without an output head
+    p.hidden = !on.has(p.dataset.panel) || empty;
+  });
   document.body.classList.toggle("presenter", state.presenter);
 }
 
@@ -155,10 +158,11 @@ async function kindInfo(model) {
 // -- the stream ----------------------------------------------------------------------------
 function connect() {
   stream?.close();
+  complete = false;
   delete document.body.dataset.ready;
   const id = ++opened;
   info = null;
-  message("");
+  if (byId("message").dataset.kind !== "info") message("");  // keep a confirmation ("Loaded ...") past the reload
   byId("status").textContent = "computing…";
   streamedInput = "";
   stream = openStream(computeParams(state, fields), {
@@ -172,9 +176,11 @@ function connect() {
       diagram.build(ki, h.model, options);
       heatmaps.build(ki.vocabulary, options, defaultNames(ki.vocabulary));
       predictions.setHeader(h);
+      panelsShown();
       chrome.sync(state, h);
       chrome.setKindOptions(h.request.kind ? ki.options : [], state);
-      const title = h.model.card?.title ?? `${ki.title}, random weights (seed ${h.request.seed})`;
+      const title = h.model.card?.title ?? (h.request.model ? `${ki.title}, uploaded model ${h.request.model.slice(0, 8)}`
+        : `${ki.title}, random weights (seed ${h.request.seed})`);
       byId("model-title").textContent = `${title} · hidden ${h.model.hidden_size}${h.model.num_layers > 1 ? ` · layer ${h.layer + 1} of ${h.model.num_layers}` : ""}`;
       const notes = byId("model-notes");
       notes.textContent = h.model.card?.notes ?? ki.summary;
@@ -188,12 +194,14 @@ function connect() {
     },
     tokens(t0, more) {
       store.addTokens(t0, more);
+      byId("status").textContent = `${t0 + more.length} steps`;
       if (pendingInput !== null) streamedInput = pendingInput;
       pendingInput = null;
     },
     summary(s) {
       if (id !== opened) return;
       byId("status").textContent = `${s.steps} steps · ${s.bytes_per_snapshot} bytes per step`;
+      complete = true;
       refresh(true);
       drawWholeRun();
       markReady();
@@ -254,4 +262,5 @@ chrome.sync(state, null);
 connect();
 
 // for the browser tests and the page benchmark
-window.gatescope = { store, player, get state() { return state; }, get ready() { return Boolean(info && store.steps && store.steps === store.header?.steps); } };
+// ready: the run's summary has come, its views are drawn, and no typed extension is on its way
+window.gatescope = { store, player, get state() { return state; }, get ready() { return Boolean(info && complete && store.steps && pendingInput === null); } };

@@ -46,7 +46,7 @@ export function createPlayer({ el, steps, phaseNames, onShow }) {
 
   function play() {
     if (playing || !steps()) return;
-    if (t >= steps() - 1) t = 0;
+    if (t >= steps() - 1) set(0, phases()[0], "play");  // from the end, start over (and show it at once)
     playing = true;
     clock = t * phases().length;
     last = 0;

@@ -1,6 +1,6 @@
 // What the model's output head says at the current step: the top next tokens, or its value over time.
 
-import { FONT_FAMILY, palette, sizes } from "./config.js";
+import { FONT_FAMILY, palette, sizes, stepTicks } from "./config.js";
 import { escapeHtml, showToken } from "./text.js";
 
 export function createPredictions(el) {
@@ -9,7 +9,6 @@ export function createPredictions(el) {
   function setHeader(h) {
     header = h.prediction;
     built = false;
-    el.closest(".panel")?.toggleAttribute("hidden", !header);
   }
 
   function show(store, t, options) {
@@ -28,7 +27,7 @@ export function createPredictions(el) {
       traces = header.labels.map((label, k) => ({ type: "scatter", mode: "lines", x, y: Array.from(store.series("prediction", k)),
         name: escapeHtml(label), line: { color: pal.series[k % pal.series.length], width: sz.line * 1.2 } }));
       layout = { title: { text: `output at step ${t}: ${Array.from(v, (x) => x.toFixed(3)).join(", ")}`, font: { size: sz.font }, x: 0.01, xanchor: "left" },
-        xaxis: { fixedrange: true, title: { text: "step" } }, yaxis: { fixedrange: true },
+        xaxis: { fixedrange: true, title: { text: "step" }, ...stepTicks(T) }, yaxis: { fixedrange: true },
         shapes: [{ type: "line", xref: "x", yref: "paper", x0: t, x1: t, y0: 0, y1: 1, line: { color: pal.highlight, width: sz.line } }] };
     }
     Object.assign(layout, { margin: { l: 60, r: 16, t: 30, b: 30 }, font: { family: FONT_FAMILY, size: sz.small }, showlegend: false,

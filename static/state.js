@@ -2,21 +2,29 @@
 // The table of fields comes from the server (app/schemas.py ViewState, via the page's config),
 // so every name, type and default is declared once, in Python.
 
+// Query values are read as the server reads them (Pydantic's lax mode), so the page and GET /api/trace
+// agree on every URL: "True", "on" and "yes" are true; "5.0" is the integer 5; "0x10" is not a number.
+const TRUE = ["1", "on", "t", "true", "y", "yes"], FALSE = ["0", "off", "f", "false", "n", "no"];
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
 /** Coerce one query-string value to the field's type; undefined when it cannot be read. */
 export function coerce(field, raw) {
   if (raw === null || raw === undefined) return undefined;
+  const text = raw.trim();
   switch (field.type) {
     case "integer": {
-      if (!/^-?\d+$/.test(raw)) return undefined;
-      const n = Number(raw);
-      return inBounds(field, n) ? n : undefined;
+      if (!/^[+-]?\d+(\.0*)?$/.test(text)) return undefined;
+      const n = Number(text);
+      return Number.isSafeInteger(n) && inBounds(field, n) ? n : undefined;
     }
     case "number": {
-      const n = Number(raw);
-      return raw.trim() !== "" && Number.isFinite(n) && inBounds(field, n) ? n : undefined;
+      const n = Number(text);
+      return DECIMAL.test(text) && Number.isFinite(n) && inBounds(field, n) ? n : undefined;
     }
-    case "boolean":
-      return raw === "true" || raw === "1" ? true : raw === "false" || raw === "0" ? false : undefined;
+    case "boolean": {
+      const low = text.toLowerCase();
+      return TRUE.includes(low) ? true : FALSE.includes(low) ? false : undefined;
+    }
     default:
       if (field.choices && !field.choices.includes(raw)) return undefined;
       return raw;

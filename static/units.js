@@ -1,6 +1,6 @@
 // Chosen units of one name over time, as lines, with the current step marked.
 
-import { FONT_FAMILY, palette, sizes } from "./config.js";
+import { FONT_FAMILY, palette, sizes, stepTicks } from "./config.js";
 import { escapeHtml } from "./text.js";
 
 /** Units from the "units" field ("0,3,5"), or the first four; only those the name has. */
@@ -27,7 +27,7 @@ export function createUnits(el, { onSeek } = {}) {
     const layout = {
       margin: { l: 48, r: 10, t: 28, b: 34 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
       title: { text: `${escapeHtml(label)}, units ${units.join(", ")}`, font: { size: sz.font }, x: 0.01, xanchor: "left" },
-      xaxis: { title: { text: "step" }, range: [-0.5, Math.max(T - 0.5, 0.5)], fixedrange: true },
+      xaxis: { title: { text: "step" }, range: [-0.5, Math.max(T - 0.5, 0.5)], fixedrange: true, ...stepTicks(T) },
       yaxis: { fixedrange: true, zeroline: true }, legend: { orientation: "h", y: -0.28 }, showlegend: units.length > 1,
       shapes: [{ type: "line", xref: "x", yref: "paper", x0: Math.max(0, lastT), x1: Math.max(0, lastT), y0: 0, y1: 1, line: { color: pal.highlight, width: sz.line * 1.2 } }],
       paper_bgcolor: "white", plot_bgcolor: "white",
