@@ -10,7 +10,7 @@ HEATMAPS = "document.getElementById('heatmaps')"
 MESSAGE = "document.getElementById('message')"
 
 
-def open_view_menu(tab):
+def toggle_view_menu(tab):
     tab.page.click("details.menu summary:has-text('View')")
 
 
@@ -19,20 +19,20 @@ def test_presenter_mode_enlarges_the_figures(tab):
     sizes = (f"[{DIAGRAM}._fullLayout.font.size, Math.max(...{DIAGRAM}.layout.shapes.map((s) => s.line?.width ?? 0)),"
              f" {HEATMAPS}.layout.height]")  # font, thickest line, heatmaps' height
     before = tab.js(sizes)
-    open_view_menu(tab)
+    toggle_view_menu(tab)
     tab.page.check('[data-control="presenter"]')
     tab.until("document.body.classList.contains('presenter') && location.search.includes('presenter=true')", timeout=3,
               what="presenter mode in the page and the URL")
     after = tab.until(f"(b) => {DIAGRAM}._fullLayout.font.size > b && {sizes}", before[0], timeout=3, what="larger fonts")
     assert after[0] >= before[0] * 1.4 and after[1] > before[1] and after[2] > before[2], (before, after)
     assert tab.step == 1 and len(tab.sockets) == 1  # the same run, drawn larger: no new stream
-    tab.page.click("body", position={"x": 5, "y": 5})  # close the menu for the screenshot
+    toggle_view_menu(tab)  # closed again for the screenshot
     tab.shot()
 
 
 def test_the_colorblind_palette_recolors_every_view(tab):
     tab.open("/?kind=lstm&input=hello&step=2")
-    open_view_menu(tab)
+    toggle_view_menu(tab)
     tab.page.select_option('[data-control="palette"]', "colorblind")
     tab.until("location.search.includes('palette=colorblind')", timeout=3, what="the palette in the URL")
     out = tab.js(f"""(async () => {{
@@ -48,7 +48,7 @@ def test_the_colorblind_palette_recolors_every_view(tab):
     assert out["heat"]["forget"] == out["want"]["unit"] and out["heat"]["c"] == out["want"]["signed"]
     assert out["layer"] == out["want"]["layer"]
     assert tab.step == 2 and len(tab.sockets) == 1
-    tab.page.click("body", position={"x": 5, "y": 5})
+    toggle_view_menu(tab)
     tab.shot()
 
 
