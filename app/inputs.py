@@ -138,7 +138,8 @@ def parse_signal(spec: str, seed: int, max_steps: int) -> Parsed:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.3g}"
+    """A short label: three significant digits, and 0 for what is zero but for rounding (sin(pi) = 1.2e-16)."""
+    return "0" if abs(v) < 5e-10 else f"{v:.3g}"
 
 
 def parse(text: str, input_type: str, model: cells.Model | None, *, seed: int, unknown: str, max_steps: int) -> Parsed:

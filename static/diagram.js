@@ -1,9 +1,11 @@
 // The cell drawn like colah's figures: learned layers as yellow boxes, pointwise operations as pink
 // circles, the state running along the top, and every vector as a strip of colored cells holding the
 // real numbers of the current step. Positions and arrows come from the server (GET /api/kinds/{kind});
-// this module only draws them. Each frame changes marker colors only (a Plotly "style" edit).
+// this module only draws them. A shown step is a Plotly restyle of marker colors; while playing, frames
+// paint the SVG Plotly drew directly (a restyle redraws the whole figure, ~50 ms; painting takes ~1 ms),
+// and the next paused step puts Plotly's own state back in line.
 
-import { scaleFor } from "./colors.js";
+import { colorAt, scaleFor } from "./colors.js";
 import { DIAGRAM, FONT_FAMILY, palette, sizes } from "./config.js";
 import { escapeHtml } from "./text.js";
 
@@ -64,8 +66,8 @@ function arrowHead(x, y, dir, s = 0.12) {
 }
 
 export function createDiagram(el, { onHover } = {}) {
-  let info = null, names = [], vocab = {}, traceIndex = {}, nodes = {}, shapeOwner = [], opts = {};
-  let lastPhase = null;
+  let info = null, names = [], vocab = {}, traceIndex = {}, nodes = {}, shapeOwner = [], opts = {}, scales = {};
+  let lastPhase = null, dom = null, painted = false, paintedPhase;
 
   function build(kindInfo, model, options) {
     info = kindInfo;
@@ -149,6 +151,7 @@ export function createDiagram(el, { onHover } = {}) {
       const cells = stripCells(shown, sx, sy, DIAGRAM.stripWidth);
       const xs = cells.map((c) => c[0]);
       const { colorscale, cmin, cmax } = scaleFor(v.range, options.palette);
+      scales[name] = { colorscale, cmin, cmax };
       traceIndex[name] = traces.length;
       traces.push({
         type: "scatter", mode: "markers", x: xs, y: cells.map((c) => c[1]), name,
@@ -189,8 +192,10 @@ export function createDiagram(el, { onHover } = {}) {
       shapes, annotations, paper_bgcolor: "white", plot_bgcolor: "white", font: { family: FONT_FAMILY, size: sz.font },
     };
     Plotly.newPlot(el, traces, layout, { displayModeBar: false, responsive: true, staticPlot: false });
+    el.on("plotly_afterplot", () => { dom = null; });  // Plotly may have made new elements
     fitMarkers();
     lastPhase = null;
+    painted = false;
     if (onHover) el.on("plotly_hover", (e) => onHover(e.points[0]?.data?.name, e.points[0]?.customdata));
   }
 
@@ -212,8 +217,9 @@ export function createDiagram(el, { onHover } = {}) {
    * Show step t of the store. phase: the active animation phase, or null for all at once.
    * Names in later phases are drawn faint; the active phase's shapes are outlined in the highlight color.
    */
-  function show(store, t, phase) {
+  function show(store, t, phase, playing = false) {
     if (!info || !store.steps) return;
+    if (playing) return paint(store, t, phase);
     const order = info.vocabulary.phases.map((p) => p.name);
     const active = phase ? order.indexOf(phase) : order.length;
     const idx = [], colors = [], opacity = [];
@@ -226,7 +232,8 @@ export function createDiagram(el, { onHover } = {}) {
       opacity.push(p <= active ? 1 : 0.18);
     }
     Plotly.restyle(el, { "marker.color": colors, opacity }, idx);
-    if (phase !== lastPhase) {
+    if (phase !== lastPhase || painted) {
+      painted = false;
       const pal = palette(opts.palette), sz = sizes(opts.presenter);
       const update = {};
       el.layout.shapes.forEach((s, i) => {
@@ -244,6 +251,47 @@ export function createDiagram(el, { onHover } = {}) {
     }
   }
 
+  /** The SVG elements of the strips (per name) and of the shapes (by index), as Plotly last drew them. */
+  function elements() {
+    if (dom) return dom;
+    const groups = el.querySelectorAll(".scatterlayer .trace");
+    dom = { points: {}, groups: {}, shapes: [] };
+    for (const name of names) {
+      const g = groups[traceIndex[name]];
+      dom.groups[name] = g;
+      dom.points[name] = g ? g.querySelectorAll("path.point") : [];
+    }
+    el.querySelectorAll(".shapelayer path[data-index]").forEach((p) => { dom.shapes[Number(p.dataset.index)] = p; });
+    return dom;
+  }
+
+  /** One playing frame: cell colors, faded phases and the active phase's outline, written into the SVG. */
+  function paint(store, t, phase) {
+    const d = elements(), order = info.vocabulary.phases.map((p) => p.name);
+    const active = phase ? order.indexOf(phase) : order.length;
+    for (const name of names) {
+      if (!store.has(name)) continue;
+      const pts = d.points[name], values = store.value(name, t), { colorscale, cmin, cmax } = scales[name];
+      for (let i = 0; i < pts.length; i++) pts[i].style.fill = colorAt(values[i], colorscale, cmin, cmax);
+      if (d.groups[name]) d.groups[name].style.opacity = order.indexOf(vocab[name].phase) <= active ? 1 : 0.18;
+    }
+    if (phase !== paintedPhase) {
+      const pal = palette(opts.palette), sz = sizes(opts.presenter);
+      d.shapes.forEach((path, i) => {
+        const owner = shapeOwner[i], s = el.layout.shapes[i];
+        const p = vocab[owner] ? order.indexOf(vocab[owner].phase) : owner === "inputs" || owner === "state" ? 0 : order.length;
+        path.style.opacity = p <= active ? 1 : 0.25;
+        if (s.type === "rect" || s.type === "circle") {
+          const on = phase && vocab[owner] && vocab[owner].phase === phase;
+          path.style.strokeWidth = `${on ? sz.line * 2.4 : sz.line}px`;
+          path.style.stroke = on ? pal.highlight : s.type === "rect" ? "#8a6d00" : "#9c2759";
+        }
+      });
+      paintedPhase = phase;
+    }
+    painted = true;
+  }
+
   /** Unbounded names (c, kept, pre-activations) colored on ±their largest magnitude so far. */
   function setRanges(store) {
     const idx = [], cmin = [], cmax = [];
@@ -253,6 +301,7 @@ export function createDiagram(el, { onHover } = {}) {
       idx.push(traceIndex[name]);
       cmin.push(-m);
       cmax.push(m);
+      scales[name] = { ...scales[name], cmin: -m, cmax: m };
     }
     if (idx.length) Plotly.restyle(el, { "marker.cmin": cmin, "marker.cmax": cmax }, idx);
   }

@@ -2,6 +2,7 @@
 // on a log scale. Several models can share one plot (the compare page: rnn vs lstm vs gru).
 
 import { FONT_FAMILY, palette, sizes, stepTicks } from "./config.js";
+import { createCursor } from "./cursor.js";
 import { escapeHtml } from "./text.js";
 
 const LABEL = { h: "‖∂h(T)/∂h(t)‖", c: "‖∂h(T)/∂c(t)‖", x: "‖∂h(T)/∂x(t)‖" };
@@ -17,6 +18,7 @@ export async function fetchFlow(params) {
 
 export function createGradients(el) {
   let built = false;
+  const line = createCursor(el, "#e8590c");
 
   /** series: [{label, flow: {h, c, x}}]; keys: which norms to draw. */
   function draw(series, options, keys = ["h", "c"]) {
@@ -36,15 +38,16 @@ export function createGradients(el) {
       title: { text: "How much h(T) still depends on step t (log scale)", font: { size: sz.font }, x: 0.01, xanchor: "left" },
       xaxis: { title: { text: "step t" }, fixedrange: true, ...stepTicks(Math.max(...series.map((s) => s.flow.h.length))) }, yaxis: { type: "log", fixedrange: true, exponentformat: "power" },
       legend: { orientation: "h", y: -0.25 }, paper_bgcolor: "white", plot_bgcolor: "white",
-      shapes: [{ type: "line", xref: "x", yref: "paper", x0: 0, x1: 0, y0: 0, y1: 1, line: { color: pal.highlight, width: sz.line } }],
     };
     if (built) Plotly.react(el, traces, layout);
     else Plotly.newPlot(el, traces, layout, { displayModeBar: false, responsive: true });
     built = true;
+    line.color = pal.highlight;
+    line.place();
   }
 
   function cursor(t) {
-    if (built) Plotly.relayout(el, { "shapes[0].x0": t, "shapes[0].x1": t });
+    line.move(t);
   }
 
   return { draw, cursor };

@@ -1,8 +1,10 @@
 // Every gate and state over the whole sequence: one heatmap per name (units x time), stacked, sharing the
-// time axis; one cursor line crosses them all at the current step, and a click on a column jumps there.
+// time axis; one cursor line (an overlay, see cursor.js) crosses them all at the current step, and a click
+// on a column jumps there.
 
 import { scaleFor } from "./colors.js";
-import { FONT_FAMILY, HEATMAP, sizes, stepTicks } from "./config.js";
+import { FONT_FAMILY, HEATMAP, palette, sizes, stepTicks } from "./config.js";
+import { createCursor } from "./cursor.js";
 import { escapeHtml, showToken } from "./text.js";
 
 const SHOWN_ROLES = ["gate", "candidate", "product", "state", "output"];
@@ -13,7 +15,8 @@ export function defaultNames(vocabulary) {
 }
 
 export function createHeatmaps(el, { onSeek } = {}) {
-  let names = [], vocab = {}, opts = {}, built = false, lastT = -1, wanted = 0;
+  let names = [], vocab = {}, opts = {}, built = false;
+  const line = createCursor(el, "#e8590c");
 
   function build(vocabulary, options, chosen) {
     vocab = Object.fromEntries(vocabulary.names.map((n) => [n.name, n]));
@@ -26,7 +29,6 @@ export function createHeatmaps(el, { onSeek } = {}) {
       height: Math.max(200, names.length * rowPx + 40), margin: { l: 92, r: 12, t: 6, b: 34 },
       font: { family: FONT_FAMILY, size: sz.small }, showlegend: false, dragmode: false, hovermode: "closest",
       xaxis: { anchor: `y${names.length}`, title: { text: "step", font: { size: sz.small } }, fixedrange: true, showgrid: false },
-      shapes: [{ type: "line", xref: "x", yref: "paper", x0: wanted, x1: wanted, y0: 0, y1: 1, line: { color: "#e8590c", width: sz.line * 1.4 } }],
       paper_bgcolor: "white", plot_bgcolor: "white",
     };
     names.forEach((name, i) => {
@@ -42,8 +44,9 @@ export function createHeatmaps(el, { onSeek } = {}) {
     });
     Plotly.newPlot(el, traces, layout, { displayModeBar: false, responsive: true });
     el.on("plotly_click", (e) => { if (e.points?.length && onSeek) onSeek(Math.round(e.points[0].x)); });
+    line.color = palette(options.palette).highlight;
     built = true;
-    lastT = wanted;
+    line.place();
   }
 
   /** Redraw every heatmap from the store (after new steps arrive). */
@@ -67,10 +70,7 @@ export function createHeatmaps(el, { onSeek } = {}) {
   }
 
   function cursor(t) {
-    wanted = t;  // kept for a figure built later
-    if (!built || t === lastT) return;
-    lastT = t;
-    Plotly.relayout(el, { "shapes[0].x0": t, "shapes[0].x1": t });
+    line.move(t);  // also kept for a figure built later
   }
 
   return { build, update, cursor, get names() { return names; } };

@@ -75,12 +75,13 @@ function markReady() {
 
 function show(t, phase, source) {
   if (!info || !store.steps) return;
+  const playing = source === "play";
   document.body.dataset.step = String(t);
   document.body.dataset.phase = phase ?? "";
   state.step = t;
   state.speed = player.speed;
   state.phases = player.phasesOn;
-  diagram.show(store, t, phase);
+  diagram.show(store, t, phase, playing);
   heatmaps.cursor(t);
   units.cursor(t);
   const color = state.color_unit !== null && focusName()
@@ -88,7 +89,7 @@ function show(t, phase, source) {
   const [from, to] = tokens.range;
   if (t < from || t >= to || color) tokens.render(store, t, color);
   else tokens.mark(t);
-  predictions.show(store, t, state);
+  predictions.show(store, t, state, playing);
   if (shown("gradients")) gradients.cursor(t);
   renderPhase(byId("phase"), { phase, info, store, t, unit: state.color_unit ?? 0 });
   const tok = store.tokens[t] ?? "";
@@ -124,6 +125,7 @@ function refresh(now = false) {
   const name = focusName();
   if (name) units.update(store, name, info.vocabulary.names.find((n) => n.name === name).label, state.units, state);
   tokens.render(store, player.t, null);
+  predictions.refresh(store, state);
   if (pendingStep !== null && (pendingStep < store.steps || store.header.steps <= store.steps)) {
     player.set(Math.min(pendingStep, store.steps - 1), null, "open");
     pendingStep = null;

@@ -1,6 +1,7 @@
 // Chosen units of one name over time, as lines, with the current step marked.
 
 import { FONT_FAMILY, palette, sizes, stepTicks } from "./config.js";
+import { createCursor } from "./cursor.js";
 import { escapeHtml } from "./text.js";
 
 /** Units from the "units" field ("0,3,5"), or the first four; only those the name has. */
@@ -10,7 +11,8 @@ export function chosenUnits(spec, width) {
 }
 
 export function createUnits(el, { onSeek } = {}) {
-  let built = false, lastT = -1, key = "";
+  let built = false, key = "";
+  const line = createCursor(el, "#e8590c");
 
   function update(store, name, label, unitSpec, options) {
     if (!store.has(name)) return;
@@ -29,7 +31,6 @@ export function createUnits(el, { onSeek } = {}) {
       title: { text: `${escapeHtml(label)}, units ${units.join(", ")}`, font: { size: sz.font }, x: 0.01, xanchor: "left" },
       xaxis: { title: { text: "step" }, range: [-0.5, Math.max(T - 0.5, 0.5)], fixedrange: true, ...stepTicks(T) },
       yaxis: { fixedrange: true, zeroline: true }, legend: { orientation: "h", y: -0.28 }, showlegend: units.length > 1,
-      shapes: [{ type: "line", xref: "x", yref: "paper", x0: Math.max(0, lastT), x1: Math.max(0, lastT), y0: 0, y1: 1, line: { color: pal.highlight, width: sz.line * 1.2 } }],
       paper_bgcolor: "white", plot_bgcolor: "white",
     };
     if (!built || nextKey !== key) {
@@ -40,12 +41,12 @@ export function createUnits(el, { onSeek } = {}) {
     } else {
       Plotly.react(el, traces, layout);
     }
+    line.color = pal.highlight;
+    line.place();
   }
 
   function cursor(t) {
-    if (!built || t === lastT) return;
-    lastT = t;
-    Plotly.relayout(el, { "shapes[0].x0": t, "shapes[0].x1": t });
+    line.move(t);
   }
 
   return { update, cursor };
