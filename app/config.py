@@ -23,15 +23,19 @@ class Settings(BaseSettings):
     max_hidden: int = Field(1_024, ge=1, description="Largest hidden size of a model built or uploaded.")
     max_layers: int = Field(4, ge=1, description="Most stacked layers of a model built or uploaded.")
     max_work: int = Field(4_000_000, ge=1, description="Most steps x hidden units x layers x directions one request may compute.")
-    max_json_values: int = Field(2_000_000, ge=1, description="Most numbers one JSON or CSV trace response may hold (npz and streams are not capped by this).")
+    max_json_values: int = Field(2_000_000, ge=1,
+            description="Most numbers one JSON or CSV trace response may hold (npz and streams are not capped by this).")
     max_gradient_work: int = Field(50_000_000, ge=1, description="Most steps x hidden units x output units one gradient-flow request may compute.")
     max_input_chars: int = Field(200_000, ge=1, description="Longest input string (text, numbers or signal spec).")
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest model file POST /api/models accepts.")
     max_streams_per_client: int = Field(8, ge=1, description="Concurrent streams (WebSocket or SSE) one client address may hold.")
-    max_training_jobs: int = Field(2, ge=0, description="Training jobs running at once on this server (each in its own process, on one core); 0 turns training off.")
+    max_training_jobs: int = Field(2, ge=0,
+            description="Training jobs running at once on this server (each in its own process, on one core); 0 turns training off.")
     max_train_steps: int = Field(5_000, ge=1, description="Most optimizer steps one training job may take.")
     max_train_hidden: int = Field(64, ge=1, description="Largest hidden size one may train in the page.")
     max_train_seconds: float = Field(120.0, gt=0, description="Longest a training job may run, in seconds.")
-    upload_dir: Path = Field(default_factory=_default_upload_dir, description="Where uploaded models are stored, content-addressed; share it between workers.")
-    embed_origins: str = Field("*", description="Origins allowed to frame the pages (CSP frame-ancestors), space-separated; '*' for any, 'self' for none but this app.")
+    upload_dir: Path = Field(default_factory=_default_upload_dir,
+            description="Where uploaded models are stored, content-addressed; share it between workers.")
+    embed_origins: str = Field("*",
+            description="Origins allowed to frame the pages (CSP frame-ancestors), space-separated; '*' for any, 'self' for none but this app.")
     default_preset: str = Field("adding-lstm", description="The preset the page opens on when the URL names no model.")

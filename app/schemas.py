@@ -47,9 +47,12 @@ class _ViewBase(BaseModel):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of a random model's weights and of a noise signal.")
 
     # -- which input -------------------------------------------------------
-    input: str | None = Field(None, max_length=10_000_000, description="The input: text, numbers ('0.5, -1, 2' or '1 0; 0 1') or a signal ('sine 64 period=16').")
-    input_type: Literal["text", "numbers", "signal"] | None = Field(None, description="How to read input; default: the model's own (text for random models).")
-    unknown: Literal["error", "skip"] = Field("error", description="What to do with text the model's vocabulary lacks: answer 422 naming it, or skip it.")
+    input: str | None = Field(None, max_length=10_000_000,
+            description="The input: text, numbers ('0.5, -1, 2' or '1 0; 0 1') or a signal ('sine 64 period=16').")
+    input_type: Literal["text", "numbers", "signal"] | None = Field(None,
+            description="How to read input; default: the model's own (text for random models).")
+    unknown: Literal["error", "skip"] = Field("error",
+            description="What to do with text the model's vocabulary lacks: answer 422 naming it, or skip it.")
 
     # -- how to show it ------------------------------------------------------
     layer: int = Field(-1, ge=-1_000, le=1_000, description="Which layer the views show; -1 is the top one.")
@@ -63,7 +66,8 @@ class _ViewBase(BaseModel):
     phases: bool = Field(True, description="Animate each step phase by phase, as the article does; false for plain stepping.")
     speed: float = Field(2.0, gt=0, le=60, description="Playback speed, steps per second.")
     presenter: bool = Field(False, description="Larger fonts and thicker lines for projectors.")
-    palette: Literal["classic", "colorblind", "mono"] = Field("classic", description="Color palette; 'colorblind' reads for all common color vision deficiencies.")
+    palette: Literal["classic", "colorblind", "mono"] = Field("classic",
+            description="Color palette; 'colorblind' reads for all common color vision deficiencies.")
     compare: str = Field(COMPARE_DEFAULT, max_length=400, pattern=r"^((preset|kind|model):[a-z0-9_-]+)(,(preset|kind|model):[a-z0-9_-]+){0,3}$",
                          description="The /compare page: two to four models, comma-separated, each preset:NAME, kind:KIND or model:ID.")
 

@@ -32,8 +32,8 @@ def run(conn, cancel, request: dict, upload_dir: str, probe_every: int) -> None:
 def _train(conn, cancel, request: dict, upload_dir: str, probe_every: int) -> None:
     import numpy as np
 
-    from cells.training import train
     from cells.training import tasks as task_registry
+    from cells.training import train
 
     from .config import Settings
     from .inputs import parse_numbers

@@ -78,13 +78,14 @@ def speed(rounds: int) -> None:
         print("torch is not installed: only gatescope's own times are printed (pip install torch==2.13.0)")
     else:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, oneDNN {torch.backends.mkldnn.is_available()}; numpy {np.__version__}")
-    header = f"{'T':>6} {'I':>3} {'H':>4} | {'gatescope':>10} {'torch':>9} {'torch+grad':>10} {'cell loop':>10} | {'/torch':>6} {'/+grad':>6} {'/loop':>6}"
+    header = (f"{'T':>6} {'I':>3} {'H':>4} | {'gatescope':>10} {'torch':>9} {'torch+grad':>10} {'cell loop':>10} | "
+              f"{'/torch':>6} {'/+grad':>6} {'/loop':>6}")
     print(header)
     print("-" * len(header))
     for T, I, H in SIZES:
         xs = np.random.default_rng(0).standard_normal((T, I)).astype(np.float32)
         model = cells.build("lstm", I, H, seed=0)
-        contenders = {"gatescope": lambda: model.run(xs)}
+        contenders = {"gatescope": lambda model=model, xs=xs: model.run(xs)}
         if torch is not None:
             contenders.update(torch_contenders(torch, xs, I, H))
         n = max(3, rounds * 1000 // T)

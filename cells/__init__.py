@@ -20,8 +20,7 @@ import numpy as np
 from . import io as _io
 from . import layouts as _layouts
 from .backprop.flow import gradient_flow
-from .errors import (CellsError, EmptySequenceError, FormatError, NonFiniteError, OptionError, ShapeError,
-                     UnknownKindError, WeightNameError)
+from .errors import CellsError, EmptySequenceError, FormatError, NonFiniteError, OptionError, ShapeError, UnknownKindError, WeightNameError
 from .kinds import KINDS, REGISTRY
 from .kinds import get as _get
 from .model import Model, as_real_array, check_size, expected_shapes

@@ -114,13 +114,19 @@ def _read_npz(name: str, max_bytes: int | None) -> dict[str, np.ndarray]:
     return out
 
 
-def _read_safetensors(name: str, max_bytes: int | None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def read_header(name: str | os.PathLike) -> tuple[int, dict]:
+    """A safetensors file's header length and decoded JSON header, without reading any tensor."""
     with open(name, "rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
         try:
             header = json.loads(f.read(n))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FormatError(f"{name}: the safetensors header is not valid JSON ({e})") from None
+            raise FormatError(f"{os.fspath(name)}: the safetensors header is not valid JSON ({e})") from None
+    return n, header
+
+
+def _read_safetensors(name: str, max_bytes: int | None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    n, header = read_header(name)
     if not isinstance(header, dict):
         raise FormatError(f"{name}: the safetensors header is not a JSON object")
     metadata = header.pop("__metadata__", None) or {}

@@ -185,7 +185,8 @@ class Model:
     def step(self, x: Any, state: State | None = None):
         """One timestep from ``state`` (zeros when None): returns (new state, snapshot of the step)."""
         if self.bidirectional:
-            raise CellsError("step() needs a unidirectional model: the reverse direction of a bidirectional model needs the whole sequence; use run()")
+            raise CellsError("step() needs a unidirectional model: the reverse direction of a bidirectional model "
+                             "needs the whole sequence; use run()")
         x = self._check_inputs("x", x, 1)
         trace = self.run(x[None], state=state)
         return trace.final, trace.at(0)

@@ -86,9 +86,7 @@ function show(t, phase, source) {
   units.cursor(t);
   const color = state.color_unit !== null && focusName()
     ? { name: focusName(), unit: Math.min(state.color_unit, store.width(focusName()) - 1), range: rangeOf(focusName()), palette: state.palette } : null;
-  const [from, to] = tokens.range;
-  if (t < from || t >= to || color) tokens.render(store, t, color);
-  else tokens.mark(t);
+  tokens.render(store, t, color);
   predictions.show(store, t, state, playing);
   if (shown("gradients")) gradients.cursor(t);
   renderPhase(byId("phase"), { phase, info, store, t, unit: state.color_unit ?? 0 });
@@ -124,8 +122,8 @@ function refresh(now = false) {
   heatmaps.update(store);
   const name = focusName();
   if (name) units.update(store, name, info.vocabulary.names.find((n) => n.name === name).label, state.units, state);
-  tokens.render(store, player.t, null);
   predictions.refresh(store, state);
+  syncLineControls();
   if (pendingStep !== null && (pendingStep < store.steps || store.header.steps <= store.steps)) {
     player.set(Math.min(pendingStep, store.steps - 1), null, "open");
     pendingStep = null;
@@ -250,6 +248,25 @@ function change(changes) {
   }
   syncUrl();
 }
+
+// the lines panel's controls: which vector to follow, which units, and the token colors
+const focusSelect = document.querySelector('[data-control="focus"]');
+const unitsInput = document.querySelector('[data-control="units"]');
+const colorInput = document.querySelector('[data-control="color-unit"]');
+function syncLineControls() {
+  if (!info) return;
+  focusSelect.replaceChildren(...info.vocabulary.names.filter((n) => store.has(n.name) && n.role !== "input")
+    .map((n) => new Option(n.label, n.name)));
+  focusSelect.value = focusName() ?? "";
+  unitsInput.value = state.units;
+  colorInput.value = state.color_unit ?? "";
+}
+focusSelect.addEventListener("change", () => change({ focus: focusSelect.value }));
+unitsInput.addEventListener("change", () => change({ units: unitsInput.value.replace(/[^0-9,]/g, "") }));
+colorInput.addEventListener("change", () => {
+  const v = colorInput.value === "" ? null : Number(colorInput.value);
+  change({ color_unit: Number.isInteger(v) && v >= 0 ? v : null });
+});
 
 const trainDialog = byId("train-dialog");
 if (trainDialog) {

@@ -57,7 +57,7 @@ export function createPredictions(el) {
     caption.textContent = `next token after step ${t}`;
     plot([{ type: "bar", orientation: "h", x: top.map((p) => p[0]), y: top.map((p) => `${escapeHtml(showToken(header.labels[p[1]]))} `),
       marker: { color: pal.series[0] }, hovertemplate: "%{y}: %{x:.3f}<extra></extra>", text: top.map((p) => p[0].toFixed(2)), textposition: "outside" }],
-    { ...base(sz), xaxis: { range: [0, 1.15], fixedrange: true, showgrid: false }, yaxis: { fixedrange: true, automargin: true } });
+    { ...base(sz), xaxis: { range: [0, 1.15], fixedrange: true, showgrid: false }, yaxis: { type: "category", fixedrange: true, automargin: true } });
   }
 
   return { setHeader, refresh, show };

@@ -6,17 +6,21 @@ import { showToken } from "./text.js";
 const WINDOW = 200;  // tokens drawn around the current step, for long inputs
 
 export function createTokens(el, { onSeek } = {}) {
-  let start = -1, end = -1, spans = [], lastT = -1;
+  let start = -1, end = -1, total = -1, spans = [], lastT = -1, colored = "";
 
   el.addEventListener("click", (e) => {
     const t = e.target.closest("[data-t]");
     if (t && onSeek) onSeek(Number(t.dataset.t));
   });
 
+  /** Draw the tokens around step t; colors (by one unit of one name) are redone only when they change. */
   function render(store, t, color) {
     const T = store.steps;
     const from = Math.max(0, Math.min(t - WINDOW / 2, T - WINDOW)), to = Math.min(T, from + WINDOW);
-    if (from !== start || to !== end || spans.length !== to - from || color) {
+    const key = color ? `${color.name}|${color.unit}|${color.palette}|${color.range}|${from}|${to}|${T}` : "";
+    if (from !== start || to !== end || T !== total) {
+      colored = null;
+      total = T;
       el.replaceChildren();
       spans = [];
       if (from > 0) el.append(ellipsis(from));
@@ -34,8 +38,10 @@ export function createTokens(el, { onSeek } = {}) {
       start = from;
       end = to;
     }
+    if (key === colored) return mark(t);
+    colored = key;
     if (color) {
-      const { colorscale, cmin, cmax } = scaleFor(color.range, color.palette);
+      const { colorscale, cmin, cmax } = scaleFor(color.range, color.palette, color.range === "real" ? store.maxAbs(color.name) : 1);
       spans.forEach((s, k) => {
         const v = store.value(color.name, start + k)[color.unit];
         const c = colorAt(v, colorscale, cmin, cmax);

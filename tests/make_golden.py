@@ -442,6 +442,7 @@ def tf1_draw(name, H, P, dt, clip_case):
 
 def run_tf1_case(name, kind, H, T, nonzero, ckw, dt):
     import warnings
+
     import tensorflow as tf
     LSTMCell = tf1_lstm_cell_class()
     P = ckw.get("num_proj")

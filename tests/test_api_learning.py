@@ -47,7 +47,8 @@ def test_every_preset_opens_on_its_example(client):
 def test_default_view_is_the_default_preset(client, settings):
     body = client.get("/api/trace", params={"names": "h"}).json()
     assert body["request"]["preset"] == settings.default_preset
-    assert body["predictions"]["kind"] == "softmax"
+    card = {p["name"]: p["card"] for p in client.get("/api/presets").json()}[settings.default_preset]
+    assert body["predictions"]["kind"] == card["head"] and body["request"]["input"] == card["example"]
 
 
 def test_compare_page(client):

@@ -45,7 +45,10 @@ def test_upload_raw_weights_with_kind_and_layout(client, tmp_path):
     assert r.json()["options"]["reset_after"] is False and r.json()["input_size"] == 3
     body = client.get("/api/trace", params={"model": r.json()["id"], "input": "1 0 0; 0 1 0", "input_type": "numbers"}).json()
     assert body["steps"] == 2
-    r = client.get("/api/trace", params={"model": r.json()["id"], "input": "hello"})
+    model_id = r.json()["id"]
+    r = client.get("/api/trace", params={"model": model_id})  # no vocabulary: it opens on numbers of its width
+    assert r.status_code == 200 and r.json()["request"]["input_type"] == "numbers" and len(r.json()["values"]["x"][0]) == 3
+    r = client.get("/api/trace", params={"model": model_id, "input": "hello", "input_type": "text"})
     assert r.status_code == 422 and "input_type=numbers" in r.json()["detail"]
 
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+import reference
 
 import cells
-import reference
 
 CASES = [
     ("rnn", {}), ("rnn", {"nonlinearity": "relu"}),

@@ -10,9 +10,9 @@ import json
 
 import numpy as np
 import pytest
+from test_cells_reference import CASES, ids
 
 import cells
-from test_cells_reference import CASES, ids
 
 OPS = {
     "sigmoid": lambda a: 1 / (1 + np.exp(-a)),

@@ -50,13 +50,13 @@ def test_installed_wheel_serves_the_page(wheel, tmp_path):
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     py = venv / "bin" / "python"
     subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True)
-    code = ("import sys; sys.path = [p for p in sys.path if p not in ('', '.', %r)];"
+    code = (f"import sys; sys.path = [p for p in sys.path if p not in ('', '.', {str(ROOT)!r})];"
             "from fastapi.testclient import TestClient; from app.main import create_app; import app;"
             "assert 'site-packages' in app.__file__, app.__file__;"
             "c = TestClient(create_app());"
             "r = c.get('/'); assert r.status_code == 200 and 'gatescope-config' in r.text, r.status_code;"
             "assert c.get('/static/main.js').status_code == 200;"
-            "assert c.get('/vendor/plotly.min.js').status_code == 200; print('ok')") % str(ROOT)
+            "assert c.get('/vendor/plotly.min.js').status_code == 200; print('ok')")
     done = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path,
                           env={"GATESCOPE_UPLOAD_DIR": str(tmp_path / "up"), "PATH": "/usr/bin:/bin"})
     assert done.stdout.strip() == "ok", done.stdout + done.stderr

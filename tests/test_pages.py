@@ -6,7 +6,6 @@ from pathlib import Path
 
 import plotly
 
-from app.config import Settings
 from app.routers.pages import csp
 
 

@@ -11,16 +11,16 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 import cells
 
-from .. import __version__, diagrams, store as store_mod, wire
+from .. import __version__, diagrams, wire
+from .. import store as store_mod
 from ..deps import SettingsDep, StoreDep
 from ..errors import AppError, over_limit
 from ..resolve import resolve
-from ..schemas import (KIND_OPTION_NAMES, GradientResponse, Health, KindInfo, ModelInfo, PresetInfo, TaskInfo, TraceResponse,
-                       ViewState, view_fields)
+from ..schemas import KIND_OPTION_NAMES, GradientResponse, Health, KindInfo, ModelInfo, PresetInfo, TaskInfo, TraceResponse, ViewState, view_fields
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {413: {"description": "Over a limit"}, 422: {"description": "Invalid parameters"}, 404: {"description": "Unknown model or preset"}}
@@ -128,7 +128,8 @@ class UploadParams(KindOptions):
 
 @router.post("/models", response_model=ModelInfo, status_code=201, responses={**ERRORS, 415: {"description": "Not a weights file"}},
              summary="Upload a bundle or weights file (.safetensors or .npz; never unpickled)",
-             openapi_extra={"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 async def upload(request: Request, params: Annotated[UploadParams, Query()], settings: SettingsDep, store: StoreDep):
     limit = settings.max_upload_bytes
     declared = request.headers.get("content-length")

@@ -10,7 +10,8 @@ from fastapi.templating import Jinja2Templates
 
 import cells
 
-from .. import __version__, store as store_mod
+from .. import __version__
+from .. import store as store_mod
 from ..schemas import view_fields
 
 router = APIRouter(include_in_schema=False)

@@ -68,7 +68,7 @@ class Runner:
         cost = max(1, m.hidden_size * (m.hidden_size + m.input_size) * m.num_layers * m.directions)
         self.chunk = max(1, min(MAX_CHUNK, 2**21 // cost))  # about 10 ms of work per chunk whatever the size
 
-    def run(self, xs) -> "wire.np.ndarray":
+    def run(self, xs) -> wire.np.ndarray:
         trace = self.r.model.run(xs, state=self.state)
         self.state, self.steps = trace.final, self.steps + len(xs)
         self.streams.steps_computed += len(xs)
@@ -197,7 +197,8 @@ async def _parse_append(msg: dict, r: Resolved, runner: Runner, settings):
     if msg.get("type") != "append" or not isinstance(msg.get("input"), str):
         return {"type": "error", "status": 422, "detail": 'message: expected {"type": "append", "input": "..."}'}
     if r.model.bidirectional:
-        return {"type": "error", "status": 422, "detail": "append: typing needs a unidirectional model; the reverse direction would change every step"}
+        return {"type": "error", "status": 422,
+                "detail": "append: typing needs a unidirectional model; the reverse direction would change every step"}
     if r.input_type == "signal":
         return {"type": "error", "status": 422, "detail": "append: a signal cannot be extended; change the signal instead"}
     text = msg["input"]
@@ -209,7 +210,8 @@ async def _parse_append(msg: dict, r: Resolved, runner: Runner, settings):
     except AppError as e:
         return error_body(e)
     if parsed.xs.shape[1] != r.model.input_size:
-        return {"type": "error", "status": 422, "detail": f"input: each step has {parsed.xs.shape[1]} value(s); this model takes {r.model.input_size}"}
+        return {"type": "error", "status": 422,
+                "detail": f"input: each step has {parsed.xs.shape[1]} value(s); this model takes {r.model.input_size}"}
     if runner.steps + len(parsed.xs) > settings.max_steps:
         return {"type": "error", "status": 413, "detail": f"input: {runner.steps + len(parsed.xs)} steps in all is over the limit of "
                 f"{settings.max_steps} (setting GATESCOPE_MAX_STEPS)"}

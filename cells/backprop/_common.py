@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """sigma(z) = (1 + tanh(z/2)) / 2: the engine's form, which never overflows."""
-    out = np.multiply(z, 0.5, out=out)
-    np.tanh(out, out=out)
-    out += 1.0
-    out *= 0.5
-    return out
+from .._math import sigmoid  # noqa: F401  (the engine's overflow-free form, shared by the backprop modules)
 
 
 def flat_outer(dZ: np.ndarray, V: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ for clarity.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from .. import _math
@@ -66,7 +67,8 @@ PHASES = {
 
 COMMON_OPTIONS = (
     Option("forget_bias", 0.0, "Added to the forget gate's pre-activation at run time (TensorFlow v1 uses 1.0).", float),
-    Option("cell_clip", None, "Clip c(t) to ±cell_clip after each update (TensorFlow v1's cell_clip); null for no clip.", float, minimum=0.0, nullable=True),
+    Option("cell_clip", None, "Clip c(t) to ±cell_clip after each update (TensorFlow v1's cell_clip); null for no clip.", float,
+           minimum=0.0, nullable=True),
 )
 PROJ_OPTION = Option("proj_size", 0, "Size of the projection h(t) = W_hr (o ⊙ tanh c(t)); 0 for none (PyTorch's proj_size).", int, minimum=0)
 PEEPHOLE_OPTION = Option("peepholes", True, "Give the gates peephole connections to the cell state, as in Greff et al.'s vanilla LSTM.", bool)

@@ -52,7 +52,8 @@ class GRU(Kind):
     summary = "Gated recurrent unit: reset and update gates, no separate cell state (PyTorch nn.GRU, Keras GRU)."
     reference = "Cho et al. 2014, 'Learning phrase representations using RNN encoder-decoder', EMNLP; arXiv:1406.1078"
     blocks = ("reset", "update", "candidate")
-    options = (Option("reset_after", True, "Apply the reset gate after the recurrent matmul (PyTorch, cuDNN, Keras default); false for Cho et al.'s original form.", bool),)
+    options = (Option("reset_after", True, "Apply the reset gate after the recurrent matmul (PyTorch, cuDNN, Keras default); "
+                      "false for Cho et al.'s original form.", bool),)
     layouts = ("torch", "keras")
 
     def vocabulary(self, opts):
@@ -66,13 +67,16 @@ class GRU(Kind):
                 Name("reset_recurrent", "reset ⊙ recurrent part", "r ⊙ W_hn·h(t−1)", "product", "real", "mul", ("reset", "candidate_recurrent"),
                      "r(t) ⊙ (W_hn·h(t−1) + b_hn)", r"r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
                 Name("candidate_pre", "candidate pre-activation", "n_pre", "pre", "real", "affine", ("x", "reset_recurrent"),
-                     "n_pre = W_in·x(t) + b_in + r(t) ⊙ (W_hn·h(t−1) + b_hn)", r"n^{pre}_t = W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
+                     "n_pre = W_in·x(t) + b_in + r(t) ⊙ (W_hn·h(t−1) + b_hn)",
+                     r"n^{pre}_t = W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
             ]
         else:
             names += [
-                v.product("reset_hidden", "reset previous state r(t) ⊙ h(t−1)", "r(t) ⊙ h(t−1)", "reset", "h_prev", "r(t)", "h(t−1)", "candidate", rng="signed"),
+                v.product("reset_hidden", "reset previous state r(t) ⊙ h(t−1)", "r(t) ⊙ h(t−1)", "reset", "h_prev", "r(t)", "h(t−1)",
+                          "candidate", rng="signed"),
                 Name("candidate_pre", "candidate pre-activation", "n_pre", "pre", "real", "affine", ("x", "reset_hidden"),
-                     "n_pre = W_in·x(t) + b_in + W_hn·(r(t) ⊙ h(t−1)) + b_hn", r"n^{pre}_t = W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}", "candidate"),
+                     "n_pre = W_in·x(t) + b_in + W_hn·(r(t) ⊙ h(t−1)) + b_hn",
+                     r"n^{pre}_t = W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}", "candidate"),
             ]
         names += [v.act("candidate", "candidate n(t)", "n(t)", "tanh", "candidate", role="candidate"),
                   v.pre("update", "z", "z", "update", ("x", "h_prev")), v.act("update", "update gate z(t)", "z(t)", "sigmoid", "update")]

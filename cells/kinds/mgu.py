@@ -36,9 +36,11 @@ class MGU(Kind):
         names = [
             v.x(), v.h_prev(),
             v.pre("forget", "f", "f", "forget", ("x", "h_prev")), v.act("forget", "forget gate f(t)", "f(t)", "sigmoid", "forget"),
-            v.product("reset_hidden", "gated previous state f(t) ⊙ h(t−1)", "f(t) ⊙ h(t−1)", "forget", "h_prev", "f(t)", "h(t−1)", "candidate", rng="signed"),
+            v.product("reset_hidden", "gated previous state f(t) ⊙ h(t−1)", "f(t) ⊙ h(t−1)", "forget", "h_prev", "f(t)", "h(t−1)",
+                      "candidate", rng="signed"),
             Name("candidate_pre", "candidate pre-activation", "h̃_pre", "pre", "real", "affine", ("x", "reset_hidden"),
-                   "h̃_pre = W_in·x(t) + b_in + W_hn·(f(t) ⊙ h(t−1)) + b_hn", r"\tilde{h}^{pre}_t = W_{in} x_t + b_{in} + W_{hn} (f_t \odot h_{t-1}) + b_{hn}", "candidate"),
+                   "h̃_pre = W_in·x(t) + b_in + W_hn·(f(t) ⊙ h(t−1)) + b_hn",
+                   r"\tilde{h}^{pre}_t = W_{in} x_t + b_{in} + W_{hn} (f_t \odot h_{t-1}) + b_{hn}", "candidate"),
             v.act("candidate", "candidate h̃(t)", "h̃(t)", "tanh", "candidate", role="candidate"),
             v.one_minus("forget_complement", "1 − f(t)", "1 − f(t)", "forget", "f(t)", "update"),
             v.product("kept", "kept (1 − f(t)) ⊙ h(t−1)", "kept(t)", "forget_complement", "h_prev", "1 − f(t)", "h(t−1)", "update"),

@@ -12,7 +12,7 @@ diagonal peepholes, o sees c(t); c(t) = f(t) ⊙ c(t-1) + i(t) ⊙ g(t),
 h(t) = o(t) ⊙ tanh(c(t)). Set peepholes=False to drop the peepholes.
 Weights in the torch layout: weight_ih (G*H, I) and weight_hh (G*H, H) with
 blocks i, f, g, o in that order, bias_ih and bias_hh, and the peepholes weight_c? of
-the gates it has. 
+the gates it has.
 """
 
 from ._lstm_core import COMMON_OPTIONS, PEEPHOLE_OPTION, LSTMFamily, Variant

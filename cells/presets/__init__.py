@@ -12,12 +12,10 @@ metadata. ``list_presets`` reads only the files' JSON headers, not the weights.
 
 from __future__ import annotations
 
-import json
-import struct
 from pathlib import Path
 
-from ..errors import CellsError, FormatError
-from ..io import bundle_fields
+from ..errors import CellsError
+from ..io import bundle_fields, read_header
 
 HERE = Path(__file__).resolve().parent
 DEFAULT = "adding-lstm"   # the preset whose gates tell their story most plainly (see its card)
@@ -29,13 +27,7 @@ def _paths() -> dict[str, Path]:
 
 def _header(path: Path) -> dict:
     """A bundle's decoded metadata, from the safetensors header alone."""
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        try:
-            header = json.loads(f.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FormatError(f"{path.name}: the safetensors header is not valid JSON ({e})") from None
-    return bundle_fields(header.get("__metadata__") or {})
+    return bundle_fields(read_header(path)[1].get("__metadata__") or {})
 
 
 def list_presets() -> list[dict]:
