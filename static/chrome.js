@@ -111,6 +111,9 @@ export function createChrome(root, { config, getState, onChange, onTyping, onMes
     if (state.model && !uploaded.querySelector(`option[value="model:${state.model}"]`)) {
       uploaded.append(new Option(`uploaded ${state.model.slice(0, 8)}`, `model:${state.model}`));
     }
+    if (state.preset && !source.querySelector(`option[value="preset:${CSS.escape(state.preset)}"]`)) {
+      presets.append(new Option(`${state.preset} (not found)`, `preset:${state.preset}`));  // say what the link asked for
+    }
     source.value = value;
     if (source.value !== value && header) source.value = `kind:${header.model.kind}`;
     randomBox.hidden = !(state.kind || (!state.preset && !state.model && !config.presets.some((p) => p.name === config.default_preset)));

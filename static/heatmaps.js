@@ -14,9 +14,9 @@ export function defaultNames(vocabulary) {
   return vocabulary.names.filter((n) => SHOWN_ROLES.includes(n.role)).map((n) => n.name).slice(0, HEATMAP.maxNames);
 }
 
-export function createHeatmaps(el, { onSeek } = {}) {
+export function createHeatmaps(el, { onSeek, cursor: withCursor = true } = {}) {
   let names = [], vocab = {}, opts = {}, built = false;
-  const line = createCursor(el, "#e8590c");
+  const line = withCursor ? createCursor(el, "#e8590c") : { move() {}, place() {}, set color(c) {} };
 
   function build(vocabulary, options, chosen) {
     vocab = Object.fromEntries(vocabulary.names.map((n) => [n.name, n]));

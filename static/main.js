@@ -134,7 +134,8 @@ function refresh(now = false) {
 
 /** The views that need the complete run: gradient flow (asked of the server) and saturation. */
 async function drawWholeRun() {
-  if (shown("saturation") && info) saturation.draw(store, info.vocabulary, state);
+  if (!info) return;  // the header handler calls again once the kind's description is in
+  if (shown("saturation")) saturation.draw(store, info.vocabulary, state);
   if (!shown("gradients")) return;
   const id = opened;
   try {
@@ -186,6 +187,7 @@ function connect() {
       notes.textContent = h.model.card?.notes ?? ki.summary;
       notes.classList.remove("open");
       refresh(true);
+      if (complete) drawWholeRun();  // the run finished before the kind's description came
     },
     rows(t0, rows, count) {
       if (id !== opened) return;
@@ -211,7 +213,9 @@ function connect() {
       message(typeof e.detail === "string" ? e.detail : (e.detail ?? []).map((d) => `${(d.loc ?? []).join(".")}: ${d.msg}`).join("; "));
       byId("status").textContent = "";
     },
-    closed() { byId("status").textContent = "connection closed"; },
+    closed() {  // after a refused request the error says why; otherwise say that the stream ended
+      if (byId("message").hidden || byId("message").dataset.kind !== "error") byId("status").textContent = "connection closed";
+    },
   });
 }
 

@@ -21,7 +21,7 @@ function probeStore(values, tokens) {
 export function createTrainer(dialog, { config, getState, onOpenModel }) {
   const $ = (name) => dialog.querySelector(`[data-train="${name}"]`);
   const curves = $("curves");
-  const probe = createHeatmaps($("probe"));
+  const probe = createHeatmaps($("probe"), { cursor: false });  // a snapshot of the whole probe: no current step
   let ws = null, tasks = [], result = null, probeBuilt = false;
 
   async function loadTasks() {

@@ -116,7 +116,8 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings) -> None:
     ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
     cancel = ctx.Event()
-    names = [n.name for n in cells.vocabulary(req.kind) if n.role in ("gate", "state", "output")]
+    # the probe shows the learned gates (not 1 - z, which only repeats z) and the states
+    names = [n.name for n in cells.vocabulary(req.kind) if (n.role == "gate" and n.op == "sigmoid") or n.role in ("state", "output")]
     request = {**req.model_dump(), "time_budget": settings.max_train_seconds, "probe_names": names}
     proc = ctx.Process(target=train_worker.run, args=(sender, cancel, request, str(settings.upload_dir), PROBE_EVERY), daemon=True)
     proc.start()

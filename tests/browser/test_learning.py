@@ -1,0 +1,95 @@
+"""Issue 5 in the browser: the compare page, the gradient-flow and saturation panels, training in the page,
+and the playing frames the diagram paints straight into its SVG."""
+
+import pytest
+
+
+def test_compare_rnn_lstm_gru_on_the_remember_task(tab, api):
+    tab.open("/compare")
+    tab.until("document.querySelectorAll('.column .verdict').length === 3 && "
+              "[...document.querySelectorAll('.column .verdict')].every((v) => v.textContent)", what="three verdicts")
+    tab.press("End")
+    tab.until("document.body.dataset.step === '18'", what="the last step")
+    verdicts = tab.js("[...document.querySelectorAll('.column')].map((c) => [c.querySelector('h2').textContent, "
+                      "c.querySelector('.verdict').textContent])")
+    titles = [v[0] for v in verdicts]
+    assert [t.split(" ·")[0] for t in titles] == ["Elman RNN", "LSTM", "GRU"]
+    first = tab.js("window.gatescope.columns[0].store.tokens[0]")
+    assert f'predicts "{first}"' not in verdicts[0][1]            # the rnn has forgotten the first letter
+    assert all(f'predicts "{first}"' in v[1] for v in verdicts[1:])  # the gated cells still hold it
+    tab.until("document.getElementById('gradients').data?.length === 3", what="three gradient curves")
+    rnn = tab.js("document.getElementById('gradients').data[0].y[0]")
+    gru = tab.js("document.getElementById('gradients').data[2].y[0]")
+    assert rnn is None or rnn < 1e-3 * gru  # None: below what a log axis can show
+    tab.press("ArrowLeft")
+    assert tab.step == 17
+    assert tab.errors == [] and tab.console == []
+    tab.shot()
+
+
+def test_gradient_flow_and_saturation_panels(tab, api):
+    tab.open("/?kind=lstm&hidden=6&input=hello%20world&panels=diagram,tokens,gradients,saturation")
+    tab.until("document.getElementById('gradients').data?.length === 2", what="the gradient curves (h and c)")
+    status, body = api("/api/gradients?kind=lstm&hidden=6&input=hello%20world")
+    shown = tab.js("document.getElementById('gradients').data[0].y")
+    assert shown == pytest.approx([v if v > 0 else None for v in body["flow"]["h"]], rel=1e-4)
+    tab.until("document.getElementById('saturation').data?.length === 3", what="one scatter per gate (i, f, o)")
+    points = tab.js("document.getElementById('saturation').data.map((d) => [d.x.length, Math.min(...d.x, ...d.y), "
+                    "Math.max(...d.x, ...d.y)])")
+    for n, lo, hi in points:
+        assert n == 6 and 0 <= lo and hi <= 1
+    # the saturation of one unit, recomputed from the page's own numbers
+    frac = tab.js("(() => { const s = window.gatescope.store; const v = s.series('forget', 0);"
+                  " return [v.filter((x) => x < 0.1).length / v.length, v.filter((x) => x > 0.9).length / v.length]; })()")
+    assert tab.js("(() => { const d = document.getElementById('saturation').data.find((d) => d.name.startsWith('forget'));"
+                  " return [d.x[0], d.y[0]]; })()") == pytest.approx(frac)
+    assert tab.errors == [] and tab.console == []
+    tab.shot()
+
+
+def test_training_in_the_page_then_opening_the_model(tab):
+    tab.open("/")
+    tab.page.click('[data-control="train-open"]')
+    tab.until("document.querySelector('[data-train=\"task\"]').options.length === 5", what="the tasks")
+    tab.page.select_option('[data-train="task"]', "brackets")
+    tab.page.select_option('[data-train="kind"]', "gru")
+    tab.page.fill('[data-train="steps"]', "250")
+    tab.page.fill('[data-train="hidden"]', "8")
+    tab.page.click('[data-train="start"]')
+    tab.until("!document.querySelector('[data-train=\"open\"]').hidden", timeout=60, what="the finished job")
+    assert "done after 250 steps" in tab.js("document.querySelector('[data-train=\"status\"]').textContent")
+    assert tab.js("document.querySelector('[data-train=\"curves\"]').data[0].x.length") > 0
+    assert tab.js("document.querySelector('[data-train=\"probe\"]').data.map((d) => d.name)") == ["reset", "update", "h"]
+    tab.shot("-dialog")
+    tab.page.click('[data-train="open"]')
+    tab.until("location.search.includes('model=')", what="the trained model's permalink")
+    tab.ready()
+    header = tab.js("window.gatescope.store.header")
+    assert header["model"]["kind"] == "gru" and header["model"]["card"]["task"] == "brackets"
+    assert tab.errors == [] and tab.console == []
+    tab.shot()
+
+
+def test_playing_frames_paint_the_steps_values(tab):
+    tab.open("/?kind=lstm&hidden=8&input=sine%20400&input_type=signal&speed=8&phases=false")
+    tab.js("window.gatescope.player.play()")
+    tab.until("window.gatescope.player.t >= 3", what="a few played steps")
+    # one frame, read while playing: every cell's fill is the color scale at that step's value
+    check = tab.js("""async () => {
+        const { colorAt, scaleFor } = await import('/static/colors.js');
+        const t = window.gatescope.player.t, store = window.gatescope.store;
+        const groups = document.querySelectorAll('#diagram .scatterlayer .trace');
+        const data = document.getElementById('diagram').data;
+        const i = data.findIndex((d) => d.name === 'forget');
+        const fills = [...groups[i].querySelectorAll('path.point')].map((p) => p.style.fill);
+        const { colorscale, cmin, cmax } = scaleFor('unit', 'classic');
+        const want = Array.from(store.value('forget', t)).map((v) => colorAt(v, colorscale, cmin, cmax));
+        return { t: window.gatescope.player.t, same: t === window.gatescope.player.t, fills, want };
+    }""")
+    if check["same"]:  # the frame did not advance while it was read
+        assert [f.replace(' ', '') for f in check["fills"]] == check["want"]
+    tab.js("window.gatescope.player.pause()")
+    t = tab.step
+    # paused: Plotly's own data (what hovers and exports read) is back in line with the shown step
+    assert tab.diagram("forget") == pytest.approx(tab.js(f"Array.from(window.gatescope.store.value('forget', {t}))"), abs=1e-6)
+    assert tab.errors == []
