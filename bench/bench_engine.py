@@ -4,7 +4,8 @@
     python bench/bench_engine.py --quick    # fewer repetitions
 
 For each size it times, interleaved round by round so that a noisy shared
-machine slows every contender alike, and reports the best of N rounds:
+machine slows every contender alike (a short burst of runs per contender per
+round), and reports the best run of all:
 
   gatescope   cells.build("lstm").run(xs): the full trace, every intermediate kept
   torch       torch.nn.LSTM forward under torch.no_grad() (keeps no gates)
@@ -32,15 +33,18 @@ import cells  # noqa: E402
 SIZES = [(100, 64, 16), (1000, 64, 128), (10000, 64, 256)]
 
 
-def interleaved(contenders: dict, rounds: int) -> dict[str, float]:
+def interleaved(contenders: dict, rounds: int, burst: int = 3) -> dict[str, float]:
+    """Best time of each contender over ``rounds`` rounds; in each round every contender runs ``burst``
+    times in a row, so no contender is always timed right after another one's allocations and threads."""
     best = {name: float("inf") for name in contenders}
     for f in contenders.values():
         f()  # warm up: first-call allocations, scratch buffers, oneDNN primitives
     for _ in range(rounds):
         for name, f in contenders.items():
-            t0 = time.perf_counter()
-            f()
-            best[name] = min(best[name], time.perf_counter() - t0)
+            for _ in range(burst):
+                t0 = time.perf_counter()
+                f()
+                best[name] = min(best[name], time.perf_counter() - t0)
     return best
 
 
@@ -88,7 +92,7 @@ def speed(rounds: int) -> None:
         contenders = {"gatescope": lambda model=model, xs=xs: model.run(xs)}
         if torch is not None:
             contenders.update(torch_contenders(torch, xs, I, H))
-        n = max(3, rounds * 1000 // T)
+        n = max(2, rounds * 1000 // T // 3)
         best = interleaved(contenders, n)
         ms = {k: v * 1e3 for k, v in best.items()}
         row = f"{T:>6} {I:>3} {H:>4} | {ms['gatescope']:>8.2f}ms"
