@@ -80,6 +80,18 @@ class _ViewBase(BaseModel):
 ViewState = create_model("ViewState", __base__=_ViewBase, **_kind_option_fields())
 ViewState.__doc__ = "Every parameter of a view: the URL query, the POST body and the WebSocket request use the same names."
 
+
+
+class ViewBody(ViewState):  # type: ignore[misc,valid-type]
+    """The view state as JSON (POST body, WebSocket message): the same fields, typed strictly.
+
+    A URL query is text, so ViewState reads "5" as 5 and "true" as true; JSON has types of its own,
+    and a body that sends true for a number or "2" for a speed is answered 422, as its schema says.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
 KIND_OPTION_NAMES = tuple(_kind_option_fields())
 #: Fields that only change how the page looks, not the numbers.
 VIEW_ONLY = ("layer", "direction", "step", "panels", "units", "focus", "color_unit", "phases", "speed", "presenter",

@@ -78,3 +78,13 @@ def test_errors_do_not_echo_huge_inputs(client):
 def test_unknown_kind_in_kinds_route(client):
     assert client.get("/api/kinds/lstmm").status_code == 422
     assert client.get("/api/kinds/gru", params={"proj_size": 3}).status_code == 422
+
+
+def test_json_bodies_are_typed_strictly_while_queries_read_text(client):
+    """A URL is text ("5" is 5); a JSON body has its own types, and true is not a number."""
+    assert client.get("/api/trace", params={"kind": "lstm", "input": "ab", "color_unit": "1", "speed": "2"}).status_code == 200
+    for bad in ({"color_unit": True}, {"speed": "2"}, {"bidirectional": 1}, {"hidden": "8"}):
+        r = client.post("/api/trace", json={"kind": "lstm", "input": "ab", **bad})
+        assert r.status_code == 422, bad
+        assert next(iter(bad)) in str(r.json()["detail"])
+    assert client.post("/api/trace", json={"kind": "lstm", "input": "ab", "speed": 2, "hidden": 8}).status_code == 200

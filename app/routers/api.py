@@ -20,7 +20,8 @@ from .. import store as store_mod
 from ..deps import SettingsDep, StoreDep
 from ..errors import AppError, over_limit
 from ..resolve import resolve
-from ..schemas import KIND_OPTION_NAMES, GradientResponse, Health, KindInfo, ModelInfo, PresetInfo, TaskInfo, TraceResponse, ViewState, view_fields
+from ..schemas import (KIND_OPTION_NAMES, GradientResponse, Health, KindInfo, ModelInfo, PresetInfo, TaskInfo, TraceResponse,
+                       ViewBody, ViewState, view_fields)
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {413: {"description": "Over a limit"}, 422: {"description": "Invalid parameters"}, 404: {"description": "Unknown model or preset"}}
@@ -84,7 +85,7 @@ async def trace_get(view: Annotated[ViewState, Query()], settings: SettingsDep, 
 
 
 @router.post("/trace", response_model=TraceResponse, responses={**TRACE_RESPONSES, **BODY_ERRORS}, summary="The whole trace, parameters in the body")
-async def trace_post(view: Annotated[ViewState, Body()], settings: SettingsDep, store: StoreDep):
+async def trace_post(view: Annotated[ViewBody, Body()], settings: SettingsDep, store: StoreDep):
     return await run_in_threadpool(_compute, view, settings, store)
 
 

@@ -32,7 +32,7 @@ from ..deps import SettingsDep, StoreDep
 from ..errors import AppError
 from ..inputs import parse
 from ..resolve import Resolved, resolve
-from ..schemas import ViewState
+from ..schemas import ViewBody, ViewState
 
 router = APIRouter(tags=["stream"])
 MAX_CHUNK = 512
@@ -132,13 +132,15 @@ async def _serve(ws: WebSocket, settings, store, streams: Streams) -> None:
     try:
         if frames not in ("binary", "json"):
             raise AppError(422, f"frames: got {frames!r}; expected 'binary' or 'json'", "frames")
-        if not params:
+        if params:
+            view = ViewState.model_validate(params)  # the query string: text, read as the URL is
+        else:
             with anyio.fail_after(30):
-                params = orjson.loads(await ws.receive_text())
+                body = orjson.loads(await ws.receive_text())
             started = time.perf_counter()
-            if not isinstance(params, dict):
+            if not isinstance(body, dict):
                 raise AppError(422, "request: the first message must be a JSON object of view parameters")
-        view = ViewState.model_validate(params)
+            view = ViewBody.model_validate(body)  # JSON: typed as its schema says
         r = await run_in_threadpool(resolve, view, settings, store)
     except (ValidationError, AppError, cells.CellsError, orjson.JSONDecodeError, TimeoutError) as e:
         await ws.send_text(wire.dumps(error_body(e)).decode())

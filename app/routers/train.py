@@ -33,7 +33,7 @@ GRACE_SECONDS = 5.0
 
 
 class TrainRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON: true is not a number, "16" is not a size
     type: str = Field("start", pattern="^start$")
     task: str = Field("remember", max_length=40)
     kind: str = Field("lstm", max_length=20)
