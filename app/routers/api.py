@@ -20,8 +20,19 @@ from .. import store as store_mod
 from ..deps import SettingsDep, StoreDep
 from ..errors import AppError, over_limit
 from ..resolve import resolve
-from ..schemas import (KIND_OPTION_NAMES, GradientResponse, Health, KindInfo, ModelInfo, PresetInfo, TaskInfo, TraceResponse,
-                       ViewBody, ViewState, view_fields)
+from ..schemas import (
+    KIND_OPTION_NAMES,
+    GradientResponse,
+    Health,
+    KindInfo,
+    ModelInfo,
+    PresetInfo,
+    TaskInfo,
+    TraceResponse,
+    ViewBody,
+    ViewState,
+    view_fields,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {413: {"description": "Over a limit"}, 422: {"description": "Invalid parameters"}, 404: {"description": "Unknown model or preset"}}

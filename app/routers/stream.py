@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import anyio
+import numpy as np
 import orjson
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
@@ -68,7 +69,7 @@ class Runner:
         cost = max(1, m.hidden_size * (m.hidden_size + m.input_size) * m.num_layers * m.directions)
         self.chunk = max(1, min(MAX_CHUNK, 2**21 // cost))  # about 10 ms of work per chunk whatever the size
 
-    def run(self, xs) -> wire.np.ndarray:
+    def run(self, xs: np.ndarray) -> np.ndarray:
         trace = self.r.model.run(xs, state=self.state)
         self.state, self.steps = trace.final, self.steps + len(xs)
         self.streams.steps_computed += len(xs)
