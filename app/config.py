@@ -39,3 +39,30 @@ class Settings(BaseSettings):
     embed_origins: str = Field("*",
             description="Origins allowed to frame the pages (CSP frame-ancestors), space-separated; '*' for any, 'self' for none but this app.")
     default_preset: str = Field("adding-lstm", description="The preset the page opens on when the URL names no model.")
+
+    # -- what one request may size, before any work --------------------------------
+    max_input_width: int = Field(256, ge=1, description="Most values per timestep of a numeric input.")
+    max_proj_size: int = Field(1_024, ge=0, description="Largest proj_size of an LSTM built or uploaded (it must also be below hidden).")
+    max_model_bytes: int = Field(64 * 1024 * 1024, ge=1,
+            description="Largest model once decoded to float32/float64 arrays (weights, embedding, decoder), in bytes.")
+    max_vocab: int = Field(200_000, ge=1, description="Most tokens in an uploaded model's vocabulary.")
+    max_card_bytes: int = Field(64 * 1024, ge=1, description="Largest model card (JSON) an uploaded bundle may carry, in bytes.")
+
+    # -- what the server holds in total -----------------------------------------------
+    max_store_bytes: int = Field(2 * 1024**3, ge=1,
+            description="Most bytes of uploaded and trained models kept in upload_dir; the least recently used are evicted past it.")
+    max_store_models: int = Field(1_000, ge=1, description="Most uploaded and trained models kept in upload_dir; the least recently used are evicted past it.")
+    model_cache_bytes: int = Field(512 * 1024 * 1024, ge=1,
+            description="Most bytes of decoded models (random, preset and uploaded) one process keeps in memory.")
+
+    # -- time and concurrency -------------------------------------------------------------
+    heavy_workers: int = Field(2, ge=1, description="Requests that compute (traces, gradients, uploads) running at once; others queue.")
+    queue_seconds: float = Field(10.0, gt=0,
+            description="Longest a request waits for a free worker before it is answered 503 with Retry-After.")
+    upload_idle_seconds: float = Field(30.0, gt=0, description="An upload that sends nothing for this long is dropped (its temp file removed).")
+
+    # -- who may ask -----------------------------------------------------------------------------
+    allowed_origins: str = Field("",
+            description="Origins besides the app's own that may open WebSockets and POST (space-separated, e.g. https://slides.example).")
+    trusted_proxies: str = Field("",
+            description="Addresses of reverse proxies whose X-Forwarded-For is believed (space-separated); none by default.")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 
 class AppError(Exception):
-    def __init__(self, status: int, detail: str, field: str | None = None):
+    def __init__(self, status: int, detail: str, field: str | None = None, headers: dict[str, str] | None = None):
         super().__init__(detail)
-        self.status, self.detail, self.field = status, detail, field
+        self.status, self.detail, self.field, self.headers = status, detail, field, headers
 
 
 def over_limit(field: str, value: object, limit: int, setting: str, status: int = 413) -> AppError:

@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(AppError)
     async def app_error(request: Request, e: AppError):
-        return JSONResponse({"detail": e.detail, "field": e.field}, status_code=e.status)
+        return JSONResponse({"detail": e.detail, "field": e.field}, status_code=e.status, headers=e.headers)
 
     @app.exception_handler(cells.CellsError)
     async def cells_error(request: Request, e: cells.CellsError):
