@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: the settings and the model store the factory put on app.state."""
+"""Request-scoped dependencies: the settings, the model store and the work pool the factory put on app.state."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request, WebSocket
 
 from .config import Settings
+from .pool import Pool
 from .store import ModelStore
 
 
@@ -18,5 +19,10 @@ def _store(request: Request = None, websocket: WebSocket = None) -> ModelStore: 
     return (request or websocket).app.state.store
 
 
+def _pool(request: Request = None, websocket: WebSocket = None) -> Pool:  # type: ignore[assignment]
+    return (request or websocket).app.state.pool
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 StoreDep = Annotated[ModelStore, Depends(_store)]
+PoolDep = Annotated[Pool, Depends(_pool)]

@@ -22,6 +22,7 @@ import cells
 from . import __version__
 from .config import Settings
 from .errors import AppError
+from .pool import Pool
 from .routers import api, pages, stream, train
 from .store import ModelStore
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = ModelStore(settings)
     app.state.streams = stream.Streams()
     app.state.jobs = train.Jobs()
+    app.state.pool = Pool(settings.heavy_workers, settings.queue_seconds)
     app.state.templates = pages.templates(asset_dir("templates"))
 
     @app.exception_handler(AppError)

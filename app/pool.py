@@ -1,0 +1,54 @@
+"""A bounded pool for the work that costs: at most ``heavy_workers`` computations run at once.
+
+A trace, a gradient flow or an upload can take seconds of CPU. Run unbounded
+in Starlette's thread pool (40 threads), four of them make every other
+request wait behind them. Here each computation first takes one of
+``heavy_workers`` slots; a request that cannot get one within
+``queue_seconds`` is answered 503 with Retry-After, so the queue has a
+deadline and /healthz (which never enters the pool) stays fast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio
+
+from .errors import AppError
+
+T = TypeVar("T")
+
+
+class Pool:
+    def __init__(self, workers: int, queue_seconds: float):
+        self.workers, self.queue_seconds = workers, queue_seconds
+        self._limiter = anyio.CapacityLimiter(workers)
+        self.waiting = 0
+
+    @property
+    def busy(self) -> int:
+        return int(self._limiter.borrowed_tokens)
+
+    async def run(self, fn: Callable[..., T], *args: Any, wait: float | None = None) -> T:
+        """``fn(*args)`` in a worker thread once a slot is free; AppError(503) if none frees up in time."""
+        wait = self.queue_seconds if wait is None else wait
+        token = object()  # one borrower per call, so one task may hold several calls' slots in turn
+        got = False
+        self.waiting += 1
+        try:
+            with anyio.move_on_after(wait):
+                await self._limiter.acquire_on_behalf_of(token)
+                got = True
+        finally:
+            self.waiting -= 1
+        if not got:
+            raise AppError(503, f"server: all {self.workers} workers are busy and none came free within {wait:g} s "
+                                "(settings GATESCOPE_HEAVY_WORKERS, GATESCOPE_QUEUE_SECONDS); try again shortly",
+                           headers={"Retry-After": str(max(1, math.ceil(wait / 2)))})
+        try:
+            return await anyio.to_thread.run_sync(lambda: fn(*args))
+        finally:
+            self._limiter.release_on_behalf_of(token)
+
