@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -46,21 +47,33 @@ def test_wheel_carries_templates_static_and_engine(wheel):
 
 
 def test_installed_wheel_serves_the_page(wheel, tmp_path):
-    """pip install of the wheel into a fresh virtualenv (reusing this environment's dependencies) serves the page."""
+    """pip install of the wheel into a fresh virtualenv serves the page and starts the command.
+
+    The new environment borrows this one's dependencies, never the base interpreter's: it is made without
+    system site-packages, the wheel goes in first (so pip sees no other gatescope), and only then does a .pth
+    file put this environment's site-packages after its own. No network, whatever the base Python holds.
+    """
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+                   check=True)
+    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               check=True, capture_output=True, text=True).stdout.strip())
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (site / "_test_dependencies.pth").write_text("".join(f"{p}\n" for p in sorted(ours)))
     code = (f"import sys; sys.path = [p for p in sys.path if p not in ('', '.', {str(ROOT)!r})];"
-            "from fastapi.testclient import TestClient; from app.main import create_app; import app;"
-            "assert 'site-packages' in app.__file__, app.__file__;"
+            "from fastapi.testclient import TestClient; from app.main import create_app; import app, cells;"
+            f"assert app.__file__.startswith({str(site)!r}) and cells.__file__.startswith({str(site)!r}), app.__file__;"
             "c = TestClient(create_app());"
             "r = c.get('/'); assert r.status_code == 200 and 'gatescope-config' in r.text, r.status_code;"
             "assert c.get('/static/main.js').status_code == 200;"
             "assert c.get('/vendor/plotly.min.js').status_code == 200; print('ok')")
-    done = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path,
-                          env={"GATESCOPE_UPLOAD_DIR": str(tmp_path / "up"), "PATH": "/usr/bin:/bin"})
+    env = {"GATESCOPE_UPLOAD_DIR": str(tmp_path / "up"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert done.stdout.strip() == "ok", done.stdout + done.stderr
+    done = subprocess.run([str(venv / "bin" / "gatescope"), "--help"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 0 and "--port" in done.stdout, done.stdout + done.stderr
 
 
 def test_command_line_help():
