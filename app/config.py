@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     max_steps: int = Field(5_000, ge=1, description="Longest sequence a request may run, in timesteps.")
     max_hidden: int = Field(1_024, ge=1, description="Largest hidden size of a model built or uploaded.")
     max_layers: int = Field(4, ge=1, description="Most stacked layers of a model built or uploaded.")
-    max_work: int = Field(4_000_000, ge=1, description="Most steps x hidden units x layers x directions one request may compute.")
+    max_work: int = Field(10_000_000_000, ge=1,
+            description="Most multiply-adds one request may compute: steps x layers x directions x gate blocks x hidden x (hidden + input width).")
+    max_trace_bytes: int = Field(160 * 1024 * 1024, ge=1,
+            description="Largest trace (every name of every step, layer and direction) one request may hold in memory, in bytes.")
     max_json_values: int = Field(2_000_000, ge=1,
             description="Most numbers one JSON or CSV trace response may hold (npz and streams are not capped by this).")
     max_gradient_work: int = Field(50_000_000, ge=1, description="Most steps x hidden units x output units one gradient-flow request may compute.")
@@ -51,7 +54,8 @@ class Settings(BaseSettings):
     # -- what the server holds in total -----------------------------------------------
     max_store_bytes: int = Field(2 * 1024**3, ge=1,
             description="Most bytes of uploaded and trained models kept in upload_dir; the least recently used are evicted past it.")
-    max_store_models: int = Field(1_000, ge=1, description="Most uploaded and trained models kept in upload_dir; the least recently used are evicted past it.")
+    max_store_models: int = Field(1_000, ge=1,
+            description="Most uploaded and trained models kept in upload_dir; the least recently used are evicted past it.")
     model_cache_bytes: int = Field(512 * 1024 * 1024, ge=1,
             description="Most bytes of decoded models (random, preset and uploaded) one process keeps in memory.")
 

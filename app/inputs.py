@@ -47,9 +47,11 @@ def parse_text(text: str, model: cells.Model | None, unknown: str) -> Parsed:
     if model is not None and model.vocab is not None and model.embedding is not None:
         pieces = model.vocab.split(text)
         try:
-            ids = model.vocab.encode(text, on_unknown="skip" if unknown == "skip" else "error")
+            ids = model.vocab.encode(text, on_unknown=unknown)
         except cells.CellsError as e:
-            raise AppError(422, f"{e}. Pass unknown=skip to leave such characters out", "input") from None
+            fix = "unknown=skip to leave them out" + ("" if model.vocab.unknown is None or unknown == "map" else
+                                                    f", or unknown=map to read them as {model.vocab.tokens[model.vocab.unknown]!r}")
+            raise AppError(422, f"{e}. Pass {fix}", "input") from None
         if unknown == "skip":
             pieces = [p for p in pieces if p in model.vocab.index]
         if not ids:
@@ -65,10 +67,11 @@ def parse_text(text: str, model: cells.Model | None, unknown: str) -> Parsed:
 
 
 _NUMBER = re.compile(r"[\s,]+")
+_LENGTH = re.compile(r"[0-9]+")
 
 
-def parse_numbers(text: str) -> Parsed:
-    rows = [r for r in re.split(r"[;\n]", text.strip()) if r.strip()]
+def parse_numbers(text: str, max_width: int | None = None) -> Parsed:
+    rows = [r for r in re.split(r"[;\n]", text.strip()) if r.strip(" \t\r,")]
     if not rows:
         raise AppError(422, "input: no numbers given; write e.g. '0.5, -1, 2' or '1 0; 0 1'", "input")
     if len(rows) == 1:  # one row: a sequence of scalars
@@ -76,6 +79,8 @@ def parse_numbers(text: str) -> Parsed:
     else:
         cells_ = [[v for v in _NUMBER.split(r.strip()) if v] for r in rows]
     width = len(cells_[0])
+    if max_width is not None and width > max_width:  # before a single float is made
+        raise AppError(413, f"input: {width} values per step is over the limit of {max_width} (setting GATESCOPE_MAX_INPUT_WIDTH)", "input")
     values = []
     for t, row in enumerate(cells_):
         if len(row) != width:
@@ -102,14 +107,20 @@ def parse_signal(spec: str, seed: int, max_steps: int) -> Parsed:
     name, settings, steps = words[0], dict(SIGNALS[words[0]]), DEFAULT_STEPS
     for w in words[1:]:
         if "=" not in w:
-            if not w.isdigit():
-                raise AppError(422, f"input: {w[:20]!r} is neither a length nor key=value", "input")
+            # ASCII digits only: "²".isdigit() is true and int("²") fails; and a 5,000-digit length must not reach int()
+            if not _LENGTH.fullmatch(w):
+                raise AppError(422, f"input: {w[:20]!r} is neither a length (a whole number) nor key=value", "input")
+            if len(w.lstrip("0")) > len(str(max_steps)):
+                raise AppError(413, f"input: a signal of {w[:20]}{'...' if len(w) > 20 else ''} steps is over the limit of {max_steps} "
+                                    "(setting GATESCOPE_MAX_STEPS)", "input")
             steps = int(w)
             continue
         key, _, raw = w.partition("=")
         if key not in settings:
             raise AppError(422, f"input: the {name} signal has no setting {key!r}; it has {', '.join(settings)}", "input")
         try:
+            if len(raw) > 40:
+                raise ValueError
             settings[key] = float(raw)
         except ValueError:
             raise AppError(422, f"input: {key}={raw[:20]!r} is not a number", "input") from None
@@ -142,11 +153,12 @@ def _fmt(v: float) -> str:
     return "0" if abs(v) < 5e-10 else f"{v:.3g}"
 
 
-def parse(text: str, input_type: str, model: cells.Model | None, *, seed: int, unknown: str, max_steps: int) -> Parsed:
+def parse(text: str, input_type: str, model: cells.Model | None, *, seed: int, unknown: str, max_steps: int,
+          max_width: int | None = None) -> Parsed:
     if input_type == "text":
         parsed = parse_text(text, model, unknown)
     elif input_type == "numbers":
-        parsed = parse_numbers(text)
+        parsed = parse_numbers(text, max_width)
     else:
         parsed = parse_signal(text, seed, max_steps)
     if len(parsed.xs) > max_steps:

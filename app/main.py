@@ -6,20 +6,22 @@ factory runs (or are passed in, as the tests do).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import plotly
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import cells
 
-from . import __version__
+from . import __version__, docs
 from .config import Settings
 from .errors import AppError
 from .pool import Pool
@@ -31,14 +33,31 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def _shown(value, limit: int = 200):
+    """A value as an error body may echo it: short, valid UTF-8, and JSON (no NaN, no infinity)."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
+        value = value.encode("utf-8", "backslashreplace").decode("utf-8")  # a lone surrogate becomes \\ud800
         return value if len(value) <= limit else value[:limit] + f"... ({len(value)} characters)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, (int, float, bool)) or value is None:
+        if isinstance(value, int) and abs(value) >= 2**63:  # str() of a 5,000-digit int raises; JSON readers lose it
+            return f"an integer of {value.bit_length()} bits"
         return value
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+    return _shown(repr(value), limit)
+
+
+def _without_slash(request: Request) -> str | None:
+    """The relative URL without the trailing slash, when that names a route ("/api/trace/" -> "/api/trace")."""
+    path = request.url.path
+    if not path.endswith("/") or path == "/":
+        return None
+    bare = "/" + path.strip("/")  # one leading slash: never "//host", which a browser reads as another site
+    scope = {**request.scope, "path": bare}
+    if not any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+        return None
+    return bare + (f"?{request.url.query}" if request.url.query else "")
 
 
 def asset_dir(name: str) -> Path:
@@ -49,8 +68,11 @@ def asset_dir(name: str) -> Path:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="gatescope", version=__version__,
+    app = FastAPI(title="gatescope", version=__version__, docs_url=None, redoc_url=None,
                   summary="Every gate of every step of RNN, LSTM, peephole LSTM, GRU and their variants.")
+    # Starlette's slash redirect builds an absolute URL from the Host header, which a client chooses;
+    # the 404 handler below redirects with a relative Location instead
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.store = ModelStore(settings)
     app.state.streams = stream.Streams()
@@ -69,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, e: StarletteHTTPException):
         headers = dict(e.headers or {})
+        if e.status_code == 404 and (target := _without_slash(request)):
+            return RedirectResponse(target, status_code=307)
         if e.status_code == 405:  # Starlette names only the first route's methods; a path may have several routes
             allowed = sorted({m for route in app.router.routes if getattr(route, "methods", None)
                               and route.matches(request.scope)[0] == Match.PARTIAL for m in route.methods})
@@ -80,9 +104,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         errors = [{k: v for k, v in err.items() if k in ("type", "loc", "msg", "input", "ctx")} for err in e.errors()]
         for err in errors:  # keep every part printable, and do not echo a megabyte back
             if "ctx" in err:
-                err["ctx"] = {k: str(v) for k, v in err["ctx"].items()}
+                err["ctx"] = {k: _shown(str(v)) for k, v in err["ctx"].items()}
             if "input" in err:
                 err["input"] = _shown(err["input"])
+            err["msg"] = _shown(str(err.get("msg", "")), 400)
+            err["loc"] = [_shown(part, 60) for part in err.get("loc", ())]
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.middleware("http")
@@ -95,12 +121,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if settings.trusted_proxies.split():  # outermost, so every layer sees the client's address; nobody is trusted by default
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies.split())
     app.include_router(api.router)
     app.include_router(api.health)
     app.include_router(stream.router)
     app.include_router(train.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=asset_dir("static")), name="static")
+    docs.install(app, settings)
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     def plotly_js():

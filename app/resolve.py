@@ -54,15 +54,68 @@ def example_numbers(width: int, steps: int = 8) -> str:
     return "; ".join(rows)
 
 
+def cost(spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int, directions: int, itemsize: int) -> tuple[int, int]:
+    """(multiply-adds, trace bytes) of running a model: what a request costs, known before any weight is drawn.
+
+    Each layer-direction multiplies its G gate blocks of H rows by [x(t), h(t-1)] every step; its trace keeps
+    every name of the vocabulary, each H, P or input wide, for every step.
+    """
+    out = spec.out_size(hidden, opts)
+    widths = {"hidden": hidden, "proj": out}
+    names = spec.vocabulary(opts)
+    macs = nbytes = 0
+    for k in range(layers):
+        width = input_size if k == 0 else directions * out
+        macs += directions * steps * len(spec.blocks) * hidden * (width + out)
+        per_step = sum(width if n.width == "input" else widths[n.width] for n in names)
+        nbytes += directions * steps * per_step * itemsize
+    return macs, nbytes
+
+
+def check_cost(settings: Settings, spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int, directions: int,
+               itemsize: int) -> None:
+    macs, nbytes = cost(spec, opts, steps, input_size, hidden, layers, directions, itemsize)
+    shape = f"{steps} steps x {layers} layer(s) x {directions} direction(s) x hidden {hidden}"
+    if macs > settings.max_work:
+        raise over_limit("input", f"{shape} (input width {input_size}) = {macs} multiply-adds", settings.max_work, "max_work")
+    if nbytes > settings.max_trace_bytes:
+        raise over_limit("input", f"a trace of {shape} = {nbytes} bytes", settings.max_trace_bytes, "max_trace_bytes")
+
+
+def random_options(view: ViewState, settings: Settings) -> tuple[object, dict]:
+    """The kind and its checked options, and every size limit, before the input is read or a weight drawn."""
+    # 422, not 413: the schema states these maxima (app/docs.py), so a value past one is invalid, like any schema violation
+    if view.hidden > settings.max_hidden:
+        raise over_limit("hidden", view.hidden, settings.max_hidden, "max_hidden", 422)
+    if view.layers > settings.max_layers:
+        raise over_limit("layers", view.layers, settings.max_layers, "max_layers", 422)
+    spec = cells.REGISTRY[view.kind]
+    given = {k: getattr(view, k) for k in KIND_OPTION_NAMES if getattr(view, k) is not None}
+    try:
+        opts = spec.check_options(given)
+    except cells.CellsError as e:
+        raise AppError(422, str(e), next(iter(sorted(set(given) - {o.name for o in spec.options})), None)) from None
+    proj = opts.get("proj_size") or 0
+    if proj > settings.max_proj_size:
+        raise over_limit("proj_size", proj, settings.max_proj_size, "max_proj_size", 422)
+    if proj and proj >= view.hidden:
+        raise AppError(422, f"proj_size: got {proj}; expected a value smaller than hidden_size (hidden={view.hidden})", "proj_size")
+    return spec, given
+
+
 def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) -> Resolved:
     given = view.model_fields_set
     chosen = [f for f in ("kind", "preset", "model") if getattr(view, f) is not None]
     if len(chosen) > 1:
         raise AppError(422, f"{chosen[1]}: give one of kind, preset or model, not {' and '.join(chosen)}", chosen[1])
-    if chosen and chosen[0] != "kind":
+    if not chosen or chosen[0] != "kind":
         extra = [f for f in RANDOM_ONLY if f in given and getattr(view, f) is not None]
         if extra:
-            raise AppError(422, f"{extra[0]}: applies only to a random model (kind=...), not to a {chosen[0]}", extra[0])
+            what = f"a {chosen[0]}" if chosen else f"the default preset ({settings.default_preset})"
+            raise AppError(422, f"{extra[0]}: applies only to a random model; add kind=... (e.g. kind=lstm), since without it "
+                                f"the view shows {what}", extra[0])
+    if view.names is not None and not [n for n in view.names.split(",") if n]:
+        raise AppError(422, "names: no name given; list names separated by commas (e.g. names=forget,c), or leave names out for all", "names")
     if not chosen:
         names = {p["name"] for p in store_mod.list_presets()}
         source = {"preset": settings.default_preset} if settings.default_preset in names else {"kind": "lstm"}
@@ -74,6 +127,8 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
         model = store_mod.preset(source["preset"])
     elif "model" in source:
         model = store.get(source["model"])
+    else:
+        spec, options = random_options(view, settings)
     card = model.card if model is not None else {}
     wordless = model is not None and model.vocab is None  # weights only: it reads numbers
     input_type = view.input_type or card.get("input_type") or ("numbers" if wordless else "text")
@@ -86,16 +141,18 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
     else:
         text = DEFAULT_INPUTS[input_type]
     if len(text) > settings.max_input_chars:
-        raise over_limit("input", f"{len(text)} characters", settings.max_input_chars, "max_input_chars")
-    parsed = parse(text, input_type, model, seed=view.seed, unknown=view.unknown, max_steps=settings.max_steps)
+        raise over_limit("input", f"{len(text)} characters", settings.max_input_chars, "max_input_chars", 422)
+    parsed = parse(text, input_type, model, seed=view.seed, unknown=view.unknown, max_steps=settings.max_steps,
+                   max_width=settings.max_input_width)
 
+    steps = len(parsed.xs)
     if model is None:
-        options = {k: getattr(view, k) for k in KIND_OPTION_NAMES if getattr(view, k) is not None}
+        check_cost(settings, spec, spec.check_options(options), steps, parsed.xs.shape[1], view.hidden, view.layers,
+                   2 if view.bidirectional else 1, 4)
         model = store.random(source["kind"], parsed.xs.shape[1], view.hidden, view.layers, view.bidirectional, view.seed, options)
-    work = len(parsed.xs) * model.hidden_size * model.num_layers * model.directions
-    if work > settings.max_work:
-        raise over_limit("input", f"{len(parsed.xs)} steps x {model.hidden_size} hidden x {model.num_layers} layers x "
-                                  f"{model.directions} directions = {work} unit-steps", settings.max_work, "max_work")
+    else:
+        check_cost(settings, model.spec, model.options, steps, model.input_size, model.hidden_size, model.num_layers,
+                   model.directions, model.dtype.itemsize)
 
     layer = view.layer if view.layer >= 0 else model.num_layers + view.layer
     if not 0 <= layer < model.num_layers:
@@ -108,5 +165,5 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
         names = [n for n in view.names.split(",") if n]
         unknown = [n for n in names if n not in vocab]
         if unknown:
-            raise AppError(422, f"names: {', '.join(unknown)} not in the {model.kind} vocabulary: {', '.join(vocab)}", "names")
+            raise AppError(422, f"names: {', '.join(unknown[:10])} not in the {model.kind} vocabulary: {', '.join(vocab)}", "names")
     return Resolved(view, model, source, text, input_type, parsed, layer, view.direction, names)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 import cells
 
 KindName = Literal[cells.KINDS]  # type: ignore[valid-type]
+OPTION_INT_CEILING = 1_000_000
 PANELS = ("diagram", "heatmaps", "lines", "tokens", "predictions", "gradients", "saturation")
 COMPARE_DEFAULT = "preset:remember-rnn,preset:remember-lstm,preset:remember-gru"
 
@@ -30,7 +31,14 @@ def _kind_option_fields() -> dict[str, Any]:
                 continue
             typ = opt.type if opt.choices is None else Literal[opt.choices]  # type: ignore[valid-type]
             kinds = [k.name for k in cells.REGISTRY.values() if any(o.name == opt.name for o in k.options)]
-            fields[opt.name] = (typ | None, Field(None, description=f"{opt.doc} (kinds: {', '.join(kinds)})"))
+            bounds: dict[str, Any] = {}
+            if opt.type is int:  # a ceiling that no setting can raise: Python ints are unbounded, NumPy's are not
+                bounds = {"ge": int(opt.minimum or 0), "le": OPTION_INT_CEILING}
+            elif opt.type is float:  # JSON may say Infinity or 1e400; an option is a finite number
+                bounds = {"allow_inf_nan": False, "ge": -1e6, "le": 1e6}
+                if opt.minimum is not None:
+                    bounds["ge"] = opt.minimum
+            fields[opt.name] = (typ | None, Field(None, description=f"{opt.doc} (kinds: {', '.join(kinds)})", **bounds))
     return fields
 
 
@@ -51,8 +59,9 @@ class _ViewBase(BaseModel):
             description="The input: text, numbers ('0.5, -1, 2' or '1 0; 0 1') or a signal ('sine 64 period=16').")
     input_type: Literal["text", "numbers", "signal"] | None = Field(None,
             description="How to read input; default: the model's own (text for random models).")
-    unknown: Literal["error", "skip"] = Field("error",
-            description="What to do with text the model's vocabulary lacks: answer 422 naming it, or skip it.")
+    unknown: Literal["error", "skip", "map"] = Field("error",
+            description="What to do with text the model's vocabulary lacks: answer 422 naming it, skip it, "
+                        "or map it to the vocabulary's unknown token (<unk>, [UNK]) where it has one.")
 
     # -- how to show it ------------------------------------------------------
     layer: int = Field(-1, ge=-1_000, le=1_000, description="Which layer the views show; -1 is the top one.")
@@ -64,7 +73,7 @@ class _ViewBase(BaseModel):
     focus: str = Field("c", max_length=40, pattern=r"^[a-z_]+$", description="The name the token strip and line plots follow.")
     color_unit: int | None = Field(None, ge=0, le=1_000_000, description="Color the input tokens by this unit of the focused name.")
     phases: bool = Field(True, description="Animate each step phase by phase, as the article does; false for plain stepping.")
-    speed: float = Field(2.0, gt=0, le=60, description="Playback speed, steps per second.")
+    speed: float = Field(2.0, gt=0, le=60, allow_inf_nan=False, description="Playback speed, steps per second.")
     presenter: bool = Field(False, description="Larger fonts and thicker lines for projectors.")
     palette: Literal["classic", "colorblind", "mono"] = Field("classic",
             description="Color palette; 'colorblind' reads for all common color vision deficiencies.")
@@ -74,7 +83,9 @@ class _ViewBase(BaseModel):
     # -- API only --------------------------------------------------------------
     format: Literal["json", "npz", "csv"] = Field("json", description="GET/POST /api/trace: the response format.")
     names: str | None = Field(None, max_length=2_000, pattern=r"^[a-z_,]*$", description="Comma-separated names to include; default all.")
-    digits: int = Field(5, ge=1, le=9, description="Significant digits of numbers in JSON.")
+    digits: int = Field(5, ge=1, le=9, description="Significant digits of each number in JSON (of each value, not of the array's largest): "
+                        "4.4e-06 stays 4.4e-06. Binary stream frames are float32 and not rounded.")
+
 
 
 ViewState = create_model("ViewState", __base__=_ViewBase, **_kind_option_fields())

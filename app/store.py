@@ -29,8 +29,8 @@ class ModelStore:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.dir = Path(settings.upload_dir)
-        self._cache: OrderedDict[str, cells.Model] = OrderedDict()
-        self._lock = Lock()
+        self._cache = ByteLRU(settings.model_cache_bytes)  # uploaded and random models, decoded
+        self._lock = Lock()  # one writer at a time evicts from the folder
 
     # -- uploads and trained models -------------------------------------------
     def add_file(self, path: Path, kind: str | None, layout: str | None, options: dict) -> tuple[str, cells.Model]:
@@ -47,33 +47,63 @@ class ModelStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         digest = content_digest(model)[:ID_LEN]
         target = self.dir / f"{digest}.safetensors"
-        if not target.exists():
+        if target.exists():
+            _touch(target)
+        else:
             fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".part")
             os.close(fd)
             try:
                 model.save(tmp)
+                size = os.path.getsize(tmp)
+                if size > self.settings.max_store_bytes:
+                    raise over_limit("file", f"a model of {size} bytes once stored", self.settings.max_store_bytes, "max_store_bytes", 507)
                 os.chmod(tmp, 0o644)  # safetensors writes 0600; other workers (another user) must read it
-                os.replace(tmp, target)  # atomic: readers see the whole file or none
+                with self._lock:
+                    self._make_room(size)
+                    os.replace(tmp, target)  # atomic: readers see the whole file or none
             finally:
                 if os.path.exists(tmp):
                     os.remove(tmp)
-        with self._lock:
-            self._cache[digest] = model
+        self._cache.put(digest, model, model_bytes(model))
         return digest
 
+    def _make_room(self, size: int) -> None:
+        """Evict the least recently used models until one more of ``size`` bytes fits both caps.
+
+        Recency is the file's mtime, which every read refreshes (``_touch``), so every process
+        sharing the folder evicts by the same order; a model evicted by one is a 404 for all.
+        """
+        s = self.settings
+        files = []
+        for f in self.dir.glob("*.safetensors"):
+            try:
+                st = f.stat()
+            except FileNotFoundError:  # another process evicted it just now
+                continue
+            files.append((st.st_mtime, st.st_size, f))
+        files.sort()
+        total = sum(size for _, size, _ in files)
+        while files and (total + size > s.max_store_bytes or len(files) + 1 > s.max_store_models):
+            _, old_size, old = files.pop(0)
+            old.unlink(missing_ok=True)
+            self._cache.pop(old.stem)
+            total -= old_size
+
     def get(self, model_id: str) -> cells.Model:
-        with self._lock:
-            if model_id in self._cache:
-                self._cache.move_to_end(model_id)
-                return self._cache[model_id]
+        model = self._cache.get(model_id)
         path = self.dir / f"{model_id}.safetensors"
+        if model is not None:
+            _touch(path)
+            return model
         if not path.is_file():
-            raise AppError(404, f"model: no model with id {model_id!r}; upload one with POST /api/models", "model")
-        model = cells.load(path)
-        with self._lock:
-            self._cache[model_id] = model
-            while len(self._cache) > 32:
-                self._cache.popitem(last=False)
+            raise AppError(404, f"model: no model with id {model_id!r}; upload one with POST /api/models "
+                                "(the least recently used are removed when the store is full)", "model")
+        try:
+            model = cells.load(path)
+        except cells.CellsError as e:
+            raise AppError(422, f"model: the stored model {model_id} cannot be read ({str(e).replace(str(path), 'the file')})", "model") from None
+        _touch(path)
+        self._cache.put(model_id, model, model_bytes(model))
         return model
 
     def check_size(self, model: cells.Model) -> None:
@@ -86,20 +116,66 @@ class ModelStore:
     # -- random models ---------------------------------------------------------
     def random(self, kind: str, input_size: int, hidden: int, layers: int, bidirectional: bool, seed: int,
                options: dict) -> cells.Model:
-        s = self.settings
-        if hidden > s.max_hidden:
-            raise over_limit("hidden", hidden, s.max_hidden, "max_hidden")
-        if layers > s.max_layers:
-            raise over_limit("layers", layers, s.max_layers, "max_layers")
-        try:
-            return _random(kind, input_size, hidden, layers, bidirectional, seed, tuple(sorted(options.items())))
-        except cells.CellsError as e:
-            raise AppError(422, str(e)) from None
+        """A model with random weights (sizes already checked by the caller), cached by its recipe."""
+        key = ("random", kind, input_size, hidden, layers, bidirectional, seed, tuple(sorted(options.items())))
+        model = self._cache.get(key)
+        if model is None:
+            try:
+                model = cells.build(kind, input_size, hidden, num_layers=layers, bidirectional=bidirectional, seed=seed, **options)
+            except cells.CellsError as e:
+                raise AppError(422, str(e)) from None
+            self._cache.put(key, model, model_bytes(model))
+        return model
 
 
-@lru_cache(maxsize=64)
-def _random(kind, input_size, hidden, layers, bidirectional, seed, options):
-    return cells.build(kind, input_size, hidden, num_layers=layers, bidirectional=bidirectional, seed=seed, **dict(options))
+def model_bytes(model: cells.Model) -> int:
+    """What a decoded model holds in memory: its arrays, and about as much again for the compiled per-layer plans."""
+    arrays = list(model.params.values())
+    arrays += [a for a in (model.embedding, *(model.head or ())) if a is not None]
+    return 2 * sum(a.nbytes for a in arrays) + 4096
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:  # evicted meanwhile, or a read-only store: recency is only a hint
+        pass
+
+
+class ByteLRU:
+    """A least-recently-used cache bounded by the bytes of what it holds, not by a count."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes, self.bytes = max_bytes, 0
+        self._items: OrderedDict = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key][0]
+
+    def put(self, key, value, size: int) -> None:
+        with self._lock:
+            if key in self._items:
+                self.bytes -= self._items.pop(key)[1]
+            if size > self.max_bytes:  # bigger than the whole cache: serve it, keep nothing
+                return
+            self._items[key] = (value, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                _, (_, old) = self._items.popitem(last=False)
+                self.bytes -= old
+
+    def pop(self, key) -> None:
+        with self._lock:
+            if key in self._items:
+                self.bytes -= self._items.pop(key)[1]
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 # -- presets ---------------------------------------------------------------------

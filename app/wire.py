@@ -1,8 +1,8 @@
 """Traces on the wire: JSON, npz and CSV downloads, and the step messages of the streams.
 
-JSON rounds each array to ``digits`` significant digits of its largest
-value (so a gate in [0, 1] carries 4 decimals at digits=5, and nothing
-prints as 0.30000000000000004). Streams send a JSON header, then the steps
+JSON rounds each value to ``digits`` significant digits of its own (so
+4.4e-06 stays 4.4e-06 beside a 0.98, and nothing prints as
+0.30000000000000004). Streams send a JSON header, then the steps
 as binary frames of float32 (WebSocket) or as JSON (SSE), then a summary.
 
 Binary step frame (little-endian):
@@ -28,12 +28,22 @@ FRAME_HEAD = struct.Struct("<II")
 
 
 def rounded(a: np.ndarray, digits: int) -> np.ndarray:
+    """Each value to ``digits`` significant digits of its own: 4.4123e-06 keeps its digits beside a 0.98.
+
+    Rounding to the array's largest value instead would turn a vanishing gradient (1e-6 beside 1) into 0,
+    which is what the gradient-flow panel exists to show.
+    """
     a = np.asarray(a, dtype=np.float64)
-    top = np.abs(a).max() if a.size else 0.0
-    if not np.isfinite(top) or top == 0:
-        return a
-    decimals = int(digits - 1 - np.floor(np.log10(top)))
-    return np.round(a, decimals)
+    out = a.copy()
+    mag = np.abs(a)
+    # values so small or large that 10**-exp would overflow are left as they are (float32 never gets there)
+    ordinary = np.isfinite(a) & (mag > 1e-280) & (mag < 1e280)
+    if not ordinary.any():
+        return out
+    v = a[ordinary]
+    scale = 10.0 ** ((digits - 1) - np.floor(np.log10(np.abs(v))))
+    out[ordinary] = np.round(v * scale) / scale
+    return out
 
 
 def dumps(obj) -> bytes:

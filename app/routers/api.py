@@ -17,7 +17,7 @@ import cells
 
 from .. import __version__, diagrams, wire
 from .. import store as store_mod
-from ..deps import SettingsDep, StoreDep
+from ..deps import PoolDep, SettingsDep, StoreDep
 from ..errors import AppError, over_limit
 from ..resolve import resolve
 from ..schemas import (
@@ -91,13 +91,13 @@ BODY_ERRORS = {400: {"description": "The body cannot be read (not UTF-8 JSON)"}}
 
 
 @router.get("/trace", response_model=TraceResponse, responses=TRACE_RESPONSES, summary="The whole trace of a view (a permalink)")
-async def trace_get(view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep):
-    return await run_in_threadpool(_compute, view, settings, store)
+async def trace_get(view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep, pool: PoolDep):
+    return await pool.run(_compute, view, settings, store)
 
 
 @router.post("/trace", response_model=TraceResponse, responses={**TRACE_RESPONSES, **BODY_ERRORS}, summary="The whole trace, parameters in the body")
-async def trace_post(view: Annotated[ViewBody, Body()], settings: SettingsDep, store: StoreDep):
-    return await run_in_threadpool(_compute, view, settings, store)
+async def trace_post(view: Annotated[ViewBody, Body()], settings: SettingsDep, store: StoreDep, pool: PoolDep):
+    return await pool.run(_compute, view, settings, store)
 
 
 def _gradients(view: ViewState, settings, store) -> bytes:
@@ -118,8 +118,8 @@ def _gradients(view: ViewState, settings, store) -> bytes:
 
 @router.get("/gradients", response_model=GradientResponse, responses=ERRORS,
             summary="How far back the last hidden state reaches: norms of dh(T)/dh(t), dh(T)/dc(t), dh(T)/dx(t)")
-async def gradients(view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep):
-    return await run_in_threadpool(_gradients, view, settings, store)
+async def gradients(view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep, pool: PoolDep):
+    return await pool.run(_gradients, view, settings, store)
 
 
 @router.get("/tasks", response_model=list[TaskInfo], summary="The toy tasks the presets learned and the page can train on")
