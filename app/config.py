@@ -28,7 +28,8 @@ class Settings(BaseSettings):
             description="Largest trace (every name of every step, layer and direction) one request may hold in memory, in bytes.")
     max_json_values: int = Field(2_000_000, ge=1,
             description="Most numbers one JSON or CSV trace response may hold (npz and streams are not capped by this).")
-    max_gradient_work: int = Field(50_000_000, ge=1, description="Most steps x hidden units x output units one gradient-flow request may compute.")
+    max_gradient_work: int = Field(5_000_000, ge=1,
+            description="Most steps x hidden units x output units x layers one gradient-flow request may compute (about 60 bytes of memory each).")
     max_input_chars: int = Field(200_000, ge=1, description="Longest input string (text, numbers or signal spec).")
     max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1, description="Largest model file POST /api/models accepts.")
     max_streams_per_client: int = Field(8, ge=1, description="Concurrent streams (WebSocket or SSE) one client address may hold.")

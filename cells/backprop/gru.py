@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kinds.base import LayerState
-from ._common import flat_outer, sigmoid
+from ._common import flat_outer, flush, sigmoid
 
 
 def forward(spec, p, opts, X, start: LayerState):
@@ -92,7 +92,7 @@ def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True
             drh = dn_pre @ Wn                         # d(r * h(t-1))
             np.multiply(drh * hp, sig_r[t], out=dr_pre)
             dh_prev += drh * r + dA[t, :, :2 * H] @ Wrz
-        dh = dh_prev
+        dh = flush(dh_prev)
     grads = None
     if params:
         g_ih = flat_outer(dA, X)

@@ -42,7 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kinds.base import LayerState
-from ._common import flat_outer, sigmoid
+from ._common import flat_outer, flush, sigmoid
 
 _PEEP = (("input", "weight_ci"), ("forget", "weight_cf"), ("output", "weight_co"))
 
@@ -182,8 +182,9 @@ def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True
             dc_prev += dz[:, zi] * p_i
         dh = dz @ Whh                                           # dh(t-1)
         if dq is not None:                                      # dq(t-1) = dz_ifo W_gg
-            dq = np.concatenate([dz[:, zi], dz[:, zf], dz[:, zo]], axis=-1) @ Wgg
-        dc = dc_prev
+            dq = flush(np.concatenate([dz[:, zi], dz[:, zf], dz[:, zo]], axis=-1) @ Wgg)
+        dc = flush(dc_prev)
+        flush(dh)
     grads = None
     if params:
         db = dZ.sum(axis=(0, 1))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kinds.base import LayerState
-from ._common import flat_outer, sigmoid
+from ._common import flat_outer, flush, sigmoid
 
 
 def forward(spec, p, opts, X, start: LayerState):
@@ -57,7 +57,7 @@ def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True
         np.multiply(dh * f, 1.0 - n * n, out=dn_pre)             # dn_pre = dh f (1 - n^2)
         dfh = dn_pre @ Wn                                        # d(f * h(t-1))
         np.multiply(dh * (n - hp) + dfh * hp, f * (1.0 - f), out=df_pre)
-        dh = dh * (1.0 - f) + dfh * f + df_pre @ Wf               # dh(t-1)
+        dh = flush(dh * (1.0 - f) + dfh * f + df_pre @ Wf)        # dh(t-1)
     grads = None
     if params:
         db = dA.sum(axis=(0, 1))

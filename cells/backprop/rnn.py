@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kinds.base import LayerState
-from ._common import flat_outer
+from ._common import flat_outer, flush
 
 
 def forward(spec, p, opts, X, start: LayerState):
@@ -58,7 +58,7 @@ def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True
         if states:
             dH[t] = dh
         np.multiply(dh, dact[t], out=dA[t])     # da(t) = dh(t) * act'(a(t))
-        dh = dA[t] @ Whh                        # dh(t-1) from step t
+        dh = flush(dA[t] @ Whh)                 # dh(t-1) from step t
     grads = None
     if params:
         db = dA.sum(axis=(0, 1))
