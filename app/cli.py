@@ -1,12 +1,15 @@
-"""The gatescope command: ``gatescope`` or ``gatescope serve --host --port --open --workers``."""
+"""The gatescope command: ``gatescope`` or ``gatescope serve --host --port --open --workers --trusted-proxies``."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import threading
 import webbrowser
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,14 +22,33 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--workers", type=int, default=1, help="worker processes (default 1); any number behaves as one")
         p.add_argument("--open", action="store_true", help="open the page in a browser once the server is up")
         p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+        p.add_argument("--trusted-proxies", metavar="ADDRS", help="space-separated addresses or networks (10.0.0.0/8) of reverse "
+                       "proxies whose X-Forwarded-For names the client; sets GATESCOPE_TRUSTED_PROXIES (default: trust none)")
     args = ap.parse_args(argv)
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
     if args.open:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    if args.trusted_proxies is not None:  # the environment reaches the factory in every worker process
+        os.environ["GATESCOPE_TRUSTED_PROXIES"] = args.trusted_proxies
     print(f"gatescope: serving on {url}")
-    # float32 step frames barely compress, and deflating them costs more than sending them
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, ws_max_size=4 * 1024 * 1024, ws_per_message_deflate=False)
+    # float32 step frames barely compress, and deflating them costs more than sending them;
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1, create_app trusts only trusted_proxies
+    options = dict(factory=True, host=args.host, port=args.port, log_level=args.log_level, ws_max_size=4 * 1024 * 1024,
+                   ws_per_message_deflate=False, proxy_headers=False)
+    if args.workers > 1:
+        run_workers(uvicorn.Config("app.main:create_app", workers=args.workers, **options))
+    else:
+        uvicorn.run("app.main:create_app", **options)
+
+
+def run_workers(config: uvicorn.Config) -> None:
+    """uvicorn.run's --workers path, with the listening socket marked as TCP. uvicorn binds it with proto 0, so asyncio
+    leaves Nagle's algorithm on in the workers, and each keep-alive request after the first waits ~40 ms for the
+    peer's delayed ACK (uvicorn issue 3149): every request a proxy sends on its kept-alive upstream connections."""
+    bound = config.bind_socket()
+    sock = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP, fileno=bound.detach())
+    sock.set_inheritable(True)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 if __name__ == "__main__":
