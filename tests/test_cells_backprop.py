@@ -8,28 +8,13 @@ relu units die, as in test_cells_reference.py.
 
 import numpy as np
 import pytest
+from cases import CASES, IDS
 
 import cells
 from cells import backprop
 
-CASES = [
-    ("rnn", {}), ("rnn", {"nonlinearity": "relu"}),
-    ("lstm", {}), ("lstm", {"proj_size": 2}), ("lstm", {"forget_bias": 1.0, "cell_clip": 0.5}),
-    ("peephole", {}), ("peephole", {"cell_clip": 0.3, "forget_bias": 0.5}), ("peephole", {"proj_size": 2}),
-    ("cifg", {}), ("cifg", {"peepholes": False}),
-    ("gru", {}), ("gru", {"reset_after": False}),
-    ("mgu", {}),
-    ("nig", {}), ("nig", {"peepholes": False}), ("nfg", {}), ("nfg", {"peepholes": False}),
-    ("nog", {}), ("nog", {"peepholes": False}), ("niaf", {}), ("niaf", {"peepholes": False}),
-    ("noaf", {}), ("noaf", {"peepholes": False}), ("fgr", {}), ("fgr", {"peepholes": False}),
-]
 EPS = 1e-6
 TOL = 1e-6
-
-
-def ids(case):
-    kind, opts = case
-    return kind + "".join(f"-{k}={v}" for k, v in opts.items())
 
 
 def make(kind, opts, layers, n_in=2, H=3, scale=2.0, seed=1):
@@ -67,7 +52,7 @@ def numeric_grad(f, a):
 
 
 @pytest.mark.parametrize("layers", [1, 2])
-@pytest.mark.parametrize("case", CASES, ids=[ids(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_gradients_match_finite_differences(case, layers):
     kind, opts = case
     model = make(kind, opts, layers)
@@ -102,7 +87,7 @@ def test_gradients_match_finite_differences(case, layers):
         assert rel_err(grads.gates0, numeric_grad(loss, q0)) <= TOL, "gates0"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[ids(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_batched_forward_equals_model_run(case):
     kind, opts = case
     model = make(kind, opts, 2, n_in=3, H=5, scale=2.5, seed=7)

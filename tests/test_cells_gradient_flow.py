@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from cases import CASES, IDS
 
 import cells
 
@@ -14,9 +15,9 @@ def scaled(kind, layers=1, scale=1.5, n_in=2, H=4, **opts):
                        num_layers=layers, options=opts, dtype="float64")
 
 
-@pytest.mark.parametrize("kind", cells.KINDS)
-def test_shapes_and_the_last_entries(kind):
-    opts = {"proj_size": 2} if kind == "lstm" else {}
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_shapes_and_the_last_entries(case):
+    kind, opts = case
     model = scaled(kind, layers=2, **opts)
     flow = cells.gradient_flow(model, np.random.default_rng(0).standard_normal((7, 2)))
     assert set(flow) == ({"h", "c", "x"} if model.spec.has_cell else {"h", "x"})
@@ -73,10 +74,10 @@ def fd_flow(model, xs):
     return out
 
 
-@pytest.mark.parametrize("kind,layers,opts", [("lstm", 2, {}), ("lstm", 1, {"proj_size": 3}), ("gru", 2, {}),
-                                              ("rnn", 2, {}), ("mgu", 1, {}), ("peephole", 1, {"cell_clip": 0.8}),
-                                              ("fgr", 2, {}), ("cifg", 1, {})])
-def test_equals_finite_difference_jacobians(kind, layers, opts):
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_equals_finite_difference_jacobians(case, layers):
+    kind, opts = case
     model = scaled(kind, layers=layers, **opts)
     xs = np.random.default_rng(1).standard_normal((9, 2))
     flow, fd = cells.gradient_flow(model, xs), fd_flow(model, xs)

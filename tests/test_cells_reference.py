@@ -3,26 +3,12 @@
 import numpy as np
 import pytest
 import reference
+from cases import CASES, HIDDEN_MIN, IDS
 
 import cells
 
-CASES = [
-    ("rnn", {}), ("rnn", {"nonlinearity": "relu"}),
-    ("lstm", {}), ("lstm", {"proj_size": 3}), ("lstm", {"forget_bias": 1.0, "cell_clip": 0.5}),
-    ("peephole", {}), ("peephole", {"cell_clip": 0.3, "forget_bias": 0.5}), ("peephole", {"proj_size": 2}),
-    ("cifg", {}), ("cifg", {"peepholes": False}),
-    ("gru", {}), ("gru", {"reset_after": False}),
-    ("mgu", {}),
-    ("nig", {}), ("nfg", {}), ("nog", {}), ("niaf", {}), ("noaf", {}), ("fgr", {}), ("fgr", {"peepholes": False}),
-]
 
-
-def ids(case):
-    kind, opts = case
-    return kind + "".join(f"-{k}={v}" for k, v in opts.items())
-
-
-@pytest.mark.parametrize("case", CASES, ids=[ids(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 @pytest.mark.parametrize("layers,bidirectional", [(1, False), (2, True)])
 def test_engine_matches_reference(case, layers, bidirectional):
     kind, opts = case
@@ -40,7 +26,7 @@ def test_engine_matches_reference(case, layers, bidirectional):
         np.testing.assert_allclose(trace.final.c, c_n, rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[ids(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_float32_close_to_float64(case):
     kind, opts = case
     m64 = cells.build(kind, 4, 6, seed=3, dtype="float64", **opts)
@@ -50,3 +36,18 @@ def test_float32_close_to_float64(case):
     assert b.output.dtype == np.float32
     for name in a:
         np.testing.assert_allclose(b[name], a[name], rtol=0, atol=1e-5, err_msg=name)
+
+
+def test_the_cases_hold_every_kind_and_every_option_value():
+    """tests/cases.py is generated from the registry; this checks it against the registry the other way round."""
+    assert len({(k, tuple(sorted(o.items()))) for k, o in CASES}) == len(CASES)      # no case twice
+    for kind in cells.KINDS:
+        mine = [opts for k, opts in CASES if k == kind]
+        assert {} in mine, kind                                                         # the defaults
+        for opt in cells.REGISTRY[kind].options:
+            seen = {opts.get(opt.name, opt.default) for opts in mine}
+            expected = set(opt.choices) if opt.choices is not None else {True, False} if opt.type is bool else set()
+            assert seen >= expected | {opt.default} and len(seen) >= 2, (kind, opt.name, seen)
+    for kind, opts in CASES:
+        assert set(opts) <= {o.name for o in cells.REGISTRY[kind].options}
+        cells.build(kind, 2, HIDDEN_MIN, **opts)                                        # each case builds at the smallest size

@@ -4,12 +4,14 @@ import threading
 
 import numpy as np
 import pytest
+from cases import CASES, IDS
 
 import cells
 from cells.presets import list_presets, load_preset
 from cells.training import LIMITS, TASKS, evaluate, train
 from cells.training.notes import describe_gates
 from cells.training.optim import Adam, clip_global_norm
+from cells.training.trainer import check_request
 
 
 def rng(seed=0):
@@ -194,17 +196,39 @@ def test_cancel_stops_at_once_and_returns_a_usable_model(tmp_path):
     assert before.steps == 0 and before.stopped == "cancelled" and np.isfinite(before.evaluation["loss"])
 
 
-def test_time_budget_stops_cleanly():
-    run = train("gru", "charlm", time_budget=0.2, **{**SMALL, "steps": 20_000})
-    assert run.stopped == "time budget" and 0 < run.steps < 20_000 and run.seconds < 1.0
+class TickingClock:
+    """Stands in for the trainer's ``time`` module: every reading of perf_counter is one second after the last."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        self.now += 1.0
+        return self.now
 
 
-@pytest.mark.parametrize("kind", cells.KINDS)
-def test_every_kind_trains(kind):
-    opts = {"proj_size": 2} if kind == "lstm" else {}
+def test_time_budget_lets_no_step_start_past_it(monkeypatch):
+    """The budget is checked before every step: with 3.5 s and one second per reading, steps 1-3 start at 1, 2, 3 s, step 4 would start at 4 s."""
+    from cells.training import trainer
+    monkeypatch.setattr(trainer, "time", TickingClock())
+    run = train("gru", "charlm", time_budget=3.5, **{**SMALL, "steps": 20_000})
+    assert run.stopped == "time budget" and run.steps == 3 and run.history["step"] == [1, 2, 3]
+    assert run.seconds == 5.0                                   # read at the start, before steps 1-4, and at the end
+    assert run.model.card["stopped"] == "time budget" and run.model.card["steps"] == 3
+    assert np.isfinite(run.evaluation["loss"])
+    monkeypatch.setattr(trainer, "time", TickingClock())
+    assert train("gru", "charlm", time_budget=0.5, **SMALL).steps == 0      # spent before the first step
+    monkeypatch.setattr(trainer, "time", TickingClock())
+    assert train("gru", "charlm", time_budget=600, **SMALL).stopped == "done"  # 15 steps take 15 s of the 600
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_every_kind_and_option_trains(case):
+    kind, opts = case
     run = train(kind, "adding", options=opts, seq_len=8, **SMALL)
     assert run.steps == 15 and np.isfinite(run.history["loss"]).all()
     assert run.model.kind == kind and run.model.card["kind"] == kind
+    assert all(run.model.options[k] == v for k, v in opts.items()) and run.model.card["options"] == run.model.options
 
 
 @pytest.mark.parametrize("kwargs,message", [
@@ -233,8 +257,28 @@ def test_limits_are_enforced_with_clear_messages(kwargs, message):
         train(args.pop("kind"), args.pop("task"), **args)
 
 
-def test_limits_are_declared_as_data():
-    assert LIMITS["hidden_size"] == (1, 128) and LIMITS["steps"][1] == 20_000
+REQUEST = dict(kind="lstm", task="remember", hidden_size=4, num_layers=1, steps=15, batch_size=8, learning_rate=0.01, seed=0,
+               seq_len=None, clip=1.0, time_budget=60.0, options=None)
+
+
+@pytest.mark.parametrize("name", list(LIMITS))
+def test_each_declared_limit_is_the_one_enforced(name):
+    """check_request (what train runs first) accepts each LIMITS bound and refuses just past it, naming the argument."""
+    lo, hi = LIMITS[name]
+    ask = lambda value: check_request(**{**REQUEST, name: value})
+    assert ask(hi)[name] == hi
+    over, under = (hi + 1, lo - 1) if isinstance(hi, int) else (hi * 1.5, lo)     # float bounds are open at the bottom
+    for bad in (over, under):
+        with pytest.raises(cells.CellsError, match=f"^{name}: got "):
+            ask(bad)
+    if isinstance(lo, int):
+        assert ask(lo)[name] == lo
+
+
+def test_the_limits_table_is_what_train_reads(monkeypatch):
+    monkeypatch.setitem(LIMITS, "hidden_size", (1, 3))
+    with pytest.raises(cells.CellsError, match="hidden_size: got 4; the limit is 1 to 3"):
+        train("lstm", "remember", **SMALL)
 
 
 # -- presets ---------------------------------------------------------------------
