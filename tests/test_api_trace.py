@@ -29,13 +29,15 @@ def test_numbers_match_the_engine(client):
 
 
 def test_get_and_post_agree_and_permalinks_reproduce(client):
-    params = {"kind": "peephole", "input": "0.5, -1, 2; 1, 0, 0", "input_type": "numbers", "hidden": 4, "cell_clip": 0.5}
-    params["input"] = "0.5 -1 2; 1 0 0; 3 3 3"
+    params = {"kind": "peephole", "input": "0.5, -1, 2; 1 0 0; 3,3,3", "input_type": "numbers", "hidden": 4, "cell_clip": 0.5}
     a = client.get("/api/trace", params=params).json()
     b = client.post("/api/trace", json=params).json()
     c = client.get("/api/trace", params=a["request"]).json()  # the normalized request is itself a permalink
     assert a["values"] == b["values"] == c["values"]
-    assert a["tokens"] == ["[0.5, -1, 2]", "[1, 0, 0]", "[3, 3, 3]"]
+    assert a["tokens"] == ["[0.5, -1, 2]", "[1, 0, 0]", "[3, 3, 3]"] and a["values"]["x"] == [[0.5, -1, 2], [1, 0, 0], [3, 3, 3]]
+    assert a["request"]["input"] == params["input"] and np.abs(a["values"]["c"]).max() == 0.5   # the clip bites
+    other = client.get("/api/trace", params={**params, "input": "0.5, -1, 2; 1 0 0"}).json()   # the input is what is run
+    assert other["steps"] == 2 and other["values"]["h"] == a["values"]["h"][:2]
 
 
 def test_digits_round_each_array_to_significant_digits(client):
