@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers["Content-Security-Policy"] = pages.csp(settings.embed_origins)
         return response
 
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # 9 took seconds on a 50 MB CSV for 10% less
     if settings.trusted_proxies.split():  # outermost, so every layer sees the client's address; nobody is trusted by default
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies.split())
     app.include_router(api.router)
