@@ -6,9 +6,10 @@ it without touching code; the error a user sees names the same setting.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -71,3 +72,26 @@ class Settings(BaseSettings):
             description="Origins besides the app's own that may open WebSockets and POST (space-separated, e.g. https://slides.example).")
     trusted_proxies: str = Field("",
             description="Addresses of reverse proxies whose X-Forwarded-For is believed (space-separated); none by default.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        """uvicorn reads a malformed entry as "trust nobody", which would put every client behind the proxy under one limit."""
+        for entry in value.split():
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=True)
+            except ValueError as e:
+                raise ValueError(f"trusted_proxies: {entry!r} is not an address or network ({e}); "
+                                 "write e.g. 127.0.0.1 10.0.0.0/8 or *") from None
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: str) -> str:
+        for entry in value.split():
+            scheme, sep, rest = entry.partition("://")
+            if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+                raise ValueError(f"allowed_origins: {entry!r} is not an origin; write scheme://host[:port], e.g. https://slides.example")
+        return value
