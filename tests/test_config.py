@@ -27,6 +27,7 @@ def test_the_server_runs_one_blas_thread_per_computation_unless_told(monkeypatch
 
     from app import cli
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)  # restored after the test: cli.main sets all three
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **k: None)
     cli.main(["serve", "--port", "0"])
