@@ -165,4 +165,190 @@ def test_sse_twin_sends_the_same_numbers(client):
 
 def test_sse_rejects_bad_requests_before_streaming(client):
     r = client.get("/api/trace/stream", params={"kind": "lstm", "hidden": 99999})
-    assert r.status_code == 413
+    assert r.status_code == 422 and "GATESCOPE_MAX_HIDDEN" in r.json()["detail"]
+    assert not client.app.state.streams.open, "a refused stream kept its slot"
+
+
+# -- failures become an error message, then a close (issue 8, M1 and M5) -------------------------------------------
+
+def receive_until_error(ws):
+    """Messages up to and including the first error (the header, frames and a summary may come before it)."""
+    while True:
+        msg = ws.receive()
+        if msg.get("text") is not None:
+            body = __import__("json").loads(msg["text"])
+            if body["type"] == "error":
+                return body
+
+
+def closed_with(ws) -> int:
+    with pytest.raises(WebSocketDisconnect) as e:
+        ws.receive_text()
+    return e.value.code
+
+
+def test_names_that_name_nothing_are_an_error_then_close(client):
+    with client.websocket_connect("/ws/trace?kind=lstm&input=ab&names=%2C") as ws:
+        msg = receive_until_error(ws)
+        assert msg["status"] == 422 and msg["field"] == "names", msg
+        assert closed_with(ws) == 1008
+
+
+def test_a_failure_mid_stream_is_an_error_message_then_close(client, monkeypatch, caplog):
+    from app import wire
+    real, calls = wire.step_rows, []
+
+    def failing(r, trace):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValueError("the second chunk breaks")
+        return real(r, trace)
+
+    monkeypatch.setattr(wire, "step_rows", failing)
+    with client.websocket_connect("/ws/trace?kind=lstm&input=sine%20200&input_type=signal&hidden=4") as ws:
+        assert ws.receive_json()["type"] == "header"
+        ws.receive_bytes()
+        msg = ws.receive_json()
+        assert msg["type"] == "error" and msg["status"] == 500 and "ValueError" in msg["detail"], msg
+        assert closed_with(ws) == 1011
+    assert wait_until(lambda: not client.app.state.streams.open)
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "the second chunk breaks" in caplog.text, "a server fault is logged once, with its cause"
+
+
+@pytest.mark.parametrize("send,words", [
+    (lambda ws: ws.send_bytes(b'{"kind": "lstm"}'), ["binary", "text message"]),
+    (lambda ws: ws.send_text("{not json"), ["not JSON"]),
+    (lambda ws: ws.send_text("[1]"), ["list", "JSON object"]),
+    (lambda ws: ws.send_text('"x"'), ["str", "JSON object"]),
+    (lambda ws: ws.send_text("1"), ["int", "JSON object"]),
+])
+def test_a_first_message_that_is_no_json_object(client, send, words):
+    with client.websocket_connect("/ws/trace") as ws:
+        send(ws)
+        msg = ws.receive_json()
+        assert msg["type"] == "error" and msg["status"] == 422, msg
+        for w in words:
+            assert w in msg["detail"], (w, msg)
+        assert closed_with(ws) == 1008
+
+
+def test_no_first_message_names_the_wait(client, monkeypatch):
+    from app.routers import stream
+    monkeypatch.setattr(stream, "FIRST_MESSAGE_SECONDS", 0.2)
+    with client.websocket_connect("/ws/trace") as ws:
+        msg = ws.receive_json()
+        assert msg["status"] == 408 and "no first message within 0.2 s" in msg["detail"] and "view parameters" in msg["detail"], msg
+        assert closed_with(ws) == 1008
+
+
+@pytest.mark.parametrize("text", ["[1]", '"x"', "1", "{not json"])
+def test_messages_that_are_no_json_object_keep_the_stream_open(client, text):
+    with client.websocket_connect("/ws/trace?kind=lstm&input=a") as ws:
+        read_stream(ws)
+        ws.send_text(text)
+        msg = ws.receive_json()
+        assert msg["status"] == 422 and "message:" in msg["detail"], msg
+        ws.send_json({"type": "append", "input": "b"})
+        assert ws.receive_json()["type"] == "tokens"
+
+
+def busy_pool_after(app, calls: int):
+    """Make the app's pool answer 503 from its ``calls``+1-th call on, as a pool with no free worker does."""
+    from app.errors import AppError
+    pool, real, seen = app.state.pool, app.state.pool.run, []
+
+    async def run(fn, *args, **kw):
+        seen.append(fn)
+        if len(seen) > calls:
+            raise AppError(503, "server: all 2 workers are busy (test)", headers={"Retry-After": "5"})
+        return await real(fn, *args, **kw)
+
+    pool.run = run
+
+
+def test_a_chunk_that_gets_no_worker_ends_the_stream_with_503(client):
+    busy_pool_after(client.app, 2)  # resolve, the first chunk; the second chunk finds every worker busy
+    with client.websocket_connect("/ws/trace?kind=lstm&input=sine%20300&input_type=signal&hidden=4") as ws:
+        assert ws.receive_json()["type"] == "header"
+        ws.receive_bytes()
+        msg = ws.receive_json()
+        assert msg["type"] == "error" and msg["status"] == 503 and msg["retry_after"] == 5, msg
+        assert closed_with(ws) == 1013
+    assert wait_until(lambda: not client.app.state.streams.open)
+
+
+def test_a_stream_waits_for_the_pool_and_gives_up_in_time(tmp_path):
+    """Streams count against heavy_workers: with the only worker held, the request is answered 503, WS and SSE."""
+    with TestClient(create_app(Settings(upload_dir=tmp_path, heavy_workers=1, queue_seconds=0.2))) as c:
+        pool, token = c.app.state.pool, object()
+        c.portal.call(pool._limiter.acquire_on_behalf_of, token)
+        try:
+            with c.websocket_connect("/ws/trace?kind=lstm&input=a") as ws:
+                msg = ws.receive_json()
+                assert msg["status"] == 503 and "GATESCOPE_HEAVY_WORKERS" in msg["detail"], msg
+                assert closed_with(ws) == 1013
+            r = c.get("/api/trace/stream", params={"kind": "lstm", "input": "a"})
+            assert r.status_code == 503 and r.headers["retry-after"]
+        finally:
+            c.portal.call(pool._limiter.release_on_behalf_of, token)
+        assert not c.app.state.streams.open
+        with c.websocket_connect("/ws/trace?kind=lstm&input=a") as ws:
+            read_stream(ws)
+
+
+def test_sse_ends_with_an_error_event_when_a_chunk_gets_no_worker(client):
+    busy_pool_after(client.app, 2)
+    text = client.get("/api/trace/stream", params={"kind": "lstm", "input": "sine 300", "input_type": "signal", "hidden": 4}).text
+    names = [block.split("\n", 1)[0].removeprefix("event: ") for block in text.strip().split("\n\n")]
+    assert names[0] == "header" and names[-1] == "error" and "summary" not in names
+    assert '"status":503' in text.rsplit("\n\n", 2)[-2] and not client.app.state.streams.open
+
+
+# -- SSE slots are given back when the response ends, however it ends (H6) ----------------------------------------
+
+def sse_scope(query: bytes, spec: str) -> dict:
+    return {"type": "http", "asgi": {"version": "3.0", "spec_version": spec}, "http_version": "1.1", "method": "GET",
+            "scheme": "http", "path": "/api/trace/stream", "raw_path": b"/api/trace/stream", "query_string": query,
+            "headers": [(b"host", b"testserver")], "client": ("10.0.0.7", 5000), "server": ("testserver", 80), "root_path": ""}
+
+
+@pytest.mark.parametrize("leaves,spec", [
+    ("stops reading, then disconnects", "2.3"),  # uvicorn today: the stream is cancelled, its generator left at a yield
+    ("gone before the response starts", "2.4"),  # the first send raises: the generator is never started
+    ("gone mid-body", "2.4"),                    # a later send raises
+])
+def test_an_sse_slot_is_given_back_at_once(tmp_path, leaves, spec):
+    import anyio
+    app = create_app(Settings(upload_dir=tmp_path))
+    streams = app.state.streams
+
+    async def main():
+        gone, reading = anyio.Event(), anyio.Event()
+
+        async def receive():
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(msg):
+            if leaves == "gone before the response starts" or (leaves == "gone mid-body" and msg["type"] == "http.response.body"):
+                raise OSError("connection reset by peer")
+            if msg["type"] == "http.response.body":
+                reading.set()
+                await gone.wait()  # a client that stopped reading; once it is gone, sends go nowhere (as uvicorn's do)
+
+        async def serve():
+            try:
+                await app(sse_scope(b"kind=lstm&input=sine%205000&input_type=signal", spec), receive, send)
+            except OSError:  # re-raised by main.py's http middleware (BaseHTTPMiddleware), outside the stream
+                pass
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(serve)
+            if leaves == "stops reading, then disconnects":
+                await reading.wait()
+                assert streams.open == {"10.0.0.7": 1}
+                gone.set()
+        assert streams.open == {}, "the slot outlived the response"
+
+    anyio.run(main)

@@ -15,56 +15,55 @@ stops computing.
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
+from functools import partial
 from typing import Annotated
 
 import anyio
 import numpy as np
-import orjson
-from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 import cells
 
 from .. import wire
-from ..deps import SettingsDep, StoreDep
+from ..deps import PoolDep, SettingsDep, StoreDep
 from ..errors import AppError
 from ..inputs import parse
+from ..origin import SameOrigin
+from ..pool import Pool
 from ..resolve import Resolved, resolve
 from ..schemas import ViewBody, ViewState
+from ..sockets import GONE, Slot, Slots, client_address, error_body, fail, first_message, json_object, quiet_when_gone, reported, send
 
 router = APIRouter(tags=["stream"])
 MAX_CHUNK = 512
+FIRST_MESSAGE_SECONDS = 30.0
+EXPECTED = ("the view parameters (a JSON object, e.g. {\"kind\": \"lstm\", \"input\": \"hello\"}), "
+            "or put them in the query string")
 
 
-class Streams:
-    """Open streams per client address in this process, and the steps they have computed."""
+class Streams(Slots):
+    """Open streams per client address in this process (``open``), and the steps they have computed."""
 
     def __init__(self):
-        self.open: dict[str, int] = {}
+        super().__init__()
         self.steps_computed = 0
 
-    def full(self, client: str, limit: int) -> bool:
-        return self.open.get(client, 0) >= limit
+    @property
+    def open(self) -> dict[str, int]:
+        return self.held
 
-    @contextmanager
-    def slot(self, client: str):
-        self.open[client] = self.open.get(client, 0) + 1
-        try:
-            yield
-        finally:
-            self.open[client] -= 1
-            if not self.open[client]:
-                del self.open[client]
+    def refused(self, limit: int) -> AppError:
+        return AppError(429, f"streams: this client has {limit} open; the limit is {limit} open streams per client "
+                             "(setting GATESCOPE_MAX_STREAMS_PER_CLIENT)")
 
 
 class Runner:
     """Runs a resolved view chunk by chunk, carrying the recurrent state between chunks."""
 
-    def __init__(self, r: Resolved, streams: Streams):
-        self.r, self.streams, self.state, self.steps = r, streams, None, 0
+    def __init__(self, r: Resolved, streams: Streams, pool: Pool):
+        self.r, self.streams, self.pool, self.state, self.steps = r, streams, pool, None, 0
         m = r.model
         cost = max(1, m.hidden_size * (m.hidden_size + m.input_size) * m.num_layers * m.directions)
         self.chunk = max(1, min(MAX_CHUNK, 2**21 // cost))  # about 10 ms of work per chunk whatever the size
@@ -76,27 +75,20 @@ class Runner:
         return wire.step_rows(self.r, trace)
 
     async def chunks(self, xs):
-        """(t0, rows) for each chunk of ``xs``, computed in a worker thread one chunk at a time."""
+        """(t0, rows) for each chunk of ``xs``, each computed in the pool (one of ``heavy_workers`` slots, held briefly);
+        AppError(503) when a chunk cannot get a slot in time."""
         if self.r.model.bidirectional:  # the reverse direction needs the whole sequence first
-            rows, t0 = await run_in_threadpool(self.run, xs), self.steps
+            rows, t0 = await self.pool.run(self.run, xs), self.steps
             for i in range(0, len(rows), MAX_CHUNK):
                 yield t0 + i, rows[i:i + MAX_CHUNK]
             return
         size, i = min(8, self.chunk), 0
         while i < len(xs):
             t0 = self.steps
-            rows = await run_in_threadpool(self.run, xs[i:i + size])
+            rows = await self.pool.run(self.run, xs[i:i + size])
             yield t0, rows
             i += len(rows)
             size = min(size * 2, self.chunk)
-
-
-def error_body(e: Exception) -> dict:
-    if isinstance(e, ValidationError):
-        return {"type": "error", "status": 422, "detail": orjson.loads(e.json(include_url=False))}
-    if isinstance(e, AppError):
-        return {"type": "error", "status": e.status, "detail": e.detail, "field": e.field}
-    return {"type": "error", "status": 422, "detail": str(e)}
 
 
 def summary(runner: Runner, started: float, first: float | None, sent_bytes: int, snapshots: int) -> dict:
@@ -108,25 +100,21 @@ def summary(runner: Runner, started: float, first: float | None, sent_bytes: int
 
 # -- WebSocket ---------------------------------------------------------------------------
 
-@router.websocket("/ws/trace")
-async def ws_trace(ws: WebSocket, settings: SettingsDep, store: StoreDep):
-    await ws.accept()
+@router.websocket("/ws/trace", dependencies=[SameOrigin])
+async def ws_trace(ws: WebSocket, settings: SettingsDep, store: StoreDep, pool: PoolDep):
     streams: Streams = ws.app.state.streams
-    client = ws.client.host if ws.client else "unknown"
-    if streams.full(client, settings.max_streams_per_client):
-        await ws.send_text(wire.dumps({"type": "error", "status": 429, "detail":
-                           f"streams: this client has {settings.max_streams_per_client} open; the limit is "
-                           f"{settings.max_streams_per_client} (setting GATESCOPE_MAX_STREAMS_PER_CLIENT)"}).decode())
-        await ws.close(code=1013)
-        return
-    with streams.slot(client):
-        try:
-            await _serve(ws, settings, store, streams)
-        except WebSocketDisconnect:
-            pass
+    slot = streams.take(client_address(ws), settings.max_streams_per_client)  # checked and taken before any await
+    with quiet_when_gone("ws/trace"):
+        if slot is None:
+            await ws.accept()
+            await fail(ws, streams.refused(settings.max_streams_per_client), "ws/trace")
+            return
+        with slot:
+            await ws.accept()
+            await _serve(ws, settings, store, pool, streams)
 
 
-async def _serve(ws: WebSocket, settings, store, streams: Streams) -> None:
+async def _serve(ws: WebSocket, settings, store, pool: Pool, streams: Streams) -> None:
     started, first = time.perf_counter(), None
     params = dict(ws.query_params)
     frames = params.pop("frames", "binary")
@@ -136,18 +124,14 @@ async def _serve(ws: WebSocket, settings, store, streams: Streams) -> None:
         if params:
             view = ViewState.model_validate(params)  # the query string: text, read as the URL is
         else:
-            with anyio.fail_after(30):
-                body = orjson.loads(await ws.receive_text())
+            body = await first_message(ws, FIRST_MESSAGE_SECONDS, EXPECTED)
             started = time.perf_counter()
-            if not isinstance(body, dict):
-                raise AppError(422, "request: the first message must be a JSON object of view parameters")
             view = ViewBody.model_validate(body)  # JSON: typed as its schema says
-        r = await run_in_threadpool(resolve, view, settings, store)
-    except (ValidationError, AppError, cells.CellsError, orjson.JSONDecodeError, TimeoutError) as e:
-        await ws.send_text(wire.dumps(error_body(e)).decode())
-        await ws.close(code=1008)
+        r = await pool.run(resolve, view, settings, store)
+    except (ValidationError, AppError, cells.CellsError) as e:
+        await fail(ws, e, "ws/trace")
         return
-    runner = Runner(r, streams)
+    runner = Runner(r, streams, pool)
     sent, count, fields = 0, 0, wire.stream_fields(r)
 
     async def send_rows(t0, rows):
@@ -161,8 +145,23 @@ async def _serve(ws: WebSocket, settings, store, streams: Streams) -> None:
         first = first or time.perf_counter()
         sent, count = sent + len(data), count + len(rows)
 
+    async def stream():
+        await send(ws, wire.header(r, frames))
+        async for t0, rows in runner.chunks(r.parsed.xs):
+            await send_rows(t0, rows)
+        await send(ws, summary(runner, started, first, sent, count))
+        async for msg in inbox:
+            parsed = await _parse_append(msg, r, runner, settings, pool)
+            if isinstance(parsed, dict):
+                await send(ws, parsed)
+                continue
+            r.parsed.tokens.extend(parsed.tokens)
+            await send(ws, {"type": "tokens", "t0": runner.steps, "tokens": parsed.tokens})
+            async for t0, rows in runner.chunks(parsed.xs):
+                await send_rows(t0, rows)
+
     async with anyio.create_task_group() as tg:
-        inbox_send, inbox = anyio.create_memory_object_stream[dict](16)
+        inbox_send, inbox = anyio.create_memory_object_stream[dict | AppError](16)
 
         async def reader():  # notices a client that has gone, at once, even mid-stream
             try:
@@ -172,31 +171,26 @@ async def _serve(ws: WebSocket, settings, store, streams: Streams) -> None:
                         break
                     text = msg.get("text") or (msg.get("bytes") or b"").decode("utf-8", "replace")
                     try:
-                        body = orjson.loads(text)
-                    except orjson.JSONDecodeError:
-                        body = {"type": "invalid", "raw": text[:100]}
-                    await inbox_send.send(body if isinstance(body, dict) else {"type": "invalid"})
+                        await inbox_send.send(json_object(text, "message"))
+                    except AppError as e:  # answered in turn, and the stream stays open
+                        await inbox_send.send(e)
             finally:
                 tg.cancel_scope.cancel()
 
         tg.start_soon(reader)
-        await ws.send_text(wire.dumps(wire.header(r, frames)).decode())
-        async for t0, rows in runner.chunks(r.parsed.xs):
-            await send_rows(t0, rows)
-        await ws.send_text(wire.dumps(summary(runner, started, first, sent, count)).decode())
-        async for msg in inbox:
-            parsed = await _parse_append(msg, r, runner, settings)
-            if isinstance(parsed, dict):
-                await ws.send_text(wire.dumps(parsed).decode())
-                continue
-            r.parsed.tokens.extend(parsed.tokens)
-            await ws.send_text(wire.dumps({"type": "tokens", "t0": runner.steps, "tokens": parsed.tokens}).decode())
-            async for t0, rows in runner.chunks(parsed.xs):
-                await send_rows(t0, rows)
+        try:
+            await stream()
+        except GONE:
+            raise
+        except Exception as e:  # mid-stream: a busy pool (503), a failing model, a bug - the client is told, then the socket closes
+            await fail(ws, e, "ws/trace")
+        tg.cancel_scope.cancel()
 
 
-async def _parse_append(msg: dict, r: Resolved, runner: Runner, settings):
+async def _parse_append(msg: dict | AppError, r: Resolved, runner: Runner, settings, pool: Pool):
     """The new steps of {"type": "append", "input": ...}, or an error message to send back."""
+    if isinstance(msg, AppError):
+        return error_body(msg)
     if msg.get("type") != "append" or not isinstance(msg.get("input"), str):
         return {"type": "error", "status": 422, "detail": 'message: expected {"type": "append", "input": "..."}'}
     if r.model.bidirectional:
@@ -208,8 +202,8 @@ async def _parse_append(msg: dict, r: Resolved, runner: Runner, settings):
     if len(text) > settings.max_input_chars:
         return {"type": "error", "status": 413, "detail": f"input: {len(text)} characters is over the limit of {settings.max_input_chars}"}
     try:
-        parsed = await run_in_threadpool(parse, text, r.input_type, None if "kind" in r.source else r.model,
-                                         seed=r.view.seed, unknown=r.view.unknown, max_steps=settings.max_steps)
+        parsed = await pool.run(partial(parse, text, r.input_type, None if "kind" in r.source else r.model,
+                                        seed=r.view.seed, unknown=r.view.unknown, max_steps=settings.max_steps))
     except AppError as e:
         return error_body(e)
     if parsed.xs.shape[1] != r.model.input_size:
@@ -227,30 +221,53 @@ def sse(event: str, body: dict) -> bytes:
     return b"event: " + event.encode() + b"\ndata: " + wire.dumps(body) + b"\n\n"
 
 
-@router.get("/api/trace/stream", summary="The trace as Server-Sent Events: header, steps, summary",
+class HeldStream(StreamingResponse):
+    """A StreamingResponse that gives its stream slot back when the response ends, however it ends: sent in full,
+    the client gone (the stream is then cancelled, its generator left suspended), or the generator never started."""
+
+    def __init__(self, content, slot: Slot, **kwargs):
+        super().__init__(content, **kwargs)
+        self.slot = slot
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            with quiet_when_gone("trace/stream"):
+                await super().__call__(scope, receive, send)
+        finally:
+            self.slot.release()
+            await self.body_iterator.aclose()  # end the generator now, not when the garbage collector finds it
+
+
+@router.get("/api/trace/stream", summary="The trace as Server-Sent Events: header, steps, summary (or an error event)",
             responses={200: {"content": {"text/event-stream": {}}}, 404: {"description": "Unknown model or preset"},
                        413: {"description": "Over a limit"}, 422: {"description": "Invalid parameters"},
-                       429: {"description": "Too many streams"}})
-async def trace_stream(request: Request, view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep):
+                       429: {"description": "Too many streams"}, 503: {"description": "No worker came free in time"}})
+async def trace_stream(request: Request, view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep, pool: PoolDep):
     streams: Streams = request.app.state.streams
-    client = request.client.host if request.client else "unknown"
-    if streams.full(client, settings.max_streams_per_client):
-        raise AppError(429, f"streams: the limit is {settings.max_streams_per_client} open streams per client "
-                            "(setting GATESCOPE_MAX_STREAMS_PER_CLIENT)")
-    started = time.perf_counter()
-    r = await run_in_threadpool(resolve, view, settings, store)
+    slot = streams.take(client_address(request), settings.max_streams_per_client)  # checked and taken before any await
+    if slot is None:
+        raise streams.refused(settings.max_streams_per_client)
+    try:
+        started = time.perf_counter()
+        r = await pool.run(resolve, view, settings, store)
+        response = HeldStream(_events(r, view, Runner(r, streams, pool), started), slot, media_type="text/event-stream",
+                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    except BaseException:
+        slot.release()
+        raise
+    return response
 
-    async def events():
-        with streams.slot(client):
-            runner, first, sent, count = Runner(r, streams), None, 0, 0
-            fields = wire.stream_fields(r)
-            yield sse("header", wire.header(r, "json"))
-            async for t0, rows in runner.chunks(r.parsed.xs):
-                data = sse("steps", wire.steps_json(t0, rows, view.digits, fields))
-                first = first or time.perf_counter()
-                sent, count = sent + len(data), count + len(rows)
-                yield data
-            yield sse("summary", summary(runner, started, first, sent, count))
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+async def _events(r: Resolved, view: ViewState, runner: Runner, started: float):
+    first, sent, count, fields = None, 0, 0, wire.stream_fields(r)
+    yield sse("header", wire.header(r, "json"))
+    try:
+        async for t0, rows in runner.chunks(r.parsed.xs):
+            data = sse("steps", wire.steps_json(t0, rows, view.digits, fields))
+            first = first or time.perf_counter()
+            sent, count = sent + len(data), count + len(rows)
+            yield data
+    except Exception as e:  # mid-stream: a busy pool (503), a failing model, a bug - an error event ends the stream
+        yield sse("error", reported(e, "trace/stream"))
+        return
+    yield sse("summary", summary(runner, started, first, sent, count))
