@@ -11,6 +11,7 @@ and write .safetensors files. Nothing here knows about HTTP or the page.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -21,8 +22,10 @@ from . import io as _io
 from . import layouts as _layouts
 from .backprop.flow import gradient_flow
 from .errors import CellsError, EmptySequenceError, FormatError, NonFiniteError, OptionError, ShapeError, UnknownKindError, WeightNameError
+from .io import LimitError, Limits
 from .kinds import KINDS, REGISTRY
 from .kinds import get as _get
+from .layouts import AmbiguousWeightsError
 from .model import Model, as_real_array, check_size, expected_shapes
 from .spec import Name, Option, Vocabulary
 from .trace import LayerTrace, Snapshot, State, Trace
@@ -58,46 +61,103 @@ def build(kind: str, input_size: int, hidden_size: int, *, num_layers: int = 1, 
 
 
 def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None, layout: str | None = None, *,
-         dtype: Any = None, max_bytes: int | None = None, **options: Any) -> Model:
+         dtype: Any = None, prefix: str | None = None, limits: Limits | None = None, max_bytes: int | None = None,
+         **options: Any) -> Model:
     """A model from a bundle, a weights file (.safetensors, .npz) or a mapping of name -> array.
 
     ``kind`` and ``layout`` come from the bundle's metadata when not given
-    (layout defaults to "torch"). Sizes, depth, directions and a projection
-    are read off the weights' names and shapes. With layout="tf1",
-    forget_bias defaults to 1.0, as in TensorFlow.
+    (layout defaults to "torch"). Sizes, depth, directions, a projection and
+    biases are read off the weights' names and shapes; PyTorch's constructor
+    arguments (num_layers, bidirectional, hidden_size, input_size, proj_size,
+    bias) may be restated and must agree with them. A whole model's weights
+    load when they hold one recurrent layer (or ``prefix`` picks one, e.g.
+    "encoder.lstm."). ``limits`` (a :class:`Limits`, or its fields as
+    keywords: max_layers=, max_hidden=, max_proj_size=, max_bytes=,
+    max_vocab=, max_card_bytes=) is checked on headers, names and shapes
+    before anything is allocated. With layout="tf1", forget_bias defaults to 1.0, as in TensorFlow.
+
+    The model's ``source`` says how the weights were found (layout, prefix,
+    unused tensors, zero biases) and ``assumed`` what the weights could not say.
     """
+    limits = _io.Limits.merge(limits, max_bytes=max_bytes, **{k: options.pop(k) for k in _io.LIMIT_KEYWORDS if k in options})
     fields: dict[str, Any] = {}
     if isinstance(source, (str, os.PathLike)):
-        arrays, metadata = _io.read_arrays(source, max_bytes=max_bytes)
-        fields = _io.bundle_fields(metadata)
+        arrays, metadata = _io.read_arrays(source, limits=limits)
+        fields = _io.bundle_fields(metadata, limits)
     elif isinstance(source, Mapping):
         arrays = {str(k): as_real_array(str(k), v) for k, v in source.items()}
+        total = _io.arrays_bytes(arrays)
+        limits.check("the arrays", total, "max_bytes", f"{total} bytes once decoded")
     else:
         raise CellsError(f"source: expected a file path or a mapping of name -> array, got {type(source).__name__}")
     kind = kind or fields.get("kind")
     if kind is None:
         raise CellsError(f"kind: not given, and the weights carry no gatescope metadata; pass kind= (one of: {', '.join(KINDS)})")
     spec = _get(kind)
+    bundle = bool(fields)
     layout = layout or fields.get("layout") or "torch"
     opts = {**fields.get("options", {}), **options}
+    given = _layouts.restated(opts)
+    assumed = {} if bundle else _assumed(spec, layout, opts)
     if layout == "tf1":
         opts.setdefault("forget_bias", 1.0)
-    _layouts.check_layout(spec, layout, opts)
-    weights, extras = _io.split_extras({k: as_real_array(k, v) for k, v in arrays.items()})
-    weights = _layouts.normalize(weights, layout)
+    _layouts.check_layout(spec, layout, {**opts, "proj_size": given.get("proj_size", 0)})
+    weights, extras, found = _layouts.pick({k: as_real_array(k, v) for k, v in arrays.items()}, layout, prefix)
+    _io.split_extras(extras)
     cfg = _layouts.infer(spec, weights, layout, opts)
+    limits.check("num_layers", cfg["num_layers"], "max_layers")
+    limits.check("hidden_size", cfg["hidden_size"], "max_hidden")
+    limits.check("proj_size", cfg["options"].get("proj_size") or 0, "max_proj_size")
+    _layouts.check_restated(spec, given, cfg, weights, layout)
+    if not cfg["bias"]:
+        found["bias"] = False  # nn.LSTM(bias=False) or Keras use_bias=False: zeros
+        if spec.name == "gru" and layout == "keras" and "reset_after" not in opts and not bundle:
+            assumed["reset_after"] = "true (Keras' default; without a bias the weights cannot say; pass reset_after=false for GRU(reset_after=False))"
     cfg["options"] = spec.check_options(cfg["options"])
+    if spec.name == "gru" and layout == "torch" and not bundle and cfg["options"]["reset_after"] is False:
+        raise OptionError("reset_after: False given, but torch-layout GRU weights are nn.GRU's, which always applies the reset gate "
+                          "after the recurrent matmul (reset_after=True); Keras GRU(reset_after=False) weights load with layout=keras, "
+                          "and a gatescope model travels as a bundle (model.save)")
     directions = 2 if cfg["bidirectional"] else 1
     expected = expected_shapes(spec, cfg["input_size"], cfg["hidden_size"], cfg["num_layers"], directions, cfg["options"])
-    params = _layouts.read_all(spec, weights, layout, cfg, expected)
+    wide = dtype is not None and np.dtype(dtype) == np.float64 or any(a.dtype == np.float64 for a in weights.values())
+    size = sum(math.prod(s) for s in expected.values()) * (8 if wide else 4)
+    limits.check("the model", size, "max_bytes", f"{size} bytes of weights (hidden_size {cfg['hidden_size']}, "
+                                                f"input_size {cfg['input_size']}, {cfg['num_layers']} layer(s))")
+    params = _layouts.read_all(spec, weights, layout, cfg)
     vocab = Vocab(fields["vocab"]) if "vocab" in fields else None
     head = (extras["decoder.weight"], extras["decoder.bias"]) if "decoder.weight" in extras else None
     labels = fields.get("labels")
     if labels is None and head is not None and vocab is not None and len(vocab) == len(head[0]):
         labels = list(vocab.tokens)
+    card = fields.get("card")
+    if card:
+        _io.check_card_fits(card, vocab is not None and "embedding.weight" in extras, cfg["input_size"])
+    if bundle and not (found["prefix"] or set(found) - {"layout", "prefix"}):
+        found = {}  # a bundle read as written: nothing to report
     return Model(kind, params, input_size=cfg["input_size"], hidden_size=cfg["hidden_size"], num_layers=cfg["num_layers"],
                  bidirectional=cfg["bidirectional"], options=cfg["options"], dtype=dtype, vocab=vocab,
-                 embedding=extras.get("embedding.weight"), head=head, labels=labels, card=fields.get("card"))
+                 embedding=extras.get("embedding.weight"), head=head, labels=labels, card=card,
+                 source=fields.get("source") or found, assumed=fields.get("assumed") or assumed)
+
+
+def _assumed(spec, layout: str, opts: dict) -> dict[str, str]:
+    """Options the weights of a plain (non-bundle) file cannot reveal, and the value taken for each."""
+    out = {}
+    if spec.name == "rnn" and "nonlinearity" not in opts:
+        how = "SimpleRNN(activation='relu')" if layout == "keras" else "nn.RNN(nonlinearity='relu')"
+        out["nonlinearity"] = f"tanh (not readable from the weights; pass nonlinearity=relu for {how})"
+    if layout == "tf1":
+        if "forget_bias" not in opts:
+            out["forget_bias"] = ("1.0 (TensorFlow's LSTMCell default, added at run time; not readable from the weights; "
+                                  "pass forget_bias= if the cell was built with another)")
+        if "cell_clip" not in opts:
+            out["cell_clip"] = "none (not readable from the weights; pass cell_clip= for LSTMCell(cell_clip=...))"
+    if layout == "keras" and spec.name != "rnn":
+        out["activation"] = ("tanh, with sigmoid gates (Keras' defaults; the weights cannot say; layers built with another "
+                             "activation= or recurrent_activation= are not supported"
+                             + (", nor tf.keras.experimental.PeepholeLSTMCell's default hard_sigmoid)" if spec.name == "peephole" else ")"))
+    return out
 
 
 def describe(kind: str, **options: Any) -> dict:
@@ -114,5 +174,5 @@ __all__ = [
     "KINDS", "LAYOUTS", "REGISTRY", "build", "load", "describe", "vocabulary", "gradient_flow",
     "Model", "Trace", "LayerTrace", "Snapshot", "State", "Vocab", "Vocabulary", "Name", "Option",
     "CellsError", "UnknownKindError", "OptionError", "ShapeError", "WeightNameError", "NonFiniteError",
-    "FormatError", "EmptySequenceError",
+    "FormatError", "EmptySequenceError", "LimitError", "AmbiguousWeightsError", "Limits",
 ]

@@ -18,16 +18,25 @@ Reading a layout with one bias puts it in bias_ih and zeros in bias_hh, so
 writing the model back in that layout returns the arrays unchanged.
 Single-layer unidirectional models use the bare names above in keras and tf1;
 deeper or bidirectional ones add PyTorch's suffixes (kernel_l1_reverse, ...).
+
+Reading also finds the recurrent weights inside bigger files (``pick``: a
+whole model's state_dict, wrapper prefixes, Keras variable paths and
+Bidirectional layers), reads sizes off names and shapes before anything is
+allocated (``infer``, ``layout_shapes``), and checks PyTorch's constructor
+arguments restated by the caller against them (``check_restated``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import numpy as np
 
 from .errors import CellsError, OptionError, ShapeError, WeightNameError
+from .io import EXTRA_TENSORS, shown
 from .kinds.base import Kind
+from .spec import Option
 
 LAYOUTS = ("torch", "keras", "tf1")
 
@@ -133,94 +142,342 @@ def write_all(spec: Kind, params: dict[str, np.ndarray], layout: str, opts: dict
     return out
 
 
-# -- reading -----------------------------------------------------------------
+# -- finding the recurrent weights in a file ---------------------------------------
+#
+# A file may hold more than one recurrent layer's weights: a whole model's
+# state_dict ("embedding.weight", "rnn.weight_ih_l0", "fc.weight"), a wrapper's
+# ("module." from DataParallel, "_orig_mod." from torch.compile), or Keras
+# variable paths ("sequential/lstm/lstm_cell/kernel:0"). The recurrent weights
+# are one *group*: in torch names the part before weight_ih_l0 (ending in "."),
+# in Keras and TF v1 paths the directory of kernel / recurrent_kernel. One group
+# is taken when it is the only one (or ``prefix`` names it); a Keras
+# Bidirectional's forward_* and backward_* groups are one layer's two directions.
+# Only the root of the file may hold the bundle tensors (embedding.weight,
+# decoder.*): a model's own embedding or classifier is left unused, since without
+# its vocabulary and labels it cannot be fed text or named.
 
-def normalize(arrays: dict[str, np.ndarray], layout: str) -> dict[str, np.ndarray]:
-    """Map framework variable paths ('rnn/lstm_cell/kernel:0') to the layout's bare names, when unambiguous."""
-    if layout == "torch" or not any("/" in n or n.endswith(":0") for n in arrays):
-        return arrays
-    renamed = {}
-    for n in arrays:
-        bare = n[:-2] if n.endswith(":0") else n
-        if layout == "tf1" and bare.endswith("projection/kernel"):
-            bare = "projection/kernel"
-        elif "/" in bare:
-            bare = bare.rsplit("/", 1)[1]
-        renamed[n] = bare
-    if len(set(renamed.values())) != len(renamed):
-        return arrays  # two paths end alike (several layers): leave the names for the error to show
-    return {renamed[n]: a for n, a in arrays.items()}
+_TORCH_NAME = re.compile(r"(?:weight|bias)_[a-z]+_l\d+(?:_reverse)?$")
+_ARR = re.compile(r"arr_\d+")
+_DIRECTION = re.compile(r"(?:^|/)(forward|backward)_")
+
+
+class AmbiguousWeightsError(WeightNameError):
+    """The file holds several groups of recurrent weights, or none where ``prefix`` points."""
+
+    def __init__(self, message: str, groups: list[str]):
+        CellsError.__init__(self, message)
+        self.missing, self.unknown, self.groups = [], [], groups
+
+
+def names_error(missing=(), unknown=(), layout: str = "", expected=(), message: str = "") -> WeightNameError:
+    """A WeightNameError whose message shows at most 20 names of each list (and how many more), or ``message``."""
+    err = WeightNameError()
+    err.missing, err.unknown = sorted(missing), sorted(unknown)
+    parts = []
+    if err.missing:
+        parts.append(f"missing weight(s): {shown(err.missing)}")
+    if err.unknown:
+        parts.append(f"unknown weight name(s): {shown(err.unknown)}")
+    if expected:
+        parts.append(f"the {layout} layout expects: {shown(sorted(expected), 40)}")
+    err.args = (message or "; ".join(parts),)
+    return err
+
+
+def _split_path(name: str) -> tuple[str, str]:
+    """('sequential/lstm/lstm_cell/', 'kernel') for 'sequential/lstm/lstm_cell/kernel:0'."""
+    bare = re.sub(r":\d+$", "", name)
+    if "/" not in bare:
+        return "", bare
+    d, var = bare.rsplit("/", 1)
+    if (d == "projection" or d.endswith("/projection")) and var.startswith("kernel"):  # TF v1's projection/kernel
+        d, var = d[: -len("projection")].rstrip("/"), "projection/" + var
+    return (d + "/" if d else ""), var
+
+
+def _groups(arrays: Mapping[str, np.ndarray], layout: str) -> dict[str, dict[str, str]]:
+    """Group prefix -> {name within the group: full name}, for every group that holds recurrent weights."""
+    groups: dict[str, dict[str, str]] = {}
+    if layout == "torch":
+        for name in arrays:
+            m = _TORCH_NAME.search(name)
+            if m and (m.start() == 0 or name[m.start() - 1] == "."):
+                groups.setdefault(name[: m.start()], {})[name[m.start():]] = name
+        return groups
+    for name in arrays:
+        d, var = _split_path(name)
+        groups.setdefault(d, {})[var] = name
+    if layout == "keras":
+        return {d: g for d, g in groups.items() if any(v.startswith("recurrent_kernel") for v in g)}
+    found = {d: g for d, g in groups.items() if any(v.startswith("kernel") for v in g) and any(v.startswith("bias") for v in g)}
+    cells_only = {d: g for d, g in found.items() if "cell" in d.rstrip("/").rsplit("/", 1)[-1]}
+    return cells_only if len(found) > 1 and cells_only else found  # TF v1: prefer ".../lstm_cell/" over a dense layer
+
+
+def _pair(a: str, b: str) -> str | None:
+    """The parent of a Keras Bidirectional's forward_* / backward_* groups, or None if a and b are not such a pair."""
+    ma, mb = _DIRECTION.search(a), _DIRECTION.search(b)
+    if not (ma and mb) or {ma.group(1), mb.group(1)} != {"forward", "backward"}:
+        return None
+    if a[: ma.start(1)] != b[: mb.start(1)] or a[ma.end():] != b[mb.end():]:
+        return None
+    return a[: ma.start(1)]
+
+
+def _positional(arrays: Mapping[str, np.ndarray], layout: str) -> tuple[dict, dict, dict]:
+    """numpy.savez(*layer.get_weights()) names its arrays arr_0, arr_1, ...: Keras' order is kernel, recurrent_kernel, bias."""
+    n = len(arrays)
+    if layout == "keras" and n in (2, 3) and set(arrays) == {f"arr_{i}" for i in range(n)}:
+        k, rk, b = arrays["arr_0"], arrays["arr_1"], arrays.get("arr_2")
+        if (k.ndim == 2 and rk.ndim == 2 and rk.shape[0] and k.shape[1] == rk.shape[1] and rk.shape[1] // rk.shape[0] in (1, 3, 4)
+                and rk.shape[1] % rk.shape[0] == 0 and (b is None or b.shape[-1] == k.shape[1])):
+            names = ("kernel", "recurrent_kernel", "bias")
+            return ({names[i]: arrays[f"arr_{i}"] for i in range(n)}, {},
+                    {"layout": layout, "prefix": "", "positional": ", ".join(f"arr_{i} as {names[i]}" for i in range(n))})
+    fix = ("numpy.savez('w.npz', kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias), e.g. "
+           "numpy.savez('w.npz', **dict(zip(['kernel', 'recurrent_kernel', 'bias'], layer.get_weights())))" if layout != "torch" else
+           "numpy.savez('w.npz', **{k: v.numpy() for k, v in rnn.state_dict().items()})")
+    raise names_error(unknown=arrays, layout=layout, message=
+        f"the arrays are unnamed ({shown(sorted(arrays, key=lambda s: int(s[4:])))}: numpy.savez(*arrays) numbers them); "
+        f"only one Keras layer's 2 or 3 weights are read in that order (layout=keras). Name them: {fix}")
+
+
+def pick(arrays: Mapping[str, np.ndarray], layout: str, prefix: str | None = None) -> tuple[dict, dict, dict]:
+    """(the recurrent weights under the layout's own names, the bundle tensors, how they were found)."""
+    if arrays and all(_ARR.fullmatch(n) for n in arrays):
+        return _positional(arrays, layout)
+    groups = _groups(arrays, layout)
+    keys = sorted(groups)
+    if prefix is not None:
+        p = prefix if prefix == "" or prefix.endswith((".", "/")) else None
+        chosen = [k for k in keys if k == p or k in (prefix + ".", prefix + "/") or (layout != "torch" and prefix and k.startswith(prefix))]
+        if not chosen:
+            raise AmbiguousWeightsError(f"prefix: {prefix[:100]!r} names no recurrent weights; the file holds "
+                                        f"{shown(repr(k) for k in keys) or 'none'}", keys)
+    else:
+        chosen = keys or [""]
+    if not keys:
+        _no_group_hint(arrays, layout)
+    if len(chosen) == 2 and layout == "keras" and _pair(*chosen) is not None:
+        fwd, bwd = sorted(chosen, key=lambda k: _DIRECTION.search(k).group(1) == "backward")
+        weights = {v + "_l0": arrays[n] for v, n in groups[fwd].items()}
+        weights.update({v + "_l0_reverse": arrays[n] for v, n in groups[bwd].items()})
+        used, root, found = {*groups[fwd].values(), *groups[bwd].values()}, _pair(fwd, bwd), {"directions": [fwd, bwd]}
+    elif len(chosen) == 1:
+        root, found = chosen[0], {}
+        if root == "":  # the file's own names: strict, so that a typo is an error, not a silently unused tensor
+            if layout == "torch":
+                members = {n: n for n in arrays if "." not in n}
+            else:
+                members = {v: n for n in arrays for d, v in [_split_path(n)] if d == "" and "." not in v}
+        else:
+            members = groups[root]
+        weights, used = {v: arrays[n] for v, n in members.items()}, set(members.values())
+    else:
+        hint = ("; stacked Keras layers are not joined by guess: save them as kernel_l0, kernel_l1, ... (see the README)"
+                if layout != "torch" else "")
+        raise AmbiguousWeightsError(f"the file holds {len(chosen)} groups of recurrent weights: {shown(repr(k) for k in chosen)}; "
+                                    f"pick one with prefix=, e.g. cells.load(..., prefix={chosen[0]!r}) or ?prefix={chosen[0]} "
+                                    f"when uploading{hint}", chosen)
+    extras = {n: arrays[n] for n in EXTRA_TENSORS if n in arrays} if root == "" else {}
+    unused = sorted(n for n in arrays if n not in used and n not in extras)
+    source = {"layout": layout, "prefix": root, **found}
+    if unused:
+        source["unused"] = unused[:20] + ([f"and {len(unused) - 20} more"] if len(unused) > 20 else [])
+    return weights, extras, source
+
+
+def _no_group_hint(arrays: Mapping[str, np.ndarray], layout: str) -> None:
+    """No recurrent weights in this layout's names: if they are another layout's, say which."""
+    names = list(arrays)
+    keras = [n for n in names if _split_path(n)[1].startswith("recurrent_kernel")]
+    torch = [n for n in names if _TORCH_NAME.search(n)]
+    if layout != "keras" and keras:
+        raise names_error(unknown=names, layout=layout, message=
+            f"the weights are named as Keras names them ({shown(keras, 3)}), not as the {layout} layout does; pass layout=keras")
+    if layout != "torch" and torch:
+        raise names_error(unknown=names, layout=layout, message=
+            f"the weights are named as PyTorch names them ({shown(torch, 3)}), not as the {layout} layout does; pass layout=torch")
+
+
+
+# -- what the weights say ------------------------------------------------------------
+
+#: PyTorch's constructor arguments, accepted by cells.load and checked against the weights (never used to override them).
+STRUCTURE = (
+    Option("num_layers", None, "Stacked layers the weights must hold.", int, minimum=1),
+    Option("bidirectional", None, "Whether the weights must hold a reverse direction.", bool),
+    Option("hidden_size", None, "Hidden size the weights must have.", int, minimum=1),
+    Option("input_size", None, "Input size the first layer's weights must have.", int, minimum=1),
+    Option("proj_size", None, "LSTM projection size the weights must have (0: none).", int, minimum=0),
+    Option("bias", None, "Whether the weights must hold biases (False: nn.LSTM(bias=False); zeros are used).", bool),
+)
+
+
+def restated(opts: dict) -> dict:
+    """Take PyTorch's structure keywords out of ``opts`` (in place), checked for type; None values count as not given."""
+    out = {}
+    for o in STRUCTURE:
+        value = opts.pop(o.name, None)
+        if value is not None:
+            out[o.name] = o.check(value)
+    return out
 
 
 def infer(spec: Kind, arrays: dict[str, np.ndarray], layout: str, opts: dict) -> dict:
-    """Sizes, depth and directions from the arrays' names and shapes."""
-    layers, reverse = {0}, False
+    """Sizes, depth, directions and biases from the arrays' names and shapes, and which names said so ("evidence")."""
+    layers: dict[int, str] = {}
+    reverse = None
     for name in arrays:
         m = _SUFFIX.search(name)
         if m:
-            layers.add(int(m.group(1)))
-            reverse = reverse or bool(m.group(2))
-    single = layout != "torch" and not any(_SUFFIX.search(n) for n in arrays)
+            layers.setdefault(int(m.group(1)), name)
+            reverse = reverse or (name if m.group(2) else None)
+    if layers and len(layers) != max(layers) + 1:  # checked on the names alone: no loop runs to a declared depth
+        top = max(layers)
+        raise names_error(message=f"num_layers: the weights name layer {top} ({layers[top]}) but only {len(layers)} distinct "
+                                  f"layer number(s) appear ({shown(sorted(layers))}); layers are numbered from 0 without gaps")
+    single = layout != "torch" and not layers
     first = "" if single else "_l0"
     G = len(spec.blocks)
 
     def need(name: str, ndim: int) -> np.ndarray:
         if name not in arrays:
-            raise WeightNameError(missing=[name], layout=layout)
+            raise names_error(missing=[name], layout=layout)
         a = arrays[name]
         if a.ndim != ndim:
-            raise CellsError(f"{name}: expected a {ndim}-D array, got shape {a.shape}")
+            raise ShapeError(name, ("?",) * ndim, a.shape, f"expected a {ndim}-D array")
         return a
 
     found = dict(opts)
+    has_proj = any(o.name == "proj_size" for o in spec.options)
+    proj = None
     if layout == "torch":
-        whh, wih = need("weight_hh" + first, 2), need("weight_ih" + first, 2)
-        hidden, input_size = whh.shape[0] // G, wih.shape[1]
-        if "weight_hr" + first in arrays and "proj_size" not in opts:
-            found["proj_size"] = arrays["weight_hr" + first].shape[0]
-        peep_names = ("weight_ci", "weight_cf", "weight_co")
+        hname, iname = "weight_hh" + first, "weight_ih" + first
+        rows = need(hname, 2).shape[0]
+        if rows % G:
+            raise ShapeError(hname, (f"{G}*hidden_size", "?"), arrays[hname].shape,
+                             f"a {spec.name} stacks {G} gate blocks ({', '.join(spec.blocks)}); is this another kind?")
+        hidden, input_size = rows // G, need(iname, 2).shape[1]
+        proj = ("weight_hr" + first) if has_proj and "weight_hr" + first in arrays else None
+        peep_names, bias_names = ("weight_ci", "weight_cf", "weight_co"), ("bias_ih", "bias_hh")
     elif layout == "keras":
-        rk, kernel = need("recurrent_kernel" + first, 2), need("kernel" + first, 2)
-        hidden, input_size = rk.shape[0], kernel.shape[0]
-        peep_names = tuple(_KERAS_PEEP.values())
+        hname, iname = "recurrent_kernel" + first, "kernel" + first
+        hidden, input_size = need(hname, 2).shape[0], need(iname, 2).shape[0]
+        peep_names, bias_names = tuple(_KERAS_PEEP.values()), ("bias",)
         if spec.name == "gru" and "reset_after" not in opts and "bias" + first in arrays:
             found["reset_after"] = arrays["bias" + first].ndim == 2  # only reset_after=True has a (2, 3H) bias
     else:
-        bias, kernel = need("bias" + first, 1), need("kernel" + first, 2)
-        hidden = bias.shape[0] // 4
-        proj = arrays.get("projection/kernel" + first)
-        if proj is not None and "proj_size" not in opts:
-            found["proj_size"] = proj.shape[-1]
-        input_size = kernel.shape[0] - (found.get("proj_size") or hidden)
-        peep_names = tuple(_TF1_PEEP.values())
+        hname, iname = "bias" + first, "kernel" + first
+        hidden = need(hname, 1).shape[0] // 4
+        proj = ("projection/kernel" + first) if "projection/kernel" + first in arrays else None
+        peep_names, bias_names = tuple(_TF1_PEEP.values()), ("bias",)
+    if has_proj:
+        p = arrays[proj].shape if proj else None
+        found["proj_size"] = 0 if p is None else (p[0] if layout == "torch" else p[-1])
+    if layout == "tf1":
+        input_size = need(iname, 2).shape[0] - (found.get("proj_size") or hidden)
     if any(o.name == "peepholes" for o in spec.options) and "peepholes" not in opts:
         found["peepholes"] = any(n.startswith(peep_names) for n in arrays)
+    bias = next((n for n in arrays if n.startswith(bias_names)), None)
     if hidden < 1 or input_size < 1:
-        raise CellsError(f"the {layout} weights give hidden_size {hidden} and input_size {input_size}; both must be >= 1")
-    return {"input_size": input_size, "hidden_size": hidden, "num_layers": max(layers) + 1,
-            "bidirectional": reverse, "options": found}
+        raise ShapeError(iname, ("input_size", "hidden"), arrays[iname].shape,
+                         f"the {layout} weights give hidden_size {hidden} and input_size {input_size}; both must be >= 1")
+    evidence = {"hidden": hname, "input": iname, "proj": proj, "reverse": reverse, "bias": bias, "layers": layers}
+    return {"input_size": input_size, "hidden_size": hidden, "num_layers": (max(layers) + 1) if layers else 1,
+            "bidirectional": reverse is not None, "bias": layout == "tf1" or bias is not None, "options": found,
+            "evidence": evidence}
 
 
-def read_all(spec: Kind, arrays: dict[str, np.ndarray], layout: str, cfg: dict, expected_torch: dict[str, tuple]) -> dict[str, np.ndarray]:
-    """Check ``arrays`` against what ``layout`` should hold for ``cfg`` and convert them to torch names."""
+def check_restated(spec: Kind, given: dict, cfg: dict, arrays: dict[str, np.ndarray], layout: str) -> None:
+    """Each structure keyword the caller gave must agree with the weights; the error says what the weights hold."""
+    ev = cfg["evidence"]
+
+    def shape(name: str) -> str:
+        return str(tuple(arrays[name].shape))
+
+    def differ(key: str, said: str) -> OptionError:
+        return OptionError(f"{key}: {given[key]!r} given, but {said}")
+
+    n = cfg["num_layers"]
+    if "num_layers" in given and given["num_layers"] != n:
+        names = shown([ev["layers"][k] for k in sorted(ev["layers"])]) if ev["layers"] else ev["input"]
+        raise differ("num_layers", f"the weights hold {n} layer{'s' if n > 1 else ''} ({names})")
+    if "bidirectional" in given and given["bidirectional"] != cfg["bidirectional"]:
+        raise differ("bidirectional", f"the weights hold a reverse direction ({ev['reverse']})" if ev["reverse"] else
+                     f"the weights hold one direction (no {ev['input'].replace('_l0', '')}_l0_reverse)")
+    if "hidden_size" in given and given["hidden_size"] != cfg["hidden_size"]:
+        raise differ("hidden_size", f"{ev['hidden']} has shape {shape(ev['hidden'])}: hidden_size {cfg['hidden_size']}")
+    if "input_size" in given and given["input_size"] != cfg["input_size"]:
+        raise differ("input_size", f"{ev['input']} has shape {shape(ev['input'])}: input_size {cfg['input_size']}")
+    if given.get("proj_size"):
+        if "proj_size" not in cfg["options"]:
+            raise differ("proj_size", f"the {spec.name} kind has no projection (only lstm and peephole do)")
+    if "proj_size" in given and given["proj_size"] != cfg["options"].get("proj_size", 0):
+        p = cfg["options"]["proj_size"]
+        raise differ("proj_size", f"{ev['proj']} has shape {shape(ev['proj'])}: proj_size {p}" if p else
+                     f"the weights hold no projection (no {'weight_hr_l0' if layout == 'torch' else 'projection/kernel'})")
+    if "bias" in given and given["bias"] != cfg["bias"]:
+        raise differ("bias", f"the weights hold {ev['bias']}" if ev["bias"] else
+                     f"the weights hold no biases (no {'bias_ih_l0, bias_hh_l0' if layout == 'torch' else 'bias'})")
+
+
+def layout_shapes(spec: Kind, layout: str, opts: dict, num_layers: int, directions: int, input_size: int,
+                  hidden_size: int) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every array ``layout`` stores for this structure; computed, never allocated."""
+    single = num_layers == 1 and directions == 1
+    out_size = spec.out_size(hidden_size, opts)
+    out = {}
+    for k in range(num_layers):
+        width = input_size if k == 0 else directions * out_size
+        p = spec.param_shapes(width, hidden_size, opts)
+        if layout == "keras":
+            gh, o = p["weight_ih"][0], p["weight_hh"][1]
+            one = {"kernel": (width, gh), "recurrent_kernel": (o, gh),
+                   "bias": (2, gh) if spec.name == "gru" and opts.get("reset_after") else (gh,)}
+            one.update({name: p[k_] for k_, name in _KERAS_PEEP.items() if k_ in p})
+        elif layout == "tf1":
+            gh, o = p["weight_ih"][0], p["weight_hh"][1]
+            one = {"kernel": (width + o, gh), "bias": (gh,)}
+            one.update({name: p[k_] for k_, name in _TF1_PEEP.items() if k_ in p})
+            if "weight_hr" in p:
+                one["projection/kernel"] = p["weight_hr"][::-1]
+        else:
+            one = p
+        for d in range(directions):
+            lsfx = _layout_suffix(layout, k, d, single)
+            out.update({name + lsfx: shape for name, shape in one.items()})
+    return out
+
+
+def read_all(spec: Kind, arrays: dict[str, np.ndarray], layout: str, cfg: dict) -> dict[str, np.ndarray]:
+    """Check ``arrays`` against what ``layout`` should hold for ``cfg`` and convert them to torch names.
+
+    Without any bias in the file (nn.LSTM(bias=False), Keras use_bias=False), the biases are zeros.
+    """
     opts = cfg["options"]
     directions = 2 if cfg["bidirectional"] else 1
-    zeros = {n: np.zeros(s) for n, s in expected_torch.items()}
-    out_size = spec.out_size(cfg["hidden_size"], opts)
-    want = {n: a.shape for n, a in write_all(spec, zeros, layout, opts, cfg["num_layers"], directions,
-                                             cfg["input_size"], cfg["hidden_size"]).items()}
-    missing, unknown = set(want) - set(arrays), set(arrays) - set(want)
+    want = layout_shapes(spec, layout, opts, cfg["num_layers"], directions, cfg["input_size"], cfg["hidden_size"])
+    zeros = {n for n in want if n.startswith("bias") and n not in arrays} if not cfg["bias"] else set()
+    missing, unknown = set(want) - set(arrays) - zeros, set(arrays) - set(want)
     if missing or unknown:
-        raise WeightNameError(missing, unknown, layout, want)
+        raise names_error(missing, unknown, layout, want)
     for name, shape in want.items():
-        if arrays[name].shape != shape:
+        if name not in zeros and arrays[name].shape != shape:
             raise ShapeError(name, shape, arrays[name].shape)
+    if zeros:  # allocated only once every shape is known to fit
+        ref = next(a.dtype for n, a in arrays.items() if a.dtype.kind == "f") if any(a.dtype.kind == "f" for a in arrays.values()) else np.float32
+        arrays = {**arrays, **{n: np.zeros(want[n], ref) for n in zeros}}
     single = cfg["num_layers"] == 1 and directions == 1
+    out_size = spec.out_size(cfg["hidden_size"], opts)
+    by_suffix: dict[str, dict[str, np.ndarray]] = {}
+    for n, a in arrays.items():
+        m = _SUFFIX.search(n) if layout == "torch" or not single else None
+        by_suffix.setdefault(m.group(0) if m else "", {})[n[: m.start()] if m else n] = a
     params = {}
     for k in range(cfg["num_layers"]):
         width = cfg["input_size"] if k == 0 else directions * out_size
         for d in range(directions):
             lsfx, sfx = _layout_suffix(layout, k, d, single), f"_l{k}" + ("_reverse" if d else "")
-            one = {n[: len(n) - len(lsfx)] if lsfx else n: a for n, a in arrays.items() if n.endswith(lsfx)}
-            params.update({n + sfx: a for n, a in read_one(spec, one, layout, opts, width).items()})
+            params.update({n + sfx: a for n, a in read_one(spec, by_suffix[lsfx], layout, opts, width).items()})
     return params

@@ -80,7 +80,7 @@ class Model:
                  num_layers: int = 1, bidirectional: bool = False, options: dict | None = None, dtype: Any = None,
                  vocab: Vocab | None = None, embedding: np.ndarray | None = None,
                  head: tuple[np.ndarray, np.ndarray] | None = None, labels: list[str] | None = None,
-                 card: dict | None = None):
+                 card: dict | None = None, source: dict | None = None, assumed: dict | None = None):
         self.spec = kinds.get(kind)
         self.kind = kind
         self.options = self.spec.check_options(options or {})
@@ -111,6 +111,8 @@ class Model:
         if self.labels is not None and (self.head is None or len(self.labels) != len(self.head[0])):
             raise CellsError(f"labels: {len(self.labels)} labels given but the decoder has {0 if self.head is None else len(self.head[0])} outputs")
         self.card = dict(card) if card else {}
+        self.source = dict(source) if source else {}     # how cells.load found the weights (layout, prefix, unused, ...)
+        self.assumed = dict(assumed) if assumed else {}  # option -> the value taken where the weights cannot say
         self.vocabulary = self.spec.vocabulary(self.options)
         self._plans: dict[tuple[int, int], Any] = {}
 
@@ -282,6 +284,8 @@ class Model:
             "has_embedding": self.embedding is not None,
             "outputs": len(self.head[0]) if self.head is not None else None,
             "card": self.card,
+            "source": self.source,
+            "assumed": self.assumed,
         }
 
     def astype(self, dtype: Any) -> Model:
@@ -289,7 +293,7 @@ class Model:
         return Model(self.kind, {k: a.astype(dt) for k, a in self.params.items()}, input_size=self.input_size,
                      hidden_size=self.hidden_size, num_layers=self.num_layers, bidirectional=self.bidirectional,
                      options=self.options, dtype=dt, vocab=self.vocab, embedding=self.embedding,
-                     head=self.head, labels=self.labels, card=self.card)
+                     head=self.head, labels=self.labels, card=self.card, source=self.source, assumed=self.assumed)
 
     def to_arrays(self, layout: str = "torch") -> dict[str, np.ndarray]:
         """The weights named and shaped as ``layout`` ("torch", "keras" or "tf1") stores them."""
