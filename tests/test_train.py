@@ -110,3 +110,80 @@ def test_one_job_per_client_and_a_server_limit(tmp_path):
             ws.send_json(SMALL)
             assert "GATESCOPE_MAX_TRAINING_JOBS" in ws.receive_json()["detail"]
     assert no_worker_left()
+
+
+# -- issue 8: bad messages, a client that leaves early, the slot after done ---------------------------------------
+
+def closed_with(ws) -> int:
+    with pytest.raises(WebSocketDisconnect) as e:
+        ws.receive_text()
+    return e.value.code
+
+
+@pytest.mark.parametrize("send,words", [
+    (lambda ws: ws.send_bytes(b'{"type": "start"}'), ["binary"]),
+    (lambda ws: ws.send_text("{not json"), ["not JSON"]),
+    (lambda ws: ws.send_text("[1]"), ["list"]),
+    (lambda ws: ws.send_text('"x"'), ["str"]),
+    (lambda ws: ws.send_text("1"), ["int"]),
+])
+def test_a_first_message_that_is_no_json_object(client, send, words):
+    with client.websocket_connect("/ws/train") as ws:
+        send(ws)
+        msg = ws.receive_json()
+        assert msg["type"] == "error" and msg["status"] == 422 and all(w in msg["detail"] for w in words), msg
+        assert closed_with(ws) == 1008
+    assert not multiprocessing.active_children()
+
+
+def test_no_start_message_names_the_wait(client, monkeypatch):
+    from app.routers import train
+    monkeypatch.setattr(train, "FIRST_MESSAGE_SECONDS", 0.2)
+    with client.websocket_connect("/ws/train") as ws:
+        msg = ws.receive_json()
+        assert msg["status"] == 408 and "no first message within 0.2 s" in msg["detail"] and '"type": "start"' in msg["detail"], msg
+        assert closed_with(ws) == 1008
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1]", '"x"', "1", '{"type": "pause"}'])
+def test_bad_messages_during_a_job_are_answered_and_the_job_goes_on(client, text):
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "steps": 5000})
+        messages(ws, {"progress"})
+        ws.send_text(text)
+        got = messages(ws, {"error"})
+        assert got[-1]["status"] == 422 and "message:" in got[-1]["detail"], got[-1]
+        messages(ws, {"progress"})  # still training
+        ws.send_json({"type": "stop"})
+        assert messages(ws, {"done"})[-1]["type"] == "done"
+    assert no_worker_left()
+
+
+def test_a_client_that_leaves_before_started_leaves_no_worker(client, monkeypatch):
+    """The socket is gone by the time "started" is sent (a real server raises on that send): the worker is reaped."""
+    from app.routers import train
+    real = train.send
+
+    async def send(ws, body):
+        if body["type"] == "started":
+            raise WebSocketDisconnect(1001)
+        await real(ws, body)
+
+    monkeypatch.setattr(train, "send", send)
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "steps": 5000, "hidden": 64})
+        time.sleep(0.2)
+    assert no_worker_left(timeout=train.GRACE_SECONDS + 2), "the worker outlived a client that left before it started"
+    assert not client.app.state.jobs.running
+
+
+def test_a_new_job_may_start_as_soon_as_done_arrives(client):
+    with client.websocket_connect("/ws/train") as first:
+        first.send_json({**SMALL, "steps": 20})
+        assert messages(first, {"done"})[-1]["type"] == "done"
+        with client.websocket_connect("/ws/train") as second:  # the first socket is still open
+            second.send_json({**SMALL, "steps": 20})
+            got = messages(second, {"started"})
+            assert got[-1]["type"] == "started", got[-1]
+            assert messages(second, {"done"})[-1]["type"] == "done"
+    assert no_worker_left()

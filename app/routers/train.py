@@ -17,7 +17,6 @@ import multiprocessing
 from functools import partial
 
 import anyio
-import orjson
 from fastapi import APIRouter, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,10 +25,14 @@ import cells
 
 from .. import train_worker, wire
 from ..deps import SettingsDep
+from ..errors import AppError
+from ..origin import SameOrigin
+from ..sockets import Slots, client_address, fail, first_message, json_object, quiet_when_gone, send
 
 router = APIRouter(tags=["train"])
 PROBE_EVERY = 100
 GRACE_SECONDS = 5.0
+FIRST_MESSAGE_SECONDS = 60.0
 
 
 class TrainRequest(BaseModel):
@@ -44,64 +47,48 @@ class TrainRequest(BaseModel):
     seed: int = Field(0, ge=0, le=2**32 - 1)
 
 
-class Jobs:
-    """Training jobs running in this server process."""
-
-    def __init__(self):
-        self.running: dict[str, int] = {}
+class Jobs(Slots):
+    """Training jobs running in this server process, per client address (``running``)."""
 
     @property
-    def total(self) -> int:
-        return sum(self.running.values())
+    def running(self) -> dict[str, int]:
+        return self.held
 
 
-def limits(req: TrainRequest, settings) -> str | None:
+def limits(req: TrainRequest, settings) -> None:
     for field, value, limit, name in (("hidden", req.hidden, settings.max_train_hidden, "max_train_hidden"),
                                       ("steps", req.steps, settings.max_train_steps, "max_train_steps")):
         if value > limit:
-            return f"{field}: {value} is over the limit of {limit} (setting GATESCOPE_{name.upper()})"
-    return None
+            raise AppError(413, f"{field}: {value} is over the limit of {limit} (setting GATESCOPE_{name.upper()})", field)
 
 
-async def send(ws: WebSocket, body: dict) -> None:
-    await ws.send_text(wire.dumps(body).decode())
-
-
-@router.websocket("/ws/train")
+@router.websocket("/ws/train", dependencies=[SameOrigin])
 async def ws_train(ws: WebSocket, settings: SettingsDep):
     await ws.accept()
+    with quiet_when_gone("ws/train"):
+        await _serve(ws, settings)
+
+
+async def _serve(ws: WebSocket, settings) -> None:
     jobs: Jobs = ws.app.state.jobs
-    client = ws.client.host if ws.client else "unknown"
+    client = client_address(ws)
     try:
-        with anyio.fail_after(60):
-            raw = await ws.receive_text()
-        req = TrainRequest.model_validate(orjson.loads(raw))
-        problem = limits(req, settings)
-        if problem is None:
-            from cells.training import check_request
-            task = await run_in_threadpool(_check, check_request, req, settings)
-    except (ValidationError, orjson.JSONDecodeError, TimeoutError, cells.CellsError) as e:
-        detail = orjson.loads(e.json(include_url=False)) if isinstance(e, ValidationError) else str(e) or "timed out waiting for the request"
-        await send(ws, {"type": "error", "status": 422, "detail": detail})
-        await ws.close(code=1008)
+        body = await first_message(ws, FIRST_MESSAGE_SECONDS, 'the job, {"type": "start", "task": ..., "kind": ..., ...},')
+        req = TrainRequest.model_validate(body)
+        limits(req, settings)
+        from cells.training import check_request
+        task = await run_in_threadpool(_check, check_request, req, settings)
+    except (ValidationError, AppError, cells.CellsError) as e:
+        await fail(ws, e, "ws/train")
         return
-    if problem:
-        await send(ws, {"type": "error", "status": 413, "detail": problem})
-        await ws.close(code=1008)
-        return
-    if jobs.running.get(client) or jobs.total >= settings.max_training_jobs:
+    slot = jobs.take(client, 1, settings.max_training_jobs)  # checked and taken in one step
+    if slot is None:
         busy = "this client is already training" if jobs.running.get(client) else \
             f"{jobs.total} jobs are running; the limit is {settings.max_training_jobs} (setting GATESCOPE_MAX_TRAINING_JOBS)"
-        await send(ws, {"type": "error", "status": 429, "detail": f"training: {busy}; try again when it finishes"})
-        await ws.close(code=1013)
+        await fail(ws, AppError(429, f"training: {busy}; try again when it finishes"), "ws/train")
         return
-    jobs.running[client] = jobs.running.get(client, 0) + 1
-    try:
-        await _run(ws, req, task, settings)
-    finally:
-        jobs.running[client] -= 1
-        if not jobs.running[client]:
-            del jobs.running[client]
+    with slot:
+        await _run(ws, req, task, settings, slot.release)
 
 
 def _check(check_request, req: TrainRequest, settings) -> dict:
@@ -112,7 +99,8 @@ def _check(check_request, req: TrainRequest, settings) -> dict:
     return tasks.get(req.task).describe()
 
 
-async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings) -> None:
+async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) -> None:
+    """Start the worker, relay its messages, and reap it on every way out: done, stopped, the client gone, an error."""
     ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
     cancel = ctx.Event()
@@ -120,26 +108,13 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings) -> None:
     names = [n.name for n in cells.vocabulary(req.kind) if (n.role == "gate" and n.op == "sigmoid") or n.role in ("state", "output")]
     request = {**req.model_dump(), "time_budget": settings.max_train_seconds, "probe_names": names}
     proc = ctx.Process(target=train_worker.run, args=(sender, cancel, request, str(settings.upload_dir), PROBE_EVERY), daemon=True)
-    proc.start()
-    sender.close()
-    await send(ws, {"type": "started", "request": req.model_dump(), "task": task, "probe_every": PROBE_EVERY,
-                    "limits": {"steps": settings.max_train_steps, "seconds": settings.max_train_seconds}})
-    outbox_send, outbox = anyio.create_memory_object_stream[tuple](64)
-    portal_loop = anyio.from_thread
-
-    def pump():  # a thread that moves the worker's messages into the event loop
-        try:
-            while True:
-                try:
-                    msg = receiver.recv()
-                except (EOFError, OSError):
-                    break
-                portal_loop.run(outbox_send.send, msg)
-        finally:
-            portal_loop.run(outbox_send.aclose)
-
     finished = False
     try:
+        await anyio.to_thread.run_sync(proc.start)  # spawning an interpreter takes a while; not on the event loop
+        sender.close()
+        await send(ws, {"type": "started", "request": req.model_dump(), "task": task, "probe_every": PROBE_EVERY,
+                        "limits": {"steps": settings.max_train_steps, "seconds": settings.max_train_seconds}})
+        outbox_send, outbox = anyio.create_memory_object_stream[tuple](64)
         async with anyio.create_task_group() as tg:
             async def listen():
                 while True:
@@ -148,15 +123,21 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings) -> None:
                         cancel.set()
                         tg.cancel_scope.cancel()
                         return
-                    body = orjson.loads(msg.get("text") or "{}") if (msg.get("text") or "").startswith("{") else {}
+                    try:
+                        body = json_object(msg.get("text"), "message")
+                    except AppError as e:  # answered; the job goes on
+                        await send(ws, {"type": "error", "status": 422, "detail": e.detail})
+                        continue
                     if body.get("type") == "stop":
                         already = cancel.is_set()
                         cancel.set()
                         await send(ws, {"type": "stopping", "again": already})
+                    else:
+                        await send(ws, {"type": "error", "status": 422, "detail": 'message: expected {"type": "stop"}; the job goes on'})
 
             tg.start_soon(listen)
             # abandoned on cancel: a worker that hangs must not hold this handler; _reap ends it below
-            tg.start_soon(partial(anyio.to_thread.run_sync, pump, abandon_on_cancel=True))
+            tg.start_soon(partial(anyio.to_thread.run_sync, _pump, receiver, outbox_send, abandon_on_cancel=True))
             async for msg in outbox:
                 kind = msg[0]
                 if kind == "progress":
@@ -165,20 +146,43 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings) -> None:
                     await send(ws, {"type": "probe", "step": msg[1], "values": {k: wire.rounded(v, 4) for k, v in msg[2].items()}})
                 elif kind == "done":
                     finished = True
+                    release()  # the model is stored: the client may start another job as soon as it reads "done"
                     await send(ws, {"type": "done", **msg[1]})
                 elif kind == "error":
                     await send(ws, {"type": "error", "status": msg[1], "detail": msg[2]})
             tg.cancel_scope.cancel()
     finally:
         cancel.set()
-        await anyio.to_thread.run_sync(_reap, proc)
+        with anyio.CancelScope(shield=True):  # a cancelled handler (server shutdown) still reaps its worker
+            await anyio.to_thread.run_sync(_reap, proc)
+        sender.close()
         receiver.close()
     if finished:
         await ws.close()
 
 
+def _pump(receiver, outbox_send) -> None:
+    """In a thread: move the worker's messages into the event loop until the worker's end of the pipe closes."""
+    try:
+        while True:
+            try:
+                msg = receiver.recv()
+            except (EOFError, OSError):
+                break
+            anyio.from_thread.run(outbox_send.send, msg)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+        pass  # the handler has gone on without us
+    finally:
+        try:
+            anyio.from_thread.run(outbox_send.aclose)
+        except RuntimeError:  # the event loop is gone (server shutdown)
+            pass
+
+
 def _reap(proc) -> None:
     """Give the worker time to stop on its own (it checks cancel before every step), then end it."""
+    if proc.pid is None:  # never started
+        return
     proc.join(GRACE_SECONDS)
     if proc.is_alive():
         proc.terminate()
@@ -186,4 +190,3 @@ def _reap(proc) -> None:
     if proc.is_alive():
         proc.kill()
         proc.join()
-
