@@ -230,6 +230,10 @@ class ModelInfo(BaseModel):
     has_embedding: bool
     outputs: int | None
     card: dict[str, Any]
+    source: dict[str, Any] = Field(default_factory=dict,
+            description="How the weights were found in the file: layout, prefix, unused tensors, bias false (zeros used).")
+    assumed: dict[str, str] = Field(default_factory=dict,
+            description="Options the weights cannot reveal, and the value taken for each (e.g. an RNN's nonlinearity).")
 
 
 class PresetInfo(BaseModel):

@@ -34,11 +34,21 @@ class ModelStore:
 
     # -- uploads and trained models -------------------------------------------
     def add_file(self, path: Path, kind: str | None, layout: str | None, options: dict) -> tuple[str, cells.Model]:
-        """Read a weights file or bundle, check it, and store it as a canonical bundle."""
+        """Read a weights file or bundle, check it against the limits before it is decoded, and store it as a canonical bundle.
+
+        ``options`` are the kind's options, PyTorch's restated structure keywords and ``prefix`` (see cells.load).
+        """
+        s = self.settings
+        limits = cells.Limits(max_layers=s.max_layers, max_hidden=s.max_hidden, max_proj_size=s.max_proj_size,
+                              max_bytes=s.max_model_bytes, max_vocab=s.max_vocab, max_card_bytes=s.max_card_bytes)
         try:
-            model = cells.load(path, kind=kind, layout=layout, max_bytes=self.settings.max_upload_bytes * 4, **options)
+            model = cells.load(path, kind=kind, layout=layout, limits=limits, **options)
+        except cells.LimitError as e:
+            setting = "max_model_bytes" if e.keyword == "max_bytes" else e.keyword
+            name = "file" if e.name == path.name else e.name
+            raise over_limit(name, e.value, e.limit, setting) from None
         except cells.CellsError as e:
-            raise AppError(422, str(e).replace(str(path), "the file"), "file") from None
+            raise AppError(422, str(e).replace(str(path), "the file").replace(path.name, "the file"), "file") from None
         return self.add_model(model), model
 
     def add_model(self, model: cells.Model) -> str:

@@ -401,7 +401,8 @@ def check_restated(spec: Kind, given: dict, cfg: dict, arrays: dict[str, np.ndar
 
     n = cfg["num_layers"]
     if "num_layers" in given and given["num_layers"] != n:
-        names = shown([ev["layers"][k] for k in sorted(ev["layers"])]) if ev["layers"] else ev["input"]
+        stem = ev["input"].removesuffix("_l0")  # name each layer by its input weight where it has one
+        names = shown([f"{stem}_l{k}" if f"{stem}_l{k}" in arrays else ev["layers"][k] for k in sorted(ev["layers"])]) or ev["input"]
         raise differ("num_layers", f"the weights hold {n} layer{'s' if n > 1 else ''} ({names})")
     if "bidirectional" in given and given["bidirectional"] != cfg["bidirectional"]:
         raise differ("bidirectional", f"the weights hold a reverse direction ({ev['reverse']})" if ev["reverse"] else

@@ -137,6 +137,15 @@ def presets() -> list[dict]:
 class UploadParams(KindOptions):
     kind: Literal[cells.KINDS] | None = Field(None, description="Cell kind; not needed for a gatescope bundle.")  # type: ignore[valid-type]
     layout: Literal[cells.LAYOUTS] | None = Field(None, description="How the weights are named: torch (default), keras or tf1.")  # type: ignore[valid-type]
+    prefix: str | None = Field(None, max_length=200,
+            description="Which recurrent weights to read when the file holds several, e.g. encoder.lstm. or sequential/lstm/lstm_cell/.")
+    # PyTorch's constructor arguments: optional, and checked against the weights (422 naming both when they disagree)
+    num_layers: int | None = Field(None, ge=1, le=1_000, description="Stacked layers the weights must hold.")
+    bidirectional: bool | None = Field(None, description="Whether the weights must hold a reverse direction.")
+    hidden_size: int | None = Field(None, ge=1, le=1_000_000, description="Hidden size the weights must have.")
+    input_size: int | None = Field(None, ge=1, le=1_000_000, description="Input size the first layer's weights must have.")
+    proj_size: int | None = Field(None, ge=0, le=1_000_000, description="LSTM projection size the weights must have (0: none).")
+    bias: bool | None = Field(None, description="Whether the weights must hold biases (false: nn.LSTM(bias=False); zeros are used).")
 
 
 @router.post("/models", response_model=ModelInfo, status_code=201, responses={**ERRORS, 415: {"description": "Not a weights file"}},
