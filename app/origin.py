@@ -77,3 +77,4 @@ async def check_origin(conn: HTTPConnection, settings: SettingsDep) -> None:
 
 
 SameOrigin = Depends(check_origin)
+ORIGIN_ERRORS = {403: {"description": "A page on another origin (not listed in GATESCOPE_ALLOWED_ORIGINS)"}}

@@ -19,6 +19,7 @@ from .. import __version__, diagrams, wire
 from .. import store as store_mod
 from ..deps import PoolDep, SettingsDep, StoreDep
 from ..errors import AppError, over_limit
+from ..origin import ORIGIN_ERRORS, SameOrigin
 from ..resolve import resolve
 from ..schemas import (
     KIND_OPTION_NAMES,
@@ -96,7 +97,8 @@ async def trace_get(view: Annotated[ViewState, Query()], settings: SettingsDep, 
     return await pool.run(_compute, view, settings, store)
 
 
-@router.post("/trace", response_model=TraceResponse, responses={**TRACE_RESPONSES, **BODY_ERRORS}, summary="The whole trace, parameters in the body")
+@router.post("/trace", response_model=TraceResponse, responses={**TRACE_RESPONSES, **BODY_ERRORS, **ORIGIN_ERRORS}, dependencies=[SameOrigin],
+             summary="The whole trace, parameters in the body")
 async def trace_post(view: Annotated[ViewBody, Body()], settings: SettingsDep, store: StoreDep, pool: PoolDep):
     return await pool.run(_compute, view, settings, store)
 
@@ -148,7 +150,8 @@ class UploadParams(KindOptions):
     bias: bool | None = Field(None, description="Whether the weights must hold biases (false: nn.LSTM(bias=False); zeros are used).")
 
 
-@router.post("/models", response_model=ModelInfo, status_code=201, responses={**ERRORS, 415: {"description": "Not a weights file"}},
+@router.post("/models", response_model=ModelInfo, status_code=201, dependencies=[SameOrigin],
+             responses={**ERRORS, **ORIGIN_ERRORS, 415: {"description": "Not a weights file"}},
              summary="Upload a bundle or weights file (.safetensors or .npz; never unpickled)",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
