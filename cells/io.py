@@ -320,26 +320,27 @@ def _no_constants(token: str):
     raise ValueError(f"{token} is not JSON data")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)  # NaN and Infinity are Python's, not JSON's
+
+
 def _json(key: str, text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_no_constants)
-    except (json.JSONDecodeError, ValueError) as e:
+        return _DECODER.decode(text)
+    except ValueError as e:  # JSONDecodeError included
         raise FormatError(f"bundle metadata {key!r} is not valid JSON ({str(e)[:200]})") from None
     except RecursionError:
         raise FormatError(f"bundle metadata {key!r}: JSON nested too deeply") from None
 
 
 def _depth(value: Any) -> int:
-    """Nesting depth of JSON data (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 0)]
-    while stack:
-        v, d = stack.pop()
-        deepest = max(deepest, d)
-        if isinstance(v, dict):
-            stack.extend((x, d + 1) for x in v.values())
-        elif isinstance(v, list):
-            stack.extend((x, d + 1) for x in v)
-    return deepest
+    """How many levels of objects and arrays JSON data nests (a scalar is 0), level by level, without recursion."""
+    depth, level = 0, [value]
+    while True:
+        level = [c for c in level if isinstance(c, (dict, list))]
+        if not level:
+            return depth
+        depth += 1
+        level = [v for c in level for v in (c.values() if isinstance(c, dict) else c)]
 
 
 def check_card(card: Any) -> dict:
