@@ -28,6 +28,7 @@ const player = createPlayer({
 function message(text) {
   const box = byId("message");
   box.textContent = text;
+  box.classList.remove("refused");  // the page's refused link, rendered by the server, is replaced
   box.hidden = !text;
 }
 
@@ -72,6 +73,7 @@ async function kindInfo(model) {
 
 function open() {
   const id = ++opened;
+  message("");  // a new set of columns: what was refused before no longer applies
   for (const c of columns) c.stream.close();
   delete document.body.dataset.ready;
   byId("columns").replaceChildren();
@@ -173,5 +175,5 @@ document.querySelector('[data-control="copy-link"]').addEventListener("click", a
 });
 player.configure({ speed: state.speed, phases: false });
 pickers();
-open();
+if (!config.refused) open();  // a refused link: the server's message is on the page until a model is picked
 window.gatescope = { player, get columns() { return columns; }, get state() { return state; } };

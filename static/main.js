@@ -48,6 +48,7 @@ const chrome = createChrome(document.querySelector("header.top"), {
 function message(text, kind = "error") {
   const box = byId("message");
   box.textContent = text;  // server messages may quote what was typed: text only
+  box.classList.remove("refused");  // the page's refused link, rendered by the server, is replaced
   box.dataset.kind = kind;
   box.hidden = !text;
 }
@@ -282,7 +283,7 @@ byId("model-notes").addEventListener("click", (e) => e.currentTarget.classList.t
 panelsShown();
 player.configure({ speed: state.speed, phases: state.phases });
 chrome.sync(state, null);
-connect();
+if (!config.refused) connect();  // a refused link: the server's message is on the page until the view is changed
 
 // for the browser tests and the page benchmark
 // ready: the run's summary has come, its views are drawn, and no typed extension is on its way

@@ -1,6 +1,7 @@
 """Issue 5 over HTTP: gradient flow, the tasks, the presets, the compare page."""
 
 import numpy as np
+from test_pages import config_of
 
 import cells
 
@@ -54,4 +55,7 @@ def test_default_view_is_the_default_preset(client, settings):
 def test_compare_page(client):
     r = client.get("/compare")
     assert r.status_code == 200 and "/static/compare.js" in r.text
-    assert client.get("/compare", params={"compare": "preset:remember-rnn,kind:gru"}).status_code == 200
+    r = client.get("/compare", params={"compare": "preset:remember-rnn,kind:gru"})
+    assert r.status_code == 200 and config_of(r.text)["view"]["compare"] == "preset:remember-rnn,kind:gru"
+    r = client.get("/compare", params={"compare": "preset:remember-rnn,preset:remember-nothing"})   # each model is looked up
+    assert r.status_code == 404 and "preset:remember-nothing" in r.text and config_of(r.text)["refused"]["status"] == 404

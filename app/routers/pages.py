@@ -1,20 +1,36 @@
-"""The page and its embed twin; both are shells that static/*.js fills from the API."""
+"""The page, the compare page and the embed twin: shells that static/*.js fills from the API.
+
+Each page reads its query as GET /api/trace does: the same ``ViewState``, read
+by FastAPI the same way, then resolved (model, input and every limit), so a
+link the API refuses is refused by the page too. The page then answers with
+the API's status and shows the API's own message, escaped, above its views.
+"""
 
 from __future__ import annotations
 
+import inspect
+import json
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 import cells
 
 from .. import __version__
 from .. import store as store_mod
-from ..schemas import view_fields
+from ..deps import PoolDep, SettingsDep, StoreDep
+from ..errors import AppError
+from ..resolve import resolve
+from ..schemas import VIEW_ONLY, ViewState, view_fields
 
-router = APIRouter(include_in_schema=False)
+PAGES = {"/": ("index.html", False), "/compare": ("compare.html", False), "/embed": ("embed.html", True)}
+REFUSED = (RequestValidationError, AppError, cells.CellsError)
 
 
 def templates(directory: Path) -> Jinja2Templates:
@@ -48,16 +64,98 @@ def page_config(request: Request, embed: bool) -> dict:
     }
 
 
+def render(request: Request, path: str, view: dict, refused: dict | None = None, status: int = 200,
+           headers: dict | None = None) -> Response:
+    template, embed = PAGES[path]
+    config = {**page_config(request, embed), "view": view, "refused": refused}
+    return request.app.state.templates.TemplateResponse(request, template, {"config": config, "refused": refused},
+                                                        status_code=status, headers=headers)
+
+
+async def api_answer(request: Request, error: Exception) -> Response:
+    """What the API answers to this error: the app's own exception handler for it, so status and message are the API's."""
+    handlers = request.app.exception_handlers
+    handler = next(handlers[c] for c in type(error).__mro__ if c in handlers)
+    answer = handler(request, error)
+    return await answer if inspect.isawaitable(answer) else answer
+
+
+def problems(body: dict, source: str | None = None) -> list[dict]:
+    """The API's error body as lines for the page: the field, the API's message, the value it got."""
+    detail = body["detail"]
+    if isinstance(detail, str):
+        return [{"source": source, "field": None, "text": detail, "got": None}]
+    return [{"source": source, "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "body")) or None,
+             "text": e.get("msg", ""), "got": json.dumps(e["input"], ensure_ascii=False) if "input" in e else None} for e in detail]
+
+
+class EntryRefused(Exception):
+    """One model of /compare that the API refuses: the entry, and the API's error for it."""
+
+    def __init__(self, source: str, error: Exception):
+        super().__init__(source)
+        self.source, self.error = source, error
+
+
+class PageRoute(APIRoute):
+    """A page whose query the API would refuse (invalid, over a limit, naming nothing that exists) answers with the
+    API's status and shows the API's message, the page's controls still working."""
+
+    def get_route_handler(self):
+        handle = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except EntryRefused as e:
+                return await self.refused(request, e.error, e.source)
+            except REFUSED as e:
+                return await self.refused(request, e)
+
+        return route
+
+    async def refused(self, request: Request, error: Exception, source: str | None = None) -> Response:
+        answer = await api_answer(request, error)
+        refused = {"status": answer.status_code, "problems": problems(json.loads(answer.body), source), "home": self.path}
+        retry = {k: v for k, v in answer.headers.items() if k == "retry-after"}
+        asked = {k: v for k, v in request.query_params.items() if k in ViewState.model_fields}
+        return render(request, self.path, asked, refused, answer.status_code, retry)
+
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+ViewQuery = Annotated[ViewState, Query()]
+
+
+def given(view: ViewState) -> dict:
+    """The view state as the query gave it: what the page's config reflects back."""
+    return view.model_dump(mode="json", exclude_unset=True)
+
+
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request):
-    return request.app.state.templates.TemplateResponse(request, "index.html", {"config": page_config(request, False)})
-
-
-@router.get("/compare", response_class=HTMLResponse)
-def compare(request: Request):
-    return request.app.state.templates.TemplateResponse(request, "compare.html", {"config": page_config(request, False)})
+async def index(request: Request, view: ViewQuery, settings: SettingsDep, store: StoreDep, pool: PoolDep):
+    await pool.run(resolve, view, settings, store)
+    return render(request, "/", given(view))
 
 
 @router.get("/embed", response_class=HTMLResponse)
-def embed(request: Request):
-    return request.app.state.templates.TemplateResponse(request, "embed.html", {"config": page_config(request, True)})
+async def embed(request: Request, view: ViewQuery, settings: SettingsDep, store: StoreDep, pool: PoolDep):
+    await pool.run(resolve, view, settings, store)
+    return render(request, "/embed", given(view))
+
+
+@router.get("/compare", response_class=HTMLResponse)
+async def compare(request: Request, view: ViewQuery, settings: SettingsDep, store: StoreDep, pool: PoolDep):
+    """Each model of ``compare`` is resolved as its column asks for it: the shared query with that model, less the view-only fields."""
+    for source in ("kind", "preset", "model"):
+        if getattr(view, source) is not None:  # each column names its own model; one for all would be ignored
+            raise AppError(422, f"{source}: /compare takes its models from compare=..., e.g. compare=preset:remember-lstm,kind:gru", source)
+    shared = {k: v for k, v in given(view).items() if k not in VIEW_ONLY}
+    for source in view.compare.split(","):
+        what, name = source.split(":", 1)
+        try:
+            await pool.run(resolve, ViewState.model_validate({**shared, what: name}), settings, store)
+        except ValidationError as e:  # the entry names no kind, or no well-formed model id
+            raise EntryRefused(source, RequestValidationError(e.errors())) from None
+        except REFUSED as e:
+            raise EntryRefused(source, e) from None
+    return render(request, "/compare", given(view))

@@ -1,10 +1,16 @@
-"""A view the server refuses shows the server's message, and the page stays usable."""
+"""A view the server refuses shows the server's message, and the page stays usable.
+
+The page's own route refuses what /api/trace refuses (same status, same message), so a refused link is answered
+with the page and the message already in it; the page opens no stream until the view is changed.
+"""
 
 import pytest
 
 MESSAGE = "document.getElementById('message')"
 CASES = {
-    "over-a-limit": ("kind=lstm&hidden=99999", 413),
+    "over-a-limit": ("kind=lstm&hidden=99999", 422),
+    "unknown-kind": ("kind=bogus", 422),
+    "unknown-preset": ("preset=no-such-preset", 404),
     "not-a-number": ("kind=lstm&input=1,x&input_type=numbers", 422),
     "invalid-value": ("preset=Not%20A%20Preset!", 422),   # state.js passes it on; the server's schema refuses it
 }
@@ -14,13 +20,16 @@ CASES = {
 def test_a_refused_view_shows_the_servers_message(tab, api, query, status):
     code, body = api(f"/api/trace?{query}")
     assert code == status
-    tab.open(f"/?{query}", ready=False)
+    answer = tab.page.goto(tab.base + f"/?{query}")
+    assert answer.status == status                                       # the page answers as its JSON twin does
     text = tab.until(f"!{MESSAGE}.hidden && {MESSAGE}.textContent", what="a message")
     if isinstance(body["detail"], str):
-        assert text == body["detail"]
-    else:  # a validation error: each problem as "field: what is wrong"
+        assert tab.js(f"{MESSAGE}.querySelector('.problem').textContent") == body["detail"]
+    else:  # a validation error: each problem as "field: what is wrong (got value)"
         for problem in body["detail"]:
-            assert f"{problem['loc'][-1]}: {problem['msg']}" in text, (text, problem)
+            assert f"{problem['loc'][-1]}: {problem['msg']} (got \"{problem['input']}\")" in text, (text, problem)
+    assert tab.js(f"{MESSAGE}.querySelector('a').getAttribute('href')") == "/"
+    assert not tab.sockets                                               # nothing to stream until the view changes
     assert tab.js(f"{MESSAGE}.dataset.kind") == "error"
     assert tab.js(f"{MESSAGE}.getBoundingClientRect().height") > 0
     assert tab.js("document.getElementById('status').textContent") != "computing…"
@@ -39,3 +48,29 @@ def test_the_page_recovers_once_the_view_is_fixed(tab):
     assert tab.js("window.gatescope.store.header.model.hidden_size") == 16
     assert len(tab.diagram("forget")) == 16
     assert "hidden=16" in tab.until("location.search.includes('hidden=16') && location.search", timeout=2)
+
+
+def test_an_unknown_kind_is_named_on_the_page_readably(tab, api):
+    """/?kind=bogus: the message names the field, the value and what is allowed, large enough for a projector."""
+    _, body = api("/api/trace?kind=bogus")
+    tab.open("/?kind=bogus", ready=False)
+    text = tab.until(f"!{MESSAGE}.hidden && {MESSAGE}.textContent", what="the message")
+    assert text.startswith(f"kind: {body['detail'][0]['msg']} (got \"bogus\")") and "'lstm'" in text
+    box = tab.js(f"(() => {{ const r = {MESSAGE}.getBoundingClientRect(); const s = getComputedStyle({MESSAGE});"
+                 " return {top: r.top, width: r.width, font: parseFloat(s.fontSize), color: s.color, bg: s.backgroundColor}; })()")
+    assert box["top"] < 200 and box["width"] > 600 and box["font"] >= 16   # at the top, across the page, not small print
+    tab.shot()
+    tab.page.click("#message a")                                         # back to the default page, which draws
+    tab.ready()
+    assert tab.js("location.search") == "" and tab.js(f"{MESSAGE}.hidden")
+
+
+def test_compare_names_the_model_it_cannot_find(tab):
+    answer = tab.page.goto(tab.base + "/compare?compare=preset:remember-rnn,preset:no-such-preset")
+    assert answer.status == 404
+    text = tab.until(f"!{MESSAGE}.hidden && {MESSAGE}.textContent", what="the message")
+    assert text.startswith("preset:no-such-preset · preset: unknown preset 'no-such-preset'")
+    assert tab.js("document.querySelectorAll('#columns .column').length") == 0 and not tab.sockets
+    tab.page.select_option('select[aria-label="model 2"]', "preset:remember-gru")   # pick a model that exists
+    tab.until("document.body.dataset.ready", what="the two columns", timeout=15)
+    assert tab.js(f"{MESSAGE}.hidden") and tab.js("document.querySelectorAll('#columns .column').length") == 2
