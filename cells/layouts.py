@@ -249,8 +249,9 @@ def pick(arrays: Mapping[str, np.ndarray], layout: str, prefix: str | None = Non
     groups = _groups(arrays, layout)
     keys = sorted(groups)
     if prefix is not None:
-        p = prefix if prefix == "" or prefix.endswith((".", "/")) else None
-        chosen = [k for k in keys if k == p or k in (prefix + ".", prefix + "/") or (layout != "torch" and prefix and k.startswith(prefix))]
+        # the group itself (its trailing "." or "/" may be left off), or for paths every group under that directory
+        under = prefix.rstrip("/") + "/" if layout != "torch" and prefix else None
+        chosen = [k for k in keys if k in (prefix, prefix + ".", prefix + "/") or (under and k.startswith(under))]
         if not chosen:
             raise AmbiguousWeightsError(f"prefix: {prefix[:100]!r} names no recurrent weights; the file holds "
                                         f"{shown(repr(k) for k in keys) or 'none'}", keys)

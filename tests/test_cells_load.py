@@ -163,6 +163,7 @@ def test_stacked_keras_layers_are_not_joined_by_guess():
     with pytest.raises(cells.AmbiguousWeightsError, match="'lstm/lstm_cell/', 'lstm_1/lstm_cell/'.*kernel_l0, kernel_l1"):
         cells.load(named, kind="lstm", layout="keras")
     assert cells.load(named, kind="lstm", layout="keras", prefix="lstm_1/").input_size == 4
+    assert cells.load(named, kind="lstm", layout="keras", prefix="lstm").input_size == 3  # whole path segments: not lstm_1/
     two = {**keras_bidirectional(cells.build("lstm", 3, 4, bidirectional=True)),
            **keras_bidirectional(cells.build("lstm", 8, 4, bidirectional=True), layer="bidirectional_1")}
     assert cells.load(two, kind="lstm", layout="keras", prefix="bidirectional_1").input_size == 8
