@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from test_cells_reference import CASES, ids
+from cases import CASES, IDS
 
 import cells
 
@@ -25,7 +25,7 @@ OPS = {
 }
 
 
-@pytest.mark.parametrize("case", CASES, ids=[ids(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_every_name_is_what_it_says(case):
     kind, opts = case
     model = cells.build(kind, 3, 6, seed=2, dtype="float64", **opts)
@@ -52,9 +52,10 @@ def test_every_name_is_what_it_says(case):
             assert (np.abs(a) <= 1).all(), n.name
 
 
-@pytest.mark.parametrize("kind", cells.KINDS)
-def test_describe_is_plain_data_with_phases_and_equations(kind):
-    d = cells.describe(kind)
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_describe_is_plain_data_with_phases_and_equations(case):
+    kind, opts = case
+    d = cells.describe(kind, **opts)
     json.dumps(d)  # the API sends it as is
     names = [n["name"] for n in d["vocabulary"]["names"]]
     assert {"x", "h_prev", "h"} <= set(names)
