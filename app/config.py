@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     heavy_workers: int = Field(2, ge=1, description="Requests that compute (traces, gradients, uploads) running at once; others queue.")
     queue_seconds: float = Field(10.0, gt=0,
             description="Longest a request waits for a free worker before it is answered 503 with Retry-After.")
-    upload_idle_seconds: float = Field(30.0, gt=0, description="An upload that sends nothing for this long is dropped (its temp file removed).")
+    upload_idle_seconds: float = Field(30.0, gt=0,
+            description="An upload that sends nothing for this long, or takes ten times this in all, is answered 408 and its temp file removed.")
 
     # -- who may ask -----------------------------------------------------------------------------
     allowed_origins: str = Field("",

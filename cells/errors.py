@@ -39,17 +39,25 @@ class ShapeError(CellsError):
 class WeightNameError(CellsError):
     """Weights are missing, or names were given that the layout does not know."""
 
-    def __init__(self, missing: Iterable[str] = (), unknown: Iterable[str] = (), layout: str = "", expected: Iterable[str] = ()):
+    def __init__(self, missing: Iterable[str] = (), unknown: Iterable[str] = (), layout: str = "", expected: Iterable[str] = (),
+                 message: str = ""):
         self.missing, self.unknown = sorted(missing), sorted(unknown)
         parts = []
         if self.missing:
-            parts.append(f"missing weight(s): {', '.join(self.missing)}")
+            parts.append(f"missing weight(s): {shown(self.missing)}")
         if self.unknown:
-            parts.append(f"unknown weight name(s): {', '.join(self.unknown[:20])}" + (" ..." if len(self.unknown) > 20 else ""))
+            parts.append(f"unknown weight name(s): {shown(self.unknown)}")
         expected = sorted(expected)
         if expected:
-            parts.append(f"the {layout} layout expects: {', '.join(expected)}")
-        super().__init__("; ".join(parts))
+            parts.append(f"the {layout} layout expects: {shown(expected, 40)}")
+        super().__init__(message or "; ".join(parts))
+
+
+def shown(items: Iterable, limit: int = 20) -> str:
+    """'a, b, c' or 'a, b, ... and 7 more': no error message carries an unbounded list (a file may name a million weights)."""
+    items = list(items)
+    head = ", ".join(str(i) if len(str(i)) <= 80 else str(i)[:80] + "..." for i in items[:limit])
+    return head + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 class NonFiniteError(CellsError):

@@ -38,13 +38,13 @@ import math
 import os
 import struct
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .errors import CellsError, FormatError
+from .errors import CellsError, FormatError, shown
 
 BUNDLE_VERSION = "1"
 BUNDLE_VERSIONS = ("1",)
@@ -115,13 +115,6 @@ def decoded_bytes(elements: int, itemsize: int) -> int:
 
 def arrays_bytes(arrays: Mapping[str, np.ndarray]) -> int:
     return sum(decoded_bytes(a.size, a.dtype.itemsize) for a in arrays.values())
-
-
-def shown(items: Sequence[str], limit: int = 20) -> str:
-    """'a, b, c' or 'a, b, ... and 7 more': no error message carries an unbounded list."""
-    items = list(items)
-    head = ", ".join(str(i) for i in items[:limit])
-    return head + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def label(path: str | os.PathLike) -> str:

@@ -33,8 +33,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .errors import CellsError, OptionError, ShapeError, WeightNameError
-from .io import EXTRA_TENSORS, shown
+from .errors import CellsError, OptionError, ShapeError, WeightNameError, shown
+from .io import EXTRA_TENSORS
 from .kinds.base import Kind
 from .spec import Option
 
@@ -169,21 +169,6 @@ class AmbiguousWeightsError(WeightNameError):
         self.missing, self.unknown, self.groups = [], [], groups
 
 
-def names_error(missing=(), unknown=(), layout: str = "", expected=(), message: str = "") -> WeightNameError:
-    """A WeightNameError whose message shows at most 20 names of each list (and how many more), or ``message``."""
-    err = WeightNameError()
-    err.missing, err.unknown = sorted(missing), sorted(unknown)
-    parts = []
-    if err.missing:
-        parts.append(f"missing weight(s): {shown(err.missing)}")
-    if err.unknown:
-        parts.append(f"unknown weight name(s): {shown(err.unknown)}")
-    if expected:
-        parts.append(f"the {layout} layout expects: {shown(sorted(expected), 40)}")
-    err.args = (message or "; ".join(parts),)
-    return err
-
-
 def _split_path(name: str) -> tuple[str, str]:
     """('sequential/lstm/lstm_cell/', 'kernel') for 'sequential/lstm/lstm_cell/kernel:0'."""
     bare = re.sub(r":\d+$", "", name)
@@ -237,7 +222,7 @@ def _positional(arrays: Mapping[str, np.ndarray], layout: str) -> tuple[dict, di
     fix = ("numpy.savez('w.npz', kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias), e.g. "
            "numpy.savez('w.npz', **dict(zip(['kernel', 'recurrent_kernel', 'bias'], layer.get_weights())))" if layout != "torch" else
            "numpy.savez('w.npz', **{k: v.numpy() for k, v in rnn.state_dict().items()})")
-    raise names_error(unknown=arrays, layout=layout, message=
+    raise WeightNameError(unknown=arrays, layout=layout, message=
         f"the arrays are unnamed ({shown(sorted(arrays, key=lambda s: int(s[4:])))}: numpy.savez(*arrays) numbers them); "
         f"only one Keras layer's 2 or 3 weights are read in that order (layout=keras). Name them: {fix}")
 
@@ -294,10 +279,10 @@ def _no_group_hint(arrays: Mapping[str, np.ndarray], layout: str) -> None:
     keras = [n for n in names if _split_path(n)[1].startswith("recurrent_kernel")]
     torch = [n for n in names if _TORCH_NAME.search(n)]
     if layout != "keras" and keras:
-        raise names_error(unknown=names, layout=layout, message=
+        raise WeightNameError(unknown=names, layout=layout, message=
             f"the weights are named as Keras names them ({shown(keras, 3)}), not as the {layout} layout does; pass layout=keras")
     if layout != "torch" and torch:
-        raise names_error(unknown=names, layout=layout, message=
+        raise WeightNameError(unknown=names, layout=layout, message=
             f"the weights are named as PyTorch names them ({shown(torch, 3)}), not as the {layout} layout does; pass layout=torch")
 
 
@@ -336,7 +321,7 @@ def infer(spec: Kind, arrays: dict[str, np.ndarray], layout: str, opts: dict) ->
             reverse = reverse or (name if m.group(2) else None)
     if layers and len(layers) != max(layers) + 1:  # checked on the names alone: no loop runs to a declared depth
         top = max(layers)
-        raise names_error(message=f"num_layers: the weights name layer {top} ({layers[top]}) but only {len(layers)} distinct "
+        raise WeightNameError(message=f"num_layers: the weights name layer {top} ({layers[top]}) but only {len(layers)} distinct "
                                   f"layer number(s) appear ({shown(sorted(layers))}); layers are numbered from 0 without gaps")
     single = layout != "torch" and not layers
     first = "" if single else "_l0"
@@ -344,7 +329,7 @@ def infer(spec: Kind, arrays: dict[str, np.ndarray], layout: str, opts: dict) ->
 
     def need(name: str, ndim: int) -> np.ndarray:
         if name not in arrays:
-            raise names_error(missing=[name], layout=layout)
+            raise WeightNameError(missing=[name], layout=layout)
         a = arrays[name]
         if a.ndim != ndim:
             raise ShapeError(name, ("?",) * ndim, a.shape, f"expected a {ndim}-D array")
@@ -463,7 +448,7 @@ def read_all(spec: Kind, arrays: dict[str, np.ndarray], layout: str, cfg: dict) 
     zeros = {n for n in want if n.startswith("bias") and n not in arrays} if not cfg["bias"] else set()
     missing, unknown = set(want) - set(arrays) - zeros, set(arrays) - set(want)
     if missing or unknown:
-        raise names_error(missing, unknown, layout, want)
+        raise WeightNameError(missing, unknown, layout, want)
     for name, shape in want.items():
         if name not in zeros and arrays[name].shape != shape:
             raise ShapeError(name, shape, arrays[name].shape)

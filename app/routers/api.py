@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import APIRouter, Body, Query, Request
 from fastapi import Path as PathParam
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ConfigDict, Field, create_model
 
@@ -155,7 +156,7 @@ class UploadParams(KindOptions):
              summary="Upload a bundle or weights file (.safetensors or .npz; never unpickled)",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
-async def upload(request: Request, params: Annotated[UploadParams, Query()], settings: SettingsDep, store: StoreDep):
+async def upload(request: Request, params: Annotated[UploadParams, Query()], settings: SettingsDep, store: StoreDep, pool: PoolDep):
     limit = settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -164,21 +165,39 @@ async def upload(request: Request, params: Annotated[UploadParams, Query()], set
     incoming.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=incoming, suffix=".upload")
     try:
-        size = 0
         with os.fdopen(fd, "wb") as f:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise over_limit("file", f"more than {limit} bytes", limit, "max_upload_bytes")
-                f.write(chunk)
+            size = await _receive(request, f, limit, settings.upload_idle_seconds)
         if size == 0:
             raise AppError(422, "file: the request body is empty; send the file's bytes (curl --data-binary @model.safetensors)", "file")
         options = params.model_dump(exclude_none=True, exclude={"kind", "layout"})
-        model_id, model = await run_in_threadpool(store.add_file, Path(tmp), params.kind, params.layout, options)
+        model_id, model = await pool.run(store.add_file, Path(tmp), params.kind, params.layout, options)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return {**model.describe(), "id": model_id}
+
+
+async def _receive(request: Request, f, limit: int, idle: float) -> int:
+    """Write the body to ``f``; a client that sends nothing for ``idle`` seconds, or takes longer than 10 x idle in all,
+    is answered 408, so a stalled upload cannot hold a temp file and a descriptor for ever."""
+    chunks, size = request.stream().__aiter__(), 0
+    deadline = time.monotonic() + 10 * idle
+    while True:
+        wait = min(idle, deadline - time.monotonic())
+        chunk = None
+        with anyio.move_on_after(max(0.0, wait)):
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return size
+        if chunk is None:
+            what = f"nothing for {idle:g} s" if wait == idle else f"more than {10 * idle:g} s in all"
+            raise AppError(408, f"file: the upload sent {what} after {size} bytes (setting GATESCOPE_UPLOAD_IDLE_SECONDS); "
+                                "send the whole file at once", "file")
+        size += len(chunk)
+        if size > limit:
+            raise over_limit("file", f"more than {limit} bytes", limit, "max_upload_bytes")
+        f.write(chunk)
 
 
 @router.get("/models/{model_id}", response_model=ModelInfo, responses=ERRORS, summary="What an uploaded or trained model is")

@@ -106,3 +106,38 @@ def test_errors_carry_no_server_paths(client, settings, tmp_path):
     detail = r.json()["detail"]
     assert r.status_code == 422 and detail.startswith("the file: this is a pickle file")
     assert str(settings.upload_dir) not in detail and ".upload" not in detail
+
+
+# -- M4: a stalled upload is dropped, with its temp file ------------------------------------------------
+
+def test_a_stalled_upload_is_answered_408_and_leaves_nothing_behind(tmp_path):
+    import socket
+    import threading
+
+    import uvicorn
+
+    settings = Settings(upload_dir=tmp_path, upload_idle_seconds=0.5)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+            c.sendall(b"POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n" + b"\x00" * 100)
+            time.sleep(0.2)
+            assert len(list((tmp_path / "incoming").glob("*"))) == 1  # the body has begun: a temp file holds it
+            started = time.monotonic()
+            answer = c.recv(4096).decode()
+            waited = time.monotonic() - started
+        assert answer.startswith("HTTP/1.1 408"), answer
+        assert "GATESCOPE_UPLOAD_IDLE_SECONDS" in answer and "after 100 bytes" in answer
+        assert waited < 5
+        assert list((tmp_path / "incoming").glob("*")) == []
+    finally:
+        server.should_exit = True
+        thread.join(10)
