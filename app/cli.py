@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
     if args.open:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    if args.host in ("127.0.0.1", "localhost", "::1"):  # DNS rebinding: a page on attacker.example resolved to 127.0.0.1
+        os.environ.setdefault("GATESCOPE_ALLOWED_HOSTS", "localhost 127.0.0.1")  # sends Host: attacker.example
     if args.trusted_proxies is not None:  # the environment reaches the factory in every worker process
         os.environ["GATESCOPE_TRUSTED_PROXIES"] = args.trusted_proxies
     # One BLAS thread per computation: the server runs up to GATESCOPE_HEAVY_WORKERS of them side by side, and a

@@ -65,7 +65,7 @@ export function createChrome(root, { config, getState, onChange, onTyping, onMes
       const r = await fetch("/api/models", { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
       const body = await r.json();
       if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
-      onMessage(`Loaded ${file.name}: ${body.kind}, hidden ${body.hidden_size}.`, "info");
+      onMessage(`Loaded ${file.name}: ${body.kind}, hidden ${body.hidden_size}.${assumedText(body.assumed)}`, "info");
       onChange({ model: body.id, input: null, input_type: null });
     } catch (err) {
       onMessage(`Upload failed: ${err.message}`);
@@ -168,4 +168,10 @@ export function createChrome(root, { config, getState, onChange, onTyping, onMes
   }
 
   return { sync, setKindOptions };
+}
+
+/** What the loader could not read off the weights and assumed, as a sentence ("" when nothing was). */
+export function assumedText(assumed) {
+  const parts = Object.entries(assumed ?? {}).map(([k, v]) => `${k} = ${v}`);
+  return parts.length ? ` Assumed ${parts.join("; ")}.` : "";
 }

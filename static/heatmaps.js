@@ -8,13 +8,6 @@ import { createCursor } from "./cursor.js";
 import { escapeHtml, showToken } from "./text.js";
 
 const SHOWN_ROLES = ["gate", "candidate", "product", "state", "output"];
-const TICK_ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
-
-/** A token as a tick label: Plotly reads tags and a few named entities there (not &quot;, which would show as
- *  typed), so & < > are escaped once and quotes are left as they are. */
-function tickText(tok) {
-  return showToken(tok).replace(/[&<>]/g, (c) => TICK_ENTITIES[c]);
-}
 
 /** The names the heatmaps show by default: gates, candidate, products and states (not inputs, not pre-activations). */
 export function defaultNames(vocabulary) {
@@ -67,7 +60,7 @@ export function createHeatmaps(el, { onSeek, cursor: withCursor = true } = {}) {
     const axis = { "xaxis.range": [-0.5, T - 0.5] };
     if (T <= 48) {
       axis["xaxis.tickvals"] = Array.from({ length: T }, (_, t) => t);
-      axis["xaxis.ticktext"] = store.tokens.slice(0, T).map(tickText);
+      axis["xaxis.ticktext"] = store.tokens.slice(0, T).map((tok) => escapeHtml(showToken(tok)));
     } else {
       axis["xaxis.tickvals"] = null;
       axis["xaxis.ticktext"] = null;

@@ -3,7 +3,7 @@
 // anything else opens a new stream. Typing at the end of the text extends the open stream.
 
 import { renderPhase } from "./equation.js";
-import { createChrome } from "./chrome.js";
+import { assumedText, createChrome } from "./chrome.js";
 import { createDiagram } from "./diagram.js";
 import { createGradients, fetchFlow } from "./gradients.js";
 import { createHeatmaps, defaultNames } from "./heatmaps.js";
@@ -185,7 +185,7 @@ function connect() {
         : `${ki.title}, random weights (seed ${h.request.seed})`);
       byId("model-title").textContent = `${title} · hidden ${h.model.hidden_size}${h.model.num_layers > 1 ? ` · layer ${h.layer + 1} of ${h.model.num_layers}` : ""}`;
       const notes = byId("model-notes");
-      notes.textContent = h.model.card?.notes ?? ki.summary;
+      notes.textContent = (h.model.card?.notes ?? ki.summary) + assumedText(h.model.assumed);
       notes.classList.remove("open");
       refresh(true);
       if (complete) drawWholeRun();  // the run finished before the kind's description came

@@ -23,9 +23,10 @@ export function openStream(params, handlers) {
         if (type === "summary") es.close();
       });
     }
-    es.onerror = () => {
+    es.onerror = (e) => {
       if (closed) return;
       es.close();
+      if (e.data) return dispatch(JSON.parse(e.data));  // the server's own "error" event: its message says why
       // the request itself was refused: ask for the message as plain JSON
       fetch(`/api/trace?${query}&names=h`).then((r) => r.json()).then((body) => {
         handlers.error({ status: 0, detail: body.detail ?? "the stream failed" });

@@ -1,6 +1,8 @@
 // Text a user typed is only ever shown as text.
 
-const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+// Quotes as numeric entities: Plotly decodes those, but of the named ones only &amp; &lt; &gt; &nbsp;,
+// so "&quot;" would show as typed on a tick, a legend or a hover.
+const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
 
 /** For strings handed to Plotly, which reads a few HTML tags in labels and hovers. */
 export function escapeHtml(s) {

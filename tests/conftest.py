@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -20,3 +21,13 @@ def client(settings):
     from app.main import create_app
     with TestClient(create_app(settings)) as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """gatescope serve sets GATESCOPE_* and BLAS variables for its workers; a test that runs it must not leak them."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
