@@ -43,12 +43,13 @@ def test_the_server_runs_one_blas_thread_per_computation_unless_told(monkeypatch
 
 def test_a_rebound_host_name_is_refused_where_hosts_are_named(tmp_path):
     from fastapi.testclient import TestClient
+    from starlette.testclient import WebSocketDenialResponse
 
     from app.main import create_app
     with TestClient(create_app(Settings(upload_dir=tmp_path, allowed_hosts="localhost 127.0.0.1"))) as c:
         assert c.get("/healthz", headers={"host": "127.0.0.1:8000"}).status_code == 200
         assert c.get("/healthz", headers={"host": "attacker.example"}).status_code == 400
-        with pytest.raises(Exception):  # the WebSocket handshake is refused as well
+        with pytest.raises(WebSocketDenialResponse):  # the WebSocket handshake is refused as well
             with c.websocket_connect("/ws/trace?kind=lstm", headers={"host": "attacker.example"}) as ws:
                 ws.receive_text()
 
