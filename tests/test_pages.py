@@ -163,3 +163,18 @@ def test_markup_in_the_query_is_shown_as_text_never_as_markup(client):
     r = client.get("/", params={"kind": "lstm", "input": ATTACK + "</script>"})
     assert r.status_code == 200 and config_of(r.text)["view"]["input"] == ATTACK + "</script>"
     assert "<script>alert(1)" not in r.text and "<img src=x" not in r.text and r.text.count("<script") == page_scripts
+
+
+def test_a_shared_link_with_tracking_parameters_still_opens(client):
+    """Mail clients and sites append utm_*, fbclid and the like to a lecturer's permalink; the page ignores them."""
+    r = client.get("/?kind=gru&input=hi&utm_source=newsletter&utm_medium=email&fbclid=IwAR0&gclid=x")
+    assert r.status_code == 200, r.text[:300]
+    assert config_of(r.text)["view"] == {"kind": "gru", "input": "hi"}
+    assert client.get("/api/trace?kind=gru&input=hi&utm_source=newsletter").status_code == 422  # the API keeps its strict query
+    assert client.get("/?kind=gru&fbclidx=1").status_code == 422  # only the known tracking names are dropped
+
+
+def test_kind_descriptions_keep_to_the_stated_limits(client):
+    r = client.get("/api/kinds/peephole", params={"proj_size": 2398})
+    assert r.status_code == 422 and "GATESCOPE_MAX_PROJ_SIZE" in r.json()["detail"]
+    assert client.get("/api/kinds/peephole", params={"proj_size": 4}).status_code == 200

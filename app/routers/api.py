@@ -61,7 +61,9 @@ def kinds() -> list[dict]:
 
 
 @router.get("/kinds/{name}", response_model=KindInfo, responses=ERRORS, summary="One kind under given options")
-def kind(name: Literal[cells.KINDS], options: Annotated[KindOptions, Query()]) -> dict:  # type: ignore[valid-type]
+def kind(name: Literal[cells.KINDS], options: Annotated[KindOptions, Query()], settings: SettingsDep) -> dict:  # type: ignore[valid-type]
+    if (options.proj_size or 0) > settings.max_proj_size:  # the schema states this maximum (app/docs.py)
+        raise over_limit("proj_size", options.proj_size, settings.max_proj_size, "max_proj_size", 422)
     return kind_info(name, options.model_dump(exclude_none=True))
 
 

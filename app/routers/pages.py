@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -105,6 +107,7 @@ class PageRoute(APIRoute):
         handle = super().get_route_handler()
 
         async def route(request: Request) -> Response:
+            _drop_tracking(request)
             try:
                 return await handle(request)
             except EntryRefused as e:
@@ -120,6 +123,18 @@ class PageRoute(APIRoute):
         retry = {k: v for k, v in answer.headers.items() if k == "retry-after"}
         asked = {k: v for k, v in request.query_params.items() if k in ViewState.model_fields}
         return render(request, self.path, asked, refused, answer.status_code, retry)
+
+
+#: what sites and mail clients append to a shared link (utm_source=..., fbclid=...): not view state, and no reason
+#: to refuse a lecturer's permalink; the page ignores them (the API, which no one shares, does not)
+TRACKING = re.compile(r"utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|igshid|yclid|_ga")
+
+
+def _drop_tracking(request: Request) -> None:
+    pairs = parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not TRACKING.fullmatch(k)]
+    if len(kept) != len(pairs):
+        request.scope["query_string"] = urlencode(kept).encode("latin-1")
 
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
