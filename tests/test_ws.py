@@ -351,4 +351,8 @@ def test_an_sse_slot_is_given_back_at_once(tmp_path, leaves, spec):
                 gone.set()
         assert streams.open == {}, "the slot outlived the response"
 
-    anyio.run(main)
+    # in a thread of its own: Playwright's sync API keeps an event loop running in the main thread while the browser
+    # tests' session-scoped browser is alive, and anyio.run refuses to start a second one there
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, main).result(timeout=60)
