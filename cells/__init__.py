@@ -21,9 +21,10 @@ import numpy as np
 from . import io as _io
 from . import layouts as _layouts
 from .backprop.flow import gradient_flow
+from .diagrams import diagram
 from .errors import CellsError, EmptySequenceError, FormatError, NonFiniteError, OptionError, ShapeError, UnknownKindError, WeightNameError
 from .io import LimitError, Limits
-from .kinds import KINDS, REGISTRY
+from .kinds import REGISTRY, register, registered, unregister
 from .kinds import get as _get
 from .layouts import AmbiguousWeightsError
 from .model import Model, as_real_array, check_size, expected_shapes
@@ -92,13 +93,13 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
         raise CellsError(f"source: expected a file path or a mapping of name -> array, got {type(source).__name__}")
     kind = kind or fields.get("kind")
     if kind is None:
-        raise CellsError(f"kind: not given, and the weights carry no gatescope metadata; pass kind= (one of: {', '.join(KINDS)})")
+        raise CellsError(f"kind: not given, and the weights carry no gatescope metadata; pass kind= (one of: {', '.join(REGISTRY)})")
     spec = _get(kind)
     bundle = bool(fields)
     layout = layout or fields.get("layout") or "torch"
     opts = {**fields.get("options", {}), **options}
     given = _layouts.restated(opts)
-    assumed = {} if bundle else _assumed(spec, layout, opts)
+    asked = dict(opts)  # the options as the caller gave them, before any layout default
     if layout == "tf1":
         opts.setdefault("forget_bias", 1.0)
     _layouts.check_layout(spec, layout, {**opts, "proj_size": given.get("proj_size", 0)})
@@ -111,13 +112,10 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
     _layouts.check_restated(spec, given, cfg, weights, layout)
     if not cfg["bias"]:
         found["bias"] = False  # nn.LSTM(bias=False) or Keras use_bias=False: zeros
-        if spec.name == "gru" and layout == "keras" and "reset_after" not in opts and not bundle:
-            assumed["reset_after"] = "true (Keras' default; without a bias the weights cannot say; pass reset_after=false for GRU(reset_after=False))"
+    assumed = {} if bundle else spec.assumed(layout, asked, cfg["bias"])
     cfg["options"] = spec.check_options(cfg["options"])
-    if spec.name == "gru" and layout == "torch" and not bundle and cfg["options"]["reset_after"] is False:
-        raise OptionError("reset_after: False given, but torch-layout GRU weights are nn.GRU's, which always applies the reset gate "
-                          "after the recurrent matmul (reset_after=True); Keras GRU(reset_after=False) weights load with layout=keras, "
-                          "and a gatescope model travels as a bundle (model.save)")
+    if not bundle:
+        spec.check_file_options(layout, cfg["options"])
     directions = 2 if cfg["bidirectional"] else 1
     expected = expected_shapes(spec, cfg["input_size"], cfg["hidden_size"], cfg["num_layers"], directions, cfg["options"])
     wide = dtype is not None and np.dtype(dtype) == np.float64 or any(a.dtype == np.float64 for a in weights.values())
@@ -141,25 +139,6 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
                  source=fields.get("source") or found, assumed=fields.get("assumed") or assumed)
 
 
-def _assumed(spec, layout: str, opts: dict) -> dict[str, str]:
-    """Options the weights of a plain (non-bundle) file cannot reveal, and the value taken for each."""
-    out = {}
-    if spec.name == "rnn" and "nonlinearity" not in opts:
-        how = "SimpleRNN(activation='relu')" if layout == "keras" else "nn.RNN(nonlinearity='relu')"
-        out["nonlinearity"] = f"tanh (not readable from the weights; pass nonlinearity=relu for {how})"
-    if layout == "tf1":
-        if "forget_bias" not in opts:
-            out["forget_bias"] = ("1.0 (TensorFlow's LSTMCell default, added at run time; not readable from the weights; "
-                                  "pass forget_bias= if the cell was built with another)")
-        if "cell_clip" not in opts:
-            out["cell_clip"] = "none (not readable from the weights; pass cell_clip= for LSTMCell(cell_clip=...))"
-    if layout == "keras" and spec.name != "rnn":
-        out["activation"] = ("tanh, with sigmoid gates (Keras' defaults; the weights cannot say; layers built with another "
-                             "activation= or recurrent_activation= are not supported"
-                             + (", nor tf.keras.experimental.PeepholeLSTMCell's default hard_sigmoid)" if spec.name == "peephole" else ")"))
-    return out
-
-
 def describe(kind: str, **options: Any) -> dict:
     """A kind's title, reference, options, vocabulary (with equations) and phases, as plain data."""
     return _get(kind).describe(options)
@@ -170,8 +149,14 @@ def vocabulary(kind: str, **options: Any) -> Vocabulary:
     return spec.vocabulary(spec.check_options(options))
 
 
+def __getattr__(name: str):
+    if name == "KINDS":  # the registry's names, read each time (see cells.kinds.register)
+        return tuple(REGISTRY)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
-    "KINDS", "LAYOUTS", "REGISTRY", "build", "load", "describe", "vocabulary", "gradient_flow",
+    "KINDS", "LAYOUTS", "REGISTRY", "register", "registered", "unregister", "build", "load", "describe", "vocabulary", "diagram", "gradient_flow",
     "Model", "Trace", "LayerTrace", "Snapshot", "State", "Vocab", "Vocabulary", "Name", "Option",
     "CellsError", "UnknownKindError", "OptionError", "ShapeError", "WeightNameError", "NonFiniteError",
     "FormatError", "EmptySequenceError", "LimitError", "AmbiguousWeightsError", "Limits",

@@ -35,14 +35,12 @@ import numpy as np
 
 from .errors import CellsError, OptionError, ShapeError, WeightNameError, shown
 from .io import EXTRA_TENSORS
+from .kinds import REGISTRY
 from .kinds.base import Kind
 from .spec import Option
 
 LAYOUTS = ("torch", "keras", "tf1")
 
-# Keras orders GRU blocks z, r, h and TF v1 LSTM blocks i, j, f, o: index j of
-# the framework's blocks is block PERM[j] of the torch layout.
-_PERM = {("keras", "gru"): (1, 0, 2), ("tf1", "lstm"): (0, 2, 1, 3), ("tf1", "peephole"): (0, 2, 1, 3)}
 _KERAS_PEEP = {"weight_ci": "input_gate_peephole_weights", "weight_cf": "forget_gate_peephole_weights", "weight_co": "output_gate_peephole_weights"}
 _TF1_PEEP = {"weight_ci": "w_i_diag", "weight_cf": "w_f_diag", "weight_co": "w_o_diag"}
 _SUFFIX = re.compile(r"_l(\d+)(_reverse)?$")
@@ -74,11 +72,11 @@ def write_one(spec: Kind, p: dict[str, np.ndarray], layout: str, opts: dict) -> 
     """One layer-direction's torch-named parameters, in ``layout``'s names, shapes and order."""
     if layout == "torch":
         return dict(p)
-    perm = _PERM.get((layout, spec.name))
+    perm = spec.block_order.get(layout)  # block j of the layout is block perm[j] of torch's
     wih, whh = _blocks(p["weight_ih"], perm), _blocks(p["weight_hh"], perm)
     if layout == "keras":
         out = {"kernel": wih.T, "recurrent_kernel": whh.T}
-        if spec.name == "gru" and opts.get("reset_after"):
+        if spec.two_biases(layout, opts):
             out["bias"] = np.stack([_blocks(p["bias_ih"], perm), _blocks(p["bias_hh"], perm)])
         else:
             out["bias"] = _blocks(p["bias_ih"] + p["bias_hh"], perm)
@@ -95,7 +93,7 @@ def read_one(spec: Kind, a: dict[str, np.ndarray], layout: str, opts: dict, inpu
     """The inverse of :func:`write_one` (shapes already checked)."""
     if layout == "torch":
         return dict(a)
-    perm = _PERM.get((layout, spec.name))
+    perm = spec.block_order.get(layout)
     if layout == "keras":
         out = {"weight_ih": _blocks(a["kernel"].T, perm, True), "weight_hh": _blocks(a["recurrent_kernel"].T, perm, True)}
         bias = a["bias"]
@@ -351,8 +349,8 @@ def infer(spec: Kind, arrays: dict[str, np.ndarray], layout: str, opts: dict) ->
         hname, iname = "recurrent_kernel" + first, "kernel" + first
         hidden, input_size = need(hname, 2).shape[0], need(iname, 2).shape[0]
         peep_names, bias_names = tuple(_KERAS_PEEP.values()), ("bias",)
-        if spec.name == "gru" and "reset_after" not in opts and "bias" + first in arrays:
-            found["reset_after"] = arrays["bias" + first].ndim == 2  # only reset_after=True has a (2, 3H) bias
+        if "bias" + first in arrays:
+            found.update({k: v for k, v in spec.options_from_bias(layout, arrays["bias" + first].ndim).items() if k not in opts})
     else:
         hname, iname = "bias" + first, "kernel" + first
         hidden = need(hname, 1).shape[0] // 4
@@ -399,7 +397,7 @@ def check_restated(spec: Kind, given: dict, cfg: dict, arrays: dict[str, np.ndar
         raise differ("input_size", f"{ev['input']} has shape {shape(ev['input'])}: input_size {cfg['input_size']}")
     if given.get("proj_size"):
         if "proj_size" not in cfg["options"]:
-            raise differ("proj_size", f"the {spec.name} kind has no projection (only lstm and peephole do)")
+            raise differ("proj_size", f"the {spec.name} kind has no projection (only {_kinds_with('proj_size')} do)")
     if "proj_size" in given and given["proj_size"] != cfg["options"].get("proj_size", 0):
         p = cfg["options"]["proj_size"]
         raise differ("proj_size", f"{ev['proj']} has shape {shape(ev['proj'])}: proj_size {p}" if p else
@@ -407,6 +405,12 @@ def check_restated(spec: Kind, given: dict, cfg: dict, arrays: dict[str, np.ndar
     if "bias" in given and given["bias"] != cfg["bias"]:
         raise differ("bias", f"the weights hold {ev['bias']}" if ev["bias"] else
                      f"the weights hold no biases (no {'bias_ih_l0, bias_hh_l0' if layout == 'torch' else 'bias'})")
+
+
+def _kinds_with(option: str) -> str:
+    """'lstm and peephole': the registered kinds that have ``option``."""
+    names = [k for k, spec in REGISTRY.items() if any(o.name == option for o in spec.options)]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def layout_shapes(spec: Kind, layout: str, opts: dict, num_layers: int, directions: int, input_size: int,
@@ -421,7 +425,7 @@ def layout_shapes(spec: Kind, layout: str, opts: dict, num_layers: int, directio
         if layout == "keras":
             gh, o = p["weight_ih"][0], p["weight_hh"][1]
             one = {"kernel": (width, gh), "recurrent_kernel": (o, gh),
-                   "bias": (2, gh) if spec.name == "gru" and opts.get("reset_after") else (gh,)}
+                   "bias": (2, gh) if spec.two_biases(layout, opts) else (gh,)}
             one.update({name: p[k_] for k_, name in _KERAS_PEEP.items() if k_ in p})
         elif layout == "tf1":
             gh, o = p["weight_ih"][0], p["weight_hh"][1]

@@ -156,7 +156,7 @@ class Model:
 
     @property
     def _recurrent_gates(self) -> bool:
-        return getattr(getattr(self.spec, "variant", None), "gate_recurrence", False)
+        return self.spec.recurrent_gates
 
     def run(self, xs: Any, h0: Any = None, c0: Any = None, *, state: State | None = None) -> Trace:
         """Run the model over ``xs`` (T, input_size) and keep every intermediate."""

@@ -16,7 +16,7 @@ from pydantic import ConfigDict, Field, create_model
 
 import cells
 
-from .. import __version__, diagrams, wire
+from .. import __version__, wire
 from .. import store as store_mod
 from ..deps import PoolDep, SettingsDep, StoreDep
 from ..errors import AppError, over_limit
@@ -51,7 +51,7 @@ def kind_info(name: str, options: dict | None = None) -> dict:
         info = cells.describe(name, **(options or {}))
     except cells.CellsError as e:
         raise AppError(422, str(e)) from None
-    info["diagram"] = diagrams.diagram(name, options)
+    info["diagram"] = cells.diagram(name, options)
     return info
 
 

@@ -9,8 +9,9 @@
 The forward pass keeps what the reverse pass needs (every gate, every
 state); the reverse pass walks the steps from last to first, carrying the
 adjoints of the state back one step at a time. Each family of kinds has its
-module, written out with the equations it differentiates: ``rnn``, ``gru``,
-``mgu`` and ``lstm`` (lstm, peephole and Greff's variants).
+module, written out with the equations it differentiates (``rnn``, ``gru``,
+``mgu``, and ``lstm`` for lstm, peephole and Greff's variants), and each
+kind names its module as ``Kind.backprop``.
 
 Everything is computed in float64 whatever the model's dtype. Gradients
 come back under the model's torch names, with the shapes of
@@ -26,19 +27,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import CellsError, ShapeError
-from ..kinds._lstm_core import LSTMFamily
 from ..kinds.base import LayerState
 from ..model import Model, as_real_array, check_finite, suffix
-from . import gru, lstm, mgu, rnn
-
-_FAMILIES = {"rnn": rnn, "gru": gru, "mgu": mgu}
 
 
 def family(model: Model):
-    """The module that differentiates ``model``'s kind."""
-    if isinstance(model.spec, LSTMFamily):
-        return lstm
-    return _FAMILIES[model.kind]
+    """The module that differentiates ``model``'s kind: the kind's own ``backprop``."""
+    if model.spec.backprop is None:
+        raise CellsError(f"the {model.kind} kind has no backward pass (Kind.backprop), so it cannot be trained or differentiated")
+    return model.spec.backprop
 
 
 def check_trainable(model: Model, what: str = "training") -> None:

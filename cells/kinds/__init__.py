@@ -1,25 +1,65 @@
 """The registry of cell kinds: one module per kind, each exporting ``KIND``.
 
-The server and the page read this registry (through ``cells.KINDS`` and
-``cells.describe``) instead of listing kinds themselves.
+The server, the trainer and the page read this registry (through
+``cells.REGISTRY``, ``cells.KINDS`` and ``cells.describe``) instead of
+listing kinds themselves. A kind made elsewhere joins it with
+:func:`register` (or, for a while, :func:`registered`); ``KINDS`` is read
+from the registry each time, so it always names every registered kind.
 """
 
 from __future__ import annotations
 
-from ..errors import UnknownKindError
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ..errors import CellsError, UnknownKindError
 from . import cifg, fgr, gru, lstm, mgu, nfg, niaf, nig, noaf, nog, peephole, rnn
 from .base import Kind, LayerState
 
-_MODULES = (rnn, lstm, peephole, cifg, gru, mgu, nig, nfg, nog, niaf, noaf, fgr)
-REGISTRY: dict[str, Kind] = {m.KIND.name: m.KIND for m in _MODULES}
-KINDS: tuple[str, ...] = tuple(REGISTRY)
+REGISTRY: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add ``kind`` to the registry under ``kind.name``; a name already taken is refused."""
+    if not isinstance(kind, Kind) or not kind.name:
+        raise CellsError(f"register: expected a named Kind instance, got {kind!r}")
+    if kind.name in REGISTRY:
+        raise CellsError(f"register: a kind named {kind.name!r} is already registered")
+    REGISTRY[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """Take the kind named ``name`` out of the registry."""
+    get(name)
+    del REGISTRY[name]
+
+
+@contextmanager
+def registered(kind: Kind) -> Iterator[Kind]:
+    """``kind`` is registered inside the ``with`` block only (tests, notebooks)."""
+    register(kind)
+    try:
+        yield kind
+    finally:
+        REGISTRY.pop(kind.name, None)
+
+
+for _module in (rnn, lstm, peephole, cifg, gru, mgu, nig, nfg, nog, niaf, noaf, fgr):
+    register(_module.KIND)
+
+
+def __getattr__(name: str):
+    if name == "KINDS":  # computed on each read, so a kind registered later is listed too
+        return tuple(REGISTRY)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get(kind: object) -> Kind:
     """The kind named ``kind``, or UnknownKindError listing every kind."""
     if not isinstance(kind, str) or kind not in REGISTRY:
-        raise UnknownKindError(kind, KINDS)
+        raise UnknownKindError(kind, tuple(REGISTRY))
     return REGISTRY[kind]
 
 
-__all__ = ["KINDS", "REGISTRY", "Kind", "LayerState", "get"]
+__all__ = ["KINDS", "REGISTRY", "Kind", "LayerState", "get", "register", "registered", "unregister"]

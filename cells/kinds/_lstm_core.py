@@ -32,8 +32,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _math
+from ..backprop import lstm as backprop
 from ..spec import Name, Option, Phase, Vocabulary
 from . import _vocab as v
+from ._grid import ACT, MID, PRE, TOP
 from ._scratch import BLOCK, CHUNK, ScratchPool
 from .base import Kind, LayerState
 
@@ -74,11 +76,55 @@ PROJ_OPTION = Option("proj_size", 0, "Size of the projection h(t) = W_hr (o ⊙ 
 PEEPHOLE_OPTION = Option("peepholes", True, "Give the gates peephole connections to the cell state, as in Greff et al.'s vanilla LSTM.", bool)
 
 
+# Where each name sits in the diagram: the cell state runs along the top, the four gates in a row below it.
+POSITIONS = {
+    "x": (2.2, 0.5), "h_prev": (0.9, 1.5), "c_prev": (0.9, TOP),
+    "input_prev": (0.9, 3.2), "forget_prev": (0.9, 4.2), "output_prev": (0.9, 5.2),
+    "forget_pre": (3.0, PRE), "forget": (3.0, ACT),
+    "input_pre": (5.0, PRE), "input": (5.0, ACT),
+    "candidate_pre": (7.0, PRE), "candidate": (7.0, ACT),
+    "kept": (3.0, TOP), "written": (6.0, MID), "c": (8.4, TOP),
+    "output_pre": (9.6, PRE), "output": (9.6, ACT),
+    "tanh_c": (11.4, MID), "exposed": (11.4, ACT), "h": (12.6, 2.6),
+}
+NO_PROJ_POSITIONS = {**POSITIONS, "h": (11.4, ACT)}  # without a projection h(t) takes the place of m(t)
+
+TF1_BLOCKS = (0, 2, 1, 3)  # TensorFlow v1 stores i, j, f, o (j: the candidate) where torch stores i, f, g, o
+
+
 class LSTMFamily(Kind):
     variant = Variant()
     has_cell = True
     #: True: always peepholes; False: never; None: the ``peepholes`` option decides.
     fixed_peepholes: bool | None = False
+    block_order = {"tf1": TF1_BLOCKS}  # used only by the kinds that list the tf1 layout (all four blocks)
+    backprop = backprop
+    state_line = ("c_prev", "kept", "c")
+
+    @property
+    def recurrent_gates(self) -> bool:
+        return self.variant.gate_recurrence
+
+    @property
+    def remember_block(self) -> str | None:  # type: ignore[override]
+        return "forget" if "forget" in self.blocks else None
+
+    def positions(self, vocab):
+        return POSITIONS if "exposed" in vocab else NO_PROJ_POSITIONS
+
+    def memory_roles(self, vocab):
+        return {"mem": "c", "what": "cell state", "keep": "forget" if "forget" in vocab else None, "keep_sym": "forget gate f",
+                "write": "input" if "input" in vocab else None, "write_sym": "input gate i", "written": "i ⊙ c̃"}
+
+    def assumed(self, layout, opts, has_bias):
+        out = {}
+        if layout == "tf1":
+            if "forget_bias" not in opts:
+                out["forget_bias"] = ("1.0 (TensorFlow's LSTMCell default, added at run time; not readable from the weights; "
+                                      "pass forget_bias= if the cell was built with another)")
+            if "cell_clip" not in opts:
+                out["cell_clip"] = "none (not readable from the weights; pass cell_clip= for LSTMCell(cell_clip=...))"
+        return {**out, **super().assumed(layout, opts, has_bias)}
 
     # -- structure -------------------------------------------------------
     @property

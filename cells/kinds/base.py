@@ -13,12 +13,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from ..errors import OptionError
 from ..spec import Option, Vocabulary
+
+#: What a Keras layer's weights cannot say about its activations (``Kind.assumed``; a kind may add a caveat).
+KERAS_ACTIVATIONS = ("tanh, with sigmoid gates (Keras' defaults; the weights cannot say; layers built with another "
+                     "activation= or recurrent_activation= are not supported")
 
 
 @dataclass
@@ -48,6 +53,17 @@ class Kind:
     options: tuple[Option, ...] = ()
     #: Layouts this kind can be read from and written to.
     layouts: tuple[str, ...] = ("torch",)
+    #: Layout -> its gate-block order: block j of that layout is block ``block_order[layout][j]`` of
+    #: the torch layout (Keras stores the GRU's z, r, h where torch stores r, z, n). Absent: same order.
+    block_order: dict[str, tuple[int, ...]] = {}
+    #: The module that differentiates this kind (``forward`` keeping a cache, ``backward``), see cells.backprop.
+    backprop: ModuleType | None = None
+    #: Names the diagram draws along its top as the state line (colah's "conveyor belt"); () for none.
+    state_line: tuple[str, ...] = ()
+    #: Appended to KERAS_ACTIVATIONS in ``model.assumed`` for weights read in the keras layout.
+    keras_caveat: str = ""
+    #: The gate block whose bias a fresh model for training starts at +1 (Gers et al. 2000), or None.
+    remember_block: str | None = None
 
     # -- options --------------------------------------------------------
     def check_options(self, given: dict[str, Any]) -> dict[str, Any]:
@@ -89,9 +105,41 @@ class Kind:
     def zero_state(self, hidden_size: int, opts: dict, dtype) -> LayerState:
         return LayerState(h=np.zeros(self.out_size(hidden_size, opts), dtype), c=np.zeros(hidden_size, dtype) if self.has_cell else None)
 
+    @property
+    def recurrent_gates(self) -> bool:
+        """Whether the previous step's gates are part of the state (FGR), as 3*hidden values per layer."""
+        return False
+
+    # -- weight files ------------------------------------------------------
+    def two_biases(self, layout: str, opts: dict) -> bool:
+        """Whether ``layout`` stores b_ih and b_hh apart, as one (2, G*H) bias, because they cannot be summed."""
+        return False
+
+    def options_from_bias(self, layout: str, bias_ndim: int) -> dict:
+        """Options a non-torch layout's stored bias reveals by its number of dimensions."""
+        return {}
+
+    def assumed(self, layout: str, opts: dict, has_bias: bool) -> dict[str, str]:
+        """Options a plain weights file in ``layout`` cannot reveal, and the value taken for each (``model.assumed``)."""
+        return {"activation": KERAS_ACTIVATIONS + self.keras_caveat + ")"} if layout == "keras" else {}
+
+    def check_file_options(self, layout: str, opts: dict) -> None:
+        """Refuse options that a plain weights file in ``layout`` cannot have been trained with."""
+
     # -- what the page and the API read ----------------------------------
     def vocabulary(self, opts: dict) -> Vocabulary:
         raise NotImplementedError
+
+    def positions(self, vocab: Vocabulary) -> dict[str, tuple[float, float]]:
+        """Where each name of ``vocab`` sits in the cell diagram (see cells.diagram and kinds._grid)."""
+        raise NotImplementedError
+
+    def memory_roles(self, vocab: Vocabulary) -> dict:
+        """Which names play memory, keep gate and write gate, for the model card's notes (cells.training.notes).
+
+        This default is a kind without gates: h(t) is the memory, nothing keeps or writes it selectively.
+        """
+        return {"mem": "h", "what": "hidden state", "keep": None, "keep_sym": "", "write": None, "write_sym": "", "written": None}
 
     # -- the computation -------------------------------------------------
     def compile(self, params: dict[str, np.ndarray], opts: dict, dtype) -> Any:

@@ -24,8 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _math
+from ..backprop import gru as backprop
+from ..errors import OptionError
 from ..spec import Name, Option, Phase, Vocabulary
 from . import _vocab as v
+from ._grid import GATED, GATED_STATE_LINE
 from .base import Kind, LayerState
 
 PHASES = (
@@ -55,6 +58,34 @@ class GRU(Kind):
     options = (Option("reset_after", True, "Apply the reset gate after the recurrent matmul (PyTorch, cuDNN, Keras default); "
                       "false for Cho et al.'s original form.", bool),)
     layouts = ("torch", "keras")
+    block_order = {"keras": (1, 0, 2)}   # Keras stores z, r, h
+    backprop = backprop
+    state_line = GATED_STATE_LINE
+
+    def two_biases(self, layout, opts):
+        return layout == "keras" and bool(opts.get("reset_after"))  # b_hn sits inside r(t) ⊙ (...), so it cannot join b_in
+
+    def options_from_bias(self, layout, bias_ndim):
+        return {"reset_after": bias_ndim == 2} if layout == "keras" else {}  # only reset_after=True has a (2, 3H) bias
+
+    def assumed(self, layout, opts, has_bias):
+        out = super().assumed(layout, opts, has_bias)
+        if layout == "keras" and not has_bias and "reset_after" not in opts:
+            out["reset_after"] = "true (Keras' default; without a bias the weights cannot say; pass reset_after=false for GRU(reset_after=False))"
+        return out
+
+    def check_file_options(self, layout, opts):
+        if layout == "torch" and opts["reset_after"] is False:
+            raise OptionError("reset_after: False given, but torch-layout GRU weights are nn.GRU's, which always applies the reset gate "
+                              "after the recurrent matmul (reset_after=True); Keras GRU(reset_after=False) weights load with layout=keras, "
+                              "and a gatescope model travels as a bundle (model.save)")
+
+    def positions(self, vocab):
+        return GATED
+
+    def memory_roles(self, vocab):
+        return {"mem": "h", "what": "hidden state", "keep": "update", "keep_sym": "update gate z (the share of h(t−1) kept)",
+                "write": "update_complement", "write_sym": "1 − z", "written": "(1 − z) ⊙ n"}
 
     def vocabulary(self, opts):
         after = opts["reset_after"]

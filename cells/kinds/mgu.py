@@ -20,8 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _math
+from ..backprop import mgu as backprop
 from ..spec import Name, Phase, Vocabulary
 from . import _vocab as v
+from ._grid import GATED, GATED_STATE_LINE
 from .base import Kind, LayerState
 
 
@@ -31,6 +33,15 @@ class MGU(Kind):
     summary = "A single forget gate that both resets the state the candidate sees and blends old with new (Zhou et al. 2016)."
     reference = "Zhou, Wu, Zhang & Zhou 2016, 'Minimal gated unit for recurrent neural networks', IJAC 13(3); arXiv:1603.09420"
     blocks = ("forget", "candidate")
+    backprop = backprop
+    state_line = GATED_STATE_LINE
+
+    def positions(self, vocab):
+        return GATED
+
+    def memory_roles(self, vocab):
+        return {"mem": "h", "what": "hidden state", "keep": "forget_complement", "keep_sym": "1 − f (the share of h(t−1) kept)",
+                "write": "forget", "write_sym": "forget gate f", "written": "f ⊙ h̃"}
 
     def vocabulary(self, opts):
         names = [

@@ -29,6 +29,7 @@ class Peephole(LSTMFamily):
     options = (PROJ_OPTION,) + COMMON_OPTIONS
     layouts = ("torch", "keras", "tf1")
     fixed_peepholes = True
+    keras_caveat = ", nor tf.keras.experimental.PeepholeLSTMCell's default hard_sigmoid"
 
 
 KIND = Peephole()

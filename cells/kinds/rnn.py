@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backprop import rnn as backprop
 from ..spec import Name, Option, Phase, Vocabulary
 from . import _vocab as v
+from ._grid import ACT, PRE
 from .base import Kind, LayerState
+
+POSITIONS = {"x": (3.6, 0.5), "h_prev": (0.9, 4.2), "h_pre": (5.4, PRE), "h": (5.4, ACT + 0.4)}
 
 
 class RNN(Kind):
@@ -25,6 +29,16 @@ class RNN(Kind):
     blocks = ("h",)
     options = (Option("nonlinearity", "tanh", "The activation: tanh or relu (PyTorch's nonlinearity).", str, choices=("tanh", "relu")),)
     layouts = ("torch", "keras")
+    backprop = backprop
+
+    def assumed(self, layout, opts, has_bias):
+        if "nonlinearity" in opts:
+            return {}
+        how = "SimpleRNN(activation='relu')" if layout == "keras" else "nn.RNN(nonlinearity='relu')"
+        return {"nonlinearity": f"tanh (not readable from the weights; pass nonlinearity=relu for {how})"}
+
+    def positions(self, vocab):
+        return POSITIONS
 
     def vocabulary(self, opts):
         fn = opts["nonlinearity"]

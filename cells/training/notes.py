@@ -6,7 +6,7 @@ finds the units that carry the task's variable (the first symbol, the
 bracket depth, the quotation, the running sum ...), and writes what their
 state and gates do, with the measured numbers. Units are numbered from 0.
 
-Which gate keeps and which writes depends on the kind:
+Which gate keeps and which writes depends on the kind (each says so in ``Kind.memory_roles``):
 
     kind            memory   keeps the old state          writes the new
     LSTM family     c(t)     forget f(t)                  input i(t)
@@ -26,18 +26,8 @@ PROBE_SEED = 12345
 
 
 def _roles(model: Model) -> dict:
-    """Which trace names play memory, keep gate and write gate for this kind, and how to call them."""
-    names = set(model.vocabulary.keys())
-    if model.spec.has_cell:
-        return {"mem": "c", "what": "cell state", "keep": "forget" if "forget" in names else None, "keep_sym": "forget gate f",
-                "write": "input" if "input" in names else None, "write_sym": "input gate i", "written": "i ⊙ c̃"}
-    if model.kind == "gru":
-        return {"mem": "h", "what": "hidden state", "keep": "update", "keep_sym": "update gate z (the share of h(t−1) kept)",
-                "write": "update_complement", "write_sym": "1 − z", "written": "(1 − z) ⊙ n"}
-    if model.kind == "mgu":
-        return {"mem": "h", "what": "hidden state", "keep": "forget_complement", "keep_sym": "1 − f (the share of h(t−1) kept)",
-                "write": "forget", "write_sym": "forget gate f", "written": "f ⊙ h̃"}
-    return {"mem": "h", "what": "hidden state", "keep": None, "keep_sym": "", "write": None, "write_sym": "", "written": None}
+    """Which trace names play memory, keep gate and write gate for this kind, and how to call them (the kind says)."""
+    return model.spec.memory_roles(model.vocabulary)
 
 
 def _run(model: Model, inputs: np.ndarray) -> dict[str, np.ndarray]:

@@ -39,7 +39,6 @@ import numpy as np
 from .. import backprop
 from ..errors import CellsError
 from ..kinds import get as get_kind
-from ..kinds._lstm_core import LSTMFamily
 from ..model import Model
 from ..vocab import Vocab
 from . import tasks as _tasks
@@ -232,8 +231,8 @@ def initial_model(kind: str, task: _tasks.Task, hidden_size: int, num_layers: in
     from .. import build
     model = build(kind, task.input_size, hidden_size, num_layers=num_layers, seed=seed, dtype="float64", **options)
     spec = model.spec
-    if isinstance(spec, LSTMFamily) and "forget" in spec.blocks:
-        k = spec.blocks.index("forget")
+    if spec.remember_block is not None:
+        k = spec.blocks.index(spec.remember_block)
         for layer in range(num_layers):
             model.params[f"bias_hh_l{layer}"][k * hidden_size:(k + 1) * hidden_size] += FORGET_BIAS_INIT
     rng = np.random.default_rng([seed, 1])
