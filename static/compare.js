@@ -1,14 +1,14 @@
 // The compare page: the same input through two to four models, side by side, one cursor for all.
 // Each model has its own stream and store; the player steps them together.
 
-import { createGradients, fetchFlow } from "./gradients.js";
-import { createHeatmaps } from "./heatmaps.js";
-import { createPlayer } from "./player.js";
-import { computeParams, parse, serialize } from "./state.js";
-import { createStore } from "./store.js";
-import { openStream } from "./stream.js";
-import { showToken } from "./text.js";
-import { createTokens } from "./tokens.js";
+import { createGradients, fetchFlow } from "./views/gradients.js";
+import { createHeatmaps } from "./views/heatmaps.js";
+import { createPlayer } from "./controls/player.js";
+import { computeParams, parse, serialize } from "./core/state.js";
+import { createStore } from "./core/store.js";
+import { openStream } from "./core/stream.js";
+import { showToken } from "./core/text.js";
+import { createTokens } from "./views/tokens.js";
 
 const config = JSON.parse(document.getElementById("gatescope-config").textContent);
 const fields = config.fields;

@@ -2,21 +2,21 @@
 // Data flows one way; views never fetch. A view-only change (step, palette, panels) redraws;
 // anything else opens a new stream. Typing at the end of the text extends the open stream.
 
-import { renderPhase } from "./equation.js";
-import { assumedText, createChrome } from "./chrome.js";
-import { createDiagram } from "./diagram.js";
-import { createGradients, fetchFlow } from "./gradients.js";
-import { createHeatmaps, defaultNames } from "./heatmaps.js";
-import { createPlayer } from "./player.js";
-import { createPredictions } from "./predictions.js";
-import { createSaturation } from "./saturation.js";
-import { computeParams, parse, serialize, update } from "./state.js";
-import { createStore } from "./store.js";
-import { openStream } from "./stream.js";
-import { showToken } from "./text.js";
-import { createTokens } from "./tokens.js";
-import { createTrainer } from "./train.js";
-import { createUnits } from "./units.js";
+import { renderPhase } from "./views/equation.js";
+import { assumedText, createChrome } from "./controls/chrome.js";
+import { createDiagram } from "./views/diagram.js";
+import { createGradients, fetchFlow } from "./views/gradients.js";
+import { createHeatmaps, defaultNames } from "./views/heatmaps.js";
+import { createPlayer } from "./controls/player.js";
+import { createPredictions } from "./views/predictions.js";
+import { createSaturation } from "./views/saturation.js";
+import { computeParams, parse, serialize, update } from "./core/state.js";
+import { createStore } from "./core/store.js";
+import { openStream } from "./core/stream.js";
+import { showToken } from "./core/text.js";
+import { createTokens } from "./views/tokens.js";
+import { createTrainer } from "./controls/train.js";
+import { createLines } from "./views/lines.js";
 
 const config = JSON.parse(document.getElementById("gatescope-config").textContent);
 const fields = config.fields;
@@ -29,7 +29,7 @@ let info = null, stream = null, streamedInput = "", pendingInput = null, pending
 const seek = (t) => player.set(t);
 const diagram = createDiagram(byId("diagram"));
 const heatmaps = createHeatmaps(byId("heatmaps"), { onSeek: seek });
-const units = createUnits(byId("lines"), { onSeek: seek });
+const units = createLines(byId("lines"), { onSeek: seek });
 const tokens = createTokens(byId("tokens"), { onSeek: seek });
 const predictions = createPredictions(byId("predictions"));
 const gradients = createGradients(byId("gradients"));

@@ -36,7 +36,7 @@ def test_the_colorblind_palette_recolors_every_view(tab):
     tab.page.select_option('[data-control="palette"]', "colorblind")
     tab.until("location.search.includes('palette=colorblind')", timeout=3, what="the palette in the URL")
     out = tab.js(f"""(async () => {{
-        const {{ PALETTES }} = await import('/static/config.js');
+        const {{ PALETTES }} = await import('/static/core/config.js');
         const d = {DIAGRAM}.data, h = {HEATMAPS}.data;
         return {{ want: PALETTES.colorblind,
                   forget: d.find((t) => t.name === 'forget').marker.colorscale,

@@ -76,7 +76,7 @@ def test_playing_frames_paint_the_steps_values(tab):
     tab.until("window.gatescope.player.t >= 3", what="a few played steps")
     # one frame, read while playing: every cell's fill is the color scale at that step's value
     check = tab.js("""async () => {
-        const { colorAt, scaleFor } = await import('/static/colors.js');
+        const { colorAt, scaleFor } = await import('/static/core/colors.js');
         const t = window.gatescope.player.t, store = window.gatescope.store;
         const groups = document.querySelectorAll('#diagram .scatterlayer .trace');
         const data = document.getElementById('diagram').data;

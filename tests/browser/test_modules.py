@@ -1,6 +1,6 @@
 """Unit tests of the page's pure modules (state.js, colors.js, equation.js, diagram.js's stripCells), run in Chromium.
 
-One page of the app's origin imports the modules (import() of /static/*.js); each test writes what it
+One page of the app's origin imports the modules (import() of /static/**/*.js); each test writes what it
 computed into that page and saves it as its screenshot.
 """
 
@@ -60,7 +60,7 @@ def other_value(f):
 
 # -- state.js ------------------------------------------------------------------------------
 
-IMPORT_STATE = "const s = await import('/static/state.js');"
+IMPORT_STATE = "const s = await import('/static/core/state.js');"
 
 
 def test_state_round_trips_every_field(run, fields):
@@ -156,7 +156,7 @@ def test_state_update_drops_what_no_longer_applies(run, fields):
 # -- colors.js -----------------------------------------------------------------------------
 
 COLORS = """
-    const c = await import('/static/colors.js'), { PALETTES } = await import('/static/config.js');
+    const c = await import('/static/core/colors.js'), { PALETTES } = await import('/static/core/config.js');
     const scales = { unit: PALETTES.classic.unit, signed: PALETTES.classic.signed, mono: PALETTES.mono.unit };
     return { scales, colorblind: PALETTES.colorblind,
       at: arg.at.map(([v, scale, lo, hi]) => c.colorAt(v, scales[scale], lo, hi)),
@@ -202,7 +202,7 @@ def test_color_at_the_ends_middle_and_beyond_a_scale(run):
 
 
 def test_color_of_a_missing_value_is_grey(run):
-    out = run("const c = await import('/static/colors.js'); const s = [[0, '#000000'], [1, '#ffffff']];"
+    out = run("const c = await import('/static/core/colors.js'); const s = [[0, '#000000'], [1, '#ffffff']];"
               "return [c.colorAt(NaN, s, 0, 1), c.colorAt(Infinity, s, 0, 1), c.colorAt(-Infinity, s, 0, 1)];")
     assert out == ["rgb(200,200,200)"] * 3
 
@@ -223,7 +223,7 @@ def test_equation_numbers_for_each_op(run):
         "g": ("given", [], 0.5), "zz": ("tanh", ["z"], None),
     }
     out = run("""
-        const { numbers } = await import('/static/equation.js');
+        const { numbers } = await import('/static/views/equation.js');
         const vocab = Object.fromEntries(Object.entries(arg).map(([n, [op, inputs]]) => [n, { op, inputs }]));
         const value = (n) => arg[n][2] ?? NaN;
         const shown = Object.keys(arg).filter((n) => !["a", "b", "z"].includes(n));
@@ -259,7 +259,7 @@ def test_equation_numbers_knows_every_op_the_engine_uses(api):
 
 def test_strip_cells_are_balanced_rows_centred_on_the_strip(run):
     out = run("""
-        const { stripCells } = await import('/static/diagram.js'), { DIAGRAM } = await import('/static/config.js');
+        const { stripCells } = await import('/static/views/diagram.js'), { DIAGRAM } = await import('/static/core/config.js');
         const strips = {};
         for (let n = 1; n <= DIAGRAM.maxUnits; n++) strips[n] = stripCells(n, 3.5, 2.0, 1.7);
         return { strips, maxUnits: DIAGRAM.maxUnits };""")

@@ -2,9 +2,9 @@
 // over the whole sequence with the current step marked (linear). While playing, the bars are redrawn at
 // most ten times a second and the line chart not at all: only its cursor and caption move.
 
-import { FONT_FAMILY, palette, sizes, stepTicks } from "./config.js";
+import { FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
 import { createCursor } from "./cursor.js";
-import { escapeHtml, num, showToken } from "./text.js";
+import { escapeHtml, num, showToken } from "../core/text.js";
 
 const PLAYING_REDRAW_MS = 100;
 

@@ -2,10 +2,10 @@
 // time axis; one cursor line (an overlay, see cursor.js) crosses them all at the current step, and a click
 // on a column jumps there.
 
-import { scaleFor } from "./colors.js";
-import { FONT_FAMILY, HEATMAP, palette, sizes, stepTicks } from "./config.js";
+import { scaleFor } from "../core/colors.js";
+import { FONT_FAMILY, HEATMAP, palette, sizes, stepTicks } from "../core/config.js";
 import { createCursor } from "./cursor.js";
-import { escapeHtml, showToken } from "./text.js";
+import { escapeHtml, showToken } from "../core/text.js";
 
 const SHOWN_ROLES = ["gate", "candidate", "product", "state", "output"];
 

@@ -1,7 +1,7 @@
 // The input tokens as a strip: the current one marked, optionally colored by one unit's activation.
 
-import { colorAt, isDark, scaleFor } from "./colors.js";
-import { showToken } from "./text.js";
+import { colorAt, isDark, scaleFor } from "../core/colors.js";
+import { showToken } from "../core/text.js";
 
 const WINDOW = 200;  // tokens drawn around the current step, for long inputs
 

@@ -1,9 +1,9 @@
 // How far back the last hidden state reaches: ||dh(T)/dh(t)||, ||dh(T)/dc(t)||, ||dh(T)/dx(t)|| over t,
 // on a log scale. Several models can share one plot (the compare page: rnn vs lstm vs gru).
 
-import { FONT_FAMILY, palette, sizes, stepTicks } from "./config.js";
+import { FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
 import { createCursor } from "./cursor.js";
-import { escapeHtml } from "./text.js";
+import { escapeHtml } from "../core/text.js";
 
 const LABEL = { h: "‖∂h(T)/∂h(t)‖", c: "‖∂h(T)/∂c(t)‖", x: "‖∂h(T)/∂x(t)‖" };
 const DASH = { h: "solid", c: "dash", x: "dot" };

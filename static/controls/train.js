@@ -1,9 +1,9 @@
 // Training in the page: start a job over WS /ws/train, draw its loss and accuracy as they come,
 // redraw the gates of the task's example input at every snapshot, and open the result as a model.
 
-import { FONT_FAMILY, palette, sizes } from "./config.js";
-import { createHeatmaps } from "./heatmaps.js";
-import { escapeHtml } from "./text.js";
+import { FONT_FAMILY, palette, sizes } from "../core/config.js";
+import { createHeatmaps } from "../views/heatmaps.js";
+import { escapeHtml } from "../core/text.js";
 
 /** A read-only store over one probe snapshot, so heatmaps.js can draw it. */
 function probeStore(values, tokens) {

@@ -1,7 +1,7 @@
 // The page's controls around the views: which model, its options, the input, uploads, links and exports.
 // Every control edits the view state through onChange(changes); nothing here draws data.
 
-import { serialize } from "./state.js";
+import { serialize } from "../core/state.js";
 
 const $ = (root, sel) => root.querySelector(sel);
 

@@ -5,9 +5,9 @@
 // paint the SVG Plotly drew directly (a restyle redraws the whole figure, ~50 ms; painting takes ~1 ms),
 // and the next paused step puts Plotly's own state back in line.
 
-import { colorAt, scaleFor } from "./colors.js";
-import { DIAGRAM, FONT_FAMILY, palette, sizes } from "./config.js";
-import { escapeHtml } from "./text.js";
+import { colorAt, scaleFor } from "../core/colors.js";
+import { DIAGRAM, FONT_FAMILY, palette, sizes } from "../core/config.js";
+import { escapeHtml } from "../core/text.js";
 
 const OP_SYMBOL = { mul: "×", add: "+", clip: "+", one_minus: "1−", tanh: "tanh", identity: "=", relu: "relu", sigmoid: "σ" };
 const BUS_Y = 1.45;       // the [x, h(t−1)] line that feeds every gate, as in colah's figures

@@ -1,7 +1,7 @@
 // The active phase in words and numbers: each of its equations, then the same equation with the
 // current step's values for one unit ("f(t) = σ(f_pre) = σ(0.412) = 0.602").
 
-import { num } from "./text.js";
+import { num } from "../core/text.js";
 
 const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu", identity: "", one_minus: "1 −" };
 

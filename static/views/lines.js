@@ -1,8 +1,8 @@
 // Chosen units of one name over time, as lines, with the current step marked.
 
-import { FONT_FAMILY, palette, sizes, stepTicks } from "./config.js";
+import { FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
 import { createCursor } from "./cursor.js";
-import { escapeHtml } from "./text.js";
+import { escapeHtml } from "../core/text.js";
 
 /** Units from the "units" field ("0,3,5"), or the first four; only those the name has. */
 export function chosenUnits(spec, width) {
@@ -10,7 +10,7 @@ export function chosenUnits(spec, width) {
   return asked.length ? [...new Set(asked)].slice(0, 8) : Array.from({ length: Math.min(4, width) }, (_, i) => i);
 }
 
-export function createUnits(el, { onSeek } = {}) {
+export function createLines(el, { onSeek } = {}) {
   let built = false, key = "";
   const line = createCursor(el, "#e8590c");
 

@@ -2,8 +2,8 @@
 // spends below 0.1 ("closed") and above 0.9 ("open"). Units in the corners are switches; units in the
 // middle hover; a forget gate that remembers sits high on the "open" axis.
 
-import { FONT_FAMILY, palette, sizes } from "./config.js";
-import { escapeHtml } from "./text.js";
+import { FONT_FAMILY, palette, sizes } from "../core/config.js";
+import { escapeHtml } from "../core/text.js";
 
 /** For one (T, width) gate: per unit, [fraction < 0.1, fraction > 0.9]. Pure. */
 export function saturation(series) {
