@@ -62,7 +62,7 @@ def model_info(r: Resolved) -> dict:
 def predictions(r: Resolved, trace: cells.Trace, digits: int) -> dict | None:
     if r.head is None:
         return None
-    values = r.model.predict(trace.output) if r.head == "softmax" else r.model.logits(trace.output)
+    values = r.model.outputs(trace.output)
     labels = r.model.labels or [f"output {i}" for i in range(len(r.model.head[0]))]
     return {"kind": r.head, "labels": labels, "values": rounded(values, digits)}
 
@@ -103,7 +103,7 @@ def trace_npz(r: Resolved, trace: cells.Trace):
             for n in r.names:
                 arrays[f"layer{k}/{'reverse' if d else 'forward'}/{n}"] = lambda lt=lt, n=n: lt[n]
     if r.model.head is not None:
-        arrays["prediction"] = lambda: r.model.predict(trace.output) if r.head == "softmax" else r.model.logits(trace.output)
+        arrays["prediction"] = lambda: r.model.outputs(trace.output)
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         for name, make in arrays.items():
@@ -183,7 +183,7 @@ def step_rows(r: Resolved, trace: cells.Trace) -> np.ndarray:
     lt = trace.layer(r.layer, r.direction)
     parts = [lt[n] for n in r.names]
     if r.head is not None:
-        parts.append(r.model.predict(trace.output) if r.head == "softmax" else r.model.logits(trace.output))
+        parts.append(r.model.outputs(trace.output))
     return np.concatenate(parts, axis=1).astype(np.float32)
 
 

@@ -27,7 +27,7 @@ from .io import LimitError, Limits
 from .kinds import REGISTRY, register, registered, unregister
 from .kinds import get as _get
 from .layouts import AmbiguousWeightsError
-from .model import Model, as_real_array, check_size, expected_shapes
+from .model import Model, as_real_array, check_size, expected_shapes, walk
 from .spec import Name, Option, Vocabulary
 from .trace import LayerTrace, Snapshot, State, Trace
 from .vocab import Vocab
@@ -49,14 +49,10 @@ def build(kind: str, input_size: int, hidden_size: int, *, num_layers: int = 1, 
     seed = check_size("seed", seed, minimum=0)
     directions = 2 if bidirectional else 1
     rng = np.random.default_rng(seed)
-    out_size = spec.out_size(hidden_size, opts)
     params = {}
-    for k in range(num_layers):
-        width = input_size if k == 0 else directions * out_size
-        for d in range(directions):
-            sfx = f"_l{k}" + ("_reverse" if d else "")
-            for name, a in spec.init_params(width, hidden_size, opts, rng).items():
-                params[name + sfx] = a
+    for slot in walk(input_size, spec.out_size(hidden_size, opts), num_layers, directions):  # draws in PyTorch's order
+        for name, a in spec.init_params(slot.input_width, hidden_size, opts, rng).items():
+            params[name + slot.suffix] = a
     return Model(kind, params, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
                  bidirectional=bidirectional, options=opts, dtype=dtype)
 

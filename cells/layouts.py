@@ -37,6 +37,7 @@ from .errors import CellsError, OptionError, ShapeError, WeightNameError, shown
 from .io import EXTRA_TENSORS
 from .kinds import REGISTRY
 from .kinds.base import Kind
+from .model import Slot, suffix, walk
 from .spec import Option
 
 LAYOUTS = ("torch", "keras", "tf1")
@@ -112,31 +113,19 @@ def read_one(spec: Kind, a: dict[str, np.ndarray], layout: str, opts: dict, inpu
     return {k: np.ascontiguousarray(v) for k, v in out.items()}
 
 
-def _layout_suffix(layout: str, layer: int, direction: int, single: bool) -> str:
-    if layout != "torch" and single:
-        return ""
-    return f"_l{layer}" + ("_reverse" if direction else "")
+def _layout_suffix(layout: str, slot: Slot, single: bool) -> str:
+    """Keras and TF v1 name a single-layer unidirectional model's weights bare; otherwise PyTorch's suffix."""
+    return "" if layout != "torch" and single else slot.suffix
 
 
 def to_layout(model, layout: str) -> dict[str, np.ndarray]:
     """All of ``model``'s weights in ``layout``."""
     check_layout(model.spec, layout, model.options)
-    return write_all(model.spec, model.params, layout, model.options, model.num_layers, model.directions,
-                     model.input_size, model.hidden_size)
-
-
-def write_all(spec: Kind, params: dict[str, np.ndarray], layout: str, opts: dict, num_layers: int, directions: int,
-              input_size: int, hidden_size: int) -> dict[str, np.ndarray]:
-    single = num_layers == 1 and directions == 1
-    out_size = spec.out_size(hidden_size, opts)
+    single = model.num_layers == 1 and model.directions == 1
     out = {}
-    for k in range(num_layers):
-        width = input_size if k == 0 else directions * out_size
-        for d in range(directions):
-            sfx = f"_l{k}" + ("_reverse" if d else "")
-            one = {n: params[n + sfx] for n in spec.param_shapes(width, hidden_size, opts)}
-            lsfx = _layout_suffix(layout, k, d, single)
-            out.update({name + lsfx: a for name, a in write_one(spec, one, layout, opts).items()})
+    for slot in model.walk():
+        lsfx = _layout_suffix(layout, slot, single)
+        out.update({name + lsfx: a for name, a in write_one(model.spec, model.layer_params(slot), layout, model.options).items()})
     return out
 
 
@@ -386,7 +375,7 @@ def check_restated(spec: Kind, given: dict, cfg: dict, arrays: dict[str, np.ndar
     n = cfg["num_layers"]
     if "num_layers" in given and given["num_layers"] != n:
         stem = ev["input"].removesuffix("_l0")  # name each layer by its input weight where it has one
-        names = shown([f"{stem}_l{k}" if f"{stem}_l{k}" in arrays else ev["layers"][k] for k in sorted(ev["layers"])]) or ev["input"]
+        names = shown([stem + suffix(k, 0) if stem + suffix(k, 0) in arrays else ev["layers"][k] for k in sorted(ev["layers"])]) or ev["input"]
         raise differ("num_layers", f"the weights hold {n} layer{'s' if n > 1 else ''} ({names})")
     if "bidirectional" in given and given["bidirectional"] != cfg["bidirectional"]:
         raise differ("bidirectional", f"the weights hold a reverse direction ({ev['reverse']})" if ev["reverse"] else
@@ -417,10 +406,9 @@ def layout_shapes(spec: Kind, layout: str, opts: dict, num_layers: int, directio
                   hidden_size: int) -> dict[str, tuple[int, ...]]:
     """Name -> shape of every array ``layout`` stores for this structure; computed, never allocated."""
     single = num_layers == 1 and directions == 1
-    out_size = spec.out_size(hidden_size, opts)
     out = {}
-    for k in range(num_layers):
-        width = input_size if k == 0 else directions * out_size
+    for slot in walk(input_size, spec.out_size(hidden_size, opts), num_layers, directions):
+        width = slot.input_width
         p = spec.param_shapes(width, hidden_size, opts)
         if layout == "keras":
             gh, o = p["weight_ih"][0], p["weight_hh"][1]
@@ -435,9 +423,8 @@ def layout_shapes(spec: Kind, layout: str, opts: dict, num_layers: int, directio
                 one["projection/kernel"] = p["weight_hr"][::-1]
         else:
             one = p
-        for d in range(directions):
-            lsfx = _layout_suffix(layout, k, d, single)
-            out.update({name + lsfx: shape for name, shape in one.items()})
+        lsfx = _layout_suffix(layout, slot, single)
+        out.update({name + lsfx: shape for name, shape in one.items()})
     return out
 
 
@@ -460,15 +447,12 @@ def read_all(spec: Kind, arrays: dict[str, np.ndarray], layout: str, cfg: dict) 
         ref = next(a.dtype for n, a in arrays.items() if a.dtype.kind == "f") if any(a.dtype.kind == "f" for a in arrays.values()) else np.float32
         arrays = {**arrays, **{n: np.zeros(want[n], ref) for n in zeros}}
     single = cfg["num_layers"] == 1 and directions == 1
-    out_size = spec.out_size(cfg["hidden_size"], opts)
     by_suffix: dict[str, dict[str, np.ndarray]] = {}
     for n, a in arrays.items():
         m = _SUFFIX.search(n) if layout == "torch" or not single else None
         by_suffix.setdefault(m.group(0) if m else "", {})[n[: m.start()] if m else n] = a
     params = {}
-    for k in range(cfg["num_layers"]):
-        width = cfg["input_size"] if k == 0 else directions * out_size
-        for d in range(directions):
-            lsfx, sfx = _layout_suffix(layout, k, d, single), f"_l{k}" + ("_reverse" if d else "")
-            params.update({n + sfx: a for n, a in read_one(spec, by_suffix[lsfx], layout, opts, width).items()})
+    for slot in walk(cfg["input_size"], spec.out_size(cfg["hidden_size"], opts), cfg["num_layers"], directions):
+        one = read_one(spec, by_suffix[_layout_suffix(layout, slot, single)], layout, opts, slot.input_width)
+        params.update({n + slot.suffix: a for n, a in one.items()})
     return params

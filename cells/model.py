@@ -8,7 +8,8 @@ direction belongs to input x(t), and its final state is the one after t = 0.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -24,16 +25,28 @@ def suffix(layer: int, direction: int) -> str:
     return f"_l{layer}" + ("_reverse" if direction else "")
 
 
-def expected_shapes(spec, input_size: int, hidden_size: int, num_layers: int, directions: int, opts: dict) -> dict[str, tuple[int, ...]]:
-    """Full torch name -> shape of every parameter of a model."""
-    out_size = spec.out_size(hidden_size, opts)
-    out = {}
+class Slot(NamedTuple):
+    """One layer-direction of a stack: where it is, how wide its input is, and its parameters' name suffix."""
+
+    layer: int
+    direction: int      # 0 forward, 1 reverse
+    input_width: int    # input_size for layer 0; above it, the layer below's h, both directions side by side
+    suffix: str         # "_l0", "_l1_reverse", ...
+
+
+def walk(input_size: int, out_size: int, num_layers: int, directions: int) -> Iterator[Slot]:
+    """Every layer-direction of a stack, bottom layer first and forward before reverse (PyTorch's order)."""
     for k in range(num_layers):
         width = input_size if k == 0 else directions * out_size
         for d in range(directions):
-            for name, shape in spec.param_shapes(width, hidden_size, opts).items():
-                out[name + suffix(k, d)] = shape
-    return out
+            yield Slot(k, d, width, suffix(k, d))
+
+
+def expected_shapes(spec, input_size: int, hidden_size: int, num_layers: int, directions: int, opts: dict) -> dict[str, tuple[int, ...]]:
+    """Full torch name -> shape of every parameter of a model."""
+    return {name + slot.suffix: shape
+            for slot in walk(input_size, spec.out_size(hidden_size, opts), num_layers, directions)
+            for name, shape in spec.param_shapes(slot.input_width, hidden_size, opts).items()}
 
 
 def check_size(name: str, value: Any, minimum: int = 1) -> int:
@@ -95,6 +108,7 @@ class Model:
         if proj and proj >= self.hidden_size:
             raise OptionError(f"proj_size: got {proj}; expected a value smaller than hidden_size ({self.hidden_size})")
         self.out_size = self.spec.out_size(self.hidden_size, self.options)
+        self._slots = tuple(walk(self.input_size, self.out_size, self.num_layers, self.directions))
         first = next(iter(params.values()), None)
         self.dtype = check_dtype(dtype if dtype is not None else (first.dtype if first is not None and first.dtype == np.float64 else np.float32))
         self.params = self._check_params(params)
@@ -115,6 +129,16 @@ class Model:
         self.assumed = dict(assumed) if assumed else {}  # option -> the value taken where the weights cannot say
         self.vocabulary = self.spec.vocabulary(self.options)
         self._plans: dict[tuple[int, int], Any] = {}
+
+    # -- the stack ---------------------------------------------------------
+    def walk(self) -> tuple[Slot, ...]:
+        """Every layer-direction with its input width and suffix, indexed layer * directions + direction."""
+        return self._slots
+
+    def layer_params(self, slot: Slot) -> dict[str, np.ndarray]:
+        """One layer-direction's parameters under their unsuffixed names (weight_ih, ...)."""
+        names = self.spec.param_shapes(slot.input_width, self.hidden_size, self.options)
+        return {n: self.params[n + slot.suffix] for n in names}
 
     # -- construction checks ---------------------------------------------
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -196,10 +220,8 @@ class Model:
     def _plan(self, layer: int, direction: int):
         key = (layer, direction)
         if key not in self._plans:
-            sfx = suffix(layer, direction)
-            width = self.input_size if layer == 0 else self.directions * self.out_size
-            names = self.spec.param_shapes(width, self.hidden_size, self.options)
-            self._plans[key] = self.spec.compile({n: self.params[n + sfx] for n in names}, self.options, self.dtype)
+            slot = self.walk()[layer * self.directions + direction]
+            self._plans[key] = self.spec.compile(self.layer_params(slot), self.options, self.dtype)
         return self._plans[key]
 
     def _check_inputs(self, name: str, xs: Any, ndim: int) -> np.ndarray:
@@ -262,6 +284,20 @@ class Model:
         z = z - z.max(axis=-1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=-1, keepdims=True)
+
+    @property
+    def head_kind(self) -> str | None:
+        """How the decoder's outputs read: "softmax" (probabilities over the labels), "linear" (values), None without a decoder.
+
+        The card's "head" says; without it, a model with labels is a classifier and one without is a regressor.
+        """
+        if self.head is None:
+            return None
+        return self.card.get("head") or ("softmax" if self.labels else "linear")
+
+    def outputs(self, output: np.ndarray) -> np.ndarray:
+        """What the head makes of each step's output, (T, outputs): :meth:`predict` for a softmax head, else :meth:`logits`."""
+        return self.predict(output) if self.head_kind == "softmax" else self.logits(output)
 
     # -- conversions -------------------------------------------------------
     def config(self) -> dict:

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import CellsError, ShapeError
 from ..kinds.base import LayerState
-from ..model import Model, as_real_array, check_finite, suffix
+from ..model import Model, as_real_array, check_finite
 
 
 def family(model: Model):
@@ -70,10 +70,7 @@ class Gradients:
 
 def layer_params(model: Model, layer: int) -> dict[str, np.ndarray]:
     """Layer ``layer``'s parameters in float64 under their unsuffixed names (weight_ih, ...)."""
-    sfx = suffix(layer, 0)
-    width = model.input_size if layer == 0 else model.out_size
-    names = model.spec.param_shapes(width, model.hidden_size, model.options)
-    return {n: model.params[n + sfx].astype(np.float64) for n in names}
+    return {n: a.astype(np.float64) for n, a in model.layer_params(model.walk()[layer]).items()}
 
 
 def _initial(model: Model, name: str, value: Any, B: int, width: int) -> np.ndarray:
@@ -139,9 +136,8 @@ def backward(tape: Tape, d_output: Any = None, d_h_n: Any = None, d_c_n: Any = N
                                 c=None if tape.c_n is None else (np.zeros((B, model.hidden_size)) if dc_n is None else dc_n[k]),
                                 gates=None if dq_n is None else dq_n[k])
         g, dY, d0[k], _ = mod.backward(model.spec, tape.params[k], model.options, tape.caches[k], dY, dfinal)
-        sfx = suffix(k, 0)
         for name, a in g.items():
-            grads[name + sfx] = a
+            grads[name + model.walk()[k].suffix] = a
     return Gradients(params={name: grads[name] for name in model.params}, xs=dY.transpose(1, 0, 2),
                      h0=np.stack([d.h for d in d0]),
                      c0=np.stack([d.c for d in d0]) if tape.c_n is not None else None,

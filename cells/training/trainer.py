@@ -233,8 +233,8 @@ def initial_model(kind: str, task: _tasks.Task, hidden_size: int, num_layers: in
     spec = model.spec
     if spec.remember_block is not None:
         k = spec.blocks.index(spec.remember_block)
-        for layer in range(num_layers):
-            model.params[f"bias_hh_l{layer}"][k * hidden_size:(k + 1) * hidden_size] += FORGET_BIAS_INIT
+        for slot in model.walk():
+            model.params["bias_hh" + slot.suffix][k * hidden_size:(k + 1) * hidden_size] += FORGET_BIAS_INIT
     rng = np.random.default_rng([seed, 1])
     bound = 1.0 / math.sqrt(model.out_size)
     head = (rng.uniform(-bound, bound, (len(task.labels), model.out_size)), np.zeros(len(task.labels)))
