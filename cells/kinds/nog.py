@@ -1,31 +1,11 @@
-"""nog: LSTM without output gate (NOG), a variant from Greff et al. (2017), "LSTM: A Search Space Odyssey".
-
-No output gate: o(t) = 1, h(t) = tanh(c(t)) exposes the whole cell.
-
-Greff et al.'s vanilla LSTM is the peephole LSTM (see peephole.py); this
-variant changes one thing:
+"""nog: LSTM without output gate (NOG), one of Greff et al.'s (2017) variants of the peephole LSTM.
 
     o(t) = 1, so h(t) = tanh(c(t)).
 
-Everything else is as in the peephole kind: i and f see c(t-1) through the
-diagonal peepholes, o sees c(t); c(t) = f(t) ⊙ c(t-1) + i(t) ⊙ g(t),
-h(t) = o(t) ⊙ tanh(c(t)). Set peepholes=False to drop the peepholes.
-Weights in the torch layout: weight_ih (G*H, I) and weight_hh (G*H, H) with
-blocks i, f, g in that order, bias_ih and bias_hh, and the peepholes weight_c? of
-the gates it has.
+All else is as in the peephole kind (see ``GreffVariant`` in _lstm_core); the gate blocks: i, f, g.
 """
 
-from ._lstm_core import COMMON_OPTIONS, PEEPHOLE_OPTION, LSTMFamily, Variant
+from ._lstm_core import GreffVariant, Variant
 
-
-class NOG(LSTMFamily):
-    name = "nog"
-    title = "LSTM without output gate (NOG)"
-    summary = "No output gate: o(t) = 1, h(t) = tanh(c(t)) exposes the whole cell."
-    reference = "Greff, Srivastava, Koutník, Steunebrink & Schmidhuber 2017, 'LSTM: A Search Space Odyssey', IEEE TNNLS 28(10), arXiv:1503.04069"
-    variant = Variant(output_gate=False)
-    options = (PEEPHOLE_OPTION, COMMON_OPTIONS[0], COMMON_OPTIONS[1])
-    fixed_peepholes = None
-
-
-KIND = NOG()
+KIND = GreffVariant("nog", "LSTM without output gate (NOG)", Variant(output_gate=False),
+                    "No output gate: o(t) = 1, h(t) = tanh(c(t)) exposes the whole cell.")
