@@ -20,14 +20,15 @@ import numpy as np
 
 from . import io as _io
 from . import layouts as _layouts
+from . import reading as _reading
 from .backprop.flow import gradient_flow
 from .diagrams import diagram
 from .errors import CellsError, EmptySequenceError, FormatError, NonFiniteError, OptionError, ShapeError, UnknownKindError, WeightNameError
-from .io import LimitError, Limits
 from .kinds import REGISTRY, register, registered, unregister
 from .kinds import get as _get
 from .layouts import AmbiguousWeightsError
 from .model import Model, as_real_array, check_size, expected_shapes, walk
+from .reading import LimitError, Limits
 from .spec import Name, Option, Vocabulary
 from .trace import LayerTrace, Snapshot, State, Trace
 from .vocab import Vocab
@@ -76,17 +77,8 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
     The model's ``source`` says how the weights were found (layout, prefix,
     unused tensors, zero biases) and ``assumed`` what the weights could not say.
     """
-    limits = _io.Limits.merge(limits, max_bytes=max_bytes, **{k: options.pop(k) for k in _io.LIMIT_KEYWORDS if k in options})
-    fields: dict[str, Any] = {}
-    if isinstance(source, (str, os.PathLike)):
-        arrays, metadata = _io.read_arrays(source, limits=limits)
-        fields = _io.bundle_fields(metadata, limits)
-    elif isinstance(source, Mapping):
-        arrays = {str(k): as_real_array(str(k), v) for k, v in source.items()}
-        total = _io.arrays_bytes(arrays)
-        limits.check("the arrays", total, "max_bytes", f"{total} bytes once decoded")
-    else:
-        raise CellsError(f"source: expected a file path or a mapping of name -> array, got {type(source).__name__}")
+    limits = Limits.merge(limits, max_bytes=max_bytes, **{k: options.pop(k) for k in _reading.LIMIT_KEYWORDS if k in options})
+    arrays, fields = _arrays_and_fields(source, limits)
     kind = kind or fields.get("kind")
     if kind is None:
         raise CellsError(f"kind: not given, and the weights carry no gatescope metadata; pass kind= (one of: {', '.join(REGISTRY)})")
@@ -112,13 +104,42 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
     cfg["options"] = spec.check_options(cfg["options"])
     if not bundle:
         spec.check_file_options(layout, cfg["options"])
+    _check_model_bytes(spec, cfg, weights, dtype, limits)
+    params = _layouts.read_all(spec, weights, layout, cfg)
+    vocab, head, labels, card = _text_and_head(fields, extras, cfg["input_size"])
+    if bundle and not (found["prefix"] or set(found) - {"layout", "prefix"}):
+        found = {}  # a bundle read as written: nothing to report
+    return Model(kind, params, input_size=cfg["input_size"], hidden_size=cfg["hidden_size"], num_layers=cfg["num_layers"],
+                 bidirectional=cfg["bidirectional"], options=cfg["options"], dtype=dtype, vocab=vocab,
+                 embedding=extras.get("embedding.weight"), head=head, labels=labels, card=card,
+                 source=fields.get("source") or found, assumed=fields.get("assumed") or assumed)
+
+
+def _arrays_and_fields(source: Any, limits: Limits) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays of a file (checked against ``limits`` before they are read) or a mapping, and a bundle's metadata ({} if none)."""
+    if isinstance(source, (str, os.PathLike)):
+        arrays, metadata = _reading.read_arrays(source, limits=limits)
+        return arrays, _io.bundle_fields(metadata, limits)
+    if isinstance(source, Mapping):
+        arrays = {str(k): as_real_array(str(k), v) for k, v in source.items()}
+        total = _reading.arrays_bytes(arrays)
+        limits.check("the arrays", total, "max_bytes", f"{total} bytes once decoded")
+        return arrays, {}
+    raise CellsError(f"source: expected a file path or a mapping of name -> array, got {type(source).__name__}")
+
+
+def _check_model_bytes(spec, cfg: dict, weights: dict[str, np.ndarray], dtype: Any, limits: Limits) -> None:
+    """The model's weights must fit max_bytes at the dtype they will have (float64 if asked for or given), before any is converted."""
     directions = 2 if cfg["bidirectional"] else 1
     expected = expected_shapes(spec, cfg["input_size"], cfg["hidden_size"], cfg["num_layers"], directions, cfg["options"])
     wide = dtype is not None and np.dtype(dtype) == np.float64 or any(a.dtype == np.float64 for a in weights.values())
     size = sum(math.prod(s) for s in expected.values()) * (8 if wide else 4)
     limits.check("the model", size, "max_bytes", f"{size} bytes of weights (hidden_size {cfg['hidden_size']}, "
                                                 f"input_size {cfg['input_size']}, {cfg['num_layers']} layer(s))")
-    params = _layouts.read_all(spec, weights, layout, cfg)
+
+
+def _text_and_head(fields: dict, extras: dict, input_size: int):
+    """A bundle's vocabulary, decoder, labels (the vocabulary when it names the decoder's outputs) and card."""
     vocab = Vocab(fields["vocab"]) if "vocab" in fields else None
     head = (extras["decoder.weight"], extras["decoder.bias"]) if "decoder.weight" in extras else None
     labels = fields.get("labels")
@@ -126,13 +147,8 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
         labels = list(vocab.tokens)
     card = fields.get("card")
     if card:
-        _io.check_card_fits(card, vocab is not None and "embedding.weight" in extras, cfg["input_size"])
-    if bundle and not (found["prefix"] or set(found) - {"layout", "prefix"}):
-        found = {}  # a bundle read as written: nothing to report
-    return Model(kind, params, input_size=cfg["input_size"], hidden_size=cfg["hidden_size"], num_layers=cfg["num_layers"],
-                 bidirectional=cfg["bidirectional"], options=cfg["options"], dtype=dtype, vocab=vocab,
-                 embedding=extras.get("embedding.weight"), head=head, labels=labels, card=card,
-                 source=fields.get("source") or found, assumed=fields.get("assumed") or assumed)
+        _io.check_card_fits(card, vocab is not None and "embedding.weight" in extras, input_size)
+    return vocab, head, labels, card
 
 
 def describe(kind: str, **options: Any) -> dict:

@@ -1,17 +1,4 @@
-"""Reading weights files safely, and gatescope bundles.
-
-Two formats are read: safetensors (through the ``safetensors`` package, the
-field's standard, imported only here) and NumPy's .npz (with
-``allow_pickle=False``). The format is decided by the file's first bytes,
-never by its name. Pickle in any form (PyTorch .pt/.pth checkpoints, pickled
-.npz entries) and Keras' HDF5 files are refused with a message that says how
-to convert them; nothing in a user's file is ever executed.
-
-Everything a file declares is checked before it is allocated: the dtypes,
-shapes and offsets in a safetensors header and in the .npy header of each
-.npz member must agree with the bytes that are there, and their decoded size
-(as float32, or float64 for 64-bit data) must fit :class:`Limits`. Messages
-name a file by its base name only, never its directory.
+"""gatescope bundles: one file with a model's weights, options, vocabulary, head and card.
 
 A bundle is one .safetensors file whose metadata says what it holds:
 
@@ -27,276 +14,27 @@ A bundle is one .safetensors file whose metadata says what it holds:
 
 and whose tensors are the layout's weights plus, optionally,
 ``embedding.weight`` (V, input_size), ``decoder.weight`` (outputs,
-directions*hidden) and ``decoder.bias`` (outputs,).
+directions*hidden) and ``decoder.bias`` (outputs,). Reading the file itself
+(formats, limits) is ``cells.reading``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
-import struct
-import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .errors import CellsError, FormatError, shown
+from .errors import CellsError, FormatError
+from .reading import NO_LIMITS, Limits
 
 BUNDLE_VERSION = "1"
 BUNDLE_VERSIONS = ("1",)
 EXTRA_TENSORS = ("embedding.weight", "decoder.weight", "decoder.bias")
-_SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024
-# safetensors dtype -> bytes per element; F8_*, BOOL, complex and the rest are refused by name
-ST_DTYPES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
-             "U64": 8, "U32": 4, "U16": 2, "U8": 1}
-NPY_KINDS = "fiu"  # float16/32/64 and integers; the engine widens them to float32 (float64 for 64-bit data)
 CARD_DEPTH = 8     # a card is shown and echoed; deeper JSON is refused, not shipped to every response
-
-_PICKLE_HINT = ("gatescope never unpickles files. Save the recurrent layer's weights as safetensors instead: "
-                "safetensors.torch.save_file(model.rnn.state_dict(), 'rnn.safetensors') (model.rnn being the nn.LSTM, "
-                "nn.GRU or nn.RNN), then load or upload it with kind=lstm (or gru, rnn); a whole model's state_dict works "
-                "too when it holds one recurrent layer. Or numpy.savez('w.npz', **{k: v.numpy() for k, v in "
-                "model.rnn.state_dict().items()})")
-_KERAS_HINT = ("Keras .h5/.keras files are not read. Export the layer's weights instead: "
-               "numpy.savez('w.npz', **dict(zip(['kernel', 'recurrent_kernel', 'bias'], layer.get_weights()))), "
-               "then load or upload it with layout=keras")
-
-
-# -- limits --------------------------------------------------------------------
-
-class LimitError(CellsError):
-    """A file declares more than the caller allows (``keyword`` names the limit, e.g. max_hidden)."""
-
-    def __init__(self, name: str, value: object, limit: int, keyword: str):
-        self.name, self.value, self.limit, self.keyword = name, value, limit, keyword
-        super().__init__(f"{name}: {value} is over the limit of {limit} ({keyword})")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What a file may declare; every check runs on headers, names and shapes, before anything is allocated.
-
-    None means no limit. ``max_bytes`` caps all arrays once decoded: an int8
-    or float16 tensor counts 4 bytes per element (it becomes float32), 64-bit
-    data 8.
-    """
-
-    max_layers: int | None = None
-    max_hidden: int | None = None
-    max_proj_size: int | None = None
-    max_bytes: int | None = None
-    max_vocab: int | None = None
-    max_card_bytes: int | None = None
-
-    @classmethod
-    def merge(cls, limits: Limits | None = None, **given: int | None) -> Limits:
-        """``limits`` with the keywords that are not None put over it."""
-        base = (limits or NO_LIMITS).__dict__
-        return cls(**{**base, **{k: v for k, v in given.items() if v is not None}})
-
-    def check(self, name: str, value: int, keyword: str, shown: object = None) -> None:
-        limit = getattr(self, keyword)
-        if limit is not None and value > limit:
-            raise LimitError(name, value if shown is None else shown, limit, keyword)
-
-
-NO_LIMITS = Limits()
-LIMIT_KEYWORDS = tuple(Limits.__dataclass_fields__)
-
-
-def decoded_bytes(elements: int, itemsize: int) -> int:
-    """Bytes of ``elements`` values once widened: float32, or float64 for 64-bit data."""
-    return elements * (8 if itemsize >= 8 else 4)
-
-
-def arrays_bytes(arrays: Mapping[str, np.ndarray]) -> int:
-    return sum(decoded_bytes(a.size, a.dtype.itemsize) for a in arrays.values())
-
-
-def label(path: str | os.PathLike) -> str:
-    """How messages name a file: its base name, never the directories above it."""
-    name = os.fspath(path)
-    return os.path.basename(name) or name
-
-
-# -- sniffing and reading ------------------------------------------------------------
-
-def sniff(path: str | os.PathLike) -> str:
-    """'safetensors' or 'npz', decided from the first bytes; FormatError otherwise."""
-    name, shown_as = os.fspath(path), label(path)
-    try:
-        size = os.path.getsize(name)
-        with open(name, "rb") as f:
-            head = f.read(16)
-    except OSError as e:
-        raise FormatError(f"{shown_as}: cannot read the file ({e.strerror or type(e).__name__})") from None
-    if head[:2] == b"PK":
-        return _sniff_zip(name)
-    if len(head) >= 9:  # before the pickle test: a header length such as 0x0480 starts with the bytes of a pickle
-        (n,) = struct.unpack("<Q", head[:8])
-        if 2 <= n <= min(_SAFETENSORS_MAX_HEADER, size - 8) and head[8:9] == b"{":
-            return "safetensors"
-    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise FormatError(f"{shown_as}: this is a pickle file (a PyTorch .pt/.pth checkpoint or similar). {_PICKLE_HINT}")
-    if head[:4] == b"\x89HDF":
-        raise FormatError(f"{shown_as}: this is an HDF5 file. {_KERAS_HINT}")
-    raise FormatError(f"{shown_as}: not a safetensors or .npz file (the first bytes match neither)")
-
-
-def _sniff_zip(name: str) -> str:
-    try:
-        with zipfile.ZipFile(name) as z:
-            members = z.namelist()
-    except (zipfile.BadZipFile, OSError) as e:
-        raise FormatError(f"{label(name)}: a damaged zip archive ({e})") from None
-    if any(m.endswith(".pkl") for m in members):
-        raise FormatError(f"{label(name)}: this is a PyTorch checkpoint (a zip holding a pickle). {_PICKLE_HINT}")
-    if any(m.endswith((".h5", "config.json")) for m in members):
-        raise FormatError(f"{label(name)}: this is a Keras .keras archive. {_KERAS_HINT}")
-    if not members or not all(m.endswith(".npy") for m in members):
-        raise FormatError(f"{label(name)}: a zip archive, but not an .npz of arrays (it holds: {shown(members, 5)})")
-    return "npz"
-
-
-def read_arrays(path: str | os.PathLike, max_bytes: int | None = None, *,
-                limits: Limits | None = None) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """The arrays of a safetensors or npz file, and the safetensors metadata ({} for npz).
-
-    The headers are checked first: a tensor the file does not hold, or whose
-    decoded size is over ``limits.max_bytes`` (or ``max_bytes``), is refused
-    before any array is allocated.
-    """
-    limits = Limits.merge(limits, max_bytes=max_bytes)
-    fmt = sniff(path)
-    if fmt == "npz":
-        return _read_npz(os.fspath(path), limits), {}
-    return _read_safetensors(os.fspath(path), limits)
-
-
-def _npy_header(name: str, member: str, f) -> tuple[tuple[int, ...], np.dtype]:
-    """Shape and dtype an .npz member declares, read from its .npy header alone."""
-    from numpy.lib import format as npy
-
-    try:
-        version = npy.read_magic(f)
-        if version == (1, 0):
-            shape, _, dtype = npy.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, _, dtype = npy.read_array_header_2_0(f)
-        else:
-            raise ValueError(f"npy format version {version[0]}.{version[1]}; 1.0 and 2.0 are read")
-    except (ValueError, OSError, EOFError, SyntaxError, RecursionError, TypeError) as e:
-        raise FormatError(f"{label(name)}: member {member!r} has a damaged .npy header ({str(e)[:200]})") from None
-    if dtype.hasobject:
-        raise FormatError(f"{label(name)}: the array {member[:-4]!r} in this .npz holds Python objects, which needs pickle. {_PICKLE_HINT}")
-    if dtype.kind not in NPY_KINDS or dtype.itemsize > 8 or dtype.fields is not None:
-        raise FormatError(f"{label(name)}: the array {member[:-4]!r} has dtype {dtype}; supported: float16, float32, float64 "
-                          "and integers (int8 to int64, uint8 to uint64)")
-    return shape, dtype
-
-
-def _read_npz(name: str, limits: Limits) -> dict[str, np.ndarray]:
-    total = 0
-    try:
-        with zipfile.ZipFile(name) as z:
-            for info in z.infolist():
-                with z.open(info) as f:
-                    shape, dtype = _npy_header(name, info.filename, f)
-                    declared = math.prod(shape) * dtype.itemsize
-                    held = info.file_size - f.tell()
-                if declared != held:  # np.load would allocate the declared size before noticing
-                    raise FormatError(f"{label(name)}: the array {info.filename[:-4]!r} declares shape {shape} of {dtype} "
-                                      f"({declared} bytes) but the archive holds {held} bytes for it")
-                total += decoded_bytes(math.prod(shape), dtype.itemsize)
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise FormatError(f"{label(name)}: a damaged .npz ({e})") from None
-    limits.check(label(name), total, "max_bytes", f"arrays of {total} bytes once decoded")
-    out = {}
-    try:
-        with np.load(name, allow_pickle=False) as data:
-            for key in data.files:
-                out[key] = data[key]
-    except ValueError as e:
-        if "pickle" in str(e):
-            raise FormatError(f"{label(name)}: an array in this .npz holds Python objects, which needs pickle. {_PICKLE_HINT}") from None
-        raise FormatError(f"{label(name)}: a damaged .npz ({e})") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        raise FormatError(f"{label(name)}: a damaged .npz ({e})") from None
-    return out
-
-
-def read_header(name: str | os.PathLike) -> tuple[int, dict]:
-    """A safetensors file's header length and decoded JSON header, without reading any tensor."""
-    with open(name, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        if n > _SAFETENSORS_MAX_HEADER:
-            raise FormatError(f"{label(name)}: the safetensors header declares {n} bytes; at most {_SAFETENSORS_MAX_HEADER} are read")
-        try:
-            header = json.loads(f.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FormatError(f"{label(name)}: the safetensors header is not valid JSON ({e})") from None
-        except RecursionError:
-            raise FormatError(f"{label(name)}: the safetensors header is nested too deeply to be a safetensors header") from None
-    return n, header
-
-
-def check_header(name: str, header: dict, data_len: int) -> int:
-    """Check every tensor entry of a safetensors header against the data; return the decoded bytes of all."""
-    total = 0
-    for key, info in header.items():
-        try:
-            dtype, shape, (start, end) = info["dtype"], info["shape"], info["data_offsets"]
-        except (TypeError, KeyError, ValueError):
-            raise FormatError(f"{label(name)}: tensor {key[:100]!r} has a malformed entry in the header") from None
-        if dtype not in ST_DTYPES:
-            raise FormatError(f"{label(name)}: tensor {key[:100]!r} has dtype {str(dtype)[:20]!r}, which gatescope cannot hold; "
-                              f"supported: {', '.join(ST_DTYPES)}")
-        ints = [start, end, *shape] if isinstance(shape, list) else None
-        if ints is None or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ints):
-            raise FormatError(f"{label(name)}: tensor {key[:100]!r}: shape and data_offsets must be non-negative integers")
-        count = math.prod(shape)
-        if not start <= end <= data_len or end - start != count * ST_DTYPES[dtype]:
-            raise FormatError(f"{label(name)}: tensor {key[:100]!r} declares shape {tuple(shape)} of {dtype} "
-                              f"({count * ST_DTYPES[dtype]} bytes) at bytes {start}..{end} of {data_len}")
-        total += decoded_bytes(count, ST_DTYPES[dtype])
-    return total
-
-
-def _read_safetensors(name: str, limits: Limits) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    n, header = read_header(name)
-    if not isinstance(header, dict):
-        raise FormatError(f"{label(name)}: the safetensors header is not a JSON object")
-    metadata = header.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise FormatError(f"{label(name)}: safetensors metadata must map strings to strings")
-    total = check_header(name, header, os.path.getsize(name) - 8 - n)
-    limits.check(label(name), total, "max_bytes", f"tensors of {total} bytes once decoded")
-    from safetensors import SafetensorError, safe_open
-
-    out = {}
-    try:
-        with safe_open(name, framework="numpy") as f:
-            for key in f.keys():
-                if header[key]["dtype"] == "BF16":
-                    out[key] = _read_bf16(name, n, header[key])
-                else:
-                    out[key] = f.get_tensor(key)
-    except (SafetensorError, OSError, ValueError, TypeError) as e:
-        raise FormatError(f"{label(name)}: not a valid safetensors file ({str(e).replace(name, label(name))[:300]})") from None
-    return out, metadata
-
-
-def _read_bf16(name: str, header_len: int, info: dict) -> np.ndarray:
-    """bfloat16 is the top half of a float32; NumPy has no such dtype, so widen it by hand."""
-    start, end = info["data_offsets"]
-    with open(name, "rb") as f:
-        f.seek(8 + header_len + start)
-        raw = np.frombuffer(f.read(end - start), dtype="<u2")
-    return (raw.astype(np.uint32) << 16).view(np.float32).reshape(info["shape"])
 
 
 # -- bundles -----------------------------------------------------------------

@@ -208,7 +208,7 @@ def test_the_pickle_hints_recipe_loads(tmp_path):
     x = torch.tensor(XS, dtype=torch.float32)[:, None]
     with torch.no_grad():
         want = net.rnn(x)[0][:, 0].numpy()
-    hint = cells.io._PICKLE_HINT
+    hint = cells.reading._PICKLE_HINT
     assert "safetensors.torch.save_file(model.rnn.state_dict(), 'rnn.safetensors')" in hint and "kind=lstm" in hint
     torch_save(net.rnn.state_dict(), str(tmp_path / "rnn.safetensors"))
     np.testing.assert_allclose(cells.load(tmp_path / "rnn.safetensors", kind="lstm").run(XS).output, want, atol=1e-6)

@@ -15,7 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import CellsError
-from ..io import bundle_fields, read_header
+from ..io import bundle_fields
+from ..reading import read_header
 
 HERE = Path(__file__).resolve().parent
 DEFAULT = "adding-lstm"   # the preset whose gates tell their story most plainly (see its card)
