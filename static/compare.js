@@ -1,14 +1,16 @@
 // The compare page: the same input through two to four models, side by side, one cursor for all.
 // Each model has its own stream and store; the player steps them together.
 
-import { createGradients, fetchFlow } from "./views/gradients.js";
-import { createHeatmaps } from "./views/heatmaps.js";
+import { fetchFlow, fetchKind } from "./core/api.js";
+import { createBus } from "./core/bus.js";
+import { Gradients } from "./views/gradients.js";
+import { Heatmaps } from "./views/heatmaps.js";
 import { createPlayer } from "./controls/player.js";
 import { computeParams, parse, serialize } from "./core/state.js";
 import { createStore } from "./core/store.js";
 import { openStream } from "./core/stream.js";
-import { showToken } from "./core/text.js";
-import { createTokens } from "./views/tokens.js";
+import { errorText, showToken } from "./core/text.js";
+import { Tokens } from "./views/tokens.js";
 
 const config = JSON.parse(document.getElementById("gatescope-config").textContent);
 const fields = config.fields;
@@ -16,8 +18,9 @@ const byId = (id) => document.getElementById(id);
 let state = parse(new URLSearchParams(location.search), fields);
 let columns = [], opened = 0;
 
-const tokens = createTokens(byId("tokens"), { onSeek: (t) => player.set(t) });
-const gradients = createGradients(byId("gradients"));
+const bus = createBus();
+const tokens = new Tokens(byId("tokens"), bus);
+const gradients = new Gradients(byId("gradients"), bus);
 const player = createPlayer({
   el: document.querySelector(".player"),
   steps: () => Math.min(...columns.map((c) => c.store.steps)),
@@ -48,7 +51,7 @@ function compactNames(vocabulary) {
 function show(t) {
   document.body.dataset.step = String(t);
   for (const c of columns) {
-    c.heatmaps.cursor(t);
+    c.heatmaps.show(t);
     if (c.store.has("prediction") && c.header?.prediction?.kind === "softmax") {
       const p = c.store.value("prediction", t);
       let best = 0;
@@ -56,19 +59,13 @@ function show(t) {
       c.verdict.textContent = `predicts ${JSON.stringify(showToken(c.header.prediction.labels[best]))} (${(p[best] * 100).toFixed(0)}%)`;
     }
   }
-  if (columns[0]?.store.steps) tokens.mark(t);
-  gradients.cursor(t);
+  if (columns[0]?.store.steps) tokens.show(t);
+  gradients.show(t);
   syncUrl();
 }
 
 function syncUrl() {
   history.replaceState(null, "", `/compare?${serialize(state, fields)}`);
-}
-
-async function kindInfo(model) {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(model.options)) if (v !== null) params.set(k, String(v));
-  return (await fetch(`/api/kinds/${model.kind}?${params}`)).json();
 }
 
 function open() {
@@ -85,15 +82,15 @@ function open() {
     el.innerHTML = '<h2></h2><div class="verdict"></div><div class="heat"></div>';
     byId("columns").append(el);
     const col = { source, el, store: createStore(), header: null, verdict: el.querySelector(".verdict"),
-      heatmaps: createHeatmaps(el.querySelector(".heat"), { onSeek: (t) => player.set(t) }) };
+      heatmaps: new Heatmaps(el.querySelector(".heat"), bus) };
     col.stream = openStream(paramsFor(source), {
       async header(h) {
         col.header = h;
         col.store.reset(h);
         el.querySelector("h2").textContent = h.model.card?.title ?? `${h.model.kind} (random weights)`;
-        const info = await kindInfo(h.model);
+        const info = await fetchKind(h.model);
         if (id !== opened) return;
-        col.heatmaps.build(info.vocabulary, { palette: state.palette, presenter: state.presenter }, compactNames(info.vocabulary));
+        col.heatmaps.build(info, h, { palette: state.palette, presenter: state.presenter, names: compactNames(info.vocabulary) });
         col.built = true;
         if (col.done) col.heatmaps.update(col.store);  // the steps came before the drawing was ready
       },
@@ -106,17 +103,20 @@ function open() {
         const first = columns[0];
         const input = document.querySelector('[data-control="input"]');
         if (document.activeElement !== input) input.value = first.header.request.input;
-        tokens.render(first.store, 0, null);
+        tokens.build(null, first.header, { color_unit: null });
+        tokens.update(first.store);
+        tokens.show(0);
         player.set(state.step);
         document.body.dataset.ready = "1";
         try {
           const flows = await Promise.all(columns.map((c) => fetchFlow(paramsFor(c.source))));
-          gradients.draw(flows.map((f, i) => ({ label: columns[i].header.model.card?.title ?? columns[i].source, flow: f.flow })), state, ["h"]);
+          gradients.build(null, null, { palette: state.palette, presenter: state.presenter, flowKeys: ["h"] });
+          gradients.update({ flow: flows.map((f, i) => ({ label: columns[i].header.model.card?.title ?? columns[i].source, flow: f.flow })) });
         } catch (err) {
           message(`Gradient flow: ${err.message}`);
         }
       },
-      error(e) { message(`${source}: ${typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail)}`); },
+      error(e) { message(`${source}: ${errorText(e.detail)}`); },
     });
     return col;
   });
@@ -173,6 +173,7 @@ document.querySelector('[data-control="copy-link"]').addEventListener("click", a
     box.select();
   }
 });
+bus.on("seek", (t) => player.set(t));
 player.configure({ speed: state.speed, phases: false });
 pickers();
 if (!config.refused) open();  // a refused link: the server's message is on the page until a model is picked

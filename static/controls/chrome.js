@@ -1,7 +1,9 @@
 // The page's controls around the views: which model, its options, the input, uploads, links and exports.
 // Every control edits the view state through onChange(changes); nothing here draws data.
 
+import { fetchJson } from "../core/api.js";
 import { serialize } from "../core/state.js";
+import { assumedText } from "../core/text.js";
 
 const $ = (root, sel) => root.querySelector(sel);
 
@@ -62,9 +64,7 @@ export function createChrome(root, { config, getState, onChange, onTyping, onMes
     }
     onMessage(`Uploading ${file.name}…`, "info");
     try {
-      const r = await fetch("/api/models", { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
-      const body = await r.json();
-      if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+      const body = await fetchJson("/api/models", { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
       onMessage(`Loaded ${file.name}: ${body.kind}, hidden ${body.hidden_size}.${assumedText(body.assumed)}`, "info");
       onChange({ model: body.id, input: null, input_type: null });
     } catch (err) {
@@ -168,10 +168,4 @@ export function createChrome(root, { config, getState, onChange, onTyping, onMes
   }
 
   return { sync, setKindOptions };
-}
-
-/** What the loader could not read off the weights and assumed, as a sentence ("" when nothing was). */
-export function assumedText(assumed) {
-  const parts = Object.entries(assumed ?? {}).map(([k, v]) => `${k} = ${v}`);
-  return parts.length ? ` Assumed ${parts.join("; ")}.` : "";
 }

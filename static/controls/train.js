@@ -1,9 +1,11 @@
 // Training in the page: start a job over WS /ws/train, draw its loss and accuracy as they come,
 // redraw the gates of the task's example input at every snapshot, and open the result as a model.
 
-import { FONT_FAMILY, palette, sizes } from "../core/config.js";
-import { createHeatmaps } from "../views/heatmaps.js";
-import { escapeHtml } from "../core/text.js";
+import { fetchJson } from "../core/api.js";
+import { BACKGROUND, FONT_FAMILY, palette, sizes } from "../core/config.js";
+import { Heatmaps } from "../views/heatmaps.js";
+import { socketUrl } from "../core/stream.js";
+import { errorText, escapeHtml } from "../core/text.js";
 
 /** A read-only store over one probe snapshot, so heatmaps.js can draw it. */
 function probeStore(values, tokens) {
@@ -21,12 +23,12 @@ function probeStore(values, tokens) {
 export function createTrainer(dialog, { config, getState, onOpenModel }) {
   const $ = (name) => dialog.querySelector(`[data-train="${name}"]`);
   const curves = $("curves");
-  const probe = createHeatmaps($("probe"), { cursor: false });  // a snapshot of the whole probe: no current step
+  const probe = new Heatmaps($("probe"), null, { cursor: false });  // a snapshot of the whole probe: no current step
   let ws = null, tasks = [], result = null, probeBuilt = false;
 
   async function loadTasks() {
     if (tasks.length) return;
-    tasks = await (await fetch("/api/tasks")).json();
+    tasks = await fetchJson("/api/tasks");
     for (const t of tasks) $("task").append(new Option(t.title, t.name));
     describe();
   }
@@ -48,7 +50,7 @@ export function createTrainer(dialog, { config, getState, onOpenModel }) {
       title: { text: "Training loss and accuracy", font: { size: sz.font }, x: 0.01, xanchor: "left" },
       xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" }, type: "log" },
       yaxis2: { title: { text: "accuracy" }, overlaying: "y", side: "right", range: [0, 1.02] },
-      legend: { orientation: "h", y: -0.22 }, paper_bgcolor: "white", plot_bgcolor: "white",
+      legend: { orientation: "h", y: -0.22 }, ...BACKGROUND,
     }, { displayModeBar: false, responsive: true });
   }
 
@@ -64,8 +66,7 @@ export function createTrainer(dialog, { config, getState, onOpenModel }) {
     $("stop").disabled = false;
     drawCurves(state);
     status("starting…");
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    ws = new WebSocket(`${scheme}://${location.host}/ws/train`);
+    ws = new WebSocket(socketUrl("/ws/train"));
     ws.onopen = () => ws.send(JSON.stringify(request));
     ws.onmessage = (e) => {
       const msg = JSON.parse(e.data);
@@ -76,7 +77,7 @@ export function createTrainer(dialog, { config, getState, onOpenModel }) {
       } else if (msg.type === "probe") showProbe(msg, state);
       else if (msg.type === "stopping") status(msg.again ? "already stopping…" : "stopping…");
       else if (msg.type === "done") finish(msg);
-      else if (msg.type === "error") fail(typeof msg.detail === "string" ? msg.detail : JSON.stringify(msg.detail));
+      else if (msg.type === "error") fail(errorText(msg.detail));
     };
     ws.onclose = () => { $("start").disabled = false; $("stop").disabled = true; };
     ws.onerror = () => fail("the connection to the server failed");
@@ -87,7 +88,7 @@ export function createTrainer(dialog, { config, getState, onOpenModel }) {
     const tokens = t?.input_type === "text" ? [...t.example] : [];
     const store = probeStore(msg.values, tokens);
     const vocabulary = { names: Object.keys(msg.values).map((n) => ({ name: n, label: `${n} on “${escapeHtml(t?.example ?? "")}”, step ${msg.step}`, symbol: n, range: n === "c" ? "real" : ["h"].includes(n) ? "signed" : "unit", role: "gate" })) };
-    if (!probeBuilt) probe.build(vocabulary, { palette: state.palette, presenter: state.presenter }, Object.keys(msg.values));
+    if (!probeBuilt) probe.build({ vocabulary }, null, { palette: state.palette, presenter: state.presenter, names: Object.keys(msg.values) });
     probeBuilt = true;
     probe.update(store);
   }

@@ -1,9 +1,9 @@
 // Color scales for values: pure functions, shared by the diagram, the heatmaps and the token strip.
 
-import { palette } from "./config.js";
+import { INK, palette } from "./config.js";
 
 /** The value range of a vocabulary range class. */
-export function bounds(range) {
+function bounds(range) {
   return range === "unit" ? [0, 1] : [-1, 1];
 }
 
@@ -25,7 +25,7 @@ function hexToRgb(hex) {
 
 /** The CSS color of value v on a Plotly-style colorscale between cmin and cmax (clamped). */
 export function colorAt(v, scale, cmin, cmax) {
-  if (!Number.isFinite(v)) return "rgb(200,200,200)";
+  if (!Number.isFinite(v)) return INK.missing;
   const x = Math.min(1, Math.max(0, (v - cmin) / (cmax - cmin)));
   for (let i = 1; i < scale.length; i++) {
     const [x1, c1] = scale[i];

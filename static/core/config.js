@@ -23,7 +23,7 @@ export const PALETTES = {
   },
 };
 
-export const SIZES = {
+const SIZES = {
   normal: { font: 13, small: 11, title: 15, line: 1.6, stateLine: 3.2, cell: 11 },
   presenter: { font: 20, small: 16, title: 24, line: 3, stateLine: 5.5, cell: 16 },
 };
@@ -35,6 +35,21 @@ export const DIAGRAM = {
 };
 
 export const HEATMAP = { maxNames: 16, rowHeight: 92, presenterRowHeight: 130 };
+
+/** The ink that stays the same under every palette: outlines, symbols, labels, the background. */
+export const INK = {
+  paper: "white",
+  layerEdge: "#8a6d00", layerText: "#3a2f00",  // a learned layer's box and its symbol
+  opEdge: "#9c2759", opText: "#4a0d2a",        // a pointwise operation's circle and its symbol
+  cellEdge: "rgba(60,60,60,0.35)",             // the outline of a strip's cells
+  label: "#222", labelBg: "rgba(255,255,255,0.92)",
+  pointEdge: "#333", guide: "#bbb",            // saturation's markers and its diagonal
+  onDark: "#fff", onLight: "#111",             // text on a colored token
+  missing: "rgb(200,200,200)",                 // a value that is not a number
+};
+
+/** A chart's paper and plot area. */
+export const BACKGROUND = { paper_bgcolor: INK.paper, plot_bgcolor: INK.paper };
 
 export const FONT_FAMILY = '"DejaVu Sans", "Helvetica Neue", Arial, sans-serif';
 

@@ -8,7 +8,7 @@ const TRUE = ["1", "on", "t", "true", "y", "yes"], FALSE = ["0", "off", "f", "fa
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Coerce one query-string value to the field's type; undefined when it cannot be read. */
-export function coerce(field, raw) {
+function coerce(field, raw) {
   if (raw === null || raw === undefined) return undefined;
   const text = raw.trim();
   switch (field.type) {
@@ -82,7 +82,18 @@ export function update(state, changes, fields) {
   return next;
 }
 
-/** The fields as a lookup by name. */
-export function byName(fields) {
-  return Object.fromEntries(fields.map((f) => [f.name, f]));
+/**
+ * The page's view state, changed one way only: update(patch) makes the next state (as update() above)
+ * and says so on the bus ("state", with the state before and a reason). The state itself is frozen.
+ */
+export function createViewState(initial, fields, bus) {
+  let state = Object.freeze({ ...initial });
+  return {
+    get current() { return state; },
+    update(patch, reason = "edit") {
+      const before = state;
+      state = Object.freeze(update(before, patch, fields));
+      bus.emit("state", { state, before, reason });
+    },
+  };
 }

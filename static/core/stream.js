@@ -1,6 +1,11 @@
 // The trace stream: a WebSocket with binary step frames, or Server-Sent Events where WebSockets are blocked.
 // Frames: uint32 t0, uint32 count, then count x stride float32 (little-endian); see app/wire.py.
 
+/** The WebSocket URL of a path on this page's server (wss: under https:). */
+export function socketUrl(path) {
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+}
+
 export function openStream(params, handlers) {
   const query = params.toString();
   let ws = null, es = null, closed = false, opened = false;
@@ -34,9 +39,8 @@ export function openStream(params, handlers) {
     };
   }
 
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
   try {
-    ws = new WebSocket(`${scheme}://${location.host}/ws/trace?${query}`);
+    ws = new WebSocket(socketUrl(`/ws/trace?${query}`));
     ws.binaryType = "arraybuffer";
   } catch {
     openSSE();

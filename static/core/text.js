@@ -23,3 +23,16 @@ export function num(v, digits = 3) {
   const s = v.toFixed(digits);
   return s === `-${(0).toFixed(digits)}` ? (0).toFixed(digits) : s;
 }
+
+/** The server's error detail as one line: its message, or each validation error as "where: what". */
+export function errorText(detail) {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) return detail.map((d) => `${(d.loc ?? []).join(".")}: ${d.msg}`).join("; ");
+  return detail === undefined || detail === null ? "the server gave no reason" : JSON.stringify(detail);
+}
+
+/** What the loader could not read off the weights and assumed, as a sentence ("" when nothing was). */
+export function assumedText(assumed) {
+  const parts = Object.entries(assumed ?? {}).map(([k, v]) => `${k} = ${v}`);
+  return parts.length ? ` Assumed ${parts.join("; ")}.` : "";
+}

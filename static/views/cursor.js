@@ -2,7 +2,9 @@
 // asks Plotly to redraw (a relayout of a stacked heatmap figure costs ~50 ms; this costs ~0.1 ms). Its
 // position comes from the plot area Plotly computed, and is redone after every Plotly draw.
 
-export function createCursor(el, color) {
+import { palette } from "../core/config.js";
+
+export function createCursor(el, color = palette().highlight) {
   let wrap = el.parentElement;
   if (!wrap?.classList.contains("cursor-wrap")) {
     wrap = document.createElement("div");

@@ -1,4 +1,4 @@
-// The active phase in words and numbers: each of its equations, then the same equation with the
+// The phase panel: the active phase in words and numbers: each of its equations, then the same equation with the
 // current step's values for one unit ("f(t) = σ(f_pre) = σ(0.412) = 0.602").
 
 import { num } from "../core/text.js";
@@ -28,7 +28,7 @@ export function numbers(name, vocab, value) {
   }
 }
 
-export function renderPhase(el, { phase, info, store, t, unit }) {
+function renderPhase(el, { phase, info, store, t, unit }) {
   const vocab = Object.fromEntries(info.vocabulary.names.map((n) => [n.name, n]));
   const phases = info.vocabulary.phases;
   const p = phases.find((x) => x.name === phase) ?? null;
@@ -56,4 +56,28 @@ export function renderPhase(el, { phase, info, store, t, unit }) {
     list.append(dt, dd);
   }
   el.append(list);
+}
+
+export class Phase {
+  static id = "phase";
+
+  constructor(el) {
+    this.el = el;
+    this.info = null;
+    this.store = null;
+  }
+
+  /** options.color_unit: the unit whose numbers are written out (0 when none is chosen). */
+  build(kindInfo, header, options) {
+    this.info = kindInfo;
+    this.unit = options.color_unit ?? 0;
+  }
+
+  update(store) {
+    this.store = store;
+  }
+
+  show(t, phase) {
+    if (this.info && this.store) renderPhase(this.el, { phase, info: this.info, store: this.store, t, unit: this.unit });
+  }
 }

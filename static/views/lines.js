@@ -1,53 +1,98 @@
-// Chosen units of one name over time, as lines, with the current step marked.
+// Chosen units of one name over time, as lines, with the current step marked; and the lines panel's
+// controls: which vector to follow (the token colors follow it too), which units, and the token colors.
 
-import { FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
-import { createCursor } from "./cursor.js";
+import { BACKGROUND, FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
 import { escapeHtml } from "../core/text.js";
+import { createCursor } from "./cursor.js";
 
 /** Units from the "units" field ("0,3,5"), or the first four; only those the name has. */
-export function chosenUnits(spec, width) {
+function chosenUnits(spec, width) {
   const asked = String(spec || "").split(",").filter((s) => s !== "").map(Number).filter((u) => Number.isInteger(u) && u >= 0 && u < width);
   return asked.length ? [...new Set(asked)].slice(0, 8) : Array.from({ length: Math.min(4, width) }, (_, i) => i);
 }
 
-export function createLines(el, { onSeek } = {}) {
-  let built = false, key = "";
-  const line = createCursor(el, "#e8590c");
+/** The vector the lines and the token colors follow: the state's focus, else c, else h. */
+export function focusName(store, options) {
+  if (store.has(options.focus)) return options.focus;
+  return ["c", "h"].find((n) => store.has(n));
+}
 
-  function update(store, name, label, unitSpec, options) {
-    if (!store.has(name)) return;
-    const units = chosenUnits(unitSpec, store.width(name));
-    const pal = palette(options.palette), sz = sizes(options.presenter);
-    const T = store.steps;
-    const x = Array.from({ length: T }, (_, t) => t);
-    const traces = units.map((u, i) => ({
-      type: "scatter", mode: T > 200 ? "lines" : "lines+markers", x, y: Array.from(store.series(name, u)), name: `unit ${u}`,
-      line: { color: pal.series[i % pal.series.length], width: sz.line * 1.2 }, marker: { size: sz.line * 3 },
-      hovertemplate: `unit ${u}, step %{x}: %{y:.4f}<extra></extra>`,
-    }));
-    const nextKey = `${name}|${units}|${options.palette}|${options.presenter}`;
-    const layout = {
-      margin: { l: 48, r: 10, t: 28, b: 34 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
-      title: { text: `${escapeHtml(label)}, units ${units.join(", ")}`, font: { size: sz.font }, x: 0.01, xanchor: "left" },
-      xaxis: { title: { text: "step" }, range: [-0.5, Math.max(T - 0.5, 0.5)], fixedrange: true, ...stepTicks(T) },
-      yaxis: { fixedrange: true, zeroline: true }, legend: { orientation: "h", y: -0.28 }, showlegend: units.length > 1,
-      paper_bgcolor: "white", plot_bgcolor: "white",
-    };
-    if (!built || nextKey !== key) {
-      Plotly.newPlot(el, traces, layout, { displayModeBar: false, responsive: true });
-      el.on("plotly_click", (e) => { if (e.points?.length && onSeek) onSeek(Math.round(e.points[0].x)); });
-      built = true;
-      key = nextKey;
+/** The lines of some units of one name, and the layout they are drawn in. */
+function figure(store, name, label, units, options) {
+  const pal = palette(options.palette), sz = sizes(options.presenter);
+  const T = store.steps;
+  const x = Array.from({ length: T }, (_, t) => t);
+  const traces = units.map((u, i) => ({
+    type: "scatter", mode: T > 200 ? "lines" : "lines+markers", x, y: Array.from(store.series(name, u)), name: `unit ${u}`,
+    line: { color: pal.series[i % pal.series.length], width: sz.line * 1.2 }, marker: { size: sz.line * 3 },
+    hovertemplate: `unit ${u}, step %{x}: %{y:.4f}<extra></extra>`,
+  }));
+  const layout = {
+    margin: { l: 48, r: 10, t: 28, b: 34 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
+    title: { text: `${escapeHtml(label)}, units ${units.join(", ")}`, font: { size: sz.font }, x: 0.01, xanchor: "left" },
+    xaxis: { title: { text: "step" }, range: [-0.5, Math.max(T - 0.5, 0.5)], fixedrange: true, ...stepTicks(T) },
+    yaxis: { fixedrange: true, zeroline: true }, legend: { orientation: "h", y: -0.28 }, showlegend: units.length > 1,
+    ...BACKGROUND,
+  };
+  return { traces, layout };
+}
+
+export class Lines {
+  static id = "lines";
+
+  constructor(el, bus) {
+    this.el = el;
+    this.bus = bus;
+    this.info = null;
+    this.key = "";
+    this.line = createCursor(el);
+    const panel = el.closest("[data-panel]") ?? document;
+    const control = (name) => panel.querySelector(`[data-control="${name}"]`);
+    this.controls = { focus: control("focus"), units: control("units"), color: control("color-unit") };
+    const { focus, units, color } = this.controls;
+    focus.addEventListener("change", () => bus.emit("change", { focus: focus.value }));
+    units.addEventListener("change", () => bus.emit("change", { units: units.value.replace(/[^0-9,]/g, "") }));
+    color.addEventListener("change", () => {
+      const v = color.value === "" ? null : Number(color.value);
+      bus.emit("change", { color_unit: Number.isInteger(v) && v >= 0 ? v : null });
+    });
+  }
+
+  build(kindInfo, header, options) {
+    this.info = kindInfo;
+    this.options = options;
+  }
+
+  update(store) {
+    if (!this.info) return;
+    const name = focusName(store, this.options);
+    if (name) this.draw(store, name);
+    const { focus, units, color } = this.controls;
+    focus.replaceChildren(...this.info.vocabulary.names.filter((n) => store.has(n.name) && n.role !== "input")
+      .map((n) => new Option(n.label, n.name)));
+    focus.value = name ?? "";
+    units.value = this.options.units;
+    color.value = this.options.color_unit ?? "";
+  }
+
+  draw(store, name) {
+    const options = this.options;
+    const label = this.info.vocabulary.names.find((n) => n.name === name).label;
+    const units = chosenUnits(options.units, store.width(name));
+    const { traces, layout } = figure(store, name, label, units, options);
+    const key = `${name}|${units}|${options.palette}|${options.presenter}`;
+    if (key !== this.key) {
+      Plotly.newPlot(this.el, traces, layout, { displayModeBar: false, responsive: true });
+      this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus.emit("seek", Math.round(e.points[0].x)); });
+      this.key = key;
     } else {
-      Plotly.react(el, traces, layout);
+      Plotly.react(this.el, traces, layout);
     }
-    line.color = pal.highlight;
-    line.place();
+    this.line.color = palette(options.palette).highlight;
+    this.line.place();
   }
 
-  function cursor(t) {
-    line.move(t);
+  show(t) {
+    this.line.move(t);
   }
-
-  return { update, cursor };
 }

@@ -2,7 +2,7 @@
 // spends below 0.1 ("closed") and above 0.9 ("open"). Units in the corners are switches; units in the
 // middle hover; a forget gate that remembers sits high on the "open" axis.
 
-import { FONT_FAMILY, palette, sizes } from "../core/config.js";
+import { BACKGROUND, FONT_FAMILY, INK, palette, sizes } from "../core/config.js";
 import { escapeHtml } from "../core/text.js";
 
 /** For one (T, width) gate: per unit, [fraction < 0.1, fraction > 0.9]. Pure. */
@@ -17,25 +17,47 @@ export function saturation(series) {
   });
 }
 
-export function createSaturation(el) {
-  function draw(store, vocabulary, options) {
+export class Saturation {
+  static id = "saturation";
+
+  constructor(el) {
+    this.el = el;
+    this.drawn = false;
+  }
+
+  build(kindInfo, header, options) {
+    this.vocabulary = kindInfo.vocabulary;
+    this.options = options;
+    this.follows = options.panels.split(",").includes("saturation");
+    this.drawn = false;
+  }
+
+  /** Drawn once the run is complete (and again after a rebuild), only while the panel is shown. */
+  update(store) {
+    if (!this.follows || !store.complete || this.drawn) return;
+    this.draw(store, this.vocabulary, this.options);
+    this.drawn = true;
+  }
+
+  show() {}
+
+  draw(store, vocabulary, options) {
     const pal = palette(options.palette), sz = sizes(options.presenter);
     const gates = vocabulary.names.filter((n) => n.role === "gate" && n.range === "unit" && store.has(n.name));
     const traces = gates.map((g, i) => {
       const units = Array.from({ length: store.width(g.name) }, (_, u) => store.series(g.name, u));
       const points = saturation(units);
       return { type: "scatter", mode: "markers", name: escapeHtml(g.label), x: points.map((p) => p[0]), y: points.map((p) => p[1]),
-        customdata: points.map((_, u) => u), marker: { size: sz.cell * 0.9, color: pal.series[i % pal.series.length], opacity: 0.8, line: { width: 0.5, color: "#333" } },
+        customdata: points.map((_, u) => u), marker: { size: sz.cell * 0.9, color: pal.series[i % pal.series.length], opacity: 0.8, line: { width: 0.5, color: INK.pointEdge } },
         hovertemplate: `${escapeHtml(g.label)} unit %{customdata}<br>closed (<0.1) %{x:.0%} · open (>0.9) %{y:.0%}<extra></extra>` };
     });
-    Plotly.react(el, traces, {
+    Plotly.react(this.el, traces, {
       margin: { l: 56, r: 10, t: 28, b: 44 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
       title: { text: "Gate saturation: time each unit spends closed and open", font: { size: sz.font }, x: 0.01, xanchor: "left" },
       xaxis: { title: { text: "fraction of steps closed (< 0.1)" }, range: [-0.03, 1.03], fixedrange: true, tickformat: ".0%" },
       yaxis: { title: { text: "fraction open (> 0.9)" }, range: [-0.03, 1.03], fixedrange: true, tickformat: ".0%" },
-      shapes: [{ type: "line", x0: 0, y0: 1, x1: 1, y1: 0, line: { color: "#bbb", dash: "dot", width: 1 } }],
-      legend: { orientation: "h", y: -0.3 }, paper_bgcolor: "white", plot_bgcolor: "white",
+      shapes: [{ type: "line", x0: 0, y0: 1, x1: 1, y1: 0, line: { color: INK.guide, dash: "dot", width: 1 } }],
+      legend: { orientation: "h", y: -0.3 }, ...BACKGROUND,
     }, { displayModeBar: false, responsive: true });
   }
-  return { draw };
 }

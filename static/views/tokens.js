@@ -1,76 +1,105 @@
-// The input tokens as a strip: the current one marked, optionally colored by one unit's activation.
+// The input tokens as a strip: the current one marked, optionally colored by one unit of the vector the
+// lines follow (the state's color_unit); a click on a token asks the page to go there.
 
 import { colorAt, isDark, scaleFor } from "../core/colors.js";
+import { INK } from "../core/config.js";
 import { showToken } from "../core/text.js";
+import { focusName } from "./lines.js";
 
 const WINDOW = 200;  // tokens drawn around the current step, for long inputs
 
-export function createTokens(el, { onSeek } = {}) {
-  let start = -1, end = -1, total = -1, spans = [], lastT = -1, colored = "";
+function ellipsis(n) {
+  const s = document.createElement("span");
+  s.className = "token more";
+  s.textContent = `… ${n} more`;
+  return s;
+}
 
-  el.addEventListener("click", (e) => {
-    const t = e.target.closest("[data-t]");
-    if (t && onSeek) onSeek(Number(t.dataset.t));
-  });
+export class Tokens {
+  static id = "tokens";
 
-  /** Draw the tokens around step t; colors (by one unit of one name) are redone only when they change. */
-  function render(store, t, color) {
-    const T = store.steps;
-    const from = Math.max(0, Math.min(t - WINDOW / 2, T - WINDOW)), to = Math.min(T, from + WINDOW);
-    const key = color ? `${color.name}|${color.unit}|${color.palette}|${color.range}|${from}|${to}|${T}` : "";
-    if (from !== start || to !== end || T !== total) {
-      colored = null;
-      total = T;
-      el.replaceChildren();
-      spans = [];
-      if (from > 0) el.append(ellipsis(from));
-      for (let i = from; i < to; i++) {
-        const s = document.createElement("span");
-        s.className = "token";
-        s.dataset.t = String(i);
-        s.textContent = showToken(store.tokens[i] ?? "");  // text, never markup
-        s.title = `step ${i}`;
-        spans.push(s);
-        el.append(s);
-      }
-      if (to < T) el.append(ellipsis(T - to));
-      el.classList.toggle("long", to - from > 40);  // long inputs scroll on one line instead of filling the page
-      start = from;
-      end = to;
-    }
-    if (key === colored) return mark(t);
-    colored = key;
-    if (color) {
-      const { colorscale, cmin, cmax } = scaleFor(color.range, color.palette, color.range === "real" ? store.maxAbs(color.name) : 1);
-      spans.forEach((s, k) => {
-        const v = store.value(color.name, start + k)[color.unit];
-        const c = colorAt(v, colorscale, cmin, cmax);
-        s.style.background = c;
-        s.style.color = isDark(c) ? "#fff" : "#111";
-      });
-    } else {
-      spans.forEach((s) => { s.style.background = ""; s.style.color = ""; });
-    }
-    mark(t);
+  constructor(el, bus) {
+    this.el = el;
+    Object.assign(this, { start: -1, end: -1, total: -1, spans: [], lastT: -1, colored: "", store: null, ranges: {}, options: {} });
+    el.addEventListener("click", (e) => {
+      const t = e.target.closest("[data-t]");
+      if (t) bus.emit("seek", Number(t.dataset.t));
+    });
   }
 
-  function mark(t) {
-    if (t === lastT && spans[t - start]?.classList.contains("current")) return;
-    spans[lastT - start]?.classList.remove("current");
-    spans[lastT - start]?.removeAttribute("aria-current");
+  /** options.color_unit: which unit colors the tokens (null: none). */
+  build(kindInfo, header, options) {
+    this.ranges = Object.fromEntries((kindInfo?.vocabulary.names ?? []).map((n) => [n.name, n.range]));
+    this.options = options;
+  }
+
+  update(store) {
+    this.store = store;
+  }
+
+  /** Draw the tokens around step t; colors are redone only when they change. */
+  show(t) {
+    const store = this.store, options = this.options;
+    if (!store?.steps) return;
+    const name = options.color_unit !== null && options.color_unit !== undefined ? focusName(store, options) : null;
+    const color = name ? { name, unit: Math.min(options.color_unit, store.width(name) - 1), range: this.ranges[name] ?? "signed", palette: options.palette } : null;
+    const T = store.steps;
+    const from = Math.max(0, Math.min(t - WINDOW / 2, T - WINDOW)), to = Math.min(T, from + WINDOW);
+    if (from !== this.start || to !== this.end || T !== this.total) this.lay(from, to, T);
+    const key = color ? `${color.name}|${color.unit}|${color.palette}|${color.range}|${from}|${to}|${T}` : "";
+    if (key !== this.colored) {
+      this.colored = key;
+      this.paint(color);
+    }
+    this.mark(t);
+  }
+
+  /** The spans of tokens from..to of T, with an ellipsis for what is left out on either side. */
+  lay(from, to, T) {
+    const el = this.el, tokens = this.store.tokens;
+    this.colored = null;
+    this.total = T;
+    el.replaceChildren();
+    this.spans = [];
+    if (from > 0) el.append(ellipsis(from));
+    for (let i = from; i < to; i++) {
+      const s = document.createElement("span");
+      s.className = "token";
+      s.dataset.t = String(i);
+      s.textContent = showToken(tokens[i] ?? "");  // text, never markup
+      s.title = `step ${i}`;
+      this.spans.push(s);
+      el.append(s);
+    }
+    if (to < T) el.append(ellipsis(T - to));
+    el.classList.toggle("long", to - from > 40);  // long inputs scroll on one line instead of filling the page
+    this.start = from;
+    this.end = to;
+  }
+
+  paint(color) {
+    const store = this.store;
+    if (!color) {
+      this.spans.forEach((s) => { s.style.background = ""; s.style.color = ""; });
+      return;
+    }
+    const { colorscale, cmin, cmax } = scaleFor(color.range, color.palette, color.range === "real" ? store.maxAbs(color.name) : 1);
+    this.spans.forEach((s, k) => {
+      const c = colorAt(store.value(color.name, this.start + k)[color.unit], colorscale, cmin, cmax);
+      s.style.background = c;
+      s.style.color = isDark(c) ? INK.onDark : INK.onLight;
+    });
+  }
+
+  mark(t) {
+    const spans = this.spans, start = this.start, last = this.lastT;
+    if (t === last && spans[t - start]?.classList.contains("current")) return;
+    spans[last - start]?.classList.remove("current");
+    spans[last - start]?.removeAttribute("aria-current");
     const s = spans[t - start];
     s?.classList.add("current");
     s?.setAttribute("aria-current", "step");
-    if (s && el.classList.contains("long")) el.scrollLeft = s.offsetLeft - el.clientWidth / 2;
-    lastT = t;
+    if (s && this.el.classList.contains("long")) this.el.scrollLeft = s.offsetLeft - this.el.clientWidth / 2;
+    this.lastT = t;
   }
-
-  function ellipsis(n) {
-    const s = document.createElement("span");
-    s.className = "token more";
-    s.textContent = `… ${n} more`;
-    return s;
-  }
-
-  return { render, mark, get range() { return [start, end]; } };
 }

@@ -259,7 +259,7 @@ def test_equation_numbers_knows_every_op_the_engine_uses(api):
 
 def test_strip_cells_are_balanced_rows_centred_on_the_strip(run):
     out = run("""
-        const { stripCells } = await import('/static/views/diagram.js'), { DIAGRAM } = await import('/static/core/config.js');
+        const { stripCells } = await import('/static/views/diagram-figure.js'), { DIAGRAM } = await import('/static/core/config.js');
         const strips = {};
         for (let n = 1; n <= DIAGRAM.maxUnits; n++) strips[n] = stripCells(n, 3.5, 2.0, 1.7);
         return { strips, maxUnits: DIAGRAM.maxUnits };""")

@@ -1,0 +1,36 @@
+// The page's one event bus. Every view follows it; nothing else passes a view its data.
+//   "build" {kindInfo, header, options}   a run's description came, or an option of the picture changed
+//   "data"  store                          steps arrived, the run completed, or its gradient flow came
+//   "step"  {t, phase, playing}            the current step and phase
+//   "hover" {name, unit}                   a unit under the pointer
+//   "state" {state, before, reason}        the view state changed (core/state.js createViewState)
+//   "seek"  t, "change" patch              what a view asks of the page: go to a step, change the state
+
+export function createBus() {
+  const handlers = new Map();
+  return {
+    /** Call fn(payload) on every emit of event; returns a function that stops it. */
+    on(event, fn) {
+      if (!handlers.has(event)) handlers.set(event, new Set());
+      handlers.get(event).add(fn);
+      return () => handlers.get(event).delete(fn);
+    },
+    emit(event, payload) {
+      for (const fn of handlers.get(event) ?? []) fn(payload);
+    },
+  };
+}
+
+/**
+ * The one contract of a view: a class built as new View(el, bus), with
+ *   build(kindInfo, header, options)  draw the empty figure for a run (options: the view state)
+ *   update(store)                     redraw what depends on the steps so far
+ *   show(t, phase, playing)           show the current step
+ * and a static id naming the element it draws in. mount() makes every view follow the bus.
+ */
+export function mount(bus, views) {
+  bus.on("build", ({ kindInfo, header, options }) => { for (const v of views) v.build(kindInfo, header, options); });
+  bus.on("data", (store) => { for (const v of views) v.update(store); });
+  bus.on("step", ({ t, phase, playing }) => { for (const v of views) v.show(t, phase, playing); });
+  return views;
+}

@@ -1,0 +1,81 @@
+// One run: the stream of a view's steps into the store, the kind's description it needs to be drawn, and
+// the text typed on top of it. It tells the page through its handlers; it draws nothing.
+
+import { fetchKind } from "./api.js";
+import { openStream } from "./stream.js";
+import { errorText } from "./text.js";
+
+/** handlers: described(kindInfo, header), rows(), complete(), status(text), failed(text), closed(). */
+export function createRun(store, handlers) {
+  // the open run: its stream, its number (an answer for an older one is dropped), its kind's description,
+  // the input the server has, a typed extension on its way, and the step it was asked to open at
+  const run = { stream: null, id: 0, info: null, streamed: "", pending: null, step: null };
+
+  function open(params, step) {
+    run.stream?.close();
+    const id = ++run.id;
+    Object.assign(run, { info: null, streamed: "", pending: null, step });
+    handlers.status("computing…");
+    run.stream = openStream(params, {
+      async header(h) {
+        store.reset(h);
+        run.streamed = h.request.input;
+        const info = await fetchKind(h.model);
+        if (id !== run.id) return;
+        run.info = info;
+        handlers.described(info, h);
+      },
+      rows(t0, rows, count) {
+        if (id !== run.id) return;
+        store.append(t0, rows, count);
+        handlers.rows();
+      },
+      tokens(t0, more) {
+        store.addTokens(t0, more);
+        handlers.status(`${t0 + more.length} steps`);
+        if (run.pending !== null) run.streamed = run.pending;
+        run.pending = null;
+      },
+      summary(s) {
+        if (id !== run.id) return;
+        handlers.status(`${s.steps} steps · ${s.bytes_per_snapshot} bytes per step`);
+        store.finish();
+        handlers.complete();
+      },
+      error(e) {
+        run.pending = null;
+        handlers.failed(errorText(e.detail));
+        handlers.status("");
+      },
+      closed: () => handlers.closed(),
+    });
+  }
+
+  /** Text that only grows at the end of a text input is sent as more steps: true when it was. */
+  function append(text) {
+    const h = store.header;
+    const extendable = h && h.request.input_type === "text" && !h.model.bidirectional && run.pending === null;
+    if (!extendable || text.length <= run.streamed.length || !text.startsWith(run.streamed)) return false;
+    if (!run.stream.append(text.slice(run.streamed.length))) return false;
+    run.pending = text;
+    store.setFlow(null);  // the flow was of the shorter input
+    return true;
+  }
+
+  /** The step the run was opened at, once the store has it (or has every step); null before and after. */
+  function arrived() {
+    if (run.step === null || !(run.step < store.steps || store.header.steps <= store.steps)) return null;
+    const t = Math.min(run.step, store.steps - 1);
+    run.step = null;
+    return t;
+  }
+
+  return {
+    open, append, arrived,
+    get id() { return run.id; },
+    get info() { return run.info; },
+    get streamed() { return run.streamed; },
+    /** The run's summary has come, its description is in, and no typed extension is on its way. */
+    get ready() { return Boolean(run.info && store.complete && store.steps && run.pending === null); },
+  };
+}

@@ -1,0 +1,46 @@
+// The words around the diagram: which model this is (its title and notes), and the current step's input.
+
+import { assumedText, showToken } from "../core/text.js";
+
+export class ModelTitle {
+  static id = "model-title";
+
+  constructor(el) {
+    this.el = el;
+    this.notes = document.getElementById("model-notes");
+    this.notes.addEventListener("click", () => this.notes.classList.toggle("open"));
+  }
+
+  build(kindInfo, header) {
+    if (header === this.header) return;  // a new picture of the same run: the notes stay as they were
+    this.header = header;
+    const model = header.model, request = header.request;
+    const title = model.card?.title ?? (request.model ? `${kindInfo.title}, uploaded model ${request.model.slice(0, 8)}`
+      : `${kindInfo.title}, random weights (seed ${request.seed})`);
+    this.el.textContent = `${title} · hidden ${model.hidden_size}${model.num_layers > 1 ? ` · layer ${header.layer + 1} of ${model.num_layers}` : ""}`;
+    this.notes.textContent = (model.card?.notes ?? kindInfo.summary) + assumedText(model.assumed);
+    this.notes.classList.remove("open");
+  }
+
+  update() {}
+  show() {}
+}
+
+export class StepCaption {
+  static id = "caption";
+
+  constructor(el) {
+    this.el = el;
+    this.store = null;
+  }
+
+  build() {}
+
+  update(store) {
+    this.store = store;
+  }
+
+  show(t) {
+    this.el.textContent = `t = ${t}  ·  input ${JSON.stringify(showToken(this.store?.tokens[t] ?? ""))}`;
+  }
+}
