@@ -21,17 +21,18 @@ import numpy as np
 from . import io as _io
 from . import layouts as _layouts
 from . import reading as _reading
+from . import weight_groups as _groups
 from .backprop.flow import gradient_flow
 from .diagrams import diagram
 from .errors import CellsError, EmptySequenceError, FormatError, NonFiniteError, OptionError, ShapeError, UnknownKindError, WeightNameError
 from .kinds import REGISTRY, register, registered, unregister
 from .kinds import get as _get
-from .layouts import AmbiguousWeightsError
 from .model import Model, as_real_array, check_size, expected_shapes, walk
 from .reading import LimitError, Limits
 from .spec import Name, Option, Vocabulary
 from .trace import LayerTrace, Snapshot, State, Trace
 from .vocab import Vocab
+from .weight_groups import AmbiguousWeightsError
 
 LAYOUTS = _layouts.LAYOUTS
 
@@ -91,7 +92,7 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
     if layout == "tf1":
         opts.setdefault("forget_bias", 1.0)
     _layouts.check_layout(spec, layout, {**opts, "proj_size": given.get("proj_size", 0)})
-    weights, extras, found = _layouts.pick({k: as_real_array(k, v) for k, v in arrays.items()}, layout, prefix)
+    weights, extras, found = _groups.pick({k: as_real_array(k, v) for k, v in arrays.items()}, layout, prefix)
     _io.split_extras(extras)
     cfg = _layouts.infer(spec, weights, layout, opts)
     limits.check("num_layers", cfg["num_layers"], "max_layers")
