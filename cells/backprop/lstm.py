@@ -55,6 +55,17 @@ def _layout(spec, p, opts):
     return H, rows, peep
 
 
+def _add_before_cell(z, cp, q_prev, Wgg, rows, peep, H):
+    """The terms of the pre-activations that need more than x and h(t-1): FGR's q(t-1) W_gg^T, the peepholes on c(t-1)."""
+    if q_prev is not None:                                        # FGR: z_ifo += q(t-1) W_gg^T
+        rec = q_prev @ Wgg.T
+        for k, g in enumerate(("input", "forget", "output")):
+            z[:, rows[g]] += rec[:, k * H:(k + 1) * H]
+    for g in ("input", "forget"):                                 # peepholes of i, f see c(t-1)
+        if g in peep:
+            z[:, rows[g]] += peep[g] * cp
+
+
 def forward(spec, p, opts, X, start: LayerState):
     va = spec.variant
     T, B, _ = X.shape
@@ -78,13 +89,7 @@ def forward(spec, p, opts, X, start: LayerState):
     for t in range(T):
         z, cp = Z[t], C[t]
         z += Hs[t] @ Wh
-        if Q is not None:                                         # FGR: z_ifo += q(t-1) W_gg^T
-            rec = Q[t] @ Wgg.T
-            for k, g in enumerate(("input", "forget", "output")):
-                z[:, rows[g]] += rec[:, k * H:(k + 1) * H]
-        for g in ("input", "forget"):                             # peepholes of i, f see c(t-1)
-            if g in peep:
-                z[:, rows[g]] += peep[g] * cp
+        _add_before_cell(z, cp, None if Q is None else Q[t], Wgg, rows, peep, H)
         if va.input_gate:
             sigmoid(z[:, rows["input"]], out=Gi[t])                # i(t)
         if va.coupled:
@@ -122,7 +127,7 @@ def forward(spec, p, opts, X, start: LayerState):
 
 def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True, states=False):
     va = spec.variant
-    X, Hs, C, Q = cache["X"], cache["Hs"], cache["C"], cache["Q"]
+    X, Hs, C, Q, Mask = cache["X"], cache["Hs"], cache["C"], cache["Q"], cache["Mask"]
     T, S = len(X), dY.shape[1]
     H, rows, peep = _layout(spec, p, opts)
     Whr, Wgg, Whh = p.get("weight_hr"), p.get("weight_gg"), p["weight_hh"]
@@ -130,21 +135,12 @@ def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True
     dZ = np.zeros((T, S, len(spec.blocks) * H))       # adjoints of the pre-activations; absent blocks stay 0
     dHt = np.empty((T, S, out))                        # adjoint of h(t), every step
     dCt = np.empty((T, S, H)) if states else None      # adjoint of c(t) with h(t) held fixed
-    zero = LayerState(h=np.zeros(out), c=np.zeros(H), gates=np.zeros(3 * H))
-    dfinal = dfinal or zero
-    dh = np.broadcast_to(dfinal.h, (S, out)).copy()
-    dc = np.broadcast_to(dfinal.c, (S, H)).copy()
-    dq = np.broadcast_to(dfinal.gates if dfinal.gates is not None else 0.0, (S, 3 * H)).copy() if Q is not None else None
-    # The local derivatives depend only on the forward pass: compute them for every step at once,
-    # so that the loop below does only what must wait for the adjoint of the next step.
+    dh, dc, dq = _final_adjoints(dfinal, S, out, H, Q is not None)
     Gi, Gf, Gg, Go, Sq = cache["Gi"], cache["Gf"], cache["Gg"], cache["Go"], cache["Sq"]
-    o_ds = Go * (1.0 - Sq * Sq) if va.cell_act == "tanh" else Go      # dh/dc through s = tanh(c): o (1 - s^2)
-    i_dg = Gi * (1.0 - Gg * Gg) if va.candidate_act == "tanh" else Gi  # dc/dz_g = i (1 - g^2)
-    sig_i, sig_f, sig_o = Gi * (1.0 - Gi), Gf * (1.0 - Gf), Go * (1.0 - Go)   # sigma' = sigma (1 - sigma)
+    o_ds, i_dg, sig_i, sig_f, sig_o = _local_derivatives(va, Gi, Gf, Gg, Go, Sq)
     zi, zf, zg, zo = (rows.get(k) for k in ("input", "forget", "candidate", "output"))
     has_i, has_f, has_o = va.input_gate, va.forget_gate and not va.coupled, va.output_gate
     p_i, p_f, p_o = peep.get("input"), peep.get("forget"), peep.get("output")
-    Mask = cache["Mask"]
     for t in range(T - 1, -1, -1):
         dz = dZ[t]
         dh += dY[t]
@@ -185,19 +181,41 @@ def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True
             dq = flush(np.concatenate([dz[:, zi], dz[:, zf], dz[:, zo]], axis=-1) @ Wgg)
         dc = flush(dc_prev)
         flush(dh)
-    grads = None
-    if params:
-        db = dZ.sum(axis=(0, 1))
-        grads = {"weight_ih": flat_outer(dZ, X), "weight_hh": flat_outer(dZ, Hs[:-1]), "bias_ih": db, "bias_hh": db.copy()}
-        sees = {"input": C[:-1], "forget": C[:-1], "output": C[1:]}   # which c each peephole multiplies
-        for gate, name in _PEEP:
-            if gate in peep:
-                grads[name] = (dZ[..., rows[gate]] * sees[gate]).sum(axis=(0, 1))
-        if Whr is not None:
-            grads["weight_hr"] = flat_outer(dHt, cache["M"])
-        if Q is not None:
-            dZq = np.concatenate([dZ[..., rows[k]] for k in ("input", "forget", "output")], axis=-1)
-            grads["weight_gg"] = flat_outer(dZq, Q[:-1])
+    grads = _param_grads(cache, dZ, dHt, rows, peep) if params else None
     dX = dZ @ p["weight_ih"]
     d0 = LayerState(h=dh, c=dc, gates=dq)
     return grads, dX, d0, ({"h": dHt, "c": dCt} if states else None)
+
+
+def _final_adjoints(dfinal: LayerState | None, S: int, out: int, H: int, recur: bool):
+    """dh, dc and (FGR) dq after the last step, one row per seed: what the loss wants of the final state, else 0."""
+    dfinal = dfinal or LayerState(h=np.zeros(out), c=np.zeros(H), gates=np.zeros(3 * H))
+    dh = np.broadcast_to(dfinal.h, (S, out)).copy()
+    dc = np.broadcast_to(dfinal.c, (S, H)).copy()
+    dq = np.broadcast_to(dfinal.gates if dfinal.gates is not None else 0.0, (S, 3 * H)).copy() if recur else None
+    return dh, dc, dq
+
+
+def _local_derivatives(va, Gi, Gf, Gg, Go, Sq):
+    """The local derivatives, which depend only on the forward pass: computed for every step at once,
+    so that the reverse loop does only what must wait for the adjoint of the next step."""
+    o_ds = Go * (1.0 - Sq * Sq) if va.cell_act == "tanh" else Go      # dh/dc through s = tanh(c): o (1 - s^2)
+    i_dg = Gi * (1.0 - Gg * Gg) if va.candidate_act == "tanh" else Gi  # dc/dz_g = i (1 - g^2)
+    return o_ds, i_dg, Gi * (1.0 - Gi), Gf * (1.0 - Gf), Go * (1.0 - Go)   # sigma' = sigma (1 - sigma) for i, f, o
+
+
+def _param_grads(cache: dict, dZ, dHt, rows: dict, peep: dict) -> dict[str, np.ndarray]:
+    """Each weight's gradient: a sum over steps and rows of adjoint times what the weight multiplied."""
+    X, Hs, C, Q = cache["X"], cache["Hs"], cache["C"], cache["Q"]
+    db = dZ.sum(axis=(0, 1))
+    grads = {"weight_ih": flat_outer(dZ, X), "weight_hh": flat_outer(dZ, Hs[:-1]), "bias_ih": db, "bias_hh": db.copy()}
+    sees = {"input": C[:-1], "forget": C[:-1], "output": C[1:]}   # which c each peephole multiplies
+    for gate, name in _PEEP:
+        if gate in peep:
+            grads[name] = (dZ[..., rows[gate]] * sees[gate]).sum(axis=(0, 1))
+    if cache["M"] is not None:
+        grads["weight_hr"] = flat_outer(dHt, cache["M"])
+    if Q is not None:
+        dZq = np.concatenate([dZ[..., rows[k]] for k in ("input", "forget", "output")], axis=-1)
+        grads["weight_gg"] = flat_outer(dZq, Q[:-1])
+    return grads

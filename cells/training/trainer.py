@@ -156,24 +156,16 @@ def train(kind: str = "lstm", task: str = "remember", *, hidden_size: int = 32, 
     start = time.perf_counter()
     T = cfg["seq_len"]
     for step in range(1, cfg["steps"] + 1):
-        if cancel is not None and cancel.is_set():
-            stopped = "cancelled"
-            break
-        if cfg["time_budget"] is not None and time.perf_counter() - start >= cfg["time_budget"]:
-            stopped = "time budget"
+        interrupted = _interrupted(cancel, cfg["time_budget"], start)
+        if interrupted:
+            stopped = interrupted
             break
         length = int(data.integers(max(t.min_len, T // 2), T + 1)) if t.vary_length else T
         batch = t.batch(data, cfg["batch_size"], length)
-        tape = backprop.forward(model, batch.inputs)
-        out = tape.output @ W.T + b                                  # the head: logits or predictions
-        loss, d_out = t.loss(out, batch)
-        if not math.isfinite(loss):
+        loss, accuracy, grads = _loss_and_grads(model, t, batch, W, b)
+        if grads is None:
             stopped = "diverged"
             break
-        accuracy = t.accuracy(out, batch)
-        grads = backprop.backward(tape, d_out @ W).params           # dLoss/dh(t) = dLoss/dout W
-        grads["decoder.weight"] = d_out.reshape(-1, d_out.shape[-1]).T @ tape.output.reshape(-1, tape.output.shape[-1])
-        grads["decoder.bias"] = d_out.sum(axis=(0, 1))
         clip_global_norm(grads, cfg["clip"])
         adam.step(params, grads)
         done = step
@@ -188,7 +180,36 @@ def train(kind: str = "lstm", task: str = "remember", *, hidden_size: int = 32, 
     seconds = time.perf_counter() - start
     final = finished_model(model, t, W, b, dtype)
     evaluation = evaluate(final, t, sequences=cfg["eval_sequences"], seq_len=T, seed=[cfg["seed"], 3])
-    final.card = {
+    final.card = _card(final, t, kind, cfg, evaluation, done=done, seconds=seconds, stopped=stopped)
+    return Training(final, history, stopped, done, seconds, evaluation)
+
+
+def _interrupted(cancel: Cancel | None, time_budget: float | None, start: float) -> str | None:
+    """Why training must stop before the next step ("cancelled", "time budget"), or None."""
+    if cancel is not None and cancel.is_set():
+        return "cancelled"
+    if time_budget is not None and time.perf_counter() - start >= time_budget:
+        return "time budget"
+    return None
+
+
+def _loss_and_grads(model: Model, t: _tasks.Task, batch, W: np.ndarray, b: np.ndarray):
+    """One batch's loss and accuracy, and every parameter's gradient (head included); no gradients if the loss is not finite."""
+    tape = backprop.forward(model, batch.inputs)
+    out = tape.output @ W.T + b                                  # the head: logits or predictions
+    loss, d_out = t.loss(out, batch)
+    if not math.isfinite(loss):
+        return loss, None, None
+    accuracy = t.accuracy(out, batch)
+    grads = backprop.backward(tape, d_out @ W).params           # dLoss/dh(t) = dLoss/dout W
+    grads["decoder.weight"] = d_out.reshape(-1, d_out.shape[-1]).T @ tape.output.reshape(-1, tape.output.shape[-1])
+    grads["decoder.bias"] = d_out.sum(axis=(0, 1))
+    return loss, accuracy, grads
+
+
+def _card(final: Model, t: _tasks.Task, kind: str, cfg: dict, evaluation: dict, *, done: int, seconds: float, stopped: str) -> dict:
+    """The trained model's card: what it learned, how well, how it was trained, and what its gates do."""
+    return {
         "title": f"{final.spec.title} · {t.title}",
         "task": t.name,
         "task_title": t.title,
@@ -206,7 +227,7 @@ def train(kind: str = "lstm", task: str = "remember", *, hidden_size: int = 32, 
         "batch_size": cfg["batch_size"],
         "learning_rate": cfg["learning_rate"],
         "clip": cfg["clip"],
-        "seq_len": T,
+        "seq_len": cfg["seq_len"],
         "seed": cfg["seed"],
         "train_seconds": round(seconds, 2),
         "stopped": stopped,
@@ -216,7 +237,6 @@ def train(kind: str = "lstm", task: str = "remember", *, hidden_size: int = 32, 
         "head": "softmax" if t.output == "classes" else "linear",
         "notes": describe_gates(final, t),
     }
-    return Training(final, history, stopped, done, seconds, evaluation)
 
 
 def _evaluated_on(task: _tasks.Task, evaluation: dict) -> str:
