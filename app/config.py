@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cells.training import LIMITS as TRAINING_LIMITS
+
 
 def _default_upload_dir() -> Path:
     return Path.home() / ".cache" / "gatescope" / "models"
@@ -36,8 +38,9 @@ class Settings(BaseSettings):
     max_streams_per_client: int = Field(8, ge=1, description="Concurrent streams (WebSocket or SSE) one client address may hold.")
     max_training_jobs: int = Field(2, ge=0,
             description="Training jobs running at once on this server (each in its own process, on one core); 0 turns training off.")
-    max_train_steps: int = Field(5_000, ge=1, description="Most optimizer steps one training job may take.")
-    max_train_hidden: int = Field(64, ge=1, description="Largest hidden size one may train in the page.")
+    # held to the trainer's own bounds (cells.training.LIMITS): a setting cannot promise what the trainer refuses
+    max_train_steps: int = Field(5_000, ge=1, le=TRAINING_LIMITS["steps"][1], description="Most optimizer steps one training job may take.")
+    max_train_hidden: int = Field(64, ge=1, le=TRAINING_LIMITS["hidden_size"][1], description="Largest hidden size one may train in the page.")
     max_train_seconds: float = Field(120.0, gt=0, description="Longest a training job may run, in seconds.")
     upload_dir: Path = Field(default_factory=_default_upload_dir,
             description="Where uploaded models are stored, content-addressed; share it between workers.")

@@ -9,5 +9,7 @@ class AppError(Exception):
         self.status, self.detail, self.field, self.headers = status, detail, field, headers
 
 
-def over_limit(field: str, value: object, limit: int, setting: str, status: int = 413) -> AppError:
-    return AppError(status, f"{field}: {value} is over the limit of {limit} (setting GATESCOPE_{setting.upper()})", field)
+def over_limit(field: str, value: object, limit: int, setting: str, status: int = 413, hint: str = "") -> AppError:
+    """The one way a limit is reported: the field, the value, the limit, the setting that sets it, and what to do instead."""
+    return AppError(status, f"{field}: {value} is over the limit of {limit} (setting GATESCOPE_{setting.upper()})"
+                            + (f"; {hint}" if hint else ""), field)

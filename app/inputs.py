@@ -19,7 +19,7 @@ import numpy as np
 
 import cells
 
-from .errors import AppError
+from .errors import AppError, over_limit
 
 TEXT_DIMS = 8
 SIGNALS = {
@@ -80,7 +80,7 @@ def parse_numbers(text: str, max_width: int | None = None) -> Parsed:
         cells_ = [[v for v in _NUMBER.split(r.strip()) if v] for r in rows]
     width = len(cells_[0])
     if max_width is not None and width > max_width:  # before a single float is made
-        raise AppError(413, f"input: {width} values per step is over the limit of {max_width} (setting GATESCOPE_MAX_INPUT_WIDTH)", "input")
+        raise over_limit("input", f"{width} values per step", max_width, "max_input_width")
     values = []
     for t, row in enumerate(cells_):
         if len(row) != width:
@@ -111,8 +111,7 @@ def parse_signal(spec: str, seed: int, max_steps: int) -> Parsed:
             if not _LENGTH.fullmatch(w):
                 raise AppError(422, f"input: {w[:20]!r} is neither a length (a whole number) nor key=value", "input")
             if len(w.lstrip("0")) > len(str(max_steps)):
-                raise AppError(413, f"input: a signal of {w[:20]}{'...' if len(w) > 20 else ''} steps is over the limit of {max_steps} "
-                                    "(setting GATESCOPE_MAX_STEPS)", "input")
+                raise over_limit("input", f"a signal of {w[:20]}{'...' if len(w) > 20 else ''} steps", max_steps, "max_steps")
             steps = int(w)
             continue
         key, _, raw = w.partition("=")
@@ -129,7 +128,7 @@ def parse_signal(spec: str, seed: int, max_steps: int) -> Parsed:
     if steps < 1:
         raise AppError(422, "input: a signal needs at least 1 step", "input")
     if steps > max_steps:
-        raise AppError(413, f"input: {steps} steps is over the limit of {max_steps} (setting GATESCOPE_MAX_STEPS)", "input")
+        raise over_limit("input", f"{steps} steps", max_steps, "max_steps")
     t = np.arange(steps, dtype=np.float64)
     rng = np.random.default_rng(seed)
     if name == "sine":
@@ -162,7 +161,7 @@ def parse(text: str, input_type: str, model: cells.Model | None, *, seed: int, u
     else:
         parsed = parse_signal(text, seed, max_steps)
     if len(parsed.xs) > max_steps:
-        raise AppError(413, f"input: {len(parsed.xs)} steps is over the limit of {max_steps} (setting GATESCOPE_MAX_STEPS)", "input")
+        raise over_limit("input", f"{len(parsed.xs)} steps", max_steps, "max_steps")
     if model is not None and parsed.xs.shape[1] != model.input_size:
         raise AppError(422, f"input: each step has {parsed.xs.shape[1]} value(s); this model takes {model.input_size} (its input_size)", "input")
     return parsed

@@ -167,3 +167,24 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
         if unknown:
             raise AppError(422, f"names: {', '.join(unknown[:10])} not in the {model.kind} vocabulary: {', '.join(vocab)}", "names")
     return Resolved(view, model, source, text, input_type, parsed, layer, view.direction, names)
+
+
+def resolve_append(r: Resolved, text: str, steps_so_far: int, settings: Settings) -> Parsed:
+    """The new steps of a run extended by ``text`` (a WebSocket's {"type": "append"}), checked as the run itself was:
+    its length, its width, and the steps and work of the whole run so far. ``r`` is left as it was."""
+    if r.model.bidirectional:
+        raise AppError(422, "append: typing needs a unidirectional model; the reverse direction would change every step", "input")
+    if r.input_type == "signal":
+        raise AppError(422, "append: a signal cannot be extended; change the signal instead", "input")
+    if len(text) > settings.max_input_chars:
+        raise over_limit("input", f"{len(text)} characters", settings.max_input_chars, "max_input_chars", 422)
+    parsed = parse(text, r.input_type, None if "kind" in r.source else r.model, seed=r.view.seed, unknown=r.view.unknown,
+                   max_steps=settings.max_steps, max_width=settings.max_input_width)
+    m = r.model
+    if parsed.xs.shape[1] != m.input_size:
+        raise AppError(422, f"input: each step has {parsed.xs.shape[1]} value(s); this model takes {m.input_size}", "input")
+    total = steps_so_far + len(parsed.xs)
+    if total > settings.max_steps:
+        raise over_limit("input", f"{total} steps in all", settings.max_steps, "max_steps")
+    check_cost(settings, m.spec, m.options, total, m.input_size, m.hidden_size, m.num_layers, m.directions, m.dtype.itemsize)
+    return parsed

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 import cells
+from cells.training import LIMITS as TRAINING_LIMITS
 
 KindName = Literal[cells.KINDS]  # type: ignore[valid-type]
 OPTION_INT_CEILING = 1_000_000
@@ -128,6 +129,29 @@ def view_fields() -> list[dict]:
                     item[bound] = o[bound]
         out.append(item)
     return out
+
+
+# -- training -------------------------------------------------------------------
+
+def _engine_bound(name: str) -> dict:
+    """The trainer's own bounds on an argument (cells.training.LIMITS), so no second number is written here."""
+    lo, hi = TRAINING_LIMITS[name]
+    return {"ge": lo, "le": hi} if isinstance(lo, int) else {"gt": lo, "le": hi}
+
+
+class TrainRequest(BaseModel):
+    """The first message of WS /ws/train. hidden and steps are held to the server's settings (max_train_hidden,
+    max_train_steps), which are themselves held to the trainer's bounds; the rest to the trainer's bounds."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON: true is not a number, "16" is not a size
+    type: Literal["start"] = "start"
+    task: str = Field("remember", max_length=40)
+    kind: str = Field("lstm", max_length=40)
+    hidden: int = Field(16, ge=1)
+    steps: int = Field(1500, ge=1)
+    learning_rate: float = Field(0.01, **_engine_bound("learning_rate"))
+    batch_size: int = Field(32, **_engine_bound("batch_size"))
+    seed: int = Field(0, **_engine_bound("seed"))
 
 
 # -- responses ------------------------------------------------------------------

@@ -114,6 +114,18 @@ def test_appending_past_the_step_limit(tmp_path):
             assert msg["status"] == 413 and "7 steps" in msg["detail"] and "GATESCOPE_MAX_STEPS" in msg["detail"]
 
 
+def test_appending_is_held_to_the_work_of_the_whole_run(tmp_path):
+    """A short first request passes max_work; the typed extension is checked as the whole run it makes."""
+    with TestClient(create_app(Settings(upload_dir=tmp_path, max_work=4 * 64 * (8 + 64) * 30))) as c:
+        with c.websocket_connect("/ws/trace?kind=lstm&hidden=64&input=abcd") as ws:
+            read_stream(ws)
+            ws.send_json({"type": "append", "input": "x" * 40})
+            msg = ws.receive_json()
+            assert msg["status"] == 413 and "44 steps" in msg["detail"] and "GATESCOPE_MAX_WORK" in msg["detail"], msg
+            ws.send_json({"type": "append", "input": "xy"})  # a shorter one still fits, from where the run stands
+            assert ws.receive_json() == {"type": "tokens", "t0": 4, "tokens": ["x", "y"]}
+
+
 def test_streams_per_client_are_limited(tmp_path):
     with TestClient(create_app(Settings(upload_dir=tmp_path, max_streams_per_client=2))) as c:
         with c.websocket_connect("/ws/trace?kind=lstm&input=a") as a, c.websocket_connect("/ws/trace?kind=lstm&input=b") as b:

@@ -78,8 +78,8 @@ def _compute(view: ViewState, settings, store):
         widths = {f["name"]: f["width"] for f in wire.stream_fields(r)}
         values = len(r.parsed.xs) * sum(widths[n] for n in r.names)
         if values > settings.max_json_values:
-            raise AppError(413, f"format: a {view.format} answer would hold {values} values, over the limit of {settings.max_json_values} "
-                                "(setting GATESCOPE_MAX_JSON_VALUES); ask for fewer names (names=...), a shorter input, or format=npz", "format")
+            raise over_limit("format", f"a {view.format} answer of {values} values", settings.max_json_values, "max_json_values",
+                             hint="ask for fewer names (names=...), a shorter input, or format=npz")
     trace = r.model.run(r.parsed.xs)
     if view.format == "npz":
         # an .npz is a zip archive; saying so also keeps the gzip middleware from deflating it twice

@@ -15,7 +15,6 @@ stops computing.
 from __future__ import annotations
 
 import time
-from functools import partial
 from typing import Annotated
 
 import anyio
@@ -29,10 +28,9 @@ import cells
 from .. import wire
 from ..deps import PoolDep, SettingsDep, StoreDep
 from ..errors import AppError
-from ..inputs import parse
 from ..origin import SameOrigin
 from ..pool import Pool
-from ..resolve import Resolved, resolve
+from ..resolve import Resolved, resolve, resolve_append
 from ..schemas import ViewBody, ViewState
 from ..sockets import GONE, Slot, Slots, client_address, error_body, fail, first_message, json_object, quiet_when_gone, reported, send
 
@@ -155,7 +153,6 @@ async def _serve(ws: WebSocket, settings, store, pool: Pool, streams: Streams) -
             if isinstance(parsed, dict):
                 await send(ws, parsed)
                 continue
-            r.parsed.tokens.extend(parsed.tokens)
             await send(ws, {"type": "tokens", "t0": runner.steps, "tokens": parsed.tokens})
             async for t0, rows in runner.chunks(parsed.xs):
                 await send_rows(t0, rows)
@@ -193,26 +190,10 @@ async def _parse_append(msg: dict | AppError, r: Resolved, runner: Runner, setti
         return error_body(msg)
     if msg.get("type") != "append" or not isinstance(msg.get("input"), str):
         return {"type": "error", "status": 422, "detail": 'message: expected {"type": "append", "input": "..."}'}
-    if r.model.bidirectional:
-        return {"type": "error", "status": 422,
-                "detail": "append: typing needs a unidirectional model; the reverse direction would change every step"}
-    if r.input_type == "signal":
-        return {"type": "error", "status": 422, "detail": "append: a signal cannot be extended; change the signal instead"}
-    text = msg["input"]
-    if len(text) > settings.max_input_chars:
-        return {"type": "error", "status": 413, "detail": f"input: {len(text)} characters is over the limit of {settings.max_input_chars}"}
     try:
-        parsed = await pool.run(partial(parse, text, r.input_type, None if "kind" in r.source else r.model,
-                                        seed=r.view.seed, unknown=r.view.unknown, max_steps=settings.max_steps))
+        return await pool.run(resolve_append, r, msg["input"], runner.steps, settings)
     except AppError as e:
         return error_body(e)
-    if parsed.xs.shape[1] != r.model.input_size:
-        return {"type": "error", "status": 422,
-                "detail": f"input: each step has {parsed.xs.shape[1]} value(s); this model takes {r.model.input_size}"}
-    if runner.steps + len(parsed.xs) > settings.max_steps:
-        return {"type": "error", "status": 413, "detail": f"input: {runner.steps + len(parsed.xs)} steps in all is over the limit of "
-                f"{settings.max_steps} (setting GATESCOPE_MAX_STEPS)"}
-    return parsed
 
 
 # -- Server-Sent Events -------------------------------------------------------------------

@@ -19,32 +19,21 @@ from functools import partial
 import anyio
 from fastapi import APIRouter, WebSocket
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 import cells
 
 from .. import train_worker, wire
 from ..deps import SettingsDep
-from ..errors import AppError
+from ..errors import AppError, over_limit
 from ..origin import SameOrigin
+from ..schemas import TrainRequest
 from ..sockets import Slots, client_address, fail, first_message, json_object, quiet_when_gone, send
 
 router = APIRouter(tags=["train"])
 PROBE_EVERY = 100
 GRACE_SECONDS = 5.0
 FIRST_MESSAGE_SECONDS = 60.0
-
-
-class TrainRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # JSON: true is not a number, "16" is not a size
-    type: str = Field("start", pattern="^start$")
-    task: str = Field("remember", max_length=40)
-    kind: str = Field("lstm", max_length=20)
-    hidden: int = Field(16, ge=1, le=1_000_000)
-    steps: int = Field(1500, ge=1, le=10_000_000)
-    learning_rate: float = Field(0.01, gt=0, le=1)
-    batch_size: int = Field(32, ge=1, le=256)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
 
 
 class Jobs(Slots):
@@ -59,7 +48,7 @@ def limits(req: TrainRequest, settings) -> None:
     for field, value, limit, name in (("hidden", req.hidden, settings.max_train_hidden, "max_train_hidden"),
                                       ("steps", req.steps, settings.max_train_steps, "max_train_steps")):
         if value > limit:
-            raise AppError(413, f"{field}: {value} is over the limit of {limit} (setting GATESCOPE_{name.upper()})", field)
+            raise over_limit(field, value, limit, name)
 
 
 @router.websocket("/ws/train", dependencies=[SameOrigin])
