@@ -146,3 +146,29 @@ def test_layout_a_kind_cannot_use():
 def test_load_needs_a_kind_for_bare_weights():
     with pytest.raises(cells.CellsError, match="kind: not given"):
         cells.load(cells.build("lstm", 2, 3).to_arrays())
+
+
+def test_walk_names_each_layer_direction_once_with_its_input_width():
+    model = cells.build("lstm", 3, 5, num_layers=2, bidirectional=True, proj_size=2)
+    assert [tuple(s) for s in model.walk()] == [(0, 0, 3, "_l0"), (0, 1, 3, "_l0_reverse"), (1, 0, 4, "_l1"), (1, 1, 4, "_l1_reverse")]
+    assert list(cells.model.walk(3, 2, 2, 2)) == list(model.walk())
+    assert model.params.keys() == {n + s.suffix for s in model.walk() for n in model.layer_params(s)}
+
+
+def test_outputs_follow_the_head_kind():
+    base = cells.build("gru", 2, 3, seed=1, dtype="float64")
+    xs = np.random.default_rng(0).standard_normal((4, 2))
+    head = (np.random.default_rng(1).standard_normal((3, 3)), np.zeros(3))
+
+    def with_head(**kw):
+        return cells.Model("gru", base.params, input_size=2, hidden_size=3, dtype="float64", **kw)
+
+    out = base.run(xs).output
+    assert base.head_kind is None
+    with pytest.raises(cells.CellsError, match="no decoder"):
+        base.outputs(out)
+    classifier, regressor = with_head(head=head, labels=["a", "b", "c"]), with_head(head=head)
+    assert classifier.head_kind == "softmax" and np.array_equal(classifier.outputs(out), classifier.predict(out))
+    assert regressor.head_kind == "linear" and np.array_equal(regressor.outputs(out), regressor.logits(out))
+    stated = with_head(head=head, labels=["a", "b", "c"], card={"head": "linear"})   # the card says, when it does
+    assert stated.head_kind == "linear" and np.array_equal(stated.outputs(out), stated.logits(out))

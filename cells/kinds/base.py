@@ -56,8 +56,9 @@ class Kind:
     #: Layout -> its gate-block order: block j of that layout is block ``block_order[layout][j]`` of
     #: the torch layout (Keras stores the GRU's z, r, h where torch stores r, z, n). Absent: same order.
     block_order: dict[str, tuple[int, ...]] = {}
-    #: The module that differentiates this kind (``forward`` keeping a cache, ``backward``), see cells.backprop.
-    backprop: ModuleType | None = None
+    #: What differentiates this kind: a module (or any object) with ``forward`` keeping a cache and
+    #: ``backward``, as cells/backprop/rnn.py has them; None for a kind that cannot be trained.
+    backprop: ModuleType | Any = None
     #: Names the diagram draws along its top as the state line (colah's "conveyor belt"); () for none.
     state_line: tuple[str, ...] = ()
     #: Appended to KERAS_ACTIVATIONS in ``model.assumed`` for weights read in the keras layout.
