@@ -1,28 +1,34 @@
-"""Request-scoped dependencies: the settings, the model store and the work pool the factory put on app.state."""
+"""Request-scoped dependencies: everything the factory put on app.state, read through one door.
+
+Handlers never reach into ``request.app.state``; they name what they need (``settings: SettingsDep``).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request, WebSocket
+from starlette.requests import HTTPConnection
 
 from .config import Settings
 from .pool import Pool
 from .store import ModelStore
 
 
-def _settings(request: Request = None, websocket: WebSocket = None) -> Settings:  # type: ignore[assignment]
-    return (request or websocket).app.state.settings
+def app_state(connection: HTTPConnection, name: str):
+    """What the factory put on app.state: the one place that reads it (pages answering a refused link use it
+    directly, having no dependencies solved at that point)."""
+    return getattr(connection.app.state, name)
 
 
-def _store(request: Request = None, websocket: WebSocket = None) -> ModelStore:  # type: ignore[assignment]
-    return (request or websocket).app.state.store
+def state(name: str):
+    """A dependency that reads ``app.state.<name>`` (a router declares its own for what only it keeps there)."""
+    def read(request: Request = None, websocket: WebSocket = None):  # type: ignore[assignment]
+        return app_state(request or websocket, name)
+    read.__name__ = f"app_state_{name}"
+    return Depends(read)
 
 
-def _pool(request: Request = None, websocket: WebSocket = None) -> Pool:  # type: ignore[assignment]
-    return (request or websocket).app.state.pool
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
-StoreDep = Annotated[ModelStore, Depends(_store)]
-PoolDep = Annotated[Pool, Depends(_pool)]
+SettingsDep = Annotated[Settings, state("settings")]
+StoreDep = Annotated[ModelStore, state("store")]
+PoolDep = Annotated[Pool, state("pool")]

@@ -26,7 +26,7 @@ import cells
 
 from .. import __version__
 from .. import store as store_mod
-from ..deps import PoolDep, SettingsDep, StoreDep
+from ..deps import PoolDep, SettingsDep, StoreDep, app_state
 from ..errors import AppError
 from ..resolve import resolve
 from ..schemas import VIEW_ONLY, ViewState, view_fields
@@ -52,7 +52,7 @@ def csp(embed_origins: str) -> str:
 
 
 def page_config(request: Request, embed: bool) -> dict:
-    s = request.app.state.settings
+    s = app_state(request, "settings")
     return {
         "embed": embed,
         "version": __version__,
@@ -70,7 +70,7 @@ def render(request: Request, path: str, view: dict, refused: dict | None = None,
            headers: dict | None = None) -> Response:
     template, embed = PAGES[path]
     config = {**page_config(request, embed), "view": view, "refused": refused}
-    return request.app.state.templates.TemplateResponse(request, template, {"config": config, "refused": refused},
+    return app_state(request, "templates").TemplateResponse(request, template, {"config": config, "refused": refused},
                                                         status_code=status, headers=headers)
 
 

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 import cells
 
 from .. import wire
-from ..deps import PoolDep, SettingsDep, StoreDep
+from ..deps import PoolDep, SettingsDep, StoreDep, state
 from ..errors import AppError
 from ..origin import SameOrigin
 from ..pool import Pool
@@ -55,6 +55,9 @@ class Streams(Slots):
     def refused(self, limit: int) -> AppError:
         return AppError(429, f"streams: this client has {limit} open; the limit is {limit} open streams per client "
                              "(setting GATESCOPE_MAX_STREAMS_PER_CLIENT)")
+
+
+StreamsDep = Annotated[Streams, state("streams")]
 
 
 class Runner:
@@ -99,8 +102,7 @@ def summary(runner: Runner, started: float, first: float | None, sent_bytes: int
 # -- WebSocket ---------------------------------------------------------------------------
 
 @router.websocket("/ws/trace", dependencies=[SameOrigin])
-async def ws_trace(ws: WebSocket, settings: SettingsDep, store: StoreDep, pool: PoolDep):
-    streams: Streams = ws.app.state.streams
+async def ws_trace(ws: WebSocket, settings: SettingsDep, store: StoreDep, pool: PoolDep, streams: StreamsDep):
     slot = streams.take(client_address(ws), settings.max_streams_per_client)  # checked and taken before any await
     with quiet_when_gone("ws/trace"):
         if slot is None:
@@ -223,8 +225,8 @@ class HeldStream(StreamingResponse):
             responses={200: {"content": {"text/event-stream": {}}}, 404: {"description": "Unknown model or preset"},
                        413: {"description": "Over a limit"}, 422: {"description": "Invalid parameters"},
                        429: {"description": "Too many streams"}, 503: {"description": "No worker came free in time"}})
-async def trace_stream(request: Request, view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep, pool: PoolDep):
-    streams: Streams = request.app.state.streams
+async def trace_stream(request: Request, view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep, pool: PoolDep,
+                       streams: StreamsDep):
     slot = streams.take(client_address(request), settings.max_streams_per_client)  # checked and taken before any await
     if slot is None:
         raise streams.refused(settings.max_streams_per_client)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 from functools import partial
+from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, WebSocket
@@ -24,7 +25,7 @@ from pydantic import ValidationError
 import cells
 
 from .. import train_worker, wire
-from ..deps import SettingsDep
+from ..deps import SettingsDep, state
 from ..errors import AppError, over_limit
 from ..origin import SameOrigin
 from ..schemas import TrainRequest
@@ -44,6 +45,9 @@ class Jobs(Slots):
         return self.held
 
 
+JobsDep = Annotated[Jobs, state("jobs")]
+
+
 def limits(req: TrainRequest, settings) -> None:
     for field, value, limit, name in (("hidden", req.hidden, settings.max_train_hidden, "max_train_hidden"),
                                       ("steps", req.steps, settings.max_train_steps, "max_train_steps")):
@@ -52,14 +56,13 @@ def limits(req: TrainRequest, settings) -> None:
 
 
 @router.websocket("/ws/train", dependencies=[SameOrigin])
-async def ws_train(ws: WebSocket, settings: SettingsDep):
+async def ws_train(ws: WebSocket, settings: SettingsDep, jobs: JobsDep):
     await ws.accept()
     with quiet_when_gone("ws/train"):
-        await _serve(ws, settings)
+        await _serve(ws, settings, jobs)
 
 
-async def _serve(ws: WebSocket, settings) -> None:
-    jobs: Jobs = ws.app.state.jobs
+async def _serve(ws: WebSocket, settings, jobs: Jobs) -> None:
     client = client_address(ws)
     try:
         body = await first_message(ws, FIRST_MESSAGE_SECONDS, 'the job, {"type": "start", "task": ..., "kind": ..., ...},')
