@@ -25,6 +25,7 @@ import orjson
 
 import cells
 
+from .errors import AppError
 from .resolve import Resolved
 
 FRAME_HEAD = struct.Struct("<II")
@@ -51,6 +52,17 @@ def rounded(a: np.ndarray, digits: int) -> np.ndarray:
 
 def dumps(obj) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def kind_info(name: str, options: dict | None = None) -> dict:
+    """A kind's description under given options: vocabulary, equations, options, phases and diagram (GET /api/kinds/{kind},
+    and every stream's header, so the page can draw without asking for it)."""
+    try:
+        info = cells.describe(name, **(options or {}))
+    except cells.CellsError as e:
+        raise AppError(422, str(e)) from None
+    info["diagram"] = cells.diagram(name, options)
+    return info
 
 
 def model_info(r: Resolved) -> dict:
@@ -83,11 +95,6 @@ def trace_json(r: Resolved, trace: cells.Trace) -> bytes:
         "final": {k: rounded(v, digits) for k, v in (("h", trace.final.h), ("c", trace.final.c)) if v is not None},
     }
     return dumps(body)
-
-
-def json_size(r: Resolved, trace: cells.Trace) -> int:
-    lt = trace.layer(r.layer, r.direction)
-    return sum(lt[n].size for n in r.names)
 
 
 def trace_npz(r: Resolved, trace: cells.Trace):
@@ -174,6 +181,7 @@ def header(r: Resolved, fmt: str) -> dict:
         "stride": sum(f["width"] for f in fields),
         "dtype": "float32",
         "format": fmt,
+        "kind_info": kind_info(r.model.kind, r.model.options),
         "prediction": None if r.head is None else {"kind": r.head, "labels": r.model.labels or [f"output {i}" for i in range(len(r.model.head[0]))]},
     }
 

@@ -368,3 +368,14 @@ def test_an_sse_slot_is_given_back_at_once(tmp_path, leaves, spec):
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(1) as pool:
         pool.submit(anyio.run, main).result(timeout=60)
+
+
+@pytest.mark.parametrize("query", ["kind=lstm&proj_size=2&hidden=4&input=ab", "kind=gru&reset_after=false&input=ab", "preset=remember-gru"])
+def test_the_header_carries_the_kinds_description(client, query):
+    """The page draws from the header alone: the description is the one GET /api/kinds/{kind} gives under the model's options."""
+    with client.websocket_connect(f"/ws/trace?{query}") as ws:
+        header = ws.receive_json()
+    model = header["model"]
+    options = {k: ("true" if v is True else "false" if v is False else v) for k, v in model["options"].items() if v is not None}
+    assert header["kind_info"] == client.get(f"/api/kinds/{model['kind']}", params=options).json()
+    assert header["kind_info"]["name"] == model["kind"] and header["kind_info"]["diagram"]["nodes"]

@@ -46,25 +46,16 @@ KindOptions = create_model(
 )
 
 
-def kind_info(name: str, options: dict | None = None) -> dict:
-    try:
-        info = cells.describe(name, **(options or {}))
-    except cells.CellsError as e:
-        raise AppError(422, str(e)) from None
-    info["diagram"] = cells.diagram(name, options)
-    return info
-
-
 @router.get("/kinds", response_model=list[KindInfo], summary="Every cell kind: vocabulary, equations, options, diagram")
 def kinds() -> list[dict]:
-    return [kind_info(k) for k in cells.KINDS]
+    return [wire.kind_info(k) for k in cells.KINDS]
 
 
 @router.get("/kinds/{name}", response_model=KindInfo, responses=ERRORS, summary="One kind under given options")
 def kind(name: Literal[cells.KINDS], options: Annotated[KindOptions, Query()], settings: SettingsDep) -> dict:  # type: ignore[valid-type]
     if (options.proj_size or 0) > settings.max_proj_size:  # the schema states this maximum (app/docs.py)
         raise over_limit("proj_size", options.proj_size, settings.max_proj_size, "max_proj_size", 422)
-    return kind_info(name, options.model_dump(exclude_none=True))
+    return wire.kind_info(name, options.model_dump(exclude_none=True))
 
 
 @router.get("/view", summary="The view state's fields: names, types, defaults (what static/state.js reads)")
