@@ -205,7 +205,7 @@ def infer(spec: Kind, arrays: dict[str, np.ndarray], layout: str, opts: dict) ->
             found.update({k: v for k, v in spec.options_from_bias(layout, arrays["bias" + first].ndim).items() if k not in opts})
     else:
         hname, iname = "bias" + first, "kernel" + first
-        hidden = need(hname, 1).shape[0] // 4
+        hidden = need(hname, 1).shape[0] // G  # the one bias is (G*H,)
         proj = ("projection/kernel" + first) if "projection/kernel" + first in arrays else None
         peep_names, bias_names = tuple(_TF1_PEEP.values()), ("bias",)
     if has_proj:
