@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import import_module
 
 from ..errors import CellsError, UnknownKindError
-from . import cifg, fgr, gru, lstm, mgu, nfg, niaf, nig, noaf, nog, peephole, rnn
 from .base import Kind, LayerState
+
+#: The kinds that ship, one module each under cells/kinds/ exporting KIND, in the order the page lists them.
+BUILT_IN = ("rnn", "lstm", "peephole", "cifg", "gru", "mgu", "nig", "nfg", "nog", "niaf", "noaf", "fgr")
 
 REGISTRY: dict[str, Kind] = {}
 
@@ -45,8 +48,8 @@ def registered(kind: Kind) -> Iterator[Kind]:
         REGISTRY.pop(kind.name, None)
 
 
-for _module in (rnn, lstm, peephole, cifg, gru, mgu, nig, nfg, nog, niaf, noaf, fgr):
-    register(_module.KIND)
+for _module in BUILT_IN:
+    register(import_module(f"{__name__}.{_module}").KIND)
 
 
 def __getattr__(name: str):
