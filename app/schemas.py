@@ -10,11 +10,14 @@ from the engine's registry, so a new option in cells/ appears here by itself.
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 import cells
+from cells.spec import Phase
 from cells.training import LIMITS as TRAINING_LIMITS
 
 KindName = Literal[cells.KINDS]  # type: ignore[valid-type]
@@ -161,39 +164,27 @@ class ErrorBody(BaseModel):
     field: str | None = None
 
 
-class NameInfo(BaseModel):
-    name: str
-    label: str
-    symbol: str
-    role: str
-    range: str
-    op: str
-    inputs: list[str]
-    equation: str
-    latex: str
-    phase: str
-    width: str
+def described(dc: type, name: str, **as_json: Any) -> type[BaseModel]:
+    """The response shape of an engine dataclass's describe(): its fields and types, read off the dataclass itself,
+    with ``as_json`` for the fields describe() writes differently (a Python type as its name, a tuple as a list)."""
+    hints = typing.get_type_hints(dc)
+    fields = {}
+    for f in dataclasses.fields(dc):
+        if f.name.startswith("_"):
+            continue
+        default = ... if f.default is dataclasses.MISSING else f.default
+        fields[f.name] = (as_json.get(f.name, hints[f.name]), default)
+    return create_model(name, __doc__=f"{dc.__name__}.describe() as JSON (cells.{dc.__name__})", **fields)
 
 
-class PhaseInfo(BaseModel):
-    name: str
-    title: str
-    text: str
+NameInfo = described(cells.Name, "NameInfo", inputs=list[str])
+PhaseInfo = described(Phase, "PhaseInfo")
+OptionInfo = described(cells.Option, "OptionInfo", type=str, choices=list[Any] | None)
 
 
 class VocabularyInfo(BaseModel):
-    names: list[NameInfo]
-    phases: list[PhaseInfo]
-
-
-class OptionInfo(BaseModel):
-    name: str
-    type: str
-    default: Any
-    doc: str
-    choices: list[Any] | None
-    minimum: float | None
-    nullable: bool
+    names: list[NameInfo]  # type: ignore[valid-type]
+    phases: list[PhaseInfo]  # type: ignore[valid-type]
 
 
 class EquationInfo(BaseModel):
