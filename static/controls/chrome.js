@@ -6,40 +6,40 @@ import { serialize } from "../core/state.js";
 import { assumedText } from "../core/text.js";
 
 const $ = (root, sel) => root.querySelector(sel);
+const control = (root, name) => $(root, `[data-control="${name}"]`);
 
-export function createChrome(root, { config, getState, onChange, onTyping, onMessage }) {
-  if (!root) return { sync() {}, setKindOptions() {} };
-  const source = $(root, '[data-control="source"]');
-  const randomBox = $(root, '[data-control="random"]');
-  const optionsBox = $(root, '[data-control="kind-options"]');
-  const input = $(root, '[data-control="input"]');
-  const inputType = $(root, '[data-control="input-type"]');
+function group(label, options) {
+  const g = document.createElement("optgroup");
+  g.label = label;
+  g.append(...options);
+  return g;
+}
 
-  // -- which model -----------------------------------------------------------------
-  const presets = document.createElement("optgroup");
-  presets.label = "Trained presets";
-  for (const p of config.presets) presets.append(new Option(p.card?.title ? `${p.card.title}` : p.name, `preset:${p.name}`));
-  const kinds = document.createElement("optgroup");
-  kinds.label = "Random weights";
-  for (const k of config.kinds) kinds.append(new Option(k.title, `kind:${k.name}`));
-  const uploaded = document.createElement("optgroup");
-  uploaded.label = "Your models";
+/** The model picker: trained presets, random weights of each kind, and the models uploaded here. */
+function modelPicker(root, config, onChange) {
+  const source = control(root, "source");
+  const presets = group("Trained presets", config.presets.map((p) => new Option(p.card?.title ? `${p.card.title}` : p.name, `preset:${p.name}`)));
+  const kinds = group("Random weights", config.kinds.map((k) => new Option(k.title, `kind:${k.name}`)));
+  const uploaded = group("Your models", []);
   if (config.presets.length) source.append(presets);
   source.append(kinds, uploaded);
   source.addEventListener("change", () => {
     const [what, value] = source.value.split(":");
     onChange({ [what]: value, input: null, input_type: null });
   });
-
   for (const name of ["hidden", "layers", "seed"]) {
-    $(root, `[data-control="${name}"]`).addEventListener("change", (e) => {
+    control(root, name).addEventListener("change", (e) => {
       const v = Number(e.target.value);
       if (Number.isInteger(v) && v >= Number(e.target.min || 0)) onChange({ [name]: v });
     });
   }
-  $(root, '[data-control="bidirectional"]').addEventListener("change", (e) => onChange({ bidirectional: e.target.checked }));
+  control(root, "bidirectional").addEventListener("change", (e) => onChange({ bidirectional: e.target.checked }));
+  return { source, presets, uploaded };
+}
 
-  // -- the input -------------------------------------------------------------------------
+/** The input: typing is sent after a pause (or at Enter); its type reruns at once. */
+function inputBox(root, onChange, onTyping) {
+  const input = control(root, "input");
   let typingTimer = 0;
   input.addEventListener("input", () => {
     clearTimeout(typingTimer);
@@ -51,10 +51,14 @@ export function createChrome(root, { config, getState, onChange, onTyping, onMes
       onTyping(input.value, true);
     }
   });
+  const inputType = control(root, "input-type");
   inputType.addEventListener("change", () => onChange({ input_type: inputType.value, input: null }));
+  return { input, inputType };
+}
 
-  // -- upload ------------------------------------------------------------------------------
-  $(root, '[data-control="upload"]').addEventListener("change", async (e) => {
+/** Upload a model file: checked against the server's limit first, then opened as the view's model. */
+function uploads(root, config, onChange, onMessage) {
+  control(root, "upload").addEventListener("change", async (e) => {
     const file = e.target.files[0];
     e.target.value = "";
     if (!file) return;
@@ -71,39 +75,81 @@ export function createChrome(root, { config, getState, onChange, onTyping, onMes
       onMessage(`Upload failed: ${err.message}`);
     }
   });
+}
 
-  // -- links and exports --------------------------------------------------------------------
-  const link = () => `${location.origin}/?${serialize(getState(), config.fields)}`;
-  const embedCode = () => `<iframe src="${location.origin}/embed?${serialize(getState(), config.fields)}" width="960" height="600" style="border:0" loading="lazy" title="gatescope"></iframe>`;
+/** Links, embed code and exports of the current view. */
+function links(root, config, getState, onMessage) {
+  const query = (extra) => serialize({ ...getState(), ...extra }, config.fields);
+  const embedCode = () => `<iframe src="${location.origin}/embed?${query()}" width="960" height="600" style="border:0" loading="lazy" title="gatescope"></iframe>`;
   async function copy(text, what) {
     try {
       await navigator.clipboard.writeText(text);
       onMessage(`${what} copied.`, "info");
     } catch {
-      const box = $(root, '[data-control="copy-box"]');
+      const box = control(root, "copy-box");
       box.hidden = false;
       box.value = text;
       box.select();
       onMessage(`Select and copy the ${what.toLowerCase()} below.`, "info");
     }
   }
-  $(root, '[data-control="copy-link"]').addEventListener("click", () => copy(link(), "Link"));
-  $(root, '[data-control="copy-embed"]').addEventListener("click", () => copy(embedCode(), "Embed code"));
+  control(root, "copy-link").addEventListener("click", () => copy(`${location.origin}/?${query()}`, "Link"));
+  control(root, "copy-embed").addEventListener("click", () => copy(embedCode(), "Embed code"));
   for (const fmt of ["csv", "npz"]) {
-    $(root, `[data-control="export-${fmt}"]`).addEventListener("click", () => {
-      const params = serialize({ ...getState(), format: fmt }, config.fields);
-      location.assign(`/api/trace?${params}`);
-    });
+    control(root, `export-${fmt}`).addEventListener("click", () => location.assign(`/api/trace?${query({ format: fmt })}`));
   }
-  $(root, '[data-control="export-png"]').addEventListener("click", () => {
+  control(root, "export-png").addEventListener("click", () => {
     Plotly.downloadImage(document.getElementById("diagram"), { format: "png", filename: "gatescope-cell", scale: 2 });
   });
-  $(root, '[data-control="presenter"]').addEventListener("change", (e) => onChange({ presenter: e.target.checked }));
-  $(root, '[data-control="palette"]').addEventListener("change", (e) => onChange({ palette: e.target.value }));
-  root.querySelectorAll('[data-panel-toggle]').forEach((box) => box.addEventListener("change", () => {
+}
+
+/** The View menu: presenter mode, palette, and which panels are shown. */
+function viewMenu(root, onChange) {
+  control(root, "presenter").addEventListener("change", (e) => onChange({ presenter: e.target.checked }));
+  control(root, "palette").addEventListener("change", (e) => onChange({ palette: e.target.value }));
+  root.querySelectorAll("[data-panel-toggle]").forEach((box) => box.addEventListener("change", () => {
     const panels = [...root.querySelectorAll("[data-panel-toggle]")].filter((b) => b.checked).map((b) => b.dataset.panelToggle);
     onChange({ panels: panels.join(",") });
   }));
+}
+
+/** One of the chosen kind's own options (nonlinearity, reset_after, ...) as an input. */
+function optionInput(o, current, onChange) {
+  let el;
+  if (o.type === "bool") {
+    el = document.createElement("input");
+    el.type = "checkbox";
+    el.checked = Boolean(current);
+    el.addEventListener("change", () => onChange({ [o.name]: el.checked }));
+  } else if (o.choices) {
+    el = document.createElement("select");
+    for (const c of o.choices) el.append(new Option(c, c));
+    el.value = current;
+    el.addEventListener("change", () => onChange({ [o.name]: el.value }));
+  } else {
+    el = document.createElement("input");
+    el.type = "number";
+    el.step = o.type === "int" ? "1" : "any";
+    if (o.minimum !== null) el.min = String(o.minimum);
+    el.value = current ?? "";
+    el.placeholder = o.nullable ? "none" : "";
+    el.addEventListener("change", () => {
+      if (el.value === "" && o.nullable) return onChange({ [o.name]: null });
+      const v = Number(el.value);
+      if (Number.isFinite(v)) onChange({ [o.name]: v });
+    });
+  }
+  el.dataset.option = o.name;
+  return el;
+}
+
+export function createChrome(root, { config, getState, onChange, onTyping, onMessage }) {
+  if (!root) return { sync() {}, setKindOptions() {} };
+  const { source, presets, uploaded } = modelPicker(root, config, onChange);
+  const { input, inputType } = inputBox(root, onChange, onTyping);
+  uploads(root, config, onChange, onMessage);
+  links(root, config, getState, onMessage);
+  viewMenu(root, onChange);
 
   /** Show the state in the controls (after a change, or when the page opens). */
   function sync(state, header) {
@@ -116,55 +162,26 @@ export function createChrome(root, { config, getState, onChange, onTyping, onMes
     }
     source.value = value;
     if (source.value !== value && header) source.value = `kind:${header.model.kind}`;
-    randomBox.hidden = !(state.kind || (!state.preset && !state.model && !config.presets.some((p) => p.name === config.default_preset)));
-    $(root, '[data-control="hidden"]').value = state.hidden;
-    $(root, '[data-control="layers"]').value = state.layers;
-    $(root, '[data-control="seed"]').value = state.seed;
-    $(root, '[data-control="bidirectional"]').checked = state.bidirectional;
+    control(root, "random").hidden = !(state.kind || (!state.preset && !state.model && !config.presets.some((p) => p.name === config.default_preset)));
+    for (const name of ["hidden", "layers", "seed"]) control(root, name).value = state[name];
+    control(root, "bidirectional").checked = state.bidirectional;
     if (header && document.activeElement !== input) input.value = header.request.input;
     if (header) inputType.value = header.request.input_type;
-    $(root, '[data-control="presenter"]').checked = state.presenter;
-    $(root, '[data-control="palette"]').value = state.palette;
+    control(root, "presenter").checked = state.presenter;
+    control(root, "palette").value = state.palette;
     const shown = new Set(state.panels.split(","));
     root.querySelectorAll("[data-panel-toggle]").forEach((b) => { b.checked = shown.has(b.dataset.panelToggle); });
   }
 
-  /** The chosen kind's own options (nonlinearity, reset_after, ...) as inputs. */
+  /** The chosen kind's own options as inputs. */
   function setKindOptions(options, state) {
-    optionsBox.replaceChildren();
-    for (const o of options) {
+    const box = control(root, "kind-options");
+    box.replaceChildren(...options.map((o) => {
       const label = document.createElement("label");
       label.title = o.doc;
-      label.append(`${o.name} `);
-      let el;
-      const current = state[o.name] ?? o.default;
-      if (o.type === "bool") {
-        el = document.createElement("input");
-        el.type = "checkbox";
-        el.checked = Boolean(current);
-        el.addEventListener("change", () => onChange({ [o.name]: el.checked }));
-      } else if (o.choices) {
-        el = document.createElement("select");
-        for (const c of o.choices) el.append(new Option(c, c));
-        el.value = current;
-        el.addEventListener("change", () => onChange({ [o.name]: el.value }));
-      } else {
-        el = document.createElement("input");
-        el.type = "number";
-        el.step = o.type === "int" ? "1" : "any";
-        if (o.minimum !== null) el.min = String(o.minimum);
-        el.value = current ?? "";
-        el.placeholder = o.nullable ? "none" : "";
-        el.addEventListener("change", () => {
-          if (el.value === "" && o.nullable) return onChange({ [o.name]: null });
-          const v = Number(el.value);
-          if (Number.isFinite(v)) onChange({ [o.name]: v });
-        });
-      }
-      el.dataset.option = o.name;
-      label.append(el);
-      optionsBox.append(label);
-    }
+      label.append(`${o.name} `, optionInput(o, state[o.name] ?? o.default, onChange));
+      return label;
+    }));
   }
 
   return { sync, setKindOptions };

@@ -2,113 +2,127 @@
 // While playing, each animation frame works out the (step, phase) the clock has reached and asks the views
 // to show it only when it changed; the frame times are kept for the page benchmark (bench/bench_page.py).
 
-export function createPlayer({ el, steps, phaseNames, onShow }) {
-  const $ = (id) => el.querySelector(`[data-control="${id}"]`);
-  let t = 0, phase = null, playing = false, speed = 2, phasesOn = true, raf = 0, clock = 0, last = 0;
-  const frames = [];
-
-  function phases() {
-    const names = phaseNames().filter((p) => p !== "inputs");
-    return phasesOn && names.length ? names : [null];
+class Player {
+  constructor({ el, steps, phaseNames, onShow }) {
+    this.$ = (id) => el.querySelector(`[data-control="${id}"]`);
+    Object.assign(this, { steps, phaseNames, onShow, t: 0, phase: null, playing: false, speed: 2, phasesOn: true, raf: 0, clock: 0, last: 0 });
+    this.frames = [];
+    this.tick = this.tick.bind(this);
   }
 
-  function set(nextT, nextPhase = null, source = "user") {
-    const T = steps();
+  /** The phases a step is played in: the kind's (but its inputs), or one "all at once". */
+  phases() {
+    const names = this.phaseNames().filter((p) => p !== "inputs");
+    return this.phasesOn && names.length ? names : [null];
+  }
+
+  set(nextT, nextPhase = null, source = "user") {
+    const T = this.steps();
     if (!T) return;
-    t = Math.max(0, Math.min(T - 1, nextT));
-    phase = nextPhase;
-    const slider = $("scrub");
+    this.t = Math.max(0, Math.min(T - 1, nextT));
+    this.phase = nextPhase;
+    const slider = this.$("scrub");
     slider.max = String(T - 1);
-    slider.value = String(t);
-    $("step").textContent = `step ${t + 1} / ${T}`;
-    onShow(t, phase, source);
+    slider.value = String(this.t);
+    this.$("step").textContent = `step ${this.t + 1} / ${T}`;
+    this.onShow(this.t, this.phase, source);
   }
 
-  function tick(now) {
-    if (!playing) return;
-    frames.push(now);
-    if (frames.length > 4000) frames.splice(0, 2000);
-    const dt = last ? (now - last) / 1000 : 0;
-    last = now;
-    const ps = phases();
-    clock += dt * speed * ps.length;                 // in phase units
-    const T = steps();
-    const total = Math.floor(clock);
+  tick(now) {
+    if (!this.playing) return;
+    this.frames.push(now);
+    if (this.frames.length > 4000) this.frames.splice(0, 2000);
+    const dt = this.last ? (now - this.last) / 1000 : 0;
+    this.last = now;
+    const ps = this.phases();
+    this.clock += dt * this.speed * ps.length;                 // in phase units
+    const T = this.steps();
+    const total = Math.floor(this.clock);
     const nextT = Math.floor(total / ps.length), nextPhase = ps[total % ps.length];
     if (nextT >= T) {
-      pause();
-      set(T - 1, null);
+      this.pause();
+      this.set(T - 1, null);
       return;
     }
-    if (nextT !== t || nextPhase !== phase) set(nextT, nextPhase, "play");
-    raf = requestAnimationFrame(tick);
+    if (nextT !== this.t || nextPhase !== this.phase) this.set(nextT, nextPhase, "play");
+    this.raf = requestAnimationFrame(this.tick);
   }
 
-  function play() {
-    if (playing || !steps()) return;
-    if (t >= steps() - 1) set(0, phases()[0], "play");  // from the end, start over (and show it at once)
-    playing = true;
-    clock = t * phases().length;
-    last = 0;
-    $("play").textContent = "⏸";
-    $("play").setAttribute("aria-label", "pause");
-    raf = requestAnimationFrame(tick);
+  play() {
+    if (this.playing || !this.steps()) return;
+    if (this.t >= this.steps() - 1) this.set(0, this.phases()[0], "play");  // from the end, start over (and show it at once)
+    this.playing = true;
+    this.clock = this.t * this.phases().length;
+    this.last = 0;
+    this.$("play").textContent = "⏸";
+    this.$("play").setAttribute("aria-label", "pause");
+    this.raf = requestAnimationFrame(this.tick);
   }
 
-  function pause() {
-    playing = false;
-    cancelAnimationFrame(raf);
-    $("play").textContent = "▶";
-    $("play").setAttribute("aria-label", "play");
-    onShow(t, phase, "pause");
+  pause() {
+    this.playing = false;
+    cancelAnimationFrame(this.raf);
+    this.$("play").textContent = "▶";
+    this.$("play").setAttribute("aria-label", "play");
+    this.onShow(this.t, this.phase, "pause");
+  }
+
+  toggle() {
+    if (this.playing) this.pause();
+    else this.play();
   }
 
   /** The next or previous phase of the current step (or the neighbouring step's first or last phase). */
-  function stepPhase(dir) {
-    const ps = phases();
-    let i = ps.indexOf(phase) + dir, nt = t;
-    if (phase === null) i = dir > 0 ? 0 : ps.length - 1;
+  stepPhase(dir) {
+    const ps = this.phases();
+    let i = ps.indexOf(this.phase) + dir, nt = this.t;
+    if (this.phase === null) i = dir > 0 ? 0 : ps.length - 1;
     if (i >= ps.length) { i = 0; nt++; }
     if (i < 0) { i = ps.length - 1; nt--; }
-    if (nt < 0 || nt >= steps()) return;
-    set(nt, ps[i]);
+    if (nt < 0 || nt >= this.steps()) return;
+    this.set(nt, ps[i]);
   }
 
-  $("play").addEventListener("click", () => (playing ? pause() : play()));
-  $("prev").addEventListener("click", () => { pause(); set(t - 1); });
-  $("next").addEventListener("click", () => { pause(); set(t + 1); });
-  $("first").addEventListener("click", () => { pause(); set(0); });
-  $("last").addEventListener("click", () => { pause(); set(steps() - 1); });
-  $("scrub").addEventListener("input", (e) => { pause(); set(Number(e.target.value)); });
-  $("speed").addEventListener("change", (e) => { speed = Number(e.target.value); onShow(t, phase, "speed"); });
-  $("phases").addEventListener("change", (e) => { phasesOn = e.target.checked; set(t, null, "phases"); });
+  configure({ speed, phases }) {
+    this.speed = speed;
+    this.phasesOn = phases;
+    this.$("speed").value = String(speed);
+    this.$("phases").checked = phases;
+  }
+}
 
+/** The buttons, the slider, the speed and phases inputs, and the keys (outside text inputs). */
+function wire(p) {
+  const $ = p.$, paused = (fn) => () => { p.pause(); fn(); };
+  $("play").addEventListener("click", () => p.toggle());
+  $("prev").addEventListener("click", paused(() => p.set(p.t - 1)));
+  $("next").addEventListener("click", paused(() => p.set(p.t + 1)));
+  $("first").addEventListener("click", paused(() => p.set(0)));
+  $("last").addEventListener("click", paused(() => p.set(p.steps() - 1)));
+  $("scrub").addEventListener("input", (e) => { p.pause(); p.set(Number(e.target.value)); });
+  $("speed").addEventListener("change", (e) => { p.speed = Number(e.target.value); p.onShow(p.t, p.phase, "speed"); });
+  $("phases").addEventListener("change", (e) => { p.phasesOn = e.target.checked; p.set(p.t, null, "phases"); });
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, textarea, select, [contenteditable]") || e.altKey || e.ctrlKey || e.metaKey) return;
+    const jump = e.shiftKey ? 10 : 1;
     const keys = {
-      ArrowRight: () => { pause(); set(t + (e.shiftKey ? 10 : 1)); },
-      ArrowLeft: () => { pause(); set(t - (e.shiftKey ? 10 : 1)); },
-      ArrowDown: () => { pause(); stepPhase(1); },
-      ArrowUp: () => { pause(); stepPhase(-1); },
-      " ": () => (playing ? pause() : play()),
-      Home: () => { pause(); set(0); },
-      End: () => { pause(); set(steps() - 1); },
+      ArrowRight: paused(() => p.set(p.t + jump)),
+      ArrowLeft: paused(() => p.set(p.t - jump)),
+      ArrowDown: paused(() => p.stepPhase(1)),
+      ArrowUp: paused(() => p.stepPhase(-1)),
+      " ": () => p.toggle(),
+      Home: paused(() => p.set(0)),
+      End: paused(() => p.set(p.steps() - 1)),
     };
     if (keys[e.key]) {
       e.preventDefault();
       keys[e.key]();
     }
   });
+}
 
-  return {
-    set, play, pause, stepPhase, frames,
-    configure({ speed: s, phases: p }) {
-      speed = s;
-      phasesOn = p;
-      $("speed").value = String(s);
-      $("phases").checked = p;
-    },
-    get t() { return t; }, get phase() { return phase; }, get playing() { return playing; },
-    get speed() { return speed; }, get phasesOn() { return phasesOn; },
-  };
+export function createPlayer(options) {
+  const player = new Player(options);
+  wire(player);
+  return player;
 }

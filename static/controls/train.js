@@ -20,103 +20,117 @@ function probeStore(values, tokens) {
   };
 }
 
-export function createTrainer(dialog, { config, getState, onOpenModel }) {
-  const $ = (name) => dialog.querySelector(`[data-train="${name}"]`);
-  const curves = $("curves");
-  const probe = new Heatmaps($("probe"), null, { cursor: false });  // a snapshot of the whole probe: no current step
-  let ws = null, tasks = [], result = null, probeBuilt = false;
+/** The loss and accuracy curves, empty: progress messages extend them. */
+function drawCurves(curves, options) {
+  const pal = palette(options.palette), sz = sizes(options.presenter);
+  Plotly.newPlot(curves, [
+    { type: "scatter", mode: "lines", x: [], y: [], name: "loss", line: { color: pal.series[1], width: sz.line * 1.2 } },
+    { type: "scatter", mode: "lines", x: [], y: [], name: "accuracy", yaxis: "y2", line: { color: pal.series[0], width: sz.line * 1.2 } },
+  ], {
+    margin: { l: 50, r: 50, t: 28, b: 40 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
+    title: { text: "Training loss and accuracy", font: { size: sz.font }, x: 0.01, xanchor: "left" },
+    xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" }, type: "log" },
+    yaxis2: { title: { text: "accuracy" }, overlaying: "y", side: "right", range: [0, 1.02] },
+    legend: { orientation: "h", y: -0.22 }, ...BACKGROUND,
+  }, { displayModeBar: false, responsive: true });
+}
 
-  async function loadTasks() {
-    if (tasks.length) return;
-    tasks = await fetchJson("/api/tasks");
-    for (const t of tasks) $("task").append(new Option(t.title, t.name));
-    describe();
+/** A vocabulary for the probe's names, each labelled with the task's example and the step. */
+function probeVocabulary(values, task, step) {
+  return { names: Object.keys(values).map((n) => ({ name: n, label: `${n} on “${escapeHtml(task?.example ?? "")}”, step ${step}`, symbol: n,
+    range: n === "c" ? "real" : ["h"].includes(n) ? "signed" : "unit", role: "gate" })) };
+}
+
+/** How a job ended, as a sentence. */
+function outcome(msg) {
+  const acc = msg.evaluation?.accuracy;
+  return `${msg.stopped === "done" ? "done" : `stopped (${msg.stopped})`} after ${msg.steps} steps in ${msg.seconds} s` +
+    (acc !== undefined ? ` · accuracy on fresh data ${(acc * 100).toFixed(1)}%` : "");
+}
+
+class Trainer {
+  constructor(dialog, { config, getState, onOpenModel }) {
+    this.$ = (name) => dialog.querySelector(`[data-train="${name}"]`);
+    Object.assign(this, { dialog, config, getState, ws: null, tasks: [], result: null, probeBuilt: false, state: null });
+    this.probe = new Heatmaps(this.$("probe"), null, { cursor: false });  // a snapshot of the whole probe: no current step
+    const $ = this.$;
+    $("task").addEventListener("change", () => this.describe());
+    $("start").addEventListener("click", () => this.start());
+    $("stop").addEventListener("click", () => this.ws?.send(JSON.stringify({ type: "stop" })));
+    $("open").addEventListener("click", () => { dialog.close(); if (this.result) onOpenModel(this.result.id); });
+    dialog.addEventListener("close", () => { if (this.ws && this.ws.readyState === WebSocket.OPEN && !this.result) this.ws.close(); });
   }
-  function describe() {
-    const t = tasks.find((x) => x.name === $("task").value);
-    $("task-text").textContent = t ? t.description : "";
-  }
-  $("task").addEventListener("change", describe);
 
-  function status(text) { $("status").textContent = text; }
-
-  function drawCurves(options) {
-    const pal = palette(options.palette), sz = sizes(options.presenter);
-    Plotly.newPlot(curves, [
-      { type: "scatter", mode: "lines", x: [], y: [], name: "loss", line: { color: pal.series[1], width: sz.line * 1.2 } },
-      { type: "scatter", mode: "lines", x: [], y: [], name: "accuracy", yaxis: "y2", line: { color: pal.series[0], width: sz.line * 1.2 } },
-    ], {
-      margin: { l: 50, r: 50, t: 28, b: 40 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
-      title: { text: "Training loss and accuracy", font: { size: sz.font }, x: 0.01, xanchor: "left" },
-      xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" }, type: "log" },
-      yaxis2: { title: { text: "accuracy" }, overlaying: "y", side: "right", range: [0, 1.02] },
-      legend: { orientation: "h", y: -0.22 }, ...BACKGROUND,
-    }, { displayModeBar: false, responsive: true });
+  async open() {
+    this.dialog.showModal();
+    await this.loadTasks();
+    if (!this.config.limits.training) this.fail("training is turned off on this server");
   }
 
-  function start() {
-    const state = getState();
+  async loadTasks() {
+    if (this.tasks.length) return;
+    this.tasks = await fetchJson("/api/tasks");
+    for (const t of this.tasks) this.$("task").append(new Option(t.title, t.name));
+    this.describe();
+  }
+
+  task() { return this.tasks.find((x) => x.name === this.$("task").value); }
+  describe() { this.$("task-text").textContent = this.task()?.description ?? ""; }
+  status(text) { this.$("status").textContent = text; }
+
+  start() {
+    const $ = this.$;
     const request = { type: "start", task: $("task").value, kind: $("kind").value };
     for (const k of ["hidden", "steps", "seed"]) request[k] = Number($(k).value);
     request.learning_rate = Number($("learning_rate").value);
-    result = null;
-    probeBuilt = false;
+    Object.assign(this, { state: this.getState(), result: null, probeBuilt: false });
     $("open").hidden = true;
     $("start").disabled = true;
     $("stop").disabled = false;
-    drawCurves(state);
-    status("starting…");
-    ws = new WebSocket(socketUrl("/ws/train"));
+    drawCurves($("curves"), this.state);
+    this.status("starting…");
+    const ws = this.ws = new WebSocket(socketUrl("/ws/train"));
     ws.onopen = () => ws.send(JSON.stringify(request));
-    ws.onmessage = (e) => {
-      const msg = JSON.parse(e.data);
-      if (msg.type === "started") status(`training ${msg.request.kind} on “${msg.task.title}”…`);
-      else if (msg.type === "progress") {
-        Plotly.extendTraces(curves, { x: [[msg.step], [msg.step]], y: [[msg.loss], [msg.accuracy]] }, [0, 1]);
-        status(`step ${msg.step} · loss ${msg.loss.toFixed(4)} · accuracy ${(msg.accuracy * 100).toFixed(1)}%`);
-      } else if (msg.type === "probe") showProbe(msg, state);
-      else if (msg.type === "stopping") status(msg.again ? "already stopping…" : "stopping…");
-      else if (msg.type === "done") finish(msg);
-      else if (msg.type === "error") fail(errorText(msg.detail));
-    };
+    ws.onmessage = (e) => this.receive(JSON.parse(e.data));
     ws.onclose = () => { $("start").disabled = false; $("stop").disabled = true; };
-    ws.onerror = () => fail("the connection to the server failed");
+    ws.onerror = () => this.fail("the connection to the server failed");
   }
 
-  function showProbe(msg, state) {
-    const t = tasks.find((x) => x.name === $("task").value);
-    const tokens = t?.input_type === "text" ? [...t.example] : [];
-    const store = probeStore(msg.values, tokens);
-    const vocabulary = { names: Object.keys(msg.values).map((n) => ({ name: n, label: `${n} on “${escapeHtml(t?.example ?? "")}”, step ${msg.step}`, symbol: n, range: n === "c" ? "real" : ["h"].includes(n) ? "signed" : "unit", role: "gate" })) };
-    if (!probeBuilt) probe.build({ vocabulary }, null, { palette: state.palette, presenter: state.presenter, names: Object.keys(msg.values) });
-    probeBuilt = true;
-    probe.update(store);
+  receive(msg) {
+    if (msg.type === "started") this.status(`training ${msg.request.kind} on “${msg.task.title}”…`);
+    else if (msg.type === "progress") {
+      Plotly.extendTraces(this.$("curves"), { x: [[msg.step], [msg.step]], y: [[msg.loss], [msg.accuracy]] }, [0, 1]);
+      this.status(`step ${msg.step} · loss ${msg.loss.toFixed(4)} · accuracy ${(msg.accuracy * 100).toFixed(1)}%`);
+    } else if (msg.type === "probe") this.showProbe(msg);
+    else if (msg.type === "stopping") this.status(msg.again ? "already stopping…" : "stopping…");
+    else if (msg.type === "done") this.finish(msg);
+    else if (msg.type === "error") this.fail(errorText(msg.detail));
   }
 
-  function finish(msg) {
-    result = msg;
-    const acc = msg.evaluation?.accuracy;
-    status(`${msg.stopped === "done" ? "done" : `stopped (${msg.stopped})`} after ${msg.steps} steps in ${msg.seconds} s` +
-      (acc !== undefined ? ` · accuracy on fresh data ${(acc * 100).toFixed(1)}%` : ""));
-    $("open").hidden = false;
+  showProbe(msg) {
+    const t = this.task(), state = this.state;
+    const store = probeStore(msg.values, t?.input_type === "text" ? [...t.example] : []);
+    if (!this.probeBuilt) {
+      this.probe.build({ vocabulary: probeVocabulary(msg.values, t, msg.step) }, null,
+        { palette: state.palette, presenter: state.presenter, names: Object.keys(msg.values) });
+    }
+    this.probeBuilt = true;
+    this.probe.update(store);
   }
 
-  function fail(text) {
-    status(`error: ${text}`);
-    $("start").disabled = false;
-    $("stop").disabled = true;
+  finish(msg) {
+    this.result = msg;
+    this.status(outcome(msg));
+    this.$("open").hidden = false;
   }
 
-  $("start").addEventListener("click", start);
-  $("stop").addEventListener("click", () => ws?.send(JSON.stringify({ type: "stop" })));
-  $("open").addEventListener("click", () => { dialog.close(); if (result) onOpenModel(result.id); });
-  dialog.addEventListener("close", () => { if (ws && ws.readyState === WebSocket.OPEN && !result) ws.close(); });
+  fail(text) {
+    this.status(`error: ${text}`);
+    this.$("start").disabled = false;
+    this.$("stop").disabled = true;
+  }
+}
 
-  return {
-    async open() {
-      dialog.showModal();
-      await loadTasks();
-      if (!config.limits.training) fail("training is turned off on this server");
-    },
-  };
+export function createTrainer(dialog, options) {
+  return new Trainer(dialog, options);
 }

@@ -22,7 +22,7 @@ export function createBus() {
 }
 
 /**
- * The one contract of a view: a class built as new View(el, bus), with
+ * The one contract of a view (views/view.js is its base): a class built as new View(el, bus), with
  *   build(kindInfo, header, options)  draw the empty figure for a run (options: the view state)
  *   update(store)                     redraw what depends on the steps so far
  *   show(t, phase, playing)           show the current step

@@ -5,6 +5,43 @@ import { fetchKind } from "./api.js";
 import { openStream } from "./stream.js";
 import { errorText } from "./text.js";
 
+/** What the stream of run number id says: into the store, and to the page (an older run's answers are dropped). */
+function streamHandlers(run, id, store, handlers) {
+  return {
+    async header(h) {
+      store.reset(h);
+      run.streamed = h.request.input;
+      const info = await fetchKind(h.model);
+      if (id !== run.id) return;
+      run.info = info;
+      handlers.described(info, h);
+    },
+    rows(t0, rows, count) {
+      if (id !== run.id) return;
+      store.append(t0, rows, count);
+      handlers.rows();
+    },
+    tokens(t0, more) {
+      store.addTokens(t0, more);
+      handlers.status(`${t0 + more.length} steps`);
+      if (run.pending !== null) run.streamed = run.pending;
+      run.pending = null;
+    },
+    summary(s) {
+      if (id !== run.id) return;
+      handlers.status(`${s.steps} steps · ${s.bytes_per_snapshot} bytes per step`);
+      store.finish();
+      handlers.complete();
+    },
+    error(e) {
+      run.pending = null;
+      handlers.failed(errorText(e.detail));
+      handlers.status("");
+    },
+    closed: () => handlers.closed(),
+  };
+}
+
 /** handlers: described(kindInfo, header), rows(), complete(), status(text), failed(text), closed(). */
 export function createRun(store, handlers) {
   // the open run: its stream, its number (an answer for an older one is dropped), its kind's description,
@@ -16,39 +53,7 @@ export function createRun(store, handlers) {
     const id = ++run.id;
     Object.assign(run, { info: null, streamed: "", pending: null, step });
     handlers.status("computing…");
-    run.stream = openStream(params, {
-      async header(h) {
-        store.reset(h);
-        run.streamed = h.request.input;
-        const info = await fetchKind(h.model);
-        if (id !== run.id) return;
-        run.info = info;
-        handlers.described(info, h);
-      },
-      rows(t0, rows, count) {
-        if (id !== run.id) return;
-        store.append(t0, rows, count);
-        handlers.rows();
-      },
-      tokens(t0, more) {
-        store.addTokens(t0, more);
-        handlers.status(`${t0 + more.length} steps`);
-        if (run.pending !== null) run.streamed = run.pending;
-        run.pending = null;
-      },
-      summary(s) {
-        if (id !== run.id) return;
-        handlers.status(`${s.steps} steps · ${s.bytes_per_snapshot} bytes per step`);
-        store.finish();
-        handlers.complete();
-      },
-      error(e) {
-        run.pending = null;
-        handlers.failed(errorText(e.detail));
-        handlers.status("");
-      },
-      closed: () => handlers.closed(),
-    });
+    run.stream = openStream(params, streamHandlers(run, id, store, handlers));
   }
 
   /** Text that only grows at the end of a text input is sent as more steps: true when it was. */

@@ -6,44 +6,46 @@ export function socketUrl(path) {
   return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
 }
 
-export function openStream(params, handlers) {
-  const query = params.toString();
-  let ws = null, es = null, closed = false, opened = false;
-
-  function dispatch(msg) {
+/** A JSON message of either transport, to its handler. */
+function dispatcher(handlers) {
+  return (msg) => {
     if (msg.type === "header") handlers.header(msg);
-    else if (msg.type === "steps") {
-      const flat = new Float32Array(msg.values.flat());
-      handlers.rows(msg.t0, flat, msg.count);
-    } else if (msg.type === "tokens") handlers.tokens(msg.t0, msg.tokens);
+    else if (msg.type === "steps") handlers.rows(msg.t0, new Float32Array(msg.values.flat()), msg.count);
+    else if (msg.type === "tokens") handlers.tokens(msg.t0, msg.tokens);
     else if (msg.type === "summary") handlers.summary(msg);
     else if (msg.type === "error") handlers.error(msg);
-  }
+  };
+}
 
-  function openSSE() {
-    es = new EventSource(`/api/trace/stream?${query}`);
-    for (const type of ["header", "steps", "summary"]) {
-      es.addEventListener(type, (e) => {
-        dispatch(JSON.parse(e.data));
-        if (type === "summary") es.close();
-      });
-    }
-    es.onerror = (e) => {
-      if (closed) return;
-      es.close();
-      if (e.data) return dispatch(JSON.parse(e.data));  // the server's own "error" event: its message says why
-      // the request itself was refused: ask for the message as plain JSON
-      fetch(`/api/trace?${query}&names=h`).then((r) => r.json()).then((body) => {
-        handlers.error({ status: 0, detail: body.detail ?? "the stream failed" });
-      }).catch(() => handlers.error({ status: 0, detail: "the server cannot be reached" }));
-    };
+/** The Server-Sent Events twin; a refused request is asked again as plain JSON, for its message. */
+function openSSE(query, dispatch, handlers, closed) {
+  const es = new EventSource(`/api/trace/stream?${query}`);
+  for (const type of ["header", "steps", "summary"]) {
+    es.addEventListener(type, (e) => {
+      dispatch(JSON.parse(e.data));
+      if (type === "summary") es.close();
+    });
   }
+  es.onerror = (e) => {
+    if (closed()) return;
+    es.close();
+    if (e.data) return dispatch(JSON.parse(e.data));  // the server's own "error" event: its message says why
+    fetch(`/api/trace?${query}&names=h`).then((r) => r.json()).then((body) => {
+      handlers.error({ status: 0, detail: body.detail ?? "the stream failed" });
+    }).catch(() => handlers.error({ status: 0, detail: "the server cannot be reached" }));
+  };
+  return es;
+}
 
+export function openStream(params, handlers) {
+  const query = params.toString(), dispatch = dispatcher(handlers);
+  let ws = null, es = null, closed = false, opened = false;
+  const fallBack = () => { es = openSSE(query, dispatch, handlers, () => closed); };
   try {
     ws = new WebSocket(socketUrl(`/ws/trace?${query}`));
     ws.binaryType = "arraybuffer";
   } catch {
-    openSSE();
+    fallBack();
   }
   if (ws) {
     // an empty query means "the default view"; the server then reads the request from the first message
@@ -51,10 +53,9 @@ export function openStream(params, handlers) {
     ws.onmessage = (e) => {
       if (typeof e.data === "string") return dispatch(JSON.parse(e.data));
       const head = new DataView(e.data, 0, 8);
-      const t0 = head.getUint32(0, true), count = head.getUint32(4, true);
-      handlers.rows(t0, new Float32Array(e.data, 8), count);
+      handlers.rows(head.getUint32(0, true), new Float32Array(e.data, 8), head.getUint32(4, true));
     };
-    ws.onerror = () => { if (!opened && !closed) { ws = null; openSSE(); } };
+    ws.onerror = () => { if (!opened && !closed) { ws = null; fallBack(); } };
     ws.onclose = () => { if (opened && !closed) handlers.closed?.(); };
   }
 

@@ -1,19 +1,20 @@
 // The words around the diagram: which model this is (its title and notes), and the current step's input.
 
 import { assumedText, showToken } from "../core/text.js";
+import { View } from "./view.js";
 
-export class ModelTitle {
+export class ModelTitle extends View {
   static id = "model-title";
 
-  constructor(el) {
-    this.el = el;
+  constructor(el, bus) {
+    super(el, bus);
     this.notes = document.getElementById("model-notes");
     this.notes.addEventListener("click", () => this.notes.classList.toggle("open"));
   }
 
-  build(kindInfo, header) {
+  build(kindInfo, header, options) {
     if (header === this.header) return;  // a new picture of the same run: the notes stay as they were
-    this.header = header;
+    super.build(kindInfo, header, options);
     const model = header.model, request = header.request;
     const title = model.card?.title ?? (request.model ? `${kindInfo.title}, uploaded model ${request.model.slice(0, 8)}`
       : `${kindInfo.title}, random weights (seed ${request.seed})`);
@@ -21,24 +22,10 @@ export class ModelTitle {
     this.notes.textContent = (model.card?.notes ?? kindInfo.summary) + assumedText(model.assumed);
     this.notes.classList.remove("open");
   }
-
-  update() {}
-  show() {}
 }
 
-export class StepCaption {
+export class StepCaption extends View {
   static id = "caption";
-
-  constructor(el) {
-    this.el = el;
-    this.store = null;
-  }
-
-  build() {}
-
-  update(store) {
-    this.store = store;
-  }
 
   show(t) {
     this.el.textContent = `t = ${t}  ·  input ${JSON.stringify(showToken(this.store?.tokens[t] ?? ""))}`;

@@ -6,22 +6,21 @@
 import { colorAt } from "../core/colors.js";
 import { DIAGRAM } from "../core/config.js";
 import { ROW, STRIP_H, figure, shapeLook } from "./diagram-figure.js";
+import { View } from "./view.js";
 
-export class Diagram {
+export class Diagram extends View {
   static id = "diagram";
 
   constructor(el, bus) {
-    this.el = el;
-    this.bus = bus;
-    this.info = null;
-    this.store = null;
+    super(el, bus);
     window.addEventListener("resize", () => { if (this.info) { Plotly.Plots.resize(el); this.fitMarkers(); } });
   }
 
   build(kindInfo, header, options) {
+    super.build(kindInfo, header, options);
     const el = this.el;
     const f = figure(kindInfo, header.model, options, el.clientWidth);
-    Object.assign(this, { info: kindInfo, options, shapeOwner: f.shapeOwner, traceIndex: f.traceIndex, scales: f.scales });
+    Object.assign(this, { shapeOwner: f.shapeOwner, traceIndex: f.traceIndex, scales: f.scales });
     this.vocab = Object.fromEntries(kindInfo.vocabulary.names.map((n) => [n.name, n]));
     this.names = kindInfo.diagram.nodes.map((n) => n.name);
     this.order = kindInfo.vocabulary.phases.map((p) => p.name);
@@ -49,7 +48,7 @@ export class Diagram {
 
   /** Unbounded names (c, kept, pre-activations) colored on ±their largest magnitude so far. */
   update(store) {
-    this.store = store;
+    super.update(store);
     if (!this.info) return;
     const idx = [], cmin = [], cmax = [];
     for (const name of this.names) {

@@ -2,6 +2,7 @@
 // current step's values for one unit ("f(t) = σ(f_pre) = σ(0.412) = 0.602").
 
 import { num } from "../core/text.js";
+import { View } from "./view.js";
 
 const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu", identity: "", one_minus: "1 −" };
 
@@ -58,26 +59,11 @@ function renderPhase(el, { phase, info, store, t, unit }) {
   el.append(list);
 }
 
-export class Phase {
+/** options.color_unit: the unit whose numbers are written out (0 when none is chosen). */
+export class Phase extends View {
   static id = "phase";
 
-  constructor(el) {
-    this.el = el;
-    this.info = null;
-    this.store = null;
-  }
-
-  /** options.color_unit: the unit whose numbers are written out (0 when none is chosen). */
-  build(kindInfo, header, options) {
-    this.info = kindInfo;
-    this.unit = options.color_unit ?? 0;
-  }
-
-  update(store) {
-    this.store = store;
-  }
-
   show(t, phase) {
-    if (this.info && this.store) renderPhase(this.el, { phase, info: this.info, store: this.store, t, unit: this.unit });
+    if (this.info && this.store) renderPhase(this.el, { phase, info: this.info, store: this.store, t, unit: this.options.color_unit ?? 0 });
   }
 }

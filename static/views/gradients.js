@@ -4,6 +4,7 @@
 import { BACKGROUND, FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
 import { escapeHtml } from "../core/text.js";
 import { createCursor } from "./cursor.js";
+import { View } from "./view.js";
 
 const LABEL = { h: "‖∂h(T)/∂h(t)‖", c: "‖∂h(T)/∂c(t)‖", x: "‖∂h(T)/∂x(t)‖" };
 const DASH = { h: "solid", c: "dash", x: "dot" };
@@ -30,11 +31,11 @@ function figure(series, options, keys) {
   return { traces, layout };
 }
 
-export class Gradients {
+export class Gradients extends View {
   static id = "gradients";
 
-  constructor(el) {
-    this.el = el;
+  constructor(el, bus) {
+    super(el, bus);
     this.built = false;
     this.drawn = null;
     this.line = createCursor(el);
@@ -42,7 +43,7 @@ export class Gradients {
 
   /** options.flowKeys: which norms to draw (h and c unless told); options.panels: whether the panel is shown. */
   build(kindInfo, header, options) {
-    this.options = options;
+    super.build(kindInfo, header, options);
     this.keys = options.flowKeys ?? ["h", "c"];
     this.follows = options.panels === undefined || options.panels.split(",").includes("gradients");
     this.drawn = null;

@@ -6,6 +6,7 @@ import { scaleFor } from "../core/colors.js";
 import { BACKGROUND, FONT_FAMILY, HEATMAP, palette, sizes, stepTicks } from "../core/config.js";
 import { escapeHtml, showToken } from "../core/text.js";
 import { createCursor } from "./cursor.js";
+import { View } from "./view.js";
 
 const SHOWN_ROLES = ["gate", "candidate", "product", "state", "output"];
 
@@ -39,13 +40,12 @@ function figure(vocab, names, options) {
   return { traces, layout };
 }
 
-export class Heatmaps {
+export class Heatmaps extends View {
   static id = "heatmaps";
 
   /** cursor: false for a snapshot with no current step (the trainer's probe). */
   constructor(el, bus, { cursor = true } = {}) {
-    this.el = el;
-    this.bus = bus;
+    super(el, bus);
     this.names = [];
     this.built = false;
     this.line = cursor ? createCursor(el) : null;
@@ -53,10 +53,10 @@ export class Heatmaps {
 
   /** options.names: which names to stack (the default names of the kind otherwise). */
   build(kindInfo, header, options) {
+    super.build(kindInfo, header, options);
     const vocabulary = kindInfo.vocabulary;
     this.vocab = Object.fromEntries(vocabulary.names.map((n) => [n.name, n]));
     this.names = (options.names ?? defaultNames(vocabulary)).filter((n) => this.vocab[n]);
-    this.options = options;
     const { traces, layout } = figure(this.vocab, this.names, options);
     Plotly.newPlot(this.el, traces, layout, { displayModeBar: false, responsive: true });
     this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus?.emit("seek", Math.round(e.points[0].x)); });
@@ -68,6 +68,7 @@ export class Heatmaps {
 
   /** Redraw every heatmap from the store (after new steps arrive). */
   update(store) {
+    super.update(store);
     if (!this.built || !store.steps) return;
     const names = this.names, T = store.steps;
     const z = names.map((n) => (store.has(n) ? store.matrix(n) : [[]]));

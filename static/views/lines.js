@@ -4,6 +4,7 @@
 import { BACKGROUND, FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
 import { escapeHtml } from "../core/text.js";
 import { createCursor } from "./cursor.js";
+import { View } from "./view.js";
 
 /** Units from the "units" field ("0,3,5"), or the first four; only those the name has. */
 function chosenUnits(spec, width) {
@@ -37,13 +38,11 @@ function figure(store, name, label, units, options) {
   return { traces, layout };
 }
 
-export class Lines {
+export class Lines extends View {
   static id = "lines";
 
   constructor(el, bus) {
-    this.el = el;
-    this.bus = bus;
-    this.info = null;
+    super(el, bus);
     this.key = "";
     this.line = createCursor(el);
     const panel = el.closest("[data-panel]") ?? document;
@@ -58,12 +57,8 @@ export class Lines {
     });
   }
 
-  build(kindInfo, header, options) {
-    this.info = kindInfo;
-    this.options = options;
-  }
-
   update(store) {
+    super.update(store);
     if (!this.info) return;
     const name = focusName(store, this.options);
     if (name) this.draw(store, name);

@@ -5,21 +5,20 @@
 import { BACKGROUND, FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
 import { escapeHtml, num, showToken } from "../core/text.js";
 import { createCursor } from "./cursor.js";
+import { View } from "./view.js";
 
 const PLAYING_REDRAW_MS = 100;
 
 const base = (sz) => ({ margin: { l: 60, r: 16, t: 8, b: 30 }, font: { family: FONT_FAMILY, size: sz.small }, showlegend: false,
   dragmode: false, ...BACKGROUND });
 
-export class Predictions {
+export class Predictions extends View {
   static id = "predictions";
 
-  constructor(el) {
-    this.el = el;
-    this.head = null;
+  constructor(el, bus) {
+    super(el, bus);
     this.built = false;
     this.lastDraw = 0;
-    this.store = null;
     this.caption = document.createElement("div");
     this.caption.className = "chart-caption";
     el.before(this.caption);
@@ -27,8 +26,7 @@ export class Predictions {
   }
 
   build(kindInfo, header, options) {
-    this.head = header.prediction;
-    this.options = options;
+    super.build(kindInfo, header, options);
     this.built = false;
   }
 
@@ -40,8 +38,8 @@ export class Predictions {
 
   /** After steps arrive: a linear head's outputs over the whole sequence. */
   update(store) {
-    this.store = store;
-    const head = this.head;
+    super.update(store);
+    const head = this.header?.prediction;
     if (!head || head.kind !== "linear" || !store.has("prediction") || !store.steps) return;
     const pal = palette(this.options.palette), sz = sizes(this.options.presenter);
     const T = store.steps, x = Array.from({ length: T }, (_, i) => i);
@@ -53,7 +51,7 @@ export class Predictions {
   }
 
   show(t, phase, playing = false) {
-    const store = this.store, head = this.head;
+    const store = this.store, head = this.header?.prediction;
     if (!head || !store?.has("prediction") || !store.steps) return;
     const v = store.value("prediction", t);
     if (head.kind === "linear") {

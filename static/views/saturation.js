@@ -4,6 +4,7 @@
 
 import { BACKGROUND, FONT_FAMILY, INK, palette, sizes } from "../core/config.js";
 import { escapeHtml } from "../core/text.js";
+import { View } from "./view.js";
 
 /** For one (T, width) gate: per unit, [fraction < 0.1, fraction > 0.9]. Pure. */
 export function saturation(series) {
@@ -17,17 +18,11 @@ export function saturation(series) {
   });
 }
 
-export class Saturation {
+export class Saturation extends View {
   static id = "saturation";
 
-  constructor(el) {
-    this.el = el;
-    this.drawn = false;
-  }
-
   build(kindInfo, header, options) {
-    this.vocabulary = kindInfo.vocabulary;
-    this.options = options;
+    super.build(kindInfo, header, options);
     this.follows = options.panels.split(",").includes("saturation");
     this.drawn = false;
   }
@@ -35,11 +30,9 @@ export class Saturation {
   /** Drawn once the run is complete (and again after a rebuild), only while the panel is shown. */
   update(store) {
     if (!this.follows || !store.complete || this.drawn) return;
-    this.draw(store, this.vocabulary, this.options);
+    this.draw(store, this.info.vocabulary, this.options);
     this.drawn = true;
   }
-
-  show() {}
 
   draw(store, vocabulary, options) {
     const pal = palette(options.palette), sz = sizes(options.presenter);

@@ -5,6 +5,7 @@ import { colorAt, isDark, scaleFor } from "../core/colors.js";
 import { INK } from "../core/config.js";
 import { showToken } from "../core/text.js";
 import { focusName } from "./lines.js";
+import { View } from "./view.js";
 
 const WINDOW = 200;  // tokens drawn around the current step, for long inputs
 
@@ -15,12 +16,12 @@ function ellipsis(n) {
   return s;
 }
 
-export class Tokens {
+export class Tokens extends View {
   static id = "tokens";
 
   constructor(el, bus) {
-    this.el = el;
-    Object.assign(this, { start: -1, end: -1, total: -1, spans: [], lastT: -1, colored: "", store: null, ranges: {}, options: {} });
+    super(el, bus);
+    Object.assign(this, { start: -1, end: -1, total: -1, spans: [], lastT: -1, colored: "", ranges: {} });
     el.addEventListener("click", (e) => {
       const t = e.target.closest("[data-t]");
       if (t) bus.emit("seek", Number(t.dataset.t));
@@ -29,12 +30,8 @@ export class Tokens {
 
   /** options.color_unit: which unit colors the tokens (null: none). */
   build(kindInfo, header, options) {
+    super.build(kindInfo, header, options);
     this.ranges = Object.fromEntries((kindInfo?.vocabulary.names ?? []).map((n) => [n.name, n.range]));
-    this.options = options;
-  }
-
-  update(store) {
-    this.store = store;
   }
 
   /** Draw the tokens around step t; colors are redone only when they change. */

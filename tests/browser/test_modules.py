@@ -1,4 +1,4 @@
-"""Unit tests of the page's pure modules (state.js, colors.js, equation.js, diagram.js's stripCells), run in Chromium.
+"""Unit tests of the page's modules (state.js, colors.js, equation.js, the diagram's figure, the bus and the views' contract), run in Chromium.
 
 One page of the app's origin imports the modules (import() of /static/**/*.js); each test writes what it
 computed into that page and saves it as its screenshot.
@@ -283,3 +283,73 @@ def test_strip_cells_are_balanced_rows_centred_on_the_strip(run):
         assert [b - a for a, b in zip(first, first[1:], strict=False)] == pytest.approx([cell] * (len(first) - 1))
         assert [c[0] for c in cells[: sizes[0]]] == sorted(c[0] for c in cells[: sizes[0]])  # unit order left to right
     assert [sum(1 for c in out["strips"]["16"] if c[1] > 2.0), sum(1 for c in out["strips"]["16"] if c[1] < 2.0)] == [8, 8]
+
+
+# -- the diagram's figure reads its extents from the kind's description ------------------------
+
+def test_the_diagram_is_drawn_in_the_extents_the_server_sends(run):
+    out = run("""
+        const { figure } = await import('/static/views/diagram-figure.js');
+        const info = await (await fetch('/api/kinds/lstm')).json();
+        const model = { hidden_size: 4, out_size: 4, input_size: 2 };
+        const at = (w, h) => {
+          const f = figure({ ...info, diagram: { ...info.diagram, width: w, height: h } }, model, { palette: 'classic', presenter: false }, 900);
+          const state = f.layout.shapes.find((s, i) => f.shapeOwner[i] === 'state' && s.type === 'line');
+          return { x: f.layout.xaxis.range, y: f.layout.yaxis.range, stateEnd: state.x1 };
+        };
+        return { sent: [info.diagram.width, info.diagram.height], wide: at(20, 12), sent_at: at(info.diagram.width, info.diagram.height) };""")
+    assert out["wide"] == {"x": [-0.2, pytest.approx(20.1)], "y": [-0.1, pytest.approx(12.4)], "stateEnd": pytest.approx(19.6)}
+    w, h = out["sent"]
+    assert out["sent_at"] == {"x": [-0.2, pytest.approx(w + 0.1)], "y": [-0.1, pytest.approx(h + 0.4)], "stateEnd": pytest.approx(w - 0.4)}
+
+
+# -- the bus, the view state and the views' contract --------------------------------------------
+
+def test_the_bus_calls_every_view_through_the_one_contract(run):
+    out = run("""
+        const { createBus, mount } = await import('/static/core/bus.js');
+        const { createViewState } = await import('/static/core/state.js');
+        const { View } = await import('/static/views/view.js');
+        const bus = createBus(), calls = [];
+        class A extends View { show(t, phase) { calls.push(['A', t, phase, this.store.steps, this.options.palette]); } }
+        class B extends View { update(store) { super.update(store); calls.push(['B', store.steps]); } }
+        mount(bus, [new A(null, bus), new B(null, bus)]);
+        bus.emit('build', { kindInfo: {}, header: {}, options: { palette: 'mono' } });
+        bus.emit('data', { steps: 3 });
+        bus.emit('step', { t: 2, phase: 'gates', playing: false });
+        const seen = [];
+        const off = bus.on('seek', (t) => seen.push(t));
+        bus.emit('seek', 1); off(); bus.emit('seek', 2);
+        const fields = [{ name: 'step', type: 'integer', default: 0 }, { name: 'input', type: 'string', default: null },
+                        { name: 'kind', type: 'string', default: null }, { name: 'preset', type: 'string', default: 'p' },
+                        { name: 'model', type: 'string', default: null }];
+        const states = [];
+        bus.on('state', (e) => states.push([e.before.step, e.state.step, e.reason, Object.isFrozen(e.state)]));
+        const view = createViewState({ step: 0, input: null, kind: null, preset: 'p', model: null }, fields, bus);
+        view.update({ step: 4 }, 'step');
+        view.update({ input: 'abc' });
+        try { view.current.step = 9; } catch { /* strict code throws; sloppy code is ignored */ }
+        const writable = view.current.step === 9;
+        return { calls, seen, states, writable, step: view.current.step };""")
+    assert out["calls"] == [["B", 3], ["A", 2, "gates", 3, "mono"]]  # build, then update, then show, in the list's order
+    assert out["seen"] == [1]                                         # on() gives back a way to stop
+    assert out["states"] == [[0, 4, "step", True], [4, 0, "edit", True]]  # a new input starts at step 0
+    assert out["writable"] is False and out["step"] == 0               # the state changes by update() only
+
+
+def test_every_view_of_the_page_keeps_the_contract_and_has_its_element(run):
+    out = run("""
+        const { VIEWS } = await import('/static/views/index.js');
+        const page = new DOMParser().parseFromString(await (await fetch('/')).text(), 'text/html');
+        return VIEWS.map((V) => ({ name: V.name, id: V.id, element: Boolean(V.id && page.getElementById(V.id)),
+          contract: ['build', 'update', 'show'].every((m) => typeof V.prototype[m] === 'function') }));""")
+    assert {v["name"] for v in out} >= {"Diagram", "Heatmaps", "Lines", "Tokens", "Predictions", "Gradients", "Saturation", "Phase"}
+    assert all(v["element"] and v["contract"] for v in out), out
+
+
+def test_error_details_read_as_one_line(run):
+    out = run("""
+        const { errorText } = await import('/static/core/text.js');
+        return [errorText('no such preset'), errorText([{ loc: ['query', 'hidden'], msg: 'too big' }, { msg: 'bad' }]),
+                errorText({ why: 1 }), errorText(undefined)];""")
+    assert out == ["no such preset", "query.hidden: too big; : bad", '{"why":1}', "the server gave no reason"]
