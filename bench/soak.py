@@ -405,9 +405,12 @@ async def phase_fuzz(server: Server, args) -> dict:
             await asyncio.sleep(0.3)
             return again, tracebacks(server.log_text(mark))
 
-        for o in sorted(bad, key=lambda o: o.case.n)[:args.replay]:
-            if server.proc.poll() is not None:
-                break
+        kinds = Counter()
+        for o in sorted(bad, key=lambda o: o.case.n):
+            kind = (o.case.route, o.status, o.detail[:40])
+            if server.proc.poll() is not None or len(replayed) >= args.replay or kinds[kind] >= 3:
+                continue  # three of a kind are enough to see it; the rest are in summary.json
+            kinds[kind] += 1
             again, o.traceback = await alone(o)
             replayed.append((o, again))
         # a traceback no bad answer explains (e.g. logged after a normal close): find the request that leaves it
@@ -450,8 +453,8 @@ def print_fuzz(r: dict, args) -> None:
     print(f"  statuses: {dict(sorted(r['statuses'].items(), key=str))}")
     print("  ('broken': connection dropped or closed abnormally, or no answer in time; 'client': the request could not be sent)")
     if r["replayed"]:
-        print(f"  5xx, broken and slow (> {args.slow:g} s) answers, each sent again alone (python bench/soak.py --phase fuzz "
-              f"--seed {r['seed']} --only N):")
+        print(f"  5xx, broken and slow (> {args.slow:g} s) answers, up to 3 of a kind, each sent again alone "
+              f"(python bench/soak.py --phase fuzz --seed {r['seed']} --only N; all are in summary.json):")
     for o, again in r["replayed"]:
         print(f"   - {o.case.describe(200)}")
         print(f"       -> {o.status} in {o.seconds:.2f} s {o.detail[:200]!r}; again: {again.status} in {again.seconds:.2f} s")
