@@ -34,12 +34,6 @@ class Resolved:
     direction: int
     names: list[str]
 
-    @property
-    def head(self) -> str | None:
-        if self.model.head is None:
-            return None
-        return self.model.card.get("head") or ("softmax" if self.model.labels else "linear")
-
     def normalized(self) -> dict:
         """The view state with defaults filled in: what a permalink to this view holds."""
         out = self.view.model_dump(exclude_none=True)
@@ -103,7 +97,8 @@ def random_options(view: ViewState, settings: Settings) -> tuple[object, dict]:
     return spec, given
 
 
-def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) -> Resolved:
+def source_of(view: ViewState, settings: Settings) -> dict:
+    """Which model the view names: {"kind": ...}, {"preset": ...} or {"model": id}; the default preset when none."""
     given = view.model_fields_set
     chosen = [f for f in ("kind", "preset", "model") if getattr(view, f) is not None]
     if len(chosen) > 1:
@@ -114,14 +109,48 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
             what = f"a {chosen[0]}" if chosen else f"the default preset ({settings.default_preset})"
             raise AppError(422, f"{extra[0]}: applies only to a random model; add kind=... (e.g. kind=lstm), since without it "
                                 f"the view shows {what}", extra[0])
+    if chosen:
+        return {chosen[0]: getattr(view, chosen[0])}
+    names = {p["name"] for p in store_mod.list_presets()}
+    return {"preset": settings.default_preset} if settings.default_preset in names else {"kind": cells.KINDS[0]}
+
+
+def input_of(view: ViewState, model: cells.Model | None) -> tuple[str, str]:
+    """(the input text, how to read it): as given, else the model's own example, else a default of its type."""
+    card = model.card if model is not None else {}
+    wordless = model is not None and model.vocab is None  # weights only: it reads numbers
+    input_type = view.input_type or card.get("input_type") or ("numbers" if wordless else "text")
+    if view.input is not None:
+        return view.input, input_type
+    if card.get("example") and card.get("input_type", "text") == input_type:
+        return card["example"], input_type
+    if input_type == "numbers" and model is not None:
+        return example_numbers(model.input_size), input_type
+    return DEFAULT_INPUTS[input_type], input_type
+
+
+def shown_of(view: ViewState, model: cells.Model) -> tuple[int, list[str]]:
+    """(the layer the views show, the names they ask for), checked against the model."""
+    layer = view.layer if view.layer >= 0 else model.num_layers + view.layer
+    if not 0 <= layer < model.num_layers:
+        raise AppError(422, f"layer: {view.layer} does not exist; this model has {model.num_layers} layer(s)", "layer")
+    if view.direction >= model.directions:
+        raise AppError(422, "direction: 1 needs a bidirectional model", "direction")
+    vocab = model.vocabulary.keys()
+    if not view.names:
+        return layer, list(vocab)
+    names = [n for n in view.names.split(",") if n]
+    unknown = [n for n in names if n not in vocab]
+    if unknown:
+        raise AppError(422, f"names: {', '.join(unknown[:10])} not in the {model.kind} vocabulary: {', '.join(vocab)}", "names")
+    return layer, names
+
+
+def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) -> Resolved:
+    """The view's model, input and what to show, every limit checked before the work it bounds."""
+    source = source_of(view, settings)
     if view.names is not None and not [n for n in view.names.split(",") if n]:
         raise AppError(422, "names: no name given; list names separated by commas (e.g. names=forget,c), or leave names out for all", "names")
-    if not chosen:
-        names = {p["name"] for p in store_mod.list_presets()}
-        source = {"preset": settings.default_preset} if settings.default_preset in names else {"kind": "lstm"}
-    else:
-        source = {chosen[0]: getattr(view, chosen[0])}
-
     model = None
     if "preset" in source:
         model = store_mod.preset(source["preset"])
@@ -129,43 +158,19 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
         model = store.get(source["model"])
     else:
         spec, options = random_options(view, settings)
-    card = model.card if model is not None else {}
-    wordless = model is not None and model.vocab is None  # weights only: it reads numbers
-    input_type = view.input_type or card.get("input_type") or ("numbers" if wordless else "text")
-    if view.input is not None:
-        text = view.input
-    elif card.get("example") and card.get("input_type", "text") == input_type:
-        text = card["example"]
-    elif input_type == "numbers" and model is not None:
-        text = example_numbers(model.input_size)
-    else:
-        text = DEFAULT_INPUTS[input_type]
+    text, input_type = input_of(view, model)
     if len(text) > settings.max_input_chars:
         raise over_limit("input", f"{len(text)} characters", settings.max_input_chars, "max_input_chars", 422)
     parsed = parse(text, input_type, model, seed=view.seed, unknown=view.unknown, max_steps=settings.max_steps,
                    max_width=settings.max_input_width)
-
-    steps = len(parsed.xs)
+    steps, width = parsed.xs.shape
     if model is None:
-        check_cost(settings, spec, spec.check_options(options), steps, parsed.xs.shape[1], view.hidden, view.layers,
-                   2 if view.bidirectional else 1, 4)
-        model = store.random(source["kind"], parsed.xs.shape[1], view.hidden, view.layers, view.bidirectional, view.seed, options)
+        check_cost(settings, spec, spec.check_options(options), steps, width, view.hidden, view.layers, 2 if view.bidirectional else 1, 4)
+        model = store.random(source["kind"], width, view.hidden, view.layers, view.bidirectional, view.seed, options)
     else:
         check_cost(settings, model.spec, model.options, steps, model.input_size, model.hidden_size, model.num_layers,
                    model.directions, model.dtype.itemsize)
-
-    layer = view.layer if view.layer >= 0 else model.num_layers + view.layer
-    if not 0 <= layer < model.num_layers:
-        raise AppError(422, f"layer: {view.layer} does not exist; this model has {model.num_layers} layer(s)", "layer")
-    if view.direction >= model.directions:
-        raise AppError(422, "direction: 1 needs a bidirectional model", "direction")
-    vocab = model.vocabulary.keys()
-    names = list(vocab)
-    if view.names:
-        names = [n for n in view.names.split(",") if n]
-        unknown = [n for n in names if n not in vocab]
-        if unknown:
-            raise AppError(422, f"names: {', '.join(unknown[:10])} not in the {model.kind} vocabulary: {', '.join(vocab)}", "names")
+    layer, names = shown_of(view, model)
     return Resolved(view, model, source, text, input_type, parsed, layer, view.direction, names)
 
 

@@ -65,6 +65,11 @@ def kind_info(name: str, options: dict | None = None) -> dict:
     return info
 
 
+def output_labels(model: cells.Model) -> list[str]:
+    """What each of the decoder's outputs is called: the model's labels, or "output i"."""
+    return model.labels or [f"output {i}" for i in range(len(model.head[0]))]
+
+
 def model_info(r: Resolved) -> dict:
     info = r.model.describe()
     info["id"] = r.source.get("model")
@@ -72,11 +77,10 @@ def model_info(r: Resolved) -> dict:
 
 
 def predictions(r: Resolved, trace: cells.Trace, digits: int) -> dict | None:
-    if r.head is None:
+    if r.model.head_kind is None:
         return None
     values = r.model.outputs(trace.output)
-    labels = r.model.labels or [f"output {i}" for i in range(len(r.model.head[0]))]
-    return {"kind": r.head, "labels": labels, "values": rounded(values, digits)}
+    return {"kind": r.model.head_kind, "labels": output_labels(r.model), "values": rounded(values, digits)}
 
 
 def trace_json(r: Resolved, trace: cells.Trace) -> bytes:
@@ -161,7 +165,7 @@ def stream_fields(r: Resolved) -> list[dict]:
         width = widths[spec.width] if spec.width != "input" else (r.model.input_size if r.layer == 0 else r.model.directions * r.model.out_size)
         fields.append({"name": n, "width": width, "offset": offset})
         offset += width
-    if r.head is not None:
+    if r.model.head_kind is not None:
         fields.append({"name": "prediction", "width": len(r.model.head[0]), "offset": offset})
         offset += len(r.model.head[0])
     return fields
@@ -182,7 +186,7 @@ def header(r: Resolved, fmt: str) -> dict:
         "dtype": "float32",
         "format": fmt,
         "kind_info": kind_info(r.model.kind, r.model.options),
-        "prediction": None if r.head is None else {"kind": r.head, "labels": r.model.labels or [f"output {i}" for i in range(len(r.model.head[0]))]},
+        "prediction": None if r.model.head_kind is None else {"kind": r.model.head_kind, "labels": output_labels(r.model)},
     }
 
 
@@ -190,7 +194,7 @@ def step_rows(r: Resolved, trace: cells.Trace) -> np.ndarray:
     """(T, stride) float32: every streamed field of every step of ``trace``, side by side."""
     lt = trace.layer(r.layer, r.direction)
     parts = [lt[n] for n in r.names]
-    if r.head is not None:
+    if r.model.head_kind is not None:
         parts.append(r.model.outputs(trace.output))
     return np.concatenate(parts, axis=1).astype(np.float32)
 

@@ -114,23 +114,29 @@ async def ws_trace(ws: WebSocket, settings: SettingsDep, store: StoreDep, pool: 
             await _serve(ws, settings, store, pool, streams)
 
 
-async def _serve(ws: WebSocket, settings, store, pool: Pool, streams: Streams) -> None:
-    started, first = time.perf_counter(), None
+async def _request(ws: WebSocket, settings, store, pool: Pool) -> tuple[Resolved, str, float]:
+    """The resolved view, the frame format and when the request came: from the query string, or the first message."""
+    started = time.perf_counter()
     params = dict(ws.query_params)
     frames = params.pop("frames", "binary")
+    if frames not in ("binary", "json"):
+        raise AppError(422, f"frames: got {frames!r}; expected 'binary' or 'json'", "frames")
+    if params:
+        view = ViewState.model_validate(params)  # the query string: text, read as the URL is
+    else:
+        body = await first_message(ws, FIRST_MESSAGE_SECONDS, EXPECTED)
+        started = time.perf_counter()
+        view = ViewBody.model_validate(body)  # JSON: typed as its schema says
+    return await pool.run(resolve, view, settings, store), frames, started
+
+
+async def _serve(ws: WebSocket, settings, store, pool: Pool, streams: Streams) -> None:
     try:
-        if frames not in ("binary", "json"):
-            raise AppError(422, f"frames: got {frames!r}; expected 'binary' or 'json'", "frames")
-        if params:
-            view = ViewState.model_validate(params)  # the query string: text, read as the URL is
-        else:
-            body = await first_message(ws, FIRST_MESSAGE_SECONDS, EXPECTED)
-            started = time.perf_counter()
-            view = ViewBody.model_validate(body)  # JSON: typed as its schema says
-        r = await pool.run(resolve, view, settings, store)
+        r, frames, started = await _request(ws, settings, store, pool)
     except (ValidationError, AppError, cells.CellsError) as e:
         await fail(ws, e, "ws/trace")
         return
+    view, first = r.view, None
     runner = Runner(r, streams, pool)
     sent, count, fields = 0, 0, wire.stream_fields(r)
 
