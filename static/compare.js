@@ -6,7 +6,7 @@ import { createBus } from "./core/bus.js";
 import { Gradients } from "./views/gradients.js";
 import { Heatmaps } from "./views/heatmaps.js";
 import { createPlayer } from "./controls/player.js";
-import { computeParams, parse, serialize } from "./core/state.js";
+import { computeParams, createViewState, parse, serialize } from "./core/state.js";
 import { createStore } from "./core/store.js";
 import { openStream } from "./core/stream.js";
 import { errorText, showToken } from "./core/text.js";
@@ -15,10 +15,10 @@ import { Tokens } from "./views/tokens.js";
 const config = JSON.parse(document.getElementById("gatescope-config").textContent);
 const fields = config.fields;
 const byId = (id) => document.getElementById(id);
-let state = parse(new URLSearchParams(location.search), fields);
+const bus = createBus();
+const view = createViewState(parse(new URLSearchParams(location.search), fields), fields, bus);
 let columns = [], opened = 0;
 
-const bus = createBus();
 const tokens = new Tokens(byId("tokens"), bus);
 const gradients = new Gradients(byId("gradients"), bus);
 const player = createPlayer({
@@ -38,7 +38,7 @@ function message(text) {
 /** "preset:remember-lstm" -> the query of that model on the shared input. */
 function paramsFor(source) {
   const [what, value] = source.split(":");
-  const base = { ...state, kind: null, preset: null, model: null, [what]: value, step: 0 };
+  const base = { ...view.current, kind: null, preset: null, model: null, [what]: value, step: 0 };
   return computeParams(base, fields);
 }
 
@@ -65,11 +65,11 @@ function show(t) {
 }
 
 function syncUrl() {
-  history.replaceState(null, "", `/compare?${serialize(state, fields)}`);
+  history.replaceState(null, "", `/compare?${serialize(view.current, fields)}`);
 }
 
 function open() {
-  const id = ++opened;
+  const id = ++opened, state = view.current;
   message("");  // a new set of columns: what was refused before no longer applies
   for (const c of columns) c.stream.close();
   delete document.body.dataset.ready;
@@ -124,7 +124,7 @@ function open() {
 
 // -- the model pickers and the shared input --------------------------------------------------
 function pickers() {
-  const box = document.querySelector('[data-control="models"]');
+  const box = document.querySelector('[data-control="models"]'), state = view.current;
   box.replaceChildren();
   const sources = state.compare.split(",");
   sources.forEach((source, i) => {
@@ -155,15 +155,17 @@ function pickers() {
 }
 
 function change(changes) {
-  state = { ...state, ...changes };
+  view.update(changes);
+}
+bus.on("state", () => {
   pickers();
   open();
-}
+});
 
 const input = document.querySelector('[data-control="input"]');
-input.addEventListener("change", () => change({ input: input.value || null }));
+input.addEventListener("change", () => change({ input: input.value || null, step: view.current.step }));
 document.querySelector('[data-control="copy-link"]').addEventListener("click", async () => {
-  const link = `${location.origin}/compare?${serialize(state, fields)}`;
+  const link = `${location.origin}/compare?${serialize(view.current, fields)}`;
   try {
     await navigator.clipboard.writeText(link);
   } catch {
@@ -174,7 +176,7 @@ document.querySelector('[data-control="copy-link"]').addEventListener("click", a
   }
 });
 bus.on("seek", (t) => player.set(t));
-player.configure({ speed: state.speed, phases: false });
+player.configure({ speed: view.current.speed, phases: false });
 pickers();
 if (!config.refused) open();  // a refused link: the server's message is on the page until a model is picked
-window.gatescope = { player, get columns() { return columns; }, get state() { return state; } };
+window.gatescope = { player, get columns() { return columns; }, get state() { return view.current; } };
