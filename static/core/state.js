@@ -1,4 +1,5 @@
-// The view state <-> the URL query. Pure functions: no window, no DOM.
+// The view state <-> the URL query. Pure functions: no window, no DOM; and the one holder of a page's
+// state (createViewState), which changes it only by update() and says so on the page's bus.
 // The table of fields comes from the server (app/schemas.py ViewState, via the page's config),
 // so every name, type and default is declared once, in Python.
 

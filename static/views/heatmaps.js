@@ -11,7 +11,7 @@ import { View } from "./view.js";
 const SHOWN_ROLES = ["gate", "candidate", "product", "state", "output"];
 
 /** The names the heatmaps show by default: gates, candidate, products and states (not inputs, not pre-activations). */
-export function defaultNames(vocabulary) {
+function defaultNames(vocabulary) {
   return vocabulary.names.filter((n) => SHOWN_ROLES.includes(n.role)).map((n) => n.name).slice(0, HEATMAP.maxNames);
 }
 
