@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"gatescope: serving on {url}")
     # float32 step frames barely compress, and deflating them costs more than sending them;
     # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1, create_app trusts only trusted_proxies
-    options = dict(factory=True, host=args.host, port=args.port, log_level=args.log_level, ws_max_size=4 * 1024 * 1024,
+    # ws="wsproto": uvicorn's websockets-sansio protocol never answers a handshake whose request line is over 8 KB (the
+    # connection hangs; seen for 240 s) and logs a traceback for every text frame that is not UTF-8
+    options = dict(factory=True, host=args.host, port=args.port, log_level=args.log_level, ws="wsproto", ws_max_size=4 * 1024 * 1024,
                    ws_per_message_deflate=False, proxy_headers=False)
     if args.workers > 1:
         run_workers(uvicorn.Config("app.main:create_app", workers=args.workers, **options))

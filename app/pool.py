@@ -10,7 +10,10 @@ deadline and /healthz (which never enters the pool) stays fast.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import math
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -26,6 +29,7 @@ class Pool:
         self.workers, self.queue_seconds = workers, queue_seconds
         self._limiter = anyio.CapacityLimiter(workers)
         self.waiting = 0
+        self._trimmed = 0.0
 
     @property
     def busy(self) -> int:
@@ -51,4 +55,27 @@ class Pool:
             return await anyio.to_thread.run_sync(lambda: fn(*args))
         finally:
             self._limiter.release_on_behalf_of(token)
+            if not self.busy and not self.waiting:
+                self._give_back()
+
+    def _give_back(self) -> None:
+        """Once the pool is idle, hand the heap's free pages back to the system (at most once a second).
+
+        glibc keeps what a burst of traces freed in its arenas: 1,000 streams left the server's RSS at 2.6x its
+        level before with nothing open, none of it leaked. malloc_trim returns it; it costs a few milliseconds.
+        """
+        now = time.monotonic()
+        if _TRIM is not None and now - self._trimmed > 1.0:
+            self._trimmed = now
+            _TRIM(0)
+
+
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to give back this way
+        return None
+
+
+_TRIM = _malloc_trim()
 

@@ -14,7 +14,7 @@ import dataclasses
 import typing
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 import cells
 from cells.spec import Phase
@@ -86,7 +86,8 @@ class _ViewBase(BaseModel):
 
     # -- API only --------------------------------------------------------------
     format: Literal["json", "npz", "csv"] = Field("json", description="GET/POST /api/trace: the response format.")
-    names: str | None = Field(None, max_length=2_000, pattern=r"^[a-z_,]*$", description="Comma-separated names to include; default all.")
+    names: str | None = Field(None, max_length=2_000, pattern=r"^[a-z_,]*[a-z_][a-z_,]*$",
+                              description="Comma-separated names to include (at least one); default all.")
     digits: int = Field(5, ge=1, le=9, description="Significant digits of each number in JSON (of each value, not of the array's largest): "
                         "4.4e-06 stays 4.4e-06. Binary stream frames are float32 and not rounded.")
 
@@ -97,6 +98,9 @@ ViewState.__doc__ = "Every parameter of a view: the URL query, the POST body and
 
 
 
+_INTEGER_FIELDS = {name for name, f in ViewState.model_fields.items() if f.annotation in (int, int | None)}
+
+
 class ViewBody(ViewState):  # type: ignore[misc,valid-type]
     """The view state as JSON (POST body, WebSocket message): the same fields, typed strictly.
 
@@ -105,6 +109,14 @@ class ViewBody(ViewState):  # type: ignore[misc,valid-type]
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_numbers_are_integers(cls, data: Any) -> Any:
+        """JSON Schema's "integer" takes 2.0 (a whole number written as a float); strict mode would not."""
+        if not isinstance(data, dict):
+            return data
+        return {k: int(v) if k in _INTEGER_FIELDS and isinstance(v, float) and v.is_integer() else v for k, v in data.items()}
 
 
 KIND_OPTION_NAMES = tuple(_kind_option_fields())

@@ -107,7 +107,9 @@ def client_address(conn) -> str:
 def error_body(e: Exception) -> dict:
     """The error message for an exception: its status, a detail that names the field, and the field."""
     if isinstance(e, ValidationError):
-        return {"type": "error", "status": 422, "detail": orjson.loads(e.json(include_url=False))}
+        errors = e.errors(include_url=False)
+        field = next((str(p) for p in reversed(errors[0]["loc"]) if isinstance(p, str)), None) if errors else None
+        return {"type": "error", "status": 422, "detail": orjson.loads(e.json(include_url=False)), "field": field}
     if isinstance(e, AppError):
         body = {"type": "error", "status": e.status, "detail": e.detail, "field": e.field}
         if e.headers and "Retry-After" in e.headers:  # a socket has no headers: the wait travels in the message

@@ -72,7 +72,8 @@ def output_labels(model: cells.Model) -> list[str]:
 
 def model_info(r: Resolved) -> dict:
     info = r.model.describe()
-    info["id"] = r.source.get("model")
+    if "model" in r.source:  # an uploaded or trained model's id; a random model or a preset has none (no "id": null to follow)
+        info["id"] = r.source["model"]
     return info
 
 

@@ -215,8 +215,8 @@ def read_header(name: str | os.PathLike) -> tuple[int, dict]:
             raise FormatError(f"{label(name)}: the safetensors header declares {n} bytes; at most {_SAFETENSORS_MAX_HEADER} are read")
         try:
             header = json.loads(f.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise FormatError(f"{label(name)}: the safetensors header is not valid JSON ({e})") from None
+        except ValueError as e:  # not UTF-8, not JSON, or a number of more than 4,300 digits (int() refuses those)
+            raise FormatError(f"{label(name)}: the safetensors header is not valid JSON ({str(e)[:200]})") from None
         except RecursionError:
             raise FormatError(f"{label(name)}: the safetensors header is nested too deeply to be a safetensors header") from None
     return n, header

@@ -141,3 +141,13 @@ def test_a_stalled_upload_is_answered_408_and_leaves_nothing_behind(tmp_path):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_a_header_number_of_five_thousand_digits_is_a_clear_422(client):
+    """json.loads raises ValueError (not JSONDecodeError) for an integer past Python's 4,300-digit limit."""
+    import struct
+    header = b'{"w":{"dtype":"F32","shape":[' + b"9" * 5000 + b'],"data_offsets":[0,16]}}'
+    body = struct.pack("<Q", len(header)) + header + b"\x00" * 16
+    r = client.post("/api/models", params={"kind": "gru"}, content=body)
+    assert r.status_code == 422, r.text[:300]
+    assert "not valid JSON" in r.json()["detail"] and len(r.content) < 2000

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from browser.conftest import start_server, stop_server
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 LIMIT = 8
@@ -123,3 +124,27 @@ def test_a_training_client_that_leaves_at_once_leaves_no_worker(server):
     while spawned_workers(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not spawned_workers(proc.pid), "the worker outlived a client that left before it started"
+
+
+def test_a_long_handshake_is_answered_and_a_bad_frame_logs_nothing(server):
+    """A request line over 8 KB (the websockets-sansio protocol left it unanswered) and a text frame that is not UTF-8
+    (it logged a traceback): the server answers the first and closes on the second, quietly."""
+    _, base, log = server
+    before = log.stat().st_size
+    host = base.split("//")[1]
+    with socket.create_connection(("127.0.0.1", int(host.split(":")[1])), timeout=10) as s:
+        s.sendall(("GET /ws/trace?kind=lstm&input=" + "a" * 9000 + f" HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                   "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        assert s.recv(64).startswith(b"HTTP/1.1 "), "no answer to a long handshake"
+    from websockets.frames import Frame, Opcode
+    with connect(base.replace("http", "ws") + "/ws/train") as ws:
+        with ws.protocol_mutex:
+            ws.protocol.send_frame(Frame(Opcode.TEXT, b"\xed\xa0\x80"))  # a lone surrogate's bytes: not UTF-8
+            ws.send_data()
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+    time.sleep(0.5)
+    with open(log, "rb") as f:
+        f.seek(before)
+        text = f.read().decode(errors="replace")
+    assert "Traceback" not in text, text[:3000]

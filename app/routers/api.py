@@ -37,12 +37,12 @@ from ..schemas import (
 )
 
 router = APIRouter(prefix="/api", tags=["api"])
-ERRORS = {413: {"description": "Over a limit"}, 422: {"description": "Invalid parameters"}, 404: {"description": "Unknown model or preset"}}
+ERRORS = {400: {"description": "The request cannot be read (e.g. a URL longer than the server reads)"},
+          413: {"description": "Over a limit"}, 422: {"description": "Invalid parameters"}, 404: {"description": "Unknown model or preset"}}
 
 KindOptions = create_model(
     "KindOptions", __config__=ConfigDict(extra="forbid"),
-    **{name: (ViewState.model_fields[name].annotation, Field(None, description=ViewState.model_fields[name].description))
-       for name in KIND_OPTION_NAMES},
+    **{name: (ViewState.model_fields[name].annotation, ViewState.model_fields[name]) for name in KIND_OPTION_NAMES},  # bounds and all
 )
 
 

@@ -46,8 +46,10 @@ def start_server(workdir: Path, env: dict | None = None) -> tuple[subprocess.Pop
     port = free_port()
     log = open(workdir / "server.log", "wb")  # a file, not a pipe: a pipe nobody reads would block the server
     env = {**os.environ, "GATESCOPE_UPLOAD_DIR": str(workdir / "uploads"), "PYTHONPATH": str(ROOT), **(env or {})}
+    # the WebSocket protocol and options gatescope serve runs with (app/cli.py)
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--port", str(port),
-                             "--log-level", "warning"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                             "--log-level", "warning", "--ws", "wsproto", "--ws-per-message-deflate", "false", "--no-proxy-headers"],
+                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
