@@ -1,7 +1,7 @@
 // The compare page: the same input through two to four models, side by side, one cursor for all.
 // Each model has its own stream and store; the player steps them together.
 
-import { fetchFlow, fetchKind } from "./core/api.js";
+import { fetchFlow } from "./core/api.js";
 import { createBus } from "./core/bus.js";
 import { Gradients } from "./views/gradients.js";
 import { Heatmaps } from "./views/heatmaps.js";
@@ -84,12 +84,12 @@ function open() {
     const col = { source, el, store: createStore(), header: null, verdict: el.querySelector(".verdict"),
       heatmaps: new Heatmaps(el.querySelector(".heat"), bus) };
     col.stream = openStream(paramsFor(source), {
-      async header(h) {
+      header(h) {
         col.header = h;
         col.store.reset(h);
         el.querySelector("h2").textContent = h.model.card?.title ?? `${h.model.kind} (random weights)`;
-        const info = await fetchKind(h.model);
         if (id !== opened) return;
+        const info = h.kind_info;
         col.heatmaps.build(info, h, { palette: state.palette, presenter: state.presenter, names: compactNames(info.vocabulary) });
         col.built = true;
         if (col.done) col.heatmaps.update(col.store);  // the steps came before the drawing was ready

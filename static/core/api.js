@@ -14,14 +14,3 @@ export async function fetchJson(url, init) {
 export function fetchFlow(params) {
   return fetchJson(`/api/gradients?${params}`);
 }
-
-const kinds = new Map();
-
-/** GET /api/kinds/{kind} under a model's options (the diagram, vocabulary and phases), asked once per page. */
-export function fetchKind(model) {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(model.options)) if (v !== null) params.set(k, String(v));
-  const key = `${model.kind}?${params}`;
-  if (!kinds.has(key)) kinds.set(key, fetchJson(`/api/kinds/${model.kind}?${params}`));
-  return kinds.get(key);
-}

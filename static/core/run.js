@@ -1,20 +1,18 @@
 // One run: the stream of a view's steps into the store, the kind's description it needs to be drawn, and
 // the text typed on top of it. It tells the page through its handlers; it draws nothing.
 
-import { fetchKind } from "./api.js";
 import { openStream } from "./stream.js";
 import { errorText } from "./text.js";
 
 /** What the stream of run number id says: into the store, and to the page (an older run's answers are dropped). */
 function streamHandlers(run, id, store, handlers) {
   return {
-    async header(h) {
+    header(h) {
+      if (id !== run.id) return;
       store.reset(h);
       run.streamed = h.request.input;
-      const info = await fetchKind(h.model);
-      if (id !== run.id) return;
-      run.info = info;
-      handlers.described(info, h);
+      run.info = h.kind_info;  // the header carries the kind's description: nothing to ask for before drawing
+      handlers.described(run.info, h);
     },
     rows(t0, rows, count) {
       if (id !== run.id) return;
