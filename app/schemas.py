@@ -3,7 +3,7 @@
 ``ViewState`` is every parameter a view can carry: which model, which input,
 and how the page shows it. The same names work in the URL query, the JSON
 body of POST /api/trace and the WebSocket request, and the page's
-static/state.js reads its table of fields from ``view_fields()`` instead of
+static/core/state.js reads its table of fields from ``view_fields()`` instead of
 repeating it. Kind options (nonlinearity, reset_after, ...) are generated
 from the engine's registry, so a new option in cells/ appears here by itself.
 """
@@ -126,7 +126,7 @@ VIEW_ONLY = ("layer", "direction", "step", "panels", "units", "focus", "color_un
 
 
 def view_fields() -> list[dict]:
-    """The view state as a table for static/state.js: name, type, default, choices, bounds."""
+    """The view state as a table for static/core/state.js: name, type, default, choices, bounds."""
     schema = ViewState.model_json_schema()
     out = []
     for name, field in ViewState.model_fields.items():

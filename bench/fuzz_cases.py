@@ -517,9 +517,9 @@ class Fuzzer:
         return make
 
     def _static(self, rng, n, route):
-        path = rng.choice(["/static/state.js", "/static/gatescope.css", "/static/favicon.svg", "/static/", "/static/nope.js",
+        path = rng.choice(["/static/core/state.js", "/static/gatescope.css", "/static/favicon.svg", "/static/", "/static/nope.js",
                            "/static/../app/config.py", "/static/%2e%2e/%2e%2e/etc/passwd", "/static/%00", "/static/..%5c..%5cREADME.md",
-                           "/static/state.js%00.png", "/static//etc/passwd"])
+                           "/static/core/state.js%00.png", "/static//etc/passwd"])
         headers = {}
         if rng.random() < 0.5:
             headers["Range"] = rng.choice(["bytes=0-0", "bytes=999999999-", "bytes=-0", "bytes=5-1",

@@ -58,7 +58,7 @@ def kind(name: Literal[cells.KINDS], options: Annotated[KindOptions, Query()], s
     return wire.kind_info(name, options.model_dump(exclude_none=True))
 
 
-@router.get("/view", summary="The view state's fields: names, types, defaults (what static/state.js reads)")
+@router.get("/view", summary="The view state's fields: names, types, defaults (what static/core/state.js reads)")
 def view() -> list[dict]:
     return view_fields()
 
