@@ -203,5 +203,5 @@ health = APIRouter(tags=["health"])
 
 @health.get("/healthz", response_model=Health, summary="Liveness: the engine loads and runs")
 def healthz() -> dict:
-    cells.build("lstm", 1, 2).run([[0.0]])
+    cells.build(cells.KINDS[0], 1, 2).run([[0.0]])
     return {"status": "ok", "version": __version__, "kinds": len(cells.KINDS), "presets": len(store_mod.list_presets())}

@@ -19,7 +19,6 @@ from ..io import bundle_fields
 from ..reading import read_header
 
 HERE = Path(__file__).resolve().parent
-DEFAULT = "adding-lstm"   # the preset whose gates tell their story most plainly (see its card)
 
 
 def _paths() -> dict[str, Path]:
@@ -50,4 +49,4 @@ def load_preset(name: str):
     return load(paths[name])
 
 
-__all__ = ["list_presets", "load_preset", "DEFAULT"]
+__all__ = ["list_presets", "load_preset"]
