@@ -12,15 +12,38 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic_core import PydanticCustomError, core_schema
 
 import cells
 from cells.spec import Phase
 from cells.training import LIMITS as TRAINING_LIMITS
 
-KindName = Literal[cells.KINDS]  # type: ignore[valid-type]
+
+class _Registered:
+    """A kind name checked against the registry when a request comes, not when this module was imported, so a kind
+    registered later (cells.kinds.register) is served too; its JSON Schema lists the kinds registered when it is made."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(cls.check, core_schema.str_schema())
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict:
+        return {"type": "string", "enum": list(cells.KINDS)}
+
+    @staticmethod
+    def check(name: str) -> str:
+        if name not in cells.REGISTRY:
+            kinds = [f"'{k}'" for k in cells.KINDS]
+            raise PydanticCustomError("literal_error", "Input should be {expected}",
+                                      {"expected": ", ".join(kinds[:-1]) + f" or {kinds[-1]}"})
+        return name
+
+
+KindName = Annotated[str, _Registered]
 OPTION_INT_CEILING = 1_000_000
 PANELS = ("diagram", "heatmaps", "lines", "tokens", "predictions", "gradients", "saturation")
 COMPARE_DEFAULT = "preset:remember-rnn,preset:remember-lstm,preset:remember-gru"

@@ -5,9 +5,10 @@ module of cells.kinds and registered at test time. It must run, differentiate,
 change layouts, train, describe itself and draw, with numbers equal to the rnn
 it copies; and the server must answer for it on every route.
 
-The server part runs in a fresh interpreter that registers the kind before it
-imports the app, as a kind's registry line does: app.schemas freezes the kind
-names into its request schemas when it is imported.
+The server part runs once in a fresh interpreter that registers the kind before it
+imports the app, as a kind's registry line does, and once in this process with
+the app already imported: request schemas check kind names against the registry
+when a request comes.
 """
 
 from __future__ import annotations
@@ -153,3 +154,20 @@ def test_every_route_answers_for_the_new_kind(tmp_path):
     assert header["type"] == "header" and header["model"]["kind"] == NAME and summary["steps"] == 5
     assert sum(s["count"] for s in steps if s["type"] == "steps") == 5
     assert header["fields"] == out["rnn_ws"][0]["fields"] and steps == out["rnn_ws"][1:-1]
+
+
+def test_a_kind_registered_after_the_app_was_made_is_served(kind, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+    with TestClient(create_app(Settings(upload_dir=tmp_path / "models"))) as c:
+        assert c.get("/api/trace", params={"kind": "bogus_kind"}).status_code == 422
+        ours = c.get("/api/trace", params={"kind": kind, "input": "ab", "digits": 9}).json()
+        rnn = c.get("/api/trace", params={"kind": "rnn", "input": "ab", "digits": 9}).json()
+        assert ours["values"]["h"] == rnn["values"]["h"]
+        assert c.get(f"/api/kinds/{kind}").status_code == 200
+        assert c.get("/api/gradients", params={"kind": kind, "input": "ab"}).status_code == 200
+        assert c.get("/", params={"kind": kind}).status_code == 200
+        kinds = next(f for f in c.get("/api/view").json() if f["name"] == "kind")["choices"]
+        assert kind in kinds

@@ -27,6 +27,7 @@ from ..schemas import (
     GradientResponse,
     Health,
     KindInfo,
+    KindName,
     ModelInfo,
     PresetInfo,
     TaskInfo,
@@ -52,7 +53,7 @@ def kinds() -> list[dict]:
 
 
 @router.get("/kinds/{name}", response_model=KindInfo, responses=ERRORS, summary="One kind under given options")
-def kind(name: Literal[cells.KINDS], options: Annotated[KindOptions, Query()], settings: SettingsDep) -> dict:  # type: ignore[valid-type]
+def kind(name: KindName, options: Annotated[KindOptions, Query()], settings: SettingsDep) -> dict:
     if (options.proj_size or 0) > settings.max_proj_size:  # the schema states this maximum (app/docs.py)
         raise over_limit("proj_size", options.proj_size, settings.max_proj_size, "max_proj_size", 422)
     return wire.kind_info(name, options.model_dump(exclude_none=True))
@@ -131,7 +132,7 @@ def presets() -> list[dict]:
 
 
 class UploadParams(KindOptions):
-    kind: Literal[cells.KINDS] | None = Field(None, description="Cell kind; not needed for a gatescope bundle.")  # type: ignore[valid-type]
+    kind: KindName | None = Field(None, description="Cell kind; not needed for a gatescope bundle.")
     layout: Literal[cells.LAYOUTS] | None = Field(None, description="How the weights are named: torch (default), keras or tf1.")  # type: ignore[valid-type]
     prefix: str | None = Field(None, max_length=200,
             description="Which recurrent weights to read when the file holds several, e.g. encoder.lstm. or sequential/lstm/lstm_cell/.")
