@@ -6,8 +6,10 @@ factory runs (or are passed in, as the tests do).
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import plotly
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
@@ -33,9 +35,17 @@ def asset_dir(name: str) -> Path:
     return installed if installed.is_dir() else PACKAGE.parent / name
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    async with anyio.create_task_group() as tg:  # what runs beside the requests for the server's life
+        tg.start_soon(app.state.pool.keep_trimmed)
+        yield
+        tg.cancel_scope.cancel()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="gatescope", version=__version__, docs_url=None, redoc_url=None,
+    app = FastAPI(title="gatescope", version=__version__, docs_url=None, redoc_url=None, lifespan=_lifespan,
                   summary="Every gate of every step of RNN, LSTM, peephole LSTM, GRU and their variants.")
     # Starlette's slash redirect builds an absolute URL from the Host header, which a client chooses;
     # the 404 handler below redirects with a relative Location instead

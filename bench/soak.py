@@ -254,11 +254,23 @@ async def ws_case(base: str, case: Case, timeout: float, local: str = "127.0.0.1
         code = e.rcvd.code if e.rcvd else 1006
         status = 500 if code == 1011 else "dropped" if code == 1006 else 101 if code in (1000, 1001) else 400
         detail = f"closed {code} {e.rcvd.reason if e.rcvd else ''}"
+        if code in (1006, 1007) and any(not utf8(m) for m in case.messages if isinstance(m, str)):
+            # RFC 6455 8.1: text that is not UTF-8 fails the connection; the protocol layer drops it (wsproto sends no close frame)
+            status, detail = 400, f"closed {code}: a text frame that is not UTF-8 fails the connection (RFC 6455 8.1)"
     except (OSError, websockets.InvalidHandshake) as e:
         status, detail = "dropped", f"{type(e).__name__}: {e}"
     except (ValueError, TypeError, UnicodeError) as e:
         status, detail = f"client:{type(e).__name__}", str(e)[:200]
     return Outcome(case, status, time.perf_counter() - t0 - idle[0], detail)
+
+
+def utf8(text: str) -> bool:
+    """Whether a frame of these characters is valid UTF-8 (a lone surrogate is not)."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 async def send_raw(ws, msg: str | bytes) -> None:
