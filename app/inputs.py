@@ -43,7 +43,7 @@ def fixed_embedding(chars: list[str]) -> np.ndarray:
     return np.array([np.random.default_rng(ord(ch)).standard_normal(TEXT_DIMS) for ch in chars]).reshape(len(chars), TEXT_DIMS)
 
 
-def parse_text(text: str, model: cells.Model | None, unknown: str) -> Parsed:
+def parse_text(text: str, model: cells.Model | None, unknown: str, max_steps: int | None = None) -> Parsed:
     if model is not None and model.vocab is not None and model.embedding is not None:
         pieces = model.vocab.split(text)
         try:
@@ -56,14 +56,22 @@ def parse_text(text: str, model: cells.Model | None, unknown: str) -> Parsed:
             pieces = [p for p in pieces if p in model.vocab.index]
         if not ids:
             raise AppError(422, "input: no token of the text is in the model's vocabulary", "input")
+        _check_steps(len(ids), max_steps)  # before the embedding is looked up
         return Parsed(model.embed(np.array(ids)), pieces, ids)
     if model is not None:
-        raise AppError(422, f"input_type: this model has no vocabulary and takes {model.input_size} number(s) per step; "
-                            "use input_type=numbers", "input_type")
+        lacks = "no vocabulary" if model.vocab is None else "a vocabulary but no embedding (embedding.weight)"
+        raise AppError(422, f"input_type: this model has {lacks}, so it reads no text; it takes {model.input_size} number(s) "
+                            "per step: use input_type=numbers", "input_type")
     chars = list(text)
     if not chars:
         raise AppError(422, "input: the text is empty; type at least one character", "input")
+    _check_steps(len(chars), max_steps)  # before a vector is drawn for each of up to max_input_chars characters
     return Parsed(fixed_embedding(chars), chars)
+
+
+def _check_steps(steps: int, max_steps: int | None) -> None:
+    if max_steps is not None and steps > max_steps:
+        raise over_limit("input", f"{steps} steps", max_steps, "max_steps")
 
 
 _NUMBER = re.compile(r"[\s,]+")
@@ -155,7 +163,7 @@ def _fmt(v: float) -> str:
 def parse(text: str, input_type: str, model: cells.Model | None, *, seed: int, unknown: str, max_steps: int,
           max_width: int | None = None) -> Parsed:
     if input_type == "text":
-        parsed = parse_text(text, model, unknown)
+        parsed = parse_text(text, model, unknown, max_steps)
     elif input_type == "numbers":
         parsed = parse_numbers(text, max_width)
     else:

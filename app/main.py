@@ -20,7 +20,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from . import __version__, docs, handlers
 from .config import Settings
-from .middleware import SecurityHeaders
+from .middleware import BodyLimit, SecurityHeaders
 from .pool import Pool
 from .routers import api, pages, stream, train
 from .store import ModelStore
@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     handlers.install(app)
 
     app.add_middleware(SecurityHeaders, csp=pages.csp(settings.embed_origins))
+    # a JSON body holds at most max_input_chars characters of input, each at most 6 bytes (\uXXXX), and its other fields
+    app.add_middleware(BodyLimit, limit=6 * settings.max_input_chars + 64 * 1024, streamed=("/api/models",))
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # 9 took seconds on a 50 MB CSV for 10% less
     if settings.allowed_hosts.split() != ["*"]:  # a page on a rebound DNS name reaches us with its own name in Host
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts.split())

@@ -1,4 +1,4 @@
-"""The app's own ASGI middleware: security headers on every answer.
+"""The app's own ASGI middleware: security headers on every answer, and a cap on request bodies.
 
 Pure ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware
 re-raises a client's disconnect from inside a streamed response (SSE), and
@@ -6,6 +6,8 @@ wraps every response in a second task.
 """
 
 from __future__ import annotations
+
+import json
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,3 +34,44 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """A cap on a request body, before any of it is parsed: FastAPI reads a JSON body whole, so a 300 MB
+    {"input": "aaa..."} took 1.3 GB to be told it is too long. Paths in ``streamed`` (uploads) are left
+    to their handlers, which write the body to disk as it comes and count it themselves."""
+
+    def __init__(self, app: ASGIApp, limit: int, streamed: tuple[str, ...] = ()):
+        self.app, self.limit, self.streamed = app, limit, streamed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS") or scope["path"] in self.streamed:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send, f"{int(declared)} bytes", scope, receive)
+            return
+        messages, size = [], 0
+        while True:  # read the body here, up to the limit, and hand it on as it came
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                await self._refuse(send, f"more than {self.limit} bytes", scope, receive)
+                return
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send, size: str, scope: Scope, receive: Receive) -> None:
+        body = json.dumps({"detail": f"body: {size} is over the limit of {self.limit} bytes (set by GATESCOPE_MAX_INPUT_CHARS)",
+                           "field": "body"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})

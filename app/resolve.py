@@ -48,11 +48,13 @@ def example_numbers(width: int, steps: int = 8) -> str:
     return "; ".join(rows)
 
 
-def cost(spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int, directions: int, itemsize: int) -> tuple[int, int]:
+def cost(spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int, directions: int, itemsize: int,
+         outputs: int = 0) -> tuple[int, int]:
     """(multiply-adds, trace bytes) of running a model: what a request costs, known before any weight is drawn.
 
     Each layer-direction multiplies its G gate blocks of H rows by [x(t), h(t-1)] every step; its trace keeps
-    every name of the vocabulary, each H, P or input wide, for every step.
+    every name of the vocabulary, each H, P or input wide, for every step. A decoder of ``outputs`` rows reads
+    the top layer's output every step and its predictions are kept too (a bundle may have 20,000 of them).
     """
     out = spec.out_size(hidden, opts)
     widths = {"hidden": hidden, "proj": out}
@@ -63,12 +65,19 @@ def cost(spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int
         macs += directions * steps * len(spec.blocks) * hidden * (width + out)
         per_step = sum(width if n.width == "input" else widths[n.width] for n in names)
         nbytes += directions * steps * per_step * itemsize
+    macs += steps * outputs * directions * out
+    nbytes += steps * outputs * itemsize * 2  # logits, then the probabilities made of them
     return macs, nbytes
 
 
+def outputs_of(model: cells.Model) -> int:
+    """How many values the decoder gives each step (0 without one)."""
+    return 0 if model.head is None else len(model.head[0])
+
+
 def check_cost(settings: Settings, spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int, directions: int,
-               itemsize: int) -> None:
-    macs, nbytes = cost(spec, opts, steps, input_size, hidden, layers, directions, itemsize)
+               itemsize: int, outputs: int = 0) -> None:
+    macs, nbytes = cost(spec, opts, steps, input_size, hidden, layers, directions, itemsize, outputs)
     shape = f"{steps} steps x {layers} layer(s) x {directions} direction(s) x hidden {hidden}"
     if macs > settings.max_work:
         raise over_limit("input", f"{shape} (input width {input_size}) = {macs} multiply-adds", settings.max_work, "max_work")
@@ -118,7 +127,7 @@ def source_of(view: ViewState, settings: Settings) -> dict:
 def input_of(view: ViewState, model: cells.Model | None) -> tuple[str, str]:
     """(the input text, how to read it): as given, else the model's own example, else a default of its type."""
     card = model.card if model is not None else {}
-    wordless = model is not None and model.vocab is None  # weights only: it reads numbers
+    wordless = model is not None and (model.vocab is None or model.embedding is None)  # it reads numbers, not text
     input_type = view.input_type or card.get("input_type") or ("numbers" if wordless else "text")
     if view.input is not None:
         return view.input, input_type
@@ -169,7 +178,7 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
         model = store.random(source["kind"], width, view.hidden, view.layers, view.bidirectional, view.seed, options)
     else:
         check_cost(settings, model.spec, model.options, steps, model.input_size, model.hidden_size, model.num_layers,
-                   model.directions, model.dtype.itemsize)
+                   model.directions, model.dtype.itemsize, outputs_of(model))
     layer, names = shown_of(view, model)
     return Resolved(view, model, source, text, input_type, parsed, layer, view.direction, names)
 
@@ -191,5 +200,6 @@ def resolve_append(r: Resolved, text: str, steps_so_far: int, settings: Settings
     total = steps_so_far + len(parsed.xs)
     if total > settings.max_steps:
         raise over_limit("input", f"{total} steps in all", settings.max_steps, "max_steps")
-    check_cost(settings, m.spec, m.options, total, m.input_size, m.hidden_size, m.num_layers, m.directions, m.dtype.itemsize)
+    check_cost(settings, m.spec, m.options, total, m.input_size, m.hidden_size, m.num_layers, m.directions, m.dtype.itemsize,
+               outputs_of(m))
     return parsed

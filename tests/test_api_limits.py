@@ -250,3 +250,47 @@ def test_the_schema_states_the_servers_own_limits(tmp_path):
     assert params["proj_size"]["anyOf"][0]["maximum"] == 50
     body = spec["components"]["schemas"]["ViewBody"]["properties"]
     assert body["hidden"]["maximum"] == 96
+
+
+def test_a_decoder_counts_against_the_limits(client):
+    """A small bundle with a wide decoder (20,000 outputs): its predictions are work, memory and JSON values too."""
+    m = cells.build("rnn", 2, 8, seed=0)
+    wide = cells.Model("rnn", m.params, input_size=2, hidden_size=8, head=(np.zeros((20_000, 8), np.float32), np.zeros(20_000, np.float32)),
+                       card={"input_type": "numbers", "head": "linear"})
+    model_id = client.app.state.store.add_model(wide)
+    steps = "; ".join(["1 0"] * 2000)
+    r, mb = peak_mb(lambda: client.post("/api/trace", json={"model": model_id, "input": steps}))
+    assert r.status_code == 413 and "GATESCOPE_MAX_TRACE_BYTES" in detail(r), r.text[:300]
+    assert mb < 60
+    short = "; ".join(["1 0"] * 50)  # 50 x 20,000 predictions: under the trace bytes, over max_json_values
+    with TestClient(create_app(Settings(upload_dir=client.app.state.settings.upload_dir, max_json_values=500_000))) as c:
+        r = c.post("/api/trace", json={"model": model_id, "input": short})
+        assert r.status_code == 413 and "GATESCOPE_MAX_JSON_VALUES" in detail(r), r.text[:300]
+        assert c.post("/api/trace", json={"model": model_id, "input": short, "format": "npz"}).status_code == 200
+
+
+def test_a_huge_json_body_is_refused_before_it_is_parsed(client):
+    limit = 6 * client.app.state.settings.max_input_chars + 64 * 1024
+    body = b'{"kind": "rnn", "input": "' + b"a" * (limit + 10) + b'"}'
+    r, mb = peak_mb(lambda: client.post("/api/trace", content=body, headers={"content-type": "application/json"}))
+    assert r.status_code == 413 and "GATESCOPE_MAX_INPUT_CHARS" in r.json()["detail"]
+    assert mb < 3 * len(body) / 2**20 + 10  # read once at most, never parsed
+    chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))  # no Content-Length: counted as it comes
+    assert client.post("/api/trace", content=chunks, headers={"content-type": "application/json"}).status_code == 413
+    ok = client.post("/api/trace", json={"kind": "rnn", "input": "é" * 1000, "names": "h"})
+    assert ok.status_code == 200
+
+
+def test_long_text_is_counted_before_it_is_embedded(client):
+    r, mb = peak_mb(lambda: client.post("/api/trace", json={"kind": "rnn", "input": "a" * 200_000}))
+    assert r.status_code == 413 and "200000 steps" in detail(r) and "GATESCOPE_MAX_STEPS" in detail(r)
+    assert mb < 30  # no vector drawn for any of the 200,000 characters
+
+
+def test_a_vocabulary_without_an_embedding_reads_numbers_and_says_why(client):
+    m = cells.build("gru", 2, 3, seed=0)
+    odd = cells.Model("gru", m.params, input_size=2, hidden_size=3, vocab=cells.Vocab(["a", "b"]))
+    model_id = client.app.state.store.add_model(odd)
+    assert client.get("/api/trace", params={"model": model_id}).status_code == 200  # the default view: numbers
+    r = client.get("/api/trace", params={"model": model_id, "input_type": "text", "input": "ab"})
+    assert r.status_code == 422 and "no embedding" in detail(r) and "input_type=numbers" in detail(r)

@@ -110,23 +110,48 @@ def test_errors_carry_no_server_paths(client, settings, tmp_path):
 
 # -- M4: a stalled upload is dropped, with its temp file ------------------------------------------------
 
-def test_a_stalled_upload_is_answered_408_and_leaves_nothing_behind(tmp_path):
+def serve_in_thread(settings):
+    """A real uvicorn server for ``settings`` on a free port, in a thread: (server, thread, port)."""
     import socket
     import threading
 
     import uvicorn
-
-    settings = Settings(upload_dir=tmp_path, upload_idle_seconds=2.0)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return server, thread, port
+
+
+def test_a_client_leaving_mid_upload_logs_nothing(tmp_path, caplog):
+    import logging
+    import socket
+    server, thread, port = serve_in_thread(Settings(upload_dir=tmp_path))
+    logging.getLogger("uvicorn.error").addHandler(caplog.handler)  # uvicorn's own logger does not propagate
     try:
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+            c.sendall(b"POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n" + b"\x00" * 1000)
+            time.sleep(0.3)
+        deadline = time.monotonic() + 5
+        while list((tmp_path / "incoming").glob("*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list((tmp_path / "incoming").glob("*")) == []
+        assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info], [r.getMessage() for r in caplog.records]
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(caplog.handler)
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_a_stalled_upload_is_answered_408_and_leaves_nothing_behind(tmp_path):
+    import socket
+    server, thread, port = serve_in_thread(Settings(upload_dir=tmp_path, upload_idle_seconds=2.0))
+    try:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
             c.sendall(b"POST /api/models HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n" + b"\x00" * 100)
             held = time.monotonic() + 1.5  # (well inside the 2 s of silence the server allows, even on a loaded machine)
@@ -153,3 +178,31 @@ def test_a_header_number_of_five_thousand_digits_is_a_clear_422(client):
     r = client.post("/api/models", params={"kind": "gru"}, content=body)
     assert r.status_code == 422, r.text[:300]
     assert "not valid JSON" in r.json()["detail"] and len(r.content) < 2000
+
+
+# -- crafted files: counts, names and zip members are 4xx, never 500 ---------------------------------
+
+def test_too_many_tensors_or_members_is_413_naming_the_setting(client, tmp_path):
+    header = json.dumps({f"t{i}": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]} for i in range(100_000)}).encode()
+    start = time.perf_counter()
+    r = client.post("/api/models", params={"kind": "rnn"}, content=len(header).to_bytes(8, "little") + header)
+    assert r.status_code == 413, r.text[:300]
+    assert r.json()["detail"] == "file: more than 4096 tensors is over the limit of 4096 (setting GATESCOPE_MAX_TENSORS)"
+    assert time.perf_counter() - start < 2
+    r = client.post("/api/models", params={"kind": "rnn"}, content=npz_bytes(**{f"t{i}": np.zeros(0) for i in range(4097)}))
+    assert r.status_code == 413, r.text[:300]
+    assert r.json()["detail"] == "file: 4097 members is over the limit of 4096 (setting GATESCOPE_MAX_TENSORS)"
+
+
+def test_crafted_names_and_zip_members_are_422(client, tmp_path):
+    for name, layout in (("weight_ih_l" + "9" * 5000, "torch"), ("kernel_l" + "9" * 5000, "keras")):
+        r = client.post("/api/models", params={"kind": "rnn", "layout": layout}, content=st_bytes(tmp_path, {name: np.zeros((4, 1))}))
+        assert r.status_code == 422, r.text[:300]
+    body = npz_bytes(weight_ih_l0=np.zeros((1, 1)))
+    central = body.index(b"PK\x01\x02")
+    for offset, value, message in ((10, 99, "uses compression method 99"), (8, 1, "is encrypted")):
+        bad = bytearray(body)
+        bad[central + offset:central + offset + 2] = value.to_bytes(2, "little")
+        r = client.post("/api/models", params={"kind": "rnn"}, content=bytes(bad))
+        assert r.status_code == 422, r.text[:300]
+        assert r.json()["detail"].startswith(f"the file: member 'weight_ih_l0.npy' {message}")

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 from pydantic import ConfigDict, Field, create_model
+from starlette.requests import ClientDisconnect
 
 import cells
 
@@ -68,7 +69,7 @@ def _compute(view: ViewState, settings, store):
     r = resolve(view, settings, store)
     if view.format in ("json", "csv"):
         widths = {f["name"]: f["width"] for f in wire.stream_fields(r)}
-        values = len(r.parsed.xs) * sum(widths[n] for n in r.names)
+        values = len(r.parsed.xs) * (sum(widths[n] for n in r.names) + widths.get("prediction", 0))  # predictions are numbers too
         if values > settings.max_json_values:
             raise over_limit("format", f"a {view.format} answer of {values} values", settings.max_json_values, "max_json_values",
                              hint="ask for fewer names (names=...), a shorter input, or format=npz")
@@ -160,7 +161,10 @@ async def upload(request: Request, params: Annotated[UploadParams, Query()], set
     fd, tmp = tempfile.mkstemp(dir=incoming, suffix=".upload")
     try:
         with os.fdopen(fd, "wb") as f:
-            size = await _receive(request, f, limit, settings.upload_idle_seconds)
+            try:
+                size = await _receive(request, f, limit, settings.upload_idle_seconds)
+            except ClientDisconnect:  # the client left mid-upload: nobody to answer, nothing to log
+                return Response(status_code=400)
         if size == 0:
             raise AppError(422, "file: the request body is empty; send the file's bytes (curl --data-binary @model.safetensors)", "file")
         options = params.model_dump(exclude_none=True, exclude={"kind", "layout"})
