@@ -25,11 +25,12 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--trusted-proxies", metavar="ADDRS", help="space-separated addresses or networks (10.0.0.0/8) of reverse "
                        "proxies whose X-Forwarded-For names the client; sets GATESCOPE_TRUSTED_PROXIES (default: trust none)")
     args = ap.parse_args(argv)
-    url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}/"
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{shown}:{args.port}/"
     if args.open:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     if args.host in ("127.0.0.1", "localhost", "::1"):  # DNS rebinding: a page on attacker.example resolved to 127.0.0.1
-        os.environ.setdefault("GATESCOPE_ALLOWED_HOSTS", "localhost 127.0.0.1")  # sends Host: attacker.example
+        os.environ.setdefault("GATESCOPE_ALLOWED_HOSTS", "localhost 127.0.0.1 [::1]")  # sends Host: attacker.example
     if args.trusted_proxies is not None:  # the environment reaches the factory in every worker process
         os.environ["GATESCOPE_TRUSTED_PROXIES"] = args.trusted_proxies
     # One BLAS thread per computation: the server runs up to GATESCOPE_HEAVY_WORKERS of them side by side, and a

@@ -75,3 +75,34 @@ class BodyLimit:
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+class AllowedHosts:
+    """Answer only to the host names in ``hosts`` (``*.example.org`` for a domain's subdomains): a page on a DNS name
+    rebound to this server's address reaches it with its own name in Host. Starlette's TrustedHostMiddleware reads
+    an IPv6 Host ("[::1]:8000") as "[", so it is not used."""
+
+    def __init__(self, app: ASGIApp, hosts: list[str]):
+        self.app, self.hosts = app, [h.lower() for h in hosts]
+
+    def allowed(self, host: str) -> bool:
+        name = host[: host.index("]") + 1] if host.startswith("[") and "]" in host else host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        name = name.lower()
+        return any(name == h or (h.startswith("*.") and name.endswith(h[1:])) for h in self.hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+        if self.allowed(host):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "host not allowed (setting GATESCOPE_ALLOWED_HOSTS)"})
+            return
+        body = json.dumps({"detail": f"host: {host[:100]!r} is not a name this server answers to (setting GATESCOPE_ALLOWED_HOSTS)",
+                           "field": "host"}).encode()
+        await send({"type": "http.response.start", "status": 400,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

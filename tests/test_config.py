@@ -43,13 +43,16 @@ def test_the_server_runs_one_blas_thread_per_computation_unless_told(monkeypatch
 
 def test_a_rebound_host_name_is_refused_where_hosts_are_named(tmp_path):
     from fastapi.testclient import TestClient
-    from starlette.testclient import WebSocketDenialResponse
+    from starlette.websockets import WebSocketDisconnect
 
     from app.main import create_app
-    with TestClient(create_app(Settings(upload_dir=tmp_path, allowed_hosts="localhost 127.0.0.1"))) as c:
-        assert c.get("/healthz", headers={"host": "127.0.0.1:8000"}).status_code == 200
-        assert c.get("/healthz", headers={"host": "attacker.example"}).status_code == 400
-        with pytest.raises(WebSocketDenialResponse):  # the WebSocket handshake is refused as well
+    with TestClient(create_app(Settings(upload_dir=tmp_path, allowed_hosts="localhost 127.0.0.1 [::1] *.lecture.example"))) as c:
+        for host in ("127.0.0.1:8000", "localhost", "[::1]:8000", "[::1]", "LocalHost:80", "room1.lecture.example"):
+            assert c.get("/healthz", headers={"host": host}).status_code == 200, host
+        for host in ("attacker.example", "127.0.0.1.attacker.example", "[::2]:8000", "lecture.example.evil", ""):
+            r = c.get("/healthz", headers={"host": host})
+            assert r.status_code == 400 and "GATESCOPE_ALLOWED_HOSTS" in r.json()["detail"], host
+        with pytest.raises(WebSocketDisconnect):  # the WebSocket handshake is refused as well
             with c.websocket_connect("/ws/trace?kind=lstm", headers={"host": "attacker.example"}) as ws:
                 ws.receive_text()
 
@@ -61,7 +64,7 @@ def test_serve_on_loopback_answers_only_to_local_names_unless_told(monkeypatch):
     monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **k: None)
     unset(monkeypatch, "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "GATESCOPE_ALLOWED_HOSTS")
     cli.main(["serve", "--port", "0"])
-    assert os.environ["GATESCOPE_ALLOWED_HOSTS"] == "localhost 127.0.0.1"
+    assert os.environ["GATESCOPE_ALLOWED_HOSTS"] == "localhost 127.0.0.1 [::1]"
     monkeypatch.setenv("GATESCOPE_ALLOWED_HOSTS", "*")
     cli.main(["serve", "--port", "0", "--host", "0.0.0.0"])
     assert os.environ["GATESCOPE_ALLOWED_HOSTS"] == "*"
