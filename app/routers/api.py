@@ -199,8 +199,9 @@ async def _receive(request: Request, f, limit: int, idle: float) -> int:
 
 
 @router.get("/models/{model_id}", response_model=ModelInfo, responses=ERRORS, summary="What an uploaded or trained model is")
-def model_info(model_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{16,64}$")], store: StoreDep) -> dict:
-    return {**store.get(model_id).describe(), "id": model_id}
+async def model_info(model_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{16,64}$")], store: StoreDep, pool: PoolDep) -> dict:
+    model = await pool.run(store.get, model_id)  # a cache miss decodes the file: heavy work, in the pool
+    return {**model.describe(), "id": model_id}
 
 
 health = APIRouter(tags=["health"])
