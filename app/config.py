@@ -55,6 +55,7 @@ class Settings(BaseSettings):
             description="Largest model once decoded to float32/float64 arrays (weights, embedding, decoder), in bytes.")
     max_vocab: int = Field(200_000, ge=1, description="Most tokens in an uploaded model's vocabulary.")
     max_card_bytes: int = Field(64 * 1024, ge=1, description="Largest model card (JSON) an uploaded bundle may carry, in bytes.")
+    max_tensors: int = Field(4096, ge=1, description="Most tensors (safetensors entries or npz members) an uploaded file may hold.")
 
     # -- what the server holds in total -----------------------------------------------
     max_store_bytes: int = Field(2 * 1024**3, ge=1,

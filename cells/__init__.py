@@ -72,7 +72,7 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
     load when they hold one recurrent layer (or ``prefix`` picks one, e.g.
     "encoder.lstm."). ``limits`` (a :class:`Limits`, or its fields as
     keywords: max_layers=, max_hidden=, max_proj_size=, max_bytes=,
-    max_vocab=, max_card_bytes=) is checked on headers, names and shapes
+    max_vocab=, max_card_bytes=, max_tensors=) is checked on headers, names and shapes
     before anything is allocated. With layout="tf1", forget_bias defaults to 1.0, as in TensorFlow.
 
     The model's ``source`` says how the weights were found (layout, prefix,

@@ -28,7 +28,8 @@ import numpy as np
 
 from .errors import CellsError, FormatError, shown
 
-_SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024
+# A header is about 100 bytes a tensor plus the metadata (vocab, labels, card): a real model's is well under 16 MiB
+_SAFETENSORS_MAX_HEADER = 16 * 1024 * 1024
 # safetensors dtype -> bytes per element; F8_*, BOOL, complex and the rest are refused by name
 ST_DTYPES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
              "U64": 8, "U32": 4, "U16": 2, "U8": 1}
@@ -60,7 +61,8 @@ class Limits:
 
     None means no limit. ``max_bytes`` caps all arrays once decoded: an int8
     or float16 tensor counts 4 bytes per element (it becomes float32), 64-bit
-    data 8.
+    data 8. ``max_tensors`` caps the entries of a safetensors header and the
+    members of an .npz, counted before any of them is checked or opened.
     """
 
     max_layers: int | None = None
@@ -69,6 +71,7 @@ class Limits:
     max_bytes: int | None = None
     max_vocab: int | None = None
     max_card_bytes: int | None = None
+    max_tensors: int | None = None
 
     @classmethod
     def merge(cls, limits: Limits | None = None, **given: int | None) -> Limits:
@@ -116,7 +119,7 @@ def sniff(path: str | os.PathLike) -> str:
         return _sniff_zip(name)
     if len(head) >= 9:  # before the pickle test: a header length such as 0x0480 starts with the bytes of a pickle
         (n,) = struct.unpack("<Q", head[:8])
-        if 2 <= n <= min(_SAFETENSORS_MAX_HEADER, size - 8) and head[8:9] == b"{":
+        if 2 <= n <= size - 8 and head[8:9] == b"{":  # (a header over _SAFETENSORS_MAX_HEADER is refused by name when read)
             return "safetensors"
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise FormatError(f"{shown_as}: this is a pickle file (a PyTorch .pt/.pth checkpoint or similar). {_PICKLE_HINT}")
@@ -181,7 +184,13 @@ def _read_npz(name: str, limits: Limits) -> dict[str, np.ndarray]:
     total = 0
     try:
         with zipfile.ZipFile(name) as z:
-            for info in z.infolist():
+            infos = z.infolist()
+            limits.check(label(name), len(infos), "max_tensors", f"{len(infos)} members")
+            for info in infos:
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+                    how = "is encrypted" if info.flag_bits & 0x1 else f"uses compression method {info.compress_type}"
+                    raise FormatError(f"{label(name)}: member {info.filename[:100]!r} {how}; .npz members are stored or deflated, "
+                                      "unencrypted (numpy.savez, numpy.savez_compressed)")
                 with z.open(info) as f:
                     shape, dtype = _npy_header(name, info.filename, f)
                     declared = math.prod(shape) * dtype.itemsize
@@ -207,14 +216,34 @@ def _read_npz(name: str, limits: Limits) -> dict[str, np.ndarray]:
     return out
 
 
-def read_header(name: str | os.PathLike) -> tuple[int, dict]:
-    """A safetensors file's header length and decoded JSON header, without reading any tensor."""
+class _TooMany(Exception):
+    pass
+
+
+def read_header(name: str | os.PathLike, max_tensors: int | None = None) -> tuple[int, dict]:
+    """A safetensors file's header length and decoded JSON header, without reading any tensor.
+
+    With ``max_tensors``, decoding stops (LimitError) as soon as the header holds
+    more JSON objects than that many tensor entries, the header itself and
+    ``__metadata__`` would: a header of a million tiny entries is not built first.
+    """
+    objects = 0
+
+    def counted(pairs: list) -> dict:
+        nonlocal objects
+        objects += 1
+        if objects > max_tensors + 2:
+            raise _TooMany
+        return dict(pairs)
+
     with open(name, "rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
         if n > _SAFETENSORS_MAX_HEADER:
             raise FormatError(f"{label(name)}: the safetensors header declares {n} bytes; at most {_SAFETENSORS_MAX_HEADER} are read")
         try:
-            header = json.loads(f.read(n))
+            header = json.loads(f.read(n), object_pairs_hook=None if max_tensors is None else counted)
+        except _TooMany:
+            raise LimitError(label(name), f"more than {max_tensors} tensors", max_tensors, "max_tensors") from None
         except ValueError as e:  # not UTF-8, not JSON, or a number of more than 4,300 digits (int() refuses those)
             raise FormatError(f"{label(name)}: the safetensors header is not valid JSON ({str(e)[:200]})") from None
         except RecursionError:
@@ -245,10 +274,11 @@ def check_header(name: str, header: dict, data_len: int) -> int:
 
 
 def _read_safetensors(name: str, limits: Limits) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    n, header = read_header(name)
+    n, header = read_header(name, limits.max_tensors)
     if not isinstance(header, dict):
         raise FormatError(f"{label(name)}: the safetensors header is not a JSON object")
     metadata = header.pop("__metadata__", None) or {}
+    limits.check(label(name), len(header), "max_tensors", f"{len(header)} tensors")
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise FormatError(f"{label(name)}: safetensors metadata must map strings to strings")
     total = check_header(name, header, os.path.getsize(name) - 8 - n)

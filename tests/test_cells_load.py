@@ -464,3 +464,72 @@ def test_layout_shapes_are_what_write_all_writes():
             m = cells.build(kind, 3, 5, num_layers=layers, bidirectional=bi, **opts)
             got = layouts.layout_shapes(m.spec, layout, m.options, layers, m.directions, 3, 5)
             assert got == {n: a.shape for n, a in m.to_arrays(layout).items()}, (kind, layout, opts)
+
+
+# -- counts, names and zip members a crafted file may hold ------------------------------------------
+
+def empty_tensors(n):
+    return {f"t{i}": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]} for i in range(n)}
+
+
+def many_members_npz(path, n):
+    member = io.BytesIO()
+    np.save(member, np.zeros(0, np.float32))
+    with zipfile.ZipFile(path, "w") as z:
+        for i in range(n):
+            z.writestr(f"t{i}.npy", member.getvalue())
+    return path
+
+
+def test_max_tensors_is_counted_before_any_tensor_is_checked(tmp_path):
+    with pytest.raises(cells.LimitError, match=r"^few.safetensors: 101 tensors is over the limit of 100 \(max_tensors\)$"):
+        cells.load(raw_safetensors(tmp_path / "few.safetensors", empty_tensors(101)), kind="rnn", max_tensors=100)
+    with pytest.raises(cells.LimitError, match=r"^meta.safetensors: more than 100 tensors is over the limit of 100 \(max_tensors\)$"):
+        cells.load(raw_safetensors(tmp_path / "meta.safetensors", {**empty_tensors(101), "__metadata__": {}}), kind="rnn", max_tensors=100)
+    path = raw_safetensors(tmp_path / "many.safetensors", empty_tensors(200_000))
+    start = time.perf_counter()
+    with pytest.raises(cells.LimitError, match=r"^many.safetensors: more than 4096 tensors is over the limit of 4096 \(max_tensors\)$"):
+        cells.load(path, kind="rnn", limits=cells.Limits(max_tensors=4096))
+    assert time.perf_counter() - start < 1  # decoding stopped at the 4,099th object; the header's 200,000 were never built
+    with pytest.raises(cells.LimitError, match=r"^many.npz: 101 members is over the limit of 100 \(max_tensors\)$"):
+        cells.load(many_members_npz(tmp_path / "many.npz", 101), kind="rnn", max_tensors=100)
+    w = cells.build("rnn", 2, 3).to_arrays()  # 4 tensors
+    np.savez(tmp_path / "w.npz", **w)
+    save_file(w, str(tmp_path / "w.safetensors"), metadata={"note": "x"})
+    for name in ("w.npz", "w.safetensors"):
+        assert cells.load(tmp_path / name, kind="rnn", max_tensors=4).hidden_size == 3
+
+
+def test_a_safetensors_header_over_16_mib_is_refused_by_name(tmp_path):
+    n = 16 * 1024 * 1024 + 1
+    path = raw_safetensors(tmp_path / "huge.safetensors", b"{" + b" " * (n - 2) + b"}")
+    with pytest.raises(cells.FormatError, match=f"huge.safetensors: the safetensors header declares {n} bytes; at most 16777216 are read"):
+        cells.load(path, kind="rnn")
+
+
+@pytest.mark.parametrize("name,layout", [("weight_ih_l" + "9" * 5000, "torch"), ("kernel_l" + "9" * 5000, "keras"),
+                                         ("rnn.weight_ih_l" + "1" * 5000 + "_reverse", "torch"), ("weight_ih_l\u0661", "torch")])
+def test_layer_numbers_are_a_few_ascii_digits(tmp_path, name, layout):
+    """int() refuses more than 4,300 digits (a ValueError, once a 500); such a name is just not a weight's."""
+    path = tmp_path / "w.safetensors"
+    save_file({name: np.zeros((4, 1), np.float32)}, str(path))
+    with pytest.raises(cells.WeightNameError):
+        cells.load(path, kind="rnn", layout=layout)
+
+
+def patched_npz(path, offsets, value):
+    """An .npz of one stored member whose local and central headers get ``value`` (2 bytes) at the given offsets."""
+    np.savez(path, weight_ih_l0=np.zeros((1, 1), np.float32))
+    raw = bytearray(path.read_bytes())
+    for signature, offset in zip((b"PK\x03\x04", b"PK\x01\x02"), offsets):
+        at = raw.index(signature) + offset
+        raw[at:at + 2] = value.to_bytes(2, "little")
+    path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("offsets,value,message", [((8, 10), 99, "uses compression method 99"), ((6, 8), 1, "is encrypted")])
+def test_npz_members_are_stored_or_deflated_and_not_encrypted(tmp_path, offsets, value, message):
+    path = patched_npz(tmp_path / "odd.npz", offsets, value)
+    with pytest.raises(cells.FormatError, match=f"^odd.npz: member 'weight_ih_l0.npy' {message}; .npz members are stored or deflated"):
+        cells.load(path, kind="rnn")
