@@ -24,7 +24,7 @@ from .errors import CellsError, WeightNameError, shown
 from .io import EXTRA_TENSORS
 
 _TORCH_NAME = re.compile(r"(?:weight|bias)_[a-z]+_l\d+(?:_reverse)?$")
-_ARR = re.compile(r"arr_\d+")
+_ARR = re.compile(r"arr_[0-9]{1,6}")  # a bounded ASCII number: int() refuses 4,300+ digits
 _DIRECTION = re.compile(r"(?:^|/)(forward|backward)_")
 
 

@@ -198,6 +198,9 @@ def test_crafted_names_and_zip_members_are_422(client, tmp_path):
     for name, layout in (("weight_ih_l" + "9" * 5000, "torch"), ("kernel_l" + "9" * 5000, "keras")):
         r = client.post("/api/models", params={"kind": "rnn", "layout": layout}, content=st_bytes(tmp_path, {name: np.zeros((4, 1))}))
         assert r.status_code == 422, r.text[:300]
+    positional = npz_bytes(**{"arr_" + "9" * 5000: np.zeros((1, 4)), "arr_1": np.zeros((1, 4))})  # np.savez(*weights) names
+    r = client.post("/api/models", params={"kind": "rnn", "layout": "keras"}, content=positional)
+    assert r.status_code == 422, r.text[:300]
     body = npz_bytes(weight_ih_l0=np.zeros((1, 1)))
     central = body.index(b"PK\x01\x02")
     for offset, value, message in ((10, 99, "uses compression method 99"), (8, 1, "is encrypted")):
