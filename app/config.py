@@ -77,7 +77,7 @@ class Settings(BaseSettings):
             description="Origins besides the app's own that may open WebSockets and POST (space-separated, e.g. https://slides.example).")
     allowed_hosts: str = Field("*",
             description="Host names the server answers to (space-separated; '*' for any). gatescope serve on a loopback address "
-                        "sets 'localhost 127.0.0.1' when this is not set, so a page on a rebound DNS name cannot reach it.")
+                        "sets 'localhost 127.0.0.1 [::1]' when this is not set, so a page on a rebound DNS name cannot reach it.")
     trusted_proxies: str = Field("",
             description="Addresses of reverse proxies whose X-Forwarded-For is believed (space-separated); none by default.")
 
