@@ -8,13 +8,17 @@ module imports NumPy. Messages go back to the server through ``conn``:
     ("progress", step, loss, accuracy)
     ("probe", step, {name: float32 (T, width) array of the probe input's trace})
     ("done", {"id", "stopped", "steps", "seconds", "evaluation", "model"})
-    ("error", status, message)
+    ("error", status, message, traceback)
+
+An error's message is for the client: it names the exception's type only (a
+message may carry a path); the traceback is for the server's log.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import traceback
 
 
 def run(conn, cancel, request: dict, upload_dir: str, probe_every: int) -> None:
@@ -23,8 +27,9 @@ def run(conn, cancel, request: dict, upload_dir: str, probe_every: int) -> None:
     os.environ["MKL_NUM_THREADS"] = "1"
     try:
         _train(conn, cancel, request, upload_dir, probe_every)
-    except Exception as e:  # report, never hang the server's stream
-        conn.send(("error", 500, f"training failed: {type(e).__name__}: {e}"))
+    except Exception as e:  # report, never hang the server's stream; the parent logs the traceback
+        conn.send(("error", 500, f"training failed: an internal error ({type(e).__name__}); it is in the server's log",
+                   traceback.format_exc()))
     finally:
         conn.close()
 

@@ -148,3 +148,28 @@ def test_a_long_handshake_is_answered_and_a_bad_frame_logs_nothing(server):
         f.seek(before)
         text = f.read().decode(errors="replace")
     assert "Traceback" not in text, text[:3000]
+
+
+def test_idle_training_sockets_are_held_to_the_stream_limit(server):
+    """Connected /ws/train sockets that send nothing yet count as streams: one over the limit is refused (429, 1013)."""
+    _, base, _ = server
+    url = base.replace("http", "ws") + "/ws/train"
+    idle = [connect(url, open_timeout=30, legacy=True) for _ in range(LIMIT)]  # closed below
+    try:
+        with connect(url, open_timeout=30) as over:
+            assert '"status":429' in over.recv(timeout=10)
+            with pytest.raises(ConnectionClosed) as e:
+                over.recv(timeout=10)
+            assert e.value.rcvd.code == 1013
+    finally:
+        for ws in idle:
+            ws.close()
+    deadline = time.monotonic() + 5
+    while True:  # the slots come back as the server notices the closes
+        with connect(url, open_timeout=30) as ws:
+            ws.send("[1]")
+            first = ws.recv(timeout=10)
+        if '"status":422' in first or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert '"status":422' in first, first

@@ -187,3 +187,68 @@ def test_a_new_job_may_start_as_soon_as_done_arrives(client):
             assert got[-1]["type"] == "started", got[-1]
             assert messages(second, {"done"})[-1]["type"] == "done"
     assert no_worker_left()
+
+
+# -- review: an idle training socket is a stream; a failing worker is logged, told generically, and closed with 1011 --
+
+def streams_closed(app, timeout=5.0):
+    end = time.monotonic() + timeout
+    while app.state.streams.open and time.monotonic() < end:
+        time.sleep(0.02)
+    return not app.state.streams.open
+
+
+def test_idle_training_sockets_count_against_the_stream_limit(tmp_path):
+    with TestClient(create_app(Settings(upload_dir=tmp_path, max_streams_per_client=2))) as c:
+        with c.websocket_connect("/ws/train"), c.websocket_connect("/ws/train"):  # connected, no first message
+            assert c.app.state.streams.open == {"testclient": 2}
+            with c.websocket_connect("/ws/train") as third:
+                msg = third.receive_json()
+                assert msg["type"] == "error" and msg["status"] == 429 and "GATESCOPE_MAX_STREAMS_PER_CLIENT" in msg["detail"], msg
+                assert closed_with(third) == 1013
+            with c.websocket_connect("/ws/trace") as trace:  # the same limit as the trace streams
+                assert trace.receive_json()["status"] == 429
+        assert streams_closed(c.app), "the training sockets' slots were not given back"
+        with c.websocket_connect("/ws/train") as ws:
+            ws.send_json({**SMALL, "steps": 5})
+            assert messages(ws, {"done"})[-1]["type"] == "done"
+            assert closed_with(ws) == 1000
+        assert streams_closed(c.app)
+    assert no_worker_left()
+
+
+def test_a_failing_worker_is_logged_and_closes_with_1011(tmp_path, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("a regular file, not a directory")
+    caplog.set_level("ERROR", logger="gatescope")
+    with TestClient(create_app(Settings(upload_dir=blocker / "models"))) as c:
+        with c.websocket_connect("/ws/train") as ws:
+            ws.send_json({**SMALL, "kind": "rnn", "hidden": 2, "steps": 5})
+            msg = messages(ws, {"done"})[-1]
+            assert msg["type"] == "error" and msg["status"] == 500, msg
+            assert "NotADirectoryError" in msg["detail"] and "server's log" in msg["detail"], msg
+            assert "/" not in msg["detail"] and str(tmp_path) not in msg["detail"], "an error must not carry a path"
+            assert closed_with(ws) == 1011
+        assert streams_closed(c.app) and not c.app.state.jobs.running
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    logged = errors[0].getMessage()
+    assert "Traceback" in logged and "NotADirectoryError" in logged and str(blocker) in logged, logged
+    assert no_worker_left()
+
+
+def test_a_worker_that_dies_without_a_word_is_a_1011(client, monkeypatch, caplog):
+    """A worker that ends with no "done" and no "error" (killed, or failing before it can send) is a server fault too."""
+    import sys
+    import types
+
+    from app.routers import train
+    monkeypatch.setattr(train, "train_worker", types.SimpleNamespace(run=sys.exit))  # sys.exit(5 arguments): exit code 1
+    caplog.set_level("ERROR", logger="gatescope")
+    with client.websocket_connect("/ws/train") as ws:
+        ws.send_json({**SMALL, "steps": 5})
+        msg = messages(ws, {"done"})[-1]
+        assert msg["type"] == "error" and msg["status"] == 500 and "exit code 1" in msg["detail"], msg
+        assert closed_with(ws) == 1011
+    assert "exit code 1" in caplog.text
+    assert no_worker_left()

@@ -8,7 +8,11 @@ the gates can be watched specializing), and finally "done" with the trained
 model's id: from then on it is a model like an uploaded one. {"type": "stop"}
 stops the job early and still returns the model; closing the socket stops it
 and discards it. Jobs run in their own processes, at most
-GATESCOPE_MAX_TRAINING_JOBS at once and one per client.
+GATESCOPE_MAX_TRAINING_JOBS at once and one per client. An open training
+socket, idle or training, is a stream: it counts against
+GATESCOPE_MAX_STREAMS_PER_CLIENT like /ws/trace. The socket closes with 1000
+after "done", and after an error with the code its status calls for (1011 for a
+worker that failed; its traceback goes to the server's log).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import anyio
 from fastapi import APIRouter, WebSocket
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from starlette.websockets import WebSocketState
 
 import cells
 
@@ -29,7 +34,8 @@ from ..deps import SettingsDep, state
 from ..errors import AppError, over_limit
 from ..origin import SameOrigin
 from ..schemas import TrainRequest
-from ..sockets import Slots, client_address, fail, first_message, json_object, quiet_when_gone, send
+from ..sockets import Slots, client_address, close_code, fail, first_message, json_object, log, only_gone, quiet_when_gone, send
+from .stream import StreamsDep
 
 router = APIRouter(tags=["train"])
 PROBE_EVERY = 100
@@ -56,10 +62,21 @@ def limits(req: TrainRequest, settings) -> None:
 
 
 @router.websocket("/ws/train", dependencies=[SameOrigin])
-async def ws_train(ws: WebSocket, settings: SettingsDep, jobs: JobsDep):
-    await ws.accept()
+async def ws_train(ws: WebSocket, settings: SettingsDep, jobs: JobsDep, streams: StreamsDep):
+    slot = streams.take(client_address(ws), settings.max_streams_per_client)  # checked and taken before any await
     with quiet_when_gone("ws/train"):
-        await _serve(ws, settings, jobs)
+        if slot is None:
+            await ws.accept()
+            await fail(ws, streams.refused(settings.max_streams_per_client), "ws/train")
+            return
+        with slot:
+            await ws.accept()
+            try:
+                await _serve(ws, settings, jobs)
+            except Exception as e:  # a bug here: logged once, the client told, the socket closed with 1011
+                if only_gone(e) or ws.client_state != WebSocketState.CONNECTED or ws.application_state != WebSocketState.CONNECTED:
+                    raise
+                await fail(ws, e, "ws/train")
 
 
 async def _serve(ws: WebSocket, settings, jobs: Jobs) -> None:
@@ -100,7 +117,7 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
     names = [n.name for n in cells.vocabulary(req.kind) if (n.role == "gate" and n.op == "sigmoid") or n.role in ("state", "output")]
     request = {**req.model_dump(), "time_budget": settings.max_train_seconds, "probe_names": names}
     proc = ctx.Process(target=train_worker.run, args=(sender, cancel, request, str(settings.upload_dir), PROBE_EVERY), daemon=True)
-    finished = False
+    finished, status, gone = False, None, False  # done; the status of the worker's error; the client left
     try:
         await anyio.to_thread.run_sync(proc.start)  # spawning an interpreter takes a while; not on the event loop
         sender.close()
@@ -109,9 +126,11 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
         outbox_send, outbox = anyio.create_memory_object_stream[tuple](64)
         async with anyio.create_task_group() as tg:
             async def listen():
+                nonlocal gone
                 while True:
                     msg = await ws.receive()
                     if msg["type"] == "websocket.disconnect":
+                        gone = True
                         cancel.set()
                         tg.cancel_scope.cancel()
                         return
@@ -141,7 +160,10 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
                     release()  # the model is stored: the client may start another job as soon as it reads "done"
                     await send(ws, {"type": "done", **msg[1]})
                 elif kind == "error":
-                    await send(ws, {"type": "error", "status": msg[1], "detail": msg[2]})
+                    status = msg[1]
+                    if len(msg) > 3:  # the worker's traceback: for the log, once, not for the client
+                        log.error("ws/train: %s\n%s", msg[2], msg[3].rstrip())
+                    await send(ws, {"type": "error", "status": status, "detail": msg[2]})
             tg.cancel_scope.cancel()
     finally:
         cancel.set()
@@ -149,8 +171,14 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
             await anyio.to_thread.run_sync(_reap, proc)
         sender.close()
         receiver.close()
-    if finished:
-        await ws.close()
+    if gone:
+        return
+    if not finished and status is None:  # the worker ended without a word: killed (out of memory?) or crashed
+        status = 500
+        detail = f"training failed: the training process ended without a result (exit code {proc.exitcode}); it is in the server's log"
+        log.error("ws/train: %s", detail)
+        await send(ws, {"type": "error", "status": status, "detail": detail})
+    await ws.close(code=1000 if finished else close_code(status))
 
 
 def _pump(receiver, outbox_send) -> None:

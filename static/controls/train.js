@@ -90,10 +90,15 @@ class Trainer {
     drawCurves($("curves"), this.state);
     this.status("starting…");
     const ws = this.ws = new WebSocket(socketUrl("/ws/train"));
+    let told = false;  // the server said how it ended (done or an error): a close or a socket error after that keeps its words
     ws.onopen = () => ws.send(JSON.stringify(request));
-    ws.onmessage = (e) => this.receive(JSON.parse(e.data));
+    ws.onmessage = (e) => {
+      const msg = JSON.parse(e.data);
+      if (msg.type === "done" || msg.type === "error") told = true;
+      this.receive(msg);
+    };
     ws.onclose = () => { $("start").disabled = false; $("stop").disabled = true; };
-    ws.onerror = () => this.fail("the connection to the server failed");
+    ws.onerror = () => { if (!told) this.fail("the connection to the server failed"); };
   }
 
   receive(msg) {
