@@ -15,6 +15,7 @@ stops computing.
 from __future__ import annotations
 
 import time
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 import anyio
@@ -101,16 +102,26 @@ def summary(runner: Runner, started: float, first: float | None, sent_bytes: int
 
 # -- WebSocket ---------------------------------------------------------------------------
 
-@router.websocket("/ws/trace", dependencies=[SameOrigin])
-async def ws_trace(ws: WebSocket, settings: SettingsDep, store: StoreDep, pool: PoolDep, streams: StreamsDep):
+@asynccontextmanager
+async def held(ws: WebSocket, streams: Streams, settings, route: str):
+    """A WebSocket with its client's stream slot: taken before any await, held while the body runs, given back after.
+    Yields whether the socket was accepted; without a free slot the client is told (429) and the socket closed (1013)."""
     slot = streams.take(client_address(ws), settings.max_streams_per_client)  # checked and taken before any await
-    with quiet_when_gone("ws/trace"):
+    with quiet_when_gone(route):
         if slot is None:
             await ws.accept()
-            await fail(ws, streams.refused(settings.max_streams_per_client), "ws/trace")
+            await fail(ws, streams.refused(settings.max_streams_per_client), route)
+            yield False
             return
         with slot:
             await ws.accept()
+            yield True
+
+
+@router.websocket("/ws/trace", dependencies=[SameOrigin])
+async def ws_trace(ws: WebSocket, settings: SettingsDep, store: StoreDep, pool: PoolDep, streams: StreamsDep):
+    async with held(ws, streams, settings, "ws/trace") as accepted:
+        if accepted:
             await _serve(ws, settings, store, pool, streams)
 
 

@@ -34,8 +34,8 @@ from ..deps import SettingsDep, state
 from ..errors import AppError, over_limit
 from ..origin import SameOrigin
 from ..schemas import TrainRequest
-from ..sockets import Slots, client_address, close_code, fail, first_message, json_object, log, only_gone, quiet_when_gone, send
-from .stream import StreamsDep
+from ..sockets import Slots, client_address, close_code, fail, first_message, json_object, log, only_gone, send
+from .stream import StreamsDep, held
 
 router = APIRouter(tags=["train"])
 PROBE_EVERY = 100
@@ -63,20 +63,15 @@ def limits(req: TrainRequest, settings) -> None:
 
 @router.websocket("/ws/train", dependencies=[SameOrigin])
 async def ws_train(ws: WebSocket, settings: SettingsDep, jobs: JobsDep, streams: StreamsDep):
-    slot = streams.take(client_address(ws), settings.max_streams_per_client)  # checked and taken before any await
-    with quiet_when_gone("ws/train"):
-        if slot is None:
-            await ws.accept()
-            await fail(ws, streams.refused(settings.max_streams_per_client), "ws/train")
+    async with held(ws, streams, settings, "ws/train") as accepted:
+        if not accepted:
             return
-        with slot:
-            await ws.accept()
-            try:
-                await _serve(ws, settings, jobs)
-            except Exception as e:  # a bug here: logged once, the client told, the socket closed with 1011
-                if only_gone(e) or ws.client_state != WebSocketState.CONNECTED or ws.application_state != WebSocketState.CONNECTED:
-                    raise
-                await fail(ws, e, "ws/train")
+        try:
+            await _serve(ws, settings, jobs)
+        except Exception as e:  # a bug here: logged once, the client told, the socket closed with 1011
+            if only_gone(e) or ws.client_state != WebSocketState.CONNECTED or ws.application_state != WebSocketState.CONNECTED:
+                raise
+            await fail(ws, e, "ws/train")
 
 
 async def _serve(ws: WebSocket, settings, jobs: Jobs) -> None:
