@@ -1,9 +1,11 @@
 // The page: the view state (in the URL) -> a run's stream of steps -> the store -> the views.
 // Data flows one way; views never fetch. This module only wires: the views named in views/index.js follow
-// the bus; a change of the view state either redraws (step, palette, panels, ...) or opens a new run.
+// the bus, in the panels they declare (controls/panels.js); a change of the view state either redraws
+// (step, palette, panels, ...) or opens a new run.
 // Typing at the end of the text extends the open run.
 
 import { createChrome } from "./controls/chrome.js";
+import { createPanels } from "./controls/panels.js";
 import { createPlayer } from "./controls/player.js";
 import { createTrainer } from "./controls/train.js";
 import { fetchFlow } from "./core/api.js";
@@ -20,6 +22,7 @@ const fields = config.fields;
 const bus = createBus();
 const view = createViewState(parse(new URLSearchParams(location.search), fields), fields, bus);
 const store = createStore();
+const panels = createPanels(VIEWS, document.querySelector(".layout"));  // first: it makes the sections some views draw in
 mount(bus, VIEWS.map((View) => new View(byId(View.id), bus)));
 
 const run = createRun(store, {
@@ -49,7 +52,7 @@ const player = createPlayer({
   onShow: show,
 });
 const chrome = createChrome(document.querySelector("header.top"), {
-  config, getState: () => view.current, onChange: (patch) => view.update(patch), onTyping: typed, onMessage: message,
+  config, panels, getState: () => view.current, onChange: (patch) => view.update(patch), onTyping: typed, onMessage: message,
 });
 
 function message(text, kind = "error") {
@@ -61,11 +64,7 @@ function message(text, kind = "error") {
 }
 
 function panelsShown(state) {
-  const on = new Set(state.panels.split(","));
-  document.querySelectorAll("[data-panel]").forEach((p) => {
-    const empty = p.dataset.panel === "predictions" && !store.header?.prediction;  // a model without an output head
-    p.hidden = !on.has(p.dataset.panel) || empty;
-  });
+  panels.show(state, store.header);
   document.body.classList.toggle("presenter", state.presenter);
 }
 
@@ -109,10 +108,10 @@ function redraw() {
   fetchWholeRun();
 }
 
-/** The gradient flow of a complete run, asked of the server when its panel is shown. */
+/** The gradient flow of a complete run, asked of the server when a shown panel needs it. */
 async function fetchWholeRun() {
   const state = view.current;
-  if (!run.info || !store.complete || store.flow || !state.panels.split(",").includes("gradients")) return;
+  if (!run.info || !store.complete || store.flow || !panels.needed("flow", state, store.header)) return;
   const id = run.id;
   try {
     const body = await fetchFlow(computeParams(state, fields));

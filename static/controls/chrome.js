@@ -103,8 +103,9 @@ function links(root, config, getState, onMessage) {
   });
 }
 
-/** The View menu: presenter mode, palette, and which panels are shown. */
-function viewMenu(root, onChange) {
+/** The View menu: presenter mode, palette, and which panels are shown (a checkbox for each the views declare). */
+function viewMenu(root, panels, onChange) {
+  panels.toggles(control(root, "panels"));
   control(root, "presenter").addEventListener("change", (e) => onChange({ presenter: e.target.checked }));
   control(root, "palette").addEventListener("change", (e) => onChange({ palette: e.target.value }));
   root.querySelectorAll("[data-panel-toggle]").forEach((box) => box.addEventListener("change", () => {
@@ -143,13 +144,13 @@ function optionInput(o, current, onChange) {
   return el;
 }
 
-export function createChrome(root, { config, getState, onChange, onTyping, onMessage }) {
+export function createChrome(root, { config, panels, getState, onChange, onTyping, onMessage }) {
   if (!root) return { sync() {}, setKindOptions() {} };
   const { source, presets, uploaded } = modelPicker(root, config, onChange);
   const { input, inputType } = inputBox(root, onChange, onTyping);
   uploads(root, config, onChange, onMessage);
   links(root, config, getState, onMessage);
-  viewMenu(root, onChange);
+  viewMenu(root, panels, onChange);
 
   /** Show the state in the controls (after a change, or when the page opens). */
   function sync(state, header) {

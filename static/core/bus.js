@@ -26,7 +26,8 @@ export function createBus() {
  *   build(kindInfo, header, options)  draw the empty figure for a run (options: the view state)
  *   update(store)                     redraw what depends on the steps so far
  *   show(t, phase, playing)           show the current step
- * and a static id naming the element it draws in. mount() makes every view follow the bus.
+ * a static id naming the element it draws in, and, if it is a panel, a static panel declaring it (views/view.js).
+ * mount() makes every view follow the bus; views/index.js names the page's views, one line each.
  */
 export function mount(bus, views) {
   bus.on("build", ({ kindInfo, header, options }) => { for (const v of views) v.build(kindInfo, header, options); });

@@ -10,6 +10,7 @@ import { View } from "./view.js";
 
 export class Diagram extends View {
   static id = "diagram";
+  static panel = { name: "diagram", label: "diagram" };
 
   constructor(el, bus) {
     super(el, bus);

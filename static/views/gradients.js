@@ -33,6 +33,7 @@ function figure(series, options, keys) {
 
 export class Gradients extends View {
   static id = "gradients";
+  static panel = { name: "gradients", label: "gradient flow", needs: "flow" };
 
   constructor(el, bus) {
     super(el, bus);

@@ -42,6 +42,7 @@ function figure(vocab, names, options) {
 
 export class Heatmaps extends View {
   static id = "heatmaps";
+  static panel = { name: "heatmaps", label: "heatmaps" };
 
   /** cursor: false for a snapshot with no current step (the trainer's probe). */
   constructor(el, bus, { cursor = true } = {}) {

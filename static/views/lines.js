@@ -40,6 +40,7 @@ function figure(store, name, label, units, options) {
 
 export class Lines extends View {
   static id = "lines";
+  static panel = { name: "lines", label: "lines" };
 
   constructor(el, bus) {
     super(el, bus);

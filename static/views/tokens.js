@@ -18,6 +18,7 @@ function ellipsis(n) {
 
 export class Tokens extends View {
   static id = "tokens";
+  static panel = { name: "tokens", label: "tokens" };
 
   constructor(el, bus) {
     super(el, bus);
