@@ -14,13 +14,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cells.training import LIMITS as TRAINING_LIMITS
 
+from .errors import ENV_PREFIX
+
 
 def _default_upload_dir() -> Path:
     return Path.home() / ".cache" / "gatescope" / "models"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GATESCOPE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     max_steps: int = Field(5_000, ge=1, description="Longest sequence a request may run, in timesteps.")
     max_hidden: int = Field(1_024, ge=1, description="Largest hidden size of a model built or uploaded.")

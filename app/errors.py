@@ -9,7 +9,16 @@ class AppError(Exception):
         self.status, self.detail, self.field, self.headers = status, detail, field, headers
 
 
-def over_limit(field: str, value: object, limit: int, setting: str, status: int = 413, hint: str = "") -> AppError:
+ENV_PREFIX = "GATESCOPE_"  # settings are read from GATESCOPE_<NAME> (config.Settings)
+
+
+def setting(*names: str) -> str:
+    """How a message names the settings behind a limit: "setting GATESCOPE_MAX_STEPS" (several: "settings A, B")."""
+    envs = ", ".join(ENV_PREFIX + n.upper() for n in names)
+    return f"setting{'s' if len(names) > 1 else ''} {envs}"
+
+
+def over_limit(field: str, value: object, limit: int, name: str, status: int = 413, hint: str = "") -> AppError:
     """The one way a limit is reported: the field, the value, the limit, the setting that sets it, and what to do instead."""
-    return AppError(status, f"{field}: {value} is over the limit of {limit} (setting GATESCOPE_{setting.upper()})"
+    return AppError(status, f"{field}: {value} is over the limit of {limit} ({setting(name)})"
                             + (f"; {hint}" if hint else ""), field)

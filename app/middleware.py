@@ -12,6 +12,8 @@ import json
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .errors import setting
+
 
 class SecurityHeaders:
     """nosniff and no-referrer on every response; the page's Content-Security-Policy on every HTML one."""
@@ -69,7 +71,7 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send, size: str, scope: Scope, receive: Receive) -> None:
-        body = json.dumps({"detail": f"body: {size} is over the limit of {self.limit} bytes (set by GATESCOPE_MAX_INPUT_CHARS)",
+        body = json.dumps({"detail": f"body: {size} is over the limit of {self.limit} bytes ({setting('max_input_chars')})",
                            "field": "body"}).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
@@ -99,9 +101,9 @@ class AllowedHosts:
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008, "reason": "host not allowed (setting GATESCOPE_ALLOWED_HOSTS)"})
+            await send({"type": "websocket.close", "code": 1008, "reason": f"host not allowed ({setting('allowed_hosts')})"})
             return
-        body = json.dumps({"detail": f"host: {host[:100]!r} is not a name this server answers to (setting GATESCOPE_ALLOWED_HOSTS)",
+        body = json.dumps({"detail": f"host: {host[:100]!r} is not a name this server answers to ({setting('allowed_hosts')})",
                            "field": "host"}).encode()
         await send({"type": "http.response.start", "status": 400,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

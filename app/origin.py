@@ -27,7 +27,7 @@ from starlette.requests import HTTPConnection
 
 from . import wire
 from .deps import SettingsDep
-from .errors import AppError
+from .errors import AppError, setting
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 HTTP_SCHEME = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
@@ -62,7 +62,7 @@ def refusal(conn: HTTPConnection, allowed_origins: str) -> str | None:
         return None
     shown = origin if len(origin) <= 100 else origin[:100] + "..."
     return (f"origin: a page on {shown!r} may not use this server; only its own origin ({own_origin(conn) or 'unknown'}) "
-            "and those listed in the setting GATESCOPE_ALLOWED_ORIGINS may")
+            f"and those listed in the {setting('allowed_origins')} may")
 
 
 async def check_origin(conn: HTTPConnection, settings: SettingsDep) -> None:
@@ -72,9 +72,9 @@ async def check_origin(conn: HTTPConnection, settings: SettingsDep) -> None:
     if isinstance(conn, WebSocket):
         await conn.accept()
         await conn.send_text(wire.dumps({"type": "error", "status": 403, "detail": problem, "field": None}).decode())
-        raise WebSocketException(code=1008, reason="origin not allowed (setting GATESCOPE_ALLOWED_ORIGINS)")
+        raise WebSocketException(code=1008, reason=f"origin not allowed ({setting('allowed_origins')})")
     raise AppError(403, problem)
 
 
 SameOrigin = Depends(check_origin)
-ORIGIN_ERRORS = {403: {"description": "A page on another origin (not listed in GATESCOPE_ALLOWED_ORIGINS)"}}
+ORIGIN_ERRORS = {403: {"description": f"A page on another origin (not listed in the {setting('allowed_origins')})"}}

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from .errors import AppError
+from .errors import AppError, setting
 
 T = TypeVar("T")
 
@@ -49,7 +49,7 @@ class Pool:
             self.waiting -= 1
         if not got:
             raise AppError(503, f"server: all {self.workers} workers are busy and none came free within {wait:g} s "
-                                "(settings GATESCOPE_HEAVY_WORKERS, GATESCOPE_QUEUE_SECONDS); try again shortly",
+                                f"({setting('heavy_workers', 'queue_seconds')}); try again shortly",
                            headers={"Retry-After": str(max(1, math.ceil(wait / 2)))})
         try:
             return await anyio.to_thread.run_sync(lambda: fn(*args))

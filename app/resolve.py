@@ -53,26 +53,21 @@ def cost(spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int
     """(multiply-adds, trace bytes) of running a model: what a request costs, known before any weight is drawn.
 
     Each layer-direction multiplies its G gate blocks of H rows by [x(t), h(t-1)] every step; its trace keeps
-    every name of the vocabulary, each H, P or input wide, for every step. A decoder of ``outputs`` rows reads
+    every name of the glossary, each H, P or input wide, for every step. A decoder of ``outputs`` rows reads
     the top layer's output every step and its predictions are kept too (a bundle may have 20,000 of them).
     """
     out = spec.out_size(hidden, opts)
-    widths = {"hidden": hidden, "proj": out}
-    names = spec.vocabulary(opts)
+    names = spec.glossary(opts)
     macs = nbytes = 0
     for k in range(layers):
         width = input_size if k == 0 else directions * out
         macs += directions * steps * len(spec.blocks) * hidden * (width + out)
-        per_step = sum(width if n.width == "input" else widths[n.width] for n in names)
+        sizes = {"input_size": width, "hidden_size": hidden, "proj_size": out}
+        per_step = sum(sizes[n.size] for n in names)
         nbytes += directions * steps * per_step * itemsize
     macs += steps * outputs * directions * out
     nbytes += steps * outputs * itemsize * 2  # logits, then the probabilities made of them
     return macs, nbytes
-
-
-def outputs_of(model: cells.Model) -> int:
-    """How many values the decoder gives each step (0 without one)."""
-    return 0 if model.head is None else len(model.head[0])
 
 
 def check_cost(settings: Settings, spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int, directions: int,
@@ -145,14 +140,14 @@ def shown_of(view: ViewState, model: cells.Model) -> tuple[int, list[str]]:
         raise AppError(422, f"layer: {view.layer} does not exist; this model has {model.num_layers} layer(s)", "layer")
     if view.direction >= model.directions:
         raise AppError(422, "direction: 1 needs a bidirectional model", "direction")
-    vocab = model.vocabulary.keys()
+    glossary = model.glossary
     if not view.names:
-        return layer, list(vocab)
-    names = [n for n in view.names.split(",") if n]
-    unknown = [n for n in names if n not in vocab]
+        return layer, list(glossary.keys())
+    asked = [n for n in view.names.split(",") if n]
+    unknown = [n for n in asked if glossary.lookup(n) is None]
     if unknown:
-        raise AppError(422, f"names: {', '.join(unknown[:10])} not in the {model.kind} vocabulary: {', '.join(vocab)}", "names")
-    return layer, names
+        raise AppError(422, f"names: {', '.join(unknown[:10])} not in the {model.kind} glossary: {', '.join(glossary.keys())}", "names")
+    return layer, list(dict.fromkeys(glossary.lookup(n) for n in asked))
 
 
 def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) -> Resolved:
@@ -178,7 +173,7 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
         model = store.random(source["kind"], width, view.hidden, view.layers, view.bidirectional, view.seed, options)
     else:
         check_cost(settings, model.spec, model.options, steps, model.input_size, model.hidden_size, model.num_layers,
-                   model.directions, model.dtype.itemsize, outputs_of(model))
+                   model.directions, model.dtype.itemsize, model.n_outputs)
     layer, names = shown_of(view, model)
     return Resolved(view, model, source, text, input_type, parsed, layer, view.direction, names)
 
@@ -201,5 +196,5 @@ def resolve_append(r: Resolved, text: str, steps_so_far: int, settings: Settings
     if total > settings.max_steps:
         raise over_limit("input", f"{total} steps in all", settings.max_steps, "max_steps")
     check_cost(settings, m.spec, m.options, total, m.input_size, m.hidden_size, m.num_layers, m.directions, m.dtype.itemsize,
-               outputs_of(m))
+               m.n_outputs)
     return parsed

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
 import cells
+import cells.kinds
 from cells.spec import Phase
 from cells.training import LIMITS as TRAINING_LIMITS
 
@@ -45,7 +46,6 @@ class _Registered:
 
 KindName = Annotated[str, _Registered]
 OPTION_INT_CEILING = 1_000_000
-PANELS = ("diagram", "heatmaps", "lines", "tokens", "predictions", "gradients", "saturation")
 COMPARE_DEFAULT = "preset:remember-rnn,preset:remember-lstm,preset:remember-gru"
 
 
@@ -95,7 +95,8 @@ class _ViewBase(BaseModel):
     direction: int = Field(0, ge=0, le=1, description="Which direction of a bidirectional model the views show.")
     step: int = Field(0, ge=0, le=10_000_000, description="The current timestep.")
     panels: str = Field("diagram,heatmaps,lines,tokens,predictions", max_length=200, pattern=r"^[a-z,]*$",
-                        description=f"Comma-separated panels to show, of: {', '.join(PANELS)}.")
+                        description="Comma-separated panels to show, by the names the page's views declare (static/views/, "
+                                    "`static panel`): diagram, heatmaps, lines, tokens, predictions, gradients, saturation, ...")
     units: str = Field("", max_length=2_000, pattern=r"^[0-9,]*$", description="Comma-separated units for the line plots; empty for the first four.")
     focus: str = Field("c", max_length=40, pattern=r"^[a-z_]+$", description="The name the token strip and line plots follow.")
     color_unit: int | None = Field(None, ge=0, le=1_000_000, description="Color the input tokens by this unit of the focused name.")
@@ -184,7 +185,7 @@ class TrainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # JSON: true is not a number, "16" is not a size
     type: Literal["start"] = "start"
     task: str = Field("remember", max_length=40)
-    kind: str = Field("lstm", max_length=40)
+    kind: str = Field(cells.kinds.DEFAULT, max_length=40)
     hidden: int = Field(16, ge=1)
     steps: int = Field(1500, ge=1)
     learning_rate: float = Field(0.01, **_engine_bound("learning_rate"))
@@ -212,14 +213,15 @@ def described(dc: type, name: str, **as_json: Any) -> type[BaseModel]:
     return create_model(name, __doc__=f"{dc.__name__}.describe() as JSON (cells.{dc.__name__})", **fields)
 
 
-NameInfo = described(cells.Name, "NameInfo", inputs=list[str])
+NameInfo = described(cells.Name, "NameInfo", operands=list[str])
 PhaseInfo = described(Phase, "PhaseInfo")
 OptionInfo = described(cells.Option, "OptionInfo", type=str, choices=list[Any] | None)
 
 
-class VocabularyInfo(BaseModel):
+class GlossaryInfo(BaseModel):
     names: list[NameInfo]  # type: ignore[valid-type]
     phases: list[PhaseInfo]  # type: ignore[valid-type]
+    renamed: dict[str, str] = Field(description="Old spellings that still read (forget -> forget_gate): names= and focus= accept them.")
 
 
 class EquationInfo(BaseModel):
@@ -260,7 +262,9 @@ class KindInfo(BaseModel):
     layouts: list[str]
     options: list[OptionInfo]
     defaults: dict[str, Any]
-    vocabulary: VocabularyInfo
+    glossary: GlossaryInfo
+    memory: dict[str, str | None] = Field(description="Which names hold the memory (mem), keep it (keep) and write it (write), "
+                                                      "with their symbols: Kind.memory_roles")
     equations: list[EquationInfo]
     diagram: DiagramInfo
 
@@ -292,7 +296,7 @@ class PresetInfo(BaseModel):
 
 
 class PredictionInfo(BaseModel):
-    kind: Literal["softmax", "linear"]
+    head: Literal["softmax", "linear"]
     labels: list[str]
     values: list[list[float]]
 

@@ -142,7 +142,7 @@ class ModelStore:
 def model_bytes(model: cells.Model) -> int:
     """What a decoded model holds in memory: its arrays, and about as much again for the compiled per-layer plans."""
     arrays = list(model.params.values())
-    arrays += [a for a in (model.embedding, *(model.head or ())) if a is not None]
+    arrays += [a for a in (model.embedding, *(model.decoder or ())) if a is not None]
     return 2 * sum(a.nbytes for a in arrays) + 4096
 
 

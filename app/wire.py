@@ -55,7 +55,7 @@ def dumps(obj) -> bytes:
 
 
 def kind_info(name: str, options: dict | None = None) -> dict:
-    """A kind's description under given options: vocabulary, equations, options, phases and diagram (GET /api/kinds/{kind},
+    """A kind's description under given options: glossary, equations, options, phases and diagram (GET /api/kinds/{kind},
     and every stream's header, so the page can draw without asking for it)."""
     try:
         info = cells.describe(name, **(options or {}))
@@ -67,7 +67,7 @@ def kind_info(name: str, options: dict | None = None) -> dict:
 
 def output_labels(model: cells.Model) -> list[str]:
     """What each of the decoder's outputs is called: the model's labels, or "output i"."""
-    return model.labels or [f"output {i}" for i in range(len(model.head[0]))]
+    return model.labels or [f"output {i}" for i in range(model.n_outputs)]
 
 
 def model_info(r: Resolved) -> dict:
@@ -78,10 +78,10 @@ def model_info(r: Resolved) -> dict:
 
 
 def predictions(r: Resolved, trace: cells.Trace, digits: int) -> dict | None:
-    if r.model.head_kind is None:
+    if r.model.head is None:
         return None
     values = r.model.outputs(trace.output)
-    return {"kind": r.model.head_kind, "labels": output_labels(r.model), "values": rounded(values, digits)}
+    return {"head": r.model.head, "labels": output_labels(r.model), "values": rounded(values, digits)}
 
 
 def trace_json(r: Resolved, trace: cells.Trace) -> bytes:
@@ -114,7 +114,7 @@ def trace_npz(r: Resolved, trace: cells.Trace):
         for d, lt in enumerate(row):
             for n in r.names:
                 arrays[f"layer{k}/{'reverse' if d else 'forward'}/{n}"] = lambda lt=lt, n=n: lt[n]
-    if r.model.head is not None:
+    if r.model.decoder is not None:
         arrays["prediction"] = lambda: r.model.outputs(trace.output)
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 2**20)
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
@@ -159,16 +159,16 @@ def trace_csv(r: Resolved, trace: cells.Trace):
 # -- streams ------------------------------------------------------------------------
 
 def stream_fields(r: Resolved) -> list[dict]:
-    widths = {"hidden": r.model.hidden_size, "input": None, "proj": r.model.out_size}
+    m = r.model
+    sizes = {"input_size": m.walk()[r.layer * m.directions].input_width, "hidden_size": m.hidden_size, "proj_size": m.out_size}
     fields, offset = [], 0
     for n in r.names:
-        spec = r.model.vocabulary[n]
-        width = widths[spec.width] if spec.width != "input" else (r.model.input_size if r.layer == 0 else r.model.directions * r.model.out_size)
+        width = sizes[m.glossary[n].size]
         fields.append({"name": n, "width": width, "offset": offset})
         offset += width
-    if r.model.head_kind is not None:
-        fields.append({"name": "prediction", "width": len(r.model.head[0]), "offset": offset})
-        offset += len(r.model.head[0])
+    if r.model.head is not None:
+        fields.append({"name": "prediction", "width": r.model.n_outputs, "offset": offset})
+        offset += r.model.n_outputs
     return fields
 
 
@@ -187,7 +187,7 @@ def header(r: Resolved, fmt: str) -> dict:
         "dtype": "float32",
         "format": fmt,
         "kind_info": kind_info(r.model.kind, r.model.options),
-        "prediction": None if r.model.head_kind is None else {"kind": r.model.head_kind, "labels": output_labels(r.model)},
+        "prediction": None if r.model.head is None else {"head": r.model.head, "labels": output_labels(r.model)},
     }
 
 
@@ -195,7 +195,7 @@ def step_rows(r: Resolved, trace: cells.Trace) -> np.ndarray:
     """(T, stride) float32: every streamed field of every step of ``trace``, side by side."""
     lt = trace.layer(r.layer, r.direction)
     parts = [lt[n] for n in r.names]
-    if r.model.head_kind is not None:
+    if r.model.head is not None:
         parts.append(r.model.outputs(trace.output))
     return np.concatenate(parts, axis=1).astype(np.float32)
 

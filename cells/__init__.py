@@ -29,7 +29,7 @@ from .kinds import REGISTRY, register, registered, unregister
 from .kinds import get as _get
 from .model import Model, as_real_array, check_size, expected_shapes, walk
 from .reading import LimitError, Limits
-from .spec import Name, Option, Vocabulary
+from .spec import Glossary, Name, Option
 from .trace import LayerTrace, Snapshot, State, Trace
 from .vocab import Vocab
 from .weight_groups import AmbiguousWeightsError
@@ -112,7 +112,7 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
         found = {}  # a bundle read as written: nothing to report
     return Model(kind, params, input_size=cfg["input_size"], hidden_size=cfg["hidden_size"], num_layers=cfg["num_layers"],
                  bidirectional=cfg["bidirectional"], options=cfg["options"], dtype=dtype, vocab=vocab,
-                 embedding=extras.get("embedding.weight"), head=head, labels=labels, card=card,
+                 embedding=extras.get("embedding.weight"), decoder=head, labels=labels, card=card,
                  source=fields.get("source") or found, assumed=fields.get("assumed") or assumed)
 
 
@@ -153,13 +153,13 @@ def _text_and_head(fields: dict, extras: dict, input_size: int):
 
 
 def describe(kind: str, **options: Any) -> dict:
-    """A kind's title, reference, options, vocabulary (with equations) and phases, as plain data."""
+    """A kind's title, reference, options, glossary (names with equations) and phases, as plain data."""
     return _get(kind).describe(options)
 
 
-def vocabulary(kind: str, **options: Any) -> Vocabulary:
+def glossary(kind: str, **options: Any) -> Glossary:
     spec = _get(kind)
-    return spec.vocabulary(spec.check_options(options))
+    return spec.glossary(spec.check_options(options))
 
 
 def __getattr__(name: str):
@@ -169,8 +169,8 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "KINDS", "LAYOUTS", "REGISTRY", "register", "registered", "unregister", "build", "load", "describe", "vocabulary", "diagram", "gradient_flow",
-    "Model", "Trace", "LayerTrace", "Snapshot", "State", "Vocab", "Vocabulary", "Name", "Option",
+    "KINDS", "LAYOUTS", "REGISTRY", "register", "registered", "unregister", "build", "load", "describe", "glossary", "diagram", "gradient_flow",
+    "Model", "Trace", "LayerTrace", "Snapshot", "State", "Vocab", "Glossary", "Name", "Option",
     "CellsError", "UnknownKindError", "OptionError", "ShapeError", "WeightNameError", "NonFiniteError",
     "FormatError", "EmptySequenceError", "LimitError", "AmbiguousWeightsError", "Limits",
 ]

@@ -141,8 +141,8 @@ def bundle_parts(model, layout: str = "torch") -> tuple[dict[str, np.ndarray], d
     tensors = dict(model.to_arrays(layout))
     if model.embedding is not None:
         tensors["embedding.weight"] = model.embedding
-    if model.head is not None:
-        tensors["decoder.weight"], tensors["decoder.bias"] = model.head
+    if model.decoder is not None:
+        tensors["decoder.weight"], tensors["decoder.bias"] = model.decoder
     metadata = {"gatescope": BUNDLE_VERSION, "kind": model.kind, "layout": layout,
                 "options": json.dumps(model.options), "config": json.dumps(model.config())}
     if model.vocab is not None:

@@ -92,7 +92,7 @@ class Model:
     def __init__(self, kind: str, params: dict[str, np.ndarray], *, input_size: int, hidden_size: int,
                  num_layers: int = 1, bidirectional: bool = False, options: dict | None = None, dtype: Any = None,
                  vocab: Vocab | None = None, embedding: np.ndarray | None = None,
-                 head: tuple[np.ndarray, np.ndarray] | None = None, labels: list[str] | None = None,
+                 decoder: tuple[np.ndarray, np.ndarray] | None = None, labels: list[str] | None = None,
                  card: dict | None = None, source: dict | None = None, assumed: dict | None = None):
         self.spec = kinds.get(kind)
         self.kind = kind
@@ -116,18 +116,18 @@ class Model:
         self.embedding = self._check_extra("embedding.weight", embedding, (None, self.input_size))
         if vocab is not None and self.embedding is not None and len(vocab) != len(self.embedding):
             raise ShapeError("embedding.weight", (len(vocab), self.input_size), self.embedding.shape, "one row per vocabulary token")
-        self.head = None
-        if head is not None:
-            w = self._check_extra("decoder.weight", head[0], (None, self.directions * self.out_size))
-            b = self._check_extra("decoder.bias", head[1], (len(w),))
-            self.head = (w, b)
+        self.decoder = None  # (decoder.weight, decoder.bias): the linear map from each step's output to the head's
+        if decoder is not None:
+            w = self._check_extra("decoder.weight", decoder[0], (None, self.directions * self.out_size))
+            b = self._check_extra("decoder.bias", decoder[1], (len(w),))
+            self.decoder = (w, b)
         self.labels = list(labels) if labels is not None else None
-        if self.labels is not None and (self.head is None or len(self.labels) != len(self.head[0])):
-            raise CellsError(f"labels: {len(self.labels)} labels given but the decoder has {0 if self.head is None else len(self.head[0])} outputs")
+        if self.labels is not None and len(self.labels) != self.n_outputs:
+            raise CellsError(f"labels: {len(self.labels)} labels given but the decoder has {self.n_outputs} outputs")
         self.card = dict(card) if card else {}
         self.source = dict(source) if source else {}     # how cells.load found the weights (layout, prefix, unused, ...)
         self.assumed = dict(assumed) if assumed else {}  # option -> the value taken where the weights cannot say
-        self.vocabulary = self.spec.vocabulary(self.options)
+        self.glossary = self.spec.glossary(self.options)
         self._plans: dict[tuple[int, int], Any] = {}
 
     # -- the stack ---------------------------------------------------------
@@ -197,7 +197,7 @@ class Model:
                 if d:  # back to the original time order
                     arrays = {name: np.ascontiguousarray(a[::-1]) for name, a in arrays.items()}
                 arrays["x"] = inp
-                row.append(LayerTrace(arrays, self.vocabulary, k, d))
+                row.append(LayerTrace(arrays, self.glossary, k, d))
                 finals.append(final)
             layers.append(row)
             inp = row[0]["h"] if self.directions == 1 else np.concatenate([row[0]["h"], row[1]["h"]], axis=1)
@@ -273,9 +273,9 @@ class Model:
 
     def logits(self, output: np.ndarray) -> np.ndarray:
         """The decoder applied to each step's output: (T, outputs)."""
-        if self.head is None:
+        if self.decoder is None:
             raise CellsError("this model has no decoder (output head)")
-        w, b = self.head
+        w, b = self.decoder
         return output @ w.T + b
 
     def predict(self, output: np.ndarray) -> np.ndarray:
@@ -286,18 +286,23 @@ class Model:
         return e / e.sum(axis=-1, keepdims=True)
 
     @property
-    def head_kind(self) -> str | None:
+    def n_outputs(self) -> int:
+        """How many values the decoder makes of each step (0 without one)."""
+        return 0 if self.decoder is None else len(self.decoder[0])
+
+    @property
+    def head(self) -> str | None:
         """How the decoder's outputs read: "softmax" (probabilities over the labels), "linear" (values), None without a decoder.
 
         The card's "head" says; without it, a model with labels is a classifier and one without is a regressor.
         """
-        if self.head is None:
+        if self.decoder is None:
             return None
         return self.card.get("head") or ("softmax" if self.labels else "linear")
 
     def outputs(self, output: np.ndarray) -> np.ndarray:
         """What the head makes of each step's output, (T, outputs): :meth:`predict` for a softmax head, else :meth:`logits`."""
-        return self.predict(output) if self.head_kind == "softmax" else self.logits(output)
+        return self.predict(output) if self.head == "softmax" else self.logits(output)
 
     # -- conversions -------------------------------------------------------
     def config(self) -> dict:
@@ -318,7 +323,7 @@ class Model:
             "parameters": int(sum(a.size for a in self.params.values())),
             "vocab_size": len(self.vocab) if self.vocab is not None else None,
             "has_embedding": self.embedding is not None,
-            "outputs": len(self.head[0]) if self.head is not None else None,
+            "outputs": self.n_outputs or None,
             "card": self.card,
             "source": self.source,
             "assumed": self.assumed,
@@ -329,7 +334,7 @@ class Model:
         return Model(self.kind, {k: a.astype(dt) for k, a in self.params.items()}, input_size=self.input_size,
                      hidden_size=self.hidden_size, num_layers=self.num_layers, bidirectional=self.bidirectional,
                      options=self.options, dtype=dt, vocab=self.vocab, embedding=self.embedding,
-                     head=self.head, labels=self.labels, card=self.card, source=self.source, assumed=self.assumed)
+                     decoder=self.decoder, labels=self.labels, card=self.card, source=self.source, assumed=self.assumed)
 
     def to_arrays(self, layout: str = "torch") -> dict[str, np.ndarray]:
         """The weights named and shaped as ``layout`` ("torch", "keras" or "tf1") stores them."""

@@ -1,11 +1,15 @@
-"""What a cell kind declares about itself: its options and its vocabulary.
+"""What a cell kind declares about itself: its options and its glossary.
 
-The vocabulary is the single list of names a trace holds ("input", "forget",
-"c", "kept", ...). The server sends it to the page and the page labels its
-legend, heatmaps and diagram from it, so no name is spelled twice.
+The glossary is the single list of names a trace holds ("input_gate",
+"forget_gate", "c", "kept", ...). The server sends it to the page and the
+page labels its legend, heatmaps and diagram from it, so no name is spelled
+twice. The words are chosen once, here, and mean one thing everywhere:
+a gate is ``*_gate`` (char-rnn's in_gate, forget_gate), ``input`` is only
+ever the text or numbers a user gives, a *size* is one of the model's sizes
+(input_size, hidden_size, proj_size) and ``vocab`` is a model's tokens.
 
 Each :class:`Name` also records how it is computed from other names (``op``
-and ``inputs``). That is what the page draws as the diagram's arrows, and a
+and ``operands``). That is what the page draws as the diagram's arrows, and a
 test recomputes every such name from its inputs in a real trace, so the
 picture cannot drift from the math.
 """
@@ -19,7 +23,8 @@ from typing import Any
 from .errors import OptionError
 
 # Roles of a name; the page groups and colors by these.
-ROLES = ("input", "state_in", "pre", "gate", "candidate", "product", "state", "output")
+ROLES = ("given", "state_in", "pre", "gate", "candidate", "product", "state", "output")
+SIZES = ("hidden_size", "input_size", "proj_size")
 # Value ranges; "unit" is [0, 1] (sigmoid gates), "signed" is [-1, 1] (tanh), "real" is unbounded.
 RANGES = ("unit", "signed", "real")
 # Elementwise ops whose result the engine stores; "affine" means a matmul with weights.
@@ -124,17 +129,17 @@ class Name:
     role: str
     range: str
     op: str
-    inputs: tuple[str, ...]
+    operands: tuple[str, ...]
     equation: str
     latex: str
     phase: str
-    width: str = "hidden"  # "hidden", "input" or "proj": which size the vector has
+    size: str = "hidden_size"  # which of the model's sizes the vector has: hidden_size, input_size or proj_size
 
     def __post_init__(self):
         assert self.role in ROLES, self.role
         assert self.range in RANGES, self.range
         assert self.op in OPS, self.op
-        assert self.width in ("hidden", "input", "proj"), self.width
+        assert self.size in SIZES, self.size
 
     def describe(self) -> dict:
         return {
@@ -144,11 +149,11 @@ class Name:
             "role": self.role,
             "range": self.range,
             "op": self.op,
-            "inputs": list(self.inputs),
+            "operands": list(self.operands),
             "equation": self.equation,
             "latex": self.latex,
             "phase": self.phase,
-            "width": self.width,
+            "size": self.size,
         }
 
 
@@ -162,7 +167,7 @@ class Phase:
 
 
 @dataclass
-class Vocabulary:
+class Glossary:
     """The names of one kind under given options, in diagram order."""
 
     names: tuple[Name, ...]
@@ -174,7 +179,7 @@ class Vocabulary:
         assert len(self._index) == len(self.names), "duplicate names"
         known = set(self._index)
         for n in self.names:
-            missing = set(n.inputs) - known
+            missing = set(n.operands) - known
             assert not missing, f"{n.name} reads unknown names {missing}"
         phases = {p.name for p in self.phases}
         assert all(n.phase in phases for n in self.names), "name in unknown phase"
@@ -191,8 +196,24 @@ class Vocabulary:
     def keys(self) -> tuple[str, ...]:
         return tuple(n.name for n in self.names)
 
+    @property
+    def renamed(self) -> dict[str, str]:
+        """Names as gatescope spelled them before gates were ``*_gate`` ("forget", "input_pre", ...) -> today's,
+        so a permalink or a script written then still finds its vector."""
+        out = {}
+        for n in self.names:
+            stem, gate, suffix = n.name.partition("_gate")
+            if gate and suffix in ("", "_pre", "_prev"):
+                out[stem + suffix] = n.name
+        return out
+
+    def lookup(self, name: str) -> str | None:
+        """``name`` as this glossary spells it (an old spelling translated), or None when it has no such name."""
+        return name if name in self._index else self.renamed.get(name)
+
     def describe(self) -> dict:
         return {
             "names": [n.describe() for n in self.names],
             "phases": [{"name": p.name, "title": p.title, "text": p.text} for p in self.phases],
+            "renamed": self.renamed,
         }

@@ -1,6 +1,6 @@
 """What a run returns: every vector of every step, by name.
 
-A :class:`Trace` is a read-only mapping from vocabulary names to (T, width)
+A :class:`Trace` is a read-only mapping from glossary names to (T, width)
 C-contiguous arrays of the top layer's forward direction; ``trace.layer(k,
 direction)`` gives any other layer. State names come in pairs that share
 memory: ``h_prev`` and ``h`` are two views, one row apart, of one (T+1, H)
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .spec import Vocabulary
+from .spec import Glossary
 
 
 @dataclass
@@ -31,11 +31,11 @@ class State:
 
 
 class LayerTrace(Mapping):
-    """One layer-direction: name -> (T, width) array, in vocabulary order."""
+    """One layer-direction: name -> (T, width) array, in glossary order."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], vocabulary: Vocabulary, layer: int, direction: int):
+    def __init__(self, arrays: dict[str, np.ndarray], glossary: Glossary, layer: int, direction: int):
         self._arrays = arrays
-        self.vocabulary = vocabulary
+        self.glossary = glossary
         self.layer_index, self.direction = layer, direction
 
     def __getitem__(self, name: str) -> np.ndarray:
@@ -45,10 +45,10 @@ class LayerTrace(Mapping):
             raise KeyError(f"{name!r} is not in this trace; its names are: {', '.join(self)}") from None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.vocabulary.keys())
+        return iter(self.glossary.keys())
 
     def __len__(self) -> int:
-        return len(self.vocabulary.names)
+        return len(self.glossary.names)
 
     @property
     def T(self) -> int:
@@ -98,8 +98,8 @@ class Trace(Mapping):
         return len(self._top)
 
     @property
-    def vocabulary(self) -> Vocabulary:
-        return self._top.vocabulary
+    def glossary(self) -> Glossary:
+        return self._top.glossary
 
     @property
     def T(self) -> int:

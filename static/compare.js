@@ -1,5 +1,5 @@
 // The compare page: the same input through two to four models, side by side, one cursor for all.
-// Each model has its own stream and store; the player steps them together.
+// Each model has its own stream and trace; the player steps them together.
 
 import { fetchFlow } from "./core/api.js";
 import { createBus } from "./core/bus.js";
@@ -7,7 +7,7 @@ import { Gradients } from "./views/gradients.js";
 import { Heatmaps } from "./views/heatmaps.js";
 import { createPlayer } from "./controls/player.js";
 import { computeParams, createViewState, parse, serialize } from "./core/state.js";
-import { createStore } from "./core/store.js";
+import { createTrace } from "./core/trace.js";
 import { openStream } from "./core/stream.js";
 import { errorText, showToken } from "./core/text.js";
 import { Tokens } from "./views/tokens.js";
@@ -23,7 +23,7 @@ const tokens = new Tokens(byId("tokens"), bus);
 const gradients = new Gradients(byId("gradients"), bus);
 const player = createPlayer({
   el: document.querySelector(".player"),
-  steps: () => Math.min(...columns.map((c) => c.store.steps)),
+  steps: () => Math.min(...columns.map((c) => c.trace.steps)),
   phaseNames: () => [],
   onShow: show,
 });
@@ -42,24 +42,26 @@ function paramsFor(source) {
   return computeParams(base, fields);
 }
 
-/** Which names a compact column shows: the first gate that keeps or updates, then the states. */
-function compactNames(vocabulary) {
-  const by = Object.fromEntries(vocabulary.names.map((n) => [n.name, n]));
-  return ["forget", "update", "input", "c", "h"].filter((n) => by[n]).slice(0, 3);
+/** Which names a compact column shows: the learned gate that keeps (else writes) the memory, the memory, and h. */
+function compactNames(info) {
+  const by = Object.fromEntries(info.glossary.names.map((n) => [n.name, n]));
+  const { keep, write, mem } = info.memory;
+  const gate = [keep, write].find((n) => by[n]?.role === "gate" && by[n].op === "sigmoid");
+  return [...new Set([gate, mem, "h"])].filter((n) => by[n]);
 }
 
 function show(t) {
   document.body.dataset.step = String(t);
   for (const c of columns) {
     c.heatmaps.show(t);
-    if (c.store.has("prediction") && c.header?.prediction?.kind === "softmax") {
-      const p = c.store.value("prediction", t);
+    if (c.trace.has("prediction") && c.header?.prediction?.head === "softmax") {
+      const p = c.trace.value("prediction", t);
       let best = 0;
       for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
       c.verdict.textContent = `predicts ${JSON.stringify(showToken(c.header.prediction.labels[best]))} (${(p[best] * 100).toFixed(0)}%)`;
     }
   }
-  if (columns[0]?.store.steps) tokens.show(t);
+  if (columns[0]?.trace.steps) tokens.show(t);
   gradients.show(t);
   syncUrl();
 }
@@ -81,30 +83,30 @@ function open() {
     el.className = "panel column";
     el.innerHTML = '<h2></h2><div class="verdict"></div><div class="heat"></div>';
     byId("columns").append(el);
-    const col = { source, el, store: createStore(), header: null, verdict: el.querySelector(".verdict"),
+    const col = { source, el, trace: createTrace(), header: null, verdict: el.querySelector(".verdict"),
       heatmaps: new Heatmaps(el.querySelector(".heat"), bus) };
     col.stream = openStream(paramsFor(source), {
       header(h) {
         col.header = h;
-        col.store.reset(h);
+        col.trace.reset(h);
         el.querySelector("h2").textContent = h.model.card?.title ?? `${h.model.kind} (random weights)`;
         if (id !== opened) return;
         const info = h.kind_info;
-        col.heatmaps.build(info, h, { palette: state.palette, presenter: state.presenter, names: compactNames(info.vocabulary) });
+        col.heatmaps.build(info, h, { palette: state.palette, presenter: state.presenter, names: compactNames(info) });
         col.built = true;
-        if (col.done) col.heatmaps.update(col.store);  // the steps came before the drawing was ready
+        if (col.done) col.heatmaps.update(col.trace);  // the steps came before the drawing was ready
       },
-      rows(t0, rows, count) { col.store.append(t0, rows, count); },
+      rows(t0, rows, count) { col.trace.append(t0, rows, count); },
       tokens() {},
       async summary() {
         col.done = true;
-        if (col.built) col.heatmaps.update(col.store);
+        if (col.built) col.heatmaps.update(col.trace);
         if (++finished < columns.length || id !== opened) return;
         const first = columns[0];
         const input = document.querySelector('[data-control="input"]');
         if (document.activeElement !== input) input.value = first.header.request.input;
         tokens.build(null, first.header, { color_unit: null });
-        tokens.update(first.store);
+        tokens.update(first.trace);
         tokens.show(0);
         player.set(state.step);
         document.body.dataset.ready = "1";

@@ -30,23 +30,23 @@ def lstm_family_step(p, x, h, c, prev, *, blocks, peep, coupled=False, cand="tan
     if fgr:
         H = len(c)
         R = p["weight_gg"]
-        for k, g in enumerate(("input", "forget", "output")):
+        for k, g in enumerate(("input_gate", "forget_gate", "output_gate")):
             z[g] = z[g] + R[k * H:(k + 1) * H] @ prev
-    if "forget" in z:
-        z["forget"] = z["forget"] + forget_bias
+    if "forget_gate" in z:
+        z["forget_gate"] = z["forget_gate"] + forget_bias
     if peep:
-        if "input" in z:
-            z["input"] = z["input"] + p["weight_ci"] * c
-        if "forget" in z:
-            z["forget"] = z["forget"] + p["weight_cf"] * c
-    i = sigmoid(z["input"]) if "input" in z else np.ones_like(c)
-    f = 1.0 - i if coupled else (sigmoid(z["forget"]) if "forget" in z else np.ones_like(c))
+        if "input_gate" in z:
+            z["input_gate"] = z["input_gate"] + p["weight_ci"] * c
+        if "forget_gate" in z:
+            z["forget_gate"] = z["forget_gate"] + p["weight_cf"] * c
+    i = sigmoid(z["input_gate"]) if "input_gate" in z else np.ones_like(c)
+    f = 1.0 - i if coupled else (sigmoid(z["forget_gate"]) if "forget_gate" in z else np.ones_like(c))
     g = np.tanh(z["candidate"]) if cand == "tanh" else z["candidate"]
     c_new = f * c + i * g
     if clip is not None:
         c_new = np.clip(c_new, -clip, clip)
-    if "output" in z:
-        zo = z["output"] + (p["weight_co"] * c_new if peep else 0.0)
+    if "output_gate" in z:
+        zo = z["output_gate"] + (p["weight_co"] * c_new if peep else 0.0)
         o = sigmoid(zo)
     else:
         o = np.ones_like(c)
@@ -83,15 +83,15 @@ def rnn_step(p, x, h, nonlinearity="tanh"):
 
 
 LSTM_FAMILY = {
-    "lstm": dict(blocks=("input", "forget", "candidate", "output"), peep=False),
-    "peephole": dict(blocks=("input", "forget", "candidate", "output"), peep=True),
-    "cifg": dict(blocks=("input", "candidate", "output"), coupled=True),
-    "nig": dict(blocks=("forget", "candidate", "output")),
-    "nfg": dict(blocks=("input", "candidate", "output")),
-    "nog": dict(blocks=("input", "forget", "candidate")),
-    "niaf": dict(blocks=("input", "forget", "candidate", "output"), cand="identity"),
-    "noaf": dict(blocks=("input", "forget", "candidate", "output"), cell="identity"),
-    "fgr": dict(blocks=("input", "forget", "candidate", "output"), fgr=True),
+    "lstm": dict(blocks=("input_gate", "forget_gate", "candidate", "output_gate"), peep=False),
+    "peephole": dict(blocks=("input_gate", "forget_gate", "candidate", "output_gate"), peep=True),
+    "cifg": dict(blocks=("input_gate", "candidate", "output_gate"), coupled=True),
+    "nig": dict(blocks=("forget_gate", "candidate", "output_gate")),
+    "nfg": dict(blocks=("input_gate", "candidate", "output_gate")),
+    "nog": dict(blocks=("input_gate", "forget_gate", "candidate")),
+    "niaf": dict(blocks=("input_gate", "forget_gate", "candidate", "output_gate"), cand="identity"),
+    "noaf": dict(blocks=("input_gate", "forget_gate", "candidate", "output_gate"), cell="identity"),
+    "fgr": dict(blocks=("input_gate", "forget_gate", "candidate", "output_gate"), fgr=True),
 }
 
 

@@ -42,7 +42,7 @@ def detail(r):
     ({"model": "../../etc/passwd"}, 422, ["model"]),
     ({"kind": "lstm", "layer": 3}, 422, ["layer", "3", "1 layer"]),
     ({"kind": "lstm", "direction": 1}, 422, ["direction", "bidirectional"]),
-    ({"kind": "lstm", "names": "forget,zz"}, 422, ["names", "zz", "forget"]),
+    ({"kind": "lstm", "names": "forget,zz"}, 422, ["names", "zz", "forget_gate"]),
     ({"kind": "lstm", "hidden": 1024, "input": "sine 5000", "input_type": "signal"}, 413,
      [f"= {5000 * 4 * 1024 * (1 + 1024)} multiply-adds", "10000000000", "MAX_WORK"]),
     ({"kind": "lstm", "hidden": 512, "input": "sine 500", "input_type": "signal", "format": "json"}, 413, ["MAX_JSON_VALUES", "npz"]),
@@ -62,11 +62,11 @@ def test_over_the_json_cap_npz_still_works(client):
     r = client.get("/api/trace", params={**params, "format": "npz"})
     assert r.status_code == 200
     with np.load(io.BytesIO(r.content), allow_pickle=False) as z:
-        assert {f"layer0/forward/{n}" for n in cells.vocabulary("lstm").keys()} <= set(z.files) and len(z["tokens"]) == 500
+        assert {f"layer0/forward/{n}" for n in cells.glossary("lstm").keys()} <= set(z.files) and len(z["tokens"]) == 500
         xs = parse_signal("sine 500", seed=0, max_steps=500).xs
         np.testing.assert_array_equal(z["layer0/forward/x"], xs.astype(np.float32))
         trace = cells.build("lstm", 1, 512, seed=0).run(xs)
-        for name in ("forget", "c", "h"):
+        for name in ("forget_gate", "c", "h"):
             assert z[f"layer0/forward/{name}"].shape == (500, 512)
             np.testing.assert_array_equal(z[f"layer0/forward/{name}"], trace[name].astype(np.float32), err_msg=name)
 

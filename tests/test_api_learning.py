@@ -49,7 +49,7 @@ def test_default_view_is_the_default_preset(client, settings):
     body = client.get("/api/trace", params={"names": "h"}).json()
     assert body["request"]["preset"] == settings.default_preset
     card = {p["name"]: p["card"] for p in client.get("/api/presets").json()}[settings.default_preset]
-    assert body["predictions"]["kind"] == card["head"] and body["request"]["input"] == card["example"]
+    assert body["predictions"]["head"] == card["head"] and body["request"]["input"] == card["example"]
 
 
 def test_compare_page(client):

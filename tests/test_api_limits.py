@@ -255,7 +255,7 @@ def test_the_schema_states_the_servers_own_limits(tmp_path):
 def test_a_decoder_counts_against_the_limits(client):
     """A small bundle with a wide decoder (20,000 outputs): its predictions are work, memory and JSON values too."""
     m = cells.build("rnn", 2, 8, seed=0)
-    wide = cells.Model("rnn", m.params, input_size=2, hidden_size=8, head=(np.zeros((20_000, 8), np.float32), np.zeros(20_000, np.float32)),
+    wide = cells.Model("rnn", m.params, input_size=2, hidden_size=8, decoder=(np.zeros((20_000, 8), np.float32), np.zeros(20_000, np.float32)),
                        card={"input_type": "numbers", "head": "linear"})
     model_id = client.app.state.store.add_model(wide)
     steps = "; ".join(["1 0"] * 2000)

@@ -20,7 +20,7 @@ def bundle_bytes(tmp_path, model, name="m.safetensors"):
 
 def test_upload_a_bundle_then_trace_it(client, tmp_path, settings):
     model = cells.Model("gru", cells.build("gru", 4, 6, seed=5).params, input_size=4, hidden_size=6,
-                        vocab=cells.Vocab(list("ab")), embedding=np.eye(2, 4), head=(np.ones((2, 6)), np.zeros(2)),
+                        vocab=cells.Vocab(list("ab")), embedding=np.eye(2, 4), decoder=(np.ones((2, 6)), np.zeros(2)),
                         labels=["a", "b"], card={"title": "tiny", "input_type": "text", "example": "abba", "head": "softmax"})
     r = client.post("/api/models", content=bundle_bytes(tmp_path, model))
     assert r.status_code == 201, r.text

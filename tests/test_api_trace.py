@@ -15,8 +15,8 @@ def test_get_reads_as_it_reads(client):
     assert r.status_code == 200
     body = r.json()
     assert body["tokens"] == list("hello") and body["steps"] == 5
-    assert body["names"] == list(cells.vocabulary("lstm").keys())
-    assert np.array(body["values"]["forget"]).shape == (5, 8)
+    assert body["names"] == list(cells.glossary("lstm").keys())
+    assert np.array(body["values"]["forget_gate"]).shape == (5, 8)
     assert body["model"]["kind"] == "lstm" and body["model"]["hidden_size"] == 8
 
 
@@ -24,7 +24,7 @@ def test_numbers_match_the_engine(client):
     body = client.get("/api/trace", params={"kind": "gru", "input": "abc", "hidden": 5, "seed": 3, "digits": 9}).json()
     model = cells.build("gru", 8, 5, seed=3)
     trace = model.run(fixed_embedding(list("abc")))
-    for name in ("reset", "update", "candidate", "h"):
+    for name in ("reset_gate", "update_gate", "candidate", "h"):
         np.testing.assert_allclose(body["values"][name], trace[name], rtol=1e-6, atol=1e-7)
 
 
@@ -42,15 +42,16 @@ def test_get_and_post_agree_and_permalinks_reproduce(client):
 
 def test_digits_round_each_array_to_significant_digits(client):
     body = client.get("/api/trace", params={"kind": "lstm", "input": "hi", "digits": 3}).json()
-    gates = np.array(body["values"]["input"])
+    gates = np.array(body["values"]["input_gate"])
     assert np.all(np.round(gates, 3) == gates)  # values in (0, 1): three decimals
-    assert all(len(repr(v)) <= 6 for row in body["values"]["input"] for v in row)
+    assert all(len(repr(v)) <= 6 for row in body["values"]["input_gate"] for v in row)
 
 
 def test_names_layer_and_direction(client):
     body = client.get("/api/trace", params={"kind": "lstm", "input": "abcd", "layers": 2, "bidirectional": True,
                                             "names": "forget,c", "layer": 0, "direction": 1}).json()
-    assert body["names"] == ["forget", "c"] and set(body["values"]) == {"forget", "c"}
+    # "forget" is how links spelled the forget gate before gates were *_gate: it still reads, as today's name
+    assert body["names"] == ["forget_gate", "c"] and set(body["values"]) == {"forget_gate", "c"}
     assert body["layer"] == 0 and body["direction"] == 1
     model = cells.build("lstm", 8, 8, num_layers=2, bidirectional=True)
     trace = model.run(fixed_embedding(list("abcd")))
@@ -80,7 +81,7 @@ def test_npz_download_holds_every_layer(client):
     r = client.get("/api/trace", params={"kind": "lstm", "input": "abc", "layers": 2, "format": "npz"})
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     with np.load(io.BytesIO(r.content), allow_pickle=False) as z:
-        assert z["layer1/forward/forget"].shape == (3, 8) and z["layer0/forward/c"].dtype == np.float32
+        assert z["layer1/forward/forget_gate"].shape == (3, 8) and z["layer0/forward/c"].dtype == np.float32
         assert list(z["tokens"]) == ["a", "b", "c"]
 
 
@@ -100,10 +101,10 @@ def test_kinds_carry_vocabulary_equations_and_diagram(client):
     kinds = client.get("/api/kinds").json()
     assert [k["name"] for k in kinds] == list(cells.KINDS)
     lstm = next(k for k in kinds if k["name"] == "lstm")
-    assert {n["name"] for n in lstm["diagram"]["nodes"]} == {n["name"] for n in lstm["vocabulary"]["names"]}
+    assert {n["name"] for n in lstm["diagram"]["nodes"]} == {n["name"] for n in lstm["glossary"]["names"]}
     assert any(e["latex"].startswith(r"f_t = \sigma") for e in lstm["equations"])
     gru = client.get("/api/kinds/gru", params={"reset_after": False}).json()
-    assert "reset_hidden" in [n["name"] for n in gru["vocabulary"]["names"]]
+    assert "reset_hidden" in [n["name"] for n in gru["glossary"]["names"]]
     peep = client.get("/api/kinds/peephole").json()
     assert any(e["style"] == "peephole" for e in peep["diagram"]["edges"])
 

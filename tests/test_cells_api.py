@@ -26,8 +26,8 @@ def test_trace_api_shapes():
     xs = np.random.default_rng(0).standard_normal((5, 3))
     trace = model.run(xs)
     assert trace.output.shape == (5, 16)
-    assert trace["h"].shape == trace["c"].shape == trace["forget"].shape == (5, 8)
-    assert trace.layer(0, direction=1)["input"].shape == (5, 8)
+    assert trace["h"].shape == trace["c"].shape == trace["forget_gate"].shape == (5, 8)
+    assert trace.layer(0, direction=1)["input_gate"].shape == (5, 8)
     assert trace.layer(1)["x"].shape == (5, 16)  # layer 1 reads both directions of layer 0
     np.testing.assert_array_equal(trace.output[:, 8:], trace.layer(1, 1)["h"])
     assert trace.final.h.shape == (4, 8) and trace.final.c.shape == (4, 8)
@@ -155,7 +155,7 @@ def test_walk_names_each_layer_direction_once_with_its_input_width():
     assert model.params.keys() == {n + s.suffix for s in model.walk() for n in model.layer_params(s)}
 
 
-def test_outputs_follow_the_head_kind():
+def test_outputs_follow_the_head():
     base = cells.build("gru", 2, 3, seed=1, dtype="float64")
     xs = np.random.default_rng(0).standard_normal((4, 2))
     head = (np.random.default_rng(1).standard_normal((3, 3)), np.zeros(3))
@@ -164,11 +164,11 @@ def test_outputs_follow_the_head_kind():
         return cells.Model("gru", base.params, input_size=2, hidden_size=3, dtype="float64", **kw)
 
     out = base.run(xs).output
-    assert base.head_kind is None
+    assert base.head is None
     with pytest.raises(cells.CellsError, match="no decoder"):
         base.outputs(out)
-    classifier, regressor = with_head(head=head, labels=["a", "b", "c"]), with_head(head=head)
-    assert classifier.head_kind == "softmax" and np.array_equal(classifier.outputs(out), classifier.predict(out))
-    assert regressor.head_kind == "linear" and np.array_equal(regressor.outputs(out), regressor.logits(out))
-    stated = with_head(head=head, labels=["a", "b", "c"], card={"head": "linear"})   # the card says, when it does
-    assert stated.head_kind == "linear" and np.array_equal(stated.outputs(out), stated.logits(out))
+    classifier, regressor = with_head(decoder=head, labels=["a", "b", "c"]), with_head(decoder=head)
+    assert classifier.head == "softmax" and np.array_equal(classifier.outputs(out), classifier.predict(out))
+    assert regressor.head == "linear" and np.array_equal(regressor.outputs(out), regressor.logits(out))
+    stated = with_head(decoder=head, labels=["a", "b", "c"], card={"head": "linear"})   # the card says, when it does
+    assert stated.head == "linear" and np.array_equal(stated.outputs(out), stated.logits(out))

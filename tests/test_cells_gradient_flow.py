@@ -35,7 +35,7 @@ def state_after(model, trace, t):
     return cells.State(
         h=np.stack([lt["h"][t] for lt in layers]),
         c=np.stack([lt["c"][t] for lt in layers]) if model.spec.has_cell else None,
-        gates=np.stack([np.concatenate([lt["input"][t], lt["forget"][t], lt["output"][t]]) for lt in layers])
+        gates=np.stack([np.concatenate([lt["input_gate"][t], lt["forget_gate"][t], lt["output_gate"][t]]) for lt in layers])
         if model._recurrent_gates else None)
 
 

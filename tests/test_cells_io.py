@@ -55,7 +55,7 @@ def test_bundle_round_trip_with_vocab_embedding_and_decoder(tmp_path):
     base = cells.build("lstm", 5, 6, seed=1)
     rng = np.random.default_rng(0)
     model = cells.Model("lstm", base.params, input_size=5, hidden_size=6, vocab=cells.Vocab(vocab),
-                        embedding=rng.standard_normal((4, 5)), head=(rng.standard_normal((4, 6)), np.zeros(4)),
+                        embedding=rng.standard_normal((4, 5)), decoder=(rng.standard_normal((4, 6)), np.zeros(4)),
                         labels=vocab, card={"task": "demo", "notes": "unit 3 counts"})
     path = tmp_path / "m.safetensors"
     model.save(path)

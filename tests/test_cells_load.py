@@ -92,7 +92,7 @@ def test_wrapper_and_submodule_prefixes(prefix):
     model = cells.load(sd, kind="gru")
     assert model.source["prefix"] == prefix
     # a whole model's embedding and classifier are left out, and said to be: without their vocabulary they read nothing
-    assert model.embedding is None and model.head is None
+    assert model.embedding is None and model.decoder is None
     assert {"embedding.weight", "fc.weight", "fc.bias"} <= set(model.source["unused"])
     np.testing.assert_array_equal(model.run(XS).output, base.run(XS).output)
     assert model.describe()["source"]["prefix"] == prefix
@@ -400,7 +400,7 @@ def test_a_header_length_that_starts_like_a_pickle_is_still_safetensors(tmp_path
 
 def bundle(tmp_path, card=None, **meta):
     model = cells.Model("gru", cells.build("gru", 2, 3).params, input_size=2, hidden_size=3, vocab=cells.Vocab(["", "[UNK]", "a"]),
-                        embedding=np.ones((3, 2)), head=(np.ones((3, 3)), np.zeros(3)))
+                        embedding=np.ones((3, 2)), decoder=(np.ones((3, 3)), np.zeros(3)))
     tensors, metadata = cells.io.bundle_parts(model)
     if card is not None:
         metadata["card"] = card if isinstance(card, str) else json.dumps(card)

@@ -38,7 +38,7 @@ def test_gates_in_unit_interval_and_tanh_states_bounded(case, size, seed, dtype)
     (kind, opts), (I, H, T) = case, size
     model = cells.build(kind, I, hidden_for(opts, H), seed=seed, dtype=dtype, **opts)
     trace = model.run(inputs(seed, T, I))
-    for n in model.vocabulary:
+    for n in model.glossary:
         a = trace[n.name]
         assert np.isfinite(a).all(), n.name
         if n.range == "unit":
@@ -69,7 +69,7 @@ def test_peephole_with_zero_peepholes_is_the_plain_lstm(size, seed, clip):
 def test_cifg_forget_is_one_minus_input(size, seed, peepholes):
     I, H, T = size
     trace = cells.build("cifg", I, H, seed=seed, dtype="float64", peepholes=peepholes).run(inputs(seed, T, I))
-    np.testing.assert_allclose(trace["forget"], 1 - trace["input"], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(trace["forget_gate"], 1 - trace["input_gate"], rtol=0, atol=1e-15)
 
 
 @settings(max_examples=30, deadline=None)
@@ -122,10 +122,10 @@ def test_extreme_preactivations_give_no_warning_or_nan(case, seed, dtype, sign):
         warnings.simplefilter("error")
         with np.errstate(all="raise"):
             trace = model.run(xs)
-    pre = [n.name for n in model.vocabulary if n.role == "pre"]
+    pre = [n.name for n in model.glossary if n.role == "pre"]
     assert max(np.abs(trace[p]).max() for p in pre) > 1e3  # the test really reaches the extremes
     for name in trace:
         assert np.isfinite(trace[name]).all(), name
-    for n in model.vocabulary:
+    for n in model.glossary:
         if n.range == "unit":
             assert trace[n.name].min() >= 0 and trace[n.name].max() <= 1

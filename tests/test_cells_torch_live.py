@@ -87,8 +87,8 @@ def test_every_lstm_gate_matches_torch_ops_step_by_step():
             z = xs[t:t + 1] @ cell.weight_ih.T + cell.bias_ih + h @ cell.weight_hh.T + cell.bias_hh
             i, f, g, o = z.chunk(4, 1)
             h_new, c_new = cell(xs[t:t + 1], (h, c))
-            for name, value in {"input_pre": i, "input": i.sigmoid(), "forget": f.sigmoid(), "candidate": g.tanh(),
-                                "output": o.sigmoid(), "kept": f.sigmoid() * c, "written": i.sigmoid() * g.tanh(),
+            for name, value in {"input_gate_pre": i, "input_gate": i.sigmoid(), "forget_gate": f.sigmoid(), "candidate": g.tanh(),
+                                "output_gate": o.sigmoid(), "kept": f.sigmoid() * c, "written": i.sigmoid() * g.tanh(),
                                 "c": c_new, "h": h_new}.items():
                 np.testing.assert_allclose(trace[name][t], value[0].numpy(), rtol=0, atol=1e-12, err_msg=f"{name} at {t}")
             h, c = h_new, c_new

@@ -172,7 +172,7 @@ def test_snapshots_are_frozen_copies_of_the_model_during_training():
     assert [s for s, _, _ in shots] == [5, 10, 15]
     for _, m, w in shots:
         assert np.array_equal(m.params["weight_hh_l0"], w)          # later steps did not move it
-        assert m.run(m.embed(m.vocab.encode("AB?"))).output.shape == (3, 4) and m.head is not None
+        assert m.run(m.embed(m.vocab.encode("AB?"))).output.shape == (3, 4) and m.decoder is not None
     assert not np.array_equal(shots[0][2], shots[1][2])
     assert np.array_equal(shots[-1][1].params["weight_hh_l0"], run.model.params["weight_hh_l0"])
 

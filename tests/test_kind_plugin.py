@@ -100,7 +100,7 @@ def test_layouts_and_bundles_round_trip(kind, tmp_path):
 def test_training_runs_and_writes_a_card(kind):
     run = train(kind, "remember", hidden_size=6, steps=4, seed=0, eval_sequences=32)
     assert run.model.kind == kind and run.steps == 4 and run.stopped == "done" and np.isfinite(run.history["loss"]).all()
-    assert run.model.card["kind"] == kind and run.model.card["notes"] and run.model.head_kind == "softmax"
+    assert run.model.card["kind"] == kind and run.model.card["notes"] and run.model.head == "softmax"
     reference = train("rnn", "remember", hidden_size=6, steps=4, seed=0, eval_sequences=32)
     assert run.history["loss"] == reference.history["loss"] and run.model.card["notes"] == reference.model.card["notes"]
 

@@ -42,12 +42,12 @@ def test_a_job_runs_and_its_model_is_a_model(client):
     progress = [m for m in got if m["type"] == "progress"]
     assert progress and progress[-1]["step"] == 150 and all(np.isfinite(m["loss"]) for m in progress)
     probes = [m for m in got if m["type"] == "probe"]
-    assert probes and {"forget", "c", "h"} <= set(probes[-1]["values"])
-    assert np.array(probes[-1]["values"]["forget"]).shape[1] == 8
+    assert probes and {"forget_gate", "c", "h"} <= set(probes[-1]["values"])
+    assert np.array(probes[-1]["values"]["forget_gate"]).shape[1] == 8
     done = got[-1]
     assert done["stopped"] == "done" and done["steps"] == 150 and len(done["id"]) == 32
     body = client.get("/api/trace", params={"model": done["id"]}).json()  # a permalink to the trained model
-    assert body["model"]["card"]["task"] == "remember" and body["predictions"]["kind"] == "softmax"
+    assert body["model"]["card"]["task"] == "remember" and body["predictions"]["head"] == "softmax"
     assert no_worker_left()
 
 

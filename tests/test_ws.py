@@ -47,9 +47,9 @@ def test_frames_carry_the_engine_numbers(client):
     with client.websocket_connect("/ws/trace?kind=lstm&input=hello%20world&hidden=6&seed=2") as ws:
         header, rows, summary, sizes = read_stream(ws)
     assert header["tokens"] == list("hello world") and header["steps"] == 11
-    assert [f["name"] for f in header["fields"]] == list(cells.vocabulary("lstm").keys())
+    assert [f["name"] for f in header["fields"]] == list(cells.glossary("lstm").keys())
     trace = cells.build("lstm", 8, 6, seed=2).run(fixed_embedding(list("hello world")))
-    for name in ("forget", "c", "written", "h"):
+    for name in ("forget_gate", "c", "written", "h"):
         np.testing.assert_allclose(field(header, rows, name), trace[name], atol=1e-6)
     assert sizes[0] <= 8 and sum(sizes) == 11
     assert summary["steps"] == 11 and summary["bytes_per_snapshot"] > header["stride"] * 4

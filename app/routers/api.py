@@ -20,7 +20,7 @@ import cells
 from .. import __version__, wire
 from .. import store as store_mod
 from ..deps import PoolDep, SettingsDep, StoreDep
-from ..errors import AppError, over_limit
+from ..errors import AppError, over_limit, setting
 from ..origin import ORIGIN_ERRORS, SameOrigin
 from ..resolve import resolve
 from ..schemas import (
@@ -190,7 +190,7 @@ async def _receive(request: Request, f, limit: int, idle: float) -> int:
                 return size
         if chunk is None:
             what = f"nothing for {idle:g} s" if wait == idle else f"more than {10 * idle:g} s in all"
-            raise AppError(408, f"file: the upload sent {what} after {size} bytes (setting GATESCOPE_UPLOAD_IDLE_SECONDS); "
+            raise AppError(408, f"file: the upload sent {what} after {size} bytes ({setting('upload_idle_seconds')}); "
                                 "send the whole file at once", "file")
         size += len(chunk)
         if size > limit:

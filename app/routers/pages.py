@@ -58,6 +58,7 @@ def page_config(request: Request, embed: bool) -> dict:
         "version": __version__,
         "fields": view_fields(),
         "kinds": [{"name": k, "title": cells.REGISTRY[k].title} for k in cells.KINDS],
+        "default_kind": cells.kinds.DEFAULT,
         "presets": store_mod.list_presets(),
         "default_preset": s.default_preset,
         "limits": {"max_steps": s.max_steps, "max_hidden": s.max_hidden, "max_layers": s.max_layers,

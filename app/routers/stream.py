@@ -28,10 +28,10 @@ import cells
 
 from .. import wire
 from ..deps import PoolDep, SettingsDep, StoreDep, state
-from ..errors import AppError
+from ..errors import AppError, setting
 from ..origin import SameOrigin
 from ..pool import Pool
-from ..resolve import Resolved, outputs_of, resolve, resolve_append
+from ..resolve import Resolved, resolve, resolve_append
 from ..schemas import ViewBody, ViewState
 from ..sockets import GONE, Slot, Slots, client_address, error_body, fail, first_message, json_object, quiet_when_gone, reported, send
 
@@ -55,7 +55,7 @@ class Streams(Slots):
 
     def refused(self, limit: int) -> AppError:
         return AppError(429, f"streams: this client has {limit} open; the limit is {limit} open streams per client "
-                             "(setting GATESCOPE_MAX_STREAMS_PER_CLIENT)")
+                             f"({setting('max_streams_per_client')})")
 
 
 StreamsDep = Annotated[Streams, state("streams")]
@@ -67,7 +67,7 @@ class Runner:
     def __init__(self, r: Resolved, streams: Streams, pool: Pool):
         self.r, self.streams, self.pool, self.state, self.steps = r, streams, pool, None, 0
         m = r.model
-        cost = max(1, m.hidden_size * (m.hidden_size + m.input_size) * m.num_layers * m.directions + outputs_of(m) * m.out_size)
+        cost = max(1, m.hidden_size * (m.hidden_size + m.input_size) * m.num_layers * m.directions + m.n_outputs * m.out_size)
         self.chunk = max(1, min(MAX_CHUNK, 2**21 // cost))  # about 10 ms of work per chunk whatever the size
 
     def run(self, xs: np.ndarray) -> np.ndarray:

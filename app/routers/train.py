@@ -31,7 +31,7 @@ import cells
 
 from .. import train_worker, wire
 from ..deps import SettingsDep, state
-from ..errors import AppError, over_limit
+from ..errors import AppError, over_limit, setting
 from ..origin import SameOrigin
 from ..schemas import TrainRequest
 from ..sockets import Slots, client_address, close_code, fail, first_message, json_object, log, only_gone, send
@@ -88,7 +88,7 @@ async def _serve(ws: WebSocket, settings, jobs: Jobs) -> None:
     slot = jobs.take(client, 1, settings.max_training_jobs)  # checked and taken in one step
     if slot is None:
         busy = "this client is already training" if jobs.running.get(client) else \
-            f"{jobs.total} jobs are running; the limit is {settings.max_training_jobs} (setting GATESCOPE_MAX_TRAINING_JOBS)"
+            f"{jobs.total} jobs are running; the limit is {settings.max_training_jobs} ({setting('max_training_jobs')})"
         await fail(ws, AppError(429, f"training: {busy}; try again when it finishes"), "ws/train")
         return
     with slot:
@@ -109,10 +109,10 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
     receiver, sender = ctx.Pipe(duplex=False)
     cancel = ctx.Event()
     # the probe shows the learned gates (not 1 - z, which only repeats z) and the states
-    names = [n.name for n in cells.vocabulary(req.kind) if (n.role == "gate" and n.op == "sigmoid") or n.role in ("state", "output")]
+    names = [n.name for n in cells.glossary(req.kind) if (n.role == "gate" and n.op == "sigmoid") or n.role in ("state", "output")]
     request = {**req.model_dump(), "time_budget": settings.max_train_seconds, "probe_names": names}
     proc = ctx.Process(target=train_worker.run, args=(sender, cancel, request, str(settings.upload_dir), PROBE_EVERY), daemon=True)
-    finished, status, gone = False, None, False  # done; the status of the worker's error; the client left
+    outcome = {"finished": False, "status": None, "gone": False}  # done; the status of the worker's error; the client left
     try:
         await anyio.to_thread.run_sync(proc.start)  # spawning an interpreter takes a while; not on the event loop
         sender.close()
@@ -120,45 +120,11 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
                         "limits": {"steps": settings.max_train_steps, "seconds": settings.max_train_seconds}})
         outbox_send, outbox = anyio.create_memory_object_stream[tuple](64)
         async with anyio.create_task_group() as tg:
-            async def listen():
-                nonlocal gone
-                while True:
-                    msg = await ws.receive()
-                    if msg["type"] == "websocket.disconnect":
-                        gone = True
-                        cancel.set()
-                        tg.cancel_scope.cancel()
-                        return
-                    try:
-                        body = json_object(msg.get("text"), "message")
-                    except AppError as e:  # answered; the job goes on
-                        await send(ws, {"type": "error", "status": 422, "detail": e.detail})
-                        continue
-                    if body.get("type") == "stop":
-                        already = cancel.is_set()
-                        cancel.set()
-                        await send(ws, {"type": "stopping", "again": already})
-                    else:
-                        await send(ws, {"type": "error", "status": 422, "detail": 'message: expected {"type": "stop"}; the job goes on'})
-
-            tg.start_soon(listen)
+            tg.start_soon(_listen, ws, cancel, tg.cancel_scope, outcome)
             # abandoned on cancel: a worker that hangs must not hold this handler; _reap ends it below
             tg.start_soon(partial(anyio.to_thread.run_sync, _pump, receiver, outbox_send, abandon_on_cancel=True))
             async for msg in outbox:
-                kind = msg[0]
-                if kind == "progress":
-                    await send(ws, {"type": "progress", "step": msg[1], "loss": msg[2], "accuracy": msg[3]})
-                elif kind == "probe":
-                    await send(ws, {"type": "probe", "step": msg[1], "values": {k: wire.rounded(v, 4) for k, v in msg[2].items()}})
-                elif kind == "done":
-                    finished = True
-                    release()  # the model is stored: the client may start another job as soon as it reads "done"
-                    await send(ws, {"type": "done", **msg[1]})
-                elif kind == "error":
-                    status = msg[1]
-                    if len(msg) > 3:  # the worker's traceback: for the log, once, not for the client
-                        log.error("ws/train: %s\n%s", msg[2], msg[3].rstrip())
-                    await send(ws, {"type": "error", "status": status, "detail": msg[2]})
+                await _relay(ws, msg, release, outcome)
             tg.cancel_scope.cancel()
     finally:
         cancel.set()
@@ -166,7 +132,8 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
             await anyio.to_thread.run_sync(_reap, proc)
         sender.close()
         receiver.close()
-    if gone:
+    finished, status = outcome["finished"], outcome["status"]
+    if outcome["gone"]:
         return
     if not finished and status is None:  # the worker ended without a word: killed (out of memory?) or crashed
         status = 500
@@ -174,6 +141,46 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
         log.error("ws/train: %s", detail)
         await send(ws, {"type": "error", "status": status, "detail": detail})
     await ws.close(code=1000 if finished else close_code(status))
+
+
+async def _listen(ws: WebSocket, cancel, scope: anyio.CancelScope, outcome: dict) -> None:
+    """The client's messages while its job runs: "stop" stops the job, leaving cancels it, anything else is answered."""
+    while True:
+        msg = await ws.receive()
+        if msg["type"] == "websocket.disconnect":
+            outcome["gone"] = True
+            cancel.set()
+            scope.cancel()
+            return
+        try:
+            body = json_object(msg.get("text"), "message")
+        except AppError as e:  # answered; the job goes on
+            await send(ws, {"type": "error", "status": 422, "detail": e.detail})
+            continue
+        if body.get("type") == "stop":
+            already = cancel.is_set()
+            cancel.set()
+            await send(ws, {"type": "stopping", "again": already})
+        else:
+            await send(ws, {"type": "error", "status": 422, "detail": 'message: expected {"type": "stop"}; the job goes on'})
+
+
+async def _relay(ws: WebSocket, msg: tuple, release, outcome: dict) -> None:
+    """One message of the worker (its type first) sent on to the client."""
+    what = msg[0]
+    if what == "progress":
+        await send(ws, {"type": "progress", "step": msg[1], "loss": msg[2], "accuracy": msg[3]})
+    elif what == "probe":
+        await send(ws, {"type": "probe", "step": msg[1], "values": {k: wire.rounded(v, 4) for k, v in msg[2].items()}})
+    elif what == "done":
+        outcome["finished"] = True
+        release()  # the model is stored: the client may start another job as soon as it reads "done"
+        await send(ws, {"type": "done", **msg[1]})
+    elif what == "error":
+        outcome["status"] = msg[1]
+        if len(msg) > 3:  # the worker's traceback: for the log, once, not for the client
+            log.error("ws/train: %s\n%s", msg[2], msg[3].rstrip())
+        await send(ws, {"type": "error", "status": msg[1], "detail": msg[2]})
 
 
 def _pump(receiver, outbox_send) -> None:

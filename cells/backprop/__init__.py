@@ -8,10 +8,11 @@
 
 The forward pass keeps what the reverse pass needs (every gate, every
 state); the reverse pass walks the steps from last to first, carrying the
-adjoints of the state back one step at a time. Each family of kinds has its
-module, written out with the equations it differentiates (``rnn``, ``gru``,
-``mgu``, and ``lstm`` for lstm, peephole and Greff's variants), and each
-kind names its module as ``Kind.backprop``.
+adjoints of the state back one step at a time. Each kind differentiates
+itself, in its own module and with the equations it differentiates written
+out (``Kind.tape_forward``, ``Kind.tape_backward``: cells/kinds/rnn.py,
+gru.py, mgu.py, and _lstm_backward.py for lstm, peephole and Greff's
+variants); this module batches layers and checks shapes.
 
 Everything is computed in float64 whatever the model's dtype. Gradients
 come back under the model's torch names, with the shapes of
@@ -31,11 +32,11 @@ from ..kinds.base import LayerState
 from ..model import Model, as_real_array, check_finite
 
 
-def family(model: Model):
-    """The module that differentiates ``model``'s kind: the kind's own ``backprop``."""
-    if model.spec.backprop is None:
-        raise CellsError(f"the {model.kind} kind has no backward pass (Kind.backprop), so it cannot be trained or differentiated")
-    return model.spec.backprop
+def check_differentiable(model: Model) -> None:
+    """A kind without a backward pass of its own (Kind.tape_forward, tape_backward) is refused, naming itself."""
+    if not model.spec.trainable:
+        raise CellsError(f"the {model.kind} kind has no backward pass (Kind.tape_forward, tape_backward), "
+                         "so it cannot be trained or differentiated")
 
 
 def check_trainable(model: Model, what: str = "training") -> None:
@@ -96,7 +97,7 @@ def forward(model: Model, xs: Any, h0: Any = None, c0: Any = None, gates0: Any =
         raise ShapeError("xs", ("B", "T", model.input_size), xs.shape, "B sequences of T >= 1 steps")
     check_finite("xs", xs)
     B = xs.shape[0]
-    mod = family(model)
+    check_differentiable(model)
     H0 = _initial(model, "h0", h0, B, model.out_size)
     C0 = _initial(model, "c0", c0, B, model.hidden_size) if model.spec.has_cell else None
     recur = model._recurrent_gates
@@ -108,7 +109,7 @@ def forward(model: Model, xs: Any, h0: Any = None, c0: Any = None, gates0: Any =
     for k in range(model.num_layers):
         p = layer_params(model, k)
         start = LayerState(h=H0[k], c=None if C0 is None else C0[k], gates=None if Q0 is None else Q0[k])
-        inp, cache, final = mod.forward(model.spec, p, model.options, inp, start)
+        inp, cache, final = model.spec.tape_forward(p, model.options, inp, start)
         params.append(p)
         caches.append(cache)
         finals.append(final)
@@ -120,7 +121,7 @@ def forward(model: Model, xs: Any, h0: Any = None, c0: Any = None, gates0: Any =
 def backward(tape: Tape, d_output: Any = None, d_h_n: Any = None, d_c_n: Any = None, d_gates_n: Any = None) -> Gradients:
     """Gradients of a loss whose derivatives w.r.t. the outputs and final states are given (None: zero)."""
     model = tape.model
-    mod = family(model)
+    check_differentiable(model)
     B, T, out = tape.output.shape
     dY = np.zeros((T, B, out)) if d_output is None else _adjoint("d_output", d_output, (B, T, out)).transpose(1, 0, 2)
     L = model.num_layers
@@ -135,7 +136,7 @@ def backward(tape: Tape, d_output: Any = None, d_h_n: Any = None, d_c_n: Any = N
             dfinal = LayerState(h=np.zeros((B, tape.h_n.shape[2])) if dh_n is None else dh_n[k],
                                 c=None if tape.c_n is None else (np.zeros((B, model.hidden_size)) if dc_n is None else dc_n[k]),
                                 gates=None if dq_n is None else dq_n[k])
-        g, dY, d0[k], _ = mod.backward(model.spec, tape.params[k], model.options, tape.caches[k], dY, dfinal)
+        g, dY, d0[k], _ = model.spec.tape_backward(tape.params[k], model.options, tape.caches[k], dY, dfinal)
         for name, a in g.items():
             grads[name + model.walk()[k].suffix] = a
     return Gradients(params={name: grads[name] for name in model.params}, xs=dY.transpose(1, 0, 2),
@@ -151,4 +152,4 @@ def _adjoint(name: str, value: Any, shape: tuple) -> np.ndarray:
     return a
 
 
-__all__ = ["Tape", "Gradients", "forward", "backward", "family", "layer_params", "check_trainable"]
+__all__ = ["Tape", "Gradients", "forward", "backward", "check_differentiable", "layer_params", "check_trainable"]

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..model import Model, as_real_array, check_finite
-from . import check_trainable, family, forward
+from . import check_trainable, forward
 
 
 def gradient_flow(model: Model, xs: Any, h0: Any = None, c0: Any = None) -> dict[str, np.ndarray]:
@@ -44,18 +44,17 @@ def gradient_flow(model: Model, xs: Any, h0: Any = None, c0: Any = None) -> dict
     state = model._check_state(h0, c0, None)   # zeros when not given; checks shapes and finiteness
     tape = forward(model, xs[None], h0=state.h[:, None], c0=None if state.c is None else state.c[:, None],
                    gates0=None if state.gates is None else state.gates[:, None])
-    mod = family(model)
     T, out = xs.shape[0], model.out_size
     # Seeds: adjoint s of the top layer's output is the s-th row of the identity, at the last step only.
     dY = np.zeros((T, out, out))
     dY[T - 1] = np.eye(out)
     top = L - 1
-    _, dX, _, adj = mod.backward(model.spec, tape.params[top], model.options, tape.caches[top], dY, None,
-                                 params=False, states=True)
+    _, dX, _, adj = model.spec.tape_backward(tape.params[top], model.options, tape.caches[top], dY, None,
+                                              params=False, states=True)
     flow = {"h": np.sqrt((adj["h"] ** 2).sum(axis=(1, 2)))}
     if adj.get("c") is not None:
         flow["c"] = np.sqrt((adj["c"] ** 2).sum(axis=(1, 2)))
     for k in range(top - 1, -1, -1):               # the input's influence passes through every layer below
-        _, dX, _, _ = mod.backward(model.spec, tape.params[k], model.options, tape.caches[k], dX, None, params=False)
+        _, dX, _, _ = model.spec.tape_backward(tape.params[k], model.options, tape.caches[k], dX, None, params=False)
     flow["x"] = np.sqrt((dX ** 2).sum(axis=(1, 2)))
     return {key: flow[key] for key in ("h", "c", "x") if key in flow}

@@ -18,6 +18,8 @@ from .base import Kind, LayerState
 
 #: The kinds that ship, one module each under cells/kinds/ exporting KIND, in the order the page lists them.
 BUILT_IN = ("rnn", "lstm", "peephole", "cifg", "gru", "mgu", "nig", "nfg", "nog", "niaf", "noaf", "fgr")
+#: The kind a form starts on where nothing else is chosen: the article's subject.
+DEFAULT = "lstm"
 
 REGISTRY: dict[str, Kind] = {}
 
@@ -65,4 +67,4 @@ def get(kind: object) -> Kind:
     return REGISTRY[kind]
 
 
-__all__ = ["KINDS", "REGISTRY", "Kind", "LayerState", "get", "register", "registered", "unregister"]
+__all__ = ["DEFAULT", "KINDS", "REGISTRY", "Kind", "LayerState", "get", "register", "registered", "unregister"]

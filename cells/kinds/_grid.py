@@ -15,11 +15,11 @@ PRE, ACT, MID, TOP = 2.4, 4.2, 6.1, 8.0  # rows: pre-activations, gates, product
 #: gru and mgu share one drawing: the old state runs along the top, blended with the candidate at the right.
 GATED = {
     "x": (2.2, 0.5), "h_prev": (0.9, TOP),
-    "reset_pre": (2.8, PRE), "reset": (2.8, ACT),
+    "reset_gate_pre": (2.8, PRE), "reset_gate": (2.8, ACT),
     "candidate_recurrent": (4.7, PRE), "reset_recurrent": (4.7, ACT), "reset_hidden": (4.7, MID),
     "candidate_pre": (6.6, PRE), "candidate": (6.6, ACT),
-    "update_pre": (8.6, PRE), "update": (8.6, ACT), "update_complement": (9.9, MID),
-    "forget_pre": (2.8, PRE), "forget": (2.8, ACT), "forget_complement": (9.9, MID),
+    "update_gate_pre": (8.6, PRE), "update_gate": (8.6, ACT), "update_complement": (9.9, MID),
+    "forget_gate_pre": (2.8, PRE), "forget_gate": (2.8, ACT), "forget_complement": (9.9, MID),
     "kept": (8.6, TOP), "written": (11.3, MID), "h": (11.3, TOP),
 }
 GATED_STATE_LINE = ("h_prev", "kept", "h")

@@ -29,16 +29,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backprop import lstm as backprop
-from ..spec import Name, Option, Phase, Vocabulary
-from . import _vocab as v
+from ..spec import Glossary, Name, Option, Phase
+from . import _glossary as v
+from . import _lstm_backward as bptt
 from ._grid import ACT, MID, PRE, TOP
 from ._lstm_loops import ORDER, PEEP, FastPlan, GeneralPlan, forward_fast, forward_general
 from .base import Kind
 
 # Each gate block's short letter and symbol.
-_LETTER = {"input": "i", "forget": "f", "candidate": "g", "output": "o"}   # PyTorch's weight names: W_ii, W_hg, ...
-_SYMBOL = {"input": "i", "forget": "f", "candidate": "c̃", "output": "o"}   # the article's symbols: c̃ for the candidate
+_LETTER = {"input_gate": "i", "forget_gate": "f", "candidate": "g", "output_gate": "o"}   # PyTorch's weight names: W_ii, W_hg, ...
+_SYMBOL = {"input_gate": "i", "forget_gate": "f", "candidate": "c̃", "output_gate": "o"}   # the article's symbols: c̃ for the candidate
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,9 @@ class Variant:
 
 
 PHASES = {
-    "inputs": v.INPUTS,
+    "given": v.GIVEN,
     "forget": Phase("forget", "Forget gate", "f(t) decides how much of each unit of c(t−1) to keep."),
-    "input": Phase("input", "Input gate and candidate", "The candidate c̃(t) proposes new values; i(t) decides how much of each to write."),
+    "write": Phase("write", "Input gate and candidate", "The candidate c̃(t) proposes new values; i(t) decides how much of each to write."),
     "update": Phase("update", "Cell-state update", "c(t) = f(t) ⊙ c(t−1) + i(t) ⊙ c̃(t): keep part of the old state, add part of the new."),
     "output": Phase("output", "Output gate", "o(t) decides how much of tanh(c(t)) to expose as h(t)."),
 }
@@ -74,12 +74,12 @@ PEEPHOLE_OPTION = Option("peepholes", True, "Give the gates peephole connections
 # Where each name sits in the diagram: the cell state runs along the top, the four gates in a row below it.
 POSITIONS = {
     "x": (2.2, 0.5), "h_prev": (0.9, 1.5), "c_prev": (0.9, TOP),
-    "input_prev": (0.9, 3.2), "forget_prev": (0.9, 4.2), "output_prev": (0.9, 5.2),
-    "forget_pre": (3.0, PRE), "forget": (3.0, ACT),
-    "input_pre": (5.0, PRE), "input": (5.0, ACT),
+    "input_gate_prev": (0.9, 3.2), "forget_gate_prev": (0.9, 4.2), "output_gate_prev": (0.9, 5.2),
+    "forget_gate_pre": (3.0, PRE), "forget_gate": (3.0, ACT),
+    "input_gate_pre": (5.0, PRE), "input_gate": (5.0, ACT),
     "candidate_pre": (7.0, PRE), "candidate": (7.0, ACT),
     "kept": (3.0, TOP), "written": (6.0, MID), "c": (8.4, TOP),
-    "output_pre": (9.6, PRE), "output": (9.6, ACT),
+    "output_gate_pre": (9.6, PRE), "output_gate": (9.6, ACT),
     "tanh_c": (11.4, MID), "exposed": (11.4, ACT), "h": (12.6, 2.6),
 }
 NO_PROJ_POSITIONS = {**POSITIONS, "h": (11.4, ACT)}  # without a projection h(t) takes the place of m(t)
@@ -90,13 +90,13 @@ TF1_BLOCKS = (0, 2, 1, 3)  # TensorFlow v1 stores i, j, f, o (j: the candidate) 
 def _gate_pre(g: str, phase: str, peep: bool, fb: float, recur: tuple[str, ...]) -> Name:
     """One gate's pre-activation, with the terms a variant adds: peepholes, forget_bias, FGR's recurrent gates."""
     extra, tex, ins = "", "", ["x", "h_prev"]
-    if peep and g in ("input", "forget"):
+    if peep and g in ("input_gate", "forget_gate"):
         extra, tex = f" + p_{_LETTER[g]} ⊙ c(t−1)", rf" + p_{_LETTER[g]} \odot c_{{t-1}}"
         ins.append("c_prev")
-    if peep and g == "output":
+    if peep and g == "output_gate":
         extra, tex = " + p_o ⊙ c(t)", r" + p_o \odot c_t"
         ins.append("c")
-    if g == "forget" and fb:
+    if g == "forget_gate" and fb:
         extra, tex = extra + f" + {fb:g} (forget_bias)", tex + f" + {fb:g}"
     if recur and g != "candidate":
         extra, tex = extra + f" + R_{_LETTER[g]}·[i(t−1), f(t−1), o(t−1)]", tex + rf" + R_{_LETTER[g]} [i_{{t-1}}, f_{{t-1}}, o_{{t-1}}]"
@@ -110,7 +110,6 @@ class LSTMFamily(Kind):
     #: True: always peepholes; False: never; None: the ``peepholes`` option decides.
     fixed_peepholes: bool | None = False
     block_order = {"tf1": TF1_BLOCKS}  # used only by the kinds that list the tf1 layout (all four blocks)
-    backprop = backprop
     state_line = ("c_prev", "kept", "c")
 
     @property
@@ -119,14 +118,14 @@ class LSTMFamily(Kind):
 
     @property
     def remember_block(self) -> str | None:  # type: ignore[override]
-        return "forget" if "forget" in self.blocks else None
+        return "forget_gate" if "forget_gate" in self.blocks else None
 
-    def positions(self, vocab):
-        return POSITIONS if "exposed" in vocab else NO_PROJ_POSITIONS
+    def positions(self, glossary):
+        return POSITIONS if "exposed" in glossary else NO_PROJ_POSITIONS
 
-    def memory_roles(self, vocab):
-        return {"mem": "c", "what": "cell state", "keep": "forget" if "forget" in vocab else None, "keep_sym": "forget gate f",
-                "write": "input" if "input" in vocab else None, "write_sym": "input gate i", "written": "i ⊙ c̃"}
+    def memory_roles(self, glossary):
+        return {"mem": "c", "what": "cell state", "keep": "forget_gate" if "forget_gate" in glossary else None, "keep_sym": "forget gate f",
+                "write": "input_gate" if "input_gate" in glossary else None, "write_sym": "input gate i", "written": "i ⊙ c̃"}
 
     def assumed(self, layout, opts, has_bias):
         out = {}
@@ -142,7 +141,7 @@ class LSTMFamily(Kind):
     @property
     def blocks(self) -> tuple[str, ...]:  # type: ignore[override]
         va = self.variant
-        keep = {"input": va.input_gate, "forget": va.forget_gate and not va.coupled, "candidate": True, "output": va.output_gate}
+        keep = {"input_gate": va.input_gate, "forget_gate": va.forget_gate and not va.coupled, "candidate": True, "output_gate": va.output_gate}
         return tuple(g for g in ORDER if keep[g])
 
     def peepholes(self, opts: dict) -> bool:
@@ -166,38 +165,40 @@ class LSTMFamily(Kind):
             state.gates = np.zeros(3 * hidden_size, dtype)
         return state
 
-    # -- vocabulary ------------------------------------------------------
-    def vocabulary(self, opts: dict) -> Vocabulary:
+    # -- glossary --------------------------------------------------------
+    def glossary(self, opts: dict) -> Glossary:
         va, peep, proj = self.variant, self.peepholes(opts), bool(opts.get("proj_size"))
         fb, clip = opts.get("forget_bias") or 0.0, opts.get("cell_clip")
-        recur = ("input_prev", "forget_prev", "output_prev") if va.gate_recurrence else ()
-        names: list[Name] = [v.x(), v.h_prev("real" if proj or va.cell_act == "identity" else "signed", "proj" if proj else "hidden"), v.c_prev()]
-        for g in ("input", "forget", "output"):
+        recur = ("input_gate_prev", "forget_gate_prev", "output_gate_prev") if va.gate_recurrence else ()
+        h_range = "real" if proj or va.cell_act == "identity" else "signed"
+        names: list[Name] = [v.x(), v.h_prev(h_range, "proj_size" if proj else "hidden_size"), v.c_prev()]
+        for g in ("input_gate", "forget_gate", "output_gate"):
             if va.gate_recurrence:
-                names.append(Name(f"{g}_prev", f"previous {g} gate {_LETTER[g]}(t−1)", f"{_LETTER[g]}(t−1)", "state_in", "unit", "shift", (g,),
-                                  f"{_LETTER[g]}(t−1): the {g} gate of the previous step (0 at t = 0)", f"{_LETTER[g]}_{{t-1}}", "inputs"))
+                words, sym = g.replace("_", " "), f"{_LETTER[g]}(t−1)"
+                names.append(Name(f"{g}_prev", f"previous {words} {sym}", sym, "state_in", "unit", "shift", (g,),
+                                  f"{sym}: the {words} of the previous step (0 at t = 0)", f"{_LETTER[g]}_{{t-1}}", "given"))
 
         def gate_pre(g: str, phase: str) -> Name:
             return _gate_pre(g, phase, peep, fb, recur)
 
         if va.forget_gate and not va.coupled:
-            names += [gate_pre("forget", "forget"), v.act("forget", "forget gate f(t)", "f(t)", "sigmoid", "forget")]
+            names += [gate_pre("forget_gate", "forget"), v.act("forget_gate", "forget gate f(t)", "f(t)", "sigmoid", "forget")]
         if va.input_gate:
-            names += [gate_pre("input", "input"), v.act("input", "input gate i(t)", "i(t)", "sigmoid", "input")]
-        names += [gate_pre("candidate", "input"), v.act("candidate", "candidate c̃(t)", "c̃(t)", va.candidate_act, "input", role="candidate")]
+            names += [gate_pre("input_gate", "write"), v.act("input_gate", "input gate i(t)", "i(t)", "sigmoid", "write")]
+        names += [gate_pre("candidate", "write"), v.act("candidate", "candidate c̃(t)", "c̃(t)", va.candidate_act, "write", role="candidate")]
         if va.coupled:
-            names.append(v.one_minus("forget", "forget gate f(t) = 1 − i(t)", "f(t)", "input", "i(t)", "forget"))
+            names.append(v.one_minus("forget_gate", "forget gate f(t) = 1 − i(t)", "f(t)", "input_gate", "i(t)", "forget"))
         if va.forget_gate:
-            names.append(v.product("kept", "kept f(t) ⊙ c(t−1)", "kept(t)", "forget", "c_prev", "f(t)", "c(t−1)", "update"))
+            names.append(v.product("kept", "kept f(t) ⊙ c(t−1)", "kept(t)", "forget_gate", "c_prev", "f(t)", "c(t−1)", "update"))
         else:
             names.append(v.same("kept", "kept = c(t−1) (no forget gate)", "kept(t)", "c_prev", "c(t−1)", "update", "product"))
         if va.input_gate:
-            names.append(v.product("written", "written i(t) ⊙ c̃(t)", "written(t)", "input", "candidate", "i(t)", "c̃(t)", "update"))
+            names.append(v.product("written", "written i(t) ⊙ c̃(t)", "written(t)", "input_gate", "candidate", "i(t)", "c̃(t)", "update"))
         else:
             names.append(v.same("written", "written = c̃(t) (no input gate)", "written(t)", "candidate", "c̃(t)", "update", "product"))
         names.append(v.total("c", "cell state c(t)", "c(t)", "kept", "written", "kept(t)", "written(t)", "update", clip=clip))
         if va.output_gate:
-            names += [gate_pre("output", "output"), v.act("output", "output gate o(t)", "o(t)", "sigmoid", "output")]
+            names += [gate_pre("output_gate", "output"), v.act("output_gate", "output gate o(t)", "o(t)", "sigmoid", "output")]
         squashed = "c"
         if va.cell_act == "tanh":
             names.append(Name("tanh_c", "tanh(c(t))", "tanh(c(t))", "product", "signed", "tanh", ("c",), "tanh(c(t))", r"\tanh(c_t)", "output"))
@@ -209,16 +210,23 @@ class LSTMFamily(Kind):
         rng = "signed" if squashed == "tanh_c" else "real"
         sym = "m(t)" if proj else "h(t)"
         if va.output_gate:
-            names.append(v.product(target, label, sym, "output", squashed, "o(t)", ss, "output", role=role, rng=rng))
+            names.append(v.product(target, label, sym, "output_gate", squashed, "o(t)", ss, "output", role=role, rng=rng))
         else:
             names.append(v.same(target, label, sym, squashed, ss, "output", role, rng, " (no output gate)"))
         if proj:
             names.append(Name("h", "hidden state h(t) (projected)", "h(t)", "output", "real", "affine", ("exposed",),
-                              "h(t) = W_hr·m(t)", r"h_t = W_{hr} m_t", "output", "proj"))
-        phases = ["inputs"] + [p for p in ("forget", "input") if any(n.phase == p for n in names)]
+                              "h(t) = W_hr·m(t)", r"h_t = W_{hr} m_t", "output", "proj_size"))
+        phases = ["given"] + [p for p in ("forget", "write") if any(n.phase == p for n in names)]
         if va.coupled:
-            phases = ["inputs", "input", "forget"]
-        return Vocabulary(tuple(names), tuple(PHASES[p] for p in phases + ["update", "output"]))
+            phases = ["given", "write", "forget"]
+        return Glossary(tuple(names), tuple(PHASES[p] for p in phases + ["update", "output"]))
+
+    # -- backward pass (_lstm_backward; cells.backprop batches it) --------
+    def tape_forward(self, p, opts, X, start):
+        return bptt.forward(self, p, opts, X, start)
+
+    def tape_backward(self, p, opts, cache, dY, dfinal, *, params=True, states=False):
+        return bptt.backward(self, p, opts, cache, dY, dfinal, params=params, states=states)
 
     # -- computation -----------------------------------------------------
     def compile(self, params, opts, dtype):

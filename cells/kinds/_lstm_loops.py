@@ -3,7 +3,7 @@
 The plain LSTM (no peepholes, clip or projection) takes a tuned loop that
 does one matrix-vector product and eight in-place NumPy calls per step;
 everything else takes a general loop that is written for clarity. Both
-return every vocabulary name as a (T, width) array and the final state.
+return every glossary name as a (T, width) array and the final state.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from ._scratch import BLOCK, CHUNK, ScratchPool
 from .base import LayerState
 
 # Torch block order of every possible gate, and each gate's peephole weight.
-ORDER = ("input", "forget", "candidate", "output")
-PEEP = {"input": "weight_ci", "forget": "weight_cf", "output": "weight_co"}
+ORDER = ("input_gate", "forget_gate", "candidate", "output_gate")
+PEEP = {"input_gate": "weight_ci", "forget_gate": "weight_cf", "output_gate": "weight_co"}
 
 
 # ---------------------------------------------------------------------------
@@ -35,8 +35,8 @@ PEEP = {"input": "weight_ci", "forget": "weight_cf", "output": "weight_co"}
 # are written straight into the c_prev, h_prev slots of row j + 1.
 # ---------------------------------------------------------------------------
 
-_FAST_NAMES = ("output", "input", "forget", "candidate", "c", "written", "kept", "tanh_c", "h")
-_INTERNAL = ("output", "input", "forget", "candidate")  # internal gate-block order
+_FAST_NAMES = ("output_gate", "input_gate", "forget_gate", "candidate", "c", "written", "kept", "tanh_c", "h")
+_INTERNAL = ("output_gate", "input_gate", "forget_gate", "candidate")  # internal gate-block order
 
 
 class FastPlan:
@@ -50,7 +50,7 @@ class FastPlan:
                                    for k, g in enumerate(_INTERNAL)])
 
         bias = p["bias_ih"] + p["bias_hh"]
-        bias[rows["forget"]] += forget_bias
+        bias[rows["forget_gate"]] += forget_bias
         self.Wx = np.ascontiguousarray(blocks(p["weight_ih"]).T, dtype=dtype)  # (I, 4H)
         self.b = blocks(bias).astype(dtype)                                     # (4H,)
         self.Wh = np.ascontiguousarray(blocks(p["weight_hh"]).T, dtype=dtype)  # (H, 4H)
@@ -129,8 +129,8 @@ class GeneralPlan:
         H = p["weight_hh"].shape[0] // len(self.blocks)
         self.H, self.dtype = H, np.dtype(dtype)
         bias = p["bias_ih"] + p["bias_hh"]
-        if "forget" in self.blocks:
-            k = self.blocks.index("forget")
+        if "forget_gate" in self.blocks:
+            k = self.blocks.index("forget_gate")
             bias[k * H:(k + 1) * H] += opts.get("forget_bias") or 0.0
         self.Wx = np.ascontiguousarray(p["weight_ih"].T, dtype=dtype)  # (I, G*H)
         self.Wh = np.ascontiguousarray(p["weight_hh"].T, dtype=dtype)  # (out, G*H)
@@ -151,12 +151,12 @@ def forward_general(plan: GeneralPlan, xs: np.ndarray, state: LayerState):
     C = np.empty((T + 1, H), dt)                # c_prev = C[:-1], c = C[1:]
     Hs = np.empty((T + 1, plan.out_size), dt)   # h_prev = Hs[:-1], h = Hs[1:]
     C[0], Hs[0] = state.c, state.h
-    gates = {g: np.empty((T + 1, H), dt) for g in ("input", "forget", "output")}  # row t+1 is step t
+    gates = {g: np.empty((T + 1, H), dt) for g in ("input_gate", "forget_gate", "output_gate")}  # row t+1 is step t
     gates["candidate"] = np.empty((T, H), dt)
-    for g in ("input", "forget", "output"):
+    for g in ("input_gate", "forget_gate", "output_gate"):
         gates[g][0] = 0.0
     if va.gate_recurrence:
-        gates["input"][0], gates["forget"][0], gates["output"][0] = np.split(state.gates, 3)
+        gates["input_gate"][0], gates["forget_gate"][0], gates["output_gate"][0] = np.split(state.gates, 3)
     kept, written = np.empty((T, H), dt), np.empty((T, H), dt)
     squashed = np.empty((T, H), dt) if va.cell_act == "tanh" else None
     exposed = np.empty((T, H), dt) if plan.Whr is not None else None
@@ -164,18 +164,18 @@ def forward_general(plan: GeneralPlan, xs: np.ndarray, state: LayerState):
         z, cp = Z[t], C[t]
         z += Hs[t] @ plan.Wh
         if va.gate_recurrence:                   # FGR: z_{i,f,o} += R [i, f, o](t-1)
-            prev = np.concatenate([gates["input"][t], gates["forget"][t], gates["output"][t]])
+            prev = np.concatenate([gates["input_gate"][t], gates["forget_gate"][t], gates["output_gate"][t]])
             rec = prev @ plan.Wgg
-            for k, g in enumerate(("input", "forget", "output")):
+            for k, g in enumerate(("input_gate", "forget_gate", "output_gate")):
                 z[rows[g]] += rec[k * H:(k + 1) * H]
-        for g in ("input", "forget"):            # peepholes of i and f look at c(t-1)
+        for g in ("input_gate", "forget_gate"):            # peepholes of i and f look at c(t-1)
             if g in plan.peep:
                 z[rows[g]] += plan.peep[g] * cp
-        i = sig(z[rows["input"]], out=gates["input"][t + 1]) if va.input_gate else None
+        i = sig(z[rows["input_gate"]], out=gates["input_gate"][t + 1]) if va.input_gate else None
         if va.coupled:
-            f = np.subtract(1.0, i, out=gates["forget"][t + 1])
+            f = np.subtract(1.0, i, out=gates["forget_gate"][t + 1])
         elif va.forget_gate:
-            f = sig(z[rows["forget"]], out=gates["forget"][t + 1])
+            f = sig(z[rows["forget_gate"]], out=gates["forget_gate"][t + 1])
         g_ = plan.cand(z[rows["candidate"]], out=gates["candidate"][t])
         if va.forget_gate:
             np.multiply(f, cp, out=kept[t])
@@ -190,9 +190,9 @@ def forward_general(plan: GeneralPlan, xs: np.ndarray, state: LayerState):
             np.clip(c, -plan.clip, plan.clip, out=c)
         sq = np.tanh(c, out=squashed[t]) if squashed is not None else c
         if va.output_gate:
-            if "output" in plan.peep:            # the output gate's peephole looks at the new c(t)
-                z[rows["output"]] += plan.peep["output"] * c
-            o = sig(z[rows["output"]], out=gates["output"][t + 1])
+            if "output_gate" in plan.peep:            # the output gate's peephole looks at the new c(t)
+                z[rows["output_gate"]] += plan.peep["output_gate"] * c
+            o = sig(z[rows["output_gate"]], out=gates["output_gate"][t + 1])
             m = np.multiply(o, sq, out=exposed[t] if exposed is not None else Hs[t + 1])
         else:
             m = exposed[t] if exposed is not None else Hs[t + 1]
@@ -203,13 +203,13 @@ def forward_general(plan: GeneralPlan, xs: np.ndarray, state: LayerState):
 
 
 def _general_outputs(plan: GeneralPlan, Z, C, Hs, gates, kept, written, squashed, exposed):
-    """The general loop's arrays under their vocabulary names, and the final state."""
+    """The general loop's arrays under their glossary names, and the final state."""
     va, T, rows = plan.va, len(Z), plan.rows
     out = {"c_prev": C[:-1], "c": C[1:], "h_prev": Hs[:-1], "h": Hs[1:], "kept": kept, "written": written,
            "candidate": gates["candidate"]}
-    for g in ("input", "forget", "output"):
-        present = (g == "input" and va.input_gate) or (g == "forget" and (va.forget_gate or va.coupled)) or (g == "output" and va.output_gate)
-        if present:
+    present = {"input_gate": va.input_gate, "forget_gate": va.forget_gate or va.coupled, "output_gate": va.output_gate}
+    for g in ("input_gate", "forget_gate", "output_gate"):
+        if present[g]:
             out[g] = gates[g][1:]
         if va.gate_recurrence:
             out[f"{g}_prev"] = gates[g][:-1]
@@ -219,5 +219,5 @@ def _general_outputs(plan: GeneralPlan, Z, C, Hs, gates, kept, written, squashed
         out["tanh_c"] = squashed
     if exposed is not None:
         out["exposed"] = exposed
-    final_gates = np.concatenate([gates["input"][T], gates["forget"][T], gates["output"][T]]) if va.gate_recurrence else None
+    final_gates = np.concatenate([gates["input_gate"][T], gates["forget_gate"][T], gates["output_gate"][T]]) if va.gate_recurrence else None
     return out, LayerState(h=Hs[T].copy(), c=C[T].copy(), gates=final_gates)

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from ..errors import OptionError
-from ..spec import Option, Vocabulary
+from ..errors import CellsError, OptionError
+from ..spec import Glossary, Option
 
 #: What a Keras layer's weights cannot say about its activations (``Kind.assumed``; a kind may add a caveat).
 KERAS_ACTIVATIONS = ("tanh, with sigmoid gates (Keras' defaults; the weights cannot say; layers built with another "
@@ -47,7 +46,7 @@ class Kind:
     title: str = ""
     summary: str = ""
     reference: str = ""
-    #: Row blocks of weight_ih / weight_hh in the torch layout, as vocabulary names.
+    #: Row blocks of weight_ih / weight_hh in the torch layout, as glossary names.
     blocks: tuple[str, ...] = ()
     has_cell: bool = False
     options: tuple[Option, ...] = ()
@@ -56,9 +55,6 @@ class Kind:
     #: Layout -> its gate-block order: block j of that layout is block ``block_order[layout][j]`` of
     #: the torch layout (Keras stores the GRU's z, r, h where torch stores r, z, n). Absent: same order.
     block_order: dict[str, tuple[int, ...]] = {}
-    #: What differentiates this kind: a module (or any object) with ``forward`` keeping a cache and
-    #: ``backward``, as cells/backprop/rnn.py has them; None for a kind that cannot be trained.
-    backprop: ModuleType | Any = None
     #: Names the diagram draws along its top as the state line (colah's "conveyor belt"); () for none.
     state_line: tuple[str, ...] = ()
     #: Appended to KERAS_ACTIVATIONS in ``model.assumed`` for weights read in the keras layout.
@@ -128,14 +124,14 @@ class Kind:
         """Refuse options that a plain weights file in ``layout`` cannot have been trained with."""
 
     # -- what the page and the API read ----------------------------------
-    def vocabulary(self, opts: dict) -> Vocabulary:
+    def glossary(self, opts: dict) -> Glossary:
         raise NotImplementedError
 
-    def positions(self, vocab: Vocabulary) -> dict[str, tuple[float, float]]:
-        """Where each name of ``vocab`` sits in the cell diagram (see cells.diagram and kinds._grid)."""
+    def positions(self, glossary: Glossary) -> dict[str, tuple[float, float]]:
+        """Where each name of ``glossary`` sits in the cell diagram (see cells.diagram and kinds._grid)."""
         raise NotImplementedError
 
-    def memory_roles(self, vocab: Vocabulary) -> dict:
+    def memory_roles(self, glossary: Glossary) -> dict:
         """Which names play memory, keep gate and write gate, for the model card's notes (cells.training.notes).
 
         This default is a kind without gates: h(t) is the memory, nothing keeps or writes it selectively.
@@ -150,14 +146,36 @@ class Kind:
     def forward(self, plan: Any, xs: np.ndarray, state: LayerState) -> tuple[dict[str, np.ndarray], LayerState]:
         """Run one layer-direction over ``xs`` (T, in).
 
-        Returns every vocabulary name as a C-contiguous (T, width) array (except
+        Returns every glossary name as a C-contiguous (T, width) array (except
         ``x``, which the model adds), and the state after the last step.
         """
         raise NotImplementedError
 
+    # -- the backward pass (cells.backprop batches it, in float64) --------
+    def tape_forward(self, p: dict, opts: dict, X: np.ndarray, start: LayerState) -> tuple[np.ndarray, dict, LayerState]:
+        """Run one layer over a batch X (T, B, in), time-major, with unsuffixed float64 parameters ``p``.
+
+        Returns the outputs (T, B, out), a cache of what :meth:`tape_backward` needs, and the final state.
+        """
+        raise CellsError(f"the {self.name} kind has no backward pass (Kind.tape_forward, tape_backward), "
+                         "so it cannot be trained or differentiated")
+
+    def tape_backward(self, p: dict, opts: dict, cache: dict, dY: np.ndarray, dfinal: LayerState | None, *,
+                      params: bool = True, states: bool = False) -> tuple[dict | None, np.ndarray, LayerState, dict | None]:
+        """Walk a cache back from the adjoints dY (T, S, out) of the outputs and ``dfinal`` of the final state.
+
+        Returns the parameters' gradients (when ``params``), the inputs' adjoints (T, S, in), the initial
+        state's adjoints, and every step's state adjoints (when ``states``: {"h": (T, S, out), "c": ...}).
+        """
+        raise CellsError(f"the {self.name} kind has no backward pass, so it cannot be trained or differentiated")
+
+    @property
+    def trainable(self) -> bool:
+        return type(self).tape_backward is not Kind.tape_backward
+
     def describe(self, opts: dict | None = None) -> dict:
         opts = self.check_options(opts or {})
-        vocab = self.vocabulary(opts)
+        glossary = self.glossary(opts)
         return {
             "name": self.name,
             "title": self.title,
@@ -168,10 +186,11 @@ class Kind:
             "layouts": list(self.layouts),
             "options": [o.describe() for o in self.options],
             "defaults": opts,
-            "vocabulary": vocab.describe(),
+            "glossary": glossary.describe(),
+            "memory": self.memory_roles(glossary),
             "equations": [
                 {"name": n.name, "text": n.equation, "latex": n.latex}
-                for n in vocab
+                for n in glossary
                 if n.op not in ("given", "shift")
             ],
         }

@@ -17,6 +17,30 @@ h(t) = (1 - z) ⊙ h(t-1) + z ⊙ h~(t), with z weighting the new candidate.
 
 Shapes: x (I,), h (H,); weight_ih (3H, I), weight_hh (3H, H), bias_ih and
 bias_hh (3H,), blocks in PyTorch's order r, z, n (Keras orders z, r, h).
+
+The backward pass (tape_forward, tape_backward; cells.backprop batches it):
+
+Forward at step t, blocks in PyTorch's order r, z, n (each (B, H)):
+
+    a(t) = x(t) W_ih^T + b_ih                                input parts a_r, a_z, a_n
+    u(t) = h(t-1) W_hh^T + b_hh                              recurrent parts u_r, u_z, u_n
+    r(t) = sigma(a_r + u_r)                                  reset gate
+    z(t) = sigma(a_z + u_z)                                  update gate
+    n(t) = tanh(a_n + r(t) * u_n)                            reset_after=True (PyTorch)
+    n(t) = tanh(a_n + (r(t) * h(t-1)) W_hn^T + b_hn)         reset_after=False (Cho et al.)
+    h(t) = (1 - z(t)) * n(t) + z(t) * h(t-1)
+
+Reverse, with dh the adjoint of h(t):
+
+    dn = dh * (1 - z)            dz = dh * (h(t-1) - n)          dh(t-1) = dh * z + ...
+    dn_pre = dn * (1 - n^2)                                     adjoint of n's pre-activation
+    reset_after:   du_n = dn_pre * r          dr = dn_pre * u_n
+    reset_before:  d(r*h) = dn_pre W_hn      dr = d(r*h) * h(t-1)    dh(t-1) += d(r*h) * r
+    dr_pre = dr * r (1 - r)      dz_pre = dz * z (1 - z)
+    dh(t-1) += [dr_pre, dz_pre, du_n] W_hh   (reset_before: only the r, z blocks here)
+
+The weights' gradients are sums over steps of outer products, done after
+the loop in one matmul each.
 """
 
 from __future__ import annotations
@@ -24,15 +48,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _math
-from ..backprop import gru as backprop
+from .._math import flat_outer, flush, sigmoid
 from ..errors import OptionError
-from ..spec import Name, Option, Phase, Vocabulary
-from . import _vocab as v
+from ..spec import Glossary, Name, Option, Phase
+from . import _glossary as v
 from ._grid import GATED, GATED_STATE_LINE
 from .base import Kind, LayerState
 
 PHASES = (
-    v.INPUTS,
+    v.GIVEN,
     Phase("reset", "Reset gate", "r(t) decides how much of the previous state the candidate may use."),
     Phase("candidate", "Candidate", "The candidate n(t) is built from x(t) and the reset-gated previous state."),
     Phase("update", "Update", "z(t) blends the old state and the candidate: h(t) = (1 − z(t)) ⊙ n(t) + z(t) ⊙ h(t−1)."),
@@ -41,10 +65,11 @@ PHASES = (
 
 def blend_names(gate: str, sym: str, phase: str) -> list[Name]:
     """The GRU's last step: h(t) as a blend of h(t-1) and the candidate, weighted by z(t)."""
+    comp = gate.replace("_gate", "_complement")  # update_gate -> update_complement, 1 − z(t)
     return [
-        v.one_minus(f"{gate}_complement", f"1 − {sym}", f"1 − {sym}", gate, sym, phase),
+        v.one_minus(comp, f"1 − {sym}", f"1 − {sym}", gate, sym, phase),
         v.product("kept", f"kept {sym} ⊙ h(t−1)", "kept(t)", gate, "h_prev", sym, "h(t−1)", phase),
-        v.product("written", f"written (1 − {sym}) ⊙ n(t)", "written(t)", f"{gate}_complement", "candidate", f"1 − {sym}", "n(t)", phase),
+        v.product("written", f"written (1 − {sym}) ⊙ n(t)", "written(t)", comp, "candidate", f"1 − {sym}", "n(t)", phase),
         v.total("h", "hidden state h(t)", "h(t)", "kept", "written", "kept(t)", "written(t)", phase, role="output"),
     ]
 
@@ -54,12 +79,11 @@ class GRU(Kind):
     title = "GRU"
     summary = "Gated recurrent unit: reset and update gates, no separate cell state (PyTorch nn.GRU, Keras GRU)."
     reference = "Cho et al. 2014, 'Learning phrase representations using RNN encoder-decoder', EMNLP; arXiv:1406.1078"
-    blocks = ("reset", "update", "candidate")
+    blocks = ("reset_gate", "update_gate", "candidate")
     options = (Option("reset_after", True, "Apply the reset gate after the recurrent matmul (PyTorch, cuDNN, Keras default); "
                       "false for Cho et al.'s original form.", bool),)
     layouts = ("torch", "keras")
     block_order = {"keras": (1, 0, 2)}   # Keras stores z, r, h
-    backprop = backprop
     state_line = GATED_STATE_LINE
 
     def two_biases(self, layout, opts):
@@ -80,22 +104,22 @@ class GRU(Kind):
                               "after the recurrent matmul (reset_after=True); Keras GRU(reset_after=False) weights load with layout=keras, "
                               "and a gatescope model travels as a bundle (model.save)")
 
-    def positions(self, vocab):
+    def positions(self, glossary):
         return GATED
 
-    def memory_roles(self, vocab):
-        return {"mem": "h", "what": "hidden state", "keep": "update", "keep_sym": "update gate z (the share of h(t−1) kept)",
+    def memory_roles(self, glossary):
+        return {"mem": "h", "what": "hidden state", "keep": "update_gate", "keep_sym": "update gate z (the share of h(t−1) kept)",
                 "write": "update_complement", "write_sym": "1 − z", "written": "(1 − z) ⊙ n"}
 
-    def vocabulary(self, opts):
+    def glossary(self, opts):
         after = opts["reset_after"]
         names = [v.x(), v.h_prev(),
-                 v.pre("reset", "r", "r", "reset", ("x", "h_prev")), v.act("reset", "reset gate r(t)", "r(t)", "sigmoid", "reset")]
+                 v.pre("reset_gate", "r", "r", "reset", ("x", "h_prev")), v.act("reset_gate", "reset gate r(t)", "r(t)", "sigmoid", "reset")]
         if after:
             names += [
                 Name("candidate_recurrent", "recurrent part of the candidate", "W_hn·h(t−1)", "pre", "real", "affine", ("h_prev",),
                      "W_hn·h(t−1) + b_hn", r"W_{hn} h_{t-1} + b_{hn}", "candidate"),
-                Name("reset_recurrent", "reset ⊙ recurrent part", "r ⊙ W_hn·h(t−1)", "product", "real", "mul", ("reset", "candidate_recurrent"),
+                Name("reset_recurrent", "reset ⊙ recurrent part", "r ⊙ W_hn·h(t−1)", "product", "real", "mul", ("reset_gate", "candidate_recurrent"),
                      "r(t) ⊙ (W_hn·h(t−1) + b_hn)", r"r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
                 Name("candidate_pre", "candidate pre-activation", "n_pre", "pre", "real", "affine", ("x", "reset_recurrent"),
                      "n_pre = W_in·x(t) + b_in + r(t) ⊙ (W_hn·h(t−1) + b_hn)",
@@ -103,16 +127,16 @@ class GRU(Kind):
             ]
         else:
             names += [
-                v.product("reset_hidden", "reset previous state r(t) ⊙ h(t−1)", "r(t) ⊙ h(t−1)", "reset", "h_prev", "r(t)", "h(t−1)",
+                v.product("reset_hidden", "reset previous state r(t) ⊙ h(t−1)", "r(t) ⊙ h(t−1)", "reset_gate", "h_prev", "r(t)", "h(t−1)",
                           "candidate", rng="signed"),
                 Name("candidate_pre", "candidate pre-activation", "n_pre", "pre", "real", "affine", ("x", "reset_hidden"),
                      "n_pre = W_in·x(t) + b_in + W_hn·(r(t) ⊙ h(t−1)) + b_hn",
                      r"n^{pre}_t = W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}", "candidate"),
             ]
         names += [v.act("candidate", "candidate n(t)", "n(t)", "tanh", "candidate", role="candidate"),
-                  v.pre("update", "z", "z", "update", ("x", "h_prev")), v.act("update", "update gate z(t)", "z(t)", "sigmoid", "update")]
-        names += blend_names("update", "z(t)", "update")
-        return Vocabulary(tuple(names), PHASES)
+                  v.pre("update_gate", "z", "z", "update", ("x", "h_prev")), v.act("update_gate", "update gate z(t)", "z(t)", "sigmoid", "update")]
+        names += blend_names("update_gate", "z(t)", "update")
+        return Glossary(tuple(names), PHASES)
 
     def compile(self, params, opts, dtype):
         H = params["weight_hh"].shape[1]
@@ -134,7 +158,8 @@ class GRU(Kind):
         Hs[0] = state.h
         after = plan["after"]
         mid = ("candidate_recurrent", "reset_recurrent") if after else ("reset_hidden",)
-        names = ("reset_pre", "reset", *mid, "candidate_pre", "candidate", "update_pre", "update", "update_complement", "kept", "written")
+        names = ("reset_gate_pre", "reset_gate", *mid, "candidate_pre", "candidate",
+                 "update_gate_pre", "update_gate", "update_complement", "kept", "written")
         out = {k: np.empty((T, H), dt) for k in names}
         Wh, Wn, b_hn = plan["Wh"], plan["Wh"][:, 2 * H:], plan["b_hn"]
         rec = np.empty(3 * H, dt)
@@ -166,6 +191,81 @@ class GRU(Kind):
             add(kept, written, hn)           # h(t)
         out["h_prev"], out["h"] = Hs[:-1], Hs[1:]
         return out, LayerState(h=Hs[T].copy())
+
+    # -- backward pass ---------------------------------------------------
+    def tape_forward(self, p, opts, X, start: LayerState):
+        T, B, _ = X.shape
+        H = p["weight_hh"].shape[1]
+        after = opts["reset_after"]
+        Ai = X @ p["weight_ih"].T + p["bias_ih"]        # (T, B, 3H): a_r, a_z, a_n
+        Wh, bh = p["weight_hh"].T, p["bias_hh"]          # (H, 3H)
+        Hs = np.empty((T + 1, B, H))
+        Hs[0] = start.h
+        RZ, N = np.empty((T, B, 2 * H)), np.empty((T, B, H))   # r(t) and z(t) side by side, n(t)
+        Un = np.empty((T, B, H)) if after else None      # u_n(t) = W_hn h(t-1) + b_hn, kept for the reverse pass
+        RH = None if after else np.empty((T, B, H))      # r(t) * h(t-1), ditto
+        for t in range(T):
+            hp = Hs[t]
+            if after:
+                u = hp @ Wh + bh                                      # u(t), all three blocks
+                sigmoid(Ai[t, :, :2 * H] + u[:, :2 * H], out=RZ[t])   # r(t), z(t)
+                Un[t] = u[:, 2 * H:]
+                np.tanh(Ai[t, :, 2 * H:] + RZ[t, :, :H] * Un[t], out=N[t])   # n(t) = tanh(a_n + r * u_n)
+            else:
+                u = hp @ Wh[:, :2 * H] + bh[:2 * H]                   # u_r, u_z
+                sigmoid(Ai[t, :, :2 * H] + u, out=RZ[t])
+                np.multiply(RZ[t, :, :H], hp, out=RH[t])              # r(t) * h(t-1)
+                np.tanh(Ai[t, :, 2 * H:] + RH[t] @ Wh[:, 2 * H:] + bh[2 * H:], out=N[t])
+            z = RZ[t, :, H:]
+            Hs[t + 1] = (1.0 - z) * N[t] + z * hp                     # h(t) = (1 - z) n + z h(t-1)
+        R, Z = RZ[..., :H], RZ[..., H:]
+        cache = {"X": X, "Hs": Hs, "R": R, "Z": Z, "N": N, "Un": Un, "RH": RH, "after": after}
+        return Hs[1:], cache, LayerState(h=Hs[T].copy())
+
+    def tape_backward(self, p, opts, cache, dY, dfinal: LayerState | None, *, params=True, states=False):
+        X, Hs, R, Z, N = cache["X"], cache["Hs"], cache["R"], cache["Z"], cache["N"]
+        after = cache["after"]
+        T, S, H = len(X), dY.shape[1], Hs.shape[2]
+        W = p["weight_hh"]                                # (3H, H)
+        Wrz, Wn = W[:2 * H], W[2 * H:]
+        dA = np.empty((T, S, 3 * H))                      # adjoints of the pre-activations' input parts
+        dUn = np.empty((T, S, H)) if after else None      # adjoint of u_n (differs from dA's n block when reset_after)
+        dh = np.zeros((S, H)) if dfinal is None else np.broadcast_to(dfinal.h, (S, H)).copy()
+        dH = np.empty((T, S, H)) if states else None
+        # local derivatives, for every step at once (they depend only on the forward pass)
+        dn_pre_dh = (1.0 - Z) * (1.0 - N * N)              # dh(t) -> n's pre-activation
+        dz_pre_dh = (Hs[:-1] - N) * Z * (1.0 - Z)          # dh(t) -> z's pre-activation
+        sig_r = R * (1.0 - R)
+        for t in range(T - 1, -1, -1):
+            hp, r = Hs[t], R[t]
+            dh += dY[t]                                   # dh(t)
+            if states:
+                dH[t] = dh
+            dr_pre, dz_pre, dn_pre = dA[t, :, :H], dA[t, :, H:2 * H], dA[t, :, 2 * H:]
+            np.multiply(dh, dn_pre_dh[t], out=dn_pre)     # dn_pre = dh (1 - z)(1 - n^2)
+            np.multiply(dh, dz_pre_dh[t], out=dz_pre)     # dz_pre = dh (h(t-1) - n) z (1 - z)
+            dh_prev = dh * Z[t]                           # through the z * h(t-1) path
+            if after:
+                np.multiply(dn_pre, r, out=dUn[t])        # du_n = dn_pre * r
+                np.multiply(dn_pre * cache["Un"][t], sig_r[t], out=dr_pre)
+                dh_prev += dA[t, :, :2 * H] @ Wrz + dUn[t] @ Wn
+            else:
+                drh = dn_pre @ Wn                         # d(r * h(t-1))
+                np.multiply(drh * hp, sig_r[t], out=dr_pre)
+                dh_prev += drh * r + dA[t, :, :2 * H] @ Wrz
+            dh = flush(dh_prev)
+        grads = None
+        if params:
+            g_ih = flat_outer(dA, X)
+            if after:
+                dU = np.concatenate([dA[..., :2 * H], dUn], axis=-1)
+                g_hh, db_hh = flat_outer(dU, Hs[:-1]), dU.sum(axis=(0, 1))
+            else:
+                g_hh = np.concatenate([flat_outer(dA[..., :2 * H], Hs[:-1]), flat_outer(dA[..., 2 * H:], cache["RH"])])
+                db_hh = dA.sum(axis=(0, 1))
+            grads = {"weight_ih": g_ih, "weight_hh": g_hh, "bias_ih": dA.sum(axis=(0, 1)), "bias_hh": db_hh}
+        dX = dA @ p["weight_ih"]
+        return grads, dX, LayerState(h=dh), ({"h": dH} if states else None)
 
 
 KIND = GRU()

@@ -13,6 +13,22 @@ does in colah's GRU diagram), and 1 - f keeps the old state.
 Shapes: x (I,), h (H,); weight_ih (2H, I), weight_hh (2H, H), bias_ih and
 bias_hh (2H,), with the blocks f, n in that order (torch-style names chosen
 by this project; the paper writes W_f, U_f, b_f and W_h, U_h, b_h).
+
+The backward pass (tape_forward, tape_backward; cells.backprop batches it):
+
+Forward at step t, blocks f, n (each (B, H)):
+
+    f(t)  = sigma(x W_if^T + b_if + h(t-1) W_hf^T + b_hf)              forget gate
+    n(t)  = tanh(x W_in^T + b_in + (f(t) * h(t-1)) W_hn^T + b_hn)       candidate
+    h(t)  = (1 - f(t)) * h(t-1) + f(t) * n(t)
+
+Reverse, with dh the adjoint of h(t):
+
+    dn_pre   = dh * f * (1 - n^2)                      adjoint of the candidate's pre-activation
+    d(f*h)   = dn_pre W_hn
+    df       = dh * (n - h(t-1)) + d(f*h) * h(t-1)     f reaches h(t) directly and through the candidate
+    df_pre   = df * f (1 - f)
+    dh(t-1)  = dh * (1 - f) + d(f*h) * f + df_pre W_hf
 """
 
 from __future__ import annotations
@@ -20,9 +36,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _math
-from ..backprop import mgu as backprop
-from ..spec import Name, Phase, Vocabulary
-from . import _vocab as v
+from .._math import flat_outer, flush, sigmoid
+from ..spec import Glossary, Name, Phase
+from . import _glossary as v
 from ._grid import GATED, GATED_STATE_LINE
 from .base import Kind, LayerState
 
@@ -32,37 +48,36 @@ class MGU(Kind):
     title = "Minimal gated unit"
     summary = "A single forget gate that both resets the state the candidate sees and blends old with new (Zhou et al. 2016)."
     reference = "Zhou, Wu, Zhang & Zhou 2016, 'Minimal gated unit for recurrent neural networks', IJAC 13(3); arXiv:1603.09420"
-    blocks = ("forget", "candidate")
-    backprop = backprop
+    blocks = ("forget_gate", "candidate")
     state_line = GATED_STATE_LINE
 
-    def positions(self, vocab):
+    def positions(self, glossary):
         return GATED
 
-    def memory_roles(self, vocab):
+    def memory_roles(self, glossary):
         return {"mem": "h", "what": "hidden state", "keep": "forget_complement", "keep_sym": "1 − f (the share of h(t−1) kept)",
-                "write": "forget", "write_sym": "forget gate f", "written": "f ⊙ h̃"}
+                "write": "forget_gate", "write_sym": "forget gate f", "written": "f ⊙ h̃"}
 
-    def vocabulary(self, opts):
+    def glossary(self, opts):
         names = [
             v.x(), v.h_prev(),
-            v.pre("forget", "f", "f", "forget", ("x", "h_prev")), v.act("forget", "forget gate f(t)", "f(t)", "sigmoid", "forget"),
-            v.product("reset_hidden", "gated previous state f(t) ⊙ h(t−1)", "f(t) ⊙ h(t−1)", "forget", "h_prev", "f(t)", "h(t−1)",
+            v.pre("forget_gate", "f", "f", "forget", ("x", "h_prev")), v.act("forget_gate", "forget gate f(t)", "f(t)", "sigmoid", "forget"),
+            v.product("reset_hidden", "gated previous state f(t) ⊙ h(t−1)", "f(t) ⊙ h(t−1)", "forget_gate", "h_prev", "f(t)", "h(t−1)",
                       "candidate", rng="signed"),
             Name("candidate_pre", "candidate pre-activation", "h̃_pre", "pre", "real", "affine", ("x", "reset_hidden"),
                    "h̃_pre = W_in·x(t) + b_in + W_hn·(f(t) ⊙ h(t−1)) + b_hn",
                    r"\tilde{h}^{pre}_t = W_{in} x_t + b_{in} + W_{hn} (f_t \odot h_{t-1}) + b_{hn}", "candidate"),
             v.act("candidate", "candidate h̃(t)", "h̃(t)", "tanh", "candidate", role="candidate"),
-            v.one_minus("forget_complement", "1 − f(t)", "1 − f(t)", "forget", "f(t)", "update"),
+            v.one_minus("forget_complement", "1 − f(t)", "1 − f(t)", "forget_gate", "f(t)", "update"),
             v.product("kept", "kept (1 − f(t)) ⊙ h(t−1)", "kept(t)", "forget_complement", "h_prev", "1 − f(t)", "h(t−1)", "update"),
-            v.product("written", "written f(t) ⊙ h̃(t)", "written(t)", "forget", "candidate", "f(t)", "h̃(t)", "update"),
+            v.product("written", "written f(t) ⊙ h̃(t)", "written(t)", "forget_gate", "candidate", "f(t)", "h̃(t)", "update"),
             v.total("h", "hidden state h(t)", "h(t)", "kept", "written", "kept(t)", "written(t)", "update", role="output"),
         ]
-        phases = (v.INPUTS,
+        phases = (v.GIVEN,
                   Phase("forget", "Forget gate", "f(t) decides how much to forget, and which part of h(t−1) the candidate sees."),
                   Phase("candidate", "Candidate", "The candidate h̃(t) is built from x(t) and f(t) ⊙ h(t−1)."),
                   Phase("update", "Update", "h(t) = (1 − f(t)) ⊙ h(t−1) + f(t) ⊙ h̃(t)."))
-        return Vocabulary(tuple(names), phases)
+        return Glossary(tuple(names), phases)
 
     def compile(self, params, opts, dtype):
         H = params["weight_hh"].shape[1]
@@ -79,7 +94,7 @@ class MGU(Kind):
         X = xs @ plan["Wx"] + plan["b"]          # (T, 2H): input parts of f and the candidate, both biases
         Hs = np.empty((T + 1, H), dt)
         Hs[0] = state.h
-        names = ("forget_pre", "forget", "reset_hidden", "candidate_pre", "candidate", "forget_complement", "kept", "written")
+        names = ("forget_gate_pre", "forget_gate", "reset_hidden", "candidate_pre", "candidate", "forget_complement", "kept", "written")
         out = {k: np.empty((T, H), dt) for k in names}
         mul, add, dot = np.multiply, np.add, np.dot
         for xf, xn, hp, hn, fp, f, fh, npre, n, fc, kept, written in zip(X[:, :H], X[:, H:], Hs[:-1], Hs[1:], *(out[k] for k in names)):
@@ -94,6 +109,49 @@ class MGU(Kind):
             add(kept, written, hn)           # h(t)
         out["h_prev"], out["h"] = Hs[:-1], Hs[1:]
         return out, LayerState(h=Hs[T].copy())
+
+    # -- backward pass ---------------------------------------------------
+    def tape_forward(self, p, opts, X, start: LayerState):
+        T, B, _ = X.shape
+        H = p["weight_hh"].shape[1]
+        A = X @ p["weight_ih"].T + (p["bias_ih"] + p["bias_hh"])   # (T, B, 2H): input parts and both biases
+        Wf, Wn = p["weight_hh"][:H].T, p["weight_hh"][H:].T
+        Hs = np.empty((T + 1, B, H))
+        Hs[0] = start.h
+        F, N, FH = (np.empty((T, B, H)) for _ in range(3))
+        for t in range(T):
+            hp = Hs[t]
+            sigmoid(A[t, :, :H] + hp @ Wf, out=F[t])                   # f(t)
+            np.multiply(F[t], hp, out=FH[t])                           # f(t) * h(t-1)
+            np.tanh(A[t, :, H:] + FH[t] @ Wn, out=N[t])                # n(t)
+            Hs[t + 1] = (1.0 - F[t]) * hp + F[t] * N[t]                # h(t)
+        cache = {"X": X, "Hs": Hs, "F": F, "N": N, "FH": FH}
+        return Hs[1:], cache, LayerState(h=Hs[T].copy())
+
+    def tape_backward(self, p, opts, cache, dY, dfinal: LayerState | None, *, params=True, states=False):
+        X, Hs, F, N = cache["X"], cache["Hs"], cache["F"], cache["N"]
+        T, S, H = len(X), dY.shape[1], Hs.shape[2]
+        Wf, Wn = p["weight_hh"][:H], p["weight_hh"][H:]
+        dA = np.empty((T, S, 2 * H))                   # [df_pre, dn_pre] for every step
+        dh = np.zeros((S, H)) if dfinal is None else np.broadcast_to(dfinal.h, (S, H)).copy()
+        dH = np.empty((T, S, H)) if states else None
+        for t in range(T - 1, -1, -1):
+            hp, f, n = Hs[t], F[t], N[t]
+            dh += dY[t]
+            if states:
+                dH[t] = dh
+            df_pre, dn_pre = dA[t, :, :H], dA[t, :, H:]
+            np.multiply(dh * f, 1.0 - n * n, out=dn_pre)             # dn_pre = dh f (1 - n^2)
+            dfh = dn_pre @ Wn                                        # d(f * h(t-1))
+            np.multiply(dh * (n - hp) + dfh * hp, f * (1.0 - f), out=df_pre)
+            dh = flush(dh * (1.0 - f) + dfh * f + df_pre @ Wf)        # dh(t-1)
+        grads = None
+        if params:
+            db = dA.sum(axis=(0, 1))
+            g_hh = np.concatenate([flat_outer(dA[..., :H], Hs[:-1]), flat_outer(dA[..., H:], cache["FH"])])
+            grads = {"weight_ih": flat_outer(dA, X), "weight_hh": g_hh, "bias_ih": db, "bias_hh": db.copy()}
+        dX = dA @ p["weight_ih"]
+        return grads, dX, LayerState(h=dh), ({"h": dH} if states else None)
 
 
 KIND = MGU()

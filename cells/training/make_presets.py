@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             shipped = load(path)
             same = all(np.array_equal(shipped.params[k], v) for k, v in run.model.params.items())
-            same = same and np.array_equal(shipped.head[0], run.model.head[0])
+            same = same and np.array_equal(shipped.decoder[0], run.model.decoder[0])
             status += ", same weights as shipped" if same else ", DIFFERENT weights from the shipped bundle"
             failures += not same
             size = path.stat().st_size / 1024

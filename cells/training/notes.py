@@ -27,7 +27,7 @@ PROBE_SEED = 12345
 
 def _roles(model: Model) -> dict:
     """Which trace names play memory, keep gate and write gate for this kind, and how to call them (the kind says)."""
-    return model.spec.memory_roles(model.vocabulary)
+    return model.spec.memory_roles(model.glossary)
 
 
 def _run(model: Model, inputs: np.ndarray) -> dict[str, np.ndarray]:

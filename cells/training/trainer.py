@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import backprop
 from ..errors import CellsError
+from ..kinds import DEFAULT as DEFAULT_KIND
 from ..kinds import get as get_kind
 from ..model import Model
 from ..vocab import Vocab
@@ -122,7 +123,7 @@ def check_request(kind: str, task: str, *, hidden_size: int, num_layers: int, st
     return out
 
 
-def train(kind: str = "lstm", task: str = "remember", *, hidden_size: int = 32, num_layers: int = 1, steps: int = 500,
+def train(kind: str = DEFAULT_KIND, task: str = "remember", *, hidden_size: int = 32, num_layers: int = 1, steps: int = 500,
           batch_size: int = 32, learning_rate: float = 1e-2, seed: int = 0, seq_len: int | None = None,
           clip: float | None = 1.0, time_budget: float | None = 120.0, options: dict | None = None,
           cancel: Cancel | None = None, callback: Callable[[int, float, float], None] | None = None,
@@ -147,7 +148,7 @@ def train(kind: str = "lstm", task: str = "remember", *, hidden_size: int = 32, 
     t = _tasks.get(task)
     model = initial_model(kind, t, cfg["hidden_size"], cfg["num_layers"], cfg["seed"], cfg["options"])
     params = dict(model.params)                                   # float64 arrays, updated in place
-    W, b = (np.array(a) for a in model.head)
+    W, b = (np.array(a) for a in model.decoder)
     params["decoder.weight"], params["decoder.bias"] = W, b
     adam = Adam(params, lr=cfg["learning_rate"])
     data = np.random.default_rng([cfg["seed"], 2])
@@ -267,7 +268,7 @@ def with_task(model: Model, task: _tasks.Task, head, dtype: str) -> Model:
     return Model(model.kind, {k: v for k, v in model.params.items()}, input_size=model.input_size,
                        hidden_size=model.hidden_size, num_layers=model.num_layers, options=model.options, dtype=dtype,
                        vocab=Vocab(task.tokens) if text else None, embedding=np.eye(len(task.tokens)) if text else None,
-                       head=head, labels=list(task.labels))
+                       decoder=head, labels=list(task.labels))
 
 
 def finished_model(model: Model, task: _tasks.Task, W: np.ndarray, b: np.ndarray, dtype: str) -> Model:
@@ -279,10 +280,10 @@ def finished_model(model: Model, task: _tasks.Task, W: np.ndarray, b: np.ndarray
 
 def outputs(model: Model, inputs: np.ndarray) -> np.ndarray:
     """The head's outputs (logits or predictions) for a batch of input sequences, (B, T, outputs), in float64."""
-    if model.head is None:
+    if model.decoder is None:
         raise CellsError("this model has no head (decoder); it was not trained on a task")
     tape = backprop.forward(model, inputs)
-    W, b = (a.astype(np.float64) for a in model.head)
+    W, b = (a.astype(np.float64) for a in model.decoder)
     return tape.output @ W.T + b
 
 

@@ -12,7 +12,7 @@ class Player {
 
   /** The phases a step is played in: the kind's (but its inputs), or one "all at once". */
   phases() {
-    const names = this.phaseNames().filter((p) => p !== "inputs");
+    const names = this.phaseNames().filter((p) => p !== "given");
     return this.phasesOn && names.length ? names : [null];
   }
 

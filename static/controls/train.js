@@ -7,7 +7,7 @@ import { Heatmaps } from "../views/heatmaps.js";
 import { socketUrl } from "../core/stream.js";
 import { errorText, escapeHtml } from "../core/text.js";
 
-/** A read-only store over one probe snapshot, so heatmaps.js can draw it. */
+/** A read-only trace over one probe snapshot, so heatmaps.js can draw it. */
 function probeStore(values, tokens) {
   const names = Object.keys(values);
   const T = values[names[0]]?.length ?? 0;
@@ -35,7 +35,7 @@ function drawCurves(curves, options) {
   }, { displayModeBar: false, responsive: true });
 }
 
-/** A vocabulary for the probe's names, each labelled with the task's example and the step. */
+/** A glossary for the probe's names, each labelled with the task's example and the step. */
 function probeVocabulary(values, task, step) {
   return { names: Object.keys(values).map((n) => ({ name: n, label: `${n} on “${escapeHtml(task?.example ?? "")}”, step ${step}`, symbol: n,
     range: n === "c" ? "real" : ["h"].includes(n) ? "signed" : "unit", role: "gate" })) };
@@ -114,13 +114,13 @@ class Trainer {
 
   showProbe(msg) {
     const t = this.task(), state = this.state;
-    const store = probeStore(msg.values, t?.input_type === "text" ? [...t.example] : []);
+    const trace = probeStore(msg.values, t?.input_type === "text" ? [...t.example] : []);
     if (!this.probeBuilt) {
-      this.probe.build({ vocabulary: probeVocabulary(msg.values, t, msg.step) }, null,
+      this.probe.build({ glossary: probeVocabulary(msg.values, t, msg.step) }, null,
         { palette: state.palette, presenter: state.presenter, names: Object.keys(msg.values) });
     }
     this.probeBuilt = true;
-    this.probe.update(store);
+    this.probe.update(trace);
   }
 
   finish(msg) {

@@ -1,6 +1,6 @@
 // The page's one event bus. Every view follows it; nothing else passes a view its data.
 //   "build" {kindInfo, header, options}   a run's description came, or an option of the picture changed
-//   "data"  store                          steps arrived, the run completed, or its gradient flow came
+//   "data"  trace                          steps arrived, the run completed, or its gradient flow came
 //   "step"  {t, phase, playing}            the current step and phase
 //   "hover" {name, unit}                   a unit under the pointer
 //   "state" {state, before, reason}        the view state changed (core/state.js createViewState)
@@ -24,14 +24,14 @@ export function createBus() {
 /**
  * The one contract of a view (views/view.js is its base): a class built as new View(el, bus), with
  *   build(kindInfo, header, options)  draw the empty figure for a run (options: the view state)
- *   update(store)                     redraw what depends on the steps so far
+ *   update(trace)                     redraw what depends on the steps so far
  *   show(t, phase, playing)           show the current step
  * a static id naming the element it draws in, and, if it is a panel, a static panel declaring it (views/view.js).
  * mount() makes every view follow the bus; views/index.js names the page's views, one line each.
  */
 export function mount(bus, views) {
   bus.on("build", ({ kindInfo, header, options }) => { for (const v of views) v.build(kindInfo, header, options); });
-  bus.on("data", (store) => { for (const v of views) v.update(store); });
+  bus.on("data", (trace) => { for (const v of views) v.update(trace); });
   bus.on("step", ({ t, phase, playing }) => { for (const v of views) v.show(t, phase, playing); });
   return views;
 }

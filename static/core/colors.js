@@ -2,7 +2,7 @@
 
 import { INK, palette } from "./config.js";
 
-/** The value range of a vocabulary range class. */
+/** The value range of a glossary range class. */
 function bounds(range) {
   return range === "unit" ? [0, 1] : [-1, 1];
 }

@@ -1,26 +1,26 @@
-// One run: the stream of a view's steps into the store, the kind's description it needs to be drawn, and
+// One run: the stream of a view's steps into the trace, the kind's description it needs to be drawn, and
 // the text typed on top of it. It tells the page through its handlers; it draws nothing.
 
 import { openStream } from "./stream.js";
 import { errorText } from "./text.js";
 
-/** What the stream of run number id says: into the store, and to the page (an older run's answers are dropped). */
-function streamHandlers(run, id, store, handlers) {
+/** What the stream of run number id says: into the trace, and to the page (an older run's answers are dropped). */
+function streamHandlers(run, id, trace, handlers) {
   return {
     header(h) {
       if (id !== run.id) return;
-      store.reset(h);
+      trace.reset(h);
       run.streamed = h.request.input;
       run.info = h.kind_info;  // the header carries the kind's description: nothing to ask for before drawing
       handlers.described(run.info, h);
     },
     rows(t0, rows, count) {
       if (id !== run.id) return;
-      store.append(t0, rows, count);
+      trace.append(t0, rows, count);
       handlers.rows();
     },
     tokens(t0, more) {
-      store.addTokens(t0, more);
+      trace.addTokens(t0, more);
       handlers.status(`${t0 + more.length} steps`);
       if (run.pending !== null) run.streamed = run.pending;
       run.pending = null;
@@ -28,7 +28,7 @@ function streamHandlers(run, id, store, handlers) {
     summary(s) {
       if (id !== run.id) return;
       handlers.status(`${s.steps} steps · ${s.bytes_per_snapshot} bytes per step`);
-      store.finish();
+      trace.finish();
       handlers.complete();
     },
     error(e) {
@@ -41,7 +41,7 @@ function streamHandlers(run, id, store, handlers) {
 }
 
 /** handlers: described(kindInfo, header), rows(), complete(), status(text), failed(text), closed(). */
-export function createRun(store, handlers) {
+export function createRun(trace, handlers) {
   // the open run: its stream, its number (an answer for an older one is dropped), its kind's description,
   // the input the server has, a typed extension on its way, and the step it was asked to open at
   const run = { stream: null, id: 0, info: null, streamed: "", pending: null, step: null };
@@ -51,24 +51,24 @@ export function createRun(store, handlers) {
     const id = ++run.id;
     Object.assign(run, { info: null, streamed: "", pending: null, step });
     handlers.status("computing…");
-    run.stream = openStream(params, streamHandlers(run, id, store, handlers));
+    run.stream = openStream(params, streamHandlers(run, id, trace, handlers));
   }
 
   /** Text that only grows at the end of a text input is sent as more steps: true when it was. */
   function append(text) {
-    const h = store.header;
+    const h = trace.header;
     const extendable = h && h.request.input_type === "text" && !h.model.bidirectional && run.pending === null;
     if (!extendable || text.length <= run.streamed.length || !text.startsWith(run.streamed)) return false;
     if (!run.stream.append(text.slice(run.streamed.length))) return false;
     run.pending = text;
-    store.setFlow(null);  // the flow was of the shorter input
+    trace.setFlow(null);  // the flow was of the shorter input
     return true;
   }
 
-  /** The step the run was opened at, once the store has it (or has every step); null before and after. */
+  /** The step the run was opened at, once the trace has it (or has every step); null before and after. */
   function arrived() {
-    if (run.step === null || !(run.step < store.steps || store.header.steps <= store.steps)) return null;
-    const t = Math.min(run.step, store.steps - 1);
+    if (run.step === null || !(run.step < trace.steps || trace.header.steps <= trace.steps)) return null;
+    const t = Math.min(run.step, trace.steps - 1);
     run.step = null;
     return t;
   }
@@ -79,6 +79,6 @@ export function createRun(store, handlers) {
     get info() { return run.info; },
     get streamed() { return run.streamed; },
     /** The run's summary has come, its description is in, and no typed extension is on its way. */
-    get ready() { return Boolean(run.info && store.complete && store.steps && run.pending === null); },
+    get ready() { return Boolean(run.info && trace.complete && trace.steps && run.pending === null); },
   };
 }

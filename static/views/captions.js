@@ -28,6 +28,6 @@ export class StepCaption extends View {
   static id = "caption";
 
   show(t) {
-    this.el.textContent = `t = ${t}  ·  input ${JSON.stringify(showToken(this.store?.tokens[t] ?? ""))}`;
+    this.el.textContent = `t = ${t}  ·  input ${JSON.stringify(showToken(this.trace?.tokens[t] ?? ""))}`;
   }
 }

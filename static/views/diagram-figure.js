@@ -63,8 +63,8 @@ function arrowHead(x, y, dir, s = 0.12) {
 }
 
 /**
- * The figure: {traces, layout, shapeOwner, traceIndex, scales}. shapeOwner[i] names what shape i belongs
- * to (a name, "state" or "inputs"), so a phase can fade or outline it; traceIndex maps a name to its strip.
+ * The figure: {data, layout, shapeOwner, stripIndex, scales}. shapeOwner[i] names what shape i belongs
+ * to (a name, "state" or "given"), so a phase can fade or outline it; stripIndex maps a name to its strip.
  */
 export function figure(kindInfo, model, options, pixelWidth) {
   const { width: W, height: H } = kindInfo.diagram;  // the extents the server drew the positions in
@@ -75,10 +75,10 @@ export function figure(kindInfo, model, options, pixelWidth) {
   const nodes = Object.fromEntries(kindInfo.diagram.nodes.map((n) => [n.name, n]));
   const f = {
     W, H, kindInfo, model, options, nodes, pal: palette(options.palette),
-    vocab: Object.fromEntries(kindInfo.vocabulary.names.map((n) => [n.name, n])),
+    glossary: Object.fromEntries(kindInfo.glossary.names.map((n) => [n.name, n])),
     sz: { ...base, font: Math.round(base.font * scale), small: Math.round(base.small * scale), title: Math.round(base.title * scale) },
     geo: (name) => geometry(nodes[name], sides),
-    shapes: [], annotations: [], traces: [], shapeOwner: [], traceIndex: {}, scales: {},
+    shapes: [], annotations: [], data: [], shapeOwner: [], stripIndex: {}, scales: {},
   };
   f.add = (shape, owner) => { f.shapes.push(shape); f.shapeOwner.push(owner); };
   const fed = stateAndBus(f);
@@ -92,24 +92,24 @@ export function figure(kindInfo, model, options, pixelWidth) {
     yaxis: { range: [-0.1, H + 0.4], visible: false, fixedrange: true, scaleanchor: "x" },
     shapes: f.shapes, annotations: f.annotations, ...BACKGROUND, font: { family: FONT_FAMILY, size: f.sz.font },
   };
-  return { traces: f.traces, layout, shapeOwner: f.shapeOwner, traceIndex: f.traceIndex, scales: f.scales };
+  return { data: f.data, layout, shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, scales: f.scales };
 }
 
 /** The state line along the top, and the [x, h(t−1)] bus under the gates; returns the edges the bus feeds. */
-function stateAndBus({ W, kindInfo, nodes, vocab, pal, sz, add }) {
+function stateAndBus({ W, kindInfo, nodes, glossary, pal, sz, add }) {
   const stateNames = kindInfo.diagram.state_lines;
   if (stateNames.length) {
     const y = nodes[stateNames[0]].y;
     add({ type: "line", x0: nodes[stateNames[0]].x + DIAGRAM.stripWidth / 2 + 0.05, x1: W - 0.4, y0: y, y1: y, line: { color: pal.state, width: sz.stateLine }, layer: "below" }, "state");
     add({ type: "path", path: arrowHead(W - 0.25, y, [1, 0], 0.16), fillcolor: pal.state, line: { width: 0 } }, "state");
   }
-  const fed = kindInfo.diagram.edges.filter((e) => (e.source === "x" || e.source === "h_prev") && vocab[e.target].role === "pre");
+  const fed = kindInfo.diagram.edges.filter((e) => (e.source === "x" || e.source === "h_prev") && glossary[e.target].role === "pre");
   if (fed.length) {
     const right = Math.max(...fed.map((e) => nodes[e.target].x));
     const hp = nodes.h_prev;
     add({ type: "path", path: `M ${hp.x + 0.95} ${hp.y === BUS_Y ? BUS_Y : hp.y} ${hp.y === BUS_Y ? "" : `L ${hp.x + 1.2} ${hp.y} L ${hp.x + 1.2} ${BUS_Y}`} L ${right} ${BUS_Y}`,
-      line: { color: pal.line, width: sz.line }, layer: "below" }, "inputs");
-    add({ type: "line", x0: nodes.x.x, x1: nodes.x.x, y0: nodes.x.y + STRIP_H / 2, y1: BUS_Y, line: { color: pal.line, width: sz.line }, layer: "below" }, "inputs");
+      line: { color: pal.line, width: sz.line }, layer: "below" }, "given");
+    add({ type: "line", x0: nodes.x.x, x1: nodes.x.x, y0: nodes.x.y + STRIP_H / 2, y1: BUS_Y, line: { color: pal.line, width: sz.line }, layer: "below" }, "given");
     for (const e of fed) {
       const t = nodes[e.target];
       add({ type: "line", x0: t.x, x1: t.x, y0: BUS_Y, y1: t.y - STRIP_H / 2 - 0.04, line: { color: pal.line, width: sz.line }, layer: "below" }, e.target);
@@ -142,16 +142,16 @@ function arrows({ kindInfo, nodes, pal, sz, geo, add }, fed) {
 }
 
 /** A learned layer's box (and the lines into and out of it), or a pointwise operation's circle. */
-function mark({ nodes, vocab, pal, sz, geo, add, annotations }, name) {
-  const n = nodes[name], v = vocab[name], g = geo(name);
+function mark({ nodes, glossary, pal, sz, geo, add, annotations }, name) {
+  const n = nodes[name], v = glossary[name], g = geo(name);
   if (n.shape === "layer") {
     const [bx, by] = g.mark;
     add({ type: "rect", x0: bx - DIAGRAM.boxWidth / 2, x1: bx + DIAGRAM.boxWidth / 2, y0: by - DIAGRAM.boxHeight / 2, y1: by + DIAGRAM.boxHeight / 2,
       fillcolor: pal.layer, line: { color: INK.layerEdge, width: sz.line }, layer: "below" }, name);
     annotations.push({ x: bx, y: by, text: OP_SYMBOL[v.op] ?? v.op, showarrow: false, font: { size: sz.title, family: FONT_FAMILY, color: INK.layerText } });
     add({ type: "line", x0: bx, x1: bx, y0: by + DIAGRAM.boxHeight / 2, y1: n.y - STRIP_H / 2 - 0.04, line: { color: pal.line, width: sz.line }, layer: "below" }, name);
-    if (vocab[v.inputs[0]]) {
-      add({ type: "line", x0: bx, x1: bx, y0: nodes[v.inputs[0]].y + STRIP_H / 2 + 0.04, y1: by - DIAGRAM.boxHeight / 2, line: { color: pal.line, width: sz.line }, layer: "below" }, name);
+    if (glossary[v.operands[0]]) {
+      add({ type: "line", x0: bx, x1: bx, y0: nodes[v.operands[0]].y + STRIP_H / 2 + 0.04, y1: by - DIAGRAM.boxHeight / 2, line: { color: pal.line, width: sz.line }, layer: "below" }, name);
     }
   } else if (n.shape === "op") {
     const [cx, cy] = g.mark, r = DIAGRAM.opRadius * (v.op === "tanh" ? 1.35 : 1);
@@ -161,9 +161,9 @@ function mark({ nodes, vocab, pal, sz, geo, add, annotations }, name) {
   }
 }
 
-/** A name's strip of cells (one marker trace, colored per step) and its symbol above or below it. */
-function strip({ model, options, nodes, vocab, sz, geo, traces, traceIndex, scales, annotations }, name) {
-  const n = nodes[name], v = vocab[name];
+/** A name's strip of cells (one marker series, colored per step) and its symbol above or below it. */
+function strip({ model, options, nodes, glossary, sz, geo, data, stripIndex, scales, annotations }, name) {
+  const n = nodes[name], v = glossary[name];
   const widths = { hidden: model.hidden_size, proj: model.out_size, input: model.input_size };
   const width = widths[v.width] ?? model.hidden_size;
   const shown = Math.min(width, DIAGRAM.maxUnits);
@@ -172,8 +172,8 @@ function strip({ model, options, nodes, vocab, sz, geo, traces, traceIndex, scal
   const xs = cells.map((c) => c[0]);
   const { colorscale, cmin, cmax } = scaleFor(v.range, options.palette);
   scales[name] = { colorscale, cmin, cmax };
-  traceIndex[name] = traces.length;
-  traces.push({
+  stripIndex[name] = data.length;
+  data.push({
     type: "scatter", mode: "markers", x: xs, y: cells.map((c) => c[1]), name,
     marker: { symbol: "square", size: 8, color: xs.map(() => 0), colorscale, cmin, cmax, line: { color: INK.cellEdge, width: 0.5 } },
     customdata: xs.map((_, i) => i),
@@ -198,10 +198,10 @@ function wayOut({ W, kindInfo, nodes, pal, sz, geo, add }) {
 }
 
 /** The color legend: two colorbars, gates in [0, 1] and values in [-1, 1]. */
-function legend({ options, sz, traces }) {
+function legend({ options, sz, data }) {
   for (const [i, range] of ["unit", "signed"].entries()) {
     const { colorscale, cmin, cmax } = scaleFor(range, options.palette);
-    traces.push({ type: "scatter", x: [null], y: [null], mode: "markers", hoverinfo: "skip", showlegend: false,
+    data.push({ type: "scatter", x: [null], y: [null], mode: "markers", hoverinfo: "skip", showlegend: false,
       marker: { color: [cmin], colorscale, cmin, cmax, showscale: true,
         colorbar: { title: { text: range === "unit" ? "gates" : "values", font: { size: sz.small, family: FONT_FAMILY } },
           len: 0.42, y: i === 0 ? 0.77 : 0.25, thickness: sz.small, x: 1.0, tickfont: { size: sz.small, family: FONT_FAMILY } } } });
@@ -209,12 +209,12 @@ function legend({ options, sz, traces }) {
 }
 
 /** How shape i looks in a phase: faded when its owner comes later; a box or circle of the active phase outlined. */
-export function shapeLook(shape, owner, vocab, order, phase, options) {
+export function shapeLook(shape, owner, glossary, order, phase, options) {
   const active = phase ? order.indexOf(phase) : order.length;
-  const p = vocab[owner] ? order.indexOf(vocab[owner].phase) : owner === "inputs" || owner === "state" ? 0 : order.length;
+  const p = glossary[owner] ? order.indexOf(glossary[owner].phase) : owner === "given" || owner === "state" ? 0 : order.length;
   const look = { opacity: p <= active ? 1 : 0.25 };
   if (shape.type === "rect" || shape.type === "circle") {
-    const on = phase && vocab[owner] && vocab[owner].phase === phase;
+    const on = phase && glossary[owner] && glossary[owner].phase === phase;
     look.width = on ? sizes(options.presenter).line * 2.4 : sizes(options.presenter).line;
     look.color = on ? palette(options.palette).highlight : shape.type === "rect" ? INK.layerEdge : INK.opEdge;
   }

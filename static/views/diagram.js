@@ -21,11 +21,11 @@ export class Diagram extends View {
     super.build(kindInfo, header, options);
     const el = this.el;
     const f = figure(kindInfo, header.model, options, el.clientWidth);
-    Object.assign(this, { shapeOwner: f.shapeOwner, traceIndex: f.traceIndex, scales: f.scales });
-    this.vocab = Object.fromEntries(kindInfo.vocabulary.names.map((n) => [n.name, n]));
+    Object.assign(this, { shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, scales: f.scales });
+    this.glossary = Object.fromEntries(kindInfo.glossary.names.map((n) => [n.name, n]));
     this.names = kindInfo.diagram.nodes.map((n) => n.name);
-    this.order = kindInfo.vocabulary.phases.map((p) => p.name);
-    Plotly.newPlot(el, f.traces, f.layout, { displayModeBar: false, responsive: true, staticPlot: false });
+    this.order = kindInfo.glossary.phases.map((p) => p.name);
+    Plotly.newPlot(el, f.data, f.layout, { displayModeBar: false, responsive: true, staticPlot: false });
     el.on("plotly_afterplot", () => { this.dom = null; });  // Plotly may have made new elements
     this.fitMarkers();
     this.lastPhase = null;
@@ -40,22 +40,22 @@ export class Diagram extends View {
     const pxPerUnit = full.xaxis._length / (full.xaxis.range[1] - full.xaxis.range[0]);
     const idx = [], size = [];
     for (const name of this.names) {
-      const n = this.el.data[this.traceIndex[name]].x.length;
-      idx.push(this.traceIndex[name]);
+      const n = this.el.data[this.stripIndex[name]].x.length;
+      idx.push(this.stripIndex[name]);
       size.push(Math.max(2, Math.min(STRIP_H * pxPerUnit, (DIAGRAM.stripWidth / Math.min(n, ROW)) * pxPerUnit * 0.88)));
     }
     Plotly.restyle(this.el, { "marker.size": size }, idx);
   }
 
   /** Unbounded names (c, kept, pre-activations) colored on ±their largest magnitude so far. */
-  update(store) {
-    super.update(store);
+  update(trace) {
+    super.update(trace);
     if (!this.info) return;
     const idx = [], cmin = [], cmax = [];
     for (const name of this.names) {
-      if (this.vocab[name].range !== "real" || !store.has(name)) continue;
-      const m = Math.max(1, store.maxAbs(name));
-      idx.push(this.traceIndex[name]);
+      if (this.glossary[name].range !== "real" || !trace.has(name)) continue;
+      const m = Math.max(1, trace.maxAbs(name));
+      idx.push(this.stripIndex[name]);
       cmin.push(-m);
       cmax.push(m);
       this.scales[name] = { ...this.scales[name], cmin: -m, cmax: m };
@@ -68,24 +68,24 @@ export class Diagram extends View {
    * drawn faint; the active phase's shapes are outlined in the highlight color.
    */
   show(t, phase, playing = false) {
-    const store = this.store;
-    if (!this.info || !store?.steps) return;
+    const trace = this.trace;
+    if (!this.info || !trace?.steps) return;
     if (playing) return this.paint(t, phase);
     const active = phase ? this.order.indexOf(phase) : this.order.length;
     const idx = [], colors = [], opacity = [];
     for (const name of this.names) {
-      if (!store.has(name)) continue;
-      const n = this.el.data[this.traceIndex[name]].x.length;
-      idx.push(this.traceIndex[name]);
-      colors.push(Array.from(store.value(name, t).subarray(0, n)));
-      opacity.push(this.order.indexOf(this.vocab[name].phase) <= active ? 1 : 0.18);
+      if (!trace.has(name)) continue;
+      const n = this.el.data[this.stripIndex[name]].x.length;
+      idx.push(this.stripIndex[name]);
+      colors.push(Array.from(trace.value(name, t).subarray(0, n)));
+      opacity.push(this.order.indexOf(this.glossary[name].phase) <= active ? 1 : 0.18);
     }
     Plotly.restyle(this.el, { "marker.color": colors, opacity }, idx);
     if (phase === this.lastPhase && !this.painted) return;
     this.painted = false;
     const update = {};
     this.el.layout.shapes.forEach((s, i) => {
-      const look = shapeLook(s, this.shapeOwner[i], this.vocab, this.order, phase, this.options);
+      const look = shapeLook(s, this.shapeOwner[i], this.glossary, this.order, phase, this.options);
       update[`shapes[${i}].opacity`] = look.opacity;
       if (look.color) {
         update[`shapes[${i}].line.width`] = look.width;
@@ -102,7 +102,7 @@ export class Diagram extends View {
     const groups = this.el.querySelectorAll(".scatterlayer .trace");
     const dom = { points: {}, groups: {}, shapes: [] };
     for (const name of this.names) {
-      const g = groups[this.traceIndex[name]];
+      const g = groups[this.stripIndex[name]];
       dom.groups[name] = g;
       dom.points[name] = g ? g.querySelectorAll("path.point") : [];
     }
@@ -113,17 +113,17 @@ export class Diagram extends View {
 
   /** One playing frame: cell colors, faded phases and the active phase's outline, written into the SVG. */
   paint(t, phase) {
-    const d = this.elements(), store = this.store;
+    const d = this.elements(), trace = this.trace;
     const active = phase ? this.order.indexOf(phase) : this.order.length;
     for (const name of this.names) {
-      if (!store.has(name)) continue;
-      const pts = d.points[name], values = store.value(name, t), { colorscale, cmin, cmax } = this.scales[name];
+      if (!trace.has(name)) continue;
+      const pts = d.points[name], values = trace.value(name, t), { colorscale, cmin, cmax } = this.scales[name];
       for (let i = 0; i < pts.length; i++) pts[i].style.fill = colorAt(values[i], colorscale, cmin, cmax);
-      if (d.groups[name]) d.groups[name].style.opacity = this.order.indexOf(this.vocab[name].phase) <= active ? 1 : 0.18;
+      if (d.groups[name]) d.groups[name].style.opacity = this.order.indexOf(this.glossary[name].phase) <= active ? 1 : 0.18;
     }
     if (phase !== this.paintedPhase) {
       d.shapes.forEach((path, i) => {
-        const look = shapeLook(this.el.layout.shapes[i], this.shapeOwner[i], this.vocab, this.order, phase, this.options);
+        const look = shapeLook(this.el.layout.shapes[i], this.shapeOwner[i], this.glossary, this.order, phase, this.options);
         path.style.opacity = look.opacity;
         if (look.color) {
           path.style.strokeWidth = `${look.width}px`;

@@ -12,12 +12,12 @@ const DASH = { h: "solid", c: "dash", x: "dot" };
 /** Every norm of every series, as lines. */
 function figure(series, options, keys) {
   const pal = palette(options.palette), sz = sizes(options.presenter);
-  const traces = [];
+  const data = [];
   series.forEach((s, i) => {
     for (const k of keys) {
       if (!s.flow[k]) continue;
       const y = s.flow[k].map((v) => (v > 0 ? v : null));  // log scale: a zero is "nothing reaches"
-      traces.push({ type: "scatter", mode: "lines", x: y.map((_, t) => t), y, name: `${escapeHtml(s.label)} ${LABEL[k]}`,
+      data.push({ type: "scatter", mode: "lines", x: y.map((_, t) => t), y, name: `${escapeHtml(s.label)} ${LABEL[k]}`,
         line: { color: pal.series[i % pal.series.length], dash: DASH[k], width: sz.line * 1.3 },
         hovertemplate: `${escapeHtml(s.label)}, step %{x}: %{y:.3g}<extra>${LABEL[k]}</extra>` });
     }
@@ -28,7 +28,7 @@ function figure(series, options, keys) {
     xaxis: { title: { text: "step t" }, fixedrange: true, ...stepTicks(Math.max(...series.map((s) => s.flow.h.length))) }, yaxis: { type: "log", fixedrange: true, exponentformat: "power" },
     legend: { orientation: "h", y: -0.25 }, ...BACKGROUND,
   };
-  return { traces, layout };
+  return { data, layout };
 }
 
 export class Gradients extends View {
@@ -50,14 +50,14 @@ export class Gradients extends View {
     this.drawn = null;
   }
 
-  /** The store's flow ([{label, flow: {h, c, x}}]), once it has come. */
-  update(store) {
-    if (!store.flow || store.flow === this.drawn) return;
-    const { traces, layout } = figure(store.flow, this.options, this.keys);
-    if (this.built) Plotly.react(this.el, traces, layout);
-    else Plotly.newPlot(this.el, traces, layout, { displayModeBar: false, responsive: true });
+  /** The trace's flow ([{label, flow: {h, c, x}}]), once it has come. */
+  update(trace) {
+    if (!trace.flow || trace.flow === this.drawn) return;
+    const { data, layout } = figure(trace.flow, this.options, this.keys);
+    if (this.built) Plotly.react(this.el, data, layout);
+    else Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true });
     this.built = true;
-    this.drawn = store.flow;
+    this.drawn = trace.flow;
     this.line.color = palette(this.options.palette).highlight;
     this.line.place();
   }

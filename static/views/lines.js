@@ -12,19 +12,19 @@ function chosenUnits(spec, width) {
   return asked.length ? [...new Set(asked)].slice(0, 8) : Array.from({ length: Math.min(4, width) }, (_, i) => i);
 }
 
-/** The vector the lines and the token colors follow: the state's focus, else c, else h. */
-export function focusName(store, options) {
-  if (store.has(options.focus)) return options.focus;
-  return ["c", "h"].find((n) => store.has(n));
+/** The vector the lines and the token colors follow: the state's focus (an old link's spelling read as today's), else c, else h. */
+export function focusName(trace, options) {
+  const focus = trace.header?.kind_info?.glossary.renamed[options.focus] ?? options.focus;
+  return [focus, "c", "h"].find((n) => trace.has(n));
 }
 
 /** The lines of some units of one name, and the layout they are drawn in. */
-function figure(store, name, label, units, options) {
+function figure(trace, name, label, units, options) {
   const pal = palette(options.palette), sz = sizes(options.presenter);
-  const T = store.steps;
+  const T = trace.steps;
   const x = Array.from({ length: T }, (_, t) => t);
-  const traces = units.map((u, i) => ({
-    type: "scatter", mode: T > 200 ? "lines" : "lines+markers", x, y: Array.from(store.series(name, u)), name: `unit ${u}`,
+  const data = units.map((u, i) => ({
+    type: "scatter", mode: T > 200 ? "lines" : "lines+markers", x, y: Array.from(trace.series(name, u)), name: `unit ${u}`,
     line: { color: pal.series[i % pal.series.length], width: sz.line * 1.2 }, marker: { size: sz.line * 3 },
     hovertemplate: `unit ${u}, step %{x}: %{y:.4f}<extra></extra>`,
   }));
@@ -35,7 +35,7 @@ function figure(store, name, label, units, options) {
     yaxis: { fixedrange: true, zeroline: true }, legend: { orientation: "h", y: -0.28 }, showlegend: units.length > 1,
     ...BACKGROUND,
   };
-  return { traces, layout };
+  return { data, layout };
 }
 
 export class Lines extends View {
@@ -58,31 +58,31 @@ export class Lines extends View {
     });
   }
 
-  update(store) {
-    super.update(store);
+  update(trace) {
+    super.update(trace);
     if (!this.info) return;
-    const name = focusName(store, this.options);
-    if (name) this.draw(store, name);
+    const name = focusName(trace, this.options);
+    if (name) this.draw(trace, name);
     const { focus, units, color } = this.controls;
-    focus.replaceChildren(...this.info.vocabulary.names.filter((n) => store.has(n.name) && n.role !== "input")
+    focus.replaceChildren(...this.info.glossary.names.filter((n) => trace.has(n.name) && n.role !== "given")
       .map((n) => new Option(n.label, n.name)));
     focus.value = name ?? "";
     units.value = this.options.units;
     color.value = this.options.color_unit ?? "";
   }
 
-  draw(store, name) {
+  draw(trace, name) {
     const options = this.options;
-    const label = this.info.vocabulary.names.find((n) => n.name === name).label;
-    const units = chosenUnits(options.units, store.width(name));
-    const { traces, layout } = figure(store, name, label, units, options);
+    const label = this.info.glossary.names.find((n) => n.name === name).label;
+    const units = chosenUnits(options.units, trace.width(name));
+    const { data, layout } = figure(trace, name, label, units, options);
     const key = `${name}|${units}|${options.palette}|${options.presenter}`;
     if (key !== this.key) {
-      Plotly.newPlot(this.el, traces, layout, { displayModeBar: false, responsive: true });
+      Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true });
       this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus.emit("seek", Math.round(e.points[0].x)); });
       this.key = key;
     } else {
-      Plotly.react(this.el, traces, layout);
+      Plotly.react(this.el, data, layout);
     }
     this.line.color = palette(options.palette).highlight;
     this.line.place();

@@ -31,20 +31,20 @@ export class Predictions extends View {
     this.built = false;
   }
 
-  plot(traces, layout) {
-    if (this.built) Plotly.react(this.el, traces, layout);
-    else Plotly.newPlot(this.el, traces, layout, { displayModeBar: false, responsive: true });
+  plot(data, layout) {
+    if (this.built) Plotly.react(this.el, data, layout);
+    else Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true });
     this.built = true;
   }
 
   /** After steps arrive: a linear head's outputs over the whole sequence. */
-  update(store) {
-    super.update(store);
+  update(trace) {
+    super.update(trace);
     const head = this.header?.prediction;
-    if (!head || head.kind !== "linear" || !store.has("prediction") || !store.steps) return;
+    if (!head || head.head !== "linear" || !trace.has("prediction") || !trace.steps) return;
     const pal = palette(this.options.palette), sz = sizes(this.options.presenter);
-    const T = store.steps, x = Array.from({ length: T }, (_, i) => i);
-    this.plot(head.labels.map((label, k) => ({ type: "scatter", mode: "lines", x, y: Array.from(store.series("prediction", k)),
+    const T = trace.steps, x = Array.from({ length: T }, (_, i) => i);
+    this.plot(head.labels.map((label, k) => ({ type: "scatter", mode: "lines", x, y: Array.from(trace.series("prediction", k)),
       name: escapeHtml(label), line: { color: pal.series[k % pal.series.length], width: sz.line * 1.2 } })),
     { ...base(sz), xaxis: { fixedrange: true, title: { text: "step" }, ...stepTicks(T) }, yaxis: { fixedrange: true } });
     this.line.color = pal.highlight;
@@ -52,10 +52,10 @@ export class Predictions extends View {
   }
 
   show(t, phase, playing = false) {
-    const store = this.store, head = this.header?.prediction;
-    if (!head || !store?.has("prediction") || !store.steps) return;
-    const v = store.value("prediction", t);
-    if (head.kind === "linear") {
+    const trace = this.trace, head = this.header?.prediction;
+    if (!head || !trace?.has("prediction") || !trace.steps) return;
+    const v = trace.value("prediction", t);
+    if (head.head === "linear") {
       this.caption.textContent = `output at step ${t}: ${Array.from(v, (x) => num(x, 3)).join(", ")}`;
       this.line.move(t);
       return;

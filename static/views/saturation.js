@@ -29,23 +29,23 @@ export class Saturation extends View {
   }
 
   /** Drawn once the run is complete (and again after a rebuild), only while the panel is shown. */
-  update(store) {
-    if (!this.follows || !store.complete || this.drawn) return;
-    this.draw(store, this.info.vocabulary, this.options);
+  update(trace) {
+    if (!this.follows || !trace.complete || this.drawn) return;
+    this.draw(trace, this.info.glossary, this.options);
     this.drawn = true;
   }
 
-  draw(store, vocabulary, options) {
+  draw(trace, glossary, options) {
     const pal = palette(options.palette), sz = sizes(options.presenter);
-    const gates = vocabulary.names.filter((n) => n.role === "gate" && n.range === "unit" && store.has(n.name));
-    const traces = gates.map((g, i) => {
-      const units = Array.from({ length: store.width(g.name) }, (_, u) => store.series(g.name, u));
+    const gates = glossary.names.filter((n) => n.role === "gate" && n.range === "unit" && trace.has(n.name));
+    const data = gates.map((g, i) => {
+      const units = Array.from({ length: trace.width(g.name) }, (_, u) => trace.series(g.name, u));
       const points = saturation(units);
       return { type: "scatter", mode: "markers", name: escapeHtml(g.label), x: points.map((p) => p[0]), y: points.map((p) => p[1]),
         customdata: points.map((_, u) => u), marker: { size: sz.cell * 0.9, color: pal.series[i % pal.series.length], opacity: 0.8, line: { width: 0.5, color: INK.pointEdge } },
         hovertemplate: `${escapeHtml(g.label)} unit %{customdata}<br>closed (<0.1) %{x:.0%} · open (>0.9) %{y:.0%}<extra></extra>` };
     });
-    Plotly.react(this.el, traces, {
+    Plotly.react(this.el, data, {
       margin: { l: 56, r: 10, t: 28, b: 44 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
       title: { text: "Gate saturation: time each unit spends closed and open", font: { size: sz.font }, x: 0.01, xanchor: "left" },
       xaxis: { title: { text: "fraction of steps closed (< 0.1)" }, range: [-0.03, 1.03], fixedrange: true, tickformat: ".0%" },

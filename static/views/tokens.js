@@ -32,16 +32,16 @@ export class Tokens extends View {
   /** options.color_unit: which unit colors the tokens (null: none). */
   build(kindInfo, header, options) {
     super.build(kindInfo, header, options);
-    this.ranges = Object.fromEntries((kindInfo?.vocabulary.names ?? []).map((n) => [n.name, n.range]));
+    this.ranges = Object.fromEntries((kindInfo?.glossary.names ?? []).map((n) => [n.name, n.range]));
   }
 
   /** Draw the tokens around step t; colors are redone only when they change. */
   show(t) {
-    const store = this.store, options = this.options;
-    if (!store?.steps) return;
-    const name = options.color_unit !== null && options.color_unit !== undefined ? focusName(store, options) : null;
-    const color = name ? { name, unit: Math.min(options.color_unit, store.width(name) - 1), range: this.ranges[name] ?? "signed", palette: options.palette } : null;
-    const T = store.steps;
+    const trace = this.trace, options = this.options;
+    if (!trace?.steps) return;
+    const name = options.color_unit !== null && options.color_unit !== undefined ? focusName(trace, options) : null;
+    const color = name ? { name, unit: Math.min(options.color_unit, trace.width(name) - 1), range: this.ranges[name] ?? "signed", palette: options.palette } : null;
+    const T = trace.steps;
     const from = Math.max(0, Math.min(t - WINDOW / 2, T - WINDOW)), to = Math.min(T, from + WINDOW);
     if (from !== this.start || to !== this.end || T !== this.total) this.lay(from, to, T);
     const key = color ? `${color.name}|${color.unit}|${color.palette}|${color.range}|${from}|${to}|${T}` : "";
@@ -54,7 +54,7 @@ export class Tokens extends View {
 
   /** The spans of tokens from..to of T, with an ellipsis for what is left out on either side. */
   lay(from, to, T) {
-    const el = this.el, tokens = this.store.tokens;
+    const el = this.el, tokens = this.trace.tokens;
     this.colored = null;
     this.total = T;
     el.replaceChildren();
@@ -76,14 +76,14 @@ export class Tokens extends View {
   }
 
   paint(color) {
-    const store = this.store;
+    const trace = this.trace;
     if (!color) {
       this.spans.forEach((s) => { s.style.background = ""; s.style.color = ""; });
       return;
     }
-    const { colorscale, cmin, cmax } = scaleFor(color.range, color.palette, color.range === "real" ? store.maxAbs(color.name) : 1);
+    const { colorscale, cmin, cmax } = scaleFor(color.range, color.palette, color.range === "real" ? trace.maxAbs(color.name) : 1);
     this.spans.forEach((s, k) => {
-      const c = colorAt(store.value(color.name, this.start + k)[color.unit], colorscale, cmin, cmax);
+      const c = colorAt(trace.value(color.name, this.start + k)[color.unit], colorscale, cmin, cmax);
       s.style.background = c;
       s.style.color = isDark(c) ? INK.onDark : INK.onLight;
     });

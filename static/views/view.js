@@ -12,7 +12,7 @@ export class View {
    *   name          its word in the view state's panels, and its section's data-panel: lowercase letters only,
    *                 as the server's panels parameter takes them
    *   label         its text in the View menu (and its section's aria-label)
-   *   needs         what of the complete run it needs when shown and the store lacks ("flow": the gradient
+   *   needs         what of the complete run it needs when shown and the trace lacks ("flow": the gradient
    *                 flow, fetched for it); null for nothing more
    *   when(header)  whether a run has anything for it to show; a panel it says false of stays hidden
    * Without markup of its own in templates/_partials.html the panel gets a plain section with a chart in it.
@@ -25,7 +25,7 @@ export class View {
     this.info = null;
     this.header = null;
     this.options = {};
-    this.store = null;
+    this.trace = null;
   }
 
   /** A run's description came (or an option of the picture changed): draw the empty figure. */
@@ -36,8 +36,8 @@ export class View {
   }
 
   /** Steps arrived, the run completed, or its gradient flow came: redraw what depends on them. */
-  update(store) {
-    this.store = store;
+  update(trace) {
+    this.trace = trace;
   }
 
   /** Show step t (phase: the active animation phase, or null; playing: a frame of playback). */

@@ -179,7 +179,7 @@ class Tab:
             self.page.keyboard.press(key)
 
     def diagram(self, name: str) -> list[float]:
-        """The colors (the current step's values) of the diagram's strip for vocabulary name."""
+        """The colors (the current step's values) of the diagram's strip for a glossary name."""
         return self.js("(name) => { const d = document.getElementById('diagram').data.find((t) => t.name === name);"
                        " return d ? Array.from(d.marker.color) : null; }", name)
 

@@ -39,13 +39,13 @@ def test_the_colorblind_palette_recolors_every_view(tab):
         const {{ PALETTES }} = await import('/static/core/config.js');
         const d = {DIAGRAM}.data, h = {HEATMAPS}.data;
         return {{ want: PALETTES.colorblind,
-                  forget: d.find((t) => t.name === 'forget').marker.colorscale,
+                  forget: d.find((t) => t.name === 'forget_gate').marker.colorscale,
                   c: d.find((t) => t.name === 'c').marker.colorscale,
                   heat: Object.fromEntries(h.map((t) => [t.name, t.colorscale])),
                   layer: {DIAGRAM}.layout.shapes.find((s) => s.type === 'rect').fillcolor }};
     }})()""")
     assert out["forget"] == out["want"]["unit"] and out["c"] == out["want"]["signed"]
-    assert out["heat"]["forget"] == out["want"]["unit"] and out["heat"]["c"] == out["want"]["signed"]
+    assert out["heat"]["forget_gate"] == out["want"]["unit"] and out["heat"]["c"] == out["want"]["signed"]
     assert out["layer"] == out["want"]["layer"]
     assert tab.step == 2 and len(tab.sockets) == 1
     toggle_view_menu(tab)
@@ -55,6 +55,14 @@ def test_the_colorblind_palette_recolors_every_view(tab):
 def deny_clipboard(tab):
     tab.page.add_init_script("""Object.defineProperty(Navigator.prototype, 'clipboard', { configurable: true, get: () => ({
         writeText: () => Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError')) }) });""")
+
+
+def test_an_old_link_follows_the_gate_it_named(tab):
+    """focus=forget is how a permalink named the forget gate before gates were *_gate."""
+    tab.open("/?kind=lstm&input=hello&focus=forget")
+    assert tab.js("document.querySelector('[data-control=\"focus\"]').value") == "forget_gate"
+    assert tab.js("document.getElementById('lines').layout.title.text").startswith("forget gate")
+    assert tab.errors == [] and tab.console == []
 
 
 @pytest.mark.parametrize("clipboard", ["allowed", "denied"])
@@ -86,7 +94,7 @@ def test_copy_link_gives_a_url_that_reproduces_the_view(tab_factory, clipboard):
     before = tab.diagram_all()
     again = tab_factory("-reopened").open(url[len(tab.base):])
     assert again.step == 2
-    assert again.js("window.gatescope.store.header.model.kind") == "mgu"
+    assert again.js("window.gatescope.trace.header.model.kind") == "mgu"
     assert again.js("window.gatescope.state.palette") == "mono"
     after = again.diagram_all()
     assert after.keys() == before.keys()
@@ -121,12 +129,12 @@ def test_uploading_a_model_switches_the_page_to_it(tab, api, tmp_path, make):
     tab.open("/?kind=lstm&input=abc")
     tab.page.set_input_files('[data-control="upload"]', str(path))
     tab.until("(id) => location.search.includes('model=' + id)", model_id, timeout=5, what="the model in the URL")
-    tab.until(f"document.body.dataset.ready || ({MESSAGE}.dataset.kind === 'error' && !{MESSAGE}.hidden)", timeout=10)
-    assert not tab.js(f"{MESSAGE}.dataset.kind === 'error' && !{MESSAGE}.hidden"), tab.js(f"{MESSAGE}.textContent")
-    header = tab.js("window.gatescope.store.header.model")
+    tab.until(f"document.body.dataset.ready || ({MESSAGE}.dataset.tone === 'error' && !{MESSAGE}.hidden)", timeout=10)
+    assert not tab.js(f"{MESSAGE}.dataset.tone === 'error' && !{MESSAGE}.hidden"), tab.js(f"{MESSAGE}.textContent")
+    header = tab.js("window.gatescope.trace.header.model")
     assert (header["kind"], header["hidden_size"], header["input_size"]) == ("gru", model.hidden_size, model.input_size)
     assert tab.js("document.querySelector('[data-control=\"source\"]').value") == f"model:{model_id}"
-    assert tab.js(f"{DIAGRAM}.data.some((t) => t.name === 'reset') && !{DIAGRAM}.data.some((t) => t.name === 'forget')")
+    assert tab.js(f"{DIAGRAM}.data.some((t) => t.name === 'reset_gate') && !{DIAGRAM}.data.some((t) => t.name === 'forget_gate')")
     assert len(tab.diagram("h")) == model.hidden_size
     # what the page says about it
     problems = []

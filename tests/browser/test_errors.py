@@ -30,7 +30,7 @@ def test_a_refused_view_shows_the_servers_message(tab, api, query, status):
             assert f"{problem['loc'][-1]}: {problem['msg']} (got \"{problem['input']}\")" in text, (text, problem)
     assert tab.js(f"{MESSAGE}.querySelector('a').getAttribute('href')") == "/"
     assert not tab.sockets                                               # nothing to stream until the view changes
-    assert tab.js(f"{MESSAGE}.dataset.kind") == "error"
+    assert tab.js(f"{MESSAGE}.dataset.tone") == "error"
     assert tab.js(f"{MESSAGE}.getBoundingClientRect().height") > 0
     assert tab.js("document.getElementById('status').textContent") != "computing…"
     tab.press("ArrowRight")  # nothing to step through: no error either
@@ -45,8 +45,8 @@ def test_the_page_recovers_once_the_view_is_fixed(tab):
     tab.page.keyboard.press("Tab")  # commits the field: a change event
     tab.ready()
     assert tab.js(f"{MESSAGE}.hidden")
-    assert tab.js("window.gatescope.store.header.model.hidden_size") == 16
-    assert len(tab.diagram("forget")) == 16
+    assert tab.js("window.gatescope.trace.header.model.hidden_size") == 16
+    assert len(tab.diagram("forget_gate")) == 16
     assert "hidden=16" in tab.until("location.search.includes('hidden=16') && location.search", timeout=2)
 
 

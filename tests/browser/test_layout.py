@@ -23,7 +23,7 @@ def test_the_header_menus_open_inside_the_window(tab):
 
 def test_a_view_change_keeps_an_empty_predictions_panel_hidden(tab):
     tab.open("/?kind=lstm&input=hello")  # random weights: no output head, nothing to predict
-    assert tab.js("window.gatescope.store.header.prediction") is None
+    assert tab.js("window.gatescope.trace.header.prediction") is None
     panel = "document.querySelector('.predictions-panel')"
     assert tab.js(f"{panel}.hidden")
     tab.page.click("header.top details.menu summary:has-text('View')")

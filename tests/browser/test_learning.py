@@ -14,7 +14,7 @@ def test_compare_rnn_lstm_gru_on_the_remember_task(tab, api):
                       "c.querySelector('.verdict').textContent])")
     titles = [v[0] for v in verdicts]
     assert [t.split(" ·")[0] for t in titles] == ["Elman RNN", "LSTM", "GRU"]
-    first = tab.js("window.gatescope.columns[0].store.tokens[0]")
+    first = tab.js("window.gatescope.columns[0].trace.tokens[0]")
     assert f'predicts "{first}"' not in verdicts[0][1]            # the rnn has forgotten the first letter
     assert all(f'predicts "{first}"' in v[1] for v in verdicts[1:])  # the gated cells still hold it
     tab.until("document.getElementById('gradients').data?.length === 3", what="three gradient curves")
@@ -39,9 +39,9 @@ def test_gradient_flow_and_saturation_panels(tab, api):
     for n, lo, hi in points:
         assert n == 6 and 0 <= lo and hi <= 1
     # the saturation of one unit, recomputed from the page's own numbers
-    frac = tab.js("(() => { const s = window.gatescope.store; const v = s.series('forget', 0);"
+    frac = tab.js("(() => { const s = window.gatescope.trace; const v = s.series('forget_gate', 0);"
                   " return [v.filter((x) => x < 0.1).length / v.length, v.filter((x) => x > 0.9).length / v.length]; })()")
-    assert tab.js("(() => { const d = document.getElementById('saturation').data.find((d) => d.name.startsWith('forget'));"
+    assert tab.js("(() => { const d = document.getElementById('saturation').data.find((d) => d.name.startsWith('forget gate'));"
                   " return [d.x[0], d.y[0]]; })()") == pytest.approx(frac)
     assert tab.errors == [] and tab.console == []
     tab.shot()
@@ -59,12 +59,12 @@ def test_training_in_the_page_then_opening_the_model(tab):
     tab.until("!document.querySelector('[data-train=\"open\"]').hidden", timeout=60, what="the finished job")
     assert "done after 250 steps" in tab.js("document.querySelector('[data-train=\"status\"]').textContent")
     assert tab.js("document.querySelector('[data-train=\"curves\"]').data[0].x.length") > 0
-    assert tab.js("document.querySelector('[data-train=\"probe\"]').data.map((d) => d.name)") == ["reset", "update", "h"]
+    assert tab.js("document.querySelector('[data-train=\"probe\"]').data.map((d) => d.name)") == ["reset_gate", "update_gate", "h"]
     tab.shot("-dialog")
     tab.page.click('[data-train="open"]')
     tab.until("location.search.includes('model=')", what="the trained model's permalink")
     tab.ready()
-    header = tab.js("window.gatescope.store.header")
+    header = tab.js("window.gatescope.trace.header")
     assert header["model"]["kind"] == "gru" and header["model"]["card"]["task"] == "brackets"
     assert tab.errors == [] and tab.console == []
     tab.shot()
@@ -77,13 +77,13 @@ def test_playing_frames_paint_the_steps_values(tab):
     # one frame, read while playing: every cell's fill is the color scale at that step's value
     check = tab.js("""async () => {
         const { colorAt, scaleFor } = await import('/static/core/colors.js');
-        const t = window.gatescope.player.t, store = window.gatescope.store;
+        const t = window.gatescope.player.t, trace = window.gatescope.trace;
         const groups = document.querySelectorAll('#diagram .scatterlayer .trace');
         const data = document.getElementById('diagram').data;
-        const i = data.findIndex((d) => d.name === 'forget');
+        const i = data.findIndex((d) => d.name === 'forget_gate');
         const fills = [...groups[i].querySelectorAll('path.point')].map((p) => p.style.fill);
         const { colorscale, cmin, cmax } = scaleFor('unit', 'classic');
-        const want = Array.from(store.value('forget', t)).map((v) => colorAt(v, colorscale, cmin, cmax));
+        const want = Array.from(trace.value('forget_gate', t)).map((v) => colorAt(v, colorscale, cmin, cmax));
         return { t: window.gatescope.player.t, same: t === window.gatescope.player.t, fills, want };
     }""")
     if check["same"]:  # the frame did not advance while it was read
@@ -91,5 +91,5 @@ def test_playing_frames_paint_the_steps_values(tab):
     tab.js("window.gatescope.player.pause()")
     t = tab.step
     # paused: Plotly's own data (what hovers and exports read) is back in line with the shown step
-    assert tab.diagram("forget") == pytest.approx(tab.js(f"Array.from(window.gatescope.store.value('forget', {t}))"), abs=1e-6)
+    assert tab.diagram("forget_gate") == pytest.approx(tab.js(f"Array.from(window.gatescope.trace.value('forget_gate', {t}))"), abs=1e-6)
     assert tab.errors == []

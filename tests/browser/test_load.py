@@ -15,11 +15,11 @@ def test_loads_without_console_errors(tab, path):
     tab.open(path)
     tab.until("document.querySelector('#diagram .scatterlayer') && document.querySelectorAll('#heatmaps image').length",
               what="the diagram and the heatmaps are drawn")
-    assert tab.js("window.gatescope.store.steps") > 0
+    assert tab.js("window.gatescope.trace.steps") > 0
     assert tab.js("document.getElementById('message').hidden")
     if path == "/":  # the default view is a trained preset
         assert tab.js("document.querySelector('[data-control=\"source\"]').value").startswith("preset:")
-        assert tab.js("window.gatescope.store.header.model.card.title")
+        assert tab.js("window.gatescope.trace.header.model.card.title")
     assert tab.console == [] and tab.errors == []
 
 
@@ -28,12 +28,12 @@ def test_every_request_stays_on_the_apps_origin(tab):
     tab.open("/")  # the default preset
     tab.press("ArrowRight")
     tab.page.select_option('[data-control="source"]', "kind:gru")  # a new kind: its description, a new stream
-    tab.until("window.gatescope.ready && window.gatescope.store.header.model.kind === 'gru'", what="the GRU run")
-    steps = tab.js("window.gatescope.store.steps")
+    tab.until("window.gatescope.ready && window.gatescope.trace.header.model.kind === 'gru'", what="the GRU run")
+    steps = tab.js("window.gatescope.trace.steps")
     tab.page.click('[data-control="input"]')
     tab.page.keyboard.press("End")
     tab.page.keyboard.type("ab")  # more text: the open WebSocket extends the run
-    tab.until("(n) => window.gatescope.store.steps === n", steps + 2, what="the extended run")
+    tab.until("(n) => window.gatescope.trace.steps === n", steps + 2, what="the extended run")
     assert tab.requests and tab.sockets
     for url in tab.requests:
         parts = urlsplit(url)
@@ -48,7 +48,7 @@ def test_every_request_stays_on_the_apps_origin(tab):
 def test_embed_draws_the_views_without_the_header(tab):
     tab.open("/embed?kind=gru&input=0.5,-1,2,0&input_type=numbers&step=2")
     assert tab.js("document.querySelectorAll('#diagram .scatterlayer .point').length") > 0
-    assert tab.js("document.getElementById('diagram').data.some((t) => t.name === 'reset')")
+    assert tab.js("document.getElementById('diagram').data.some((t) => t.name === 'reset_gate')")
     assert tab.js("document.querySelectorAll('#tokens .token').length") == 4
     assert tab.step == 2
     assert tab.js("document.querySelector('header.top')") is None

@@ -51,9 +51,9 @@ def test_play_at_the_last_step_starts_over_from_the_first(tab):
 
 
 def test_down_arrow_walks_the_phases_in_the_articles_order(tab, api):
-    phases = ["forget", "input", "update", "output"]  # colah's order for the LSTM
+    phases = ["forget", "write", "update", "output"]  # colah's order for the LSTM
     status, info = api("/api/kinds/lstm")
-    assert [p["name"] for p in info["vocabulary"]["phases"] if p["name"] != "inputs"] == phases
+    assert [p["name"] for p in info["glossary"]["phases"] if p["name"] != "given"] == phases
     tab.open("/?kind=lstm&input=abc&phases=true")
     assert tab.phase == ""  # all phases at once until asked
     seen = []
@@ -72,7 +72,8 @@ def test_down_arrow_walks_the_phases_in_the_articles_order(tab, api):
     assert tab.phase == phases[-2]
     opacity = tab.js("Object.fromEntries(document.getElementById('diagram').data.filter((t) => t.name)"
                      ".map((t) => [t.name, t.opacity]))")
-    assert opacity[phases[0]] == 1 and opacity[phases[-1]] < 0.5, opacity
+    first, last = ([n["name"] for n in info["glossary"]["names"] if n["phase"] == p and n["name"] in opacity][0] for p in (phases[0], phases[-1]))
+    assert opacity[first] == 1 and opacity[last] < 0.5, opacity
     tab.press("ArrowRight")  # plain stepping shows every phase again
     assert tab.phase == ""
 

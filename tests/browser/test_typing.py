@@ -4,7 +4,7 @@ import pytest
 
 INPUT = '[data-control="input"]'
 # (not window.gatescope.ready: see test_the_status_line_counts_the_steps_typing_added)
-TYPED = ("window.gatescope.store.tokens.join('') === text && window.gatescope.store.steps === text.length"
+TYPED = ("window.gatescope.trace.tokens.join('') === text && window.gatescope.trace.steps === text.length"
          " && document.querySelectorAll('#tokens .token').length === text.length"
          " && document.getElementById('heatmaps').data.every((d) => d.z[0].length === text.length)")
 
@@ -28,8 +28,8 @@ def test_typing_hello_gives_five_steps_in_every_view(tab, api, delay):
         if key:
             tab.press(key)
         t = tab.step
-        shown = tab.diagram("forget")
-        assert shown == pytest.approx(trace["values"]["forget"][t], abs=1e-4), f"step {t}"
+        shown = tab.diagram("forget_gate")
+        assert shown == pytest.approx(trace["values"]["forget_gate"][t], abs=1e-4), f"step {t}"
         assert tab.js("document.querySelector('#tokens .token.current').dataset.t") == str(t)
     assert tab.step == 4
     assert tab.js("document.getElementById('heatmaps').layout.xaxis.ticktext") == list("hello")

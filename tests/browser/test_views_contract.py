@@ -19,7 +19,7 @@ export class Throwaway extends View {
   static panel = { name: "throwaway", label: "throwaway view" };
 
   build(kindInfo, header, options) { super.build(kindInfo, header, options); document.body.dataset.throwawayKind = header.model.kind; }
-  update(store) { super.update(store); document.body.dataset.throwawaySteps = String(store.steps); }
+  update(trace) { super.update(trace); document.body.dataset.throwawaySteps = String(trace.steps); }
   show(t) { document.body.dataset.throwaway = String(t); this.el.textContent = `step ${t}`; }
 }
 """

@@ -1,4 +1,4 @@
-"""Builders for vocabulary entries shared by several kinds.
+"""Builders for glossary entries shared by several kinds.
 
 Symbols follow PyTorch's documentation (W_ii, b_hf, ...) so an equation on
 the page reads like the framework the weights came from.
@@ -12,24 +12,24 @@ SIG, TANH = "σ", "tanh"
 
 
 def x() -> Name:
-    return Name("x", "input x(t)", "x(t)", "input", "real", "given", (), "x(t): the input vector at step t", "x_t", "inputs", "input")
+    return Name("x", "input x(t)", "x(t)", "given", "real", "given", (), "x(t): the input vector at step t", "x_t", "given", "input_size")
 
 
-def h_prev(out_range: str = "signed", width: str = "hidden") -> Name:
+def h_prev(out_range: str = "signed", size: str = "hidden_size") -> Name:
     return Name("h_prev", "previous hidden state h(t−1)", "h(t−1)", "state_in", out_range, "shift", ("h",),
-                "h(t−1): the hidden state after the previous step (h0 at t = 0)", "h_{t-1}", "inputs", width)
+                "h(t−1): the hidden state after the previous step (h0 at t = 0)", "h_{t-1}", "given", size)
 
 
 def c_prev() -> Name:
     return Name("c_prev", "previous cell state c(t−1)", "c(t−1)", "state_in", "real", "shift", ("c",),
-                "c(t−1): the cell state after the previous step (c0 at t = 0)", "c_{t-1}", "inputs")
+                "c(t−1): the cell state after the previous step (c0 at t = 0)", "c_{t-1}", "given")
 
 
-def pre(gate: str, sym: str, letter: str, phase: str, inputs: tuple[str, ...], extra: str = "", extra_tex: str = "") -> Name:
+def pre(gate: str, sym: str, letter: str, phase: str, operands: tuple[str, ...], extra: str = "", extra_tex: str = "") -> Name:
     """The pre-activation W_i? x + b_i? + W_h? h + b_h? of one gate block (plus extra terms)."""
     text = f"{sym}_pre = W_i{letter}·x(t) + b_i{letter} + W_h{letter}·h(t−1) + b_h{letter}{extra}"
     tex = rf"{_tex(sym)}^{{pre}}_t = W_{{i{letter}}} x_t + b_{{i{letter}}} + W_{{h{letter}}} h_{{t-1}} + b_{{h{letter}}}{extra_tex}"
-    return Name(f"{gate}_pre", f"{gate} pre-activation", f"{sym}_pre", "pre", "real", "affine", inputs, text, tex, phase)
+    return Name(f"{gate}_pre", f"{gate.replace('_', ' ')} pre-activation", f"{sym}_pre", "pre", "real", "affine", operands, text, tex, phase)
 
 
 def act(gate: str, label: str, sym: str, fn: str, phase: str, role: str = "gate") -> Name:
@@ -68,4 +68,4 @@ def _tex(sym: str) -> str:
     return out.replace("c̃", r"\tilde{c}").replace("h̃", r"\tilde{h}")
 
 
-INPUTS = Phase("inputs", "Inputs", "The step starts from the input x(t) and the state the previous step left.")
+GIVEN = Phase("given", "Inputs", "The step starts from the input x(t) and the state the previous step left.")

@@ -1,7 +1,7 @@
 // The trace as it arrives: one growing Float32Array of steps x stride, read by name; with it, whether the
 // run is complete and, once asked for, its gradient flow.
 
-class TraceStore {
+class Trace {
   #header = null;
   #fields = {};
   #data = new Float32Array(0);
@@ -78,6 +78,6 @@ class TraceStore {
   }
 }
 
-export function createStore() {
-  return new TraceStore();
+export function createTrace() {
+  return new Trace();
 }

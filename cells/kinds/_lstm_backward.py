@@ -41,10 +41,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kinds.base import LayerState
-from ._common import flat_outer, flush, sigmoid
+from .._math import flat_outer, flush, sigmoid
+from .base import LayerState
 
-_PEEP = (("input", "weight_ci"), ("forget", "weight_cf"), ("output", "weight_co"))
+_PEEP = (("input_gate", "weight_ci"), ("forget_gate", "weight_cf"), ("output_gate", "weight_co"))
 
 
 def _layout(spec, p, opts):
@@ -59,9 +59,9 @@ def _add_before_cell(z, cp, q_prev, Wgg, rows, peep, H):
     """The terms of the pre-activations that need more than x and h(t-1): FGR's q(t-1) W_gg^T, the peepholes on c(t-1)."""
     if q_prev is not None:                                        # FGR: z_ifo += q(t-1) W_gg^T
         rec = q_prev @ Wgg.T
-        for k, g in enumerate(("input", "forget", "output")):
+        for k, g in enumerate(("input_gate", "forget_gate", "output_gate")):
             z[:, rows[g]] += rec[:, k * H:(k + 1) * H]
-    for g in ("input", "forget"):                                 # peepholes of i, f see c(t-1)
+    for g in ("input_gate", "forget_gate"):                                 # peepholes of i, f see c(t-1)
         if g in peep:
             z[:, rows[g]] += peep[g] * cp
 
@@ -74,8 +74,8 @@ def forward(spec, p, opts, X, start: LayerState):
     Whr, Wgg = p.get("weight_hr"), p.get("weight_gg")
     out = Whr.shape[0] if Whr is not None else H
     Z = X @ p["weight_ih"].T + (p["bias_ih"] + p["bias_hh"])     # (T, B, G*H): input parts, then full pre-activations
-    if "forget" in rows:
-        Z[..., rows["forget"]] += opts.get("forget_bias") or 0.0
+    if "forget_gate" in rows:
+        Z[..., rows["forget_gate"]] += opts.get("forget_bias") or 0.0
     Wh = p["weight_hh"].T
     Hs, C = np.empty((T + 1, B, out)), np.empty((T + 1, B, H))   # row 0: the initial state
     Hs[0], C[0] = start.h, start.c
@@ -91,11 +91,11 @@ def forward(spec, p, opts, X, start: LayerState):
         z += Hs[t] @ Wh
         _add_before_cell(z, cp, None if Q is None else Q[t], Wgg, rows, peep, H)
         if va.input_gate:
-            sigmoid(z[:, rows["input"]], out=Gi[t])                # i(t)
+            sigmoid(z[:, rows["input_gate"]], out=Gi[t])                # i(t)
         if va.coupled:
             np.subtract(1.0, Gi[t], out=Gf[t])                      # f(t) = 1 - i(t)
         elif va.forget_gate:
-            sigmoid(z[:, rows["forget"]], out=Gf[t])               # f(t)
+            sigmoid(z[:, rows["forget_gate"]], out=Gf[t])               # f(t)
         if va.candidate_act == "tanh":
             np.tanh(z[:, rows["candidate"]], out=Gg[t])            # g(t)
         else:
@@ -106,9 +106,9 @@ def forward(spec, p, opts, X, start: LayerState):
             np.clip(c, -clip, clip, out=c)
         C[t + 1] = c
         if va.output_gate:
-            if "output" in peep:
-                z[:, rows["output"]] += peep["output"] * c        # the output peephole sees c(t)
-            sigmoid(z[:, rows["output"]], out=Go[t])               # o(t)
+            if "output_gate" in peep:
+                z[:, rows["output_gate"]] += peep["output_gate"] * c        # the output peephole sees c(t)
+            sigmoid(z[:, rows["output_gate"]], out=Go[t])               # o(t)
         if va.cell_act == "tanh":
             np.tanh(c, out=Sq[t])                                 # s = tanh(c(t))
         else:
@@ -138,9 +138,9 @@ def backward(spec, p, opts, cache, dY, dfinal: LayerState | None, *, params=True
     dh, dc, dq = _final_adjoints(dfinal, S, out, H, Q is not None)
     Gi, Gf, Gg, Go, Sq = cache["Gi"], cache["Gf"], cache["Gg"], cache["Go"], cache["Sq"]
     o_ds, i_dg, sig_i, sig_f, sig_o = _local_derivatives(va, Gi, Gf, Gg, Go, Sq)
-    zi, zf, zg, zo = (rows.get(k) for k in ("input", "forget", "candidate", "output"))
+    zi, zf, zg, zo = (rows.get(k) for k in ("input_gate", "forget_gate", "candidate", "output_gate"))
     has_i, has_f, has_o = va.input_gate, va.forget_gate and not va.coupled, va.output_gate
-    p_i, p_f, p_o = peep.get("input"), peep.get("forget"), peep.get("output")
+    p_i, p_f, p_o = peep.get("input_gate"), peep.get("forget_gate"), peep.get("output_gate")
     for t in range(T - 1, -1, -1):
         dz = dZ[t]
         dh += dY[t]
@@ -209,13 +209,13 @@ def _param_grads(cache: dict, dZ, dHt, rows: dict, peep: dict) -> dict[str, np.n
     X, Hs, C, Q = cache["X"], cache["Hs"], cache["C"], cache["Q"]
     db = dZ.sum(axis=(0, 1))
     grads = {"weight_ih": flat_outer(dZ, X), "weight_hh": flat_outer(dZ, Hs[:-1]), "bias_ih": db, "bias_hh": db.copy()}
-    sees = {"input": C[:-1], "forget": C[:-1], "output": C[1:]}   # which c each peephole multiplies
+    sees = {"input_gate": C[:-1], "forget_gate": C[:-1], "output_gate": C[1:]}   # which c each peephole multiplies
     for gate, name in _PEEP:
         if gate in peep:
             grads[name] = (dZ[..., rows[gate]] * sees[gate]).sum(axis=(0, 1))
     if cache["M"] is not None:
         grads["weight_hr"] = flat_outer(dHt, cache["M"])
     if Q is not None:
-        dZq = np.concatenate([dZ[..., rows[k]] for k in ("input", "forget", "output")], axis=-1)
+        dZq = np.concatenate([dZ[..., rows[k]] for k in ("input_gate", "forget_gate", "output_gate")], axis=-1)
         grads["weight_gg"] = flat_outer(dZq, Q[:-1])
     return grads

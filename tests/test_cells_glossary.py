@@ -1,4 +1,4 @@
-"""The vocabulary is the page's legend and diagram: check that it tells the truth.
+"""The glossary is the page's legend and diagram: check that it tells the truth.
 
 Every name a kind declares must be in its trace, with the width it declares,
 and every name computed elementwise (sigmoid, mul, add, ...) must equal that
@@ -30,14 +30,14 @@ def test_every_name_is_what_it_says(case):
     kind, opts = case
     model = cells.build(kind, 3, 6, seed=2, dtype="float64", **opts)
     trace = model.run(np.random.default_rng(0).standard_normal((9, 3)) * 2)
-    vocab = model.vocabulary
-    assert list(trace) == list(vocab.keys())
-    widths = {"hidden": 6, "input": 3, "proj": model.out_size}
-    for n in vocab:
+    glossary = model.glossary
+    assert list(trace) == list(glossary.keys())
+    sizes = {"hidden_size": 6, "input_size": 3, "proj_size": model.out_size}
+    for n in glossary:
         a = trace[n.name]
-        assert a.shape == (9, widths[n.width]), n.name
+        assert a.shape == (9, sizes[n.size]), n.name
         assert a.flags.c_contiguous, n.name
-        ins = [trace[i] for i in n.inputs]
+        ins = [trace[i] for i in n.operands]
         if n.op in OPS:
             np.testing.assert_allclose(a, OPS[n.op](*ins), rtol=0, atol=1e-12, err_msg=n.name)
         elif n.op == "clip":
@@ -57,29 +57,37 @@ def test_describe_is_plain_data_with_phases_and_equations(case):
     kind, opts = case
     d = cells.describe(kind, **opts)
     json.dumps(d)  # the API sends it as is
-    names = [n["name"] for n in d["vocabulary"]["names"]]
+    names = [n["name"] for n in d["glossary"]["names"]]
     assert {"x", "h_prev", "h"} <= set(names)
-    phases = [p["name"] for p in d["vocabulary"]["phases"]]
-    assert phases[0] == "inputs" and len(phases) >= 2
-    assert all(n["phase"] in phases for n in d["vocabulary"]["names"])
+    phases = [p["name"] for p in d["glossary"]["phases"]]
+    assert phases[0] == "given" and len(phases) >= 2
+    assert all(n["phase"] in phases for n in d["glossary"]["names"])
     assert d["equations"] and all(e["text"] and e["latex"] for e in d["equations"])
     assert d["reference"] and d["title"]
 
 
 def test_phases_follow_the_article():
     """The animation order of the article: forget, input, update, output (LSTM); reset, candidate, update (GRU)."""
-    lstm = [p["name"] for p in cells.describe("lstm")["vocabulary"]["phases"]]
-    assert lstm == ["inputs", "forget", "input", "update", "output"]
-    gru = [p["name"] for p in cells.describe("gru")["vocabulary"]["phases"]]
-    assert gru == ["inputs", "reset", "candidate", "update"]
+    lstm = [p["name"] for p in cells.describe("lstm")["glossary"]["phases"]]
+    assert lstm == ["given", "forget", "write", "update", "output"]
+    gru = [p["name"] for p in cells.describe("gru")["glossary"]["phases"]]
+    assert gru == ["given", "reset", "candidate", "update"]
 
 
-def test_options_change_the_vocabulary():
-    assert "exposed" in cells.vocabulary("lstm", proj_size=2) and "exposed" not in cells.vocabulary("lstm")
-    assert "reset_hidden" in cells.vocabulary("gru", reset_after=False)
-    assert "reset_recurrent" in cells.vocabulary("gru")
-    assert "p_f ⊙ c(t−1)" in cells.vocabulary("peephole")["forget_pre"].equation
-    assert "c_prev" in cells.vocabulary("peephole")["forget_pre"].inputs
-    assert "c" in cells.vocabulary("peephole")["output_pre"].inputs
-    assert "input" not in cells.vocabulary("nig") and "tanh_c" not in cells.vocabulary("noaf")
-    assert cells.vocabulary("cifg")["forget"].op == "one_minus"
+def test_options_change_the_glossary():
+    assert "exposed" in cells.glossary("lstm", proj_size=2) and "exposed" not in cells.glossary("lstm")
+    assert "reset_hidden" in cells.glossary("gru", reset_after=False)
+    assert "reset_recurrent" in cells.glossary("gru")
+    assert "p_f ⊙ c(t−1)" in cells.glossary("peephole")["forget_gate_pre"].equation
+    assert "c_prev" in cells.glossary("peephole")["forget_gate_pre"].operands
+    assert "c" in cells.glossary("peephole")["output_gate_pre"].operands
+    assert "input_gate" not in cells.glossary("nig") and "tanh_c" not in cells.glossary("noaf")
+    assert cells.glossary("cifg")["forget_gate"].op == "one_minus"
+
+
+def test_old_spellings_are_read_as_todays_names():
+    lstm, gru, fgr = cells.glossary("lstm"), cells.glossary("gru"), cells.glossary("fgr")
+    assert lstm.lookup("forget") == "forget_gate" and lstm.lookup("input_pre") == "input_gate_pre" and lstm.lookup("c") == "c"
+    assert gru.lookup("update") == "update_gate" and gru.lookup("forget") is None and lstm.lookup("nonsense") is None
+    assert fgr.lookup("output_prev") == "output_gate_prev"
+    assert set(lstm.renamed.values()) <= set(lstm.keys()) and not set(lstm.renamed) & set(lstm.keys())
