@@ -48,7 +48,7 @@ new MutationObserver((_, observer) => {
 """
 
 HEATMAP = """async ([rows, cols]) => {
-  const z = Array.from({ length: rows }, () => Float32Array.from({ length: cols }, Math.random));  // as store.matrix() gives
+  const z = Array.from({ length: rows }, () => Float32Array.from({ length: cols }, Math.random));  // as trace.matrix() gives
   const div = document.createElement('div');
   div.style.cssText = 'width: 900px; height: 420px';
   document.body.append(div);
@@ -111,7 +111,7 @@ def open_play_page(browser, base: str, phases: bool):
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.goto(base + PLAY.format(phases=str(phases).lower()))
-    wait(page, "document.body.dataset.ready && window.gatescope.store.steps === 1000")
+    wait(page, "document.body.dataset.ready && window.gatescope.trace.steps === 1000")
     page.wait_for_timeout(500)  # let the first draw settle
     return context, page
 
