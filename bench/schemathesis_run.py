@@ -33,7 +33,7 @@ CROSS_FIELD = [
     (r"^proj_size: got \d+; expected a value smaller than hidden", "proj_size < hidden"),
     (r"^layer: -?\d+ does not exist", "layer must exist in the model (depends on layers= or the model)"),
     (r"^direction: 1 needs a bidirectional", "direction=1 needs bidirectional=true"),
-    (r"^names: .* not in the .* vocabulary", "names must be names of the chosen kind"),
+    (r"^names: .* not in the .* glossary", "names must be names of the chosen kind"),
     (r"^input(_type)?: (?!.*over the limit)",
      "input is read by input_type's grammar (text, numbers, signal) and the model's vocabulary and input size"),
     (r"^input: \d+ steps x .*is over the limit of \d+ \(setting GATESCOPE_MAX_(GRADIENT_)?WORK\)",
