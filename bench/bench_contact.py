@@ -1,0 +1,187 @@
+"""What a student feels first: typing, the first drawn diagram, long playback, and what the page fetches.
+
+    python bench/bench_contact.py
+
+Headless Chromium (the browser tests' launcher and server, tests/browser/conftest.py). Prints, each with a
+reference measured in the same run:
+  1. typing: one character typed at the end of a 2,000-character text on charlm-lstm, from the key to its
+     step being in the trace and painted (the next animation frame); target 50 ms. Reference: the same on
+     a random 4-unit RNN with a 20-character text.
+  2. navigation start -> first painted diagram for the default page; target 1.0 s. Reference: navigation
+     start -> first paint of the same page's HTML (what the browser costs before any script).
+  3. playback of a 5,000-step LSTM with hidden 256 at speed 60: frames per second while playing, against the
+     same page's idle frame rate (what the headless compositor gives).
+  4. bytes per step the page fetches for a 1,000-character charlm-lstm trace over /ws/trace (binary float32
+     frames), against the JSON twin of the same view (GET /api/trace).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from browser.conftest import VIEWPORT, launch, start_server, stop_server  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+TYPING_MS, FIRST_DRAW_S, FPS = 50, 1.0, 30
+TEXT = ("it is a truth universally acknowledged, that a single man in possession of a good fortune, "
+        "must be in want of a wife. ")
+
+FIRST_PAINT = """new MutationObserver((_, observer) => {
+  if (!document.querySelector('#diagram .scatterlayer')) return;
+  observer.disconnect();
+  requestAnimationFrame(() => { window.benchPainted = performance.now(); });
+}).observe(document, { childList: true, subtree: true });"""
+
+# Type one character and time it to the frame after its step is in the trace (the page's own handlers run).
+TYPE_ONE = """(ch) => new Promise((resolve) => {
+  const box = document.querySelector('[data-control="input"]');
+  const trace = window.gatescope.trace, before = trace.steps;
+  const t0 = performance.now();
+  box.value += ch;
+  box.dispatchEvent(new Event('input', { bubbles: true }));
+  const check = () => {
+    if (trace.steps > before) requestAnimationFrame(() => resolve({ ms: performance.now() - t0, step: document.body.dataset.step,
+                                                                     last: trace.steps - 1 }));
+    else requestAnimationFrame(check);
+  };
+  check();
+})"""
+
+IDLE_FPS = """() => new Promise((resolve) => {
+  const times = [];
+  const tick = (now) => { times.push(now); if (times.length < 61) requestAnimationFrame(tick); else resolve(1000 * 60 / (times[60] - times[0])); };
+  requestAnimationFrame(tick);
+})"""
+
+
+def wait(page, expression: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(expression)
+        time.sleep(0.05)
+
+
+def open_page(browser, base: str, path: str, init: str | None = None):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    if init:
+        page.add_init_script(init)
+    page.goto(base + path)
+    wait(page, "document.body.dataset.ready === '1'")
+    return context, page
+
+
+def typing(browser, base: str, path: str, runs: int) -> tuple[list[float], bool]:
+    context, page = open_page(browser, base, path)
+    page.wait_for_timeout(300)
+    times, followed = [], True
+    for i in range(runs):
+        r = page.evaluate(TYPE_ONE, "etaoin"[i % 6])
+        times.append(r["ms"])
+        followed = followed and r["step"] == str(r["last"])
+        page.wait_for_timeout(150)  # past the page's typing debounce, so each key is measured alone
+    context.close()
+    return times, followed
+
+
+def first_draw(browser, base: str) -> dict:
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.add_init_script(FIRST_PAINT)
+    page.goto(base + "/")
+    wait(page, "window.benchPainted")
+    out = page.evaluate("""(() => ({ painted: window.benchPainted,
+        first_paint: performance.getEntriesByName('first-paint')[0]?.startTime ?? NaN }))()""")
+    context.close()
+    return out
+
+
+def playback(browser, base: str, seconds: float) -> dict:
+    path = "/?kind=lstm&hidden=256&input=sine%205000&input_type=signal&speed=60&phases=false&panels=diagram,heatmaps,tokens"
+    context, page = open_page(browser, base, path)
+    wait(page, "window.gatescope.trace.steps === 5000 && window.gatescope.trace.complete", 120)
+    page.wait_for_timeout(500)
+    idle = page.evaluate(IDLE_FPS)
+    start = page.evaluate("window.gatescope.player.frames.length")
+    page.evaluate("window.gatescope.player.play()")
+    page.wait_for_timeout(seconds * 1000)
+    frames = page.evaluate("(n) => { window.gatescope.player.pause(); return window.gatescope.player.frames.slice(n); }", start)
+    context.close()
+    fps = 1000 * (len(frames) - 1) / (frames[-1] - frames[0]) if len(frames) > 1 else 0.0
+    return {"fps": fps, "idle": idle, "frames": len(frames)}
+
+
+def fetched_bytes(base: str, chars: int) -> dict:
+    """Bytes of the binary stream (frames as the page receives them) and of the JSON twin, for one view."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    text = (TEXT * (chars // len(TEXT) + 1))[:chars]
+    query = f"preset=charlm-lstm&input={quote(text)}"
+    with urllib.request.urlopen(f"{base}/api/trace?{query}", timeout=120) as r:
+        json_bytes = len(r.read())
+    streamed, steps = 0, 0
+    with TestClient(create_app()) as client, client.websocket_connect(f"/ws/trace?{query}") as ws:
+        while True:
+            msg = ws.receive()
+            data = msg.get("bytes") or (msg.get("text") or "").encode()
+            streamed += len(data)
+            if msg.get("text") and json.loads(msg["text"]).get("type") == "summary":
+                steps = json.loads(msg["text"])["steps"]
+                break
+    return {"stream": streamed, "json": json_bytes, "steps": steps}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=8, help="typed characters per page (median), and page loads (3)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="how long to play for the fps figure")
+    args = parser.parse_args()
+    proc, base = start_server(Path(tempfile.mkdtemp(prefix="gatescope-bench-contact-")))
+    try:
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            print(f"headless Chromium {browser.version}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+            long_text = quote((TEXT * 20)[:2000])
+            big, followed = typing(browser, base, f"/?preset=charlm-lstm&input={long_text}", args.runs)
+            small, _ = typing(browser, base, f"/?kind=rnn&hidden=4&input={quote(TEXT[:20])}", args.runs)
+            b, s = statistics.median(big), statistics.median(small)
+            print(f"1. typing one character after 2,000 on charlm-lstm: {b:.0f} ms median of {len(big)} "
+                  f"({b / TYPING_MS:.2f} of the {TYPING_MS} ms target, {'met' if b <= TYPING_MS else 'MISSED'}); "
+                  f"the view {'follows' if followed else 'does NOT follow'} the newest step; "
+                  f"reference, 20 characters on a 4-unit RNN: {s:.0f} ms")
+            draws = [first_draw(browser, base) for _ in range(3)]
+            painted = statistics.median(d["painted"] for d in draws) / 1e3
+            html = statistics.median(d["first_paint"] for d in draws) / 1e3
+            print(f"2. default page, navigation -> first painted diagram: {painted:.2f} s median of 3 "
+                  f"({painted / FIRST_DRAW_S:.2f} of the {FIRST_DRAW_S} s target, {'met' if painted <= FIRST_DRAW_S else 'MISSED'}); "
+                  f"reference, first paint of its HTML: {html:.2f} s")
+            r = playback(browser, base, args.seconds)
+            print(f"3. playing 5,000 steps of an LSTM, hidden 256, at speed 60: {r['fps']:.1f} fps over {r['frames']} frames; "
+                  f"reference, the same page idle: {r['idle']:.1f} fps ({r['fps'] / r['idle']:.2f} of it; target {FPS} fps: "
+                  f"{'met' if r['fps'] >= FPS else 'MISSED'})")
+            browser.close()
+        f = fetched_bytes(base, 1000)
+        print(f"4. a 1,000-character charlm-lstm view: the stream sends {f['stream'] / f['steps']:,.0f} bytes per step "
+              f"({f['stream'] / 1e6:.2f} MB for {f['steps']} steps); reference, its JSON twin: {f['json'] / f['steps']:,.0f} "
+              f"bytes per step ({f['json'] / 1e6:.2f} MB), {f['json'] / f['stream']:.1f}x the stream")
+    finally:
+        stop_server(proc)
+
+
+if __name__ == "__main__":
+    main()
