@@ -111,7 +111,7 @@ def first_draw(browser, base: str) -> dict:
 
 
 def playback(browser, base: str, seconds: float) -> dict:
-    path = "/?kind=lstm&hidden=256&input=sine%205000&input_type=signal&speed=60&phases=false&panels=diagram,heatmaps,tokens"
+    path = "/?kind=lstm&hidden=256&input=sine%205000&input_type=signal&speed=60&phases=false"
     context, page = open_page(browser, base, path)
     wait(page, "window.gatescope.trace.steps === 5000 && window.gatescope.trace.complete", 120)
     page.wait_for_timeout(500)
