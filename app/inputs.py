@@ -43,15 +43,28 @@ def fixed_embedding(chars: list[str]) -> np.ndarray:
     return np.array([np.random.default_rng(ord(ch)).standard_normal(TEXT_DIMS) for ch in chars]).reshape(len(chars), TEXT_DIMS)
 
 
-def parse_text(text: str, model: cells.Model | None, unknown: str, max_steps: int | None = None) -> Parsed:
+def _unknown_error(e: cells.CellsError, vocab, pieces: list[str], unknown: str, offset: int) -> AppError:
+    """The vocabulary's refusal, its positions counted in the whole input (``offset`` pieces came before this text)."""
+    text = str(e)
+    if offset and unknown == "error":  # the engine counts from the start of the text it was given: an appended chunk
+        missing = [(offset + i, p) for i, p in enumerate(pieces) if not (p and p in vocab.index)]
+        unit = "character" if vocab.char_level else "word"
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        text = (f"input: {len(missing)} {unit}(s) not in the model's vocabulary of {len(vocab)}: "
+                + ", ".join(f"{p!r} at {i}" for i, p in missing[:5]) + more)
+    fix = "unknown=skip to leave them out" + ("" if vocab.unknown is None or unknown == "map" else
+                                            f", or unknown=map to read them as {vocab.tokens[vocab.unknown]!r}")
+    return AppError(422, f"{text}. Pass {fix}", "input")
+
+
+def parse_text(text: str, model: cells.Model | None, unknown: str, max_steps: int | None = None, offset: int = 0) -> Parsed:
+    """``offset``: how many pieces of the input came before ``text`` (an appended chunk), so errors name whole-input positions."""
     if model is not None and model.vocab is not None and model.embedding is not None:
         pieces = model.vocab.split(text)
         try:
             ids = model.vocab.encode(text, on_unknown=unknown)
         except cells.CellsError as e:
-            fix = "unknown=skip to leave them out" + ("" if model.vocab.unknown is None or unknown == "map" else
-                                                    f", or unknown=map to read them as {model.vocab.tokens[model.vocab.unknown]!r}")
-            raise AppError(422, f"{e}. Pass {fix}", "input") from None
+            raise _unknown_error(e, model.vocab, pieces, unknown, offset) from None
         if unknown == "skip":
             pieces = [p for p in pieces if p in model.vocab.index]
         if not ids:
@@ -78,7 +91,8 @@ _NUMBER = re.compile(r"[\s,]+")
 _LENGTH = re.compile(r"[0-9]+")
 
 
-def parse_numbers(text: str, max_width: int | None = None) -> Parsed:
+def parse_numbers(text: str, max_width: int | None = None, offset: int = 0) -> Parsed:
+    """``offset``: the steps that came before ``text`` (an appended chunk), so errors name whole-input steps."""
     rows = [r for r in re.split(r"[;\n]", text.strip()) if r.strip(" \t\r,")]
     if not rows:
         raise AppError(422, "input: no numbers given; write e.g. '0.5, -1, 2' or '1 0; 0 1'", "input")
@@ -92,15 +106,16 @@ def parse_numbers(text: str, max_width: int | None = None) -> Parsed:
     values = []
     for t, row in enumerate(cells_):
         if len(row) != width:
-            raise AppError(422, f"input: step {t} has {len(row)} values; every step needs {width}, like step 0", "input")
+            raise AppError(422, f"input: step {offset + t} has {len(row)} values; every step needs {width}, like step {offset}", "input")
         out = []
         for v in row:
             try:
                 f = float(v)
             except ValueError:
-                raise AppError(422, f"input: {v[:20]!r} at step {t} is not a number", "input") from None
+                raise AppError(422, f"input: {v[:20]!r} at step {offset + t} is not a number; this model reads numbers, "
+                                    "e.g. '0.5, -1, 2' (one value a step) or '1 0; 0 1' (rows of values)", "input") from None
             if not np.isfinite(f):
-                raise AppError(422, f"input: {v[:20]!r} at step {t} is not a finite number", "input")
+                raise AppError(422, f"input: {v[:20]!r} at step {offset + t} is not a finite number", "input")
             out.append(f)
         values.append(out)
     xs = np.array(values, dtype=np.float64)
@@ -161,11 +176,12 @@ def _fmt(v: float) -> str:
 
 
 def parse(text: str, input_type: str, model: cells.Model | None, *, seed: int, unknown: str, max_steps: int,
-          max_width: int | None = None) -> Parsed:
+          max_width: int | None = None, offset: int = 0) -> Parsed:
+    """``offset``: the pieces (text) or steps (numbers) of the input before ``text``, when it extends a run."""
     if input_type == "text":
-        parsed = parse_text(text, model, unknown, max_steps)
+        parsed = parse_text(text, model, unknown, max_steps, offset)
     elif input_type == "numbers":
-        parsed = parse_numbers(text, max_width)
+        parsed = parse_numbers(text, max_width, offset)
     else:
         parsed = parse_signal(text, seed, max_steps)
     if len(parsed.xs) > max_steps:

@@ -178,17 +178,21 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
     return Resolved(view, model, source, text, input_type, parsed, layer, view.direction, names)
 
 
-def resolve_append(r: Resolved, text: str, steps_so_far: int, settings: Settings) -> Parsed:
+def resolve_append(r: Resolved, text: str, steps_so_far: int, settings: Settings, before: str | None = None) -> Parsed:
     """The new steps of a run extended by ``text`` (a WebSocket's {"type": "append"}), checked as the run itself was:
-    its length, its width, and the steps and work of the whole run so far. ``r`` is left as it was."""
+    its length, its width, and the steps and work of the whole run so far. ``before``: the whole input so far (the
+    run's own, by default), so an error names positions in the whole input, not in the chunk. ``r`` is left as it was."""
     if r.model.bidirectional:
         raise AppError(422, "append: typing needs a unidirectional model; the reverse direction would change every step", "input")
     if r.input_type == "signal":
         raise AppError(422, "append: a signal cannot be extended; change the signal instead", "input")
     if len(text) > settings.max_input_chars:
         raise over_limit("input", f"{len(text)} characters", settings.max_input_chars, "max_input_chars", 422)
-    parsed = parse(text, r.input_type, None if "kind" in r.source else r.model, seed=r.view.seed, unknown=r.view.unknown,
-                   max_steps=settings.max_steps, max_width=settings.max_input_width)
+    model = None if "kind" in r.source else r.model
+    before = r.input if before is None else before
+    offset = steps_so_far if r.input_type == "numbers" else len(model.vocab.split(before) if model and model.vocab else before)
+    parsed = parse(text, r.input_type, model, seed=r.view.seed, unknown=r.view.unknown,
+                   max_steps=settings.max_steps, max_width=settings.max_input_width, offset=offset)
     m = r.model
     if parsed.xs.shape[1] != m.input_size:
         raise AppError(422, f"input: each step has {parsed.xs.shape[1]} value(s); this model takes {m.input_size}", "input")

@@ -94,6 +94,8 @@ class _ViewBase(BaseModel):
     layer: int = Field(-1, ge=-1_000, le=1_000, description="Which layer the views show; -1 is the top one.")
     direction: int = Field(0, ge=0, le=1, description="Which direction of a bidirectional model the views show.")
     step: int = Field(0, ge=0, le=10_000_000, description="The current timestep.")
+    phase: str | None = Field(None, max_length=40, pattern=r"^[a-z_]+$",
+                              description="The phase of the step shown (a name of the kind's glossary phases); none for the whole step.")
     panels: str = Field("diagram,heatmaps,lines,tokens,predictions", max_length=200, pattern=r"^[a-z,]*$",
                         description="Comma-separated panels to show, by the names the page's views declare (static/views/, "
                                     "`static panel`): diagram, heatmaps, lines, tokens, predictions, gradients, saturation, ...")
@@ -145,7 +147,8 @@ class ViewBody(ViewState):  # type: ignore[misc,valid-type]
 
 KIND_OPTION_NAMES = tuple(_kind_option_fields())
 #: Fields that only change how the page looks, not the numbers.
-VIEW_ONLY = ("layer", "direction", "step", "panels", "units", "focus", "color_unit", "phases", "speed", "presenter",
+#: layer and direction are not among them: the stream carries the shown layer-direction only, so choosing another reruns.
+VIEW_ONLY = ("step", "phase", "panels", "units", "focus", "color_unit", "phases", "speed", "presenter",
              "palette", "compare", "format", "names", "digits")
 
 

@@ -188,6 +188,8 @@ def header(r: Resolved, fmt: str) -> dict:
         "format": fmt,
         "kind_info": kind_info(r.model.kind, r.model.options),
         "prediction": None if r.model.head is None else {"head": r.model.head, "labels": output_labels(r.model)},
+        # what unknown=map reads a character the vocabulary lacks as (<unk>, [UNK]); None: map is not offered
+        "unknown_token": None if r.model.vocab is None or r.model.vocab.unknown is None else r.model.vocab.tokens[r.model.vocab.unknown],
     }
 
 

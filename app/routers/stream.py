@@ -66,6 +66,7 @@ class Runner:
 
     def __init__(self, r: Resolved, streams: Streams, pool: Pool):
         self.r, self.streams, self.pool, self.state, self.steps = r, streams, pool, None, 0
+        self.typed = r.input  # the whole input so far, with what was appended: errors count positions in it
         m = r.model
         cost = max(1, m.hidden_size * (m.hidden_size + m.input_size) * m.num_layers * m.directions + m.n_outputs * m.out_size)
         self.chunk = max(1, min(MAX_CHUNK, 2**21 // cost))  # about 10 ms of work per chunk whatever the size
@@ -80,7 +81,8 @@ class Runner:
         """(t0, rows) for each chunk of ``xs``, each computed in the pool (one of ``heavy_workers`` slots, held briefly);
         AppError(503) when a chunk cannot get a slot in time."""
         if self.r.model.bidirectional:  # the reverse direction needs the whole sequence first
-            rows, t0 = await self.pool.run(self.run, xs), self.steps
+            t0 = self.steps  # read before the run: run() advances self.steps, and t0 read after it put step 0 at T
+            rows = await self.pool.run(self.run, xs)
             for i in range(0, len(rows), MAX_CHUNK):
                 yield t0 + i, rows[i:i + MAX_CHUNK]
             return
@@ -210,7 +212,9 @@ async def _parse_append(msg: dict | AppError, r: Resolved, runner: Runner, setti
     if msg.get("type") != "append" or not isinstance(msg.get("input"), str):
         return {"type": "error", "status": 422, "detail": 'message: expected {"type": "append", "input": "..."}'}
     try:
-        return await pool.run(resolve_append, r, msg["input"], runner.steps, settings)
+        parsed = await pool.run(resolve_append, r, msg["input"], runner.steps, settings, runner.typed)
+        runner.typed += msg["input"]
+        return parsed
     except AppError as e:
         return error_body(e)
 
