@@ -6,6 +6,8 @@ the page reads like the framework the weights came from.
 
 from __future__ import annotations
 
+import re
+
 from ..spec import Name, Phase
 
 SIG, TANH = "σ", "tanh"
@@ -33,39 +35,85 @@ def pre(gate: str, sym: str, letter: str, phase: str, operands: tuple[str, ...],
 
 
 def act(gate: str, label: str, sym: str, fn: str, phase: str, role: str = "gate") -> Name:
-    """A gate or candidate: the nonlinearity applied to its pre-activation."""
+    """A gate or candidate: the nonlinearity applied to its pre-activation (no call at all for the identity)."""
     rng = {"sigmoid": "unit", "tanh": "signed", "relu": "real", "identity": "real"}[fn]
     shown = {"sigmoid": SIG, "tanh": TANH, "relu": "relu", "identity": ""}[fn]
-    tex_fn = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{relu}", "identity": ""}[fn]
-    base = sym.split("(")[0]
-    return Name(gate, label, sym, role, rng, fn, (f"{gate}_pre",), f"{sym} = {shown}({base}_pre)",
-                rf"{_tex(sym)} = {tex_fn}({_tex(base)}^{{pre}}_t)", phase)
+    base = sym.split("(")[0] + "_pre"
+    rhs = f"{shown}({base})" if shown else base
+    return Name(gate, label, sym, role, rng, fn, (f"{gate}_pre",), _eq(sym, rhs), _tex_eq(sym, rhs), phase)
 
 
 def product(name: str, label: str, sym: str, a: str, b: str, sa: str, sb: str, phase: str, role: str = "product", rng: str = "real") -> Name:
-    return Name(name, label, sym, role, rng, "mul", (a, b), f"{sym} = {sa} ⊙ {sb}", rf"{_tex(sym)} = {_tex(sa)} \odot {_tex(sb)}", phase)
+    rhs = f"{operand(sa)} ⊙ {operand(sb)}"
+    return Name(name, label, sym, role, rng, "mul", (a, b), _eq(sym, rhs), _tex_eq(sym, rhs), phase)
 
 
 def total(name: str, label: str, sym: str, a: str, b: str, sa: str, sb: str, phase: str, role: str = "state", clip: float | None = None) -> Name:
+    rhs = f"{sa} + {sb}"  # a sum binds loosest, so neither term needs parentheses
     if clip is None:
-        return Name(name, label, sym, role, "real", "add", (a, b), f"{sym} = {sa} + {sb}", rf"{_tex(sym)} = {_tex(sa)} + {_tex(sb)}", phase)
-    return Name(name, label, sym, role, "real", "clip", (a, b), f"{sym} = clip({sa} + {sb}, ±{clip:g})",
-                rf"{_tex(sym)} = \mathrm{{clip}}({_tex(sa)} + {_tex(sb)}, \pm {clip:g})", phase)
+        return Name(name, label, sym, role, "real", "add", (a, b), _eq(sym, rhs), _tex_eq(sym, rhs), phase)
+    rhs = f"clip({rhs}, ±{clip:g})"
+    return Name(name, label, sym, role, "real", "clip", (a, b), _eq(sym, rhs), _tex_eq(sym, rhs), phase)
 
 
 def one_minus(name: str, label: str, sym: str, a: str, sa: str, phase: str, role: str = "gate") -> Name:
-    return Name(name, label, sym, role, "unit", "one_minus", (a,), f"{sym} = 1 − {sa}", rf"{_tex(sym)} = 1 - {_tex(sa)}", phase)
+    rhs = f"1 − {operand(sa)}"
+    return Name(name, label, sym, role, "unit", "one_minus", (a,), _eq(sym, rhs), _tex_eq(sym, rhs), phase)
 
 
 def same(name: str, label: str, sym: str, a: str, sa: str, phase: str, role: str, rng: str = "real", why: str = "") -> Name:
-    """A name that equals another one in this variant (kept so diagrams stay alike)."""
-    return Name(name, label, sym, role, rng, "identity", (a,), f"{sym} = {sa}{why}", rf"{_tex(sym)} = {_tex(sa)}", phase)
+    """A name that equals another one in this variant (kept so diagrams stay alike); ``why`` is a note after it."""
+    tex_why = rf" \quad \text{{{why.strip()}}}" if why else ""
+    return Name(name, label, sym, role, rng, "identity", (a,), _eq(sym, sa) + why, _tex_eq(sym, sa) + tex_why, phase)
 
 
-def _tex(sym: str) -> str:
-    """'c(t−1)' -> 'c_{t-1}', 'f(t)' -> 'f_t', '1 − z(t)' -> '1 - z_t'."""
-    out = sym.replace("−", "-").replace("(t-1)", "_{t-1}").replace("(t)", "_t")
-    return out.replace("c̃", r"\tilde{c}").replace("h̃", r"\tilde{h}")
+# -- writing an equation -------------------------------------------------------
+# Precedence as a reader takes it: · (a matrix times a vector) binds tightest, then ⊙, then + and −. A
+# builder is given its operands' symbols as text, and a symbol may itself be an expression (1 − z(t),
+# r(t) ⊙ h(t−1)); spliced in bare, 1 − z(t) ⊙ n(t) would read as 1 − (z(t) ⊙ n(t)). So an operand with an
+# operator outside its own brackets is parenthesised, and a name whose symbol is its definition is written once.
+
+_OPERATORS = (" + ", " − ", " ⊙ ", "·", ", ")
+
+
+def _top_level(text: str) -> str:
+    """``text`` with every bracketed part blanked out: what is left is its outermost structure."""
+    out, depth = [], 0
+    for ch in text:
+        depth += ch in "(["
+        out.append(ch if depth == 0 else " ")
+        depth -= ch in ")]"
+    return "".join(out)
+
+
+def operand(sym: str) -> str:
+    """``sym`` as an operand of ⊙ or of 1 −: parenthesised when it is a compound expression."""
+    return f"({sym})" if any(op in _top_level(sym) for op in _OPERATORS) else sym
+
+
+def _eq(sym: str, rhs: str) -> str:
+    """'sym = rhs', or just rhs when the symbol already spells its definition (no '1 − z(t) = 1 − z(t)')."""
+    return rhs if sym == rhs else f"{sym} = {rhs}"
+
+
+def _tex_eq(sym: str, rhs: str) -> str:
+    return _tex(_eq(sym, rhs))
+
+
+_TEX_WORDS = (("c̃", r"\tilde{c}"), ("h̃", r"\tilde{h}"), ("σ(", r"\sigma("), ("tanh(", r"\tanh("), ("relu(", r"\mathrm{relu}("),
+              ("clip(", r"\mathrm{clip}("), (" ⊙ ", r" \odot "), ("·", " "), ("±", r"\pm "), ("−", "-"))
+
+
+def _tex(text: str) -> str:
+    """The LaTeX of an equation written in this module's text: 'kept(t) = (1 − f(t)) ⊙ h(t−1)' ->
+    '\\mathrm{kept}_t = (1 - f_t) \\odot h_{t-1}'. A word of several letters is upright (\\mathrm), as a name."""
+    out = re.sub(r"(?<![\\\w])([A-Za-z]{2,})(?=\(t)", r"\\mathrm{\1}", text)     # kept(t), written(t): names, not products
+    out = re.sub(r"([^\s(]+?)_pre\b", r"\1^{pre}_t", out)                    # f_pre -> f^{pre}_t
+    out = out.replace("(t−1)", "_{t-1}").replace("(t)", "_t")
+    out = re.sub(r"\b([A-Za-z])_([A-Za-z]{2,})\b", r"\1_{\2}", out)            # W_hn -> W_{hn}
+    for plain, tex in _TEX_WORDS:
+        out = out.replace(plain, tex)
+    return out
 
 
 GIVEN = Phase("given", "Inputs", "The step starts from the input x(t) and the state the previous step left.")

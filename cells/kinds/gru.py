@@ -67,7 +67,7 @@ def blend_names(gate: str, sym: str, phase: str) -> list[Name]:
     """The GRU's last step: h(t) as a blend of h(t-1) and the candidate, weighted by z(t)."""
     comp = gate.replace("_gate", "_complement")  # update_gate -> update_complement, 1 − z(t)
     return [
-        v.one_minus(comp, f"1 − {sym}", f"1 − {sym}", gate, sym, phase),
+        v.one_minus(comp, f"{comp.replace('_', ' ')} 1 − {sym}", f"1 − {sym}", gate, sym, phase),
         v.product("kept", f"kept {sym} ⊙ h(t−1)", "kept(t)", gate, "h_prev", sym, "h(t−1)", phase),
         v.product("written", f"written (1 − {sym}) ⊙ n(t)", "written(t)", comp, "candidate", f"1 − {sym}", "n(t)", phase),
         v.total("h", "hidden state h(t)", "h(t)", "kept", "written", "kept(t)", "written(t)", phase, role="output"),
