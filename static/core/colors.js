@@ -18,6 +18,13 @@ export function scaleFor(range, paletteName, maxAbs = 1) {
   return { colorscale: range === "unit" ? p.unit : p.signed, cmin, cmax };
 }
 
+/** Where a colour bar's ticks go for a scale (scaleFor's answer): its ends and its middle, labelled as numbers. */
+export function scaleTicks({ cmin, cmax }) {
+  const label = (v) => (v === 0 ? "0" : `${v < 0 ? "−" : ""}${Number(Math.abs(v).toPrecision(3))}`);
+  const mid = (cmin + cmax) / 2;
+  return { tickvals: [cmin, mid, cmax], ticktext: [cmin, mid, cmax].map(label) };
+}
+
 function hexToRgb(hex) {
   const n = parseInt(hex.slice(1), 16);
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
@@ -45,4 +52,20 @@ export function colorAt(v, scale, cmin, cmax) {
 export function isDark(rgb) {
   const [r, g, b] = rgb.match(/\d+/g).map(Number);
   return 0.2126 * r + 0.7152 * g + 0.0722 * b < 128;
+}
+
+/** WCAG's relative luminance of a "#rrggbb" or "rgb(...)" colour. */
+export function luminance(color) {
+  const rgb = color.startsWith("#") ? hexToRgb(color) : color.match(/\d+/g).map(Number);
+  const [r, g, b] = rgb.map((c) => {
+    const s = c / 255;
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG's contrast ratio of two colours (1 to 21). */
+export function contrast(a, b) {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
 }

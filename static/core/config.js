@@ -15,9 +15,12 @@ export const PALETTES = {
     layer: "#f0e442", op: "#cc79a7", line: "#3a3a3a", state: "#000000", highlight: "#d55e00",
     series: ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"],
   },
+  // mono: more ink is more, on both scales: a gate from white (0) to black (1); a signed value from light
+  // (-1) through mid grey (0) to black (+1), so -1 and +1 differ (they were both black). The grey is where
+  // the contrast to either end is equal (about 4.1:1, above WCAG's 3:1 for graphics).
   mono: {
     unit: [[0, "#ffffff"], [1, "#111111"]],
-    signed: [[0, "#111111"], [0.5, "#ffffff"], [1, "#111111"]],
+    signed: [[0, "#f4f4f4"], [0.5, "#767676"], [1, "#111111"]],
     layer: "#e6e6e6", op: "#cfcfcf", line: "#333333", state: "#000000", highlight: "#000000",
     series: ["#000000", "#555555", "#888888", "#bbbbbb", "#222222", "#666666", "#999999", "#cccccc"],
   },
@@ -34,7 +37,10 @@ export const DIAGRAM = {
   boxWidth: 1.1, boxHeight: 0.62, opRadius: 0.3,
 };
 
-export const HEATMAP = { maxNames: 16, rowHeight: 92, presenterRowHeight: 130 };
+// rowHeight: a map's height at most (the only one where the panel's height is not bounded: the compare page, the trainer's probe);
+// minRow: the least a map gets when the maps are fitted to the panel; minStepPx: below this many pixels a
+// step, the heatmaps show a window of the run around the current step rather than all of it.
+export const HEATMAP = { maxNames: 16, rowHeight: 64, presenterRowHeight: 88, minRow: 34, presenterMinRow: 46, minStepPx: 4 };
 
 /** The ink that stays the same under every palette: outlines, symbols, labels, the background. */
 export const INK = {
@@ -53,12 +59,16 @@ export const BACKGROUND = { paper_bgcolor: INK.paper, plot_bgcolor: INK.paper };
 
 export const FONT_FAMILY = '"DejaVu Sans", "Helvetica Neue", Arial, sans-serif';
 
+/** The least whole number of the form 1, 2 or 5 times a power of ten that is at least raw (1 at the least). */
+export function niceStep(raw) {
+  const r = Math.max(1, raw);
+  const pow = 10 ** Math.floor(Math.log10(r));
+  return Math.max(1, Math.round([1, 2, 5, 10].map((m) => m * pow).find((d) => d >= r - 1e-9)));
+}
+
 /** Axis settings that put ticks on whole steps only (about eight of them). */
 export function stepTicks(T) {
-  const raw = Math.max(1, T / 8);
-  const pow = 10 ** Math.floor(Math.log10(raw));
-  const dtick = [1, 2, 5, 10].map((m) => m * pow).find((d) => d >= raw);
-  return { tick0: 0, dtick: Math.max(1, Math.round(dtick)), tickformat: "d" };
+  return { tick0: 0, dtick: niceStep(T / 8), tickformat: "d" };
 }
 
 export function sizes(presenter) {

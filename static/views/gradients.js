@@ -9,23 +9,42 @@ import { View } from "./view.js";
 const LABEL = { h: "‖∂h(T)/∂h(t)‖", c: "‖∂h(T)/∂c(t)‖", x: "‖∂h(T)/∂x(t)‖" };
 const DASH = { h: "solid", c: "dash", x: "dot" };
 
-/** Every norm of every series, as lines. */
+/**
+ * The log axis's range: from a little under the smallest non-zero value drawn (the vanishing end is the point
+ * of the plot: an RNN's 1e-20 must show) to a little over the largest.
+ */
+export function logRange(values) {
+  const shown = values.filter((v) => v > 0 && Number.isFinite(v));
+  if (!shown.length) return [-1, 1];
+  const lo = Math.log10(Math.min(...shown)), hi = Math.log10(Math.max(...shown));
+  const pad = Math.max(0.25, (hi - lo) * 0.04);
+  return [Math.floor((lo - pad) * 4) / 4, Math.ceil((hi + pad) * 4) / 4];
+}
+
+/** Every norm of every series, as lines; a step whose norm is exactly 0 is left out, and the title says so. */
 function figure(series, options, keys) {
   const pal = palette(options.palette), sz = sizes(options.presenter);
-  const data = [];
+  const T = Math.max(1, ...series.map((s) => s.flow.h.length));
+  const data = [], all = [];
+  let zeros = 0;
   series.forEach((s, i) => {
     for (const k of keys) {
       if (!s.flow[k]) continue;
       const y = s.flow[k].map((v) => (v > 0 ? v : null));  // log scale: a zero is "nothing reaches"
-      data.push({ type: "scatter", mode: "lines", x: y.map((_, t) => t), y, name: `${escapeHtml(s.label)} ${LABEL[k]}`,
-        line: { color: pal.series[i % pal.series.length], dash: DASH[k], width: sz.line * 1.3 },
-        hovertemplate: `${escapeHtml(s.label)}, step %{x}: %{y:.3g}<extra>${LABEL[k]}</extra>` });
+      zeros += y.filter((v) => v === null).length;
+      all.push(...s.flow[k]);
+      data.push({ type: "scatter", mode: T <= 64 ? "lines+markers" : "lines", x: y.map((_, t) => t), y, name: `${escapeHtml(s.label)} ${LABEL[k]}`,
+        line: { color: pal.series[i % pal.series.length], dash: DASH[k], width: sz.line * 1.3 }, marker: { size: sz.line * 3.5 },
+        cliponaxis: false, hovertemplate: `${escapeHtml(s.label)}, step %{x}: %{y:.3g}<extra>${LABEL[k]}</extra>` });
     }
   });
+  const [lo, hi] = logRange(all);
+  const title = `How much h(T) still depends on step t (log scale)${zeros ? ` · ${zeros} exact zeros not drawn` : ""}`;
   const layout = {
-    margin: { l: 56, r: 10, t: 28, b: 40 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
-    title: { text: "How much h(T) still depends on step t (log scale)", font: { size: sz.font }, x: 0.01, xanchor: "left" },
-    xaxis: { title: { text: "step t" }, fixedrange: true, ...stepTicks(Math.max(...series.map((s) => s.flow.h.length))) }, yaxis: { type: "log", fixedrange: true, exponentformat: "power" },
+    margin: { l: 64, r: 14, t: 30, b: 40 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
+    title: { text: title, font: { size: sz.font }, x: 0.01, xanchor: "left" },
+    xaxis: { title: { text: "step t" }, fixedrange: true, range: [-0.5, T - 0.5], ...stepTicks(T) },
+    yaxis: { type: "log", fixedrange: true, autorange: false, range: [lo, hi], exponentformat: "power", dtick: Math.max(1, Math.ceil((hi - lo) / 7)) },
     legend: { orientation: "h", y: -0.25 }, ...BACKGROUND,
   };
   return { data, layout };

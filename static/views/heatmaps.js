@@ -1,43 +1,62 @@
-// Every gate and state over the whole sequence: one heatmap per name (units x time), stacked, sharing the
-// time axis; one cursor line (an overlay, see cursor.js) crosses them all at the current step, and a click
-// on a column asks the page to go there.
+// Every gate and state over the sequence: one heatmap per name (units x time), stacked, sharing one time axis
+// drawn on top, with unit ticks and a colour bar per scale. One cursor line (cursor.js) crosses them all at the
+// current step; a click on a column, or the arrow keys on the focused maps, ask the page to go there ("seek").
+// Time zooms and pans (drag across a span, the buttons, + and −); a run longer than the plot has pixels for
+// opens on a window around the current step that follows it, and a zoomed-out view draws each cell as the
+// mean of a block of steps (or units), which the line above the maps says.
 
-import { scaleFor } from "../core/colors.js";
-import { BACKGROUND, FONT_FAMILY, HEATMAP, palette, sizes, stepTicks } from "../core/config.js";
-import { escapeHtml, showToken } from "../core/text.js";
+import { HEATMAP, palette, sizes } from "../core/config.js";
 import { createCursor } from "./cursor.js";
+import { blockSizes, colorbars, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, unitTicks } from "./heatmap-figure.js";
 import { View } from "./view.js";
 
-const SHOWN_ROLES = ["gate", "candidate", "product", "state", "output"];
+const MIN_SPAN = 4;  // the fewest steps a zoom shows
 
-/** The names the heatmaps show by default: gates, candidate, products and states (not inputs, not pre-activations). */
-function defaultNames(glossary) {
-  return glossary.names.filter((n) => SHOWN_ROLES.includes(n.role)).map((n) => n.name).slice(0, HEATMAP.maxNames);
+/** [lo, hi] moved inside the run's steps, no wider than it. */
+function clampRange([lo, hi], T) {
+  const w = Math.max(MIN_SPAN, Math.min(hi - lo, T));
+  const a = Math.max(-0.5, Math.min(lo, T - 0.5 - w));
+  return [a, a + w];
 }
 
-/** The empty figure: one heatmap and one y axis per name. */
-function figure(glossary, names, options) {
-  const sz = sizes(options.presenter);
-  const rowPx = options.presenter ? HEATMAP.presenterRowHeight : HEATMAP.rowHeight;
-  const gap = 0.25 / Math.max(1, names.length);
-  const data = [], layout = {
-    height: Math.max(200, names.length * rowPx + 40), margin: { l: 92, r: 12, t: 6, b: 34 },
-    font: { family: FONT_FAMILY, size: sz.small }, showlegend: false, dragmode: false, hovermode: "closest",
-    xaxis: { anchor: `y${names.length}`, title: { text: "step", font: { size: sz.small } }, fixedrange: true, showgrid: false },
-    ...BACKGROUND,
-  };
-  names.forEach((name, i) => {
-    const v = glossary[name];
-    const top = 1 - i / names.length, bottom = 1 - (i + 1) / names.length + gap;
-    const axis = i === 0 ? "yaxis" : `yaxis${i + 1}`;
-    layout[axis] = { domain: [bottom, top], fixedrange: true, showgrid: false, zeroline: false, ticks: "", showticklabels: false,
-      title: { text: escapeHtml(v.symbol), font: { size: sz.small }, standoff: 4 } };
-    const { colorscale, cmin, cmax } = scaleFor(v.range, options.palette);
-    data.push({ type: "heatmap", z: [[]], xaxis: "x", yaxis: i === 0 ? "y" : `y${i + 1}`, colorscale, zmin: cmin, zmax: cmax,
-      showscale: false, name, meta: escapeHtml(v.label),
-      hovertemplate: "<b>%{meta}</b><br>step %{x}, unit %{y}: %{z:.4f}<extra></extra>" });
-  });
-  return { data, layout };
+/** The range that shows step t: null if it already does; else a page on when t just left it, else centred on t. */
+function follow([lo, hi], t, T) {
+  if (t >= lo + 0.5 && t <= hi - 0.5) return null;
+  const w = hi - lo;
+  return clampRange(t > hi && t <= hi + w / 2 ? [t - 0.1 * w, t + 0.9 * w] : [t - w / 2, t + w / 2], T);
+}
+
+const thousands = (n) => n.toLocaleString("en-US");
+
+/** The line above the maps: which steps are shown, and what one cell is. */
+function describe(lo, hi, T, kx, ky) {
+  const a = Math.max(0, Math.ceil(lo)), b = Math.min(T - 1, Math.floor(hi));
+  const what = a <= 0 && b >= T - 1 ? `all ${thousands(T)} step${T === 1 ? "" : "s"}` : `steps ${thousands(a)}–${thousands(b)} of ${thousands(T)}`;
+  const blocks = [kx > 1 ? `${kx} steps` : "", ky > 1 ? `${ky} units` : ""].filter(Boolean).join(" × ");
+  return `${what}${blocks ? ` · each cell the mean of ${blocks}` : ""}`;
+}
+
+/** The caption and the zoom buttons, above the chart. */
+function toolbar(wrap, act) {
+  const bar = document.createElement("div");
+  bar.className = "chart-caption heatmap-tools";
+  Object.assign(bar.style, { display: "flex", alignItems: "center", gap: "4px", flexWrap: "wrap" });
+  const text = document.createElement("span");
+  text.className = "heatmap-range";
+  text.style.marginRight = "auto";
+  bar.append(text);
+  for (const [name, label, title] of [["left", "◀", "earlier steps"], ["right", "▶", "later steps"], ["out", "−", "zoom out (−)"],
+    ["in", "+", "zoom in (+)"], ["all", "all", "the whole run (0)"]]) {
+    const b = document.createElement("button");
+    Object.assign(b, { type: "button", textContent: label, title });
+    b.dataset.zoom = name;
+    b.setAttribute("aria-label", title);
+    b.style.padding = "0 8px";
+    b.addEventListener("click", () => act(name));
+    bar.append(b);
+  }
+  wrap.before(bar);
+  return text;
 }
 
 export class Heatmaps extends View {
@@ -47,9 +66,37 @@ export class Heatmaps extends View {
   /** cursor: false for a snapshot with no current step (the trainer's probe). */
   constructor(el, bus, { cursor = true } = {}) {
     super(el, bus);
-    this.names = [];
-    this.built = false;
+    Object.assign(this, { names: [], built: false, t: 0, range: null, auto: true, whole: false, rows: {} });
     this.line = cursor ? createCursor(el) : null;
+    if (!el.parentElement?.classList.contains("cursor-wrap")) {  // the probe has no cursor: wrap it all the same
+      const wrap = document.createElement("div");
+      el.replaceWith(wrap);
+      wrap.append(el);
+    }
+    this.caption = toolbar(el.parentElement, (name) => this.act(name));
+    if (bus) this.keys();
+  }
+
+  /** The maps as a slider of the current step: arrows (Shift: 10), Home, End, Page keys; + − 0 zoom. */
+  keys() {
+    const el = this.el;
+    el.tabIndex = 0;
+    el.setAttribute("role", "slider");
+    el.setAttribute("aria-label", "heatmaps: the current step (arrow keys move it, + and − zoom)");
+    el.addEventListener("focus", () => { if (el.matches(":focus-visible")) Object.assign(el.style, { outline: `3px solid ${palette(this.options.palette).highlight}`, outlineOffset: "2px" }); });
+    el.addEventListener("blur", () => { el.style.outline = ""; });
+    el.addEventListener("keydown", (e) => {
+      if (e.altKey || e.ctrlKey || e.metaKey || !this.trace?.steps) return;
+      const T = this.trace.steps, page = Math.max(1, Math.round(this.range ? this.range[1] - this.range[0] : 10));
+      const to = { ArrowRight: this.t + (e.shiftKey ? 10 : 1), ArrowLeft: this.t - (e.shiftKey ? 10 : 1), Home: 0, End: T - 1,
+        PageDown: this.t + page, PageUp: this.t - page }[e.key];
+      const zoom = { "+": "in", "=": "in", "-": "out", "0": "all" }[e.key];
+      if (to === undefined && !zoom) return;
+      e.preventDefault();
+      e.stopPropagation();  // the player's own keys (on the document) would step a second time
+      if (zoom) this.act(zoom);
+      else this.bus.emit("seek", Math.max(0, Math.min(T - 1, to)));
+    });
   }
 
   /** options.names: which names to stack (the default names of the kind otherwise). */
@@ -58,37 +105,120 @@ export class Heatmaps extends View {
     const glossary = kindInfo.glossary;
     this.glossary = Object.fromEntries(glossary.names.map((n) => [n.name, n]));
     this.names = (options.names ?? defaultNames(glossary)).filter((n) => this.glossary[n]);
-    const { data, layout } = figure(this.glossary, this.names, options);
-    Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true });
+    Object.assign(this, { range: null, auto: true, whole: false, rows: {} });  // auto: the opening range until a zoom
+    const { data, layout } = figure(this.glossary, this.names, options, this.fitHeight(options));
+    Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize" });
     this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus?.emit("seek", Math.round(e.points[0].x)); });
+    this.el.on("plotly_relayout", (e) => this.zoomed(e));
     this.built = true;
     if (!this.line) return;
     this.line.color = palette(options.palette).highlight;
     this.line.place();
   }
 
+  /**
+   * The figure's height, fixed for the run (it never changes while playing): the maps fill the panel's bounded
+   * height (no scrolling, so the step axis on top stays in view), each map between HEATMAP's least and most.
+   */
+  fitHeight(options) {
+    const n = Math.max(1, this.names.length), m = margins(options);
+    const most = n * (options.presenter ? HEATMAP.presenterRowHeight : HEATMAP.rowHeight) + m.t + m.b;
+    const least = n * (options.presenter ? HEATMAP.presenterMinRow : HEATMAP.minRow) + m.t + m.b;
+    const panel = this.el.closest(".panel");
+    const bound = panel ? parseFloat(getComputedStyle(panel).maxHeight) : NaN;
+    if (!Number.isFinite(bound)) return most;
+    const style = getComputedStyle(panel);
+    const above = this.el.parentElement.getBoundingClientRect().top - panel.getBoundingClientRect().top;
+    const below = parseFloat(style.paddingBottom) + parseFloat(style.borderBottomWidth) + 4;
+    return Math.round(Math.max(least, Math.min(most, bound - Math.max(0, above) - below)));
+  }
+
   /** Redraw every heatmap from the trace (after new steps arrive). */
   update(trace) {
     super.update(trace);
     if (!this.built || !trace.steps) return;
-    const names = this.names, T = trace.steps;
-    const z = names.map((n) => (trace.has(n) ? trace.matrix(n) : [[]]));
-    const ranges = names.map((n) => scaleFor(this.glossary[n].range, this.options.palette, trace.has(n) ? trace.maxAbs(n) : 1));
-    const update = { z, x: names.map(() => Array.from({ length: T }, (_, t) => t)), zmin: ranges.map((r) => r.cmin), zmax: ranges.map((r) => r.cmax) };
-    Plotly.restyle(this.el, update, names.map((_, i) => i));
-    const axis = { "xaxis.range": [-0.5, T - 0.5] };
-    if (T <= 48) {
-      axis["xaxis.tickvals"] = Array.from({ length: T }, (_, t) => t);
-      axis["xaxis.ticktext"] = trace.tokens.slice(0, T).map((tok) => escapeHtml(showToken(tok)));
-    } else {
-      axis["xaxis.tickvals"] = null;
-      axis["xaxis.ticktext"] = null;
-      Object.assign(axis, Object.fromEntries(Object.entries(stepTicks(T)).map(([k, v]) => [`xaxis.${k}`, v])));
+    this.rows = Object.fromEntries(this.names.map((n) => [n, trace.has(n) ? trace.matrix(n) : []]));
+    this.scales = scalesOf(trace, this.glossary, this.names, this.options.palette);
+    const T = trace.steps;
+    if (this.auto || this.whole || !this.range) this.range = this.opening(T);
+    else this.range = clampRange(this.range, T);
+    this.draw();
+  }
+
+  /** The range a run opens on: all of it while a step gets HEATMAP.minStepPx, else a window around the current step. */
+  opening(T) {
+    const fits = Math.floor((this.el._fullLayout?._size?.w ?? 400) / HEATMAP.minStepPx);
+    if (T <= fits || this.whole) return [-0.5, T - 0.5];
+    return clampRange([this.t - fits / 2, this.t + fits / 2], T);
+  }
+
+  /** Sample every map for the visible range and draw it, with its ticks, colour bars and the caption. */
+  draw() {
+    const T = this.trace.steps, [lo, hi] = this.range, size = this.el._fullLayout._size, options = this.options;
+    const fontPx = sizes(options.presenter).small, mapH = size.h / Math.max(1, this.names.length);
+    const a = Math.max(0, Math.floor(lo + 0.5)), b = Math.min(T, Math.ceil(hi + 0.5));
+    const bars = colorbars(this.scales, this.el.layout, options);
+    const data = { z: [], x0: [], dx: [], y0: [], dy: [], zmin: [], zmax: [], showscale: [], colorbar: [], hovertemplate: [] };
+    const layout = { "xaxis.range": [lo, hi], ...prefixed("xaxis", stepAxis(this.trace.tokens, lo, hi, size.w, fontPx)) };
+    let block = { kx: 1, ky: 1 };
+    this.names.forEach((name, i) => {
+      const rows = this.rows[name], width = Math.max(1, rows.length);
+      const { kx, ky } = blockSizes(b - a, width, size.w, mapH * 0.9);
+      const from = Math.floor(a / kx) * kx;  // blocks on multiples of kx: panning keeps each block's steps
+      const push = { z: sample(rows, from, b, kx, ky), x0: from + (kx - 1) / 2, dx: kx, y0: (ky - 1) / 2, dy: ky, zmin: this.scales[i].cmin,
+        zmax: this.scales[i].cmax, showscale: bars[i].showscale, colorbar: bars[i].colorbar, hovertemplate: hoverFor(kx, ky) };
+      for (const k in data) data[k].push(push[k]);
+      Object.assign(layout, prefixed(i === 0 ? "yaxis" : `yaxis${i + 1}`, unitTicks(width, mapH, fontPx)));
+      block = { kx: Math.max(block.kx, kx), ky: Math.max(block.ky, ky) };
+    });
+    Plotly.update(this.el, data, layout, this.names.map((_, i) => i));
+    this.caption.textContent = describe(lo, hi, T, block.kx, block.ky);
+    this.el.setAttribute("aria-valuemax", String(T - 1));
+  }
+
+  /** A zoom or pan asked of the chart itself (a drag across a span; a double click: the whole run). */
+  zoomed(e) {
+    if (!this.trace?.steps) return;
+    const T = this.trace.steps;
+    if (e["xaxis.autorange"]) {
+      this.act("all");
+      return;
     }
-    Plotly.relayout(this.el, axis);
+    const lo = e["xaxis.range[0]"] ?? e["xaxis.range"]?.[0], hi = e["xaxis.range[1]"] ?? e["xaxis.range"]?.[1];
+    if (lo === undefined || hi === undefined || (this.range && Math.abs(lo - this.range[0]) < 1e-6 && Math.abs(hi - this.range[1]) < 1e-6)) return;
+    Object.assign(this, { auto: false, whole: false, range: clampRange([lo, hi], T) });
+    this.draw();
+  }
+
+  /** A button or key: pan by half the span, zoom by two about the current step (if shown), or the whole run. */
+  act(name) {
+    if (!this.trace?.steps || !this.range) return;
+    const T = this.trace.steps, [lo, hi] = this.range, w = hi - lo;
+    const centre = this.t >= lo && this.t <= hi ? this.t : (lo + hi) / 2;
+    const next = {
+      left: [lo - w / 2, hi - w / 2], right: [lo + w / 2, hi + w / 2],
+      in: [centre - w / 4, centre + w / 4], out: [centre - w, centre + w], all: [-0.5, T - 0.5],
+    }[name];
+    this.auto = false;
+    this.whole = name === "all" || (name === "out" && w * 2 >= T);
+    this.range = this.whole ? [-0.5, T - 0.5] : clampRange(next, T);
+    this.draw();
   }
 
   show(t) {
+    this.t = t;
+    this.el.setAttribute("aria-valuenow", String(t));
+    this.el.setAttribute("aria-valuetext", `step ${t}`);
+    const moved = this.trace?.steps && this.range && !this.whole ? follow(this.range, t, this.trace.steps) : null;
+    if (moved) {
+      this.range = moved;
+      this.draw();
+    }
     this.line?.move(t);  // also kept for a figure built later
   }
+}
+
+/** {a: 1} under "xaxis" -> {"xaxis.a": 1}: one Plotly.update for every axis. */
+function prefixed(axis, settings) {
+  return Object.fromEntries(Object.entries(settings).map(([k, v]) => [`${axis}.${k}`, v]));
 }

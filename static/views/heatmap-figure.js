@@ -1,0 +1,129 @@
+// The heatmaps' figure as data, with no Plotly call and no DOM: the stacked maps and their axes, a colour bar
+// per scale in use, the unit and step ticks, and the sampling that keeps a long or wide run to about one
+// cell per pixel (a 5,000 x 1,024 map has 5 million cells; the plot has a few hundred pixels each way).
+
+import { scaleFor, scaleTicks } from "../core/colors.js";
+import { BACKGROUND, FONT_FAMILY, HEATMAP, niceStep, sizes } from "../core/config.js";
+import { escapeHtml, showToken } from "../core/text.js";
+
+const SHOWN_ROLES = ["gate", "candidate", "product", "state", "output"];
+
+/** The names the heatmaps show by default: gates, candidate, products and states (not inputs, not pre-activations). */
+export function defaultNames(glossary) {
+  return glossary.names.filter((n) => SHOWN_ROLES.includes(n.role)).map((n) => n.name).slice(0, HEATMAP.maxNames);
+}
+
+/** The margins around the maps: unit ticks and symbols left, the step axis on top, the colour bars right. */
+export function margins(options) {
+  return options.presenter ? { l: 92, r: 78, t: 40, b: 6 } : { l: 66, r: 58, t: 30, b: 6 };
+}
+
+/**
+ * rows (one array per unit) between steps a and b (b excluded) as block means of kx steps by ky units: what a
+ * cell of the drawn map is when there are more steps or units than pixels. kx = ky = 1 gives the rows themselves.
+ */
+export function sample(rows, a, b, kx, ky) {
+  if (kx === 1 && ky === 1) return rows.map((row) => (row.subarray ? row.subarray(a, b) : row.slice(a, b)));
+  const U = rows.length, nx = Math.ceil((b - a) / kx), z = [];
+  for (let u0 = 0; u0 < U; u0 += ky) {
+    const u1 = Math.min(U, u0 + ky), out = new Float32Array(nx);
+    for (let u = u0; u < u1; u++) {
+      const row = rows[u];
+      for (let i = 0, t = a; i < nx; i++) {
+        const t1 = Math.min(b, t + kx);
+        let s = 0;
+        for (; t < t1; t++) s += row[t];
+        out[i] += s;
+      }
+    }
+    for (let i = 0; i < nx; i++) out[i] /= (u1 - u0) * (Math.min(b, a + (i + 1) * kx) - (a + i * kx));
+    z.push(out);
+  }
+  return z;
+}
+
+/** How many steps and units one drawn cell takes so that the visible span has at most one cell per pixel. */
+export function blockSizes(span, units, plotW, mapH) {
+  return { kx: Math.max(1, Math.ceil(span / Math.max(1, plotW))), ky: Math.max(1, Math.ceil(units / Math.max(1, mapH))) };
+}
+
+/** Ticks for a map's units, far enough apart to read (every unit while they fit). */
+export function unitTicks(width, mapH, fontPx) {
+  const dtick = niceStep((width * fontPx * 1.5) / Math.max(1, mapH));
+  return { tickmode: "linear", tick0: 0, dtick, range: [width - 0.5, -0.5] };  // unit 0 on top, as the diagram reads
+}
+
+/**
+ * The step axis over the visible span [lo, hi]: the tokens themselves while they fit side by side, else step
+ * numbers about every 70 px.
+ */
+export function stepAxis(tokens, lo, hi, plotW, fontPx) {
+  const a = Math.max(0, Math.ceil(lo)), b = Math.min(tokens.length - 1, Math.floor(hi));
+  const shown = [];
+  for (let t = a; t <= b; t++) shown.push(escapeHtml(showToken(tokens[t])));
+  const widest = Math.min(8, Math.max(1, ...shown.map((s) => s.length)));
+  if (shown.length && shown.length * (widest * fontPx * 0.62 + 3) <= plotW) {
+    return { tickmode: "array", tickvals: shown.map((_, i) => a + i), ticktext: shown };
+  }
+  return { tickmode: "linear", tick0: 0, dtick: niceStep((hi - lo) / Math.max(1, plotW / 70)), tickvals: null, ticktext: null, tickformat: "d" };
+}
+
+/** The empty figure: one heatmap and one y axis per name, the step axis on top of the first. */
+export function figure(glossary, names, options, height) {
+  const sz = sizes(options.presenter), margin = margins(options);
+  const gapPx = options.presenter ? 14 : 10, plotH = height - margin.t - margin.b;
+  const gap = names.length > 1 ? gapPx / plotH : 0, share = (1 + gap) / names.length;
+  const data = [], layout = {
+    height, margin, font: { family: FONT_FAMILY, size: sz.small }, showlegend: false, hovermode: "closest", dragmode: "zoom",
+    xaxis: { side: "top", anchor: "y", fixedrange: false, autorange: false, showgrid: false, zeroline: false, ticks: "outside",
+      ticklen: 3, tickfont: { size: sz.small } },
+    ...BACKGROUND,
+  };
+  names.forEach((name, i) => {
+    const v = glossary[name];
+    const top = 1 - i * share, bottom = Math.max(0, top - share + gap);
+    const axis = i === 0 ? "yaxis" : `yaxis${i + 1}`;
+    layout[axis] = { domain: [bottom, top], fixedrange: true, autorange: false, showgrid: false, zeroline: false, ticks: "outside",
+      ticklen: 2, tickfont: { size: sz.small - 1 }, title: { text: escapeHtml(v.symbol), font: { size: sz.small }, standoff: 2 } };
+    const { colorscale, cmin, cmax } = scaleFor(v.range, options.palette);
+    data.push({ type: "heatmap", z: [[]], xaxis: "x", yaxis: i === 0 ? "y" : `y${i + 1}`, colorscale, zmin: cmin, zmax: cmax,
+      showscale: false, name, meta: escapeHtml(v.label), hoverongaps: false });
+  });
+  return { data, layout };
+}
+
+/** Where map i of n sits, in the figure's paper coordinates. */
+function domainOf(layout, i) {
+  return layout[i === 0 ? "yaxis" : `yaxis${i + 1}`].domain;
+}
+
+/**
+ * One colour bar per run of neighbouring maps on the same scale, beside them: gates 0…1, tanh-bounded -1…1,
+ * an unbounded vector on ±its largest |value| (labelled with it). scales[i]: scaleFor's answer for map i.
+ */
+export function colorbars(scales, layout, options) {
+  const sz = sizes(options.presenter), key = (s) => `${s.range === "unit"}|${s.cmin}|${s.cmax}`;
+  const out = scales.map(() => ({ showscale: false, colorbar: {} }));
+  for (let i = 0; i < scales.length;) {
+    let j = i;
+    while (j + 1 < scales.length && key(scales[j + 1]) === key(scales[i])) j++;
+    const top = domainOf(layout, i)[1], bottom = domainOf(layout, j)[0];
+    const { tickvals, ticktext } = scaleTicks(scales[i]);
+    out[i] = { showscale: true, colorbar: { x: 1, xanchor: "left", xpad: 6, ypad: 0, y: (top + bottom) / 2, yanchor: "middle",
+      len: top - bottom, lenmode: "fraction", thickness: options.presenter ? 14 : 10, outlinewidth: 0, tickvals, ticktext,
+      ticks: "", tickfont: { size: sz.small - 1 } } };
+    i = j + 1;
+  }
+  return out;
+}
+
+/** The hover text of a map: one cell, or a block's mean when a cell stands for several steps or units. */
+export function hoverFor(kx, ky) {
+  if (kx === 1 && ky === 1) return "<b>%{meta}</b><br>step %{x}, unit %{y}: %{z:.4f}<extra></extra>";
+  return `<b>%{meta}</b><br>around step %{x:.0f}, unit %{y:.0f}: mean %{z:.4f}<extra>mean of ${kx} step${kx > 1 ? "s" : ""} × ${ky} unit${ky > 1 ? "s" : ""}</extra>`;
+}
+
+/** Each map's scale for the trace so far: a name of unbounded range reaches its largest |value|. */
+export function scalesOf(trace, glossary, names, paletteName) {
+  return names.map((n) => ({ ...scaleFor(glossary[n].range, paletteName, trace.has(n) ? trace.maxAbs(n) : 1), range: glossary[n].range }));
+}
