@@ -137,7 +137,7 @@ def parse(toks) -> tuple:
 
 
 def tex_to_text(tex: str) -> str:
-    """LaTeX as this project writes it, spelled in the text's tokens: \\tilde{c}^{pre}_t -> c̃_pre, h_{t-1} -> h(t−1)."""
+    """LaTeX as this project writes it, spelled in the text's tokens: \\tilde{c}^{\\mathrm{pre}}_t -> c̃_pre, h_{t-1} -> h(t−1)."""
     out = re.sub(r"\\quad\s*|\\text\{[^}]*\}", "", tex)
     for a, b in ((r"\tilde{c}", "c\u0303"), (r"\tilde{h}", "h\u0303"), (r"\sigma", "σ"), (r"\tanh", "tanh"), (r"\max", "max"),
                  (r"\odot", "⊙"), (r"\pm", "±"), ("-", "−")):

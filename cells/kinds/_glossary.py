@@ -30,7 +30,7 @@ def c_prev() -> Name:
 def pre(gate: str, sym: str, letter: str, phase: str, operands: tuple[str, ...], extra: str = "", extra_tex: str = "") -> Name:
     """The pre-activation W_i? x + b_i? + W_h? h + b_h? of one gate block (plus extra terms)."""
     text = f"{sym}_pre = W_i{letter}·x(t) + b_i{letter} + W_h{letter}·h(t−1) + b_h{letter}{extra}"
-    tex = rf"{_tex(sym)}^{{pre}}_t = W_{{i{letter}}} x_t + b_{{i{letter}}} + W_{{h{letter}}} h_{{t-1}} + b_{{h{letter}}}{extra_tex}"
+    tex = rf"{_tex(sym)}^{{\mathrm{{pre}}}}_t = W_{{i{letter}}} x_t + b_{{i{letter}}} + W_{{h{letter}}} h_{{t-1}} + b_{{h{letter}}}{extra_tex}"
     return Name(f"{gate}_pre", f"{gate.replace('_', ' ')} pre-activation", f"{sym}_pre", "pre", "real", "affine", operands, text, tex, phase)
 
 
@@ -108,7 +108,7 @@ def _tex(text: str) -> str:
     """The LaTeX of an equation written in this module's text: 'kept(t) = (1 − f(t)) ⊙ h(t−1)' ->
     '\\mathrm{kept}_t = (1 - f_t) \\odot h_{t-1}'. A word of several letters is upright (\\mathrm), as a name."""
     out = re.sub(r"(?<![\\\w])([A-Za-z]{2,})(?=\(t)", r"\\mathrm{\1}", text)     # kept(t), written(t): names, not products
-    out = re.sub(r"([^\s(]+?)_pre\b", r"\1^{pre}_t", out)                    # f_pre -> f^{pre}_t
+    out = re.sub(r"([^\s(]+?)_pre\b", r"\1^{\\mathrm{pre}}_t", out)         # f_pre -> f^{\mathrm{pre}}_t
     out = out.replace("(t−1)", "_{t-1}").replace("(t)", "_t")
     out = re.sub(r"\b([A-Za-z])_([A-Za-z]{2,})\b", r"\1_{\2}", out)            # W_hn -> W_{hn}
     for plain, tex in _TEX_WORDS:

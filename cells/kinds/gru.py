@@ -123,7 +123,7 @@ class GRU(Kind):
                      "r(t) ⊙ (W_hn·h(t−1) + b_hn)", r"r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
                 Name("candidate_pre", "candidate pre-activation", "n_pre", "pre", "real", "affine", ("x", "reset_recurrent"),
                      "n_pre = W_in·x(t) + b_in + r(t) ⊙ (W_hn·h(t−1) + b_hn)",
-                     r"n^{pre}_t = W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
+                     r"n^{\mathrm{pre}}_t = W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
             ]
         else:
             names += [
@@ -131,7 +131,7 @@ class GRU(Kind):
                           "candidate", rng="signed"),
                 Name("candidate_pre", "candidate pre-activation", "n_pre", "pre", "real", "affine", ("x", "reset_hidden"),
                      "n_pre = W_in·x(t) + b_in + W_hn·(r(t) ⊙ h(t−1)) + b_hn",
-                     r"n^{pre}_t = W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}", "candidate"),
+                     r"n^{\mathrm{pre}}_t = W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}", "candidate"),
             ]
         names += [v.act("candidate", "candidate n(t)", "n(t)", "tanh", "candidate", role="candidate"),
                   v.pre("update_gate", "z", "z", "update", ("x", "h_prev")), v.act("update_gate", "update gate z(t)", "z(t)", "sigmoid", "update")]

@@ -66,7 +66,7 @@ class MGU(Kind):
                       "candidate", rng="signed"),
             Name("candidate_pre", "candidate pre-activation", "h̃_pre", "pre", "real", "affine", ("x", "reset_hidden"),
                    "h̃_pre = W_in·x(t) + b_in + W_hn·(f(t) ⊙ h(t−1)) + b_hn",
-                   r"\tilde{h}^{pre}_t = W_{in} x_t + b_{in} + W_{hn} (f_t \odot h_{t-1}) + b_{hn}", "candidate"),
+                   r"\tilde{h}^{\mathrm{pre}}_t = W_{in} x_t + b_{in} + W_{hn} (f_t \odot h_{t-1}) + b_{hn}", "candidate"),
             v.act("candidate", "candidate h̃(t)", "h̃(t)", "tanh", "candidate", role="candidate"),
             v.one_minus("forget_complement", "forget complement 1 − f(t)", "1 − f(t)", "forget_gate", "f(t)", "update"),
             v.product("kept", "kept (1 − f(t)) ⊙ h(t−1)", "kept(t)", "forget_complement", "h_prev", "1 − f(t)", "h(t−1)", "update"),

@@ -62,9 +62,9 @@ class RNN(Kind):
             v.x(),
             v.h_prev("signed" if fn == "tanh" else "real"),
             Name("h_pre", "pre-activation", "h_pre", "pre", "real", "affine", ("x", "h_prev"),
-                 "h_pre = W_ih·x(t) + b_ih + W_hh·h(t−1) + b_hh", r"h^{pre}_t = W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}", "hidden"),
+                 "h_pre = W_ih·x(t) + b_ih + W_hh·h(t−1) + b_hh", r"h^{\mathrm{pre}}_t = W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}", "hidden"),
             Name("h", "hidden state h(t)", "h(t)", "output", "signed" if fn == "tanh" else "real", fn, ("h_pre",),
-                 f"h(t) = {fn}(h_pre)", rf"h_t = \{fn}(h^{{pre}}_t)" if fn == "tanh" else r"h_t = \max(0, h^{pre}_t)", "hidden"),
+                 f"h(t) = {fn}(h_pre)", rf"h_t = \{fn}(h^{{\mathrm{{pre}}}}_t)" if fn == "tanh" else r"h_t = \max(0, h^{\mathrm{pre}}_t)", "hidden"),
         )
         return Glossary(names, (v.GIVEN, Phase("hidden", "New hidden state", f"One {fn} layer mixes x(t) and h(t−1) into h(t).")))
 
