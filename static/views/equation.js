@@ -1,69 +1,151 @@
-// The phase panel: the active phase in words and numbers: each of its equations, then the same equation with the
-// current step's values for one unit ("f(t) = σ(f_pre) = σ(0.412) = 0.602").
+// The phase panel: the active phase in words and numbers: each of its equations, typeset, then the same
+// equation with the current step's values for one unit ("h(t) = o(t) ⊙ tanh(c(t))", "0.602 × tanh(1.210) = 0.501").
+//
+// The equations are the glossary's LaTeX, set by KaTeX (vendored in static/vendor/katex, loaded only here): HTML
+// for the eye and MathML for a screen reader. They change only with the phase, so they are set once per phase
+// and a step rewrites only the numbers. The panel itself is not a live region: while playing it changes up to
+// eight times a second, and a screen reader would read without pause. The page's own live region (#announce,
+// main.js) says the step and phase once the view rests; a hidden status line here then adds the equations
+// with their numbers, ANNOUNCE_MS after the last step shown, and never during playback.
 
+import "../vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
 import { num } from "../core/text.js";
 import { View } from "./view.js";
 
-const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu", identity: "", one_minus: "1 −" };
+export const ANNOUNCE_MS = 900;  // after the page's own line (600 ms), so a screen reader hears the step first
+const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu" };
+const ATOM = /^[A-Za-z][\w\u0303]*(\(t(−1)?\))?$/u;  // a symbol that is one name (f(t), h(t−1), f_pre), not an expression
 
-/** The numeric line of one name at one unit, from its op and its inputs' values. Pure. */
-export function numbers(name, glossary, value) {
+const sheet = new URL("../vendor/katex/katex.min.css", import.meta.url).href;
+if (!document.querySelector(`link[href="${sheet}"]`)) document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href: sheet }));
+
+/** How an operand reads inside another name's numbers: its value, or, when the equation writes it as an
+ *  expression (1 − z(t), tanh(c(t))), that expression with its values, parenthesised as the equation is. */
+function operand(name, glossary, value) {
   const v = glossary[name];
-  const val = (n) => num(value(n));
-  const out = val(name);
+  if (!v || v.symbol === undefined || ATOM.test(v.symbol) || !(v.op in FN || v.op === "one_minus" || v.op === "mul")) return num(value(name));
+  const inner = expression(name, glossary, value);
+  return v.op in FN ? inner : `(${inner})`;
+}
+
+/** One name's own operation written with its operands' values, without its result. */
+function expression(name, glossary, value) {
+  const v = glossary[name];
+  const [a, b] = v.operands.map((n) => operand(n, glossary, value));
   switch (v.op) {
-    case "sigmoid": case "tanh": case "relu":
-      return `${FN[v.op]}(${val(v.operands[0])}) = ${out}`;
-    case "identity":
-      return `${val(v.operands[0])}`;
-    case "one_minus":
-      return `1 − ${val(v.operands[0])} = ${out}`;
-    case "mul":
-      return `${val(v.operands[0])} × ${val(v.operands[1])} = ${out}`;
-    case "add":
-      return `${val(v.operands[0])} + ${val(v.operands[1])} = ${out}`;
-    case "clip":
-      return `clip(${val(v.operands[0])} + ${val(v.operands[1])}) = ${out}`;
-    default:
-      return out;
+    case "sigmoid": case "tanh": case "relu": return `${FN[v.op]}(${a})`;
+    case "identity": return a;
+    case "one_minus": return `1 − ${a}`;
+    case "mul": return `${a} × ${b}`;
+    case "add": return `${a} + ${b}`;
+    case "clip": return `clip(${a} + ${b})`;
+    default: return null;
   }
 }
 
-function renderPhase(el, { phase, info, trace, t, unit }) {
-  const glossary = Object.fromEntries(info.glossary.names.map((n) => [n.name, n]));
-  const phases = info.glossary.phases;
-  const p = phases.find((x) => x.name === phase) ?? null;
-  el.replaceChildren();
-  const title = document.createElement("div");
-  title.className = "phase-title";
-  title.textContent = p ? `${phases.indexOf(p) + 1} / ${phases.length} · ${p.title}` : "All phases";
-  const text = document.createElement("div");
-  text.className = "phase-text";
-  text.textContent = p ? p.text : "Every vector of this step, at once. Turn phases on to follow the article's order.";
-  el.append(title, text);
-  if (!trace.steps) return;
-  const shown = info.glossary.names.filter((n) => (p ? n.phase === p.name : n.role === "state" || n.role === "output") && n.op !== "given" && n.op !== "shift");
-  const list = document.createElement("dl");
-  list.className = "equations";
-  for (const n of shown) {
-    if (!trace.has(n.name)) continue;
-    const w = trace.width(n.name);
-    const u = Math.min(unit, w - 1);
-    const value = (name) => (trace.has(name) ? trace.value(name, t)[Math.min(u, trace.width(name) - 1)] : NaN);
-    const dt = document.createElement("dt");
-    dt.textContent = n.equation;
-    const dd = document.createElement("dd");
-    dd.textContent = `unit ${u}: ${numbers(n.name, glossary, value)}`;
-    list.append(dt, dd);
+/** The numeric line of one name at one unit, from its op and its inputs' values. Pure. */
+export function numbers(name, glossary, value) {
+  const out = num(value(name));
+  const shown = expression(name, glossary, value);
+  if (shown === null) return out;                      // a pre-activation: W x + U h + b has no one-unit line
+  return glossary[name].op === "identity" ? shown : `${shown} = ${out}`;
+}
+
+const typeset = new Map();  // latex -> KaTeX's HTML: a phase's equations are set once per page, not per step
+
+/** Set one equation into el: KaTeX's HTML and MathML, or the plain text if KaTeX did not load. */
+export function setEquation(el, { latex, equation }) {
+  const katex = globalThis.katex;
+  if (!katex || !latex) {
+    el.textContent = equation;
+    return;
   }
-  el.append(list);
+  if (!typeset.has(latex)) typeset.set(latex, katex.renderToString(latex, { throwOnError: false, output: "htmlAndMathml" }));
+  el.innerHTML = typeset.get(latex);  // KaTeX escapes what it sets; the LaTeX is the engine's, not a user's
+}
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
 }
 
 /** options.color_unit: the unit whose numbers are written out (0 when none is chosen). */
 export class Phase extends View {
   static id = "phase";
 
-  show(t, phase) {
-    if (this.info && this.trace) renderPhase(this.el, { phase, info: this.info, trace: this.trace, t, unit: this.options.color_unit ?? 0 });
+  constructor(el, bus) {
+    super(el, bus);
+    el.setAttribute("aria-live", "off");  // the visible panel is not announced; the status line below is
+    this.body = element("div", "phase-body");
+    this.live = element("div", "phase-status sr-only");
+    this.live.setAttribute("role", "status");
+    this.live.setAttribute("aria-atomic", "true");
+    // visually hidden, still read: the usual clip pattern (set through the CSSOM, which the page's CSP allows)
+    Object.assign(this.live.style, { position: "absolute", width: "1px", height: "1px", overflow: "hidden",
+      clipPath: "inset(50%)", whiteSpace: "nowrap" });
+    el.append(this.body, this.live);
+    this.key = null;
+    this.rows = [];
+    this.timer = null;
+  }
+
+  build(kindInfo, header, options) {
+    super.build(kindInfo, header, options);
+    this.key = null;
+  }
+
+  show(t, phase, playing) {
+    if (!this.info || !this.trace) return;
+    const names = this.shownNames(phase);
+    const key = `${phase}|${names.map((n) => n.name).join(",")}`;
+    if (key !== this.key) this.setPhase(phase, names);
+    this.key = key;
+    const unit = this.options.color_unit ?? 0;
+    for (const row of this.rows) row.dd.textContent = this.line(row.name, t, unit);
+    clearTimeout(this.timer);
+    if (!playing) this.timer = setTimeout(() => this.announce(), ANNOUNCE_MS);
+  }
+
+  /** The names a phase shows (every state and output when phases are off) that this trace has. */
+  shownNames(phase) {
+    const p = this.info.glossary.phases.find((x) => x.name === phase);
+    if (!this.trace.steps) return [];
+    return this.info.glossary.names.filter((n) => (p ? n.phase === p.name : n.role === "state" || n.role === "output")
+      && n.op !== "given" && n.op !== "shift" && this.trace.has(n.name));
+  }
+
+  setPhase(phase, names) {
+    const phases = this.info.glossary.phases;
+    const p = phases.find((x) => x.name === phase) ?? null;
+    this.title = p ? `${phases.indexOf(p) + 1} / ${phases.length} · ${p.title}` : "All phases";
+    const text = p ? p.text : "Every vector of this step, at once. Turn phases on to follow the article's order.";
+    const list = element("dl", "equations");
+    this.rows = names.map((n) => {
+      const dt = element("dt"), dd = element("dd");
+      setEquation(dt, n);
+      list.append(dt, dd);
+      return { name: n.name, equation: n.equation, dd };
+    });
+    this.body.replaceChildren(element("div", "phase-title", this.title), element("div", "phase-text", text), ...(names.length ? [list] : []));
+  }
+
+  /** "unit 0: 0.602 × tanh(1.210) = 0.501": the unit clamped to the name's width (h may be a narrower projection). */
+  line(name, t, unit) {
+    const glossary = this.glossary();
+    const trace = this.trace;
+    const value = (n) => (trace.has(n) ? trace.value(n, t)[Math.min(Math.min(unit, trace.width(name) - 1), trace.width(n) - 1)] : NaN);
+    return `unit ${Math.min(unit, trace.width(name) - 1)}: ${numbers(name, glossary, value)}`;
+  }
+
+  glossary() {
+    if (this.byName?.info !== this.info) this.byName = { info: this.info, names: Object.fromEntries(this.info.glossary.names.map((n) => [n.name, n])) };
+    return this.byName.names;
+  }
+
+  /** What the status line says once the step holds still: each equation of the phase with its numbers. */
+  announce() {
+    this.live.textContent = this.rows.map((r) => `${r.equation}: ${r.dd.textContent}`).join(". ");
   }
 }

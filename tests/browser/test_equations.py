@@ -1,0 +1,122 @@
+"""The phase panel's equations: typeset by the vendored KaTeX under the page's CSP, with their parentheses, and
+not read out to a screen reader at every frame of playback.
+
+The screenshots of the panel (artifacts/browser/phase_<kind>.png) are for looking at: a lecturer puts them on a
+projector.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import ARTIFACTS
+
+# Before the page's scripts run: collect what the Content-Security-Policy refused (the console shows it too).
+CSP_SPY = ("document.addEventListener('securitypolicyviolation',"
+           " (e) => (window.__csp ||= []).push(`${e.violatedDirective} ${e.blockedURI}`));")
+PANEL = """() => ({
+  dts: document.querySelectorAll('#phase dt').length,
+  typeset: document.querySelectorAll('#phase dt .katex .katex-html').length,
+  mathml: [...document.querySelectorAll('#phase dt .katex-mathml annotation')].map((a) => a.textContent),
+  errors: document.querySelectorAll('#phase .katex-error').length,
+  shown: [...document.querySelectorAll('#phase dt .katex-html')].map((e) => e.textContent.replace(/\\u200b/g, '')),
+  numbers: [...document.querySelectorAll('#phase dd')].map((e) => e.textContent),
+  fonts: [...document.fonts].filter((f) => f.status === 'loaded').map((f) => f.family),
+  csp: window.__csp ?? [],
+})"""
+LAST_PHASE = {"lstm": "update", "gru": "update", "mgu": "update"}  # the phase whose equations have the parentheses
+
+
+def open_phase(tab, kind: str, phase: str, extra: str = "", text: str = "hello"):
+    tab.page.add_init_script(CSP_SPY)
+    tab.open(f"/?kind={kind}&input={text}&phases=true{extra}")
+    for _ in range(12):
+        if tab.phase == phase:
+            break
+        tab.press("ArrowDown")
+    assert tab.phase == phase
+    tab.until("document.querySelectorAll('#phase dt .katex').length > 0", what="KaTeX set the equations")
+    tab.until("[...document.fonts].some((f) => f.family === 'KaTeX_Math' && f.status === 'loaded')", what="KaTeX's fonts loaded")
+    return tab.js(PANEL)
+
+
+def shoot_panel(tab, kind: str) -> None:
+    """The panel as the page shows it (a fixed height that scrolls), then all of it, unscrolled, to read every line."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    panel = tab.page.locator("#phase")
+    panel.screenshot(path=str(ARTIFACTS / f"phase_{kind}.png"))
+    tab.js("document.getElementById('phase').style.height = 'auto'")
+    panel.screenshot(path=str(ARTIFACTS / f"phase_{kind}_whole.png"))
+    tab.js("document.getElementById('phase').style.height = ''")
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_katex_sets_every_equation_without_console_errors_or_csp_violations(tab, api, kind):
+    panel = open_phase(tab, kind, "update")
+    status, info = api(f"/api/kinds/{kind}")
+    shown = [n for n in info["glossary"]["names"] if n["phase"] == "update" and n["op"] not in ("given", "shift")]
+    assert panel["dts"] == panel["typeset"] == len(shown) and panel["errors"] == 0, panel
+    assert panel["mathml"] == [n["latex"] for n in shown]  # MathML for a screen reader carries the engine's LaTeX
+    assert {"KaTeX_Main", "KaTeX_Math"} <= set(panel["fonts"])
+    assert panel["csp"] == [] and tab.console == [], (panel["csp"], tab.console)
+    katex = [u for u in tab.requests if "/vendor/katex/" in u]
+    assert katex and all(u.startswith(tab.base) for u in tab.requests if u.startswith("http")), "everything from the app's origin"
+    shoot_panel(tab, kind)
+
+
+def test_gru_shows_one_minus_z_in_parentheses_in_typeset_text_and_numbers(tab):
+    panel = open_phase(tab, "gru", "update")
+    written = next(s for s in panel["shown"] if s.startswith("written"))
+    assert "(1−zt)⊙nt" in written, written
+    assert not any(s.startswith("1−zt=") for s in panel["shown"]), "1 − z(t) is its own definition: shown once"
+    line = next(x for x in panel["numbers"] if x.count("×") == 1 and "(1 − " in x)
+    assert line.startswith("unit 0: (1 − ") and ") × " in line, line  # the numbers keep the equation's parentheses
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "mgu"])
+def test_screenshot_of_the_phase_panel(tab, kind):
+    panel = open_phase(tab, kind, LAST_PHASE[kind])
+    assert panel["errors"] == 0 and panel["dts"] == panel["typeset"] > 0
+    if kind == "mgu":
+        assert any("(1−ft)⊙ht−1" in s for s in panel["shown"]), panel["shown"]
+    if kind == "lstm":  # o(t) ⊙ tanh(c(t)) reads with tanh's own value spelled out
+        tab.press("ArrowDown")
+        tab.until("document.querySelector('#phase dd:last-of-type')?.textContent.includes('tanh(')", what="h's line spells tanh")
+    shoot_panel(tab, kind)
+
+
+def test_the_panel_is_not_a_live_region_and_its_status_line_waits_for_a_pause(tab):
+    open_phase(tab, "gru", "reset", "&speed=8", text="the+cat+sat+on+the+mat")  # 22 steps: longer than the 2 s of play
+    assert tab.js("document.getElementById('phase').getAttribute('aria-live')") in (None, "off")
+    live = tab.js("[...document.querySelectorAll('#phase [aria-live], #phase [role=status]')].map((e) => e.className)")
+    assert live == ["phase-status sr-only"], live
+    tab.js("""window.__said = []; window.__drawn = 0;
+        const status = document.querySelector('#phase [role=status]');
+        new MutationObserver(() => window.__said.push([window.gatescope.player.playing, status.textContent]))
+          .observe(status, { childList: true, characterData: true, subtree: true });
+        new MutationObserver(() => window.__drawn++)
+          .observe(document.querySelector('#phase .phase-body'), { childList: true, characterData: true, subtree: true });""")
+    tab.press(" ")
+    tab.until("window.gatescope.player.playing", what="playing")
+    tab.page.wait_for_timeout(2000)  # 16 frames at speed 8
+    playing = tab.js("({said: window.__said, drawn: window.__drawn, step: Number(document.body.dataset.step)})")
+    assert playing["said"] == [], "the status line was rewritten while playing"
+    assert playing["drawn"] >= 4 and playing["step"] > 0, playing  # while the visible text kept up
+    tab.press(" ")
+    tab.until("!window.gatescope.player.playing", what="paused")
+    said = tab.until("window.__said.length && window.__said", timeout=3, what="the status line after the pause")
+    tab.page.wait_for_timeout(1200)
+    said = tab.js("window.__said")
+    assert len(said) == 1 and said[0][0] is False, said  # once, and not while playing
+    numbers = tab.js("[...document.querySelectorAll('#phase dd')].map((e) => e.textContent)")
+    assert all(n in said[0][1] for n in numbers), (said, numbers)  # it says what the panel shows now
+
+
+def test_stepping_fast_announces_once_when_it_stops(tab):
+    open_phase(tab, "lstm", "update")
+    tab.js("""window.__said = [];
+        new MutationObserver(() => window.__said.push(document.querySelector('#phase [role=status]').textContent))
+          .observe(document.querySelector('#phase [role=status]'), { childList: true, characterData: true, subtree: true });""")
+    tab.press("ArrowRight", 4)
+    tab.page.wait_for_timeout(1500)
+    assert len(tab.js("window.__said")) == 1
