@@ -117,26 +117,30 @@ export class Heatmaps extends View {
   }
 
   /**
-   * The figure's height, fixed for the run (it never changes while playing): the maps fill the panel's bounded
-   * height (no scrolling, so the step axis on top stays in view), each map between HEATMAP's least and most.
+   * The figure's height, fixed while playing: the maps fill the panel's bounded height (its own, when its size
+   * is contained, or its max-height) so that it does not scroll and the step axis on top stays in view; each
+   * map gets between HEATMAP's least and twice its row height. An unbounded panel (the compare page) gets the row height.
    */
   fitHeight(options) {
     const n = Math.max(1, this.names.length), m = margins(options);
     const most = n * (options.presenter ? HEATMAP.presenterRowHeight : HEATMAP.rowHeight) + m.t + m.b;
     const least = n * (options.presenter ? HEATMAP.presenterMinRow : HEATMAP.minRow) + m.t + m.b;
     const panel = this.el.closest(".panel");
-    const bound = panel ? parseFloat(getComputedStyle(panel).maxHeight) : NaN;
-    if (!Number.isFinite(bound)) return most;
+    if (!panel) return most;
     const style = getComputedStyle(panel);
+    const bound = /size|strict/.test(style.contain) ? panel.clientHeight : parseFloat(style.maxHeight);
+    if (!(bound > 0)) return most;
     const above = this.el.parentElement.getBoundingClientRect().top - panel.getBoundingClientRect().top;
     const below = parseFloat(style.paddingBottom) + parseFloat(style.borderBottomWidth) + 4;
-    return Math.round(Math.max(least, Math.min(most, bound - Math.max(0, above) - below)));
+    return Math.round(Math.max(least, Math.min(2 * most, bound - Math.max(0, above) - below)));
   }
 
   /** Redraw every heatmap from the trace (after new steps arrive). */
   update(trace) {
     super.update(trace);
     if (!this.built || !trace.steps) return;
+    const height = this.fitHeight(this.options);  // the panel's height may have settled since the build
+    if (Math.abs(height - this.el._fullLayout.height) > 4) Plotly.relayout(this.el, { height });
     this.rows = Object.fromEntries(this.names.map((n) => [n, trace.has(n) ? trace.matrix(n) : []]));
     this.scales = scalesOf(trace, this.glossary, this.names, this.options.palette);
     const T = trace.steps;
