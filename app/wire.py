@@ -29,6 +29,7 @@ from .errors import AppError
 from .resolve import Resolved
 
 FRAME_HEAD = struct.Struct("<II")
+VOCAB_LISTED = 256  # a character vocabulary is listed in the stream header; a word vocabulary of 50,000 is not
 
 
 def rounded(a: np.ndarray, digits: int) -> np.ndarray:
@@ -190,6 +191,8 @@ def header(r: Resolved, fmt: str) -> dict:
         "prediction": None if r.model.head is None else {"head": r.model.head, "labels": output_labels(r.model)},
         # what unknown=map reads a character the vocabulary lacks as (<unk>, [UNK]); None: map is not offered
         "unknown_token": None if r.model.vocab is None or r.model.vocab.unknown is None else r.model.vocab.tokens[r.model.vocab.unknown],
+        # the tokens a text model reads, for the page's hint of what to type (None: no vocabulary, or too long to list)
+        "vocab": r.model.vocab.tokens if r.model.vocab is not None and len(r.model.vocab) <= VOCAB_LISTED else None,
     }
 
 

@@ -4,7 +4,7 @@
 // (step, palette, panels, ...) or opens a new run.
 // Typing at the end of the text extends the open run.
 
-import { createChrome } from "./controls/chrome.js";
+import { createChrome, stackPicker, textPresets } from "./controls/chrome.js";
 import { createPanels } from "./controls/panels.js";
 import { createPlayer } from "./controls/player.js";
 import { createTrainer } from "./controls/train.js";
@@ -22,6 +22,9 @@ const fields = config.fields;
 const bus = createBus();
 const view = createViewState(parse(new URLSearchParams(location.search), fields), fields, bus);
 const trace = createTrace();
+const LAST = 10_000_000;  // a step past any input: a run opened at it shows its last step (typing shows what was typed)
+// the page follows typed text to its newest step until the user moves; the phase a permalink opens at
+const follow = { on: false, phase: view.current.phase };
 const panels = createPanels(VIEWS, document.querySelector(".layout"));  // first: it makes the sections some views draw in
 mount(bus, VIEWS.map((View) => new View(byId(View.id), bus)));
 
@@ -30,8 +33,11 @@ const run = createRun(trace, {
     build();
     panelsShown(view.current);
     chrome.sync(view.current, header);
+    stack.sync(header);
+    creditLink();
     chrome.setKindOptions(header.request.kind ? kindInfo.options : [], view.current);
     redraw();
+    panels.fit();  // after the controls took their height for this model (its hint, its unknown-character choice)
   },
   rows: () => refresh.soon(),
   complete() {
@@ -40,7 +46,8 @@ const run = createRun(trace, {
     markReady();
   },
   status: (text) => { byId("status").textContent = text; },
-  failed: (text) => message(text),
+  failed: (text) => message(text, "error", offers(text)),
+  accepted() { if (byId("message").dataset.tone === "error") message(""); },  // typed text the server took: no error stands
   closed() {  // after a refused request the error says why; otherwise say that the stream ended
     if (byId("message").hidden || byId("message").dataset.tone !== "error") byId("status").textContent = "connection closed";
   },
@@ -52,21 +59,67 @@ const player = createPlayer({
   onShow: show,
 });
 const chrome = createChrome(document.querySelector("header.top"), {
-  config, panels, getState: () => view.current, onChange: (patch) => view.update(patch), onTyping: typed, onMessage: message,
+  config, panels, getState: () => view.current, getHeader: () => trace.header, onChange: (patch) => view.update(patch),
+  onTyping: typed, onMessage: message,
 });
+const stack = stackPicker(document, (patch) => view.update(patch));
 
-function message(text, tone = "error") {
+/** A message above the views; actions: buttons [{label, patch}] that change the view state. While an error stands,
+ *  the views still show the last input that ran, and say so (dimmed, with that input named). */
+function message(text, tone = "error", actions = []) {
   const box = byId("message");
   box.textContent = text;  // server messages may quote what was typed: text only
   box.classList.remove("refused");  // the page's refused link, rendered by the server, is replaced
   box.dataset.tone = tone;
   box.hidden = !text;
+  const stale = Boolean(text) && tone === "error" && trace.steps > 0;
+  document.querySelector(".layout").classList.toggle("stale", stale);
+  if (stale) {
+    const note = document.createElement("p");
+    note.className = "stale-note";
+    const shown = trace.header.request.input;
+    note.textContent = `Below: the last valid input, “${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown}”, not what is in the box.`;
+    box.append(note);
+  }
+  if (actions.length) box.append(...actions.map(({ label, patch }) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.addEventListener("click", () => view.update(patch));
+    return b;
+  }));
+}
+
+/** What the page offers for an error: a text model for text at a numbers model; for characters a vocabulary lacks,
+ *  to skip them, to lowercase the text (when that is all it takes) or to read them as the unknown token. */
+function offers(text) {
+  const h = trace.header, typed = view.current.input ?? "";
+  if (!h) return [];
+  if (/is not a number/.test(text) && /[a-z]{2}/i.test(typed)) {
+    const p = textPresets(config, h.model.kind)[0];
+    return p ? [{ label: `Open a text model (${p.name}) with this text`, patch: { preset: p.name, input: typed, input_type: null } }] : [];
+  }
+  if (!/not in the model's vocabulary/.test(text)) return [];
+  const out = [{ label: "Skip the unknown characters", patch: { unknown: "skip", step: LAST } }];
+  const lower = typed.toLowerCase(), vocab = new Set(h.vocab ?? []);
+  if (lower !== typed && [...lower].every((c) => vocab.has(c))) out.push({ label: "Make it lowercase", patch: { input: lower, step: LAST } });
+  if (h.unknown_token) out.push({ label: `Read them as ${h.unknown_token}`, patch: { unknown: "map", step: LAST } });
+  return out;
+}
+
+/** /embed's link opens this very view in the full page. */
+function creditLink() {
+  const a = document.querySelector(".embed-credit a");
+  if (a) a.href = `/?${serialize(view.current, fields)}`;
 }
 
 function panelsShown(state) {
   panels.show(state, trace.header);
   document.body.classList.toggle("presenter", state.presenter);
+  panels.fit();
 }
+// a resize the page itself announced (fit) is answered too: fit stops once nothing changes
+window.addEventListener("resize", debounce(() => panels.fit(), 150));
 
 /** For tests and the page benchmark: the DOM says when the run is drawn and which step is shown. */
 function markReady() {
@@ -77,9 +130,10 @@ function markReady() {
 function show(t, phase, source) {
   if (!run.info || !trace.steps) return;
   const playing = source === "play";
+  if (source === "user" || playing) follow.on = false;  // the user moved: typing no longer drags the view along
   document.body.dataset.step = String(t);
   document.body.dataset.phase = phase ?? "";
-  view.update({ step: t, speed: player.speed, phases: player.phasesOn }, playing ? "play" : "step");
+  view.update({ step: t, phase: phase ?? null, speed: player.speed, phases: player.phasesOn }, playing ? "play" : "step");
   bus.emit("step", { t, phase, playing });
 }
 
@@ -93,7 +147,9 @@ const refresh = throttle(() => {
   if (!run.info || !trace.steps) return;
   bus.emit("data", trace);
   const t = run.arrived();
-  if (t !== null) player.set(t, null, "open");
+  const known = (p) => (player.phases().includes(p) ? p : null);
+  if (t !== null) player.set(t, known(follow.phase), "open");
+  else if (follow.on) player.set(trace.steps - 1, null, "follow");
   else player.set(player.t, player.phase, "refresh");
 }, 100);
 
@@ -125,15 +181,20 @@ async function fetchWholeRun() {
 
 function open(state) {
   delete document.body.dataset.ready;
+  follow.phase = state.phase;
   if (byId("message").dataset.tone !== "info") message("");  // keep a confirmation ("Loaded ...") past the reload
   run.open(computeParams(state, fields), state.step);
 }
 
-/** Typing: text that only grows is sent as more steps; anything else reruns. */
+/** Typing: text that only grows is sent as more steps; anything else reruns. Either way the view goes to the newest
+ *  step, and follows the text as it grows. */
 function typed(text, now = false) {
   if (!text) return;
-  if (!now && run.append(text)) return view.update({ input: text, step: view.current.step }, "append");
-  if (text !== run.streamed || now) view.update({ input: text });
+  if (!now && run.append(text)) {
+    follow.on = true;
+    return view.update({ input: text, step: view.current.step, phase: view.current.phase }, "append");
+  }
+  if (text !== run.streamed || now || byId("message").dataset.tone === "error") view.update({ input: text, step: LAST });
 }
 
 bus.on("state", ({ state, before, reason }) => {
@@ -143,7 +204,7 @@ bus.on("state", ({ state, before, reason }) => {
     if (computeParams(state, fields).toString() !== computeParams(before, fields).toString()) open(state);
     else if (run.info) { build(); redraw(); }
   }
-  if (reason !== "play") syncUrl();
+  if (reason !== "play") { syncUrl(); creditLink(); }
 });
 bus.on("change", (patch) => view.update(patch));
 bus.on("seek", (t) => player.set(t));

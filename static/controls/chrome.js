@@ -37,6 +37,38 @@ function modelPicker(root, config, onChange) {
   return { source, presets, uploaded };
 }
 
+/** The text presets, the one most like the shown model first (its kind, then the largest vocabulary): what the page
+ *  offers when text is typed at a model that reads numbers. */
+export function textPresets(config, kind) {
+  const text = config.presets.filter((p) => p.card?.input_type === "text");
+  return text.sort((a, b) => (b.card.kind === kind) - (a.card.kind === kind) || (b.card.input_size ?? 0) - (a.card.input_size ?? 0));
+}
+
+/** A vocabulary in a few words: runs such as a-z named as ranges, the rest listed as shown on the token strip. */
+function vocabText(tokens) {
+  const set = new Set(tokens), parts = [];
+  for (const [from, to] of [["a", "z"], ["A", "Z"], ["0", "9"]]) {
+    const run = Array.from({ length: to.charCodeAt(0) - from.charCodeAt(0) + 1 }, (_, i) => String.fromCharCode(from.charCodeAt(0) + i));
+    if (run.every((c) => set.has(c))) { parts.push(`${from}–${to}`); run.forEach((c) => set.delete(c)); }
+  }
+  const rest = [...set].filter((c) => c !== "" && !(c.length > 2 && /^[<[].*[>\]]$/.test(c)));
+  return [...parts, ...rest.map((c) => (c === " " ? "space" : c === "\n" ? "newline" : c))].join(" ");
+}
+
+/** What the box takes, for the run's model: the hint under it and an example for its placeholder. */
+export function inputHint(header) {
+  const type = header.request.input_type, model = header.model, card = model.card ?? {};
+  if (type === "signal") return { hint: "A signal: a name, a length and settings, e.g. sine 64 period=16 · step 32 at=8 · impulse 20 · noise 50 scale=0.5", example: "sine 64 period=16" };
+  if (type === "numbers") {
+    const w = model.input_size, steps = (card.example ?? "").split(";").slice(0, 3).map((x) => x.trim()).filter(Boolean);
+    const example = steps.length > 1 ? `${steps.join("; ")}; …` : card.example ? `${card.example.split(",").slice(0, 4).join(",")}, …` : w === 1 ? "0.5, -1, 2" : "1 0; 0 1";
+    const per = w === 1 ? "one number a step, separated by commas" : `${w} numbers a step, steps separated by ";"`;
+    return { hint: `Numbers: ${per}.`, example };
+  }
+  const known = header.vocab ? `This model knows ${header.vocab.filter(Boolean).length} characters: ${vocabText(header.vocab)}.` : "Any character.";
+  return { hint: `Text: each character is one step. ${known}`, example: card.example ? `${card.example.slice(0, 40)}…` : "hello world" };
+}
+
 /** The input: typing is sent after a pause (or at Enter); its type reruns at once. */
 function inputBox(root, onChange, onTyping) {
   const input = control(root, "input");
@@ -53,7 +85,66 @@ function inputBox(root, onChange, onTyping) {
   });
   const inputType = control(root, "input-type");
   inputType.addEventListener("change", () => onChange({ input_type: inputType.value, input: null }));
+  control(root, "unknown").addEventListener("change", (e) => onChange({ unknown: e.target.value }));
   return { input, inputType };
+}
+
+/** The hint, the placeholder and the unknown-character choice for the run's model. */
+function describeInput(root, header, state) {
+  const { hint, example } = inputHint(header);
+  control(root, "input").placeholder = `e.g. ${example}`;
+  control(root, "input-hint").textContent = hint;
+  const vocab = header.request.input_type === "text" && header.model.has_embedding;
+  control(root, "unknown-box").hidden = !vocab;
+  const unknown = control(root, "unknown");
+  unknown.querySelector('option[value="map"]').hidden = !header.unknown_token;
+  unknown.querySelector('option[value="map"]').textContent = header.unknown_token ? `read as ${header.unknown_token}` : "read as unknown";
+  unknown.value = state.unknown;
+}
+
+/** A stacked or bidirectional model's layer and direction, chosen above the diagram (it is there in /embed too). */
+export function stackPicker(doc, onChange) {
+  const box = doc.querySelector('[data-control="stack"]');
+  if (!box) return { sync() {} };
+  const layer = box.querySelector('[data-control="layer"]'), direction = box.querySelector('[data-control="direction"]');
+  layer.addEventListener("change", () => onChange({ layer: Number(layer.value) }));
+  direction.addEventListener("change", () => onChange({ direction: Number(direction.value) }));
+  return {
+    sync(header) {
+      const m = header.model;
+      box.hidden = m.num_layers < 2 && !m.bidirectional;
+      layer.closest("label").hidden = m.num_layers < 2;
+      direction.closest("label").hidden = !m.bidirectional;
+      layer.replaceChildren(...Array.from({ length: m.num_layers }, (_, k) =>
+        new Option(`${k + 1} of ${m.num_layers}${k === 0 ? " (reads the input)" : k === m.num_layers - 1 ? " (top)" : ""}`, String(k))));
+      layer.value = String(header.layer);
+      direction.value = String(header.direction);
+    },
+  };
+}
+
+/** Menus (details.menu) close on a choice in them, a click outside, and Escape; one is open at a time, on screen. */
+function menus(root) {
+  const all = [...root.querySelectorAll("details.menu")];
+  const close = (m) => { m.open = false; };
+  for (const m of all) {
+    const body = m.querySelector(".menu-body");
+    m.addEventListener("toggle", () => {
+      if (!m.open) return;
+      all.filter((o) => o !== m).forEach(close);
+      body.style.transform = "";
+      const r = body.getBoundingClientRect(), room = document.documentElement.clientWidth - 8;
+      const dx = r.left < 8 ? 8 - r.left : r.right > room ? room - r.right : 0;  // a phone: keep it on screen
+      if (dx) body.style.transform = `translateX(${dx}px)`;
+    });
+    body.addEventListener("click", (e) => { if (e.target.closest("button")) close(m); });
+    body.addEventListener("change", () => close(m));
+  }
+  document.addEventListener("click", (e) => all.forEach((m) => { if (m.open && !m.contains(e.target)) close(m); }));
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    for (const m of all.filter((x) => x.open)) { close(m); m.querySelector("summary").focus(); }
+  });
 }
 
 /** Upload a model file: checked against the server's limit first, then opened as the view's model. */
@@ -77,8 +168,46 @@ function uploads(root, config, onChange, onMessage) {
   });
 }
 
+/** A file name that says what was exported: the preset or kind, the input's start, the step (and phase). Pure. */
+export function exportName(state, header, ext) {
+  const slug = (s, n) => String(s ?? "").toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^-+|-+$/g, "").slice(0, n).replace(/-+$/, "");
+  const model = state.preset ?? (state.model ? `model-${state.model.slice(0, 8)}` : header?.model.kind ?? state.kind ?? "model");
+  const stack = [header?.model.num_layers > 1 ? `layer${header.layer + 1}` : "", header?.direction ? "reverse" : ""];
+  const parts = ["gatescope", slug(model, 40), ...stack, slug(header?.request.input ?? state.input, 16), `step${state.step}`, slug(state.phase, 20)];
+  return `${parts.filter(Boolean).join("-")}.${ext}`;
+}
+
+/** The PNG of the diagram with its caption (the model, the step and its input, the phase) above it. */
+async function diagramPng(getState, getHeader) {
+  const gd = document.getElementById("diagram"), state = getState(), header = getHeader();
+  const esc = (s) => String(s).replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
+  const title = document.getElementById("model-title")?.textContent ?? "gatescope";
+  const caption = document.getElementById("caption")?.textContent ?? "";
+  const input = header ? header.request.input : state.input ?? "";
+  const text = `<b>${esc(title)}</b><br>${esc(caption)}<br>input: ${esc(input.length > 90 ? `${input.slice(0, 90)}…` : input)}`;
+  const margin = { ...(gd.layout.margin ?? {}), t: (gd.layout.margin?.t ?? 0) + 84 };
+  const layout = { ...gd.layout, margin, height: gd.offsetHeight + 84, width: gd.offsetWidth,
+    title: { text, x: 0.01, xanchor: "left", y: 0.985, yanchor: "top", font: { size: 14 } } };
+  const url = await Plotly.toImage({ data: gd.data, layout }, { format: "png", width: gd.offsetWidth, height: gd.offsetHeight + 84, scale: 2 });
+  const a = Object.assign(document.createElement("a"), { href: url, download: exportName(state, header, "png") });
+  a.click();
+}
+
+/** A trace download, saved under a name that says what it is (the server's would be trace.csv). */
+async function traceFile(url, name, onMessage) {
+  try {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error((await r.json()).detail ?? r.statusText);
+    const href = URL.createObjectURL(await r.blob());
+    Object.assign(document.createElement("a"), { href, download: name }).click();
+    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  } catch (err) {
+    onMessage(`Export failed: ${err.message}`);
+  }
+}
+
 /** Links, embed code and exports of the current view. */
-function links(root, config, getState, onMessage) {
+function links(root, config, getState, getHeader, onMessage) {
   const query = (extra) => serialize({ ...getState(), ...extra }, config.fields);
   const embedCode = () => `<iframe src="${location.origin}/embed?${query()}" width="960" height="600" style="border:0" loading="lazy" title="gatescope"></iframe>`;
   async function copy(text, what) {
@@ -96,11 +225,10 @@ function links(root, config, getState, onMessage) {
   control(root, "copy-link").addEventListener("click", () => copy(`${location.origin}/?${query()}`, "Link"));
   control(root, "copy-embed").addEventListener("click", () => copy(embedCode(), "Embed code"));
   for (const fmt of ["csv", "npz"]) {
-    control(root, `export-${fmt}`).addEventListener("click", () => location.assign(`/api/trace?${query({ format: fmt })}`));
+    control(root, `export-${fmt}`).addEventListener("click", () =>
+      traceFile(`/api/trace?${query({ format: fmt })}`, exportName(getState(), getHeader(), fmt), onMessage));
   }
-  control(root, "export-png").addEventListener("click", () => {
-    Plotly.downloadImage(document.getElementById("diagram"), { format: "png", filename: "gatescope-cell", scale: 2 });
-  });
+  control(root, "export-png").addEventListener("click", () => diagramPng(getState, getHeader).catch((err) => onMessage(`Export failed: ${err.message}`)));
 }
 
 /** The View menu: presenter mode, palette, and which panels are shown (a checkbox for each the views declare). */
@@ -144,13 +272,14 @@ function optionInput(o, current, onChange) {
   return el;
 }
 
-export function createChrome(root, { config, panels, getState, onChange, onTyping, onMessage }) {
+export function createChrome(root, { config, panels, getState, getHeader, onChange, onTyping, onMessage }) {
   if (!root) return { sync() {}, setKindOptions() {} };
   const { source, presets, uploaded } = modelPicker(root, config, onChange);
   const { input, inputType } = inputBox(root, onChange, onTyping);
   uploads(root, config, onChange, onMessage);
-  links(root, config, getState, onMessage);
+  links(root, config, getState, getHeader, onMessage);
   viewMenu(root, panels, onChange);
+  menus(root);
 
   /** Show the state in the controls (after a change, or when the page opens). */
   function sync(state, header) {
@@ -167,7 +296,10 @@ export function createChrome(root, { config, panels, getState, onChange, onTypin
     for (const name of ["hidden", "layers", "seed"]) control(root, name).value = state[name];
     control(root, "bidirectional").checked = state.bidirectional;
     if (header && document.activeElement !== input) input.value = header.request.input;
-    if (header) inputType.value = header.request.input_type;
+    if (header) {
+      inputType.value = header.request.input_type;
+      describeInput(root, header, state);
+    }
     control(root, "presenter").checked = state.presenter;
     control(root, "palette").value = state.palette;
     const shown = new Set(state.panels.split(","));

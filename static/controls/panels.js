@@ -17,6 +17,29 @@ function section(panel) {
   return el;
 }
 
+/**
+ * The diagram as large as the first screen allows, and no larger: on a wide screen the diagram, the phase text and
+ * the player stay above the fold (in /embed the whole page fits its frame). Its height follows its width
+ * (aspect-ratio); --diagram-max caps it. The diagram hears of a new size as a window resize, as on any other.
+ */
+function fit(layout) {
+  const diagram = layout.querySelector("#diagram");
+  if (!diagram || layout.querySelector(".diagram-panel")?.hidden) return;
+  const embed = document.body.classList.contains("embed");
+  if (!embed && matchMedia("(max-width: 900px)").matches) return diagram.style.removeProperty("--diagram-max");  // a phone scrolls
+  const player = layout.querySelector(".tokens-panel:not([hidden]) .player") ?? layout.querySelector("#phase");
+  // in /embed the views and the link under them (which the page's flex layout keeps at the frame's foot) fill the frame
+  const last = embed ? layout : player, below = embed ? (document.querySelector(".embed-credit")?.offsetHeight ?? 0) + 6 : 10;
+  const before = diagram.style.getPropertyValue("--diagram-max");
+  for (let i = 0; i < 4; i++) {
+    const h = diagram.getBoundingClientRect().height;
+    const over = last.getBoundingClientRect().bottom + scrollY + below - innerHeight;
+    if (Math.abs(over) < 2 || (over < 0 && h >= innerHeight * 0.72)) break;
+    diagram.style.setProperty("--diagram-max", `${Math.round(Math.max(90, Math.min(innerHeight * 0.72, h - over)))}px`);
+  }
+  if (diagram.style.getPropertyValue("--diagram-max") !== before) window.dispatchEvent(new Event("resize"));
+}
+
 /** The panels of views (in their order) in layout; adds to it the sections the template lacks, in that order. */
 export function createPanels(views, layout) {
   const panels = views.filter((V) => V.panel).map((V) => ({ needs: null, when: () => true, ...V.panel, id: V.id }));
@@ -46,6 +69,8 @@ export function createPanels(views, layout) {
       const on = new Set(shown(state, header).map((p) => p.name));
       layout.querySelectorAll("[data-panel]").forEach((el) => { el.hidden = !on.has(el.dataset.panel); });
     },
+    /** Size the diagram to the screen (after a run is drawn, the panels or presenter mode change, a resize). */
+    fit: () => fit(layout),
     /** Whether a shown panel needs what ("flow"): the page fetches it only then. */
     needed(what, state, header) {
       return shown(state, header).some((p) => p.needs === what);

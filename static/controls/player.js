@@ -24,7 +24,8 @@ class Player {
     const slider = this.$("scrub");
     slider.max = String(T - 1);
     slider.value = String(this.t);
-    this.$("step").textContent = `step ${this.t + 1} / ${T}`;
+    // one numbering everywhere: t counts from 0, as in the equations (h(t), x(t)); T is how many steps there are
+    this.$("step").textContent = `t = ${this.t} · ${T} steps`;
     this.onShow(this.t, this.phase, source);
   }
 
@@ -94,6 +95,8 @@ class Player {
 /** The buttons, the slider, the speed and phases inputs, and the keys (outside text inputs). */
 function wire(p) {
   const $ = p.$, paused = (fn) => () => { p.pause(); fn(); };
+  const shortcuts = () => { const d = document.getElementById("shortcuts"); if (d && !d.open) d.showModal(); };
+  $("shortcuts-open")?.addEventListener("click", shortcuts);
   $("play").addEventListener("click", () => p.toggle());
   $("prev").addEventListener("click", paused(() => p.set(p.t - 1)));
   $("next").addEventListener("click", paused(() => p.set(p.t + 1)));
@@ -103,7 +106,7 @@ function wire(p) {
   $("speed").addEventListener("change", (e) => { p.speed = Number(e.target.value); p.onShow(p.t, p.phase, "speed"); });
   $("phases").addEventListener("change", (e) => { p.phasesOn = e.target.checked; p.set(p.t, null, "phases"); });
   document.addEventListener("keydown", (e) => {
-    if (e.target.closest("input, textarea, select, [contenteditable]") || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.target.closest("input, textarea, select, [contenteditable], dialog[open]") || e.altKey || e.ctrlKey || e.metaKey) return;
     const jump = e.shiftKey ? 10 : 1;
     const keys = {
       ArrowRight: paused(() => p.set(p.t + jump)),
@@ -113,6 +116,7 @@ function wire(p) {
       " ": () => p.toggle(),
       Home: paused(() => p.set(0)),
       End: paused(() => p.set(p.steps() - 1)),
+      "?": () => shortcuts(),
     };
     if (keys[e.key]) {
       e.preventDefault();

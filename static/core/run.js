@@ -21,6 +21,7 @@ function streamHandlers(run, id, trace, handlers) {
     },
     tokens(t0, more) {
       trace.addTokens(t0, more);
+      handlers.accepted?.();
       handlers.status(`${t0 + more.length} steps`);
       if (run.pending !== null) run.streamed = run.pending;
       run.pending = null;
@@ -40,7 +41,8 @@ function streamHandlers(run, id, trace, handlers) {
   };
 }
 
-/** handlers: described(kindInfo, header), rows(), complete(), status(text), failed(text), closed(). */
+/** handlers: described(kindInfo, header), rows(), complete(), status(text), failed(text), accepted() (typed text the
+ *  server took), closed(). */
 export function createRun(trace, handlers) {
   // the open run: its stream, its number (an answer for an older one is dropped), its kind's description,
   // the input the server has, a typed extension on its way, and the step it was asked to open at

@@ -79,7 +79,14 @@ export function update(state, changes, fields) {
   if ("kind" in changes && changes.kind !== state.kind) {
     for (const f of fields) if (f.kind_option && !(f.name in changes)) next[f.name] = f.default;
   }
-  if (chosen.length || "input" in changes || "input_type" in changes) next.step = changes.step ?? 0;
+  // another model, or another stack: the layer and direction shown may not exist in it
+  if (chosen.length || "layers" in changes || "bidirectional" in changes) {
+    for (const name of ["layer", "direction"]) if (!(name in changes)) next[name] = fields.find((f) => f.name === name)?.default ?? next[name];
+  }
+  if (chosen.length || "input" in changes || "input_type" in changes) {
+    next.step = changes.step ?? 0;
+    next.phase = changes.phase ?? null;
+  }
   return next;
 }
 

@@ -18,7 +18,9 @@ export class ModelTitle extends View {
     const model = header.model, request = header.request;
     const title = model.card?.title ?? (request.model ? `${kindInfo.title}, uploaded model ${request.model.slice(0, 8)}`
       : `${kindInfo.title}, random weights (seed ${request.seed})`);
-    this.el.textContent = `${title} · hidden ${model.hidden_size}${model.num_layers > 1 ? ` · layer ${header.layer + 1} of ${model.num_layers}` : ""}`;
+    const stack = [model.num_layers > 1 ? `layer ${header.layer + 1} of ${model.num_layers}` : "",
+      model.bidirectional ? (header.direction ? "reverse direction (reads from the end)" : "forward direction") : ""].filter(Boolean);
+    this.el.textContent = [`${title} · hidden ${model.hidden_size}`, ...stack].join(" · ");
     this.notes.textContent = (model.card?.notes ?? kindInfo.summary) + assumedText(model.assumed);
     this.notes.classList.remove("open");
   }
@@ -27,7 +29,10 @@ export class ModelTitle extends View {
 export class StepCaption extends View {
   static id = "caption";
 
-  show(t) {
-    this.el.textContent = `t = ${t}  ·  input ${JSON.stringify(showToken(this.trace?.tokens[t] ?? ""))}`;
+  /** The step as every caption of the page numbers it (t from 0, as in the equations), and the phase shown. */
+  show(t, phase) {
+    const p = this.info?.glossary.phases.find((x) => x.name === phase);
+    const read = this.header?.direction ? " · read from the end" : "";
+    this.el.textContent = `t = ${t}  ·  input ${JSON.stringify(showToken(this.trace?.tokens[t] ?? ""))}${p ? `  ·  phase: ${p.title}` : ""}${read}`;
   }
 }

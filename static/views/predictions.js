@@ -9,6 +9,19 @@ import { View } from "./view.js";
 
 const PLAYING_REDRAW_MS = 100;
 
+/** What the head predicts, in words: its own vocabulary's next token, or the classes or outputs of its task. Pure. */
+export function headTitle(header) {
+  const head = header?.prediction, model = header?.model;
+  if (!head) return "";
+  if (head.head === "linear") return `${model?.card?.task_title ?? "the model's output"}: ${head.labels.join(", ")}`;
+  // a head over the very tokens the model reads predicts the next of them; any other head has classes of its own
+  if (model?.has_embedding && model.vocab_size === head.labels.length) {
+    return `next ${head.labels.every((l) => [...l].length === 1) ? "character" : "word"}, as the model predicts it`;
+  }
+  const classes = head.labels.length > 6 ? `${head.labels[0]} … ${head.labels.at(-1)}` : head.labels.join(", ");
+  return `${model?.card?.task_title ?? "output class"} (${classes})`;
+}
+
 const base = (sz) => ({ margin: { l: 60, r: 16, t: 8, b: 30 }, font: { family: FONT_FAMILY, size: sz.small }, showlegend: false,
   dragmode: false, ...BACKGROUND });
 
@@ -46,7 +59,7 @@ export class Predictions extends View {
     const T = trace.steps, x = Array.from({ length: T }, (_, i) => i);
     this.plot(head.labels.map((label, k) => ({ type: "scatter", mode: "lines", x, y: Array.from(trace.series("prediction", k)),
       name: escapeHtml(label), line: { color: pal.series[k % pal.series.length], width: sz.line * 1.2 } })),
-    { ...base(sz), xaxis: { fixedrange: true, title: { text: "step" }, ...stepTicks(T) }, yaxis: { fixedrange: true } });
+    { ...base(sz), xaxis: { fixedrange: true, title: { text: "t" }, ...stepTicks(T) }, yaxis: { fixedrange: true } });
     this.line.color = pal.highlight;
     this.line.place();
   }
@@ -56,7 +69,7 @@ export class Predictions extends View {
     if (!head || !trace?.has("prediction") || !trace.steps) return;
     const v = trace.value("prediction", t);
     if (head.head === "linear") {
-      this.caption.textContent = `output at step ${t}: ${Array.from(v, (x) => num(x, 3)).join(", ")}`;
+      this.caption.textContent = `${headTitle(this.header)} at t = ${t}: ${Array.from(v, (x) => num(x, 3)).join(", ")}`;
       this.line.move(t);
       return;
     }
@@ -65,7 +78,7 @@ export class Predictions extends View {
     this.lastDraw = now;
     const pal = palette(this.options.palette), sz = sizes(this.options.presenter);
     const top = Array.from(v, (p, i) => [p, i]).sort((a, b) => b[0] - a[0]).slice(0, 5).reverse();
-    this.caption.textContent = `next token after step ${t}`;
+    this.caption.textContent = `${headTitle(this.header)}, after reading t = ${t}`;
     this.plot([{ type: "bar", orientation: "h", x: top.map((p) => p[0]), y: top.map((p) => `${escapeHtml(showToken(head.labels[p[1]]))} `),
       marker: { color: pal.series[0] }, hovertemplate: "%{y}: %{x:.3f}<extra></extra>", text: top.map((p) => p[0].toFixed(2)), textposition: "outside" }],
     { ...base(sz), xaxis: { range: [0, 1.15], fixedrange: true, showgrid: false }, yaxis: { type: "category", fixedrange: true, automargin: true } });

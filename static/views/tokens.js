@@ -1,5 +1,7 @@
 // The input tokens as a strip: the current one marked, optionally colored by one unit of the vector the
-// lines follow (the state's color_unit); a click on a token asks the page to go there.
+// lines follow (the state's color_unit); a click on a token, or Enter on it, asks the page to go there.
+// From the keyboard the strip is one tab stop (the current token: a roving tabindex); the arrow keys, Home
+// and End move along it and the page follows.
 
 import { colorAt, isDark, scaleFor } from "../core/colors.js";
 import { INK } from "../core/config.js";
@@ -23,10 +25,27 @@ export class Tokens extends View {
   constructor(el, bus) {
     super(el, bus);
     Object.assign(this, { start: -1, end: -1, total: -1, spans: [], lastT: -1, colored: "", ranges: {} });
+    el.setAttribute("role", "listbox");
+    el.setAttribute("aria-label", "input tokens, one per step");
+    el.setAttribute("aria-orientation", "horizontal");
     el.addEventListener("click", (e) => {
       const t = e.target.closest("[data-t]");
       if (t) bus.emit("seek", Number(t.dataset.t));
     });
+    el.addEventListener("keydown", (e) => this.key(e));
+  }
+
+  /** Keys on a focused token: it is the strip's, not the page's (the player's keys on document do not see it). */
+  key(e) {
+    const span = e.target.closest("[data-t]");
+    if (!span || e.altKey || e.ctrlKey || e.metaKey) return;
+    const t = Number(span.dataset.t), last = (this.trace?.steps ?? 1) - 1, jump = e.shiftKey ? 10 : 1;
+    const to = { ArrowRight: t + jump, ArrowLeft: t - jump, Home: 0, End: last, Enter: t, " ": t }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    e.stopPropagation();
+    this.focusing = true;  // the token of the step the page goes to takes the focus (mark)
+    this.bus.emit("seek", Math.max(0, Math.min(last, to)));
   }
 
   /** options.color_unit: which unit colors the tokens (null: none). */
@@ -65,7 +84,10 @@ export class Tokens extends View {
       s.className = "token";
       s.dataset.t = String(i);
       s.textContent = showToken(tokens[i] ?? "");  // text, never markup
-      s.title = `step ${i}`;
+      s.title = `t = ${i}`;
+      s.setAttribute("role", "option");
+      s.setAttribute("aria-label", `t = ${i}: ${JSON.stringify(tokens[i] ?? "")}`);
+      s.tabIndex = -1;
       this.spans.push(s);
       el.append(s);
     }
@@ -91,12 +113,18 @@ export class Tokens extends View {
 
   mark(t) {
     const spans = this.spans, start = this.start, last = this.lastT;
+    const refocus = this.focusing || this.el.contains(document.activeElement);
+    this.focusing = false;
     if (t === last && spans[t - start]?.classList.contains("current")) return;
-    spans[last - start]?.classList.remove("current");
-    spans[last - start]?.removeAttribute("aria-current");
-    const s = spans[t - start];
-    s?.classList.add("current");
-    s?.setAttribute("aria-current", "step");
+    const was = spans[last - start];
+    was?.classList.remove("current");
+    was?.removeAttribute("aria-selected");
+    if (was) was.tabIndex = -1;
+    const s = spans[t - start] ?? spans[0];
+    if (s) s.tabIndex = 0;  // the strip's one tab stop, even when the current step lies outside the drawn window
+    s?.classList.toggle("current", s === spans[t - start]);
+    if (s === spans[t - start]) s?.setAttribute("aria-selected", "true");
+    if (refocus) s?.focus({ preventScroll: true });
     if (s && this.el.classList.contains("long")) this.el.scrollLeft = s.offsetLeft - this.el.clientWidth / 2;
     this.lastT = t;
   }

@@ -9,7 +9,7 @@ def test_arrow_keys_and_home_end_move_the_step(tab, api):
     tab.open("/?kind=lstm&input=hello%20world")
     assert tab.step == 0
     tab.press("ArrowRight")
-    assert tab.step == 1 and tab.js(STEP_LABEL) == "step 2 / 11"
+    assert tab.step == 1 and tab.js(STEP_LABEL) == "t = 1 · 11 steps"
     tab.press("ArrowRight", 2)
     assert tab.step == 3
     tab.press("ArrowLeft")
@@ -34,7 +34,7 @@ def test_play_at_speed_60_without_phases_reaches_the_last_step(tab):
           .observe(document.body, { attributes: true, attributeFilter: ["data-step"] });""")
     tab.press(" ")
     tab.until("!window.gatescope.player.playing && document.body.dataset.step === '10'", timeout=5, what="played to the end")
-    assert tab.js(STEP_LABEL) == "step 11 / 11"
+    assert tab.js(STEP_LABEL) == "t = 10 · 11 steps"
     shown = tab.js("window.shownSteps")
     assert shown == sorted(shown) and shown[-1] == 10 and len(set(shown)) >= 3, shown  # it animated forward
     assert tab.phase == ""  # phases off: whole steps only
@@ -47,7 +47,7 @@ def test_play_at_the_last_step_starts_over_from_the_first(tab):
     tab.page.wait_for_timeout(250)
     shown = (tab.step, tab.js("document.querySelector('#tokens .token.current').textContent"), tab.js(STEP_LABEL))
     tab.press(" ")  # pause
-    assert shown == (0, "a", "step 1 / 6"), f"a quarter second after play at the last step, the page shows {shown}"
+    assert shown == (0, "a", "t = 0 · 6 steps"), f"a quarter second after play at the last step, the page shows {shown}"
 
 
 def test_down_arrow_walks_the_phases_in_the_articles_order(tab, api):

@@ -43,7 +43,8 @@ def test_the_status_line_counts_the_steps_typing_added(tab):
     tab.until(f"((text) => {TYPED})", "hello", what="the views of 'hello'")
     assert len(tab.sockets) == 1  # extended, not rerun
     tab.page.wait_for_timeout(150)
-    assert tab.js("document.querySelector('[data-control=\"step\"]').textContent") == "step 1 / 5"
+    # the view followed the typing to the newest step (it stayed at t = 0 before issue 10)
+    assert tab.until("document.querySelector('[data-control=\"step\"]').textContent === 't = 4 · 5 steps'")
     assert tab.js("document.getElementById('status').textContent").startswith("5 steps")
     assert tab.js("window.gatescope.ready")
 
