@@ -4,15 +4,15 @@
 // The equations are the glossary's LaTeX, set by KaTeX (vendored in static/vendor/katex, loaded only here): HTML
 // for the eye and MathML for a screen reader. They change only with the phase, so they are set once per phase
 // and a step rewrites only the numbers. The panel itself is not a live region: while playing it changes up to
-// eight times a second, and a screen reader would read without pause. The page's own live region (#announce,
-// main.js) says the step and phase once the view rests; a hidden status line here then adds the equations
-// with their numbers, ANNOUNCE_MS after the last step shown, and never during playback.
+// eight times a second, and a screen reader would read without pause. A hidden status line, the page's one
+// live region for the step, says the step, its input, the phase and each equation with its numbers once the
+// view has rested ANNOUNCE_MS after the last step shown, and never during playback.
 
 import "../vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
 import { num } from "../core/text.js";
 import { View } from "./view.js";
 
-export const ANNOUNCE_MS = 900;  // after the page's own line (600 ms), so a screen reader hears the step first
+export const ANNOUNCE_MS = 600;
 const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu" };
 const ATOM = /^[A-Za-z][\w\u0303]*(\(t(−1)?\))?$/u;  // a symbol that is one name (f(t), h(t−1), f_pre), not an expression
 
@@ -105,7 +105,7 @@ export class Phase extends View {
     const unit = this.options.color_unit ?? 0;
     for (const row of this.rows) row.dd.textContent = this.line(row.name, t, unit);
     clearTimeout(this.timer);
-    if (!playing) this.timer = setTimeout(() => this.announce(), ANNOUNCE_MS);
+    if (!playing) this.timer = setTimeout(() => this.announce(t), ANNOUNCE_MS);
   }
 
   /** The names a phase shows (every state and output when phases are off) that this trace has. */
@@ -120,6 +120,7 @@ export class Phase extends View {
     const phases = this.info.glossary.phases;
     const p = phases.find((x) => x.name === phase) ?? null;
     this.title = p ? `${phases.indexOf(p) + 1} / ${phases.length} · ${p.title}` : "All phases";
+    this.spoken = p ? `phase ${phases.indexOf(p) + 1} of ${phases.length}, ${p.title}` : "all phases";
     const text = p ? p.text : "Every vector of this step, at once. Turn phases on to follow the article's order.";
     const list = element("dl", "equations");
     this.rows = names.map((n) => {
@@ -144,8 +145,9 @@ export class Phase extends View {
     return this.byName.names;
   }
 
-  /** What the status line says once the step holds still: each equation of the phase with its numbers. */
-  announce() {
-    this.live.textContent = this.rows.map((r) => `${r.equation}: ${r.dd.textContent}`).join(". ");
+  /** What the status line says once the step holds still: the step, its input, the phase, each equation with its numbers. */
+  announce(t) {
+    const step = `t = ${t}, input ${JSON.stringify(this.trace.tokens?.[t] ?? "")}, ${this.spoken}`;
+    this.live.textContent = [step, ...this.rows.map((r) => `${r.equation}: ${r.dd.textContent}`)].join(". ");
   }
 }

@@ -8,6 +8,7 @@ projector.
 from __future__ import annotations
 
 import pytest
+from cases import CASES
 
 from .conftest import ARTIFACTS
 
@@ -110,6 +111,9 @@ def test_the_panel_is_not_a_live_region_and_its_status_line_waits_for_a_pause(ta
     assert len(said) == 1 and said[0][0] is False, said  # once, and not while playing
     numbers = tab.js("[...document.querySelectorAll('#phase dd')].map((e) => e.textContent)")
     assert all(n in said[0][1] for n in numbers), (said, numbers)  # it says what the panel shows now
+    k, rest = tab.js("document.querySelector('#phase .phase-title').textContent").split(" / ")
+    n, title = rest.split(" · ")
+    assert said[0][1].startswith(f"t = {tab.step}, input ") and f"phase {k} of {n}, {title}. " in said[0][1], said
 
 
 def test_stepping_fast_announces_once_when_it_stops(tab):
@@ -120,3 +124,18 @@ def test_stepping_fast_announces_once_when_it_stops(tab):
     tab.press("ArrowRight", 4)
     tab.page.wait_for_timeout(1500)
     assert len(tab.js("window.__said")) == 1
+
+
+def test_katex_reads_every_equation_of_every_kind_and_option(tab, api):
+    """KaTeX with throwOnError: every LaTeX string the engine sends parses (the page would show it red otherwise)."""
+    latex = set()
+    for kind, opts in CASES:
+        query = "&".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in opts.items())
+        status, info = api(f"/api/kinds/{kind}?{query}")
+        assert status == 200, (kind, opts, info)
+        latex |= {e["latex"] for e in info["equations"]}
+    tab.open("/?kind=lstm&input=hi")
+    failed = tab.js("""(all) => all.flatMap((l) => {
+        try { katex.renderToString(l, { throwOnError: true, output: 'htmlAndMathml' }); return []; }
+        catch (e) { return [[l, String(e)]]; } })""", sorted(latex))
+    assert failed == [] and len(latex) > 40, failed
