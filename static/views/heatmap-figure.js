@@ -19,27 +19,31 @@ export function margins(options) {
 }
 
 /**
- * rows (one array per unit) between steps a and b (b excluded) as block means of kx steps by ky units: what a
- * cell of the drawn map is when there are more steps or units than pixels. kx = ky = 1 gives the rows themselves.
+ * A name's values between steps a and b (b excluded) as block means of kx steps by ky units: what a cell of the
+ * drawn map is when there are more steps or units than pixels (kx = ky = 1: the values themselves). column(t)
+ * gives the name's vector at step t, so only the steps drawn are read.
  */
-export function sample(rows, a, b, kx, ky) {
-  if (kx === 1 && ky === 1) return rows.map((row) => (row.subarray ? row.subarray(a, b) : row.slice(a, b)));
-  const U = rows.length, nx = Math.ceil((b - a) / kx), z = [];
-  for (let u0 = 0; u0 < U; u0 += ky) {
-    const u1 = Math.min(U, u0 + ky), out = new Float32Array(nx);
-    for (let u = u0; u < u1; u++) {
-      const row = rows[u];
-      for (let i = 0, t = a; i < nx; i++) {
-        const t1 = Math.min(b, t + kx);
-        let s = 0;
-        for (; t < t1; t++) s += row[t];
-        out[i] += s;
-      }
+export function sample(column, units, a, b, kx, ky) {
+  const nx = Math.max(0, Math.ceil((b - a) / kx)), ny = Math.ceil(units / ky);
+  const z = Array.from({ length: ny }, () => new Float32Array(nx));
+  for (let i = 0; i < nx; i++) {
+    const t0 = a + i * kx, t1 = Math.min(b, t0 + kx);
+    for (let t = t0; t < t1; t++) {
+      const v = column(t);
+      for (let u = 0; u < units; u++) z[(u / ky) | 0][i] += v[u];
     }
-    for (let i = 0; i < nx; i++) out[i] /= (u1 - u0) * (Math.min(b, a + (i + 1) * kx) - (a + i * kx));
-    z.push(out);
+    if (kx === 1 && ky === 1) continue;
+    for (let j = 0; j < ny; j++) z[j][i] /= (t1 - t0) * (Math.min(units, (j + 1) * ky) - j * ky);
   }
   return z;
+}
+
+/** column(t) of a name: the trace's own view of step t, or (a trace that only gives rows, the trainer's probe) a copy. */
+export function columnOf(trace, name) {
+  if (!trace.has(name)) return null;
+  if (trace.value) return (t) => trace.value(name, t);
+  const rows = trace.matrix(name);
+  return (t) => rows.map((row) => row[t]);
 }
 
 /** How many steps and units one drawn cell takes so that the visible span has at most one cell per pixel. */

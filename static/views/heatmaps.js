@@ -7,7 +7,7 @@
 
 import { HEATMAP, palette, sizes } from "../core/config.js";
 import { createCursor } from "./cursor.js";
-import { blockSizes, colorbars, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, unitTicks } from "./heatmap-figure.js";
+import { blockSizes, colorbars, columnOf, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, unitTicks } from "./heatmap-figure.js";
 import { View } from "./view.js";
 
 const MIN_SPAN = 4;  // the fewest steps a zoom shows
@@ -66,7 +66,7 @@ export class Heatmaps extends View {
   /** cursor: false for a snapshot with no current step (the trainer's probe). */
   constructor(el, bus, { cursor = true } = {}) {
     super(el, bus);
-    Object.assign(this, { names: [], built: false, t: 0, range: null, auto: true, whole: false, rows: {} });
+    Object.assign(this, { names: [], built: false, t: 0, range: null, auto: true, whole: false, columns: [] });
     this.line = cursor ? createCursor(el) : null;
     if (!el.parentElement?.classList.contains("cursor-wrap")) {  // the probe has no cursor: wrap it all the same
       const wrap = document.createElement("div");
@@ -105,7 +105,7 @@ export class Heatmaps extends View {
     const glossary = kindInfo.glossary;
     this.glossary = Object.fromEntries(glossary.names.map((n) => [n.name, n]));
     this.names = (options.names ?? defaultNames(glossary)).filter((n) => this.glossary[n]);
-    Object.assign(this, { range: null, auto: true, whole: false, rows: {} });  // auto: the opening range until a zoom
+    Object.assign(this, { range: null, auto: true, whole: false, columns: [] });  // auto: the opening range until a zoom
     const { data, layout } = figure(this.glossary, this.names, options, this.fitHeight(options));
     Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize" });
     this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus?.emit("seek", Math.round(e.points[0].x)); });
@@ -141,7 +141,7 @@ export class Heatmaps extends View {
     if (!this.built || !trace.steps) return;
     const height = this.fitHeight(this.options);  // the panel's height may have settled since the build
     if (Math.abs(height - this.el._fullLayout.height) > 4) Plotly.relayout(this.el, { height });
-    this.rows = Object.fromEntries(this.names.map((n) => [n, trace.has(n) ? trace.matrix(n) : []]));
+    this.columns = this.names.map((n) => columnOf(trace, n));
     this.scales = scalesOf(trace, this.glossary, this.names, this.options.palette);
     const T = trace.steps;
     if (this.auto || this.whole || !this.range) this.range = this.opening(T);
@@ -166,10 +166,10 @@ export class Heatmaps extends View {
     const layout = { "xaxis.range": [lo, hi], ...prefixed("xaxis", stepAxis(this.trace.tokens, lo, hi, size.w, fontPx)) };
     let block = { kx: 1, ky: 1 };
     this.names.forEach((name, i) => {
-      const rows = this.rows[name], width = Math.max(1, rows.length);
+      const column = this.columns[i], width = Math.max(1, this.trace.width(name));
       const { kx, ky } = blockSizes(b - a, width, size.w, mapH * 0.9);
       const from = Math.floor(a / kx) * kx;  // blocks on multiples of kx: panning keeps each block's steps
-      const push = { z: sample(rows, from, b, kx, ky), x0: from + (kx - 1) / 2, dx: kx, y0: (ky - 1) / 2, dy: ky, zmin: this.scales[i].cmin,
+      const push = { z: column ? sample(column, width, from, b, kx, ky) : [[]], x0: from + (kx - 1) / 2, dx: kx, y0: (ky - 1) / 2, dy: ky, zmin: this.scales[i].cmin,
         zmax: this.scales[i].cmax, showscale: bars[i].showscale, colorbar: bars[i].colorbar, hovertemplate: hoverFor(kx, ky) };
       for (const k in data) data[k].push(push[k]);
       Object.assign(layout, prefixed(i === 0 ? "yaxis" : `yaxis${i + 1}`, unitTicks(width, mapH, fontPx)));
