@@ -100,10 +100,12 @@ function offers(text) {
     return p ? [{ label: `Open a text model (${p.name}) with this text`, patch: { preset: p.name, input: typed, input_type: null } }] : [];
   }
   if (!/not in the model's vocabulary/.test(text)) return [];
+  chrome.showUnknown();  // the choice is in the box's row too, even when the model named never ran
+  // read off the message, not the trace's header: a refused model never sent one
   const out = [{ label: "Skip the unknown characters", patch: { unknown: "skip", step: LAST } }];
-  const lower = typed.toLowerCase(), vocab = new Set(h.vocab ?? []);
-  if (lower !== typed && [...lower].every((c) => vocab.has(c))) out.push({ label: "Make it lowercase", patch: { input: lower, step: LAST } });
-  if (h.unknown_token) out.push({ label: `Read them as ${h.unknown_token}`, patch: { unknown: "map", step: LAST } });
+  const named = [...text.matchAll(/'(.)' at \d+/gu)].map((m) => m[1]);
+  if (named.length && named.every((c) => c.toLowerCase() !== c)) out.push({ label: "Make it lowercase", patch: { input: typed.toLowerCase(), step: LAST } });
+  if (/unknown=map/.test(text)) out.push({ label: "Read them as the unknown token", patch: { unknown: "map", step: LAST } });
   return out;
 }
 

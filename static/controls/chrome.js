@@ -273,7 +273,7 @@ function optionInput(o, current, onChange) {
 }
 
 export function createChrome(root, { config, panels, getState, getHeader, onChange, onTyping, onMessage }) {
-  if (!root) return { sync() {}, setKindOptions() {} };
+  if (!root) return { sync() {}, setKindOptions() {}, showUnknown() {} };
   const { source, presets, uploaded } = modelPicker(root, config, onChange);
   const { input, inputType } = inputBox(root, onChange, onTyping);
   uploads(root, config, onChange, onMessage);
@@ -317,5 +317,5 @@ export function createChrome(root, { config, panels, getState, getHeader, onChan
     }));
   }
 
-  return { sync, setKindOptions };
+  return { sync, setKindOptions, showUnknown() { control(root, "unknown-box").hidden = false; } };
 }
