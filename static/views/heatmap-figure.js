@@ -64,10 +64,10 @@ export function unitTicks(width, mapH, fontPx) {
 export function stepAxis(tokens, lo, hi, plotW, fontPx) {
   const a = Math.max(0, Math.ceil(lo)), b = Math.min(tokens.length - 1, Math.floor(hi));
   const shown = [];
-  for (let t = a; t <= b; t++) shown.push(escapeHtml(showToken(tokens[t])));
-  const widest = Math.min(8, Math.max(1, ...shown.map((s) => s.length)));
+  for (let t = a; t <= b; t++) shown.push(showToken(tokens[t]));
+  const widest = Math.min(8, Math.max(1, ...shown.map((s) => [...s].length)));  // as drawn, not as escaped
   if (shown.length && shown.length * (widest * fontPx * 0.62 + 3) <= plotW) {
-    return { tickmode: "array", tickvals: shown.map((_, i) => a + i), ticktext: shown };
+    return { tickmode: "array", tickvals: shown.map((_, i) => a + i), ticktext: shown.map(escapeHtml) };
   }
   return { tickmode: "linear", tick0: 0, dtick: niceStep((hi - lo) / Math.max(1, plotW / 70)), tickvals: null, ticktext: null, tickformat: "d" };
 }
