@@ -1,12 +1,22 @@
-// The cell diagram (views/diagram-figure.js draws it) holding the real numbers of the current step. A shown
-// step is a Plotly restyle of marker colors; while playing, frames paint the SVG Plotly drew directly (a
-// restyle redraws the whole figure, ~50 ms; painting takes ~1 ms), and the next paused step puts Plotly's
-// own state back in line. Hovering a cell says which unit on the bus.
+// The cell diagram (views/diagram-figure.js lays it out) holding the real numbers of the current step. Plotly
+// draws the figure once per run; a step, paused or playing, then writes its colours straight into the SVG Plotly
+// drew (a restyle redraws the whole figure, 50-90 ms; this takes about 1 ms) and into the figure's own data and
+// layout, in place, so a hover and a PNG export read the step that is shown. Hovering a cell says which unit.
 
 import { colorAt } from "../core/colors.js";
 import { DIAGRAM } from "../core/config.js";
-import { ROW, STRIP_H, figure, shapeLook } from "./diagram-figure.js";
+import { ROW, drawnUnits, figure, labelText, preTicks, shapeLook } from "./diagram-figure.js";
 import { View } from "./view.js";
+
+const FAINT = 0.18;  // a strip whose phase is still to come
+
+/** Which unit the strips start at: the view's diagram_units (a first unit), else the first of its units, else 0. */
+export function firstUnit(options) {
+  const own = Number.parseInt(options.diagram_units ?? "", 10);
+  if (Number.isFinite(own)) return own;
+  const first = Number.parseInt(String(options.units ?? "").split(",")[0], 10);
+  return Number.isFinite(first) ? first - (first % DIAGRAM.maxUnits) : 0;
+}
 
 export class Diagram extends View {
   static id = "diagram";
@@ -14,86 +24,120 @@ export class Diagram extends View {
 
   constructor(el, bus) {
     super(el, bus);
-    window.addEventListener("resize", () => { if (this.info) { Plotly.Plots.resize(el); this.fitMarkers(); } });
+    let pending = null;
+    window.addEventListener("resize", () => {  // fonts and cells follow the figure's size: lay it out again
+      clearTimeout(pending);
+      pending = setTimeout(() => { if (this.info) this.redraw(); }, 120);
+    });
   }
 
   build(kindInfo, header, options) {
     super.build(kindInfo, header, options);
-    const el = this.el;
-    const f = figure(kindInfo, header.model, options, el.clientWidth);
-    Object.assign(this, { shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, scales: f.scales });
     this.glossary = Object.fromEntries(kindInfo.glossary.names.map((n) => [n.name, n]));
     this.names = kindInfo.diagram.nodes.map((n) => n.name);
     this.order = kindInfo.glossary.phases.map((p) => p.name);
-    Plotly.newPlot(el, f.data, f.layout, { displayModeBar: false, responsive: true, staticPlot: false });
-    el.on("plotly_afterplot", () => { this.dom = null; });  // Plotly may have made new elements
-    this.fitMarkers();
-    this.lastPhase = null;
-    this.painted = false;
-    el.on("plotly_hover", (e) => this.bus.emit("hover", { name: e.points[0]?.data?.name, unit: e.points[0]?.customdata }));
+    this.redraw();
   }
 
-  /** Marker sizes follow the figure's pixel scale, so strips fill their width at any size. */
+  redraw() {
+    const el = this.el, { model } = this.header;
+    const f = figure(this.info, model, this.options, el.clientWidth, el.clientHeight, { from: firstUnit(this.options) });
+    Object.assign(this, { shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, labelIndex: f.labelIndex, legendIndex: f.legendIndex, scales: f.scales });
+    this.units = drawnUnits(model.hidden_size, firstUnit(this.options));
+    el.dataset.units = this.units.n < this.units.width ? `${this.units.from}-${this.units.from + this.units.n - 1}/${this.units.width}` : "all";
+    Plotly.newPlot(el, f.data, f.layout, { displayModeBar: false, responsive: true, staticPlot: false });
+    el.on("plotly_afterplot", () => { this.dom = null; this.shownPhase = undefined; });  // Plotly may have made new elements
+    el.on("plotly_hover", (e) => this.bus.emit("hover", { name: e.points[0]?.data?.name, unit: e.points[0]?.customdata }));
+    this.fitMarkers();
+    this.shownPhase = undefined;
+    if (this.trace) this.update(this.trace);
+    if (this.shown) this.show(...this.shown);
+  }
+
+  /** Marker sizes follow the figure's pixel scale, so cells fill their strip's box at any size. */
   fitMarkers() {
     const full = this.el._fullLayout;
     if (!full || !this.info) return;
     const pxPerUnit = full.xaxis._length / (full.xaxis.range[1] - full.xaxis.range[0]);
     const idx = [], size = [];
-    for (const name of this.names) {
-      const n = this.el.data[this.stripIndex[name]].x.length;
-      idx.push(this.stripIndex[name]);
-      size.push(Math.max(2, Math.min(STRIP_H * pxPerUnit, (DIAGRAM.stripWidth / Math.min(n, ROW)) * pxPerUnit * 0.88)));
+    for (const n of this.info.diagram.nodes) {
+      const count = this.el.data[this.stripIndex[n.name]].x.length, [x0, y0, x1, y1] = n.strip;
+      const perRow = Math.ceil(count / Math.ceil(count / ROW)), rows = Math.ceil(count / perRow);
+      idx.push(this.stripIndex[n.name]);
+      size.push(Math.max(2, Math.min((x1 - x0) / perRow, (y1 - y0) / rows) * pxPerUnit * 0.86));
     }
     Plotly.restyle(this.el, { "marker.size": size }, idx);
   }
 
-  /** Unbounded names (c, kept, pre-activations) colored on ±their largest magnitude so far. */
+  /**
+   * Unbounded names coloured on their largest magnitude so far: every pre-activation on one ±max, which its
+   * legend bar's ticks say; any other (c, kept, x) on its own, which its label says.
+   */
   update(trace) {
     super.update(trace);
     if (!this.info) return;
-    const idx = [], cmin = [], cmax = [];
-    for (const name of this.names) {
-      if (this.glossary[name].range !== "real" || !trace.has(name)) continue;
-      const m = Math.max(1, trace.maxAbs(name));
-      idx.push(this.stripIndex[name]);
+    const real = this.info.diagram.nodes.filter((n) => this.glossary[n.name].range === "real" && trace.has(n.name));
+    const pre = real.filter((n) => this.glossary[n.name].role === "pre");
+    const preMax = Math.max(1, ...pre.map((n) => trace.maxAbs(n.name)));
+    const idx = [], cmin = [], cmax = [], layout = {};
+    for (const n of real) {
+      const role = this.glossary[n.name].role, m = role === "pre" ? preMax : Math.max(1, trace.maxAbs(n.name));
+      if (this.scales[n.name].cmax === m) continue;
+      idx.push(this.stripIndex[n.name]);
       cmin.push(-m);
       cmax.push(m);
-      this.scales[name] = { ...this.scales[name], cmin: -m, cmax: m };
+      this.scales[n.name] = { ...this.scales[n.name], cmin: -m, cmax: m };
+      layout[`annotations[${this.labelIndex[n.name]}].text`] = labelText(n, this.scales[n.name], role);
     }
-    if (idx.length) Plotly.restyle(this.el, { "marker.cmin": cmin, "marker.cmax": cmax }, idx);
+    if (!idx.length) return;
+    const bar = this.legendIndex.pre;
+    if (pre.length && bar !== undefined) {
+      const { tickvals, ticktext } = preTicks(preMax);
+      idx.push(bar);
+      cmin.push(-preMax);
+      cmax.push(preMax);
+      Plotly.restyle(this.el, { "marker.colorbar.tickvals": [tickvals], "marker.colorbar.ticktext": [ticktext] }, [bar]);
+    }
+    Plotly.update(this.el, { "marker.cmin": cmin, "marker.cmax": cmax }, layout, idx);
+    if (this.shown) this.show(...this.shown);
   }
 
   /**
    * Show step t. phase: the active animation phase, or null for all at once. Names in later phases are
-   * drawn faint; the active phase's shapes are outlined in the highlight color.
+   * drawn faint; the active phase's shapes are outlined in the highlight colour.
    */
   show(t, phase, playing = false) {
     const trace = this.trace;
     if (!this.info || !trace?.steps) return;
-    if (playing) return this.paint(t, phase);
+    this.shown = [t, phase, playing];
+    const d = this.elements(), data = this.el.data, shapes = this.el.layout.shapes;
     const active = phase ? this.order.indexOf(phase) : this.order.length;
-    const idx = [], colors = [], opacity = [];
+    const from = this.units.from;
     for (const name of this.names) {
       if (!trace.has(name)) continue;
-      const n = this.el.data[this.stripIndex[name]].x.length;
-      idx.push(this.stripIndex[name]);
-      colors.push(Array.from(trace.value(name, t).subarray(0, n)));
-      opacity.push(this.order.indexOf(this.glossary[name].phase) <= active ? 1 : 0.18);
+      const series = data[this.stripIndex[name]], colors = series.marker.color, pts = d.points[name];
+      const values = trace.value(name, t), { colorscale, cmin, cmax } = this.scales[name];
+      const offset = this.glossary[name].width === "input" ? 0 : from;
+      for (let i = 0; i < colors.length; i++) {
+        colors[i] = values[offset + i];  // in place: the hover and the PNG export read these
+        if (pts[i]) pts[i].style.fill = colorAt(colors[i], colorscale, cmin, cmax);
+      }
+      series.opacity = this.order.indexOf(this.glossary[name].phase) <= active ? 1 : FAINT;
+      if (d.groups[name]) d.groups[name].style.opacity = series.opacity;
     }
-    Plotly.restyle(this.el, { "marker.color": colors, opacity }, idx);
-    if (phase === this.lastPhase && !this.painted) return;
-    this.painted = false;
-    const update = {};
-    this.el.layout.shapes.forEach((s, i) => {
-      const look = shapeLook(s, this.shapeOwner[i], this.glossary, this.order, phase, this.options);
-      update[`shapes[${i}].opacity`] = look.opacity;
+    if (phase === this.shownPhase) return;
+    d.shapes.forEach((path, i) => {
+      const look = shapeLook(shapes[i], this.shapeOwner[i], this.glossary, this.order, phase, this.options);
+      shapes[i].opacity = look.opacity;
+      path.style.opacity = look.opacity;
       if (look.color) {
-        update[`shapes[${i}].line.width`] = look.width;
-        update[`shapes[${i}].line.color`] = look.color;
+        shapes[i].line.width = look.width;
+        shapes[i].line.color = look.color;
+        path.style.strokeWidth = `${look.width}px`;
+        path.style.stroke = look.color;
       }
     });
-    Plotly.relayout(this.el, update);
-    this.lastPhase = phase;
+    this.shownPhase = phase;
   }
 
   /** The SVG elements of the strips (per name) and of the shapes (by index), as Plotly last drew them. */
@@ -109,29 +153,5 @@ export class Diagram extends View {
     this.el.querySelectorAll(".shapelayer path[data-index]").forEach((p) => { dom.shapes[Number(p.dataset.index)] = p; });
     this.dom = dom;
     return dom;
-  }
-
-  /** One playing frame: cell colors, faded phases and the active phase's outline, written into the SVG. */
-  paint(t, phase) {
-    const d = this.elements(), trace = this.trace;
-    const active = phase ? this.order.indexOf(phase) : this.order.length;
-    for (const name of this.names) {
-      if (!trace.has(name)) continue;
-      const pts = d.points[name], values = trace.value(name, t), { colorscale, cmin, cmax } = this.scales[name];
-      for (let i = 0; i < pts.length; i++) pts[i].style.fill = colorAt(values[i], colorscale, cmin, cmax);
-      if (d.groups[name]) d.groups[name].style.opacity = this.order.indexOf(this.glossary[name].phase) <= active ? 1 : 0.18;
-    }
-    if (phase !== this.paintedPhase) {
-      d.shapes.forEach((path, i) => {
-        const look = shapeLook(this.el.layout.shapes[i], this.shapeOwner[i], this.glossary, this.order, phase, this.options);
-        path.style.opacity = look.opacity;
-        if (look.color) {
-          path.style.strokeWidth = `${look.width}px`;
-          path.style.stroke = look.color;
-        }
-      });
-      this.paintedPhase = phase;
-    }
-    this.painted = true;
   }
 }
