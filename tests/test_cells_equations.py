@@ -65,7 +65,7 @@ def tokens(text: str, juxtaposed: str | None = None) -> tuple[list[tuple[str, st
 
 class Parser:
     """expr := term ((+|−) term)*; term := factor (⊙ factor)*; factor := unit (· unit)*;
-    unit := number | atom | func(expr, ...) | (expr) | [expr, ...] | ±number. Trees are tuples; ("paren", e) kept."""
+    unit := number | atom | func(expr, ...) | (expr) | [expr, ...] | ±number | −unit. Trees are tuples; ("paren", e) kept."""
 
     def __init__(self, toks):
         self.toks, self.i = toks, 0
@@ -109,6 +109,9 @@ class Parser:
         if kind == "±":
             self.take()
             return ("pm", float(self.take("num")))
+        if kind == "−":  # a negative number, as the page's numbers write it
+            self.take()
+            return ("neg", self.unit())
         if kind == "func":
             fn = self.take()
             self.take("(")
@@ -168,6 +171,8 @@ def evaluate(tree, env):
         return env[tree[1]]
     if op == "pm":
         return tree[1]
+    if op == "neg":
+        return -evaluate(tree[1], env)
     if op == "paren":
         return evaluate(tree[1], env)
     if op == "cat":

@@ -38,17 +38,23 @@ function expression(name, glossary, value) {
     case "one_minus": return `1 − ${a}`;
     case "mul": return `${a} × ${b}`;
     case "add": return `${a} + ${b}`;
-    case "clip": return `clip(${a} + ${b})`;
+    case "clip": return `clip(${a} + ${b}${clipLimit(v.equation)})`;
     default: return null;
   }
+}
+
+/** The limit a clip's equation states (", ±0.5" of "clip(kept(t) + written(t), ±0.5)"), "" when it states none. */
+function clipLimit(equation) {
+  const m = /, (±[^)]+)\)$/.exec(equation ?? "");
+  return m ? `, ${m[1]}` : "";
 }
 
 /** The numeric line of one name at one unit, from its op and its inputs' values. Pure. */
 export function numbers(name, glossary, value) {
   const out = num(value(name));
   const shown = expression(name, glossary, value);
-  if (shown === null) return out;                      // a pre-activation: W x + U h + b has no one-unit line
-  return glossary[name].op === "identity" ? shown : `${shown} = ${out}`;
+  // a pre-activation (W x + U h + b has no one-unit line) and a name equal to a named one show just the value
+  return shown === null || shown === out ? out : `${shown} = ${out}`;
 }
 
 const typeset = new Map();  // latex -> KaTeX's HTML: a phase's equations are set once per page, not per step

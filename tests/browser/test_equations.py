@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from cases import CASES
+from test_cells_equations import evaluate, parse, tokens
 
 from .conftest import ARTIFACTS
 
@@ -139,3 +140,47 @@ def test_katex_reads_every_equation_of_every_kind_and_option(tab, api):
         try { katex.renderToString(l, { throwOnError: true, output: 'htmlAndMathml' }); return []; }
         catch (e) { return [[l, String(e)]]; } })""", sorted(latex))
     assert failed == [] and len(latex) > 40, failed
+
+
+NUMBER_LINES = """async ([info, values, steps]) => {
+  const { numbers } = await import('/static/views/equation.js');
+  const glossary = Object.fromEntries(info.glossary.names.map((n) => [n.name, n]));
+  const shown = info.glossary.names.filter((n) => n.op !== 'given' && n.op !== 'shift');
+  return shown.flatMap((n) => Array.from({ length: steps }, (_, t) => [n.name, t, numbers(n.name, glossary, (m) => values[m][t][0])]));
+}"""
+
+
+def stands_for(line_tree, eq_tree) -> bool:
+    """Whether a numbers line has the equation's shape: each operator and parenthesis where the equation has it.
+
+    A number may stand for a name or a constant, or for a part with a matrix product in it (W x + b has no
+    one-unit value to spell out); an expression the equation writes, like 1 − z(t) or tanh(c(t)), must be spelled.
+    """
+    if line_tree[0] in ("num", "neg"):
+        return eq_tree[0] in ("var", "num") or "'dot'" in repr(eq_tree)
+    if line_tree[0] != eq_tree[0]:
+        return False
+    if line_tree[0] in ("paren", "pm"):
+        return line_tree[0] == "pm" or stands_for(line_tree[1], eq_tree[1])
+    if line_tree[0] == "call":
+        return line_tree[1] == eq_tree[1] and len(line_tree[2]) == len(eq_tree[2]) and all(map(stands_for, line_tree[2], eq_tree[2]))
+    return stands_for(line_tree[1], eq_tree[1]) and stands_for(line_tree[2], eq_tree[2])
+
+
+def test_the_numbers_beside_each_equation_have_its_shape_and_its_arithmetic(tab, api):
+    """For every kind and option: each numbers line reads as its equation does (parentheses included), its
+    arithmetic holds to the shown digits, and its result is the trace's value."""
+    tab.open("/?kind=lstm&input=hi")
+    for kind, opts in CASES:
+        query = "".join(f"&{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in opts.items())
+        _, info = api(f"/api/kinds/{kind}?{query[1:]}")
+        status, trace = api(f"/api/trace?kind={kind}{query}&input=hello&digits=9")
+        assert status == 200, trace
+        equations = {n["name"]: parse(tokens(n["equation"])[0])[1] for n in info["glossary"]["names"] if n["op"] not in ("given", "shift")}
+        for name, t, line in tab.js(NUMBER_LINES, [info, trace["values"], 5]):
+            shown, _, result = line.rpartition(" = ")
+            tree = parse(tokens((shown or result).replace("×", "⊙").replace("-", "−"))[0])[1]
+            assert stands_for(tree, equations[name]), f"{kind} {opts} {name}: {line!r} does not read as its equation"
+            assert float(result) == pytest.approx(trace["values"][name][t][0], abs=6e-4), (kind, opts, name, line)
+            if shown:
+                assert evaluate(tree, {}) == pytest.approx(float(result), abs=6e-3), (kind, opts, name, line)
