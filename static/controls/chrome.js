@@ -170,7 +170,7 @@ function uploads(root, config, onChange, onMessage) {
 
 /** A file name that says what was exported: the preset or kind, the input's start, the step (and phase). Pure. */
 export function exportName(state, header, ext) {
-  const slug = (s, n) => String(s ?? "").toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^-+|-+$/g, "").slice(0, n).replace(/-+$/, "");
+  const slug = (s, n) => String(s ?? "").toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^[-.]+/, "").slice(0, n).replace(/[-.]+$/, "");
   const model = state.preset ?? (state.model ? `model-${state.model.slice(0, 8)}` : header?.model.kind ?? state.kind ?? "model");
   const stack = [header?.model.num_layers > 1 ? `layer${header.layer + 1}` : "", header?.direction ? "reverse" : ""];
   const parts = ["gatescope", slug(model, 40), ...stack, slug(header?.request.input ?? state.input, 16), `step${state.step}`, slug(state.phase, 20)];

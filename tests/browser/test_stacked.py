@@ -36,7 +36,8 @@ def test_five_characters_are_five_steps_and_every_layer_and_direction_can_be_sho
 
 def test_the_link_reopens_the_layer_and_direction(tab):
     tab.open(f"{STACKED}&layer=0&direction=1&step=2")
-    assert tab.js("[document.querySelector('[data-control=\"layer\"]').value, document.querySelector('[data-control=\"direction\"]').value]") == ["0", "1"]
+    picked = "['layer', 'direction'].map((n) => document.querySelector(`[data-control=${n}]`).value)"
+    assert tab.js(picked) == ["0", "1"]
     assert tab.step == 2 and tab.js("window.gatescope.trace.header.layer") == 0
     # a model of one layer: the choice goes, and the state forgets it
     tab.page.fill('[data-control="layers"]', "1")
