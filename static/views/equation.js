@@ -16,8 +16,11 @@ export const ANNOUNCE_MS = 600;
 const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu" };
 const ATOM = /^[A-Za-z][\w\u0303]*(\(t(−1)?\))?$/u;  // a symbol that is one name (f(t), h(t−1), f_pre), not an expression
 
-const sheet = new URL("../vendor/katex/katex.min.css", import.meta.url).href;
-if (!document.querySelector(`link[href="${sheet}"]`)) document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href: sheet }));
+const href = new URL("../vendor/katex/katex.min.css", import.meta.url).href;
+const sheet = document.querySelector(`link[href="${href}"]`) ?? document.head.appendChild(Object.assign(document.createElement("link"), { rel: "stylesheet", href }));
+// Until KaTeX's stylesheet applies, its output would read twice (its HTML and its MathML side by side): plain text till then.
+let styled = Boolean(sheet.sheet);
+const whenStyled = styled ? Promise.resolve() : new Promise((resolve) => sheet.addEventListener("load", () => resolve(styled = true), { once: true }));
 
 /** How an operand reads inside another name's numbers: its value, or, when the equation writes it as an
  *  expression (1 − z(t), tanh(c(t))), that expression with its values, parenthesised as the equation is. */
@@ -59,10 +62,10 @@ export function numbers(name, glossary, value) {
 
 const typeset = new Map();  // latex -> KaTeX's HTML: a phase's equations are set once per page, not per step
 
-/** Set one equation into el: KaTeX's HTML and MathML, or the plain text if KaTeX did not load. */
+/** Set one equation into el: KaTeX's HTML and MathML, or the plain text if KaTeX or its stylesheet has not loaded. */
 export function setEquation(el, { latex, equation }) {
   const katex = globalThis.katex;
-  if (!katex || !latex) {
+  if (!katex || !latex || !styled) {
     el.textContent = equation;
     return;
   }
@@ -95,6 +98,8 @@ export class Phase extends View {
     this.key = null;
     this.rows = [];
     this.timer = null;
+    this.last = null;
+    whenStyled.then(() => { this.key = null; if (this.last) this.show(...this.last); });
   }
 
   build(kindInfo, header, options) {
@@ -104,6 +109,7 @@ export class Phase extends View {
 
   show(t, phase, playing) {
     if (!this.info || !this.trace) return;
+    this.last = [t, phase, playing];
     const names = this.shownNames(phase);
     const key = `${phase}|${names.map((n) => n.name).join(",")}`;
     if (key !== this.key) this.setPhase(phase, names);

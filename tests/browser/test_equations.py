@@ -184,3 +184,14 @@ def test_the_numbers_beside_each_equation_have_its_shape_and_its_arithmetic(tab,
             assert float(result) == pytest.approx(trace["values"][name][t][0], abs=6e-4), (kind, opts, name, line)
             if shown:
                 assert evaluate(tree, {}) == pytest.approx(float(result), abs=6e-3), (kind, opts, name, line)
+
+
+def test_without_katexs_stylesheet_the_equations_are_plain_text_not_doubled(tab, api):
+    """KaTeX's output without its CSS shows each equation twice (HTML and MathML): the panel waits for the sheet."""
+    tab.page.route("**/vendor/katex/katex.min.css", lambda route: route.abort())
+    tab.open("/?kind=gru&input=hello&phases=true&step=1&phase=update")
+    _, info = api("/api/kinds/gru")
+    plain = [n["equation"] for n in info["glossary"]["names"] if n["phase"] == "update" and n["op"] not in ("given", "shift")]
+    tab.until("document.querySelectorAll('#phase dt').length > 0", what="the equations")
+    assert tab.js("[...document.querySelectorAll('#phase dt')].map((e) => e.textContent)") == plain
+    assert tab.js("document.querySelectorAll('#phase .katex').length") == 0
