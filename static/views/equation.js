@@ -17,10 +17,14 @@ const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu" };
 const ATOM = /^[A-Za-z][\w\u0303]*(\(t(−1)?\))?$/u;  // a symbol that is one name (f(t), h(t−1), f_pre), not an expression
 
 const href = new URL("../vendor/katex/katex.min.css", import.meta.url).href;
-const sheet = document.querySelector(`link[href="${href}"]`) ?? document.head.appendChild(Object.assign(document.createElement("link"), { rel: "stylesheet", href }));
+const sheet = document.querySelector(`link[href="${href}"]`)
+  ?? document.head.appendChild(Object.assign(document.createElement("link"), { rel: "stylesheet", href }));
 // Until KaTeX's stylesheet applies, its output would read twice (its HTML and its MathML side by side): plain text till then.
 let styled = Boolean(sheet.sheet);
-const whenStyled = styled ? Promise.resolve() : new Promise((resolve) => sheet.addEventListener("load", () => resolve(styled = true), { once: true }));
+const whenStyled = new Promise((resolve) => {
+  if (styled) resolve();
+  else sheet.addEventListener("load", () => { styled = true; resolve(); }, { once: true });
+});
 
 /** How an operand reads inside another name's numbers: its value, or, when the equation writes it as an
  *  expression (1 − z(t), tanh(c(t))), that expression with its values, parenthesised as the equation is. */
