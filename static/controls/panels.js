@@ -29,7 +29,7 @@ function fit(layout) {
   if (!embed && matchMedia("(max-width: 900px)").matches) return diagram.style.removeProperty("--diagram-max");  // a phone scrolls
   const player = layout.querySelector(".tokens-panel:not([hidden]) .player") ?? layout.querySelector("#phase");
   // in /embed the views and the link under them (which the page's flex layout keeps at the frame's foot) fill the frame
-  const last = embed ? layout : player, below = embed ? (document.querySelector(".embed-credit")?.offsetHeight ?? 0) + 6 : 10;
+  const last = embed ? layout : player, below = embed ? (document.querySelector(".embed-credit")?.offsetHeight ?? 0) + 10 : 10;
   const before = diagram.style.getPropertyValue("--diagram-max");
   for (let i = 0; i < 4; i++) {
     const h = diagram.getBoundingClientRect().height;
