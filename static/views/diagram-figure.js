@@ -50,7 +50,7 @@ export function figure(kindInfo, model, options, pixelWidth, pixelHeight = 0, un
   const { width: W, height: H } = kindInfo.diagram;  // the extents the server laid the diagram out in
   const base = sizes(options.presenter);
   const ppu = pixelsPerUnit(W, H, pixelWidth, pixelHeight);
-  const px = (u, cap) => Math.max(7, Math.min(cap, Math.floor(u * ppu)));  // a font in diagram units, in pixels
+  const px = (u, cap) => Math.max(4, Math.min(cap, Math.floor(u * ppu)));  // a font in diagram units, in pixels, never past its shape
   const f = {
     W, H, ppu, px, base, kindInfo, model, options, units, pal: palette(options.palette),
     glossary: Object.fromEntries(kindInfo.glossary.names.map((n) => [n.name, n])),
