@@ -73,7 +73,9 @@ export function setEquation(el, { latex, equation }) {
     el.textContent = equation;
     return;
   }
-  if (!typeset.has(latex)) typeset.set(latex, katex.renderToString(latex, { throwOnError: false, output: "htmlAndMathml" }));
+  // KaTeX may break a long line after any binary operator; after ⊙ it would part a product (p_f ⊙ | c(t−1)), so only sums break
+  const unbroken = latex.replaceAll(String.raw`\odot`, String.raw`\odot\nobreak`);
+  if (!typeset.has(latex)) typeset.set(latex, katex.renderToString(unbroken, { throwOnError: false, output: "htmlAndMathml" }));
   el.innerHTML = typeset.get(latex);  // KaTeX escapes what it sets; the LaTeX is the engine's, not a user's
 }
 
