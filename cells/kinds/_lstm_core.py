@@ -201,7 +201,8 @@ class LSTMFamily(Kind):
             names += [gate_pre("output_gate", "output"), v.act("output_gate", "output gate o(t)", "o(t)", "sigmoid", "output")]
         squashed = "c"
         if va.cell_act == "tanh":
-            names.append(Name("tanh_c", "tanh(c(t))", "tanh(c(t))", "product", "signed", "tanh", ("c",), "tanh(c(t))", r"\tanh(c_t)", "output"))
+            names.append(Name("tanh_c", "squashed cell state tanh(c(t))", "tanh(c(t))", "product", "signed", "tanh", ("c",),
+                              "tanh(c(t))", r"\tanh(c_t)", "output"))
             squashed = "tanh_c"
         ss = {"c": "c(t)", "tanh_c": "tanh(c(t))"}[squashed]
         target = "exposed" if proj else "h"
