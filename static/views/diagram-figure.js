@@ -29,11 +29,21 @@ export function pixelsPerUnit(W, H, pixelWidth, pixelHeight) {
   return pixelHeight ? Math.min(x, (pixelHeight - MARGIN.t - MARGIN.b) / (H + 0.5)) : x;
 }
 
-/** Which units a strip of width units draws: DIAGRAM.maxUnits of them from first (clamped), or all. */
-export function drawnUnits(width, first = 0) {
-  const n = Math.min(width, DIAGRAM.maxUnits);
-  const from = Math.max(0, Math.min(first, width - n));
-  return { from, n, width };
+/**
+ * Which units a strip of width units draws: all when they fit (DIAGRAM.maxUnits), else the chosen ones (sorted,
+ * at most maxUnits), else the first maxUnits. {units: [unit index per cell], width}.
+ */
+export function drawnUnits(width, chosen = []) {
+  if (width <= DIAGRAM.maxUnits) return { units: Array.from({ length: width }, (_, i) => i), width };
+  const picked = [...new Set(chosen.filter((u) => Number.isInteger(u) && u >= 0 && u < width))].sort((a, b) => a - b);
+  return { units: picked.length ? picked.slice(0, DIAGRAM.maxUnits) : Array.from({ length: DIAGRAM.maxUnits }, (_, i) => i), width };
+}
+
+/** "units 0–23 of 48" or "units 2, 20, 38 of 48": which units the strips draw, or "" when they draw all. */
+export function unitsNote({ units, width }) {
+  if (units.length === width) return "";
+  const run = units.every((u, i) => i === 0 || u === units[i - 1] + 1);
+  return `units ${run ? `${units[0]}–${units[units.length - 1]}` : units.join(", ")} of ${width}`;
 }
 
 function arrowHead([x, y], [dx, dy], s) {
@@ -44,26 +54,30 @@ function arrowHead([x, y], [dx, dy], s) {
 /**
  * The figure: {data, layout, shapeOwner, stripIndex, labelIndex, scales}. shapeOwner[i] names what shape i belongs
  * to (a name, "state" or "given"), so a phase can fade or outline it; stripIndex maps a name to its strip's
- * series, labelIndex to its label's annotation, legendIndex a scale (unit, signed, pre, real) to its bar's series. units: {from} the first unit the strips draw.
+ * series, labelIndex to its label's annotation, legendIndex a scale (unit, signed, pre, real) to its bar's series,
+ * unitsOf a name to the unit each of its cells draws.
+ * chosen: the hidden units to draw when not all fit (views/diagram.js chosenUnits); widths: each name's width (the
+ * stream header's fields), hidden_size when missing.
  */
-export function figure(kindInfo, model, options, pixelWidth, pixelHeight = 0, units = { from: 0 }) {
+export function figure(kindInfo, model, options, pixelWidth, pixelHeight = 0, chosen = [], widths = {}) {
   const { width: W, height: H } = kindInfo.diagram;  // the extents the server laid the diagram out in
   const base = sizes(options.presenter);
   const ppu = pixelsPerUnit(W, H, pixelWidth, pixelHeight);
   const px = (u, cap) => Math.max(4, Math.min(cap, Math.floor(u * ppu)));  // a font in diagram units, in pixels, never past its shape
   const f = {
-    W, H, ppu, px, base, kindInfo, model, options, units, pal: palette(options.palette),
+    W, H, ppu, px, base, kindInfo, model, options, chosen, widths, pal: palette(options.palette),
+    plotHeight: pixelHeight ? pixelHeight - MARGIN.t - MARGIN.b : ppu * (H + 0.5),
     glossary: Object.fromEntries(kindInfo.glossary.names.map((n) => [n.name, n])),
-    shapes: [], annotations: [], data: [], shapeOwner: [], stripIndex: {}, labelIndex: {}, legendIndex: {}, scales: {},
+    shapes: [], annotations: [], data: [], shapeOwner: [], stripIndex: {}, labelIndex: {}, legendIndex: {}, unitsOf: {}, scales: {},
   };
   f.add = (shape, owner) => { f.shapes.push(shape); f.shapeOwner.push(owner); };
   for (const w of kindInfo.diagram.wires ?? []) wire(f, w);
   for (const n of kindInfo.diagram.nodes) { mark(f, n); strip(f, n); }
   legend(f);
-  const hidden = drawnUnits(model.hidden_size, units.from);
-  if (hidden.n < hidden.width) {  // say so when the strips show only some of the units
-    f.annotations.push({ x: 0, y: H + 0.35, xanchor: "left", yanchor: "top", showarrow: false, name: "units",
-      text: `units ${hidden.from}–${hidden.from + hidden.n - 1} of ${hidden.width}`, font: { size: px(0.26, base.small), family: FONT_FAMILY, color: INK.label } });
+  const note = unitsNote(drawnUnits(model.hidden_size, chosen));
+  if (note) {  // say so when the strips show only some of the units
+    f.annotations.push({ x: 0, y: H + 0.35, xanchor: "left", yanchor: "top", showarrow: false, name: "units", text: note,
+      font: { size: px(0.26, base.small), family: FONT_FAMILY, color: INK.label } });
   }
   const layout = {
     margin: MARGIN, showlegend: false, dragmode: false, hovermode: "closest",
@@ -71,7 +85,7 @@ export function figure(kindInfo, model, options, pixelWidth, pixelHeight = 0, un
     yaxis: { range: [-0.1, H + 0.4], visible: false, fixedrange: true, scaleanchor: "x" },
     shapes: f.shapes, annotations: f.annotations, ...BACKGROUND, font: { family: FONT_FAMILY, size: px(0.3, base.font) },
   };
-  return { data: f.data, layout, shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, labelIndex: f.labelIndex, legendIndex: f.legendIndex, scales: f.scales, ppu };
+  return { data: f.data, layout, shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, labelIndex: f.labelIndex, legendIndex: f.legendIndex, unitsOf: f.unitsOf, scales: f.scales, ppu };
 }
 
 /** One wire along its route, with its arrowhead, or a dot where it branches off its net. */
@@ -104,10 +118,11 @@ function mark({ pal, px, base, add, annotations }, n) {
 }
 
 /** A name's strip of cells (one marker series, coloured per step) in its box, and its label beside its centre. */
-function strip({ model, options, glossary, units, px, base, data, stripIndex, labelIndex, scales, annotations }, n) {
+function strip({ model, options, glossary, chosen, widths, px, base, data, stripIndex, labelIndex, unitsOf, scales, annotations }, n) {
   const v = glossary[n.name];
-  const widths = { hidden: model.hidden_size, proj: model.out_size, input: model.input_size };
-  const { from, n: shown, width } = drawnUnits(widths[v.width] ?? model.hidden_size, v.width === "input" ? 0 : units.from);
+  const width = widths[n.name] ?? model.hidden_size;
+  const drawn = drawnUnits(width, width === model.hidden_size ? chosen : []), shown = drawn.units.length;
+  unitsOf[n.name] = drawn.units;
   const [x0, y0, x1, y1] = n.strip;
   const cells = stripCells(shown, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0);
   const { colorscale, cmin, cmax } = scaleFor(v.range, options.palette);
@@ -116,8 +131,8 @@ function strip({ model, options, glossary, units, px, base, data, stripIndex, la
   data.push({
     type: "scatter", mode: "markers", x: cells.map((c) => c[0]), y: cells.map((c) => c[1]), name: n.name,
     marker: { symbol: "square", size: 8, color: cells.map(() => 0), colorscale, cmin, cmax, line: { color: INK.cellEdge, width: 0.5 } },
-    customdata: cells.map((_, i) => from + i),
-    meta: { label: escapeHtml(v.label), eq: escapeHtml(v.equation), more: width > shown ? ` (units ${from}–${from + shown - 1} of ${width})` : "" },
+    customdata: drawn.units,
+    meta: { label: escapeHtml(v.label), eq: escapeHtml(v.equation), more: unitsNote(drawn) ? ` (${unitsNote(drawn)})` : "" },
     hovertemplate: "<b>%{meta.label}</b>%{meta.more}<br>unit %{customdata}: %{marker.color:.4f}<br>%{meta.eq}<extra></extra>",
     hoverlabel: { font: { family: FONT_FAMILY, size: base.small } },
   });
@@ -143,19 +158,22 @@ export function preTicks(m) {
  * one ±(largest |value| so far) that its bar's ticks state, and any other unbounded vector (c, kept, x) on
  * ±its own largest |value| so far, which its label states.
  */
-function legend({ options, kindInfo, glossary, base, data, legendIndex }) {
+function legend({ options, kindInfo, glossary, base, data, legendIndex, plotHeight }) {
   const kinds = new Set(kindInfo.diagram.nodes.map((n) => { const v = glossary[n.name]; return v.range === "real" ? (v.role === "pre" ? "pre" : "real") : v.range; }));
   const bars = [["unit", "gates"], ["signed", "values"], ["pre", "pre-act."], ["real", "c, x, …"]].filter(([r]) => kinds.has(r));
+  // laid out in pixels: each bar gets its share of the height, its title above it and ticks that do not collide
+  const slot = plotHeight / bars.length, font = Math.max(7, Math.min(base.small - 1, Math.floor(slot / 6)));
+  const barLen = Math.max(12, slot - font * 1.6 - 10);
   bars.forEach(([range, title], i) => {
     const { colorscale, cmin, cmax } = scaleFor(range === "unit" ? "unit" : "signed", options.palette);
-    const ticks = range === "real" ? { tickvals: [-1, 0, 1], ticktext: ["−max", "0", "+max"] } : scaleTicks({ cmin, cmax });
-    const len = 0.9 / bars.length;
+    let ticks = range === "real" ? { tickvals: [-1, 0, 1], ticktext: ["−max", "0", "+max"] } : scaleTicks({ cmin, cmax });
+    if (barLen < font * 4) ticks = { tickvals: [ticks.tickvals[0], ticks.tickvals[2]], ticktext: [ticks.ticktext[0], ticks.ticktext[2]] };
     legendIndex[range] = data.length;
     data.push({ type: "scatter", x: [null], y: [null], mode: "markers", hoverinfo: "skip", showlegend: false, name: `legend:${range}`,
       marker: { color: [cmin], colorscale, cmin, cmax, showscale: true,
-        colorbar: { title: { text: title, font: { size: base.small - 1, family: FONT_FAMILY } }, ...ticks, len: len - 0.1, lenmode: "fraction",
-          y: 0.98 - len * i - 0.07, yanchor: "top", thickness: Math.round(base.small * 0.8), x: 1.0, xpad: 4, outlinewidth: 0,
-          tickfont: { size: base.small - 2, family: FONT_FAMILY } } } });
+        colorbar: { title: { text: title, font: { size: font, family: FONT_FAMILY } }, ...ticks, len: barLen, lenmode: "pixels",
+          y: 1 - (i * slot + font * 1.6 + 4) / plotHeight, yanchor: "top", thickness: Math.max(6, Math.round(font * 0.9)), x: 1.0, xpad: 4,
+          outlinewidth: 0, tickfont: { size: Math.max(7, font - 1), family: FONT_FAMILY } } } });
   });
 }
 

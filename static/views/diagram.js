@@ -4,18 +4,19 @@
 // layout, in place, so a hover and a PNG export read the step that is shown. Hovering a cell says which unit.
 
 import { colorAt } from "../core/colors.js";
-import { DIAGRAM } from "../core/config.js";
-import { ROW, drawnUnits, figure, labelText, preTicks, shapeLook } from "./diagram-figure.js";
+import { ROW, drawnUnits, figure, labelText, preTicks, shapeLook, unitsNote } from "./diagram-figure.js";
 import { View } from "./view.js";
 
 const FAINT = 0.18;  // a strip whose phase is still to come
 
-/** Which unit the strips start at: the view's diagram_units (a first unit), else the first of its units, else 0. */
-export function firstUnit(options) {
-  const own = Number.parseInt(options.diagram_units ?? "", 10);
-  if (Number.isFinite(own)) return own;
-  const first = Number.parseInt(String(options.units ?? "").split(",")[0], 10);
-  return Number.isFinite(first) ? first - (first % DIAGRAM.maxUnits) : 0;
+/**
+ * The units the diagram draws when not all fit: the view's units= (shared with the line plots), else the units
+ * the model card's notes talk about ("unit 38 tracks spaces"), else none (the first ones).
+ */
+export function chosenUnits(options, header) {
+  const listed = String(options.units ?? "").split(",").filter(Boolean).map(Number);
+  if (listed.length) return listed;
+  return [...String(header?.model?.card?.notes ?? "").matchAll(/\bunits? (\d+)/g)].map((m) => Number(m[1]));
 }
 
 export class Diagram extends View {
@@ -41,10 +42,11 @@ export class Diagram extends View {
 
   redraw() {
     const el = this.el, { model } = this.header;
-    const f = figure(this.info, model, this.options, el.clientWidth, el.clientHeight, { from: firstUnit(this.options) });
-    Object.assign(this, { shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, labelIndex: f.labelIndex, legendIndex: f.legendIndex, scales: f.scales });
-    this.units = drawnUnits(model.hidden_size, firstUnit(this.options));
-    el.dataset.units = this.units.n < this.units.width ? `${this.units.from}-${this.units.from + this.units.n - 1}/${this.units.width}` : "all";
+    const chosen = chosenUnits(this.options, this.header);
+    const widths = Object.fromEntries((this.header.fields ?? []).map((field) => [field.name, field.width]));
+    const f = figure(this.info, model, this.options, el.clientWidth, el.clientHeight, chosen, widths);
+    Object.assign(this, { shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, labelIndex: f.labelIndex, legendIndex: f.legendIndex, unitsOf: f.unitsOf, scales: f.scales });
+    el.dataset.units = unitsNote(drawnUnits(model.hidden_size, chosen)) || "all";
     Plotly.newPlot(el, f.data, f.layout, { displayModeBar: false, responsive: true, staticPlot: false });
     el.on("plotly_afterplot", () => { this.dom = null; this.shownPhase = undefined; });  // Plotly may have made new elements
     el.on("plotly_hover", (e) => this.bus.emit("hover", { name: e.points[0]?.data?.name, unit: e.points[0]?.customdata }));
@@ -92,7 +94,8 @@ export class Diagram extends View {
     if (!idx.length) return;
     const bar = this.legendIndex.pre;
     if (pre.length && bar !== undefined) {
-      const { tickvals, ticktext } = preTicks(preMax);
+      let { tickvals, ticktext } = preTicks(preMax);
+      if (this.el.data[bar].marker.colorbar.tickvals.length === 2) [tickvals, ticktext] = [[tickvals[0], tickvals[2]], [ticktext[0], ticktext[2]]];
       idx.push(bar);
       cmin.push(-preMax);
       cmax.push(preMax);
@@ -112,14 +115,13 @@ export class Diagram extends View {
     this.shown = [t, phase, playing];
     const d = this.elements(), data = this.el.data, shapes = this.el.layout.shapes;
     const active = phase ? this.order.indexOf(phase) : this.order.length;
-    const from = this.units.from;
     for (const name of this.names) {
       if (!trace.has(name)) continue;
       const series = data[this.stripIndex[name]], colors = series.marker.color, pts = d.points[name];
       const values = trace.value(name, t), { colorscale, cmin, cmax } = this.scales[name];
-      const offset = this.glossary[name].width === "input" ? 0 : from;
+      const units = this.unitsOf[name];
       for (let i = 0; i < colors.length; i++) {
-        colors[i] = values[offset + i];  // in place: the hover and the PNG export read these
+        colors[i] = values[units[i]];  // in place: the hover and the PNG export read these
         if (pts[i]) pts[i].style.fill = colorAt(colors[i], colorscale, cmin, cmax);
       }
       series.opacity = this.order.indexOf(this.glossary[name].phase) <= active ? 1 : FAINT;

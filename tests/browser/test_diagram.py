@@ -77,12 +77,33 @@ def test_unbounded_vectors_state_their_scale(tab):
     assert gd == pytest.approx([-m, m])
 
 
-def test_the_diagram_draws_the_units_asked_for_and_says_which(tab):
-    tab.open("/?kind=lstm&input=hello&hidden=48&units=38")
-    assert tab.js("document.getElementById('diagram').dataset.units") == "24-47/48"
-    note = tab.js("document.getElementById('diagram').layout.annotations.find((a) => a.name === 'units')?.text")
-    assert note == "units 24–47 of 48"
-    units = tab.js("document.getElementById('diagram').data.find((d) => d.name === 'c').customdata")
-    assert units[0] == 24 and units[-1] == 47
-    want = tab.js("Array.from(window.gatescope.trace.value('c', 0).subarray(24, 48))")
+def diagram_units(tab):
+    return tab.js("""(() => { const gd = document.getElementById('diagram');
+      return { data: gd.dataset.units, note: gd.layout.annotations.find((a) => a.name === 'units')?.text ?? null,
+               c: Array.from(gd.data.find((d) => d.name === 'c').customdata) }; })()""")
+
+
+def test_the_diagram_draws_the_units_asked_for_and_says_which(tab_factory):
+    tab = tab_factory().open("/?kind=lstm&input=hello&hidden=48&units=38,5")
+    assert diagram_units(tab) == {"data": "units 5, 38 of 48", "note": "units 5, 38 of 48", "c": [5, 38]}
+    want = tab.js("[5, 38].map((u) => window.gatescope.trace.value('c', 0)[u])")
     assert tab.diagram("c") == pytest.approx(want, abs=1e-6)
+    tab.press("ArrowRight")
+    tab.until("document.body.dataset.step === '1'")
+    want = tab.js("[5, 38].map((u) => window.gatescope.trace.value('c', 1)[u])")
+    assert tab.diagram("c") == pytest.approx(want, abs=1e-6)
+
+    tab = tab_factory("-default").open("/?kind=lstm&input=hello&hidden=48")
+    assert diagram_units(tab) == {"data": "units 0–23 of 48", "note": "units 0–23 of 48", "c": list(range(24))}
+
+    tab = tab_factory("-small").open("/?kind=lstm&input=hello&hidden=8&units=3")
+    assert diagram_units(tab) == {"data": "all", "note": None, "c": list(range(8))}  # all fit: all drawn
+
+
+def test_a_preset_opens_on_the_units_its_card_talks_about(tab, api):
+    status, presets = api("/api/presets")
+    notes = next(p for p in presets if p["name"] == "charlm-lstm")["card"]["notes"]
+    assert "unit 38" in notes
+    tab.open("/?preset=charlm-lstm")
+    got = diagram_units(tab)
+    assert 38 in got["c"] and got["note"].startswith("units ") and got["note"].endswith(" of 48")
