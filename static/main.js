@@ -135,7 +135,9 @@ function show(t, phase, source) {
   if (source === "user" || playing) follow.on = false;  // the user moved: typing no longer drags the view along
   document.body.dataset.step = String(t);
   document.body.dataset.phase = phase ?? "";
-  view.update({ step: t, phase: phase ?? null, speed: player.speed, phases: player.phasesOn }, playing ? "play" : "step");
+  // the phases box is part of the picture (the phase text says whether phases are on): a change of it redraws the views
+  const reason = playing ? "play" : player.phasesOn !== view.current.phases ? "edit" : "step";
+  view.update({ step: t, phase: phase ?? null, speed: player.speed, phases: player.phasesOn }, reason);
   bus.emit("step", { t, phase, playing });
 }
 
