@@ -147,7 +147,9 @@ class _Wiring:
         begin = next((b for b, p, _ in starts if p == path[0]), None)
         boundary, _, run, _ = goals[path[-1]]
         points = ([begin] if begin else []) + [(p[0] * STEP, p[1] * STEP) for p in path] + ([boundary] if boundary else [])
-        self.trees.setdefault(net, []).extend(r.commit(net, path, run))
+        points_on = r.commit(net, path, run)
+        self.branchable = [q for q in points_on if q not in set(run)]  # never branch off under an arrowhead
+        self.trees.setdefault(net, []).extend(self.branchable)
         self.wires.append({"net": net, "source": source, "target": target, "style": style, "arrow": arrow,
                            "joins": begin is None, "points": _simplify(points)})
         return True
@@ -242,19 +244,8 @@ def _bus(w: _Wiring, label: str, sources: tuple[str, ...], targets: list[str]) -
     for target in sorted(targets, key=lambda t: abs(w.nodes[t]["x"] - first["x"])):
         w.add(label, label, target, "main", [(None, junction, 0.0)] + [(None, p, 0.0) for p in w.trees.get(trunk_key, [])],
               w.goals(target), True)
-        w.trees.setdefault(trunk_key, []).extend(_lattice(w.wires[-1]["points"]))
+        w.trees.setdefault(trunk_key, []).extend(w.branchable)
     return {(s, t) for t in targets for s in sources}
-
-
-def _lattice(points: list[list[float]]) -> list[tuple[int, int]]:
-    """Every lattice point on a polyline's segments that lie on the lattice (a branch may start there)."""
-    out = []
-    for (ax, ay), (bx, by) in zip(points, points[1:]):
-        if abs(ax - bx) < 1e-9 and abs(ax / STEP - round(ax / STEP)) < 1e-6:
-            out += [(cell(ax), j) for j in range(math.ceil(min(ay, by) / STEP - 1e-9), math.floor(max(ay, by) / STEP + 1e-9) + 1)]
-        elif abs(ay - by) < 1e-9 and abs(ay / STEP - round(ay / STEP)) < 1e-6:
-            out += [(i, cell(ay)) for i in range(math.ceil(min(ax, bx) / STEP - 1e-9), math.floor(max(ax, bx) / STEP + 1e-9) + 1)]
-    return out
 
 
 def _route_all(nodes: dict[str, dict], glossary: Glossary, state_line: list[str], edges: list[tuple[str, str, str]]) -> list[dict]:

@@ -7,7 +7,7 @@ that (static/views/diagram-figure.js). These are the rules a reader relies on:
 - no two wires of different sources share a segment (one source's wires may branch, as a bus does);
 - every arrowhead is in the clear: at the end of a straight run long enough for it, over no shape and
   under no other wire;
-- no label sits on another shape, and everything lies inside the diagram's extents;
+- no shape or label sits on another, and everything lies inside the diagram's extents;
 - every edge of the glossary is drawn by a wire (directly, or through the bus that carries it).
 """
 
@@ -111,15 +111,18 @@ def test_every_arrowhead_is_in_the_clear(drawn):
             inset = [box[0] + 0.005, box[1] + 0.005, box[2] - 0.005, box[3] - 0.005]
             assert not boxes_overlap(head, inset), f"the arrowhead of {w['source']} -> {w['target']} lies on the {what} of {owner}"
         for v in drawn["wires"]:
+            if v["joins"] and v is not w:
+                x, y = v["points"][0]
+                assert not (head[0] <= x <= head[2] and head[1] <= y <= head[3]), f"{v['source']} -> {v['target']} branches off under an arrowhead"
             if v is w or v["net"] == w["net"]:
                 continue
             for a, b in segments(v["points"]):
                 assert not seg_hits_box(a, b, head, 0.0), f"{v['source']} -> {v['target']} runs over the arrowhead of {w['source']} -> {w['target']}"
 
 
-def test_no_label_sits_on_another_shape(drawn):
+def test_no_shape_or_label_sits_on_another(drawn):
     for (o1, w1, b1), (o2, w2, b2) in itertools.combinations(shapes(drawn), 2):
-        if "label" in (w1, w2) and not (o1 == o2 and "strip" in (w1, w2)):
+        if o1 != o2 or "label" in (w1, w2) and "strip" not in (w1, w2):
             assert not boxes_overlap(b1, b2), f"the {w1} of {o1} overlaps the {w2} of {o2}"
 
 

@@ -19,7 +19,7 @@ GATED = {
     "candidate_recurrent": (4.7, PRE), "reset_recurrent": (4.7, ACT), "reset_hidden": (4.7, MID),
     "candidate_pre": (6.6, PRE), "candidate": (6.6, ACT),
     "update_gate_pre": (8.6, PRE), "update_gate": (8.6, ACT), "update_complement": (9.9, MID),
-    "forget_gate_pre": (2.8, PRE), "forget_gate": (2.8, ACT), "forget_complement": (9.9, MID),
+    "forget_gate_pre": (2.8, PRE), "forget_gate": (2.8, ACT), "forget_complement": (8.6, MID),  # MGU: under the kept it scales
     "kept": (8.6, TOP), "written": (11.3, MID), "h": (11.3, TOP),
 }
 GATED_STATE_LINE = ("h_prev", "kept", "h")
