@@ -77,7 +77,7 @@ function message(text, tone = "error", actions = []) {
   if (stale) {
     const note = document.createElement("p");
     note.className = "stale-note";
-    const shown = trace.header.request.input;
+    const shown = run.streamed || trace.header.request.input;  // with what typing added to it
     note.textContent = `Below: the last valid input, “${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown}”, not what is in the box.`;
     box.append(note);
   }
@@ -95,9 +95,9 @@ function message(text, tone = "error", actions = []) {
 function offers(text) {
   const h = trace.header, typed = view.current.input ?? "";
   if (!h) return [];
-  if (/is not a number/.test(text) && /[a-z]{2}/i.test(typed)) {
+  if ((/is not a number/.test(text) && /[a-z]{2}/i.test(typed)) || /reads no text/.test(text)) {
     const p = textPresets(config, h.model.kind)[0];
-    return p ? [{ label: `Open a text model (${p.name}) with this text`, patch: { preset: p.name, input: typed, input_type: null } }] : [];
+    return p ? [{ label: `Open a text model (${p.name}) with this text`, patch: { preset: p.name, input: typed || null, input_type: null } }] : [];
   }
   if (!/not in the model's vocabulary/.test(text)) return [];
   chrome.showUnknown();  // the choice is in the box's row too, even when the model named never ran

@@ -78,6 +78,8 @@ def test_a_capital_typed_later_is_counted_in_the_whole_input_and_marks_the_views
     tab.until(f"{MESSAGE}.dataset.tone === 'error' && !{MESSAGE}.hidden", what="the error")
     assert "'S' at 8" in tab.js(f"{MESSAGE}.textContent")  # "the cat Sat": S is character 8 of the input, not 1 of " Sat"
     assert tab.js("document.querySelector('.layout').classList.contains('stale')")
+    shown = "".join(tab.js("window.gatescope.trace.tokens"))
+    assert f"the last valid input, “{shown}”" in tab.js(f"{MESSAGE}.querySelector('.stale-note').textContent"), shown
     tab.page.keyboard.press("Backspace", delay=30)
     tab.page.keyboard.press("Backspace", delay=30)
     tab.page.keyboard.press("Backspace", delay=30)
@@ -98,3 +100,14 @@ def test_typing_moves_the_view_to_the_newest_step_and_follows_it(tab):
     assert tab.js("document.querySelector('#tokens .token.current').textContent") == "t"
     assert tab.js("document.getElementById('caption').textContent").startswith("t = 6")
     assert len(tab.sockets) == 1  # extended, not rerun
+
+
+def test_asking_the_numbers_model_for_text_offers_a_text_model(tab):
+    tab.open("/")
+    tab.page.select_option('[data-control="input-type"]', "text")
+    tab.until(f"{MESSAGE}.textContent.includes('reads no text')", what="the refusal")
+    offer = [b for b in buttons(tab) if b.startswith("Open a text model")]
+    assert offer, buttons(tab)
+    tab.page.click(f"#message button:has-text('{offer[0]}')")
+    tab.ready()
+    assert tab.js("window.gatescope.trace.header.request.input_type") == "text" and tab.js(f"{MESSAGE}.hidden")
