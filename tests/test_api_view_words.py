@@ -94,3 +94,10 @@ def test_a_typed_number_that_is_not_one_is_counted_from_the_start(client):
         ws.send_json({"type": "append", "input": ", 4, x"})
         err = ws.receive_json()
     assert err["type"] == "error" and "'x' at step 4" in err["detail"]
+
+
+def test_the_header_lists_a_character_vocabulary_for_the_pages_hint(client):
+    header, _ = stream(client, "preset=charlm-lstm&input=the&names=h")
+    assert header["vocab"][:3] == [" ", "a", "b"] and len(header["vocab"]) == 36
+    header, _ = stream(client, "preset=adding-lstm&names=h")
+    assert header["vocab"] is None  # it reads numbers
