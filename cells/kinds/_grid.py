@@ -62,36 +62,46 @@ class Router:
         self.axes: dict[tuple[int, int], dict[str, set[int]]] = {}  # point -> net -> axes it runs along (0 x, 1 y)
         self.nodes: dict[tuple[int, int], set[str]] = {}           # points where a net bends, ends or joins
 
+    def _inside(self, p: tuple[int, int]) -> bool:
+        return p not in self.blocked and 0 <= p[0] <= self.nx and 0 <= p[1] <= self.ny
+
+    def _others_node(self, p: tuple[int, int], net: str) -> bool:
+        ns = self.nodes.get(p)
+        return bool(ns) and (len(ns) > 1 or net not in ns)
+
     def free(self, p: tuple[int, int], net: str) -> bool:
         """Whether net may have a node (bend, end, join) at p."""
-        if p in self.blocked or not (0 <= p[0] <= self.nx and 0 <= p[1] <= self.ny):
+        if not self._inside(p) or self._others_node(p, net):
             return False
-        return not ({n for n in self.axes.get(p, {}) if n != net} | (self.nodes.get(p, set()) - {net}))
+        ax = self.axes.get(p)
+        return not ax or all(n == net for n in ax)
 
     def _step_cost(self, p: tuple[int, int], axis: int, net: str) -> float | None:
-        if p in self.blocked or not (0 <= p[0] <= self.nx and 0 <= p[1] <= self.ny):
+        if not self._inside(p) or self._others_node(p, net):
             return None
-        if self.nodes.get(p, set()) - {net}:
-            return None
-        others = {n: a for n, a in self.axes.get(p, {}).items() if n != net}
-        if any(axis in a for a in others.values()):
-            return None  # would share a segment with another net
-        cost = 1.0 + (CROSS if others else 0.0)
+        cost = 1.0
+        ax = self.axes.get(p)
+        if ax:
+            for n, a in ax.items():
+                if n != net:
+                    if axis in a:
+                        return None  # would share a segment with another net
+                    cost = 1.0 + CROSS
         side = (0, 1) if axis == 0 else (1, 0)
         for s in (1, -1):
-            q = (p[0] + side[0] * s, p[1] + side[1] * s)
-            if any(n != net and axis in a for n, a in self.axes.get(q, {}).items()):
+            q = self.axes.get((p[0] + side[0] * s, p[1] + side[1] * s))
+            if q and any(n != net and axis in a for n, a in q.items()):
                 cost += NEAR
         return cost
 
     def route(self, net: str, starts: list[tuple[tuple[int, int], float]], goals: dict[tuple[int, int], tuple[int, float]]):
         """The cheapest lattice path from one of starts ((point, cost)) to one of goals (point -> (direction index
         the wire must arrive in, or -1 for any; extra cost)); None when there is none."""
-        gx = [g[0] for g in goals] or [0]
-        gy = [g[1] for g in goals] or [0]
+        x0, x1 = min((g[0] for g in goals), default=0), max((g[0] for g in goals), default=0)
+        y0, y1 = min((g[1] for g in goals), default=0), max((g[1] for g in goals), default=0)
 
-        def h(p):
-            return max(0, min(gx) - p[0], p[0] - max(gx)) + max(0, min(gy) - p[1], p[1] - max(gy))
+        def h(p):  # steps to the goals' bounding box: never more than the true cost
+            return max(0, x0 - p[0], p[0] - x1) + max(0, y0 - p[1], p[1] - y1)
 
         heap, best, came = [], {}, {}
         for p, c in starts:
