@@ -42,6 +42,9 @@ export const DIAGRAM = {
 // step, the heatmaps show a window of the run around the current step rather than all of it.
 export const HEATMAP = { maxNames: 16, rowHeight: 64, presenterRowHeight: 88, minRow: 34, presenterMinRow: 46, minStepPx: 4 };
 
+// minStepPx: below this many pixels a step, the lines show a window of the run around the current step.
+export const LINES = { minStepPx: 3 };
+
 /** The ink that stays the same under every palette: outlines, symbols, labels, the background. */
 export const INK = {
   paper: "white",

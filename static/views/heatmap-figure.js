@@ -15,7 +15,7 @@ export function defaultNames(glossary) {
 
 /** The margins around the maps: unit ticks and symbols left, the step axis on top, the colour bars right. */
 export function margins(options) {
-  return options.presenter ? { l: 92, r: 78, t: 40, b: 6 } : { l: 66, r: 58, t: 30, b: 6 };
+  return options.presenter ? { l: 92, r: 78, t: 40, b: 12 } : { l: 66, r: 58, t: 30, b: 9 };  // b: half a colour bar's end label
 }
 
 /**
@@ -72,23 +72,40 @@ export function stepAxis(tokens, lo, hi, plotW, fontPx) {
   return { tickmode: "linear", tick0: 0, dtick: niceStep((hi - lo) / Math.max(1, plotW / 70)), tickvals: null, ticktext: null, tickformat: "d" };
 }
 
-/** The empty figure: one heatmap and one y axis per name, the step axis on top of the first. */
-export function figure(glossary, names, options, height) {
-  const sz = sizes(options.presenter), margin = margins(options);
+/**
+ * Each map's symbol: along its axis while it fits the map's height, else (short maps: presenter mode, many
+ * names) written level to the left of the unit ticks, with the margin made wide enough for the longest.
+ */
+function symbols(glossary, names, mapH, fontPx, unitDigits) {
+  const text = names.map((n) => glossary[n].symbol), px = (s) => [...s].length * fontPx * 0.62;
+  if (text.every((s) => px(s) + 4 <= mapH)) return { margin: null, title: (i) => ({ text: escapeHtml(text[i]), font: { size: fontPx }, standoff: 2 }) };
+  const ticks = unitDigits * (fontPx - 1) * 0.62 + 8;
+  return { margin: Math.ceil(Math.max(...text.map(px)) + ticks + 10), ticks, title: () => ({ text: "" }) };
+}
+
+/** The empty figure: one heatmap and one y axis per name, the step axis on top of the first. unitDigits: of the widest. */
+export function figure(glossary, names, options, height, unitDigits = 2) {
+  const sz = sizes(options.presenter), margin = { ...margins(options) };
   const gapPx = options.presenter ? 14 : 10, plotH = height - margin.t - margin.b;
   const gap = names.length > 1 ? gapPx / plotH : 0, share = (1 + gap) / names.length;
-  const data = [], layout = {
+  const label = symbols(glossary, names, plotH * (share - gap), sz.small, unitDigits);
+  if (label.margin) margin.l = Math.max(margin.l, label.margin);
+  const data = [], annotations = [], layout = {
     height, margin, font: { family: FONT_FAMILY, size: sz.small }, showlegend: false, hovermode: "closest", dragmode: "zoom",
     xaxis: { side: "top", anchor: "y", fixedrange: false, autorange: false, showgrid: false, zeroline: false, ticks: "outside",
       ticklen: 3, tickfont: { size: sz.small } },
-    ...BACKGROUND,
+    annotations, ...BACKGROUND,
   };
   names.forEach((name, i) => {
     const v = glossary[name];
     const top = 1 - i * share, bottom = Math.max(0, top - share + gap);
     const axis = i === 0 ? "yaxis" : `yaxis${i + 1}`;
     layout[axis] = { domain: [bottom, top], fixedrange: true, autorange: false, showgrid: false, zeroline: false, ticks: "outside",
-      ticklen: 2, tickfont: { size: sz.small - 1 }, title: { text: escapeHtml(v.symbol), font: { size: sz.small }, standoff: 2 } };
+      ticklen: 2, tickfont: { size: sz.small - 1 }, title: label.title(i) };
+    if (label.margin) {
+      annotations.push({ xref: "paper", yref: "paper", x: 0, xanchor: "right", xshift: -label.ticks, y: (top + bottom) / 2, yanchor: "middle",
+        text: escapeHtml(v.symbol), showarrow: false, font: { size: sz.small } });
+    }
     const { colorscale, cmin, cmax } = scaleFor(v.range, options.palette);
     data.push({ type: "heatmap", z: [[]], xaxis: "x", yaxis: i === 0 ? "y" : `y${i + 1}`, colorscale, zmin: cmin, zmax: cmax,
       showscale: false, name, meta: escapeHtml(v.label), hoverongaps: false });

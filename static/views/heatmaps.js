@@ -8,32 +8,13 @@
 import { HEATMAP, palette, sizes } from "../core/config.js";
 import { createCursor } from "./cursor.js";
 import { blockSizes, colorbars, columnOf, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, unitTicks } from "./heatmap-figure.js";
+import { asked, clampRange, follow, isWhole, moved, opening, stepsShown } from "./time-window.js";
 import { View } from "./view.js";
 
-const MIN_SPAN = 4;  // the fewest steps a zoom shows
-
-/** [lo, hi] moved inside the run's steps, no wider than it. */
-function clampRange([lo, hi], T) {
-  const w = Math.max(MIN_SPAN, Math.min(hi - lo, T));
-  const a = Math.max(-0.5, Math.min(lo, T - 0.5 - w));
-  return [a, a + w];
-}
-
-/** The range that shows step t: null if it already does; else a page on when t just left it, else centred on t. */
-function follow([lo, hi], t, T) {
-  if (t >= lo + 0.5 && t <= hi - 0.5) return null;
-  const w = hi - lo;
-  return clampRange(t > hi && t <= hi + w / 2 ? [t - 0.1 * w, t + 0.9 * w] : [t - w / 2, t + w / 2], T);
-}
-
-const thousands = (n) => n.toLocaleString("en-US");
-
 /** The line above the maps: which steps are shown, and what one cell is. */
-function describe(lo, hi, T, kx, ky) {
-  const a = Math.max(0, Math.ceil(lo)), b = Math.min(T - 1, Math.floor(hi));
-  const what = a <= 0 && b >= T - 1 ? `all ${thousands(T)} step${T === 1 ? "" : "s"}` : `steps ${thousands(a)}–${thousands(b)} of ${thousands(T)}`;
+function describe(range, T, kx, ky) {
   const blocks = [kx > 1 ? `${kx} steps` : "", ky > 1 ? `${ky} units` : ""].filter(Boolean).join(" × ");
-  return `${what}${blocks ? ` · each cell the mean of ${blocks}` : ""}`;
+  return `${stepsShown(range, T)}${blocks ? ` · each cell the mean of ${blocks}` : ""}`;
 }
 
 /** The caption and the zoom buttons, above the chart. */
@@ -106,7 +87,8 @@ export class Heatmaps extends View {
     this.glossary = Object.fromEntries(glossary.names.map((n) => [n.name, n]));
     this.names = (options.names ?? defaultNames(glossary)).filter((n) => this.glossary[n]);
     Object.assign(this, { range: null, auto: true, whole: false, columns: [] });  // auto: the opening range until a zoom
-    const { data, layout } = figure(this.glossary, this.names, options, this.fitHeight(options));
+    const widest = Math.max(2, ...(header?.fields ?? []).filter((f) => this.names.includes(f.name)).map((f) => f.width));
+    const { data, layout } = figure(this.glossary, this.names, options, this.fitHeight(options), String(widest - 1).length);
     Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize" });
     this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus?.emit("seek", Math.round(e.points[0].x)); });
     this.el.on("plotly_relayout", (e) => this.zoomed(e));
@@ -149,11 +131,9 @@ export class Heatmaps extends View {
     this.draw();
   }
 
-  /** The range a run opens on: all of it while a step gets HEATMAP.minStepPx, else a window around the current step. */
+  /** The range a run opens on (see time-window.js). */
   opening(T) {
-    const fits = Math.floor((this.el._fullLayout?._size?.w ?? 400) / HEATMAP.minStepPx);
-    if (T <= fits || this.whole) return [-0.5, T - 0.5];
-    return clampRange([this.t - fits / 2, this.t + fits / 2], T);
+    return this.whole ? [-0.5, T - 0.5] : opening(T, this.t, this.el._fullLayout?._size?.w ?? 400, HEATMAP.minStepPx);
   }
 
   /** Sample every map for the visible range and draw it, with its ticks, colour bars and the caption. */
@@ -176,36 +156,24 @@ export class Heatmaps extends View {
       block = { kx: Math.max(block.kx, kx), ky: Math.max(block.ky, ky) };
     });
     Plotly.update(this.el, data, layout, this.names.map((_, i) => i));
-    this.caption.textContent = describe(lo, hi, T, block.kx, block.ky);
+    this.caption.textContent = describe(this.range, T, block.kx, block.ky);
     this.el.setAttribute("aria-valuemax", String(T - 1));
   }
 
   /** A zoom or pan asked of the chart itself (a drag across a span; a double click: the whole run). */
   zoomed(e) {
-    if (!this.trace?.steps) return;
-    const T = this.trace.steps;
-    if (e["xaxis.autorange"]) {
-      this.act("all");
-      return;
-    }
-    const lo = e["xaxis.range[0]"] ?? e["xaxis.range"]?.[0], hi = e["xaxis.range[1]"] ?? e["xaxis.range"]?.[1];
-    if (lo === undefined || hi === undefined || (this.range && Math.abs(lo - this.range[0]) < 1e-6 && Math.abs(hi - this.range[1]) < 1e-6)) return;
-    Object.assign(this, { auto: false, whole: false, range: clampRange([lo, hi], T) });
+    if ("xaxis.tickmode" in e) return;  // our own draw (every draw sets the step axis), however late its event comes
+    const T = this.trace?.steps, range = T ? asked(e, T) : null;
+    if (!range || (this.range && Math.abs(range[0] - this.range[0]) < 1e-6 && Math.abs(range[1] - this.range[1]) < 1e-6)) return;
+    Object.assign(this, { auto: false, whole: isWhole(range, T), range });
     this.draw();
   }
 
   /** A button or key: pan by half the span, zoom by two about the current step (if shown), or the whole run. */
   act(name) {
     if (!this.trace?.steps || !this.range) return;
-    const T = this.trace.steps, [lo, hi] = this.range, w = hi - lo;
-    const centre = this.t >= lo && this.t <= hi ? this.t : (lo + hi) / 2;
-    const next = {
-      left: [lo - w / 2, hi - w / 2], right: [lo + w / 2, hi + w / 2],
-      in: [centre - w / 4, centre + w / 4], out: [centre - w, centre + w], all: [-0.5, T - 0.5],
-    }[name];
-    this.auto = false;
-    this.whole = name === "all" || (name === "out" && w * 2 >= T);
-    this.range = this.whole ? [-0.5, T - 0.5] : clampRange(next, T);
+    const range = moved(this.range, name, this.t, this.trace.steps);
+    Object.assign(this, { auto: false, whole: isWhole(range, this.trace.steps), range });
     this.draw();
   }
 

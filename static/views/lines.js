@@ -1,9 +1,10 @@
 // Chosen units of one name over time, as lines, with the current step marked; and the lines panel's
 // controls: which vector to follow (the token colors follow it too), which units, and the token colors.
 
-import { BACKGROUND, FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
+import { BACKGROUND, FONT_FAMILY, LINES, palette, sizes, stepTicks } from "../core/config.js";
 import { escapeHtml } from "../core/text.js";
 import { createCursor } from "./cursor.js";
+import { asked, clampRange, follow, isWhole, opening, stepsShown } from "./time-window.js";
 import { View } from "./view.js";
 
 /** Units from the "units" field ("0,3,5"), or the first four; only those the name has. */
@@ -18,20 +19,26 @@ export function focusName(trace, options) {
   return [focus, "c", "h"].find((n) => trace.has(n));
 }
 
-/** The lines of some units of one name, and the layout they are drawn in. */
-function figure(trace, name, label, units, options) {
+/** The chart's title: what it follows, and which steps it shows (a long run opens on a window around the step). */
+function titled(label, units, range, T) {
+  const zoom = isWhole(range, T) ? "" : " · drag to zoom, double-click for all";
+  return `${escapeHtml(label)}, units ${units.join(", ")} · ${stepsShown(range, T)}${zoom}`;
+}
+
+/** The lines of some units of one name over the range of steps shown, and the layout they are drawn in. */
+function figure(trace, name, label, units, options, range) {
   const pal = palette(options.palette), sz = sizes(options.presenter);
   const T = trace.steps;
   const x = Array.from({ length: T }, (_, t) => t);
   const data = units.map((u, i) => ({
-    type: "scatter", mode: T > 200 ? "lines" : "lines+markers", x, y: Array.from(trace.series(name, u)), name: `unit ${u}`,
+    type: "scatter", mode: range[1] - range[0] > 200 ? "lines" : "lines+markers", x, y: Array.from(trace.series(name, u)), name: `unit ${u}`,
     line: { color: pal.series[i % pal.series.length], width: sz.line * 1.2 }, marker: { size: sz.line * 3 },
     hovertemplate: `unit ${u}, step %{x}: %{y:.4f}<extra></extra>`,
   }));
   const layout = {
-    margin: { l: 48, r: 10, t: 28, b: 34 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
-    title: { text: `${escapeHtml(label)}, units ${units.join(", ")}`, font: { size: sz.font }, x: 0.01, xanchor: "left" },
-    xaxis: { title: { text: "step" }, range: [-0.5, Math.max(T - 0.5, 0.5)], fixedrange: true, ...stepTicks(T) },
+    margin: { l: 48, r: 10, t: 28, b: 34 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: "zoom",
+    title: { text: titled(label, units, range, T), font: { size: sz.font }, x: 0.01, xanchor: "left" },
+    xaxis: { title: { text: "step" }, range: range.slice(), autorange: false, fixedrange: false, ...stepTicks(range[1] - range[0]), tick0: 0 },
     yaxis: { fixedrange: true, zeroline: true }, legend: { orientation: "h", y: -0.28 }, showlegend: units.length > 1,
     ...BACKGROUND,
   };
@@ -45,6 +52,8 @@ export class Lines extends View {
   constructor(el, bus) {
     super(el, bus);
     this.key = "";
+    this.t = 0;
+    Object.assign(this, { range: null, auto: true, whole: false });  // the steps shown; auto: the opening range, until a zoom
     this.line = createCursor(el);
     const panel = el.closest("[data-panel]") ?? document;
     const control = (name) => panel.querySelector(`[data-control="${name}"]`);
@@ -72,14 +81,19 @@ export class Lines extends View {
   }
 
   draw(trace, name) {
-    const options = this.options;
+    const options = this.options, T = trace.steps;
     const label = this.info.glossary.names.find((n) => n.name === name).label;
     const units = chosenUnits(options.units, trace.width(name));
-    const { data, layout } = figure(trace, name, label, units, options);
     const key = `${name}|${units}|${options.palette}|${options.presenter}`;
+    if (key !== this.key) Object.assign(this, { auto: true, whole: false });  // another chart: it opens anew
+    if (this.auto || !this.range) this.range = opening(T, this.t, this.el._fullLayout?._size?.w ?? 800, LINES.minStepPx);
+    else this.range = this.whole ? [-0.5, T - 0.5] : clampRange(this.range, T);
+    Object.assign(this, { label, units });
+    const { data, layout } = figure(trace, name, label, units, options, this.range);
     if (key !== this.key) {
-      Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true });
+      Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize" });
       this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus.emit("seek", Math.round(e.points[0].x)); });
+      this.el.on("plotly_relayout", (e) => this.zoomed(e));
       this.key = key;
     } else {
       Plotly.react(this.el, data, layout);
@@ -88,7 +102,26 @@ export class Lines extends View {
     this.line.place();
   }
 
+  /** A drag across the chart zooms its time; a double click shows the whole run. */
+  zoomed(e) {
+    if ("title.text" in e) return;  // our own setRange: its event may come after a later one, and must not undo it
+    const T = this.trace?.steps, range = T ? asked(e, T) : null;
+    if (!range || (Math.abs(range[0] - this.range[0]) < 1e-6 && Math.abs(range[1] - this.range[1]) < 1e-6)) return;
+    Object.assign(this, { auto: false, whole: isWhole(range, T) });
+    this.setRange(range);
+  }
+
+  setRange(range) {
+    this.range = range;
+    const T = this.trace.steps;
+    Plotly.relayout(this.el, { "xaxis.range": range.slice(), "xaxis.dtick": stepTicks(range[1] - range[0]).dtick,
+      "title.text": titled(this.label, this.units, range, T) });
+  }
+
   show(t) {
+    this.t = t;
+    const next = this.range && this.trace?.steps && !this.whole ? follow(this.range, t, this.trace.steps) : null;
+    if (next) this.setRange(next);
     this.line.move(t);
   }
 }

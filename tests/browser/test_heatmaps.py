@@ -121,6 +121,8 @@ def test_zoom_and_pan_change_the_time_range_and_the_cursor_follows(screen):
     assert cursor_x(tab) == pytest.approx(expected_cursor_x(tab, 299), abs=1.5)
     # a click on a column still jumps there
     area = plot_area(tab)
+    tab.page.mouse.move(area["left"] + area["width"] * 0.5, area["top"] + 10)
+    tab.page.wait_for_timeout(200)  # Plotly's click takes the point its hover found
     tab.page.mouse.click(area["left"] + area["width"] * 0.5, area["top"] + 10)
     a0, a1 = x_range(tab)
     tab.until("(t) => Math.abs(Number(document.body.dataset.step) - t) <= 1", (a0 + a1) / 2, what="click-to-jump")
@@ -224,4 +226,28 @@ def test_the_gradient_log_axis_reaches_the_smallest_value(screen, api):
     assert rnn[0] and rnn[0] > 10 ** out["range"][0], "the RNN's curve is drawn from t = 0, inside the plot"
     assert rnn[0] == pytest.approx(min(rnn), rel=1e-9)
     tab.page.locator("#gradients").scroll_into_view_if_needed()
+    tab.shot()
+
+
+LINES = "document.getElementById('lines')"
+
+
+def test_the_lines_of_a_long_run_show_a_stated_window_that_follows_the_step(screen):
+    tab = screen.open(LONG + "&focus=h&units=0,1,2,3")
+    lo, hi = tab.js(f"{LINES}._fullLayout.xaxis.range.slice()")
+    width = tab.js(f"{LINES}._fullLayout._size.w")
+    assert lo <= 700 <= hi and width / (hi - lo) >= 2.9, (lo, hi, width)  # a few pixels a step: a sine period reads
+    title = tab.js(f"{LINES}.layout.title.text")
+    assert f"steps {math.ceil(lo):,}–{math.floor(hi):,} of 2,000" in title, title
+    tab.press("End")
+    tab.until(f"{LINES}._fullLayout.xaxis.range[1] >= 1999", what="the lines follow the step")
+    size = tab.js(f"{LINES}._fullLayout._size")
+    r0, r1 = tab.js(f"{LINES}._fullLayout.xaxis.range.slice()")
+    line = tab.js(f"Number({LINES}.parentElement.querySelector('.cursor-line').style.transform.match(/translateX\\(([-0-9.e]+)px\\)/)[1])")
+    assert line == pytest.approx(size["l"] + (1999 - r0) / (r1 - r0) * size["w"], abs=1.5)
+    tab.page.locator("#lines").scroll_into_view_if_needed()
+    box = tab.page.locator("#lines .nsewdrag").first.bounding_box()
+    tab.page.mouse.dblclick(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tab.until(f"{LINES}._fullLayout.xaxis.range[0] <= -0.5 && {LINES}._fullLayout.xaxis.range[1] >= 1999.5", what="all steps")
+    assert "all 2,000 steps" in tab.js(f"{LINES}.layout.title.text")
     tab.shot()
