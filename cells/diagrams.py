@@ -29,7 +29,7 @@ from .spec import Glossary, Name
 STRIP_W, STRIP_H = 1.7, 0.36   # a strip of cells; its units are drawn inside this box whatever their number
 BOX_W, BOX_H = 1.1, 0.62       # a learned layer's box
 OP_R = 0.3                     # a pointwise operation's circle (an ellipse for tanh, which is wider)
-LABEL_FONT = 0.22              # a strip's label: font size, and the width of one character at it
+LABEL_FONT = 0.24              # a strip's label: font size, and the width of one character at it
 CHAR_W = 0.62 * LABEL_FONT
 FONTS = {"label": LABEL_FONT, "box": 0.34, "op": 0.36, "op_wide": 0.21}
 BUS_Y = 1.4                    # the [x, h(t−1)] line that feeds every gate, as in colah's figures
@@ -141,6 +141,8 @@ class _Wiring:
         """Route one wire; starts: [(boundary point or None, lattice point, cost)], goals: lattice point ->
         (boundary point, inward direction, the arrow's straight run, cost)."""
         r = self.router
+        begins = {p for _, p, _ in starts}
+        goals = {p: g for p, g in goals.items() if not begins & set(g[2])}  # an arrow needs its whole straight run
         path = r.route(net, [(p, c) for _, p, c in starts], {p: (d, c) for p, (_, d, _, c) in goals.items()})
         if path is None:
             raise ValueError(f"diagram: no route for {source} -> {target}")
@@ -173,12 +175,19 @@ def _simplify(points: list) -> list[list[float]]:
         q = [round(x, 3), round(y, 3)]
         if out and abs(out[-1][0] - q[0]) < 1e-9 and abs(out[-1][1] - q[1]) < 1e-9:
             continue
-        if len(out) >= 2 and ((abs(out[-2][0] - out[-1][0]) < 1e-9 and abs(out[-1][0] - q[0]) < 1e-9)
-                              or (abs(out[-2][1] - out[-1][1]) < 1e-9 and abs(out[-1][1] - q[1]) < 1e-9)):
-            out[-1] = q
+        if len(out) >= 2 and _onward(out[-2], out[-1], q):
+            out[-1] = q  # a corner that is not one; a wire that doubled back keeps its turn (the tests catch it)
         else:
             out.append(q)
     return out
+
+
+def _onward(a: list[float], b: list[float], c: list[float]) -> bool:
+    """Whether b lies on a straight line from a to c, between them."""
+    same_x = abs(a[0] - b[0]) < 1e-9 and abs(b[0] - c[0]) < 1e-9
+    same_y = abs(a[1] - b[1]) < 1e-9 and abs(b[1] - c[1]) < 1e-9
+    k = 1 if same_x else 0
+    return (same_x or same_y) and (b[k] - a[k]) * (c[k] - b[k]) >= 0
 
 
 def _layers(w: _Wiring, glossary: Glossary) -> None:

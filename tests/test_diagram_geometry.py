@@ -72,6 +72,9 @@ def drawn(request):
 def test_wires_are_orthogonal_polylines_inside_the_diagram(drawn):
     for w in drawn["wires"]:
         assert len(w["points"]) >= 2, w
+        for (a, b), (_, c) in itertools.pairwise(segments(w["points"])):
+            turn = (b[0] - a[0]) * (c[0] - b[0]) + (b[1] - a[1]) * (c[1] - b[1])
+            assert abs(turn) < EPS, f"{w['source']} -> {w['target']}: {a}-{b}-{c} is not a right-angle turn"  # nor doubles back
         for a, b in segments(w["points"]):
             assert abs(a[0] - b[0]) < EPS or abs(a[1] - b[1]) < EPS, (w["source"], w["target"], a, b)
             assert 0 <= a[0] <= drawn["width"] and 0 <= a[1] <= drawn["height"] + 0.4

@@ -130,6 +130,8 @@ class Router:
                     heapq.heappush(heap, (ng + h(q), ng, q, nd))
             if p in goals and d != -2:
                 want, extra = goals[p]
+                if want >= 0 and d == (want + 2) % 4:
+                    continue  # arrived walking out along the arrow's run: it would double back over itself
                 ng = g + extra + (BEND if want >= 0 and d >= 0 and d != want else 0.0)
                 if self.free(p, net) and best.get((p, -2), 1e18) > ng:
                     best[(p, -2)], came[(p, -2)] = ng, (p, d)

@@ -83,7 +83,7 @@ export function figure(kindInfo, model, options, pixelWidth, pixelHeight = 0, ch
     margin: MARGIN, showlegend: false, dragmode: false, hovermode: "closest",
     xaxis: { range: [-0.2, W + 0.1], visible: false, fixedrange: true },
     yaxis: { range: [-0.1, H + 0.4], visible: false, fixedrange: true, scaleanchor: "x" },
-    shapes: f.shapes, annotations: f.annotations, ...BACKGROUND, font: { family: FONT_FAMILY, size: px(0.3, base.font) },
+    shapes: f.shapes, annotations: f.annotations, ...BACKGROUND, font: { family: FONT_FAMILY, size: base.font },  // text bound to a shape sets its own
   };
   return { data: f.data, layout, shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, labelIndex: f.labelIndex, legendIndex: f.legendIndex, unitsOf: f.unitsOf, scales: f.scales, ppu };
 }
