@@ -163,7 +163,7 @@ function legend({ options, kindInfo, glossary, base, data, legendIndex, plotHeig
   const bars = [["unit", "gates"], ["signed", "values"], ["pre", "pre-act."], ["real", "c, x, …"]].filter(([r]) => kinds.has(r));
   // laid out in pixels: each bar gets its share of the height, its title above it and ticks that do not collide
   const slot = plotHeight / bars.length, font = Math.max(7, Math.min(base.small - 1, Math.floor(slot / 6)));
-  const barLen = Math.max(12, slot - font * 1.6 - 10);
+  const barLen = Math.max(12, slot - font * 1.6 - 10);  // the coloured bar; Plotly's len also holds the title and pads
   bars.forEach(([range, title], i) => {
     const { colorscale, cmin, cmax } = scaleFor(range === "unit" ? "unit" : "signed", options.palette);
     let ticks = range === "real" ? { tickvals: [-1, 0, 1], ticktext: ["−max", "0", "+max"] } : scaleTicks({ cmin, cmax });
@@ -171,8 +171,8 @@ function legend({ options, kindInfo, glossary, base, data, legendIndex, plotHeig
     legendIndex[range] = data.length;
     data.push({ type: "scatter", x: [null], y: [null], mode: "markers", hoverinfo: "skip", showlegend: false, name: `legend:${range}`,
       marker: { color: [cmin], colorscale, cmin, cmax, showscale: true,
-        colorbar: { title: { text: title, font: { size: font, family: FONT_FAMILY } }, ...ticks, len: barLen, lenmode: "pixels",
-          y: 1 - (i * slot + font * 1.6 + 4) / plotHeight, yanchor: "top", thickness: Math.max(6, Math.round(font * 0.9)), x: 1.0, xpad: 4,
+        colorbar: { title: { text: title, font: { size: font, family: FONT_FAMILY } }, ...ticks, len: slot - 6, lenmode: "pixels", ypad: 2,
+          y: 1 - (i * slot) / plotHeight, yanchor: "top", thickness: Math.max(6, Math.round(font * 0.9)), x: 1.0, xpad: 4,
           outlinewidth: 0, tickfont: { size: Math.max(7, font - 1), family: FONT_FAMILY } } } });
   });
 }

@@ -25,11 +25,18 @@ export class Diagram extends View {
 
   constructor(el, bus) {
     super(el, bus);
+    // fonts, cells and the legend follow the figure's size: when its box changes (the window, the page's own
+    // fitting, presenter mode), lay it out again
     let pending = null;
-    window.addEventListener("resize", () => {  // fonts and cells follow the figure's size: lay it out again
+    const resized = () => {
       clearTimeout(pending);
-      pending = setTimeout(() => { if (this.info) this.redraw(); }, 120);
-    });
+      pending = setTimeout(() => {
+        const size = `${el.clientWidth}x${el.clientHeight}`;
+        if (this.info && size !== this.drawnAt) this.redraw();
+      }, 80);
+    };
+    if (typeof ResizeObserver === "function") new ResizeObserver(resized).observe(el);
+    else window.addEventListener("resize", resized);
   }
 
   build(kindInfo, header, options) {
@@ -47,6 +54,7 @@ export class Diagram extends View {
     const f = figure(this.info, model, this.options, el.clientWidth, el.clientHeight, chosen, widths);
     Object.assign(this, { shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, labelIndex: f.labelIndex, legendIndex: f.legendIndex, unitsOf: f.unitsOf, scales: f.scales });
     el.dataset.units = unitsNote(drawnUnits(model.hidden_size, chosen)) || "all";
+    this.drawnAt = `${el.clientWidth}x${el.clientHeight}`;
     Plotly.newPlot(el, f.data, f.layout, { displayModeBar: false, responsive: true, staticPlot: false });
     el.on("plotly_afterplot", () => { this.dom = null; this.shownPhase = undefined; });  // Plotly may have made new elements
     el.on("plotly_hover", (e) => this.bus.emit("hover", { name: e.points[0]?.data?.name, unit: e.points[0]?.customdata }));
