@@ -129,7 +129,10 @@ function menus(root) {
   const close = (m) => { m.open = false; };
   for (const m of all) {
     const body = m.querySelector(".menu-body");
-    m.addEventListener("toggle", () => {
+    // opened here rather than by the browser, so that it is placed before it is first painted (toggle comes later)
+    m.querySelector("summary").addEventListener("click", (e) => {
+      e.preventDefault();
+      m.open = !m.open;
       if (!m.open) return;
       all.filter((o) => o !== m).forEach(close);
       body.style.transform = "";

@@ -64,9 +64,11 @@ def test_markup_in_the_input_is_shown_as_text(tab, how):
     assert tab.page.input_value(INPUT) == PAYLOAD
     assert tab.js("[...document.querySelectorAll('#tokens .token')].map((s) => s.textContent)") == shown
     assert tab.js("[...document.querySelectorAll('#heatmaps .xtick text')].map((t) => t.textContent)") == shown
-    assert tab.js("document.getElementById('caption').textContent").endswith('input "<"')
-    tab.press("End")
-    assert tab.js("document.getElementById('caption').textContent").endswith('input ">"')
+    # typed text is shown at its newest step (issue 10), a link at the step it names; the other key goes to the other end
+    first, key, last = ('">"', "Home", '"<"') if how == "typed" else ('"<"', "End", '">"')
+    assert tab.js("document.getElementById('caption').textContent").endswith(f"input {first}")
+    tab.press(key)
+    assert tab.js("document.getElementById('caption').textContent").endswith(f"input {last}")
     tab.page.wait_for_timeout(200)  # an onerror handler would have run by now
     assert tab.js("document.querySelectorAll('img, [onerror]').length") == 0
     assert tab.dialogs == []
