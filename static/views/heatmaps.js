@@ -14,17 +14,18 @@ import { View } from "./view.js";
 /** The line above the maps: which steps are shown, and what one cell is. */
 function describe(range, T, kx, ky) {
   const blocks = [kx > 1 ? `${kx} steps` : "", ky > 1 ? `${ky} units` : ""].filter(Boolean).join(" × ");
-  return `${stepsShown(range, T)}${blocks ? ` · each cell the mean of ${blocks}` : ""}`;
+  return `${stepsShown(range, T)}${blocks ? ` · ${blocks} per cell (mean)` : ""}`;
 }
 
 /** The caption and the zoom buttons, above the chart. */
 function toolbar(wrap, act) {
   const bar = document.createElement("div");
   bar.className = "chart-caption heatmap-tools";
-  Object.assign(bar.style, { display: "flex", alignItems: "center", gap: "4px", flexWrap: "wrap" });
+  // one line whatever it says, so that the maps below never move while playing
+  Object.assign(bar.style, { display: "flex", alignItems: "center", gap: "4px", flexWrap: "nowrap" });
   const text = document.createElement("span");
   text.className = "heatmap-range";
-  text.style.marginRight = "auto";
+  Object.assign(text.style, { flex: "1 1 auto", minWidth: "0", overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" });
   bar.append(text);
   for (const [name, label, title] of [["left", "◀", "earlier steps"], ["right", "▶", "later steps"], ["out", "−", "zoom out (−)"],
     ["in", "+", "zoom in (+)"], ["all", "all", "the whole run (0)"]]) {
@@ -32,7 +33,7 @@ function toolbar(wrap, act) {
     Object.assign(b, { type: "button", textContent: label, title });
     b.dataset.zoom = name;
     b.setAttribute("aria-label", title);
-    b.style.padding = "0 8px";
+    Object.assign(b.style, { padding: "0 6px", flex: "none" });
     b.addEventListener("click", () => act(name));
     bar.append(b);
   }
@@ -156,7 +157,7 @@ export class Heatmaps extends View {
       block = { kx: Math.max(block.kx, kx), ky: Math.max(block.ky, ky) };
     });
     Plotly.update(this.el, data, layout, this.names.map((_, i) => i));
-    this.caption.textContent = describe(this.range, T, block.kx, block.ky);
+    this.caption.textContent = this.caption.title = describe(this.range, T, block.kx, block.ky);
     this.el.setAttribute("aria-valuemax", String(T - 1));
   }
 

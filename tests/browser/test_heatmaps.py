@@ -132,24 +132,26 @@ def test_zoom_and_pan_change_the_time_range_and_the_cursor_follows(screen):
 
 
 def test_a_long_run_opens_on_a_stated_window_and_zooms_out_to_stated_block_means(screen):
-    tab = screen.open(LONG)
+    tab = screen.open(LONG + "&speed=60&phases=false")
     lo, hi = x_range(tab)
     assert lo <= 700 <= hi and hi - lo < 2000
     assert plot_area(tab)["width"] / (hi - lo) >= 3.5, "each step gets a few pixels"
     caption = tab.js("document.querySelector('.heatmap-range').textContent")
     assert caption == f"steps {math.ceil(lo):,}–{math.floor(hi):,} of 2,000", caption
-    before = tab.js(f"[{HEAT}._fullLayout.height, document.querySelector('.heatmap-panel').getBoundingClientRect().height]")
-    tab.press(" ")  # play a while: the heights stay
-    tab.page.wait_for_timeout(1200)
+    heights = (f"[{HEAT}._fullLayout.height, {HEAT}.getBoundingClientRect().top,"
+               " document.querySelector('.heatmap-panel').getBoundingClientRect().height]")  # the maps' height and place
+    before = tab.js(heights)
+    tab.press(" ")  # play past the window's end: it pages on, and the heights and places stay
+    tab.until("(hi) => Number(document.body.dataset.step) > hi + 5", hi, what="playing past the window")
     tab.press(" ")
-    assert tab.js(f"[{HEAT}._fullLayout.height, document.querySelector('.heatmap-panel').getBoundingClientRect().height]") == before
+    assert x_range(tab)[0] > lo and tab.js(heights) == before
     tab.shot("-window")
     tab.page.click('[data-zoom="all"]')
     tab.until(f"{HEAT}._fullLayout.xaxis.range[1] > 1999")
     out = tab.js(f"({{ dx: {HEAT}.data[0].dx, cols: {HEAT}.data[0].z[0].length, w: {HEAT}._fullLayout._size.w,"
                  " caption: document.querySelector('.heatmap-range').textContent })")
     assert out["dx"] > 1 and out["cols"] <= out["w"] + 1 and out["cols"] * out["dx"] >= 2000, out
-    assert out["caption"] == f"all 2,000 steps · each cell the mean of {out['dx']} steps", out
+    assert out["caption"] == f"all 2,000 steps · {out['dx']} steps per cell (mean)", out
     # a block is the mean of its steps: the first cell of the first unit of the forget gate
     mean = tab.js("(k) => { const s = window.gatescope.trace.series('forget_gate', 0); let m = 0;"
                   " for (let t = 0; t < k; t++) m += s[t]; return m / k; }", out["dx"])
