@@ -39,7 +39,7 @@ const run = createRun(trace, {
     redraw();
     panels.fit();  // after the controls took their height for this model (its hint, its unknown-character choice)
   },
-  rows: () => refresh.soon(),
+  rows: () => (follow.on ? refresh.now() : refresh.soon()),  // a typed character is drawn at once, a long run ten times a second
   complete() {
     refresh.now();
     fetchWholeRun();
@@ -47,7 +47,7 @@ const run = createRun(trace, {
   },
   status: (text) => { byId("status").textContent = text; },
   failed: (text) => message(text, "error", offers(text)),
-  accepted() { if (byId("message").dataset.tone === "error") message(""); },  // typed text the server took: no error stands
+  accepted: () => extended(),
   closed() {  // after a refused request the error says why; otherwise say that the stream ended
     if (byId("message").hidden || byId("message").dataset.tone !== "error") byId("status").textContent = "connection closed";
   },
@@ -186,19 +186,34 @@ async function fetchWholeRun() {
 function open(state) {
   delete document.body.dataset.ready;
   follow.phase = state.phase;
+  follow.on = false;  // a new run opens at its own step (the last one, when typing asked for it)
   if (byId("message").dataset.tone !== "info") message("");  // keep a confirmation ("Loaded ...") past the reload
   run.open(computeParams(state, fields), state.step);
 }
 
-/** Typing: text that only grows is sent as more steps; anything else reruns. Either way the view goes to the newest
- *  step, and follows the text as it grows. */
+/** Typing: text that only grows is sent as more steps at once (or as soon as the extension on its way has landed);
+ *  anything else reruns, after a pause in the typing or at Enter. Either way the view goes to the newest step, and
+ *  follows the text as it grows. */
+const typing = { rerun: 0, queued: null };
 function typed(text, now = false) {
+  clearTimeout(typing.rerun);
+  typing.queued = null;
   if (!text) return;
   if (!now && run.append(text)) {
     follow.on = true;
     return view.update({ input: text, step: view.current.step, phase: view.current.phase }, "append");
   }
-  if (text !== run.streamed || now || byId("message").dataset.tone === "error") view.update({ input: text, step: LAST });
+  if (!now && run.waiting(text)) { typing.queued = text; return; }
+  if (text === run.streamed && !now && byId("message").dataset.tone !== "error") return;
+  const rerun = () => view.update({ input: text, step: LAST });
+  if (now) rerun();
+  else typing.rerun = setTimeout(rerun, 220);
+}
+
+/** The run took a typed extension: no error stands, and text typed meanwhile goes next. */
+function extended() {
+  if (byId("message").dataset.tone === "error") message("");
+  if (typing.queued !== null) typed(typing.queued);
 }
 
 bus.on("state", ({ state, before, reason }) => {

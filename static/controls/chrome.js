@@ -69,20 +69,12 @@ export function inputHint(header) {
   return { hint: `Text: each character is one step. ${known}`, example: card.example ? `${card.example.slice(0, 40)}…` : "hello world" };
 }
 
-/** The input: typing is sent after a pause (or at Enter); its type reruns at once. */
+/** The input: every key goes to the page at once (which extends the run, or reruns after a pause), Enter runs it now;
+ *  its type reruns at once. */
 function inputBox(root, onChange, onTyping) {
   const input = control(root, "input");
-  let typingTimer = 0;
-  input.addEventListener("input", () => {
-    clearTimeout(typingTimer);
-    typingTimer = setTimeout(() => onTyping(input.value), 220);
-  });
-  input.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") {
-      clearTimeout(typingTimer);
-      onTyping(input.value, true);
-    }
-  });
+  input.addEventListener("input", () => onTyping(input.value));
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter") onTyping(input.value, true); });
   const inputType = control(root, "input-type");
   inputType.addEventListener("change", () => onChange({ input_type: inputType.value, input: null }));
   control(root, "unknown").addEventListener("change", (e) => onChange({ unknown: e.target.value }));

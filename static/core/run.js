@@ -21,10 +21,10 @@ function streamHandlers(run, id, trace, handlers) {
     },
     tokens(t0, more) {
       trace.addTokens(t0, more);
-      handlers.accepted?.();
       handlers.status(`${t0 + more.length} steps`);
       if (run.pending !== null) run.streamed = run.pending;
       run.pending = null;
+      handlers.accepted?.();  // last: it may send the next extension
     },
     summary(s) {
       if (id !== run.id) return;
@@ -56,11 +56,16 @@ export function createRun(trace, handlers) {
     run.stream = openStream(params, streamHandlers(run, id, trace, handlers));
   }
 
+  /** Whether text only grows the run's text input at the end (its steps can be sent on top of the run's). */
+  function extends_(text) {
+    const h = trace.header;
+    return Boolean(h && h.request.input_type === "text" && !h.model.bidirectional && text.length > run.streamed.length
+      && text.startsWith(run.streamed));
+  }
+
   /** Text that only grows at the end of a text input is sent as more steps: true when it was. */
   function append(text) {
-    const h = trace.header;
-    const extendable = h && h.request.input_type === "text" && !h.model.bidirectional && run.pending === null;
-    if (!extendable || text.length <= run.streamed.length || !text.startsWith(run.streamed)) return false;
+    if (!extends_(text) || run.pending !== null) return false;
     if (!run.stream.append(text.slice(run.streamed.length))) return false;
     run.pending = text;
     trace.setFlow(null);  // the flow was of the shorter input
@@ -77,6 +82,8 @@ export function createRun(trace, handlers) {
 
   return {
     open, append, arrived,
+    /** text extends the run, but an extension is on its way: it can be sent when that one lands. */
+    waiting: (text) => run.pending !== null && extends_(text) && text.startsWith(run.pending),
     get id() { return run.id; },
     get info() { return run.info; },
     get streamed() { return run.streamed; },
