@@ -46,7 +46,7 @@ const run = createRun(trace, {
     markReady();
   },
   status: (text) => { byId("status").textContent = text; },
-  failed: (text) => message(text, "error", offers(text)),
+  failed: (text) => message(text, "error", offers(text), true),
   accepted: () => extended(),
   closed() {  // after a refused request the error says why; otherwise say that the stream ended
     if (byId("message").hidden || byId("message").dataset.tone !== "error") byId("status").textContent = "connection closed";
@@ -64,15 +64,16 @@ const chrome = createChrome(document.querySelector("header.top"), {
 });
 const stack = stackPicker(document, (patch) => view.update(patch));
 
-/** A message above the views; actions: buttons [{label, patch}] that change the view state. While an error stands,
- *  the views still show the last input that ran, and say so (dimmed, with that input named). */
-function message(text, tone = "error", actions = []) {
+/** A message above the views; actions: buttons [{label, patch}] that change the view state. While a run's error
+ *  stands (ofRun), the views still show the last input that ran, and say so (dimmed, with that input named); a failed
+ *  upload or export leaves them current. */
+function message(text, tone = "error", actions = [], ofRun = false) {
   const box = byId("message");
   box.textContent = text;  // server messages may quote what was typed: text only
   box.classList.remove("refused");  // the page's refused link, rendered by the server, is replaced
   box.dataset.tone = tone;
   box.hidden = !text;
-  const stale = Boolean(text) && tone === "error" && trace.steps > 0;
+  const stale = Boolean(text) && ofRun && trace.steps > 0;
   document.querySelector(".layout").classList.toggle("stale", stale);
   if (stale) {
     const note = document.createElement("p");
