@@ -57,19 +57,31 @@ export function unitTicks(width, mapH, fontPx) {
   return { tickmode: "linear", tick0: 0, dtick, range: [width - 0.5, -0.5] };  // unit 0 on top, as the diagram reads
 }
 
+/** The pixels one token's label takes on the step axis, with a little room either side. */
+export function tokenPx(token, fontPx) {
+  return Math.min(8, Math.max(1, [...token].length)) * fontPx * 0.62 + 3;  // level (tickangle 0), so no more room is needed
+}
+
+/** The pixels a step needs for the run's tokens to be read on the axis, if they are short (characters); else 0. */
+export function tokenStepPx(tokens, fontPx) {
+  const shown = tokens.map(showToken);
+  return shown.length && shown.every((s) => [...s].length <= 2) ? Math.max(...shown.map((s) => tokenPx(s, fontPx))) : 0;
+}
+
 /**
- * The step axis over the visible span [lo, hi]: the tokens themselves while they fit side by side, else step
- * numbers about every 70 px.
+ * The step axis over the visible span [lo, hi]: the tokens themselves while they fit side by side (as drawn, not
+ * as escaped), else step numbers about every 70 px.
  */
 export function stepAxis(tokens, lo, hi, plotW, fontPx) {
   const a = Math.max(0, Math.ceil(lo)), b = Math.min(tokens.length - 1, Math.floor(hi));
   const shown = [];
   for (let t = a; t <= b; t++) shown.push(showToken(tokens[t]));
-  const widest = Math.min(8, Math.max(1, ...shown.map((s) => [...s].length)));  // as drawn, not as escaped
-  if (shown.length && shown.length * (widest * fontPx * 0.62 + 3) <= plotW) {
-    return { tickmode: "array", tickvals: shown.map((_, i) => a + i), ticktext: shown.map(escapeHtml) };
+  const widest = Math.max(0, ...shown.map((s) => tokenPx(s, fontPx)));
+  if (shown.length && shown.length * widest <= plotW) {
+    return { tickmode: "array", tickvals: shown.map((_, i) => a + i), ticktext: shown.map(escapeHtml), tickangle: 0 };
   }
-  return { tickmode: "linear", tick0: 0, dtick: niceStep((hi - lo) / Math.max(1, plotW / 70)), tickvals: null, ticktext: null, tickformat: "d" };
+  return { tickmode: "linear", tick0: 0, dtick: niceStep((hi - lo) / Math.max(1, plotW / 70)), tickvals: null, ticktext: null,
+    tickformat: "d", tickangle: 0 };
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import { HEATMAP, palette, sizes } from "../core/config.js";
 import { createCursor } from "./cursor.js";
-import { blockSizes, colorbars, columnOf, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, unitTicks } from "./heatmap-figure.js";
+import { blockSizes, colorbars, columnOf, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, tokenStepPx, unitTicks } from "./heatmap-figure.js";
 import { asked, clampRange, follow, isWhole, moved, opening, stepsShown } from "./time-window.js";
 import { View } from "./view.js";
 
@@ -130,11 +130,19 @@ export class Heatmaps extends View {
     if (this.auto || this.whole || !this.range) this.range = this.opening(T);
     else this.range = clampRange(this.range, T);
     this.draw();
+    if (!this.auto) return;
+    const again = this.opening(T);  // the colour bars, drawn now, took their margin: the plot may be narrower
+    if (again[0] !== this.range[0] || again[1] !== this.range[1]) {
+      this.range = again;
+      this.draw();
+    }
   }
 
-  /** The range a run opens on (see time-window.js). */
+  /** The range a run opens on (see time-window.js): text by characters opens where its characters can be read. */
   opening(T) {
-    return this.whole ? [-0.5, T - 0.5] : opening(T, this.t, this.el._fullLayout?._size?.w ?? 400, HEATMAP.minStepPx);
+    if (this.whole) return [-0.5, T - 0.5];
+    const perStep = Math.max(HEATMAP.minStepPx, tokenStepPx(this.trace.tokens.slice(0, T), sizes(this.options.presenter).small));
+    return opening(T, this.t, (this.el._fullLayout?._size?.w ?? 400) - perStep, perStep);  // a window of w holds w + 1 steps
   }
 
   /** Sample every map for the visible range and draw it, with its ticks, colour bars and the caption. */

@@ -253,3 +253,16 @@ def test_the_lines_of_a_long_run_show_a_stated_window_that_follows_the_step(scre
     tab.until(f"{LINES}._fullLayout.xaxis.range[0] <= -0.5 && {LINES}._fullLayout.xaxis.range[1] >= 1999.5", what="all steps")
     assert "all 2,000 steps" in tab.js(f"{LINES}.layout.title.text")
     tab.shot()
+
+
+def test_a_long_text_opens_where_its_characters_can_be_read(screen):
+    tab = screen.open("/?preset=charlm-lstm&step=30")
+    lo, hi = x_range(tab)
+    assert lo <= 30 <= hi
+    ticks = tab.js("[...document.querySelectorAll('#heatmaps .xtick text')].map((e) => {"
+                   " const r = e.getBoundingClientRect(); return { text: e.textContent, left: r.left, right: r.right }; })")
+    tokens = tab.js("window.gatescope.trace.tokens.map((t) => t === ' ' ? '␣' : t)")
+    first = math.ceil(lo)
+    assert [t["text"] for t in ticks] == tokens[first:first + len(ticks)] and len(ticks) >= 8, ticks
+    assert all(a["right"] <= b["left"] for a, b in zip(ticks, ticks[1:])), "labels side by side, none over another"
+    tab.shot()
