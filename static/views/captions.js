@@ -19,7 +19,7 @@ export class ModelTitle extends View {
     const title = model.card?.title ?? (request.model ? `${kindInfo.title}, uploaded model ${request.model.slice(0, 8)}`
       : `${kindInfo.title}, random weights (seed ${request.seed})`);
     const stack = [model.num_layers > 1 ? `layer ${header.layer + 1} of ${model.num_layers}` : "",
-      model.bidirectional ? (header.direction ? "reverse direction (reads from the end)" : "forward direction") : ""].filter(Boolean);
+      model.bidirectional ? (header.direction ? "reverse ←" : "forward →") : ""].filter(Boolean);  // the caption says how it reads
     this.el.textContent = [`${title} · hidden ${model.hidden_size}`, ...stack].join(" · ");
     this.notes.textContent = (model.card?.notes ?? kindInfo.summary) + assumedText(model.assumed);
     this.notes.classList.remove("open");

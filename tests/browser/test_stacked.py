@@ -16,14 +16,14 @@ def test_five_characters_are_five_steps_and_every_layer_and_direction_can_be_sho
     assert tab.js("window.gatescope.trace.steps") == 5
     assert tab.js("document.querySelector('[data-control=\"stack\"]').hidden") is False
     assert tab.js("[...document.querySelectorAll('[data-control=\"layer\"] option')].map((o) => o.value)") == ["0", "1"]
-    assert "layer 2 of 2 · forward direction" in tab.page.text_content("#model-title")
+    assert "layer 2 of 2 · forward →" in tab.page.text_content("#model-title")
     tab.page.select_option('[data-control="layer"]', "0")
     tab.until("location.search.includes('layer=0') && window.gatescope.trace.header?.layer === 0 && window.gatescope.ready",
               what="layer 1 in the URL and the run")
     tab.page.select_option('[data-control="direction"]', "1")
     tab.until("location.search.includes('direction=1') && window.gatescope.trace.header?.direction === 1 && window.gatescope.ready",
               what="the reverse direction in the URL and the run")
-    assert "layer 1 of 2 · reverse direction" in tab.page.text_content("#model-title")
+    assert "layer 1 of 2 · reverse ←" in tab.page.text_content("#model-title")
     tab.press("End")
     # the reverse direction on the forward time axis: step 4 is the state after reading only "o"
     status, body = api("/api/trace?kind=lstm&layers=2&bidirectional=true&input=hello&hidden=4&layer=0&direction=1&names=c&digits=9")
