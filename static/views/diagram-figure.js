@@ -63,7 +63,7 @@ export function figure(kindInfo, model, options, pixelWidth, pixelHeight = 0, ch
   const { width: W, height: H } = kindInfo.diagram;  // the extents the server laid the diagram out in
   const base = sizes(options.presenter);
   const ppu = pixelsPerUnit(W, H, pixelWidth, pixelHeight);
-  const px = (u, cap) => Math.max(4, Math.min(cap, Math.floor(u * ppu)));  // a font in diagram units, in pixels, never past its shape
+  const px = (u, cap) => Math.max(3, Math.min(cap, Math.floor(u * ppu)));  // a font in diagram units, in pixels, never past its shape
   const f = {
     W, H, ppu, px, base, kindInfo, model, options, chosen, widths, pal: palette(options.palette),
     plotHeight: pixelHeight ? pixelHeight - MARGIN.t - MARGIN.b : ppu * (H + 0.5),
