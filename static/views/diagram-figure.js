@@ -160,7 +160,10 @@ export function preTicks(m) {
  */
 function legend({ options, kindInfo, glossary, base, data, legendIndex, plotHeight }) {
   const kinds = new Set(kindInfo.diagram.nodes.map((n) => { const v = glossary[n.name]; return v.range === "real" ? (v.role === "pre" ? "pre" : "real") : v.range; }));
-  const bars = [["unit", "gates"], ["signed", "values"], ["pre", "pre-act."], ["real", "c, x, …"]].filter(([r]) => kinds.has(r));
+  const own = [...new Set(kindInfo.diagram.nodes.map((n) => glossary[n.name]).filter((v) => v.range === "real" && v.role !== "pre")
+    .map((v) => v.symbol.replace(/\(t(−1)?\)$/, "")))];  // the names on their own ±max, as "x, c, …"
+  const bars = [["unit", "gates"], ["signed", "values"], ["pre", "pre-act."], ["real", own.slice(0, 2).join(", ") + (own.length > 2 ? ", …" : "")]]
+    .filter(([r]) => kinds.has(r));
   // laid out in pixels: each bar gets its share of the height, its title above it and ticks that do not collide
   const slot = plotHeight / bars.length, font = Math.max(7, Math.min(base.small - 1, Math.floor(slot / 6)));
   const barLen = Math.max(12, slot - font * 1.6 - 10);  // the coloured bar; Plotly's len also holds the title and pads
