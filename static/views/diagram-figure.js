@@ -77,6 +77,7 @@ export function figure(kindInfo, model, options, pixelWidth, pixelHeight = 0, ch
   const note = unitsNote(drawnUnits(model.hidden_size, chosen));
   if (note) {  // say so when the strips show only some of the units
     f.annotations.push({ x: 0, y: H + 0.35, xanchor: "left", yanchor: "top", showarrow: false, name: "units", text: note,
+      hovertext: "The units box of the line plots (units= in the URL) chooses which units the diagram draws",
       font: { size: px(0.26, base.small), family: FONT_FAMILY, color: INK.label } });
   }
   const layout = {
