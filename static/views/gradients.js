@@ -1,7 +1,7 @@
 // How far back the last hidden state reaches: ||dh(T)/dh(t)||, ||dh(T)/dc(t)||, ||dh(T)/dx(t)|| over t,
 // on a log scale. Several models can share one plot (the compare page: rnn vs lstm vs gru).
 
-import { BACKGROUND, FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
+import { BACKGROUND, FONT_FAMILY, niceStep, palette, sizes, stepTicks } from "../core/config.js";
 import { escapeHtml } from "../core/text.js";
 import { createCursor } from "./cursor.js";
 import { View } from "./view.js";
@@ -39,13 +39,14 @@ function figure(series, options, keys) {
     }
   });
   const [lo, hi] = logRange(all);
-  const title = `How much h(T) still depends on step t (log scale)${zeros ? ` · ${zeros} exact zeros not drawn` : ""}`;
+  const title = `How much h(T) still depends on step t (log scale)${zeros ? ` · ${zeros} exact zero${zeros > 1 ? "s" : ""} not drawn` : ""}`;
   const layout = {
     margin: { l: 64, r: 14, t: 30, b: 40 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
     title: { text: title, font: { size: sz.font }, x: 0.01, xanchor: "left" },
-    xaxis: { title: { text: "step t" }, fixedrange: true, range: [-0.5, T - 0.5], ...stepTicks(T) },
-    yaxis: { type: "log", fixedrange: true, autorange: false, range: [lo, hi], exponentformat: "power", dtick: Math.max(1, Math.ceil((hi - lo) / 7)) },
-    legend: { orientation: "h", y: -0.25 }, ...BACKGROUND,
+    // the title names the axis ("step t"): an axis title of its own sat under the legend on a small chart
+    xaxis: { fixedrange: true, range: [-0.5, T - 0.5], ...stepTicks(T) },
+    yaxis: { type: "log", fixedrange: true, autorange: false, range: [lo, hi], exponentformat: "power", dtick: niceStep((hi - lo) / 7) },
+    legend: { orientation: "h", y: -0.14, yanchor: "top" }, ...BACKGROUND,
   };
   return { data, layout };
 }
