@@ -35,7 +35,7 @@ TEXT_FITS = """() => {
 @pytest.mark.parametrize("kind", list(cells.KINDS))
 def test_every_kind_is_drawn_as_described_with_text_inside_its_shapes(tab_factory, api, kind, view):
     viewport, extra = VIEWS[view]
-    tab = tab_factory(f"-{view}")
+    tab = tab_factory()
     tab.page.set_viewport_size(viewport)
     tab.open(f"/?kind={kind}&input=hello&hidden=8{extra}")
     status, info = api(f"/api/kinds/{kind}")
@@ -49,7 +49,7 @@ def test_every_kind_is_drawn_as_described_with_text_inside_its_shapes(tab_factor
         sw, sh = fit["shape"]
         assert w <= sw + 1.5 and h <= sh + 1.5, f"{kind}: {fit['name']} ({w:.0f}x{h:.0f} px) leaves its box ({sw:.0f}x{sh:.0f})"
         assert all(fit["inside"]), f"{kind}: {fit['name']} is drawn outside the box the layout gave it"
-    tab.shot(f"-{view}")
+    tab.shot()  # artifacts/browser/test_every_kind_..._shapes[<kind>-<view>].png
 
 
 def test_a_paused_step_is_true_in_the_svg_the_hover_and_the_export(tab):
