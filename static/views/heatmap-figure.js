@@ -131,11 +131,12 @@ function domainOf(layout, i) {
 }
 
 /**
- * One colour bar per run of neighbouring maps on the same scale, beside them: gates 0…1, tanh-bounded -1…1,
+ * One colour bar per run of neighbouring maps on the same scale, beside them (plotH: the plot's height in px): gates 0…1, tanh-bounded -1…1,
  * an unbounded vector on ±its largest |value| (labelled with it). scales[i]: scaleFor's answer for map i.
  */
-export function colorbars(scales, layout, options) {
+export function colorbars(scales, layout, options, plotH) {
   const sz = sizes(options.presenter), key = (s) => `${s.range === "unit"}|${s.cmin}|${s.cmax}`;
+  const inset = (sz.small * 0.7) / Math.max(1, plotH);  // each end a little in: neighbouring bars' end labels stay apart
   const out = scales.map(() => ({ showscale: false, colorbar: {} }));
   for (let i = 0; i < scales.length;) {
     let j = i;
@@ -143,7 +144,7 @@ export function colorbars(scales, layout, options) {
     const top = domainOf(layout, i)[1], bottom = domainOf(layout, j)[0];
     const { tickvals, ticktext } = scaleTicks(scales[i]);
     out[i] = { showscale: true, colorbar: { x: 1, xanchor: "left", xpad: 6, ypad: 0, y: (top + bottom) / 2, yanchor: "middle",
-      len: top - bottom, lenmode: "fraction", thickness: options.presenter ? 14 : 10, outlinewidth: 0, tickvals, ticktext,
+      len: Math.max(top - bottom - 2 * inset, (top - bottom) / 2), lenmode: "fraction", thickness: options.presenter ? 14 : 10, outlinewidth: 0, tickvals, ticktext,
       ticks: "", tickfont: { size: sz.small - 1 } } };
     i = j + 1;
   }

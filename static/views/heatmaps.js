@@ -150,7 +150,7 @@ export class Heatmaps extends View {
     const T = this.trace.steps, [lo, hi] = this.range, size = this.el._fullLayout._size, options = this.options;
     const fontPx = sizes(options.presenter).small, mapH = size.h / Math.max(1, this.names.length);
     const a = Math.max(0, Math.floor(lo + 0.5)), b = Math.min(T, Math.ceil(hi + 0.5));
-    const bars = colorbars(this.scales, this.el.layout, options);
+    const bars = colorbars(this.scales, this.el.layout, options, size.h);
     const data = { z: [], x0: [], dx: [], y0: [], dy: [], zmin: [], zmax: [], showscale: [], colorbar: [], hovertemplate: [] };
     const layout = { "xaxis.range": [lo, hi], ...prefixed("xaxis", stepAxis(this.trace.tokens, lo, hi, size.w, fontPx)) };
     let block = { kx: 1, ky: 1 };
