@@ -233,18 +233,50 @@ class EquationInfo(BaseModel):
     latex: str
 
 
+Box = Annotated[list[float], Field(min_length=4, max_length=4, description="x0, y0, x1, y1 in diagram units (y up)")]
+Style = Literal["main", "peephole", "state", "gate"]
+
+
+class DiagramMark(BaseModel):
+    kind: Literal["box", "circle"] = Field(description="a learned layer's box or a pointwise op's circle")
+    box: Box
+    text: str
+    font: float = Field(description="font size in diagram units")
+
+
+class DiagramText(BaseModel):
+    text: str
+    x: float
+    y: float
+    box: Box
+    font: float
+
+
 class DiagramNode(BaseModel):
     name: str
     x: float
     y: float
     shape: Literal["strip", "layer", "op"]
     label: str
+    strip: Box = Field(description="where the name's strip of units is drawn")
+    text: DiagramText = Field(description="its symbol, placed clear of every other shape")
+    mark: DiagramMark | None = None
 
 
 class DiagramEdge(BaseModel):
     source: str
     target: str
-    style: Literal["main", "peephole", "state", "gate"] = "main"
+    style: Style = "main"
+
+
+class DiagramWire(BaseModel):
+    net: str = Field(description="wires of one net (one source, fanned out) may meet; no two nets share a segment")
+    source: str
+    target: str
+    style: Style
+    arrow: bool = Field(description="ends in an arrowhead")
+    joins: bool = Field(description="starts on another wire of its net, where a dot is drawn")
+    points: list[tuple[float, float]] = Field(min_length=2, description="the route, right-angled, in diagram units")
 
 
 class DiagramInfo(BaseModel):
@@ -253,6 +285,8 @@ class DiagramInfo(BaseModel):
     nodes: list[DiagramNode]
     edges: list[DiagramEdge]
     state_lines: list[str]
+    wires: list[DiagramWire] = Field(description="every wire's route, computed by the server (cells.diagrams): the page draws them as given")
+    fonts: dict[str, float] = Field(description="font sizes in diagram units: label, box, op, op_wide")
 
 
 class KindInfo(BaseModel):

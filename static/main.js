@@ -116,11 +116,22 @@ function creditLink() {
   if (a) a.href = `/?${serialize(view.current, fields)}`;
 }
 
+// On a screen this narrow or this low the diagram beside the heatmaps is too small to read (labels of 5 px at
+// 1024 x 768, 7 px at 1280 x 800 and 1366 x 768): the phase text goes beside the diagram and the heatmaps below it,
+// as in presenter mode. A phone (up to 900 px) stacks everything and scrolls.
+const NARROW = matchMedia("(min-width: 901px) and ((max-width: 1300px) or (max-height: 820px))");
+
+function arrange(state) {
+  document.body.classList.toggle("presenter", state.presenter);
+  document.body.classList.toggle("side-phase", state.presenter || (NARROW.matches && !document.body.classList.contains("embed")));
+}
+
 function panelsShown(state) {
   panels.show(state, trace.header);
-  document.body.classList.toggle("presenter", state.presenter);
+  arrange(state);
   panels.fit();
 }
+NARROW.addEventListener("change", () => { arrange(view.current); panels.fit(); });
 // a resize the page itself announced (fit) is answered too: fit stops once nothing changes
 window.addEventListener("resize", debounce(() => panels.fit(), 150));
 

@@ -139,7 +139,9 @@ export class Phase extends View {
     const p = phases.find((x) => x.name === phase) ?? null;
     this.title = p ? `${phases.indexOf(p) + 1} / ${phases.length} · ${p.title}` : "All phases";
     this.spoken = p ? `phase ${phases.indexOf(p) + 1} of ${phases.length}, ${p.title}` : "all phases";
-    const text = p ? p.text : "Every vector of this step, at once. Turn phases on to follow the article's order.";
+    const text = p ? p.text : this.options.phases
+      ? "Every vector of this step, at once: press ↓ (or play) to go through its phases in the article's order."
+      : "Every vector of this step, at once. Tick “phases” to follow the article's order.";
     const list = element("dl", "equations");
     this.rows = names.map((n) => {
       const dt = element("dt"), dd = element("dd");

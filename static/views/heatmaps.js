@@ -21,11 +21,8 @@ function describe(range, T, kx, ky) {
 function toolbar(wrap, act) {
   const bar = document.createElement("div");
   bar.className = "chart-caption heatmap-tools";
-  // one line whatever it says, so that the maps below never move while playing
-  Object.assign(bar.style, { display: "flex", alignItems: "center", gap: "4px", flexWrap: "nowrap" });
   const text = document.createElement("span");
   text.className = "heatmap-range";
-  Object.assign(text.style, { flex: "1 1 auto", minWidth: "0", overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" });
   bar.append(text);
   for (const [name, label, title] of [["left", "◀", "earlier steps"], ["right", "▶", "later steps"], ["out", "−", "zoom out (−)"],
     ["in", "+", "zoom in (+)"], ["all", "all", "the whole run (0)"]]) {
@@ -33,7 +30,6 @@ function toolbar(wrap, act) {
     Object.assign(b, { type: "button", textContent: label, title });
     b.dataset.zoom = name;
     b.setAttribute("aria-label", title);
-    Object.assign(b.style, { padding: "0 6px", flex: "none" });
     b.addEventListener("click", () => act(name));
     bar.append(b);
   }

@@ -17,7 +17,7 @@ def toggle_view_menu(tab):
 def test_presenter_mode_enlarges_the_figures(tab):
     tab.open("/?kind=lstm&input=hello&step=1")
     sizes = (f"[{DIAGRAM}._fullLayout.font.size, Math.max(...{DIAGRAM}.layout.shapes.map((s) => s.line?.width ?? 0)),"
-             f" {HEATMAPS}._fullLayout.height]")  # font, thickest line, heatmaps' height
+             f" {HEATMAPS}._fullLayout.font.size]")  # the diagram's font and thickest line, the heatmaps' font
     before = tab.js(sizes)
     toggle_view_menu(tab)
     tab.page.check('[data-control="presenter"]')

@@ -197,3 +197,13 @@ def test_without_katexs_stylesheet_the_equations_are_plain_text_not_doubled(tab,
     tab.until("document.querySelectorAll('#phase dt').length > 0", what="the equations")
     assert tab.js("[...document.querySelectorAll('#phase dt')].map((e) => e.textContent)") == plain
     assert tab.js("document.querySelectorAll('#phase .katex').length") == 0
+
+
+def test_the_whole_step_hint_matches_the_phases_box(tab):
+    """With phases ticked the hint says how to walk them; unticked, it says to tick the box (never the other way)."""
+    tab.open("/?kind=lstm&input=abc&phases=true")
+    hint = "document.querySelector('#phase').textContent"
+    assert "press ↓" in tab.js(hint) and "Tick" not in tab.js(hint)
+    tab.page.click('[data-control="phases"]')
+    tab.until(f"{hint}.includes('Tick')", timeout=5, what="the hint for phases off")
+    assert "press ↓" not in tab.js(hint)

@@ -20,7 +20,9 @@ def screen(request, tab):
 
 
 def plot_area(tab):
-    """The maps' plot area on the page: {left, top, width, height} in CSS pixels."""
+    """The maps' plot area on the page: {left, top, width, height} in CSS pixels, scrolled into view first (at
+    1024 x 768 the heatmaps are under the diagram), as a user looks before pointing at them."""
+    tab.js("document.querySelector('.heatmap-panel').scrollIntoView({ block: 'nearest' })")
     return tab.js(f"(() => {{ const s = {HEAT}._fullLayout._size, r = {HEAT}.getBoundingClientRect();"
                   " return { left: r.left + s.l, top: r.top + s.t, width: s.w, height: s.h }; })()")
 
@@ -43,6 +45,8 @@ def expected_cursor_x(tab, t):
 
 def test_the_token_axis_is_on_top_of_the_maps_and_in_the_viewport(screen):
     tab = screen.open("/?preset=remember-lstm")
+    # at 1024 x 768 the heatmaps are under the diagram (the phase text beside it): looked at, the axis is in view
+    tab.js("document.querySelector('.heatmap-panel').scrollIntoView({ block: 'start' })")
     ticks = tab.js("[...document.querySelectorAll('#heatmaps .xtick text')].map((e) => {"
                    " const r = e.getBoundingClientRect(); return { text: e.textContent, top: r.top, bottom: r.bottom }; })")
     tokens = tab.js("window.gatescope.trace.tokens.slice()")
@@ -121,9 +125,9 @@ def test_zoom_and_pan_change_the_time_range_and_the_cursor_follows(screen):
     assert cursor_x(tab) == pytest.approx(expected_cursor_x(tab, 299), abs=1.5)
     # a click on a column still jumps there
     area = plot_area(tab)
-    tab.page.mouse.move(area["left"] + area["width"] * 0.5, area["top"] + 10)
+    tab.page.mouse.move(area["left"] + area["width"] * 0.5, area["top"] + area["height"] * 0.5)
     tab.page.wait_for_timeout(200)  # Plotly's click takes the point its hover found
-    tab.page.mouse.click(area["left"] + area["width"] * 0.5, area["top"] + 10)
+    tab.page.mouse.click(area["left"] + area["width"] * 0.5, area["top"] + area["height"] * 0.5)
     a0, a1 = x_range(tab)
     tab.until("(t) => Math.abs(Number(document.body.dataset.step) - t) <= 1", (a0 + a1) / 2, what="click-to-jump")
     tab.page.click('[data-zoom="all"]')
