@@ -6,10 +6,13 @@
 // mean of a block of steps (or units), which the line above the maps says.
 
 import { HEATMAP, palette, sizes } from "../core/config.js";
+import { throttle } from "../core/timers.js";
 import { createCursor } from "./cursor.js";
 import { blockSizes, colorbars, columnOf, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, tokenStepPx, unitTicks } from "./heatmap-figure.js";
 import { asked, clampRange, follow, isWhole, moved, opening, stepsShown } from "./time-window.js";
 import { View } from "./view.js";
+
+const REDRAW_MS = 150;
 
 /** The line above the maps: which steps are shown, and what one cell is. */
 function describe(range, T, kx, ky) {
@@ -83,7 +86,8 @@ export class Heatmaps extends View {
     const glossary = kindInfo.glossary;
     this.glossary = Object.fromEntries(glossary.names.map((n) => [n.name, n]));
     this.names = (options.names ?? defaultNames(glossary)).filter((n) => this.glossary[n]);
-    Object.assign(this, { range: null, auto: true, whole: false, columns: [] });  // auto: the opening range until a zoom
+    Object.assign(this, { range: null, auto: true, whole: false, columns: [], drawn: false });  // auto: the opening range until a zoom
+    this.later ??= throttle(() => this.drawFitted(), REDRAW_MS);
     const widest = Math.max(2, ...(header?.fields ?? []).filter((f) => this.names.includes(f.name)).map((f) => f.width));
     const { data, layout } = figure(this.glossary, this.names, options, this.fitHeight(options), String(widest - 1).length);
     Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize" });
@@ -125,9 +129,19 @@ export class Heatmaps extends View {
     const T = trace.steps;
     if (this.auto || this.whole || !this.range) this.range = this.opening(T);
     else this.range = clampRange(this.range, T);
+    // The first steps are drawn at once; after that, steps that keep coming (a long run streaming, a student typing)
+    // are drawn together at most every REDRAW_MS, so that a typed character's step is on the diagram at once.
+    if (this.drawn) this.later.soon();
+    else this.later.now();
+  }
+
+  /** draw(), then once more if the colour bars it drew took a margin that changes the opening range. */
+  drawFitted() {
+    if (!this.built || !this.trace?.steps || !this.range) return;
     this.draw();
+    this.drawn = true;
     if (!this.auto) return;
-    const again = this.opening(T);  // the colour bars, drawn now, took their margin: the plot may be narrower
+    const again = this.opening(this.trace.steps);
     if (again[0] !== this.range[0] || again[1] !== this.range[1]) {
       this.range = again;
       this.draw();
@@ -182,14 +196,15 @@ export class Heatmaps extends View {
     this.draw();
   }
 
-  show(t) {
+  show(t, phase, playing) {
     this.t = t;
     this.el.setAttribute("aria-valuenow", String(t));
     this.el.setAttribute("aria-valuetext", `step ${t}`);
     const moved = this.trace?.steps && this.range && !this.whole ? follow(this.range, t, this.trace.steps) : null;
     if (moved) {
       this.range = moved;
-      this.draw();
+      if (!playing && t === this.trace.steps - 1) this.later.soon();  // typing at the end moves it every key: drawn with the steps
+      else this.draw();
     }
     this.line?.move(t);  // also kept for a figure built later
   }

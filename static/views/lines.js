@@ -3,9 +3,12 @@
 
 import { BACKGROUND, FONT_FAMILY, LINES, palette, sizes, stepTicks } from "../core/config.js";
 import { escapeHtml } from "../core/text.js";
+import { throttle } from "../core/timers.js";
 import { createCursor } from "./cursor.js";
 import { asked, clampRange, follow, isWhole, opening, stepsShown } from "./time-window.js";
 import { View } from "./view.js";
+
+const REDRAW_MS = 150;
 
 /** Units from the "units" field ("0,3,5"), or the first four; only those the name has. */
 function chosenUnits(spec, width) {
@@ -71,7 +74,12 @@ export class Lines extends View {
     super.update(trace);
     if (!this.info) return;
     const name = focusName(trace, this.options);
-    if (name) this.draw(trace, name);
+    // a new chart is drawn at once; more steps of the same one (a run streaming, a student typing) at most every
+    // REDRAW_MS, so that a typed character's step reaches the diagram without waiting for these lines
+    this.later ??= throttle(() => { if (this.pending) this.draw(this.trace, this.pending); }, REDRAW_MS);
+    this.pending = name;
+    if (name && this.key?.startsWith(`${name}|`)) this.later.soon();
+    else if (name) this.later.now();
     const { focus, units, color } = this.controls;
     focus.replaceChildren(...this.info.glossary.names.filter((n) => trace.has(n.name) && n.role !== "given")
       .map((n) => new Option(n.label, n.name)));
@@ -118,10 +126,14 @@ export class Lines extends View {
       "title.text": titled(this.label, this.units, range, T) });
   }
 
-  show(t) {
+  show(t, phase, playing) {
     this.t = t;
     const next = this.range && this.trace?.steps && !this.whole ? follow(this.range, t, this.trace.steps) : null;
-    if (next) this.setRange(next);
+    if (next && (playing || t !== this.trace.steps - 1)) this.setRange(next);
+    else if (next) {  // typing at the end: the window moves with the steps' redraw, not once per key
+      this.range = next;
+      this.later.soon();
+    }
     this.line.move(t);
   }
 }
