@@ -199,7 +199,7 @@ export class Heatmaps extends View {
   show(t, phase, playing) {
     this.t = t;
     this.el.setAttribute("aria-valuenow", String(t));
-    this.el.setAttribute("aria-valuetext", `step ${t}`);
+    this.el.setAttribute("aria-valuetext", `t = ${t}`);
     const moved = this.trace?.steps && this.range && !this.whole ? follow(this.range, t, this.trace.steps) : null;
     if (moved) {
       this.range = moved;

@@ -41,7 +41,7 @@ function figure(trace, name, label, units, options, range) {
   const layout = {
     margin: { l: 48, r: 10, t: 28, b: 34 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: "zoom",
     title: { text: titled(label, units, range, T), font: { size: sz.font }, x: 0.01, xanchor: "left" },
-    xaxis: { title: { text: "step" }, range: range.slice(), autorange: false, fixedrange: false, ...stepTicks(range[1] - range[0]), tick0: 0 },
+    xaxis: { title: { text: "t" }, range: range.slice(), autorange: false, fixedrange: false, ...stepTicks(range[1] - range[0]), tick0: 0 },
     yaxis: { fixedrange: true, zeroline: true }, legend: { orientation: "h", y: -0.28 }, showlegend: units.length > 1,
     ...BACKGROUND,
   };
