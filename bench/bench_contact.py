@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import tempfile
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
@@ -32,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from browser.conftest import VIEWPORT, launch, start_server, stop_server  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from _browser import machine, served_browser, wait  # noqa: E402
+from browser.conftest import VIEWPORT  # noqa: E402
 
 TYPING_MS, FIRST_DRAW_S, FPS = 50, 1.0, 30
 TEXT = ("it is a truth universally acknowledged, that a single man in possession of a good fortune, "
@@ -66,13 +63,6 @@ IDLE_FPS = """() => new Promise((resolve) => {
   requestAnimationFrame(tick);
 })"""
 
-
-def wait(page, expression: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise TimeoutError(expression)
-        time.sleep(0.05)
 
 
 def open_page(browser, base: str, path: str, init: str | None = None):
@@ -151,36 +141,30 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=8, help="typed characters per page (median), and page loads (3)")
     parser.add_argument("--seconds", type=float, default=5.0, help="how long to play for the fps figure")
     args = parser.parse_args()
-    proc, base = start_server(Path(tempfile.mkdtemp(prefix="gatescope-bench-contact-")))
-    try:
-        with sync_playwright() as pw:
-            browser = launch(pw)
-            print(f"headless Chromium {browser.version}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-            long_text = quote((TEXT * 20)[:2000])
-            big, followed = typing(browser, base, f"/?preset=charlm-lstm&input={long_text}", args.runs)
-            small, _ = typing(browser, base, f"/?kind=rnn&hidden=4&input={quote(TEXT[:20])}", args.runs)
-            b, s = statistics.median(big), statistics.median(small)
-            print(f"1. typing one character after 2,000 on charlm-lstm: {b:.0f} ms median of {len(big)} "
-                  f"({b / TYPING_MS:.2f} of the {TYPING_MS} ms target, {'met' if b <= TYPING_MS else 'MISSED'}); "
-                  f"the view {'follows' if followed else 'does NOT follow'} the newest step; "
-                  f"reference, 20 characters on a 4-unit RNN: {s:.0f} ms")
-            draws = [first_draw(browser, base) for _ in range(3)]
-            painted = statistics.median(d["painted"] for d in draws) / 1e3
-            html = statistics.median(d["first_paint"] for d in draws) / 1e3
-            print(f"2. default page, navigation -> first painted diagram: {painted:.2f} s median of 3 "
-                  f"({painted / FIRST_DRAW_S:.2f} of the {FIRST_DRAW_S} s target, {'met' if painted <= FIRST_DRAW_S else 'MISSED'}); "
-                  f"reference, first paint of its HTML: {html:.2f} s")
-            r = playback(browser, base, args.seconds)
-            print(f"3. playing 5,000 steps of an LSTM, hidden 256, at speed 60: {r['fps']:.1f} fps over {r['frames']} frames; "
-                  f"reference, the same page idle: {r['idle']:.1f} fps ({r['fps'] / r['idle']:.2f} of it; target {FPS} fps: "
-                  f"{'met' if r['fps'] >= FPS else 'MISSED'})")
-            browser.close()
+    with served_browser("contact") as (browser, base):
+        print(machine(browser))
+        long_text = quote((TEXT * 20)[:2000])
+        big, followed = typing(browser, base, f"/?preset=charlm-lstm&input={long_text}", args.runs)
+        small, _ = typing(browser, base, f"/?kind=rnn&hidden=4&input={quote(TEXT[:20])}", args.runs)
+        b, s = statistics.median(big), statistics.median(small)
+        print(f"1. typing one character after 2,000 on charlm-lstm: {b:.0f} ms median of {len(big)} "
+              f"({b / TYPING_MS:.2f} of the {TYPING_MS} ms target, {'met' if b <= TYPING_MS else 'MISSED'}); "
+              f"the view {'follows' if followed else 'does NOT follow'} the newest step; "
+              f"reference, 20 characters on a 4-unit RNN: {s:.0f} ms")
+        draws = [first_draw(browser, base) for _ in range(3)]
+        painted = statistics.median(d["painted"] for d in draws) / 1e3
+        html = statistics.median(d["first_paint"] for d in draws) / 1e3
+        print(f"2. default page, navigation -> first painted diagram: {painted:.2f} s median of 3 "
+              f"({painted / FIRST_DRAW_S:.2f} of the {FIRST_DRAW_S} s target, {'met' if painted <= FIRST_DRAW_S else 'MISSED'}); "
+              f"reference, first paint of its HTML: {html:.2f} s")
+        r = playback(browser, base, args.seconds)
+        print(f"3. playing 5,000 steps of an LSTM, hidden 256, at speed 60: {r['fps']:.1f} fps over {r['frames']} frames; "
+              f"reference, the same page idle: {r['idle']:.1f} fps ({r['fps'] / r['idle']:.2f} of it; target {FPS} fps: "
+              f"{'met' if r['fps'] >= FPS else 'MISSED'})")
         f = fetched_bytes(base, 1000)
         print(f"4. a 1,000-character charlm-lstm view: the stream sends {f['stream'] / f['steps']:,.0f} bytes per step "
               f"({f['stream'] / 1e6:.2f} MB for {f['steps']} steps); reference, its JSON twin: {f['json'] / f['steps']:,.0f} "
               f"bytes per step ({f['json'] / 1e6:.2f} MB), {f['json'] / f['stream']:.1f}x the stream")
-    finally:
-        stop_server(proc)
 
 
 if __name__ == "__main__":

@@ -16,18 +16,15 @@ flags). Prints, each measured in this run:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser.conftest import VIEWPORT, launch, start_server, stop_server  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from _browser import machine, served_browser, wait  # noqa: E402
+from browser.conftest import VIEWPORT  # noqa: E402
 
 FPS_TARGET, FIRST_DRAW_TARGET_S, HEATMAP_TARGET_MS = 30, 2.5, 300
 PLAY = "/?kind=lstm&hidden=32&input=sine%201000&input_type=signal&speed=60&phases={phases}"
@@ -67,14 +64,6 @@ def percentile(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(q * len(s)))]
 
-
-def wait(page, expression: str, timeout: float = 30) -> None:
-    """Poll a JS expression (the page's CSP forbids the eval behind Playwright's wait_for_function)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise TimeoutError(expression)
-        time.sleep(0.05)
 
 
 # Where one step's time goes: Plotly's calls, timed by figure, while the player shows steps one after another.
@@ -207,18 +196,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="how long to play for the fps figures")
     parser.add_argument("--runs", type=int, default=3, help="page loads for the first-draw figure (median)")
     args = parser.parse_args()
-    proc, base = start_server(Path(tempfile.mkdtemp(prefix="gatescope-bench-page-")))
-    try:
-        with sync_playwright() as pw:
-            browser = launch(pw)
-            print(f"headless Chromium {browser.version} (software rendering), {os.cpu_count()} CPUs, "
-                  f"load average {os.getloadavg()[0]:.1f}; server {base}")
-            report_playing(browser, base, args.seconds)
-            report_first_draw(browser, base, args.runs)
-            report_heatmap(browser, base)
-            browser.close()
-    finally:
-        stop_server(proc)
+    with served_browser("page") as (browser, base):
+        print(f"{machine(browser)}; server {base}")
+        report_playing(browser, base, args.seconds)
+        report_first_draw(browser, base, args.runs)
+        report_heatmap(browser, base)
 
 
 if __name__ == "__main__":

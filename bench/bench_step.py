@@ -16,17 +16,15 @@ and opacity of every strip, Plotly.restyle), timed on the same figure. Target: s
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser.conftest import VIEWPORT, launch, start_server, stop_server  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+from _browser import machine, served_browser  # noqa: E402
+from browser.conftest import VIEWPORT  # noqa: E402
 
 TARGET_MS = 16
 CASES = (("T=1,000, H=32", 1000, 32), ("T=2,000, H=256", 2000, 256))
@@ -91,24 +89,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=40, help="arrow presses per case")
     args = parser.parse_args()
-    proc, base = start_server(Path(tempfile.mkdtemp(prefix="gatescope-bench-step-")))
-    try:
-        with sync_playwright() as pw:
-            browser = launch(pw)
-            print(f"headless Chromium {browser.version} (software rendering), {os.cpu_count()} CPUs, "
-                  f"load average {os.getloadavg()[0]:.1f}; {args.steps} ArrowRight presses per case, phases off")
-            for label, t, h in CASES:
-                r = measure(browser, base, t, h, args.steps)
-                med, worst = statistics.median(r["script"]), max(r["script"])
-                ref = statistics.median(r["reference"])
-                print(f"{label}: script {med:.1f} ms median, {worst:.1f} ms worst ({med / TARGET_MS:.2f} of the {TARGET_MS} ms target); "
-                      f"painted {statistics.median(r['painted']):.1f} ms median; Plotly on #diagram {r['plotly']:.2f} ms/step; "
-                      f"reached step {r['step']}")
-                print(f"   reference: the old per-step Plotly.restyle of the diagram's strips takes {ref:.1f} ms median "
-                      f"on the same figure ({ref / med:.1f}x the whole step now)")
-            browser.close()
-    finally:
-        stop_server(proc)
+    with served_browser("step") as (browser, base):
+        print(f"{machine(browser)}; {args.steps} ArrowRight presses per case, phases off")
+        for label, t, h in CASES:
+            r = measure(browser, base, t, h, args.steps)
+            med, worst = statistics.median(r["script"]), max(r["script"])
+            ref = statistics.median(r["reference"])
+            print(f"{label}: script {med:.1f} ms median, {worst:.1f} ms worst ({med / TARGET_MS:.2f} of the {TARGET_MS} ms target); "
+                  f"painted {statistics.median(r['painted']):.1f} ms median; Plotly on #diagram {r['plotly']:.2f} ms/step; "
+                  f"reached step {r['step']}")
+            print(f"   reference: the old per-step Plotly.restyle of the diagram's strips takes {ref:.1f} ms median "
+                  f"on the same figure ({ref / med:.1f}x the whole step now)")
 
 
 if __name__ == "__main__":
