@@ -1,4 +1,4 @@
-"""What a student feels first: typing, the first drawn diagram, long playback, and what the page fetches.
+"""What a student feels first: typing, long playback, and what the page fetches (the first drawn diagram: bench_page.py).
 
     python bench/bench_contact.py
 
@@ -7,11 +7,9 @@ reference measured in the same run:
   1. typing: one character typed at the end of a 2,000-character text on charlm-lstm, from the key to its
      step being in the trace and painted (the next animation frame); target 50 ms. Reference: the same on
      a random 4-unit RNN with a 20-character text.
-  2. navigation start -> first painted diagram for the default page; target 1.0 s. Reference: navigation
-     start -> first paint of the same page's HTML (what the browser costs before any script).
-  3. playback of a 5,000-step LSTM with hidden 256 at speed 60: frames per second while playing, against the
+  2. playback of a 5,000-step LSTM with hidden 256 at speed 60: frames per second while playing, against the
      same page's idle frame rate (what the headless compositor gives).
-  4. bytes per step the page fetches for a 1,000-character charlm-lstm trace over /ws/trace (binary float32
+  3. bytes per step the page fetches for a 1,000-character charlm-lstm trace over /ws/trace (binary float32
      frames), against the JSON twin of the same view (GET /api/trace).
 """
 
@@ -32,15 +30,9 @@ sys.path.insert(0, str(ROOT))
 from _browser import machine, served_browser, wait  # noqa: E402
 from browser.conftest import VIEWPORT  # noqa: E402
 
-TYPING_MS, FIRST_DRAW_S, FPS = 50, 1.0, 30
+TYPING_MS, FPS = 50, 30
 TEXT = ("it is a truth universally acknowledged, that a single man in possession of a good fortune, "
         "must be in want of a wife. ")
-
-FIRST_PAINT = """new MutationObserver((_, observer) => {
-  if (!document.querySelector('#diagram .scatterlayer')) return;
-  observer.disconnect();
-  requestAnimationFrame(() => { window.benchPainted = performance.now(); });
-}).observe(document, { childList: true, subtree: true });"""
 
 # Type one character and time it to the frame after its step is in the trace (the page's own handlers run).
 TYPE_ONE = """(ch) => new Promise((resolve) => {
@@ -86,18 +78,6 @@ def typing(browser, base: str, path: str, runs: int) -> tuple[list[float], bool]
         page.wait_for_timeout(150)  # past the page's typing debounce, so each key is measured alone
     context.close()
     return times, followed
-
-
-def first_draw(browser, base: str) -> dict:
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.add_init_script(FIRST_PAINT)
-    page.goto(base + "/")
-    wait(page, "window.benchPainted")
-    out = page.evaluate("""(() => ({ painted: window.benchPainted,
-        first_paint: performance.getEntriesByName('first-paint')[0]?.startTime ?? NaN }))()""")
-    context.close()
-    return out
 
 
 def playback(browser, base: str, seconds: float) -> dict:
@@ -151,18 +131,12 @@ def main() -> None:
               f"({b / TYPING_MS:.2f} of the {TYPING_MS} ms target, {'met' if b <= TYPING_MS else 'MISSED'}); "
               f"the view {'follows' if followed else 'does NOT follow'} the newest step; "
               f"reference, 20 characters on a 4-unit RNN: {s:.0f} ms")
-        draws = [first_draw(browser, base) for _ in range(3)]
-        painted = statistics.median(d["painted"] for d in draws) / 1e3
-        html = statistics.median(d["first_paint"] for d in draws) / 1e3
-        print(f"2. default page, navigation -> first painted diagram: {painted:.2f} s median of 3 "
-              f"({painted / FIRST_DRAW_S:.2f} of the {FIRST_DRAW_S} s target, {'met' if painted <= FIRST_DRAW_S else 'MISSED'}); "
-              f"reference, first paint of its HTML: {html:.2f} s")
         r = playback(browser, base, args.seconds)
-        print(f"3. playing 5,000 steps of an LSTM, hidden 256, at speed 60: {r['fps']:.1f} fps over {r['frames']} frames; "
+        print(f"2. playing 5,000 steps of an LSTM, hidden 256, at speed 60: {r['fps']:.1f} fps over {r['frames']} frames; "
               f"reference, the same page idle: {r['idle']:.1f} fps ({r['fps'] / r['idle']:.2f} of it; target {FPS} fps: "
               f"{'met' if r['fps'] >= FPS else 'MISSED'})")
         f = fetched_bytes(base, 1000)
-        print(f"4. a 1,000-character charlm-lstm view: the stream sends {f['stream'] / f['steps']:,.0f} bytes per step "
+        print(f"3. a 1,000-character charlm-lstm view: the stream sends {f['stream'] / f['steps']:,.0f} bytes per step "
               f"({f['stream'] / 1e6:.2f} MB for {f['steps']} steps); reference, its JSON twin: {f['json'] / f['steps']:,.0f} "
               f"bytes per step ({f['json'] / 1e6:.2f} MB), {f['json'] / f['stream']:.1f}x the stream")
 
