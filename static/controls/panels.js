@@ -42,6 +42,9 @@ function fit(layout) {
 
 /** The panels of views (in their order) in layout; adds to it the sections the template lacks, in that order. */
 export function createPanels(views, layout) {
+  // /embed must fit its frame whatever grows after the first fit (a player that wraps once the step label is
+  // longer, late fonts): the layout's own size changing fits it again (fit stops once nothing changes)
+  if (document.body.classList.contains("embed")) new ResizeObserver(() => requestAnimationFrame(() => fit(layout))).observe(layout);
   const panels = views.filter((V) => V.panel).map((V) => ({ needs: null, when: () => true, ...V.panel, id: V.id }));
   for (const p of panels) {
     if (!layout.querySelector(`[data-panel="${CSS.escape(p.name)}"]`)) layout.append(section(p));
