@@ -17,11 +17,22 @@ export function showToken(tok) {
   return tok;
 }
 
-/** A number in a short, fixed form. */
+export const MINUS = "\u2212";  // the minus sign of typeset math; "-" is a hyphen, shorter and set lower
+
+/** A number in a short, fixed form, as text to read: "−0.639" with a minus sign, as the equations write it
+ *  (machine-readable places, CSV and data-* attributes, keep JavaScript's own "-0.639"). */
 export function num(v, digits = 3) {
-  if (!Number.isFinite(v)) return String(v);
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "∞" : `${MINUS}∞`;
   const s = v.toFixed(digits);
-  return s === `-${(0).toFixed(digits)}` ? (0).toFixed(digits) : s;
+  if (s === `-${(0).toFixed(digits)}`) return (0).toFixed(digits);  // −0.00004 reads as 0.000, not −0.000
+  return s.startsWith("-") ? MINUS + s.slice(1) : s;
+}
+
+/** Prose with its negative numbers given a minus sign ("r = -0.45" -> "r = −0.45"): a hyphen before a digit that
+ *  starts a number, not one inside a word or a range (adding-lstm, 2-3 stay). */
+export function minusSigns(text) {
+  return String(text).replace(/(^|[^\w.\-])-(?=\.?\d)/gu, `$1${MINUS}`);
 }
 
 /** The server's error detail as one line: its message, or each validation error as "where: what". */

@@ -1,6 +1,6 @@
 // The words around the diagram: which model this is (its title and notes), and the current step's input.
 
-import { assumedText, showToken } from "../core/text.js";
+import { assumedText, minusSigns, showToken } from "../core/text.js";
 import { View } from "./view.js";
 
 export class ModelTitle extends View {
@@ -21,7 +21,7 @@ export class ModelTitle extends View {
     const stack = [model.num_layers > 1 ? `layer ${header.layer + 1} of ${model.num_layers}` : "",
       model.bidirectional ? (header.direction ? "reverse ←" : "forward →") : ""].filter(Boolean);  // the caption says how it reads
     this.el.textContent = [`${title} · hidden ${model.hidden_size}`, ...stack].join(" · ");
-    this.notes.textContent = (model.card?.notes ?? kindInfo.summary) + assumedText(model.assumed);
+    this.notes.textContent = minusSigns((model.card?.notes ?? kindInfo.summary) + assumedText(model.assumed));  // "r = −0.45"
     this.notes.classList.remove("open");
   }
 }

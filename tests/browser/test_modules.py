@@ -235,13 +235,25 @@ def test_equation_numbers_for_each_op(run):
         "r": "relu(0.412) = 0.412",
         "id": "0.412",
         "om": "1 − 0.412 = 0.588",
-        "m": "0.412 × -2.000 = -0.825",
-        "ad": "0.412 + -2.000 = -1.588",
-        "cl": "clip(0.412 + -2.000) = -1.000",
+        "m": "0.412 × −2.000 = −0.825",   # U+2212, the equations' minus sign, not a hyphen
+        "ad": "0.412 + −2.000 = −1.588",
+        "cl": "clip(0.412 + −2.000) = −1.000",
         "af": "0.123",
         "g": "0.500",
-        "zz": "tanh(0.000) = NaN",  # -0.00004 shows as 0.000, not -0.000; a missing value as NaN
+        "zz": "tanh(0.000) = NaN",  # -0.00004 shows as 0.000, not −0.000; a missing value as NaN
     }
+    assert not any("-" in line for line in out.values()), "a hyphen for a minus"
+
+
+def test_numbers_and_prose_read_with_a_minus_sign(run):
+    out = run("""
+        const { num, minusSigns } = await import('/static/core/text.js');
+        return { num: [num(-0.6394), num(0.6394), num(-0.0004), num(-12, 1), num(-Infinity), num(NaN)],
+                 prose: ['r = -0.45; mean -1.20, +0.93 (-.5)', 'adding-lstm at lengths 2-3, x-1', '-3 at the start',
+                         'e-05 and h(t-1)'].map(minusSigns) };""")
+    assert out["num"] == ["−0.639", "0.639", "0.000", "−12.0", "−∞", "NaN"]
+    assert out["prose"] == ["r = −0.45; mean −1.20, +0.93 (−.5)", "adding-lstm at lengths 2-3, x-1", "−3 at the start",
+                            "e-05 and h(t-1)"]  # a hyphen inside a word, a range or an exponent stays
 
 
 def test_equation_numbers_knows_every_op_the_engine_uses(api):
