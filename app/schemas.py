@@ -14,7 +14,7 @@ import dataclasses
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_serializer, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
 import cells
@@ -306,6 +306,26 @@ class KindInfo(BaseModel):
     diagram: DiagramInfo
 
 
+class ModelCard(BaseModel):
+    """A model's card: the keys the app and the page read (cells.io.CARD_KEYS) typed, any other JSON kept as written."""
+
+    model_config = ConfigDict(extra="allow")
+    title: str | None = None
+    task: str | None = None
+    example: str | None = None
+    input_type: Literal["text", "numbers", "signal"] | None = None
+    head: Literal["softmax", "linear"] | None = None
+    notes: str | None = Field(None, description="What to look for in the gates, measured on the model itself.")
+    # list[Any]: cells.io.check_card does not check an upload's units yet, and a response failing its schema is a 500
+    units: list[Any] | None = Field(None, description="Unit indices the notes talk about, the most telling first: the "
+            "diagram draws these when it cannot draw every unit (model.card.units in the stream header).")
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: Any):  # no return type: the schema stays the fields above
+        """A key the card lacks is left out, not sent as null."""
+        return {k: v for k, v in handler(self).items() if k in self.model_fields_set or k in (self.model_extra or {})}
+
+
 class ModelInfo(BaseModel):
     id: str | None = None
     kind: str
@@ -320,7 +340,7 @@ class ModelInfo(BaseModel):
     vocab_size: int | None
     has_embedding: bool
     outputs: int | None
-    card: dict[str, Any]
+    card: ModelCard
     source: dict[str, Any] = Field(default_factory=dict,
             description="How the weights were found in the file: layout, prefix, unused tensors, bias false (zeros used).")
     assumed: dict[str, str] = Field(default_factory=dict,
@@ -329,7 +349,7 @@ class ModelInfo(BaseModel):
 
 class PresetInfo(BaseModel):
     name: str
-    card: dict[str, Any]
+    card: ModelCard
 
 
 class PredictionInfo(BaseModel):

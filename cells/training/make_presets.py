@@ -3,13 +3,17 @@
     python -m cells.training.make_presets                     # all 15, into cells/presets/
     python -m cells.training.make_presets --only brackets     # one task (or: --only brackets-lstm,adding-gru)
     python -m cells.training.make_presets --check             # retrain and compare with the shipped weights
+    python -m cells.training.make_presets --cards             # rewrite only the cards' notes and units, from the weights
 
 Each preset is a bundle ``<task>-<kind>.safetensors`` with its model card in
 the metadata. Every kind of a task gets the same recipe (hidden size,
 steps, batch, learning rate, seed, length), so their accuracies compare
 like with like. The weights depend only on the recipe, so a retrain on the
 same NumPy and BLAS gives the same weights; the card's train_seconds is the
-measured time of that run on the machine that ran it.
+measured time of that run on the machine that ran it. The card's notes and
+units are measured on the trained weights alone (cells.training.notes), so
+``--cards`` rewrites them in seconds, without training, when that analysis
+changes; the weights and the rest of the card stay as they were.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import load
+from .notes import card_notes
+from .tasks import TASKS
 from .trainer import train
 
 OUT = Path(__file__).resolve().parent.parent / "presets"
@@ -53,12 +59,28 @@ def names(only: str | None) -> list[tuple[str, str]]:
     return picked
 
 
+def rewrite_cards(selected: list[tuple[str, str]], out: Path) -> int:
+    """Measure each shipped bundle's notes and units again on its own weights and write them into its card."""
+    for task, kind in selected:
+        path = out / f"{task}-{kind}.safetensors"
+        model = load(path)
+        notes, units = card_notes(model, TASKS[task])
+        same = "same notes" if notes == model.card.get("notes") else "notes CHANGED"
+        model.card = {**model.card, "notes": notes, "units": units}
+        model.save(path)
+        print(f"{task + '-' + kind:<16} units {units}  {same}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m cells.training.make_presets", description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", help="comma-separated tasks or presets (e.g. brackets,adding-lstm)")
     ap.add_argument("--check", action="store_true", help="retrain and compare with the shipped bundles instead of writing them")
+    ap.add_argument("--cards", action="store_true", help="only rewrite the bundles' card notes and units from their weights (no training)")
     ap.add_argument("--out", type=Path, default=OUT, help=f"directory for the bundles (default: {OUT})")
     args = ap.parse_args(argv)
+    if args.cards:
+        return rewrite_cards(names(args.only), args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"{'preset':<16} {'accuracy':>8} {'loss':>8} {'steps':>6} {'train s':>8} {'KB':>6}  stopped")
     failures, start = 0, time.perf_counter()

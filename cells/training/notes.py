@@ -1,10 +1,12 @@
 """What to look for in a trained model's gates, measured on the model itself.
 
-``describe_gates(model, task)`` runs the model (``model.run``, so it sees
+``card_notes(model, task)`` runs the model (``model.run``, so it sees
 the same names the page shows) on a fixed probe set of the task's data,
 finds the units that carry the task's variable (the first symbol, the
 bracket depth, the quotation, the running sum ...), and writes what their
 state and gates do, with the measured numbers. Units are numbered from 0.
+It also gives those units as data, the card's ``units``, so the page can
+draw them without reading the prose.
 
 Which gate keeps and which writes depends on the kind (each says so in ``Kind.memory_roles``):
 
@@ -60,11 +62,18 @@ def _eta2(a: np.ndarray, groups: np.ndarray) -> np.ndarray:
         return np.where(total > 1e-12, between / np.where(total > 1e-12, total, 1.0), 0.0)
 
 
-def describe_gates(model: Model, task: Task) -> str:
-    """The card's "notes": which units carry the task's variable, and what their gates do, in numbers."""
+def card_notes(model: Model, task: Task) -> tuple[str, list[int]]:
+    """The card's "notes" (which units carry the task's variable, and what their gates do, in numbers) and its
+    "units": every unit the notes name, the ones that carry the variable first, each once."""
     rng = np.random.default_rng(PROBE_SEED)
     fn = {"remember": _remember, "brackets": _brackets, "charlm": _charlm, "sine": _sine, "adding": _adding}[task.name]
-    return fn(model, task, rng)
+    text, units = fn(model, task, rng)
+    return text, list(dict.fromkeys(int(u) for u in units))
+
+
+def describe_gates(model: Model, task: Task) -> str:
+    """The card's "notes" alone."""
+    return card_notes(model, task)[0]
 
 
 def _remember(model, task, rng):
@@ -107,7 +116,7 @@ def _remember(model, task, rng):
                          "of overwriting it, a latch.")
     else:
         parts.append("An Elman RNN has no gates: a letter can survive only through W_hh.")
-    return " ".join(parts)
+    return " ".join(parts), [u]
 
 
 def _brackets(model, task, rng):
@@ -130,7 +139,7 @@ def _brackets(model, task, rng):
             parts.append(f"Its {ro[sym]} is {by}.")
     if not ro["keep"]:
         parts.append("Without gates, the count is kept by W_hh's feedback alone.")
-    return " ".join(parts)
+    return " ".join(parts), [u]
 
 
 def _charlm(model, task, rng):
@@ -149,18 +158,19 @@ def _charlm(model, task, rng):
     pos = np.zeros(n)
     for t in range(1, n):
         pos[t] = 0 if window[t] == 0 else pos[t - 1] + 1                   # characters since the last space
-    found = []
+    found, units = [], []
     for label, feature in (("whether the text is inside a quotation", inside), ("spaces", space),
                            ("the position inside a word", pos)):
         r = _corr(m, feature)
         u = int(np.abs(r).argmax())
         found.append(f"unit {u} tracks {label} (r = {r[u]:+.2f})" if abs(r[u]) >= 0.3 else
                      f"no unit tracks {label} (the closest, unit {u}, has r = {r[u]:+.2f})")
+        units.append((abs(r[u]) < 0.3, u))  # the units that track a feature first, then the closest ones
     what = "cell states" if mem == "c" else "hidden states"
     text = f"On {n} characters of held-out text, the {what}: " + "; ".join(found) + "."
     if keep:
         text += f" The {keep_sym} averages {tr[keep][0].mean():.2f} over all units and characters."
-    return text
+    return text, [u for _, u in sorted(units, key=lambda x: x[0])]
 
 
 def _sine(model, task, rng):
@@ -182,7 +192,7 @@ def _sine(model, task, rng):
             f"{verb(rs[us])} its slope (r = {rs[us]:+.2f}): value and slope are what a next-step prediction of a sine needs.")
     if keep:
         text += f" The {keep_sym} averages {tr[keep][:, w:].mean():.2f}."
-    return text
+    return text, [uv, us]
 
 
 def _adding(model, task, rng):
@@ -205,4 +215,4 @@ def _adding(model, task, rng):
         parts.append(f"Its {keep_sym} averages {tr[keep][..., u].mean():.2f}.")
     if not keep and not write:
         parts.append("Without gates, every step's value leaks into the state; only W_hh can sort marked from unmarked.")
-    return " ".join(parts)
+    return " ".join(parts), [u]

@@ -43,7 +43,7 @@ from ..kinds import get as get_kind
 from ..model import Model
 from ..vocab import Vocab
 from . import tasks as _tasks
-from .notes import describe_gates
+from .notes import card_notes
 from .optim import Adam, clip_global_norm
 
 # (smallest, largest) accepted value of each training argument; floats marked open are exclusive at the bottom.
@@ -209,7 +209,9 @@ def _loss_and_grads(model: Model, t: _tasks.Task, batch, W: np.ndarray, b: np.nd
 
 
 def _card(final: Model, t: _tasks.Task, kind: str, cfg: dict, evaluation: dict, *, done: int, seconds: float, stopped: str) -> dict:
-    """The trained model's card: what it learned, how well, how it was trained, and what its gates do."""
+    """The trained model's card: what it learned, how well, how it was trained, and what its gates do (the notes,
+    and the units they name as data: the units the page draws first)."""
+    notes, units = card_notes(final, t)
     return {
         "title": f"{final.spec.title} · {t.title}",
         "task": t.name,
@@ -236,7 +238,8 @@ def _card(final: Model, t: _tasks.Task, kind: str, cfg: dict, evaluation: dict, 
         "input_size": t.input_size,
         "example": t.example,
         "head": "softmax" if t.output == "classes" else "linear",
-        "notes": describe_gates(final, t),
+        "notes": notes,
+        "units": units,
     }
 
 
