@@ -17,6 +17,7 @@ picture cannot drift from the math.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -157,13 +158,92 @@ class Name:
         }
 
 
+# -- writing math ---------------------------------------------------------------
+# An equation is written once, as text in the page's notation ("c(t) = f(t) ⊙ c(t−1) + i(t) ⊙ c̃(t)"), and its
+# LaTeX is made from that text by fixed rules, so the two cannot say different things.
+
+_TEX_WORDS = (("c̃", r"\tilde{c}"), ("h̃", r"\tilde{h}"), ("σ(", r"\sigma("), ("tanh(", r"\tanh("), ("relu(", r"\mathrm{relu}("),
+              ("clip(", r"\mathrm{clip}("), (" ⊙ ", r" \odot "), ("·", " "), ("±", r"\pm "), ("−", "-"))
+
+
+def tex(text: str) -> str:
+    """The LaTeX of an equation written in the page's text: 'kept(t) = (1 − f(t)) ⊙ h(t−1)' ->
+    '\\mathrm{kept}_t = (1 - f_t) \\odot h_{t-1}'. A word of several letters is upright (\\mathrm), as a name."""
+    out = re.sub(r"(?<![\\\w])([A-Za-z]{2,})(?=\(t)", r"\\mathrm{\1}", text)     # kept(t), written(t): names, not products
+    out = re.sub(r"([^\s(]+?)_pre\b", r"\1^{\\mathrm{pre}}_t", out)         # f_pre -> f^{\mathrm{pre}}_t
+    out = out.replace("(t−1)", "_{t-1}").replace("(t)", "_t")
+    out = re.sub(r"\b([A-Za-z])_([A-Za-z]{2,})\b", r"\1_{\2}", out)            # W_hn -> W_{hn}
+    for plain, latex in _TEX_WORDS:
+        out = out.replace(plain, latex)
+    return out
+
+
+# Prose names its vectors in the same notation ("f(t) decides how much of each unit of c(t−1) to keep"). A run of
+# math in it is a run of these tokens, back to back, that holds at least one symbol of step t: a vector (f(t),
+# c(t−1), c̃(t)), a call (tanh(, σ(), a bracket, a number, an operator with its spaces. "tanh layer" is a word.
+_SYMBOL = r"[A-Za-z]+\u0303?\(t(?:−1)?\)"
+_MATH_TOKEN = re.compile(rf"{_SYMBOL}|(?:σ|tanh|relu)\(|[()]|\d+(?:\.\d+)?| [⊙+−=] |·")
+
+
+def _math_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of math in prose: tokens back to back, cut where a bracket of the prose's own
+    closes or opens, without the operators at its ends, and only if it holds a symbol."""
+    runs: list[list[re.Match]] = []
+    for m in _MATH_TOKEN.finditer(text):
+        if runs and runs[-1][-1].end() == m.start():
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    out = []
+    for run in runs:
+        for part in (p[::-1] for forward in _cut(run, ")") for p in _cut(forward[::-1], "(")):
+            while part and part[-1].group().startswith((" ", "·")):
+                part.pop()
+            while part and part[0].group().startswith((" ", "·")):
+                part.pop(0)
+            if any(re.fullmatch(_SYMBOL, m.group()) for m in part):
+                out.append((part[0].start(), part[-1].end()))
+    return out
+
+
+def _cut(run: list[re.Match], close: str) -> list[list[re.Match]]:
+    """The run in parts, cut at each bracket ``close`` that closes nothing of the run's own (read in the run's order)."""
+    opened = "(" if close == ")" else ")"
+    parts: list[list[re.Match]] = [[]]
+    depth = 0
+    for m in run:
+        depth += m.group().count(opened) - m.group().count(close)
+        if depth < 0:
+            parts.append([])
+            depth = 0
+        else:
+            parts[-1].append(m)
+    return parts
+
+
+def prose_tex(text: str) -> str:
+    """Prose with its math set off for KaTeX: 'f(t) decides how much of c(t−1) to keep' ->
+    '$f_t$ decides how much of $c_{t-1}$ to keep'. The prose itself is left as written."""
+    assert "$" not in text, f"prose with a $ cannot be told from its math: {text!r}"
+    out, at = [], 0
+    for start, end in _math_runs(text):
+        out += [text[at:start], f"${tex(text[start:end])}$"]
+        at = end
+    return "".join(out) + text[at:]
+
+
 @dataclass(frozen=True)
 class Phase:
-    """One stage of the step animation (the article's order), and what it shows."""
+    """One stage of the step animation (the article's order), and what it shows: ``text`` is plain prose, ``latex``
+    the same prose with its math set off as $…$ in LaTeX (made from ``text``), for the page to typeset."""
 
     name: str
     title: str
     text: str
+    latex: str = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "latex", prose_tex(self.text))
 
 
 @dataclass
@@ -214,6 +294,6 @@ class Glossary:
     def describe(self) -> dict:
         return {
             "names": [n.describe() for n in self.names],
-            "phases": [{"name": p.name, "title": p.title, "text": p.text} for p in self.phases],
+            "phases": [{"name": p.name, "title": p.title, "text": p.text, "latex": p.latex} for p in self.phases],
             "renamed": self.renamed,
         }

@@ -6,9 +6,8 @@ the page reads like the framework the weights came from.
 
 from __future__ import annotations
 
-import re
-
 from ..spec import Name, Phase
+from ..spec import tex as _tex  # the equations' LaTeX and the phases' are written by the same rules
 
 SIG, TANH = "σ", "tanh"
 
@@ -98,22 +97,6 @@ def _eq(sym: str, rhs: str) -> str:
 
 def _tex_eq(sym: str, rhs: str) -> str:
     return _tex(_eq(sym, rhs))
-
-
-_TEX_WORDS = (("c̃", r"\tilde{c}"), ("h̃", r"\tilde{h}"), ("σ(", r"\sigma("), ("tanh(", r"\tanh("), ("relu(", r"\mathrm{relu}("),
-              ("clip(", r"\mathrm{clip}("), (" ⊙ ", r" \odot "), ("·", " "), ("±", r"\pm "), ("−", "-"))
-
-
-def _tex(text: str) -> str:
-    """The LaTeX of an equation written in this module's text: 'kept(t) = (1 − f(t)) ⊙ h(t−1)' ->
-    '\\mathrm{kept}_t = (1 - f_t) \\odot h_{t-1}'. A word of several letters is upright (\\mathrm), as a name."""
-    out = re.sub(r"(?<![\\\w])([A-Za-z]{2,})(?=\(t)", r"\\mathrm{\1}", text)     # kept(t), written(t): names, not products
-    out = re.sub(r"([^\s(]+?)_pre\b", r"\1^{\\mathrm{pre}}_t", out)         # f_pre -> f^{\mathrm{pre}}_t
-    out = out.replace("(t−1)", "_{t-1}").replace("(t)", "_t")
-    out = re.sub(r"\b([A-Za-z])_([A-Za-z]{2,})\b", r"\1_{\2}", out)            # W_hn -> W_{hn}
-    for plain, tex in _TEX_WORDS:
-        out = out.replace(plain, tex)
-    return out
 
 
 GIVEN = Phase("given", "Inputs", "The step starts from the input x(t) and the state the previous step left.")

@@ -1,7 +1,7 @@
-// The phase panel: the active phase in words and numbers: each of its equations, typeset, then the same
-// equation with the current step's values for one unit ("h(t) = o(t) ⊙ tanh(c(t))", "0.602 × tanh(1.210) = 0.501").
+// The phase panel: the active phase in words and numbers: its description, each of its equations, typeset, then
+// the same equation with the current step's values for one unit ("h(t) = o(t) ⊙ tanh(c(t))", "0.602 × tanh(1.210) = 0.501").
 //
-// The equations are the glossary's LaTeX, set by KaTeX (vendored in static/vendor/katex, loaded only here): HTML
+// The equations, and the math inside the description (the glossary's phase.latex), are LaTeX set by KaTeX (vendored in static/vendor/katex, loaded only here): HTML
 // for the eye and MathML for a screen reader. They change only with the phase, so they are set once per phase
 // and a step rewrites only the numbers. The panel itself is not a live region: while playing it changes up to
 // eight times a second, and a screen reader would read without pause. A hidden status line, the page's one
@@ -66,17 +66,36 @@ export function numbers(name, glossary, value) {
 
 const typeset = new Map();  // latex -> KaTeX's HTML: a phase's equations are set once per page, not per step
 
-/** Set one equation into el: KaTeX's HTML and MathML, or the plain text if KaTeX or its stylesheet has not loaded. */
-export function setEquation(el, { latex, equation }) {
-  const katex = globalThis.katex;
-  if (!katex || !latex || !styled) {
-    el.textContent = equation;
-    return;
-  }
+/** KaTeX's HTML and MathML of one piece of the engine's LaTeX, set once. */
+function katexHtml(latex) {
   // KaTeX may break a long line after any binary operator; after ⊙ it would part a product (p_f ⊙ | c(t−1)), so only sums break
   const unbroken = latex.replaceAll(String.raw`\odot`, String.raw`\odot\nobreak`);
-  if (!typeset.has(latex)) typeset.set(latex, katex.renderToString(unbroken, { throwOnError: false, output: "htmlAndMathml" }));
-  el.innerHTML = typeset.get(latex);  // KaTeX escapes what it sets; the LaTeX is the engine's, not a user's
+  if (!typeset.has(latex)) typeset.set(latex, globalThis.katex.renderToString(unbroken, { throwOnError: false, output: "htmlAndMathml" }));
+  return typeset.get(latex);
+}
+
+const canTypeset = () => Boolean(globalThis.katex && styled);
+
+/** Set one equation into el: KaTeX's HTML and MathML, or the plain text if KaTeX or its stylesheet has not loaded. */
+export function setEquation(el, { latex, equation }) {
+  if (!canTypeset() || !latex) el.textContent = equation;
+  else el.innerHTML = katexHtml(latex);  // KaTeX escapes what it sets; the LaTeX is the engine's, not a user's
+}
+
+/** Set a phase's prose into el with its math typeset: latex is the prose with its math as $…$ (the glossary's
+ *  phase.latex), text the same prose plain, shown until KaTeX can set it. */
+export function setProse(el, { text, latex }) {
+  if (!canTypeset() || !latex) {
+    el.textContent = text;
+    return;
+  }
+  el.replaceChildren(...latex.split("$").flatMap((part, i) => {
+    if (i % 2 === 0) return part ? [document.createTextNode(part)] : [];  // prose, as text
+    const span = element("span", "prose-math");
+    span.innerHTML = katexHtml(part);
+    span.style.whiteSpace = "nowrap";  // a line of prose breaks between its words, never inside "(1 − z(t)) ⊙ n(t)"
+    return [span];
+  }));
 }
 
 function element(tag, className, text) {
@@ -139,9 +158,9 @@ export class Phase extends View {
     const p = phases.find((x) => x.name === phase) ?? null;
     this.title = p ? `${phases.indexOf(p) + 1} / ${phases.length} · ${p.title}` : "All phases";
     this.spoken = p ? `phase ${phases.indexOf(p) + 1} of ${phases.length}, ${p.title}` : "all phases";
-    const text = p ? p.text : this.options.phases
+    const prose = p ?? { text: this.options.phases
       ? "Every vector of this step, at once: press ↓ (or play) to go through its phases in the article's order."
-      : "Every vector of this step, at once. Tick “phases” to follow the article's order.";
+      : "Every vector of this step, at once. Tick “phases” to follow the article's order." };
     const list = element("dl", "equations");
     this.rows = names.map((n) => {
       const dt = element("dt"), dd = element("dd");
@@ -149,7 +168,9 @@ export class Phase extends View {
       list.append(dt, dd);
       return { name: n.name, equation: n.equation, dd };
     });
-    this.body.replaceChildren(element("div", "phase-title", this.title), element("div", "phase-text", text), ...(names.length ? [list] : []));
+    const text = element("div", "phase-text");
+    setProse(text, prose);
+    this.body.replaceChildren(element("div", "phase-title", this.title), text, ...(names.length ? [list] : []));
   }
 
   /** "unit 0: 0.602 × tanh(1.210) = 0.501": the unit clamped to the name's width (h may be a narrower projection). */

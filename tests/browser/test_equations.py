@@ -137,6 +137,7 @@ def test_katex_reads_every_equation_of_every_kind_and_option(tab, api):
         status, info = api(f"/api/kinds/{kind}?{query}")
         assert status == 200, (kind, opts, info)
         latex |= {e["latex"] for e in info["equations"]}
+        latex |= {m for p in info["glossary"]["phases"] for m in p["latex"].split("$")[1::2]}  # the math of the prose
     tab.open("/?kind=lstm&input=hi")
     failed = tab.js("""(all) => all.flatMap((l) => {
         try { katex.renderToString(l, { throwOnError: true, output: 'htmlAndMathml' }); return []; }
@@ -199,6 +200,28 @@ def test_without_katexs_stylesheet_the_equations_are_plain_text_not_doubled(tab,
     tab.until("document.querySelectorAll('#phase dt').length > 0", what="the equations")
     assert tab.js("[...document.querySelectorAll('#phase dt')].map((e) => e.textContent)") == plain
     assert tab.js("document.querySelectorAll('#phase .katex').length") == 0
+    text = next(p["text"] for p in info["glossary"]["phases"] if p["name"] == "update")
+    assert tab.js("document.querySelector('#phase .phase-text').textContent") == text  # the description as plain text
+
+
+@pytest.mark.parametrize("kind, phase", [("gru", "update"), ("lstm", "output"), ("mgu", "candidate")])
+def test_the_phase_description_has_its_math_typeset_and_its_prose_as_written(tab, api, kind, phase):
+    open_phase(tab, kind, phase)
+    _, info = api(f"/api/kinds/{kind}")
+    p = next(p for p in info["glossary"]["phases"] if p["name"] == phase)
+    parts = p["latex"].split("$")
+    got = tab.js("""(() => {
+        const el = document.querySelector('#phase .phase-text');
+        return { math: [...el.querySelectorAll('.katex-mathml annotation')].map((a) => a.textContent),
+                 prose: [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.textContent),
+                 errors: el.querySelectorAll('.katex-error').length,
+                 broken: [...el.querySelectorAll('.prose-math')].filter((m) => m.getClientRects().length > 1).length };
+    })()""")
+    assert got["errors"] == 0 and [m.replace(r"\nobreak", "") for m in got["math"]] == parts[1::2], got
+    assert got["prose"] == [x for x in parts[0::2] if x], got   # the words between, exactly as the API writes them
+    assert got["broken"] == 0, "a piece of math split across lines"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.page.locator("#phase .phase-text").screenshot(path=str(ARTIFACTS / f"phase_text_{kind}_{phase}.png"))
 
 
 def test_the_whole_step_hint_matches_the_phases_box(tab):
