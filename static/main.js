@@ -10,6 +10,7 @@ import { createPlayer } from "./controls/player.js";
 import { createTrainer } from "./controls/train.js";
 import { fetchFlow } from "./core/api.js";
 import { createBus, mount } from "./core/bus.js";
+import { loadPlotly } from "./core/plotly.js";
 import { createRun } from "./core/run.js";
 import { computeParams, createViewState, parse, serialize } from "./core/state.js";
 import { createTrace } from "./core/trace.js";
@@ -26,7 +27,12 @@ const LAST = 10_000_000;  // a step past any input: a run opened at it shows its
 // the page follows typed text to its newest step until the user moves; the phase a permalink opens at
 const follow = { on: false, phase: view.current.phase };
 const panels = createPanels(VIEWS, document.querySelector(".layout"));  // first: it makes the sections some views draw in
-mount(bus, VIEWS.map((View) => new View(byId(View.id), bus)));
+// plotly.js is asked for once the first step is shown (the diagram needs none of it), a frame later so that the
+// diagram is painted first; the charts' calls wait for it
+let plotlyWanted = null;
+const plotly = new Promise((resolve, reject) => { plotlyWanted = () => loadPlotly().then(resolve, reject); });
+plotly.catch((err) => message(`The charts could not be drawn: ${err.message}`));
+mount(bus, VIEWS.map((View) => new View(byId(View.id), bus)), plotly);
 
 const run = createRun(trace, {
   described(kindInfo, header) {
@@ -138,7 +144,8 @@ window.addEventListener("resize", debounce(() => panels.fit(), 150));
 /** For tests and the page benchmark: the DOM says when the run is drawn and which step is shown. */
 function markReady() {
   if (!run.info || !trace.steps) return setTimeout(markReady, 30);
-  document.body.dataset.ready = "1";
+  const id = run.id;
+  plotly.then(() => requestAnimationFrame(() => { if (id === run.id) document.body.dataset.ready = "1"; }), () => {});
 }
 
 function show(t, phase, source) {
@@ -151,6 +158,9 @@ function show(t, phase, source) {
   const reason = playing ? "play" : player.phasesOn !== view.current.phases ? "edit" : "step";
   view.update({ step: t, phase: phase ?? null, speed: player.speed, phases: player.phasesOn }, reason);
   bus.emit("step", { t, phase, playing });
+  const want = plotlyWanted;
+  plotlyWanted = null;
+  if (want) requestAnimationFrame(() => setTimeout(want, 0));
 }
 
 const syncUrl = debounce(() => {

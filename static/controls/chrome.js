@@ -4,6 +4,7 @@
 import { fetchJson } from "../core/api.js";
 import { serialize } from "../core/state.js";
 import { assumedText } from "../core/text.js";
+import { savePng, saveSvg } from "./diagram-export.js";
 
 const $ = (root, sel) => root.querySelector(sel);
 const control = (root, name) => $(root, `[data-control="${name}"]`);
@@ -172,20 +173,20 @@ export function exportName(state, header, ext) {
   return `${parts.filter(Boolean).join("-")}.${ext}`;
 }
 
-/** The PNG of the diagram with its caption (the model, the step and its input, the phase) above it. */
-async function diagramPng(getState, getHeader) {
-  const gd = document.getElementById("diagram"), state = getState(), header = getHeader();
-  const esc = (s) => String(s).replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
-  const title = document.getElementById("model-title")?.textContent ?? "gatescope";
-  const caption = document.getElementById("caption")?.textContent ?? "";
+/** The diagram's caption in a file: the model, the step and its input, the phase (as the page's caption says). */
+function captionLines(getState, getHeader) {
+  const state = getState(), header = getHeader();
   const input = header ? header.request.input : state.input ?? "";
-  const text = `<b>${esc(title)}</b><br>${esc(caption)}<br>input: ${esc(input.length > 90 ? `${input.slice(0, 90)}…` : input)}`;
-  const margin = { ...(gd.layout.margin ?? {}), t: (gd.layout.margin?.t ?? 0) + 84 };
-  const layout = { ...gd.layout, margin, height: gd.offsetHeight + 84, width: gd.offsetWidth,
-    title: { text, x: 0.01, xanchor: "left", y: 0.985, yanchor: "top", font: { size: 14 } } };
-  const url = await Plotly.toImage({ data: gd.data, layout }, { format: "png", width: gd.offsetWidth, height: gd.offsetHeight + 84, scale: 2 });
-  const a = Object.assign(document.createElement("a"), { href: url, download: exportName(state, header, "png") });
-  a.click();
+  return [document.getElementById("model-title")?.textContent ?? "gatescope", document.getElementById("caption")?.textContent ?? "",
+    `input: ${input.length > 90 ? `${input.slice(0, 90)}…` : input}`];
+}
+
+/** The diagram as a PNG or an SVG file, with its caption above it. */
+async function diagramFile(format, getState, getHeader) {
+  const svg = document.querySelector("#diagram svg");
+  if (!svg) throw new Error("the diagram is not drawn yet");
+  const lines = captionLines(getState, getHeader), name = exportName(getState(), getHeader(), format);
+  await (format === "png" ? savePng(svg, lines, name) : saveSvg(svg, lines, name));
 }
 
 /** A trace download, saved under a name that says what it is (the server's would be trace.csv). */
@@ -223,7 +224,9 @@ function links(root, config, getState, getHeader, onMessage) {
     control(root, `export-${fmt}`).addEventListener("click", () =>
       traceFile(`/api/trace?${query({ format: fmt })}`, exportName(getState(), getHeader(), fmt), onMessage));
   }
-  control(root, "export-png").addEventListener("click", () => diagramPng(getState, getHeader).catch((err) => onMessage(`Export failed: ${err.message}`)));
+  for (const fmt of ["png", "svg"]) {
+    control(root, `export-${fmt}`).addEventListener("click", () => diagramFile(fmt, getState, getHeader).catch((err) => onMessage(`Export failed: ${err.message}`)));
+  }
 }
 
 /** The View menu: presenter mode, palette, and which panels are shown (a checkbox for each the views declare). */

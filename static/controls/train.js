@@ -4,6 +4,7 @@
 import { fetchJson } from "../core/api.js";
 import { BACKGROUND, FONT_FAMILY, palette, sizes } from "../core/config.js";
 import { Heatmaps } from "../views/heatmaps.js";
+import { loadPlotly } from "../core/plotly.js";
 import { socketUrl } from "../core/stream.js";
 import { errorText, escapeHtml } from "../core/text.js";
 
@@ -78,8 +79,15 @@ class Trainer {
   describe() { this.$("task-text").textContent = this.task()?.description ?? ""; }
   status(text) { this.$("status").textContent = text; }
 
-  start() {
+  async start() {
     const $ = this.$;
+    $("start").disabled = true;
+    try {
+      await loadPlotly();  // its curves and probe heatmaps are charts: usually here long since
+    } catch (err) {
+      $("start").disabled = false;
+      return this.fail(err.message);
+    }
     const request = { type: "start", task: $("task").value, kind: $("kind").value };
     for (const k of ["hidden", "steps", "seed"]) request[k] = Number($(k).value);
     request.learning_rate = Number($("learning_rate").value);

@@ -27,11 +27,29 @@ export function createBus() {
  *   update(trace)                     redraw what depends on the steps so far
  *   show(t, phase, playing)           show the current step
  * a static id naming the element it draws in, and, if it is a panel, a static panel declaring it (views/view.js).
- * mount() makes every view follow the bus; views/index.js names the page's views, one line each.
+ * mount() makes every view follow the bus; views/index.js names the page's views, one line each. plotly: the
+ * promise of plotly.js (core/plotly.js loadPlotly), when the page loads it late.
  */
-export function mount(bus, views) {
-  bus.on("build", ({ kindInfo, header, options }) => { for (const v of views) v.build(kindInfo, header, options); });
-  bus.on("data", (trace) => { for (const v of views) v.update(trace); });
-  bus.on("step", ({ t, phase, playing }) => { for (const v of views) v.show(t, phase, playing); });
+export function mount(bus, views, plotly = null) {
+  const live = views.map((v) => (v.constructor.plotly && plotly && !globalThis.Plotly ? held(v, plotly) : v));
+  bus.on("build", ({ kindInfo, header, options }) => { for (const v of live) v.build(kindInfo, header, options); });
+  bus.on("data", (trace) => { for (const v of live) v.update(trace); });
+  bus.on("step", ({ t, phase, playing }) => { for (const v of live) v.show(t, phase, playing); });
   return views;
+}
+
+/**
+ * A view that draws with plotly.js (static plotly = true), while plotly (a promise, core/plotly.js) loads: its
+ * latest build, update and show are kept, and made in that order once plotly.js is here. Only the latest of
+ * each matters: a build draws the empty figure, an update fills it from the whole trace, a show picks a step.
+ */
+function held(view, plotly) {
+  const last = {};
+  let ready = false;
+  plotly.then(() => {
+    ready = true;
+    for (const call of ["build", "update", "show"]) if (last[call]) view[call](...last[call]);
+  }, () => {});  // a failed load leaves the charts empty; the page says so (main.js)
+  const call = (name) => (...args) => (ready ? view[name](...args) : (last[name] = args));
+  return { build: call("build"), update: call("update"), show: call("show") };
 }

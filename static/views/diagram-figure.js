@@ -1,16 +1,20 @@
-// The cell diagram as a Plotly figure, drawn exactly as the kind's description says (GET /api/kinds/{kind},
-// cells/diagrams.py): every strip, label, box and circle where the server laid it out and every wire along the
-// route the server found for it, so what a test checks there is what the page shows. Text is sized in diagram
-// units and turned into pixels at the figure's scale, never above the chosen size: it fits its shape at any size.
-// Pure: no DOM; views/diagram.js draws and colours it.
+// The cell diagram as a scene of SVG elements in page pixels, drawn exactly as the kind's description says
+// (GET /api/kinds/{kind}, cells/diagrams.py): every strip, label, box and circle where the server laid it out and
+// every wire along the route the server found for it, so what a test checks there is what the page shows. Text
+// is sized in diagram units and turned into pixels at the scene's scale, never above the chosen size: it fits
+// its shape at any size. Pure: no DOM (views/diagram-svg.js makes the elements, views/diagram.js colours them).
+//
+// Plain SVG, not Plotly: the diagram is the first thing a student sees, and it need not wait the second that
+// plotly.js takes to load; every step then writes its colours into the cells it drew.
 
 import { scaleFor, scaleTicks } from "../core/colors.js";
-import { BACKGROUND, DIAGRAM, FONT_FAMILY, INK, palette, sizes } from "../core/config.js";
-import { escapeHtml } from "../core/text.js";
+import { DIAGRAM, FONT_FAMILY, INK, palette, sizes } from "../core/config.js";
+import { legend } from "./diagram-legend.js";
 
-export const STRIP_H = 0.36;
 export const ROW = 12;    // units per strip row; wider vectors take two rows
-const MARGIN = { l: 8, r: 78, t: 8, b: 8 };
+export const MARGIN = { l: 8, r: 78, t: 8, b: 8 };  // the legend's bars fill the right margin
+// the diagram's extents around the description's W x H: room for a state line's arrowheads and the units note
+const PAD = { left: 0.2, right: 0.1, bottom: 0.1, top: 0.4 };
 
 /** Cell centres of a strip of n units centred on (sx, sy): one row, or two rows of ROW, in a box width × height. */
 export function stripCells(n, sx, sy, width, height = Infinity) {
@@ -23,10 +27,15 @@ export function stripCells(n, sx, sy, width, height = Infinity) {
   });
 }
 
-/** Pixels per diagram unit of a figure of this size (the axes keep x and y at one scale). */
+/** Pixels per diagram unit of a scene of this size (x and y at one scale, the smaller of the two fits). */
 export function pixelsPerUnit(W, H, pixelWidth, pixelHeight) {
-  const x = (pixelWidth - MARGIN.l - MARGIN.r) / (W + 0.3);
-  return pixelHeight ? Math.min(x, (pixelHeight - MARGIN.t - MARGIN.b) / (H + 0.5)) : x;
+  const x = (pixelWidth - MARGIN.l - MARGIN.r) / (W + PAD.left + PAD.right);
+  return pixelHeight ? Math.min(x, (pixelHeight - MARGIN.t - MARGIN.b) / (H + PAD.bottom + PAD.top)) : x;
+}
+
+/** The diagram-unit box [x0, y0, x1, y1] (y up) that a scene of W x H units shows. */
+export function extents(W, H) {
+  return [-PAD.left, -PAD.bottom, W + PAD.right, H + PAD.top];
 }
 
 /**
@@ -46,150 +55,112 @@ export function unitsNote({ units, width }) {
   return `units ${run ? `${units[0]}–${units[units.length - 1]}` : units.join(", ")} of ${width}`;
 }
 
+const fixed = (v) => Math.round(v * 100) / 100;  // pixels to 1/100: short paths, no visible rounding
+
 function arrowHead([x, y], [dx, dy], s) {
   const px = -dy, py = dx, b = 1.6 * s;
-  return `M ${x} ${y} L ${x - dx * b + px * s} ${y - dy * b + py * s} L ${x - dx * b - px * s} ${y - dy * b - py * s} Z`;
+  return [[x, y], [x - dx * b + px * s, y - dy * b + py * s], [x - dx * b - px * s, y - dy * b - py * s]];
 }
 
 /**
- * The figure: {data, layout, shapeOwner, stripIndex, labelIndex, scales}. shapeOwner[i] names what shape i belongs
- * to (a name, "state" or "given"), so a phase can fade or outline it; stripIndex maps a name to its strip's
- * series, labelIndex to its label's annotation, legendIndex a scale (unit, signed, pre, real) to its bar's series,
- * unitsOf a name to the unit each of its cells draws.
- * chosen: the hidden units to draw when not all fit (views/diagram.js chosenUnits); widths: each name's width (the
- * stream header's fields), hidden_size when missing.
+ * The scene: {width, height, ppu, X, Y, items, strips, labels, legend, scales}. items are SVG elements in drawing
+ * order, each {tag, attrs, text?, title?, owner?, part}: owner names what it belongs to (a name, "state" or
+ * "given") so a phase can fade or outline it; part is "wire", "mark", "symbol", "head", "label", "note".
+ * strips[name] = {units, cells: [[x, y]], size, label}: the unit each cell draws, its centre and side in pixels,
+ * and the index of its label item. chosen: the hidden units to draw when not all fit (views/diagram.js
+ * chosenUnits); widths: each name's width (the stream header's fields), hidden_size when missing.
  */
-export function figure(kindInfo, model, options, pixelWidth, pixelHeight = 0, chosen = [], widths = {}) {
+export function scene(kindInfo, model, options, pixelWidth, pixelHeight = 0, chosen = [], widths = {}) {
   const { width: W, height: H } = kindInfo.diagram;  // the extents the server laid the diagram out in
-  const base = sizes(options.presenter);
+  const [ex0, ey0, ex1, ey1] = extents(W, H);
   const ppu = pixelsPerUnit(W, H, pixelWidth, pixelHeight);
-  const px = (u, cap) => Math.max(3, Math.min(cap, Math.floor(u * ppu)));  // a font in diagram units, in pixels, never past its shape
-  const f = {
-    W, H, ppu, px, base, kindInfo, model, options, chosen, widths, pal: palette(options.palette),
-    plotHeight: pixelHeight ? pixelHeight - MARGIN.t - MARGIN.b : ppu * (H + 0.5),
+  const height = pixelHeight || Math.ceil(ppu * (ey1 - ey0) + MARGIN.t + MARGIN.b);
+  // centred in the room left of the legend, as an equal-axes chart would be
+  const cx = MARGIN.l + (pixelWidth - MARGIN.l - MARGIN.r) / 2, cy = MARGIN.t + (height - MARGIN.t - MARGIN.b) / 2;
+  const X = (x) => fixed(cx + (x - (ex0 + ex1) / 2) * ppu), Y = (y) => fixed(cy - (y - (ey0 + ey1) / 2) * ppu);
+  const base = sizes(options.presenter);
+  const s = {
+    width: pixelWidth, height, ppu, X, Y, base, model, options, chosen, widths, pal: palette(options.palette),
+    px: (u, cap) => Math.max(3, Math.min(cap, Math.floor(u * ppu))),  // a font in diagram units, in pixels, never past its shape
     glossary: Object.fromEntries(kindInfo.glossary.names.map((n) => [n.name, n])),
-    shapes: [], annotations: [], data: [], shapeOwner: [], stripIndex: {}, labelIndex: {}, legendIndex: {}, unitsOf: {}, scales: {},
+    items: [], heads: [], texts: [], strips: {}, scales: {},
   };
-  f.add = (shape, owner) => { f.shapes.push(shape); f.shapeOwner.push(owner); };
-  for (const w of kindInfo.diagram.wires ?? []) wire(f, w);
-  for (const n of kindInfo.diagram.nodes) { mark(f, n); strip(f, n); }
-  legend(f);
+  for (const w of kindInfo.diagram.wires ?? []) wire(s, w);
+  for (const n of kindInfo.diagram.nodes) { mark(s, n); strip(s, n); }
+  s.items.push(...s.heads, ...s.texts);  // arrowheads over the strips they point at; symbols and labels on top
+  for (const name of Object.keys(s.strips)) s.strips[name].label = s.items.findIndex((it) => it.part === "label" && it.owner === name);
   const note = unitsNote(drawnUnits(model.hidden_size, chosen));
   if (note) {  // say so when the strips show only some of the units
-    f.annotations.push({ x: 0, y: H + 0.35, xanchor: "left", yanchor: "top", showarrow: false, name: "units", text: note,
-      hovertext: "The units box of the line plots (units= in the URL) chooses which units the diagram draws",
-      font: { size: px(0.26, base.small), family: FONT_FAMILY, color: INK.label } });
+    s.items.push({ tag: "text", part: "note", text: note, title: "The units box of the line plots (units= in the URL) chooses which units the diagram draws",
+      attrs: { x: X(0), y: Y(H + 0.35), "dominant-baseline": "hanging", "font-size": s.px(0.26, base.small), fill: INK.label, "font-family": FONT_FAMILY } });
   }
-  const layout = {
-    margin: MARGIN, showlegend: false, dragmode: false, hovermode: "closest",
-    xaxis: { range: [-0.2, W + 0.1], visible: false, fixedrange: true },
-    yaxis: { range: [-0.1, H + 0.4], visible: false, fixedrange: true, scaleanchor: "x" },
-    shapes: f.shapes, annotations: f.annotations, ...BACKGROUND, font: { family: FONT_FAMILY, size: base.font },  // text bound to a shape sets its own
-  };
-  return { data: f.data, layout, shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, labelIndex: f.labelIndex, legendIndex: f.legendIndex, unitsOf: f.unitsOf, scales: f.scales, ppu };
+  const bars = legend(kindInfo, s.glossary, options, base, { x: pixelWidth - MARGIN.r + 4, top: MARGIN.t, width: MARGIN.r - 6, height: height - MARGIN.t - MARGIN.b });
+  return { width: pixelWidth, height, ppu, X, Y, items: s.items, strips: s.strips, scales: s.scales, legend: bars, note };
 }
 
 /** One wire along its route, with its arrowhead, or a dot where it branches off its net. */
-function wire({ glossary, pal, base, add }, w) {
+function wire({ glossary, pal, base, items, heads, X, Y, ppu }, w) {
   const owner = glossary[w.target] ? w.target : w.style === "state" ? "state" : glossary[w.source] ? w.source : "given";
   const state = w.style === "state", peephole = w.style === "peephole";
   const color = peephole ? pal.highlight : state ? pal.state : pal.line;
   const width = state ? base.stateLine : base.line * (peephole ? 0.8 : 1);
   const p = w.points;
-  add({ type: "path", path: p.map(([x, y], i) => `${i ? "L" : "M"} ${x} ${y}`).join(" "),
-    line: { color, width, dash: peephole ? "dot" : "solid" }, layer: "below" }, owner);
-  if (w.joins) {
-    const [x, y] = p[0], r = 0.06;
-    add({ type: "circle", x0: x - r, x1: x + r, y0: y - r, y1: y + r, fillcolor: color, line: { width: 0 }, layer: "below" }, owner);
-  }
+  items.push({ tag: "path", part: "wire", owner, attrs: { d: p.map(([x, y], i) => `${i ? "L" : "M"}${X(x)} ${Y(y)}`).join(" "),
+    fill: "none", stroke: color, "stroke-width": width, "stroke-linejoin": "round", ...(peephole ? { "stroke-dasharray": `${width} ${width * 2}` } : {}) } });
+  if (w.joins) items.push({ tag: "circle", part: "wire", owner, attrs: { cx: X(p[0][0]), cy: Y(p[0][1]), r: fixed(0.06 * ppu), fill: color } });
   if (!w.arrow) return;
   const [x1, y1] = p[p.length - 1], [x0, y0] = p[p.length - 2];
   const len = Math.hypot(x1 - x0, y1 - y0) || 1;
-  add({ type: "path", path: arrowHead([x1, y1], [(x1 - x0) / len, (y1 - y0) / len], state ? 0.13 : 0.09), fillcolor: color, line: { width: 0 } }, owner);
+  const tri = arrowHead([x1, y1], [(x1 - x0) / len, (y1 - y0) / len], state ? 0.13 : 0.09);
+  heads.push({ tag: "path", part: "head", owner, attrs: { d: `M${tri.map(([x, y]) => `${X(x)} ${Y(y)}`).join(" L")} Z`, fill: color } });
 }
 
 /** A learned layer's box or a pointwise operation's circle, with its symbol sized to fit inside. */
-function mark({ pal, px, base, add, annotations }, n) {
+function mark({ pal, px, base, items, texts, X, Y }, n) {
   if (!n.mark) return;
   const [x0, y0, x1, y1] = n.mark.box, rect = n.mark.kind === "box";
-  add({ type: rect ? "rect" : "circle", x0, x1, y0, y1, fillcolor: rect ? pal.layer : pal.op,
-    line: { color: rect ? INK.layerEdge : INK.opEdge, width: base.line }, layer: "below" }, n.name);
-  annotations.push({ x: (x0 + x1) / 2, y: (y0 + y1) / 2, text: n.mark.text, showarrow: false,
-    font: { size: px(n.mark.font, base.title), family: FONT_FAMILY, color: rect ? INK.layerText : INK.opText }, name: `mark:${n.name}` });
+  const line = { stroke: rect ? INK.layerEdge : INK.opEdge, "stroke-width": base.line };
+  items.push(rect
+    ? { tag: "rect", part: "mark", owner: n.name, attrs: { x: X(x0), y: Y(y1), width: fixed(X(x1) - X(x0)), height: fixed(Y(y0) - Y(y1)), fill: pal.layer, ...line } }
+    : { tag: "ellipse", part: "mark", owner: n.name, attrs: { cx: X((x0 + x1) / 2), cy: Y((y0 + y1) / 2), rx: fixed((X(x1) - X(x0)) / 2), ry: fixed((Y(y0) - Y(y1)) / 2), fill: pal.op, ...line } });
+  texts.push({ tag: "text", part: "symbol", owner: n.name, text: n.mark.text,
+    attrs: { x: X((x0 + x1) / 2), y: Y((y0 + y1) / 2), "text-anchor": "middle", "dominant-baseline": "central",
+      "font-size": px(n.mark.font, base.title), "font-family": FONT_FAMILY, fill: rect ? INK.layerText : INK.opText } });
 }
 
-/** A name's strip of cells (one marker series, coloured per step) in its box, and its label beside its centre. */
-function strip({ model, options, glossary, chosen, widths, px, base, data, stripIndex, labelIndex, unitsOf, scales, annotations }, n) {
+/** A name's strip of cells (coloured per step) in its box, and its label on a backing beside its centre. */
+function strip({ model, options, glossary, chosen, widths, px, base, items, texts, strips, scales, X, Y, ppu }, n) {
   const v = glossary[n.name];
   const width = widths[n.name] ?? model.hidden_size;
   const drawn = drawnUnits(width, width === model.hidden_size ? chosen : []), shown = drawn.units.length;
-  unitsOf[n.name] = drawn.units;
   const [x0, y0, x1, y1] = n.strip;
-  const cells = stripCells(shown, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0);
-  const { colorscale, cmin, cmax } = scaleFor(v.range, options.palette);
-  scales[n.name] = { colorscale, cmin, cmax, range: v.range };
-  stripIndex[n.name] = data.length;
-  data.push({
-    type: "scatter", mode: "markers", x: cells.map((c) => c[0]), y: cells.map((c) => c[1]), name: n.name,
-    marker: { symbol: "square", size: 8, color: cells.map(() => 0), colorscale, cmin, cmax, line: { color: INK.cellEdge, width: 0.5 } },
-    customdata: drawn.units,
-    meta: { label: escapeHtml(v.label), eq: escapeHtml(v.equation), more: unitsNote(drawn) ? ` (${unitsNote(drawn)})` : "" },
-    hovertemplate: "<b>%{meta.label}</b>%{meta.more}<br>unit %{customdata}: %{marker.color:.4f}<br>%{meta.eq}<extra></extra>",
-    hoverlabel: { font: { family: FONT_FAMILY, size: base.small } },
-  });
-  const t = n.text;
-  labelIndex[n.name] = annotations.length;
-  annotations.push({ x: t.x, y: t.y, xanchor: "left", yanchor: "middle", text: labelText(n, scales[n.name], v.role), showarrow: false,
-    bgcolor: INK.labelBg, borderpad: 0, font: { size: px(t.font, base.small), family: FONT_FAMILY, color: INK.label }, name: `label:${n.name}` });
+  const centres = stripCells(shown, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0);
+  const perRow = Math.ceil(shown / Math.ceil(shown / ROW)), rows = Math.ceil(shown / perRow);
+  const size = Math.max(2, Math.min((x1 - x0) / perRow, (y1 - y0) / rows) * ppu * 0.86);  // a gap between cells
+  scales[n.name] = { ...scaleFor(v.range, options.palette), range: v.range };
+  strips[n.name] = { units: drawn.units, cells: centres.map(([x, y]) => [X(x), Y(y)]), size: fixed(size), note: unitsNote(drawn), label: -1 };
+  const t = n.text, [bx0, by0, bx1, by1] = t.box;
+  texts.push({ tag: "rect", part: "label", owner: `${n.name}:backing`, attrs: { x: X(bx0), y: Y(by1), width: fixed(X(bx1) - X(bx0)), height: fixed(Y(by0) - Y(by1)), fill: INK.labelBg } });
+  texts.push({ tag: "text", part: "label", owner: n.name, text: labelText(n, scales[n.name], v.role),
+    attrs: { x: X(t.x), y: Y(t.y), "dominant-baseline": "central", "font-size": px(t.font, base.small), "font-family": FONT_FAMILY, fill: INK.label } });
 }
 
 /** A strip label's text: its symbol, and for an unbounded name (not a pre-activation) the ±max it is coloured on. */
 export function labelText(node, scale, role) {
-  const sym = escapeHtml(node.text.text);
-  return scale?.range === "real" && role !== "pre" ? `${sym}  ±${scaleTicks(scale).ticktext[2]}` : sym;
+  const sym = node.text.text;
+  return scale?.range === "real" && role !== "pre" ? `${sym}\u2002±${scaleTicks(scale).ticktext[2]}` : sym;
 }
 
-/** The legend bar of the pre-activations' shared scale ±m: its ticks, true numbers. */
-export function preTicks(m) {
-  return scaleTicks({ cmin: -m, cmax: m });
-}
-
-/**
- * The colour legend, one bar per scale in use: gates on 0…1, bounded values on −1…1, every pre-activation on
- * one ±(largest |value| so far) that its bar's ticks state, and any other unbounded vector (c, kept, x) on
- * ±its own largest |value| so far, which its label states.
- */
-function legend({ options, kindInfo, glossary, base, data, legendIndex, plotHeight }) {
-  const kinds = new Set(kindInfo.diagram.nodes.map((n) => { const v = glossary[n.name]; return v.range === "real" ? (v.role === "pre" ? "pre" : "real") : v.range; }));
-  const own = [...new Set(kindInfo.diagram.nodes.map((n) => glossary[n.name]).filter((v) => v.range === "real" && v.role !== "pre")
-    .map((v) => v.symbol.replace(/\(t(−1)?\)$/, "")))];  // the names on their own ±max, as "x, c, …"
-  const bars = [["unit", "gates"], ["signed", "values"], ["pre", "pre-act."], ["real", own.slice(0, 2).join(", ") + (own.length > 2 ? ", …" : "")]]
-    .filter(([r]) => kinds.has(r));
-  // laid out in pixels: each bar gets its share of the height, its title above it and ticks that do not collide
-  const slot = plotHeight / bars.length, font = Math.max(7, Math.min(base.small - 1, Math.floor(slot / 6)));
-  const barLen = Math.max(12, slot - font * 1.6 - 10);  // the coloured bar; Plotly's len also holds the title and pads
-  bars.forEach(([range, title], i) => {
-    const { colorscale, cmin, cmax } = scaleFor(range === "unit" ? "unit" : "signed", options.palette);
-    let ticks = range === "real" ? { tickvals: [-1, 0, 1], ticktext: ["−max", "0", "+max"] } : scaleTicks({ cmin, cmax });
-    if (barLen < font * 4) ticks = { tickvals: [ticks.tickvals[0], ticks.tickvals[2]], ticktext: [ticks.ticktext[0], ticks.ticktext[2]] };
-    legendIndex[range] = data.length;
-    data.push({ type: "scatter", x: [null], y: [null], mode: "markers", hoverinfo: "skip", showlegend: false, name: `legend:${range}`,
-      marker: { color: [cmin], colorscale, cmin, cmax, showscale: true,
-        colorbar: { title: { text: title, font: { size: font, family: FONT_FAMILY } }, ...ticks, len: slot - 6, lenmode: "pixels", ypad: 2,
-          y: 1 - (i * slot) / plotHeight, yanchor: "top", thickness: Math.max(6, Math.round(font * 0.9)), x: 1.0, xpad: 4,
-          outlinewidth: 0, tickfont: { size: Math.max(7, font - 1), family: FONT_FAMILY } } } });
-  });
-}
-
-/** How shape i looks in a phase: faded when its owner comes later; a box or circle of the active phase outlined. */
-export function shapeLook(shape, owner, glossary, order, phase, options) {
+/** How an item looks in a phase: faded when its owner comes later; a box or circle of the active phase outlined. */
+export function partLook(item, glossary, order, phase, options) {
+  const owner = item.owner?.replace(/:backing$/, "");
   const active = phase ? order.indexOf(phase) : order.length;
   const p = glossary[owner] ? order.indexOf(glossary[owner].phase) : owner === "given" || owner === "state" ? 0 : order.length;
   const look = { opacity: p <= active ? 1 : 0.25 };
-  if ((shape.type === "rect" || shape.type === "circle") && shape.fillcolor !== undefined && shape.line?.width) {
+  if (item.part === "mark") {
     const on = phase && glossary[owner] && glossary[owner].phase === phase;
     look.width = on ? sizes(options.presenter).line * 2.4 : sizes(options.presenter).line;
-    look.color = on ? palette(options.palette).highlight : shape.type === "rect" ? INK.layerEdge : INK.opEdge;
+    look.color = on ? palette(options.palette).highlight : item.tag === "rect" ? INK.layerEdge : INK.opEdge;
   }
   return look;
 }

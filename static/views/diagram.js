@@ -1,13 +1,16 @@
-// The cell diagram (views/diagram-figure.js lays it out) holding the real numbers of the current step. Plotly
-// draws the figure once per run; a step, paused or playing, then writes its colours straight into the SVG Plotly
-// drew (a restyle redraws the whole figure, 50-90 ms; this takes about 1 ms) and into the figure's own data and
-// layout, in place, so a hover and a PNG export read the step that is shown. Hovering a cell says which unit.
+// The cell diagram (views/diagram-figure.js lays it out, views/diagram-svg.js makes its SVG) holding the real
+// numbers of the current step. It is drawn once per run and size; a step, paused or playing, then writes each
+// cell's colour and value into the element (about 1 ms), so the hover, the PNG export and the tests read exactly
+// what is painted. Hovering a cell says which unit, its value and its equation.
 
 import { colorAt } from "../core/colors.js";
-import { ROW, drawnUnits, figure, labelText, preTicks, shapeLook, unitsNote } from "./diagram-figure.js";
+import { drawnUnits, labelText, partLook, scene, unitsNote } from "./diagram-figure.js";
+import { barTicks, tickMarks } from "./diagram-legend.js";
+import { drawScene } from "./diagram-svg.js";
 import { View } from "./view.js";
 
 const FAINT = 0.18;  // a strip whose phase is still to come
+const number = (v, digits) => (Number.isFinite(v) ? v.toFixed(digits).replace(/^-/, "−") : String(v));
 
 /**
  * The units the diagram draws when not all fit: the view's units= (shared with the line plots), else the units
@@ -31,12 +34,19 @@ export class Diagram extends View {
     const resized = () => {
       clearTimeout(pending);
       pending = setTimeout(() => {
-        const size = `${el.clientWidth}x${el.clientHeight}`;
-        if (this.info && size !== this.drawnAt) this.redraw();
+        if (this.info && this.size() !== this.drawnAt) this.redraw();
       }, 80);
     };
     if (typeof ResizeObserver === "function") new ResizeObserver(resized).observe(el);
     else window.addEventListener("resize", resized);
+    this.tip = Object.assign(document.createElement("div"), { className: "diagram-tip", hidden: true });
+    this.tip.setAttribute("role", "tooltip");
+    el.addEventListener("pointerover", (e) => this.hover(e.target));
+    el.addEventListener("pointerleave", () => { this.tip.hidden = true; });
+  }
+
+  size() {
+    return `${this.el.clientWidth}x${this.el.clientHeight}`;
   }
 
   build(kindInfo, header, options) {
@@ -51,32 +61,18 @@ export class Diagram extends View {
     const el = this.el, { model } = this.header;
     const chosen = chosenUnits(this.options, this.header);
     const widths = Object.fromEntries((this.header.fields ?? []).map((field) => [field.name, field.width]));
-    const f = figure(this.info, model, this.options, el.clientWidth, el.clientHeight, chosen, widths);
-    Object.assign(this, { shapeOwner: f.shapeOwner, stripIndex: f.stripIndex, labelIndex: f.labelIndex, legendIndex: f.legendIndex, unitsOf: f.unitsOf, scales: f.scales });
+    this.scene = scene(this.info, model, this.options, el.clientWidth || 900, el.clientHeight, chosen, widths);
+    this.dom = drawScene(this.scene, "gs-diagram");
+    this.dom.svg.setAttribute("aria-label", `the ${this.info.label ?? "cell"} diagram`);
+    el.replaceChildren(this.dom.svg, this.tip);
+    this.tip.hidden = true;
     el.dataset.units = unitsNote(drawnUnits(model.hidden_size, chosen)) || "all";
-    this.drawnAt = `${el.clientWidth}x${el.clientHeight}`;
-    Plotly.newPlot(el, f.data, f.layout, { displayModeBar: false, responsive: true, staticPlot: false });
-    el.on("plotly_afterplot", () => { this.dom = null; this.shownPhase = undefined; });  // Plotly may have made new elements
-    el.on("plotly_hover", (e) => this.bus.emit("hover", { name: e.points[0]?.data?.name, unit: e.points[0]?.customdata }));
-    this.fitMarkers();
+    el.dataset.drawn = "1";
+    this.drawnAt = this.size();
+    this.scales = Object.fromEntries(Object.entries(this.scene.scales).map(([k, v]) => [k, { ...v }]));
     this.shownPhase = undefined;
     if (this.trace) this.update(this.trace);
     if (this.shown) this.show(...this.shown);
-  }
-
-  /** Marker sizes follow the figure's pixel scale, so cells fill their strip's box at any size. */
-  fitMarkers() {
-    const full = this.el._fullLayout;
-    if (!full || !this.info) return;
-    const pxPerUnit = full.xaxis._length / (full.xaxis.range[1] - full.xaxis.range[0]);
-    const idx = [], size = [];
-    for (const n of this.info.diagram.nodes) {
-      const count = this.el.data[this.stripIndex[n.name]].x.length, [x0, y0, x1, y1] = n.strip;
-      const perRow = Math.ceil(count / Math.ceil(count / ROW)), rows = Math.ceil(count / perRow);
-      idx.push(this.stripIndex[n.name]);
-      size.push(Math.max(2, Math.min((x1 - x0) / perRow, (y1 - y0) / rows) * pxPerUnit * 0.86));
-    }
-    Plotly.restyle(this.el, { "marker.size": size }, idx);
   }
 
   /**
@@ -85,32 +81,24 @@ export class Diagram extends View {
    */
   update(trace) {
     super.update(trace);
-    if (!this.info) return;
+    if (!this.info || !this.scene) return;
     const real = this.info.diagram.nodes.filter((n) => this.glossary[n.name].range === "real" && trace.has(n.name));
     const pre = real.filter((n) => this.glossary[n.name].role === "pre");
     const preMax = Math.max(1, ...pre.map((n) => trace.maxAbs(n.name)));
-    const idx = [], cmin = [], cmax = [], layout = {};
+    let changed = false;
     for (const n of real) {
       const role = this.glossary[n.name].role, m = role === "pre" ? preMax : Math.max(1, trace.maxAbs(n.name));
       if (this.scales[n.name].cmax === m) continue;
-      idx.push(this.stripIndex[n.name]);
-      cmin.push(-m);
-      cmax.push(m);
+      changed = true;
       this.scales[n.name] = { ...this.scales[n.name], cmin: -m, cmax: m };
-      layout[`annotations[${this.labelIndex[n.name]}].text`] = labelText(n, this.scales[n.name], role);
+      const label = this.dom.items[this.scene.strips[n.name].label];
+      if (label) label.textContent = labelText(n, this.scales[n.name], role);
     }
-    if (!idx.length) return;
-    const bar = this.legendIndex.pre;
-    if (pre.length && bar !== undefined) {
-      let { tickvals, ticktext } = preTicks(preMax);
-      if (this.el.data[bar].marker.colorbar.tickvals.length === 2) [tickvals, ticktext] = [[tickvals[0], tickvals[2]], [ticktext[0], ticktext[2]]];
-      idx.push(bar);
-      cmin.push(-preMax);
-      cmax.push(preMax);
-      Plotly.restyle(this.el, { "marker.colorbar.tickvals": [tickvals], "marker.colorbar.ticktext": [ticktext] }, [bar]);
+    const bar = this.scene.legend.find((b) => b.range === "pre");
+    if (changed && pre.length && bar) {
+      tickMarks(bar, barTicks("pre", { cmin: -preMax, cmax: preMax }, bar.few)).forEach((t, i) => { this.dom.ticks.pre[i].textContent = t.text; });
     }
-    Plotly.update(this.el, { "marker.cmin": cmin, "marker.cmax": cmax }, layout, idx);
-    if (this.shown) this.show(...this.shown);
+    if (changed && this.shown) this.show(...this.shown);
   }
 
   /**
@@ -119,49 +107,44 @@ export class Diagram extends View {
    */
   show(t, phase, playing = false) {
     const trace = this.trace;
-    if (!this.info || !trace?.steps) return;
+    if (!this.info || !this.dom || !trace?.steps) return;
     this.shown = [t, phase, playing];
-    const d = this.elements(), data = this.el.data, shapes = this.el.layout.shapes;
     const active = phase ? this.order.indexOf(phase) : this.order.length;
     for (const name of this.names) {
       if (!trace.has(name)) continue;
-      const series = data[this.stripIndex[name]], colors = series.marker.color, pts = d.points[name];
       const values = trace.value(name, t), { colorscale, cmin, cmax } = this.scales[name];
-      const units = this.unitsOf[name];
-      for (let i = 0; i < colors.length; i++) {
-        colors[i] = values[units[i]];  // in place: the hover and the PNG export read these
-        if (pts[i]) pts[i].style.fill = colorAt(colors[i], colorscale, cmin, cmax);
+      const units = this.scene.strips[name].units, cells = this.dom.cells[name];
+      for (let i = 0; i < cells.length; i++) {
+        const v = values[units[i]];
+        cells[i].setAttribute("fill", colorAt(v, colorscale, cmin, cmax));
+        cells[i].dataset.value = v;  // what the hover says and the tests read: the painted step's number
       }
-      series.opacity = this.order.indexOf(this.glossary[name].phase) <= active ? 1 : FAINT;
-      if (d.groups[name]) d.groups[name].style.opacity = series.opacity;
+      this.dom.groups[name].setAttribute("opacity", this.order.indexOf(this.glossary[name].phase) <= active ? 1 : FAINT);
     }
     if (phase === this.shownPhase) return;
-    d.shapes.forEach((path, i) => {
-      const look = shapeLook(shapes[i], this.shapeOwner[i], this.glossary, this.order, phase, this.options);
-      shapes[i].opacity = look.opacity;
-      path.style.opacity = look.opacity;
+    this.scene.items.forEach((item, i) => {
+      if (!item.owner) return;
+      const look = partLook(item, this.glossary, this.order, phase, this.options), node = this.dom.items[i];
+      node.setAttribute("opacity", look.opacity);
       if (look.color) {
-        shapes[i].line.width = look.width;
-        shapes[i].line.color = look.color;
-        path.style.strokeWidth = `${look.width}px`;
-        path.style.stroke = look.color;
+        node.setAttribute("stroke-width", look.width);
+        node.setAttribute("stroke", look.color);
       }
     });
     this.shownPhase = phase;
   }
 
-  /** The SVG elements of the strips (per name) and of the shapes (by index), as Plotly last drew them. */
-  elements() {
-    if (this.dom) return this.dom;
-    const groups = this.el.querySelectorAll(".scatterlayer .trace");
-    const dom = { points: {}, groups: {}, shapes: [] };
-    for (const name of this.names) {
-      const g = groups[this.stripIndex[name]];
-      dom.groups[name] = g;
-      dom.points[name] = g ? g.querySelectorAll("path.point") : [];
-    }
-    this.el.querySelectorAll(".shapelayer path[data-index]").forEach((p) => { dom.shapes[Number(p.dataset.index)] = p; });
-    this.dom = dom;
-    return dom;
+  /** The tooltip of the cell under the pointer: the name, the unit and its value at the shown step, the equation. */
+  hover(target) {
+    const name = target.closest?.(".strip")?.dataset.name;
+    if (!name || target.dataset.value === undefined) return;
+    const v = this.glossary[name], unit = Number(target.dataset.unit), note = this.scene.strips[name].note;
+    const lines = [[`${v.label}${note ? ` (${note})` : ""}`, "b"], [`unit ${unit}: ${number(Number(target.dataset.value), 4)}`], [v.equation]];
+    this.tip.replaceChildren(...lines.map(([text, tag]) => Object.assign(document.createElement(tag ?? "div"), { textContent: text })));
+    const box = this.el.getBoundingClientRect(), cell = target.getBoundingClientRect();
+    const left = Math.min(cell.right - box.left + 6, box.width - 220);
+    Object.assign(this.tip.style, { left: `${Math.max(0, left)}px`, top: `${cell.bottom - box.top + 4}px` });
+    this.tip.hidden = false;
+    this.bus.emit("hover", { name, unit });
   }
 }

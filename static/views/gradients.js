@@ -53,6 +53,7 @@ function figure(series, options, keys) {
 
 export class Gradients extends View {
   static id = "gradients";
+  static plotly = true;
   static panel = { name: "gradients", label: "gradient flow", needs: "flow" };
 
   constructor(el, bus) {

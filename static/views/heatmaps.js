@@ -43,6 +43,7 @@ function toolbar(wrap, act) {
 export class Heatmaps extends View {
   static id = "heatmaps";
   static panel = { name: "heatmaps", label: "heatmaps" };
+  static plotly = true;
 
   /** cursor: false for a snapshot with no current step (the trainer's probe). */
   constructor(el, bus, { cursor = true } = {}) {

@@ -60,6 +60,7 @@ export class Lines extends View {
     this.line = createCursor(el);
     const panel = el.closest("[data-panel]") ?? document;
     const control = (name) => panel.querySelector(`[data-control="${name}"]`);
+  static plotly = true;
     this.controls = { focus: control("focus"), units: control("units"), color: control("color-unit") };
     const { focus, units, color } = this.controls;
     focus.addEventListener("change", () => bus.emit("change", { focus: focus.value }));

@@ -27,6 +27,7 @@ const base = (sz) => ({ margin: { l: 60, r: 16, t: 8, b: 30 }, font: { family: F
 
 export class Predictions extends View {
   static id = "predictions";
+  static plotly = true;
   static panel = { name: "predictions", label: "predictions", when: (header) => Boolean(header?.prediction) };  // a model without an output head predicts nothing
 
   constructor(el, bus) {

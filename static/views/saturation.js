@@ -20,6 +20,7 @@ export function saturation(series) {
 
 export class Saturation extends View {
   static id = "saturation";
+  static plotly = true;
   static panel = { name: "saturation", label: "gate saturation" };
 
   build(kindInfo, header, options) {

@@ -19,6 +19,9 @@ export class View {
    */
   static panel = null;
 
+  /** Whether it draws with plotly.js: the page loads that after the diagram, and holds this view's calls till then. */
+  static plotly = false;
+
   constructor(el, bus) {
     this.el = el;
     this.bus = bus;

@@ -179,14 +179,14 @@ class Tab:
             self.page.keyboard.press(key)
 
     def diagram(self, name: str) -> list[float]:
-        """The colors (the current step's values) of the diagram's strip for a glossary name."""
-        return self.js("(name) => { const d = document.getElementById('diagram').data.find((t) => t.name === name);"
-                       " return d ? Array.from(d.marker.color) : null; }", name)
+        """The values of the diagram's strip for a glossary name, as its cells hold them (the step painted)."""
+        return self.js("(name) => { const g = document.querySelector(`#diagram .strip[data-name='${name}']`);"
+                       " return g ? Array.from(g.querySelectorAll('.cell'), (c) => Number(c.dataset.value)) : null; }", name)
 
     def diagram_all(self) -> dict[str, list[float]]:
-        """Every strip's colors, by name."""
-        return self.js("Object.fromEntries(document.getElementById('diagram').data"
-                       ".filter((t) => t.name && t.marker?.color?.length > 1).map((t) => [t.name, Array.from(t.marker.color)]))")
+        """Every strip's values, by name."""
+        return self.js("Object.fromEntries(Array.from(document.querySelectorAll('#diagram .strip'),"
+                       " (g) => [g.dataset.name, Array.from(g.querySelectorAll('.cell'), (c) => Number(c.dataset.value))]))")
 
     def shot(self, suffix: str = "") -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

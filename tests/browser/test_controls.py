@@ -5,7 +5,6 @@ import pytest
 
 import cells
 
-DIAGRAM = "document.getElementById('diagram')"
 HEATMAPS = "document.getElementById('heatmaps')"
 MESSAGE = "document.getElementById('message')"
 
@@ -16,14 +15,16 @@ def toggle_view_menu(tab):
 
 def test_presenter_mode_enlarges_the_figures(tab):
     tab.open("/?kind=lstm&input=hello&step=1")
-    sizes = (f"[{DIAGRAM}._fullLayout.font.size, Math.max(...{DIAGRAM}.layout.shapes.map((s) => s.line?.width ?? 0)),"
-             f" {HEATMAPS}._fullLayout.font.size]")  # the diagram's font and thickest line, the heatmaps' font
+    sizes = ("[Math.max(...Array.from(document.querySelectorAll('#diagram .legend text'), (t) => Number(t.getAttribute('font-size')))),"
+             " Math.max(...Array.from(document.querySelectorAll('#diagram [data-part=wire]'), (w) => Number(w.getAttribute('stroke-width') ?? 0))),"
+             f" {HEATMAPS}._fullLayout.font.size]")  # the diagram's legend text and thickest line, the heatmaps' font
+    # (its labels are as large as their boxes at the diagram's scale allow, in either mode)
     before = tab.js(sizes)
     toggle_view_menu(tab)
     tab.page.check('[data-control="presenter"]')
     tab.until("document.body.classList.contains('presenter') && location.search.includes('presenter=true')", timeout=3,
               what="presenter mode in the page and the URL")
-    after = tab.until(f"(b) => {DIAGRAM}._fullLayout.font.size > b && {sizes}", before[0], timeout=3, what="larger fonts")
+    after = tab.until(f"(b) => {sizes}[0] > b && {sizes}", before[0], timeout=3, what="larger fonts")
     assert after[0] >= before[0] * 1.4 and after[1] > before[1] and after[2] > before[2], (before, after)
     assert tab.step == 1 and len(tab.sockets) == 1  # the same run, drawn larger: no new stream
     toggle_view_menu(tab)  # closed again for the screenshot
@@ -37,14 +38,19 @@ def test_the_colorblind_palette_recolors_every_view(tab):
     tab.until("location.search.includes('palette=colorblind')", timeout=3, what="the palette in the URL")
     out = tab.js(f"""(async () => {{
         const {{ PALETTES }} = await import('/static/core/config.js');
-        const d = {DIAGRAM}.data, h = {HEATMAPS}.data;
+        const {{ colorAt }} = await import('/static/core/colors.js');
+        const h = {HEATMAPS}.data, trace = window.gatescope.trace;
+        // each cell is painted on the palette's scale at its value (c on its own ±max, which its label states)
+        const painted = (name, scale, m) => Array.from(document.querySelectorAll(`#diagram .strip[data-name=${{name}}] .cell`),
+          (cell) => [cell.getAttribute('fill'), colorAt(Number(cell.dataset.value), scale, m ? -m : 0, m || 1)]);
         return {{ want: PALETTES.colorblind,
-                  forget: d.find((t) => t.name === 'forget_gate').marker.colorscale,
-                  c: d.find((t) => t.name === 'c').marker.colorscale,
+                  forget: painted('forget_gate', PALETTES.colorblind.unit, 0),
+                  c: painted('c', PALETTES.colorblind.signed, Math.max(1, trace.maxAbs('c'))),
                   heat: Object.fromEntries(h.map((t) => [t.name, t.colorscale])),
-                  layer: {DIAGRAM}.layout.shapes.find((s) => s.type === 'rect').fillcolor }};
+                  layer: document.querySelector('#diagram rect[data-part=mark]').getAttribute('fill') }};
     }})()""")
-    assert out["forget"] == out["want"]["unit"] and out["c"] == out["want"]["signed"]
+    for name in ("forget", "c"):
+        assert all(got == want for got, want in out[name]), (name, out[name])
     assert out["heat"]["forget_gate"] == out["want"]["unit"] and out["heat"]["c"] == out["want"]["signed"]
     assert out["layer"] == out["want"]["layer"]
     assert tab.step == 2 and len(tab.sockets) == 1
@@ -134,7 +140,8 @@ def test_uploading_a_model_switches_the_page_to_it(tab, api, tmp_path, make):
     header = tab.js("window.gatescope.trace.header.model")
     assert (header["kind"], header["hidden_size"], header["input_size"]) == ("gru", model.hidden_size, model.input_size)
     assert tab.js("document.querySelector('[data-control=\"source\"]').value") == f"model:{model_id}"
-    assert tab.js(f"{DIAGRAM}.data.some((t) => t.name === 'reset_gate') && !{DIAGRAM}.data.some((t) => t.name === 'forget_gate')")
+    strip = "document.querySelector('#diagram .strip[data-name={}]')"
+    assert tab.js(f"Boolean({strip.format('reset_gate')}) && !{strip.format('forget_gate')}")
     assert len(tab.diagram("h")) == model.hidden_size
     # what the page says about it
     problems = []

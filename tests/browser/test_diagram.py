@@ -12,23 +12,29 @@ import cells
 
 VIEWS = {"normal-1024x768": ({"width": 1024, "height": 768}, ""), "presenter-1920x1080": ({"width": 1920, "height": 1080}, "&presenter=true")}
 
-# Each mark's symbol and each label, as drawn (SVG boxes in page pixels), beside the box of its shape.
+# Each mark's symbol and each label as drawn (page pixels), the shape the page drew for it, and the box the server
+# gave that shape (diagram units, y up).
 TEXT_FITS = """() => {
-  const gd = document.getElementById('diagram'), L = gd._fullLayout, s = L._size, rect = gd.getBoundingClientRect();
-  const X = (v) => rect.left + s.l + L.xaxis.l2p(v), Y = (v) => rect.top + s.t + L.yaxis.l2p(v);
-  const texts = gd.querySelectorAll('.annotation');
-  const out = [];
-  gd.layout.annotations.forEach((a, i) => {
-    const [what, name] = (a.name ?? '').split(':');
-    if (what !== 'mark' && what !== 'label') return;
-    const node = window.gatescopeDiagramNodes[name];
-    const r = texts[i].querySelector('text').getBoundingClientRect();
-    const [x0, y0, x1, y1] = what === 'mark' ? node.mark.box : node.text.box;
-    out.push({ name: `the ${what === 'mark' ? 'symbol' : 'label'} of ${name}`, text: [r.width, r.height], shape: [X(x1) - X(x0), Y(y0) - Y(y1)],
-               inside: what === 'label' ? [r.left >= X(x0) - 1.5, r.right <= X(x1) + 1.5, r.top >= Y(y1) - 1.5, r.bottom <= Y(y0) + 1.5] : [true] });
+  const svg = document.querySelector('#diagram svg'), nodes = window.gatescopeDiagramNodes;
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  return Array.from(svg.querySelectorAll('text[data-part=symbol], text[data-part=label]'), (t) => {
+    const name = t.dataset.owner, symbol = t.dataset.part === 'symbol';
+    const shape = svg.querySelector(symbol ? `[data-part=mark][data-owner="${name}"]` : `[data-owner="${name}:backing"]`);
+    return { name: `the ${symbol ? 'symbol' : 'label'} of ${name}`, symbol, text: box(t), shape: box(shape),
+             want: symbol ? nodes[name].mark.box : nodes[name].text.box };
   });
-  return out;
 }"""
+
+
+def drawn_as_described(fits):
+    """The shapes are the server's boxes under one scale and offset (x right, y up), to a pixel."""
+    first = fits[0]
+    scale = (first["shape"][2] - first["shape"][0]) / (first["want"][2] - first["want"][0])
+    ox, oy = first["shape"][0] - scale * first["want"][0], first["shape"][3] + scale * first["want"][1]
+    for fit in fits:
+        x0, y0, x1, y1 = fit["want"]
+        want = [ox + scale * x0, oy - scale * y1, ox + scale * x1, oy - scale * y0]
+        assert fit["shape"] == pytest.approx(want, abs=1.0), f"{fit['name']}: drawn at {fit['shape']}, described at {want}"
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -42,14 +48,28 @@ def test_every_kind_is_drawn_as_described_with_text_inside_its_shapes(tab_factor
     assert status == 200
     diagram = cells.diagram(kind)
     tab.js("(nodes) => { window.gatescopeDiagramNodes = Object.fromEntries(nodes.map((n) => [n.name, n])); }", diagram["nodes"])
-    paths = tab.js("document.getElementById('diagram').layout.shapes.filter((s) => s.type === 'path' && !s.fillcolor).length")
+    paths = tab.js("document.querySelectorAll('#diagram path[data-part=wire]').length")
     assert paths == len(diagram["wires"])  # one drawn line per routed wire, nothing the page routed itself
-    for fit in tab.js(TEXT_FITS):  # within 1.5 px: a glyph's box rounds to whole pixels
-        w, h = fit["text"]
-        sw, sh = fit["shape"]
-        assert w <= sw + 1.5 and h <= sh + 1.5, f"{kind}: {fit['name']} ({w:.0f}x{h:.0f} px) leaves its box ({sw:.0f}x{sh:.0f})"
-        assert all(fit["inside"]), f"{kind}: {fit['name']} is drawn outside the box the layout gave it"
+    fits = tab.js(TEXT_FITS)
+    assert len(fits) == sum(1 for n in diagram["nodes"] if n.get("mark")) + len(diagram["nodes"])
+    drawn_as_described(fits)
+    for fit in fits:  # within 1.5 px: a glyph's box rounds to whole pixels
+        tx0, ty0, tx1, ty1 = fit["text"]
+        sx0, sy0, sx1, sy1 = fit["shape"]
+        size, room = f"{tx1 - tx0:.0f}x{ty1 - ty0:.0f} px", f"{sx1 - sx0:.0f}x{sy1 - sy0:.0f}"
+        assert tx1 - tx0 <= sx1 - sx0 + 1.5 and ty1 - ty0 <= sy1 - sy0 + 1.5, f"{kind}: {fit['name']} ({size}) leaves its box ({room})"
+        if not fit["symbol"]:
+            inside = sx0 - 1.5 <= tx0 and tx1 <= sx1 + 1.5 and sy0 - 1.5 <= ty0 and ty1 <= sy1 + 1.5
+            assert inside, f"{kind}: {fit['name']} is drawn outside the box the layout gave it"
     tab.shot()  # artifacts/browser/test_every_kind_..._shapes[<kind>-<view>].png
+
+
+HOVER = """([name, unit]) => {
+  const cell = document.querySelector(`#diagram .strip[data-name=${name}] .cell[data-unit="${unit}"]`);
+  cell.dispatchEvent(new PointerEvent('pointerover', { bubbles: true }));
+  const tip = document.querySelector('#diagram .diagram-tip');
+  return tip.hidden ? '' : tip.textContent;
+}"""
 
 
 def test_a_paused_step_is_true_in_the_svg_the_hover_and_the_export(tab):
@@ -57,35 +77,38 @@ def test_a_paused_step_is_true_in_the_svg_the_hover_and_the_export(tab):
     tab.press("ArrowRight", 3)
     tab.until("document.body.dataset.step === '3'")
     want = tab.js("Array.from(window.gatescope.trace.value('c', 3).subarray(0, 8))")
-    assert tab.diagram("c") == pytest.approx(want, abs=1e-6)  # the figure's own data, which the PNG export plots
-    hover = tab.js("""() => {
-      const gd = document.getElementById('diagram'), i = gd.data.findIndex((d) => d.name === 'c');
-      Plotly.Fx.hover(gd, [{ curveNumber: i, pointNumber: 2 }]);
-      return gd.querySelector('.hoverlayer')?.textContent ?? '';
+    assert tab.diagram("c") == pytest.approx(want, abs=1e-6)  # the cells' own values, which the exports serialize
+    hover = tab.js(HOVER, ["c", 2])
+    assert f"unit 2: {want[2]:.4f}".replace("-", "\u2212") in hover and "cell state" in hover.lower()
+    colors = tab.js("""async () => {
+      const { colorAt, scaleFor } = await import('/static/core/colors.js');
+      const m = Math.max(1, window.gatescope.trace.maxAbs('c')), { colorscale } = scaleFor('signed', 'classic');
+      return Array.from(document.querySelectorAll('#diagram .strip[data-name=c] .cell'),
+        (cell) => [cell.getAttribute('fill'), colorAt(Number(cell.dataset.value), colorscale, -m, m)]);
     }""")
-    assert f"unit 2: {want[2]:.4f}" in hover
-    fills = tab.js("""() => {
-      const gd = document.getElementById('diagram'), i = gd.data.findIndex((d) => d.name === 'c');
-      return Array.from(gd.querySelectorAll('.scatterlayer .trace')[i].querySelectorAll('path.point')).map((p) => p.style.fill);
-    }""")
-    assert len(set(fills)) > 1  # painted with this step's colours, not one flat colour
+    assert all(got == want for got, want in colors), colors  # painted on the scale its label states
+    assert len({got for got, _ in colors}) > 1  # this step's colours, not one flat colour
 
 
 def test_unbounded_vectors_state_their_scale(tab):
     tab.open("/?preset=remember-lstm")
     tab.press("End")
-    label = tab.js("document.getElementById('diagram').layout.annotations.find((a) => a.name === 'label:c').text")
+    label = tab.js("document.querySelector('#diagram text[data-part=label][data-owner=c]').textContent")
     m = tab.js("Math.max(1, window.gatescope.trace.maxAbs('c'))")
     assert f"±{float(f'{m:.3g}'):g}" in label.replace("−", "-")
-    gd = tab.js("(() => { const gd = document.getElementById('diagram'); const d = gd.data.find((t) => t.name === 'c');"
-                " return [d.marker.cmin, d.marker.cmax]; })()")
-    assert gd == pytest.approx([-m, m])
+    pre = tab.js("""() => {
+      const trace = window.gatescope.trace, names = trace.header.kind_info.glossary.names;
+      const m = Math.max(1, ...names.filter((n) => n.role === 'pre' && trace.has(n.name)).map((n) => trace.maxAbs(n.name)));
+      return { m, ticks: Array.from(document.querySelectorAll('#diagram .legend .tick'), (t) => t.textContent) };
+    }""")
+    top = float(f"{pre['m']:.3g}")
+    assert f"{top:g}" in [t.replace("−", "") for t in pre["ticks"]]  # the pre-activations' bar states its ±max
 
 
 def diagram_units(tab):
-    return tab.js("""(() => { const gd = document.getElementById('diagram');
-      return { data: gd.dataset.units, note: gd.layout.annotations.find((a) => a.name === 'units')?.text ?? null,
-               c: Array.from(gd.data.find((d) => d.name === 'c').customdata) }; })()""")
+    return tab.js("""(() => ({ data: document.getElementById('diagram').dataset.units,
+      note: document.querySelector('#diagram text[data-part=note]')?.textContent ?? null,
+      c: Array.from(document.querySelectorAll('#diagram .strip[data-name=c] .cell'), (cell) => Number(cell.dataset.unit)) }))()""")
 
 
 def test_the_diagram_draws_the_units_asked_for_and_says_which(tab_factory):
@@ -97,6 +120,7 @@ def test_the_diagram_draws_the_units_asked_for_and_says_which(tab_factory):
     tab.until("document.body.dataset.step === '1'")
     want = tab.js("[5, 38].map((u) => window.gatescope.trace.value('c', 1)[u])")
     assert tab.diagram("c") == pytest.approx(want, abs=1e-6)
+    assert "units 5, 38 of 48" in tab.js(HOVER, ["c", 38])  # the hover says the strip shows some of the units
 
     tab = tab_factory("-default").open("/?kind=lstm&input=hello&hidden=48")
     assert diagram_units(tab) == {"data": "units 0–23 of 48", "note": "units 0–23 of 48", "c": list(range(24))}

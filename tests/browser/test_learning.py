@@ -78,10 +78,7 @@ def test_playing_frames_paint_the_steps_values(tab):
     check = tab.js("""async () => {
         const { colorAt, scaleFor } = await import('/static/core/colors.js');
         const t = window.gatescope.player.t, trace = window.gatescope.trace;
-        const groups = document.querySelectorAll('#diagram .scatterlayer .trace');
-        const data = document.getElementById('diagram').data;
-        const i = data.findIndex((d) => d.name === 'forget_gate');
-        const fills = [...groups[i].querySelectorAll('path.point')].map((p) => p.style.fill);
+        const fills = Array.from(document.querySelectorAll('#diagram .strip[data-name=forget_gate] .cell'), (c) => c.getAttribute('fill'));
         const { colorscale, cmin, cmax } = scaleFor('unit', 'classic');
         const want = Array.from(trace.value('forget_gate', t)).map((v) => colorAt(v, colorscale, cmin, cmax));
         return { t: window.gatescope.player.t, same: t === window.gatescope.player.t, fills, want };
@@ -90,6 +87,6 @@ def test_playing_frames_paint_the_steps_values(tab):
         assert [f.replace(' ', '') for f in check["fills"]] == check["want"]
     tab.js("window.gatescope.player.pause()")
     t = tab.step
-    # paused: Plotly's own data (what hovers and exports read) is back in line with the shown step
+    # paused: the cells' values (what hovers and exports read) are the shown step's
     assert tab.diagram("forget_gate") == pytest.approx(tab.js(f"Array.from(window.gatescope.trace.value('forget_gate', {t}))"), abs=1e-6)
     assert tab.errors == []

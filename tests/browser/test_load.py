@@ -13,7 +13,7 @@ VIEWS = {
 @pytest.mark.parametrize("path", VIEWS.values(), ids=VIEWS.keys())
 def test_loads_without_console_errors(tab, path):
     tab.open(path)
-    tab.until("document.querySelector('#diagram .scatterlayer') && document.querySelectorAll('#heatmaps image').length",
+    tab.until("document.querySelector('#diagram .cell') && document.querySelectorAll('#heatmaps image').length",
               what="the diagram and the heatmaps are drawn")
     assert tab.js("window.gatescope.trace.steps") > 0
     assert tab.js("document.getElementById('message').hidden")
@@ -47,8 +47,8 @@ def test_every_request_stays_on_the_apps_origin(tab):
 
 def test_embed_draws_the_views_without_the_header(tab):
     tab.open("/embed?kind=gru&input=0.5,-1,2,0&input_type=numbers&step=2")
-    assert tab.js("document.querySelectorAll('#diagram .scatterlayer .point').length") > 0
-    assert tab.js("document.getElementById('diagram').data.some((t) => t.name === 'reset_gate')")
+    assert tab.js("document.querySelectorAll('#diagram .cell').length") > 0
+    assert tab.js("Boolean(document.querySelector('#diagram .strip[data-name=reset_gate]'))")
     assert tab.js("document.querySelectorAll('#tokens .token').length") == 4
     assert tab.step == 2
     assert tab.js("document.querySelector('header.top')") is None

@@ -301,21 +301,28 @@ def test_strip_cells_are_balanced_rows_centred_on_the_strip(run):
 
 def test_the_diagram_is_drawn_in_the_extents_the_server_sends(run):
     out = run("""
-        const { figure } = await import('/static/views/diagram-figure.js');
+        const { scene, MARGIN } = await import('/static/views/diagram-figure.js');
         const info = await (await fetch('/api/kinds/lstm')).json();
         const model = { hidden_size: 4, out_size: 4, input_size: 2 };
-        const at = (w, h) => {
-          const f = figure({ ...info, diagram: { ...info.diagram, width: w, height: h } }, model, { palette: 'classic', presenter: false }, 900);
-          return { x: f.layout.xaxis.range, y: f.layout.yaxis.range };
+        const at = (w, h, px, py) => {
+          const s = scene({ ...info, diagram: { ...info.diagram, width: w, height: h } }, model, { palette: 'classic', presenter: false }, px, py);
+          const xs = s.items.flatMap((it) => (it.attrs.d ?? '').match(/-?[\\d.]+/g)?.filter((_, i) => i % 2 === 0).map(Number) ?? []);
+          return { left: s.X(-0.2), right: s.X(w + 0.1), top: s.Y(h + 0.4), bottom: s.Y(-0.1), width: s.width, height: s.height,
+                   wireRight: Math.max(...xs), stateEnd: s.X(w), ppu: s.ppu };
         };
-        const state = info.diagram.wires.filter((w) => w.style === 'state').flatMap((w) => w.points.map((p) => p[0]));
-        return { sent: [info.diagram.width, info.diagram.height], wide: at(20, 12), sent_at: at(info.diagram.width, info.diagram.height),
-                 stateEnd: Math.max(...state) };""")
-    # the axes span what the description says, however wide it is
-    assert out["wide"] == {"x": [-0.2, pytest.approx(20.1)], "y": [-0.1, pytest.approx(12.4)]}
-    w, h = out["sent"]
-    assert out["sent_at"] == {"x": [-0.2, pytest.approx(w + 0.1)], "y": [-0.1, pytest.approx(h + 0.4)]}
-    assert w - 1 < out["stateEnd"] <= w  # the state line runs out to the right edge the server set
+        return { margin: MARGIN, wide: at(20, 12, 900, 0), sent: at(info.diagram.width, info.diagram.height, 900, 560),
+                 tall: at(info.diagram.width, info.diagram.height, 900, 300) };""")
+    m = out["margin"]
+    for name, s in (("wide", out["wide"]), ("sent", out["sent"]), ("tall", out["tall"])):
+        # the extents the description gives fill the room left of the legend, centred, in one scale for x and y
+        assert s["left"] >= m["l"] - 0.01 and s["right"] <= s["width"] - m["r"] + 0.01, name
+        assert s["top"] >= m["t"] - 0.01 and s["bottom"] <= s["height"] - m["b"] + 0.01, name
+        fills_x = s["right"] - s["left"] == pytest.approx(s["width"] - m["l"] - m["r"], abs=0.02)
+        fills_y = s["bottom"] - s["top"] == pytest.approx(s["height"] - m["t"] - m["b"], abs=0.02)
+        assert fills_x or fills_y, name
+        if name != "wide":  # the wires of the description sent run out to its right edge
+            assert s["wireRight"] <= s["stateEnd"] + 0.01 and s["stateEnd"] - s["wireRight"] < s["ppu"], name
+    assert out["wide"]["height"] == pytest.approx(out["wide"]["ppu"] * 12.5 + m["t"] + m["b"], abs=1)  # no height given: as tall as it needs
 
 
 # -- the bus, the view state and the views' contract --------------------------------------------

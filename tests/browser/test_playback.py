@@ -70,8 +70,8 @@ def test_down_arrow_walks_the_phases_in_the_articles_order(tab, api):
     # the phases so far are drawn, later ones faint
     tab.press("ArrowUp")
     assert tab.phase == phases[-2]
-    opacity = tab.js("Object.fromEntries(document.getElementById('diagram').data.filter((t) => t.name)"
-                     ".map((t) => [t.name, t.opacity]))")
+    opacity = tab.js("Object.fromEntries(Array.from(document.querySelectorAll('#diagram .strip'),"
+                     " (g) => [g.dataset.name, Number(g.getAttribute('opacity'))]))")
     first, last = ([n["name"] for n in info["glossary"]["names"] if n["phase"] == p and n["name"] in opacity][0] for p in (phases[0], phases[-1]))
     assert opacity[first] == 1 and opacity[last] < 0.5, opacity
     tab.press("ArrowRight")  # plain stepping shows every phase again

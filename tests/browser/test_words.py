@@ -2,6 +2,8 @@
 the permalink keeps the phase, and exports are named after the view and captioned."""
 
 import re
+import struct
+import xml.etree.ElementTree as ET  # noqa: N817 (the SVG the page itself wrote)
 from pathlib import Path
 
 import pytest
@@ -64,16 +66,24 @@ def test_exports_are_named_after_the_view_and_the_png_has_its_caption(tab):
     assert Path(csv.value.path()).read_text().startswith("step,token,name,unit,value")
 
 
-def test_the_png_caption_names_the_model_step_and_input(tab):
+def test_the_png_and_svg_carry_the_caption_and_the_diagram_as_drawn(tab):
     tab.open("/?preset=remember-lstm&step=4")
-    captured = tab.js("""(async () => {
-        let figure = null;
-        const real = Plotly.toImage;
-        Plotly.toImage = (fig, opts) => { figure = fig; return real(fig, opts); };
-        HTMLAnchorElement.prototype.click = function () {};  // no download: only the figure is read
-        document.querySelector('[data-control="export-png"]').click();
-        while (!figure) await new Promise((r) => setTimeout(r, 20));
-        Plotly.toImage = real;
-        return figure.layout.title.text;
-    })()""")
-    assert "Remember the first symbol" in captured and "t = 4" in captured and "CADBBCADACBDBADCCA?" in captured
+    drawn = tab.js("""(() => { const svg = document.querySelector('#diagram svg');
+      return { width: Number(svg.getAttribute('width')), height: Number(svg.getAttribute('height')),
+               fills: Array.from(svg.querySelectorAll('.cell'), (c) => c.getAttribute('fill')) }; })()""")
+    downloads = {}
+    for fmt in ("svg", "png"):
+        tab.page.click("details.menu summary:has-text('Export')")
+        with tab.page.expect_download() as file:
+            tab.page.click(f'[data-control="export-{fmt}"]')
+        assert file.value.suggested_filename.endswith(f"-step4.{fmt}")
+        downloads[fmt] = Path(file.value.path()).read_bytes()
+    svg = ET.fromstring(downloads["svg"])
+    caption = " ".join(t.text or "" for t in svg.findall("{http://www.w3.org/2000/svg}text"))
+    assert "Remember the first symbol" in caption and "t = 4" in caption and "CADBBCADACBDBADCCA?" in caption
+    cells = [r.get("fill") for r in svg.iter("{http://www.w3.org/2000/svg}rect") if r.get("class") == "cell"]
+    assert cells == drawn["fills"]  # the step shown, colour for colour
+    png = downloads["png"]
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])  # IHDR: the diagram and its caption, at twice the pixels
+    assert width == 2 * drawn["width"] and height > 2 * drawn["height"] + 100
