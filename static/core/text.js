@@ -9,12 +9,15 @@ export function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
-/** A token as it should appear on screen: spaces and newlines made visible. */
+const NUMERIC = /^[\s\d.,;+\-eE[\]]*\d[\s\d.,;+\-eE[\]]*$/u;  // a step of numbers ("-0.26", "[0.09, -1]"), not a word
+
+/** A token as it should appear on screen: spaces and newlines made visible, a step of numbers with minus signs
+ *  ("−0.26": the input box keeps what was typed). A character a text model reads, "-" included, is shown as it is. */
 export function showToken(tok) {
   if (tok === " ") return "␣";
   if (tok === "\n") return "⏎";
   if (tok === "\t") return "⇥";
-  return tok;
+  return typeof tok === "string" && NUMERIC.test(tok) ? minusSigns(tok) : tok;
 }
 
 export const MINUS = "\u2212";  // the minus sign of typeset math; "-" is a hyphen, shorter and set lower

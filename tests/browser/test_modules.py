@@ -247,11 +247,13 @@ def test_equation_numbers_for_each_op(run):
 
 def test_numbers_and_prose_read_with_a_minus_sign(run):
     out = run("""
-        const { num, minusSigns } = await import('/static/core/text.js');
+        const { num, minusSigns, showToken } = await import('/static/core/text.js');
         return { num: [num(-0.6394), num(0.6394), num(-0.0004), num(-12, 1), num(-Infinity), num(NaN)],
+                 tokens: ['-0.26', '[0.09, -1]', '-', 'x-1', '-a', ' ', '1e-05'].map(showToken),
                  prose: ['r = -0.45; mean -1.20, +0.93 (-.5)', 'adding-lstm at lengths 2-3, x-1', '-3 at the start',
                          'e-05 and h(t-1)'].map(minusSigns) };""")
     assert out["num"] == ["−0.639", "0.639", "0.000", "−12.0", "−∞", "NaN"]
+    assert out["tokens"] == ["−0.26", "[0.09, −1]", "-", "x-1", "-a", "␣", "1e-05"]  # a typed character stays as typed
     assert out["prose"] == ["r = −0.45; mean −1.20, +0.93 (−.5)", "adding-lstm at lengths 2-3, x-1", "−3 at the start",
                             "e-05 and h(t-1)"]  # a hyphen inside a word, a range or an exponent stays
 
