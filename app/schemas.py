@@ -14,7 +14,7 @@ import dataclasses
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_serializer, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_serializer, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
 import cells
@@ -46,6 +46,17 @@ class _Registered:
 
 KindName = Annotated[str, _Registered]
 OPTION_INT_CEILING = 1_000_000
+STEP_CEILING = 10_000_000  # the furthest step a URL may name; a step past a run's end shows its last one
+
+
+def _window(value: str | None) -> str | None:  # START-END, the first and last step shown; past a run's end: its last ones
+    start, _, end = (value or "").strip().partition("-")
+    if value and not (all(s.isascii() and s.isdigit() and len(s) <= 12 for s in (start, end)) and int(start) <= int(end) <= STEP_CEILING):
+        raise PydanticCustomError("window", "'{value}' is not a span of steps START-END with START ≤ END ≤ {limit}: "
+                                  "window=120-220 shows steps 120 to 220", {"value": value, "limit": STEP_CEILING})
+    return f"{int(start)}-{int(end)}" if value else None
+
+
 COMPARE_DEFAULT = "preset:remember-rnn,preset:remember-lstm,preset:remember-gru"
 
 
@@ -62,9 +73,7 @@ def _kind_option_fields() -> dict[str, Any]:
             if opt.type is int:  # a ceiling that no setting can raise: Python ints are unbounded, NumPy's are not
                 bounds = {"ge": int(opt.minimum or 0), "le": OPTION_INT_CEILING}
             elif opt.type is float:  # JSON may say Infinity or 1e400; an option is a finite number
-                bounds = {"allow_inf_nan": False, "ge": -1e6, "le": 1e6}
-                if opt.minimum is not None:
-                    bounds["ge"] = opt.minimum
+                bounds = {"allow_inf_nan": False, "ge": -1e6 if opt.minimum is None else opt.minimum, "le": 1e6}
             fields[opt.name] = (typ | None, Field(None, description=f"{opt.doc} (kinds: {', '.join(kinds)})", **bounds))
     return fields
 
@@ -93,17 +102,21 @@ class _ViewBase(BaseModel):
     # -- how to show it ------------------------------------------------------
     layer: int = Field(-1, ge=-1_000, le=1_000, description="Which layer the views show; -1 is the top one.")
     direction: int = Field(0, ge=0, le=1, description="Which direction of a bidirectional model the views show.")
-    step: int = Field(0, ge=0, le=10_000_000, description="The current timestep.")
+    step: int = Field(0, ge=0, le=STEP_CEILING, description="The current timestep.")
     phase: str | None = Field(None, max_length=40, pattern=r"^[a-z_]+$",
                               description="The phase of the step shown (a name of the kind's glossary phases); none for the whole step.")
     panels: str = Field("diagram,heatmaps,lines,tokens,predictions", max_length=200, pattern=r"^[a-z,]*$",
                         description="Comma-separated panels to show, by the names the page's views declare (static/views/, "
                                     "`static panel`): diagram, heatmaps, lines, tokens, predictions, gradients, saturation, ...")
+    window: Annotated[str | None, AfterValidator(_window)] = Field(None, max_length=40, description="The steps the heatmaps and "
+            "the lines show, START-END, both included (120-220); none: the run's own opening (all of it, or a window around the step).")
     units: str = Field("", max_length=2_000, pattern=r"^[0-9,]*$", description="Comma-separated units for the line plots; empty for the first four.")
     focus: str = Field("c", max_length=40, pattern=r"^[a-z_]+$", description="The name the token strip and line plots follow.")
     color_unit: int | None = Field(None, ge=0, le=1_000_000, description="Color the input tokens by this unit of the focused name.")
     phases: bool = Field(True, description="Animate each step phase by phase, as the article does; false for plain stepping.")
     speed: float = Field(2.0, gt=0, le=60, allow_inf_nan=False, description="Playback speed, steps per second.")
+    pace: Literal["slow", "normal", "fast"] = Field("normal", description="How fast the flow animation plays a phase when phases "
+            "are on (about 2, 1 and 0.5 s a phase): a lecture setting, apart from the speed of plain stepping.")
     presenter: bool = Field(False, description="Larger fonts and thicker lines for projectors.")
     palette: Literal["classic", "colorblind", "mono"] = Field("classic",
             description="Color palette; 'colorblind' reads for all common color vision deficiencies.")
@@ -117,22 +130,15 @@ class _ViewBase(BaseModel):
     digits: int = Field(5, ge=1, le=9, description="Significant digits of each number in JSON (of each value, not of the array's largest): "
                         "4.4e-06 stays 4.4e-06. Binary stream frames are float32 and not rounded.")
 
-
-
 ViewState = create_model("ViewState", __base__=_ViewBase, **_kind_option_fields())
 ViewState.__doc__ = "Every parameter of a view: the URL query, the POST body and the WebSocket request use the same names."
-
-
 
 _INTEGER_FIELDS = {name for name, f in ViewState.model_fields.items() if f.annotation in (int, int | None)}
 
 
 class ViewBody(ViewState):  # type: ignore[misc,valid-type]
-    """The view state as JSON (POST body, WebSocket message): the same fields, typed strictly.
-
-    A URL query is text, so ViewState reads "5" as 5 and "true" as true; JSON has types of its own,
-    and a body that sends true for a number or "2" for a speed is answered 422, as its schema says.
-    """
+    """The view state as JSON (POST body, WebSocket message): the same fields, typed strictly. A URL query is text, so
+    ViewState reads "5" as 5 and "true" as true; JSON has types of its own: true for a number or "2" for a speed is a 422."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -140,16 +146,16 @@ class ViewBody(ViewState):  # type: ignore[misc,valid-type]
     @classmethod
     def _whole_numbers_are_integers(cls, data: Any) -> Any:
         """JSON Schema's "integer" takes 2.0 (a whole number written as a float); strict mode would not."""
-        if not isinstance(data, dict):
-            return data
-        return {k: int(v) if k in _INTEGER_FIELDS and isinstance(v, float) and v.is_integer() else v for k, v in data.items()}
+        return {k: int(v) if k in _INTEGER_FIELDS and isinstance(v, float) and v.is_integer() else v
+                for k, v in data.items()} if isinstance(data, dict) else data
 
 
 KIND_OPTION_NAMES = tuple(_kind_option_fields())
 #: Fields that only change how the page looks, not the numbers.
 #: layer and direction are not among them: the stream carries the shown layer-direction only, so choosing another reruns.
-VIEW_ONLY = ("step", "phase", "panels", "units", "focus", "color_unit", "phases", "speed", "presenter",
+VIEW_ONLY = ("step", "phase", "panels", "window", "units", "focus", "color_unit", "phases", "speed", "pace", "presenter",
              "palette", "compare", "format", "names", "digits")
+VIEW_KEPT = ("window",)  #: fields a view keeps itself: the page writes them in the URL as it changes them, and redraws nothing
 
 
 def view_fields() -> list[dict]:
@@ -162,13 +168,10 @@ def view_fields() -> list[dict]:
         typ = next((o.get("type") for o in options if o.get("type") not in (None, "null")), "string")
         enum = next((o["enum"] for o in options if "enum" in o), None)
         item = {"name": name, "type": typ, "default": field.default, "nullable": any(o.get("type") == "null" for o in options),
-                "view_only": name in VIEW_ONLY, "kind_option": name in KIND_OPTION_NAMES}
+                "view_only": name in VIEW_ONLY, "view_kept": name in VIEW_KEPT, "kind_option": name in KIND_OPTION_NAMES}
         if enum:
             item["choices"] = enum
-        for bound in ("minimum", "maximum", "exclusiveMinimum"):
-            for o in options:
-                if bound in o:
-                    item[bound] = o[bound]
+        item.update({bound: o[bound] for o in options for bound in ("minimum", "maximum", "exclusiveMinimum") if bound in o})
         out.append(item)
     return out
 

@@ -1,12 +1,13 @@
 """What a student feels first: typing, long playback, and what the page fetches (the first drawn diagram: bench_page.py).
 
-    python bench/bench_contact.py
+    python bench/bench_contact.py [--only typing|playback|bytes]
 
 Headless Chromium (the browser tests' launcher and server, tests/browser/conftest.py). Prints, each with a
 reference measured in the same run:
   1. typing: one character typed at the end of a 2,000-character text on charlm-lstm, from the key to its
-     step being in the trace and painted (the next animation frame); target 50 ms. Reference: the same on
-     a random 4-unit RNN with a 20-character text.
+     step being in the trace and painted (the next animation frame); target 50 ms; and the longest task on the
+     page's main thread while typing (the heatmaps' and lines' redraw of the grown run: a key typed during it
+     waits for it). Reference: the same on a random 4-unit RNN with a 20-character text.
   2. playback of a 5,000-step LSTM with hidden 256 at speed 60: frames per second while playing, against the
      same page's idle frame rate (what the headless compositor gives).
   3. bytes per step the page fetches for a 1,000-character charlm-lstm trace over /ws/trace (binary float32
@@ -49,6 +50,10 @@ TYPE_ONE = """(ch) => new Promise((resolve) => {
   check();
 })"""
 
+# Every task over 50 ms on the page's main thread (the Long Tasks API), kept for typing() to read.
+LONG_TASKS = """window.__longTasks = [];
+new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries())).observe({ type: 'longtask', buffered: true });"""
+
 IDLE_FPS = """() => new Promise((resolve) => {
   const times = [];
   const tick = (now) => { times.push(now); if (times.length < 61) requestAnimationFrame(tick); else resolve(1000 * 60 / (times[60] - times[0])); };
@@ -67,17 +72,21 @@ def open_page(browser, base: str, path: str, init: str | None = None):
     return context, page
 
 
-def typing(browser, base: str, path: str, runs: int) -> tuple[list[float], bool]:
-    context, page = open_page(browser, base, path)
+def typing(browser, base: str, path: str, runs: int) -> tuple[list[float], bool, float]:
+    """Each key's time, whether the view followed it, and the longest main-thread task from the first key to 0.5 s after the last."""
+    context, page = open_page(browser, base, path, LONG_TASKS)
     page.wait_for_timeout(300)
     times, followed = [], True
+    since = page.evaluate("performance.now()")
     for i in range(runs):
         r = page.evaluate(TYPE_ONE, "etaoin"[i % 6])
         times.append(r["ms"])
         followed = followed and r["step"] == str(r["last"])
         page.wait_for_timeout(150)  # past the page's typing debounce, so each key is measured alone
+    page.wait_for_timeout(500)  # the views' last redraw of the grown run
+    longest = page.evaluate("(t) => Math.max(0, ...window.__longTasks.filter((e) => e.startTime >= t).map((e) => e.duration))", since)
     context.close()
-    return times, followed
+    return times, followed, longest
 
 
 def playback(browser, base: str, seconds: float) -> dict:
@@ -116,29 +125,39 @@ def fetched_bytes(base: str, chars: int) -> dict:
     return {"stream": streamed, "json": json_bytes, "steps": steps}
 
 
+def print_typing(browser, base: str, runs: int) -> None:
+    long_text = quote((TEXT * 20)[:2000])
+    big, followed, longest = typing(browser, base, f"/?preset=charlm-lstm&input={long_text}", runs)
+    small, _, _ = typing(browser, base, f"/?kind=rnn&hidden=4&input={quote(TEXT[:20])}", runs)
+    b, s = statistics.median(big), statistics.median(small)
+    print(f"1. typing one character after 2,000 on charlm-lstm: {b:.0f} ms median of {len(big)} (slowest {max(big):.0f} ms; "
+          f"{b / TYPING_MS:.2f} of the {TYPING_MS} ms target, {'met' if b <= TYPING_MS else 'MISSED'}); "
+          f"the view {'follows' if followed else 'does NOT follow'} the newest step; the longest task while typing "
+          f"(the views' redraw of the grown run, which a next key waits for): {longest:.0f} ms; "
+          f"reference, 20 characters on a 4-unit RNN: {s:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=8, help="typed characters per page (median), and page loads (3)")
     parser.add_argument("--seconds", type=float, default=5.0, help="how long to play for the fps figure")
+    parser.add_argument("--only", choices=["typing", "playback", "bytes"], help="measure only this figure")
     args = parser.parse_args()
+    wanted = (lambda name: args.only in (None, name))
     with served_browser("contact") as (browser, base):
         print(machine(browser))
-        long_text = quote((TEXT * 20)[:2000])
-        big, followed = typing(browser, base, f"/?preset=charlm-lstm&input={long_text}", args.runs)
-        small, _ = typing(browser, base, f"/?kind=rnn&hidden=4&input={quote(TEXT[:20])}", args.runs)
-        b, s = statistics.median(big), statistics.median(small)
-        print(f"1. typing one character after 2,000 on charlm-lstm: {b:.0f} ms median of {len(big)} "
-              f"({b / TYPING_MS:.2f} of the {TYPING_MS} ms target, {'met' if b <= TYPING_MS else 'MISSED'}); "
-              f"the view {'follows' if followed else 'does NOT follow'} the newest step; "
-              f"reference, 20 characters on a 4-unit RNN: {s:.0f} ms")
-        r = playback(browser, base, args.seconds)
-        print(f"2. playing 5,000 steps of an LSTM, hidden 256, at speed 60: {r['fps']:.1f} fps over {r['frames']} frames; "
-              f"reference, the same page idle: {r['idle']:.1f} fps ({r['fps'] / r['idle']:.2f} of it; target {FPS} fps: "
-              f"{'met' if r['fps'] >= FPS else 'MISSED'})")
-        f = fetched_bytes(base, 1000)
-        print(f"3. a 1,000-character charlm-lstm view: the stream sends {f['stream'] / f['steps']:,.0f} bytes per step "
-              f"({f['stream'] / 1e6:.2f} MB for {f['steps']} steps); reference, its JSON twin: {f['json'] / f['steps']:,.0f} "
-              f"bytes per step ({f['json'] / 1e6:.2f} MB), {f['json'] / f['stream']:.1f}x the stream")
+        if wanted("typing"):
+            print_typing(browser, base, args.runs)
+        if wanted("playback"):
+            r = playback(browser, base, args.seconds)
+            print(f"2. playing 5,000 steps of an LSTM, hidden 256, at speed 60: {r['fps']:.1f} fps over {r['frames']} frames; "
+                  f"reference, the same page idle: {r['idle']:.1f} fps ({r['fps'] / r['idle']:.2f} of it; target {FPS} fps: "
+                  f"{'met' if r['fps'] >= FPS else 'MISSED'})")
+        if wanted("bytes"):
+            f = fetched_bytes(base, 1000)
+            print(f"3. a 1,000-character charlm-lstm view: the stream sends {f['stream'] / f['steps']:,.0f} bytes per step "
+                  f"({f['stream'] / 1e6:.2f} MB for {f['steps']} steps); reference, its JSON twin: {f['json'] / f['steps']:,.0f} "
+                  f"bytes per step ({f['json'] / 1e6:.2f} MB), {f['json'] / f['stream']:.1f}x the stream")
 
 
 if __name__ == "__main__":

@@ -86,19 +86,28 @@ export function update(state, changes, fields) {
   if (chosen.length || "input" in changes || "input_type" in changes) {
     next.step = changes.step ?? 0;
     next.phase = changes.phase ?? null;
+    if (!("window" in changes) && !appended(state.input, changes.input)) next.window = null;  // another run opens on its own window
   }
   return next;
+}
+
+/** Whether text only grows another (typing at the end): the same run, longer, keeps its window. */
+function appended(before, after) {
+  return typeof before === "string" && typeof after === "string" && after.length > before.length && after.startsWith(before);
 }
 
 /**
  * The page's view state, changed one way only: update(patch) makes the next state (as update() above)
  * and says so on the bus ("state", with the state before and a reason). The state itself is frozen.
+ * A patch of fields a view keeps itself (the table's view_kept: the time window a chart was zoomed to) has the
+ * reason "view" unless told otherwise: the view has drawn it already, so the page only writes it in the URL.
  */
 export function createViewState(initial, fields, bus) {
   let state = Object.freeze({ ...initial });
+  const kept = new Set(fields.filter((f) => f.view_kept).map((f) => f.name));
   return {
     get current() { return state; },
-    update(patch, reason = "edit") {
+    update(patch, reason = Object.keys(patch).length && Object.keys(patch).every((k) => kept.has(k)) ? "view" : "edit") {
       const before = state;
       state = Object.freeze(update(before, patch, fields));
       bus.emit("state", { state, before, reason });

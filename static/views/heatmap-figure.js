@@ -105,7 +105,7 @@ export function figure(glossary, names, options, height, unitDigits = 2) {
   const data = [], annotations = [], layout = {
     height, margin, font: { family: FONT_FAMILY, size: sz.small }, showlegend: false, hovermode: "closest", dragmode: "zoom",
     xaxis: { side: "top", anchor: "y", fixedrange: false, autorange: false, showgrid: false, zeroline: false, ticks: "outside",
-      ticklen: 3, tickfont: { size: sz.small } },
+      ticklen: 3, tickfont: { size: sz.small }, ticklabeloverflow: "allow" },
     annotations, ...BACKGROUND,
   };
   names.forEach((name, i) => {
@@ -113,7 +113,7 @@ export function figure(glossary, names, options, height, unitDigits = 2) {
     const top = 1 - i * share, bottom = Math.max(0, top - share + gap);
     const axis = i === 0 ? "yaxis" : `yaxis${i + 1}`;
     layout[axis] = { domain: [bottom, top], fixedrange: true, autorange: false, showgrid: false, zeroline: false, ticks: "outside",
-      ticklen: 2, tickfont: { size: sz.small - 1 }, title: label.title(i) };
+      ticklen: 2, tickfont: { size: sz.small - 1 }, title: label.title(i), ticklabeloverflow: "allow" };
     if (label.margin) {
       annotations.push({ xref: "paper", yref: "paper", x: 0, xanchor: "right", xshift: -label.ticks, y: (top + bottom) / 2, yanchor: "middle",
         text: escapeHtml(v.symbol), showarrow: false, font: { size: sz.small } });
@@ -145,7 +145,7 @@ export function colorbars(scales, layout, options, plotH) {
     const { tickvals, ticktext } = scaleTicks(scales[i]);
     out[i] = { showscale: true, colorbar: { x: 1, xanchor: "left", xpad: 6, ypad: 0, y: (top + bottom) / 2, yanchor: "middle",
       len: Math.max(top - bottom - 2 * inset, (top - bottom) / 2), lenmode: "fraction", thickness: options.presenter ? 14 : 10, outlinewidth: 0, tickvals, ticktext,
-      ticks: "", tickfont: { size: sz.small - 1 } } };
+      ticks: "", tickfont: { size: sz.small - 1 }, ticklabeloverflow: "allow" } };
     i = j + 1;
   }
   return out;
@@ -157,7 +157,20 @@ export function hoverFor(kx, ky) {
   return `<b>%{meta}</b><br>around step %{x:.0f}, unit %{y:.0f}: mean %{z:.4f}<extra>mean of ${kx} step${kx > 1 ? "s" : ""} × ${ky} unit${ky > 1 ? "s" : ""}</extra>`;
 }
 
-/** Each map's scale for the trace so far: a name of unbounded range reaches its largest |value|. */
-export function scalesOf(trace, glossary, names, paletteName) {
-  return names.map((n) => ({ ...scaleFor(glossary[n].range, paletteName, trace.has(n) ? trace.maxAbs(n) : 1), range: glossary[n].range }));
+/**
+ * Each map's scale for the trace so far: a name of unbounded range reaches its largest |value|. maxes (kept by the
+ * caller for one run) holds each name's largest |value| and the steps it covers, so a run that grows by a typed step
+ * reads that step only.
+ */
+export function scalesOf(trace, glossary, names, paletteName, maxes = {}) {
+  return names.map((n) => ({ ...scaleFor(glossary[n].range, paletteName, trace.has(n) ? largest(trace, n, maxes) : 1), range: glossary[n].range }));
+}
+
+function largest(trace, name, maxes) {
+  const seen = maxes[name] ?? { steps: 0, max: 0 };
+  if (!trace.value || seen.steps > trace.steps) return trace.maxAbs(name);  // rows only (the probe), or another run
+  for (let t = seen.steps; t < trace.steps; t++) for (const v of trace.value(name, t)) seen.max = Math.max(seen.max, Math.abs(v));
+  seen.steps = trace.steps;
+  maxes[name] = seen;
+  return seen.max;
 }

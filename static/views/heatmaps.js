@@ -1,15 +1,16 @@
 // Every gate and state over the sequence: one heatmap per name (units x time), stacked, sharing one time axis
 // drawn on top, with unit ticks and a colour bar per scale. One cursor line (cursor.js) crosses them all at the
 // current step; a click on a column, or the arrow keys on the focused maps, ask the page to go there ("seek").
-// Time zooms and pans (drag across a span, the buttons, + and −); a run longer than the plot has pixels for
-// opens on a window around the current step that follows it, and a zoomed-out view draws each cell as the
-// mean of a block of steps (or units), which the line above the maps says.
+// Time zooms and pans (drag across a span, the buttons, + and −) in the window the lines share (time-window.js);
+// a run longer than the plot has pixels for opens on a window around the current step that follows it, and a
+// zoomed-out view draws each cell as the mean of a block of steps (or units), which the line above the maps says.
+// Every axis lets its labels overflow (ticklabeloverflow "allow": the margins hold them), which spares Plotly
+// measuring each label on every redraw: two thirds of a redraw of nine maps, and a typed step redraws them.
 
 import { HEATMAP, palette, sizes } from "../core/config.js";
-import { throttle } from "../core/timers.js";
 import { createCursor } from "./cursor.js";
 import { blockSizes, colorbars, columnOf, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, tokenStepPx, unitTicks } from "./heatmap-figure.js";
-import { asked, clampRange, follow, isWhole, moved, opening, stepsShown } from "./time-window.js";
+import { afterPaint, asked, moved, same, sharedWindow, stepsShown } from "./time-window.js";
 import { View } from "./view.js";
 
 const REDRAW_MS = 150;
@@ -42,13 +43,15 @@ function toolbar(wrap, act) {
 
 export class Heatmaps extends View {
   static id = "heatmaps";
-  static panel = { name: "heatmaps", label: "heatmaps" };
   static plotly = true;
+  static panel = { name: "heatmaps", label: "heatmaps" };
 
   /** cursor: false for a snapshot with no current step (the trainer's probe). */
   constructor(el, bus, { cursor = true } = {}) {
     super(el, bus);
-    Object.assign(this, { names: [], built: false, t: 0, range: null, auto: true, whole: false, columns: [] });
+    Object.assign(this, { names: [], built: false, t: 0, drawn: null, columns: [] });
+    this.win = sharedWindow(bus);
+    this.win.join(this);
     this.line = cursor ? createCursor(el) : null;
     if (!el.parentElement?.classList.contains("cursor-wrap")) {  // the probe has no cursor: wrap it all the same
       const wrap = document.createElement("div");
@@ -69,7 +72,7 @@ export class Heatmaps extends View {
     el.addEventListener("blur", () => { el.style.outline = ""; });
     el.addEventListener("keydown", (e) => {
       if (e.altKey || e.ctrlKey || e.metaKey || !this.trace?.steps) return;
-      const T = this.trace.steps, page = Math.max(1, Math.round(this.range ? this.range[1] - this.range[0] : 10));
+      const T = this.trace.steps, range = this.win.range, page = Math.max(1, Math.round(range ? range[1] - range[0] : 10));
       const to = { ArrowRight: this.t + (e.shiftKey ? 10 : 1), ArrowLeft: this.t - (e.shiftKey ? 10 : 1), Home: 0, End: T - 1,
         PageDown: this.t + page, PageUp: this.t - page }[e.key];
       const zoom = { "+": "in", "=": "in", "-": "out", "0": "all" }[e.key];
@@ -87,11 +90,12 @@ export class Heatmaps extends View {
     const glossary = kindInfo.glossary;
     this.glossary = Object.fromEntries(glossary.names.map((n) => [n.name, n]));
     this.names = (options.names ?? defaultNames(glossary)).filter((n) => this.glossary[n]);
-    Object.assign(this, { range: null, auto: true, whole: false, columns: [], drawn: false });  // auto: the opening range until a zoom
-    this.later ??= throttle(() => this.drawFitted(), REDRAW_MS);
+    Object.assign(this, { columns: [], drawn: null, maxes: {} });
+    this.win.open(options.window);
+    this.later ??= afterPaint(() => this.drawFitted(), REDRAW_MS);
     const widest = Math.max(2, ...(header?.fields ?? []).filter((f) => this.names.includes(f.name)).map((f) => f.width));
     const { data, layout } = figure(this.glossary, this.names, options, this.fitHeight(options), String(widest - 1).length);
-    Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize" });
+    Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize", showTips: false });
     this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus?.emit("seek", Math.round(e.points[0].x)); });
     this.el.on("plotly_relayout", (e) => this.zoomed(e));
     this.built = true;
@@ -126,39 +130,37 @@ export class Heatmaps extends View {
     const height = this.fitHeight(this.options);  // the panel's height may have settled since the build
     if (Math.abs(height - this.el._fullLayout.height) > 4) Plotly.relayout(this.el, { height });
     this.columns = this.names.map((n) => columnOf(trace, n));
-    this.scales = scalesOf(trace, this.glossary, this.names, this.options.palette);
-    const T = trace.steps;
-    if (this.auto || this.whole || !this.range) this.range = this.opening(T);
-    else this.range = clampRange(this.range, T);
+    this.scales = scalesOf(trace, this.glossary, this.names, this.options.palette, this.maxes);
+    this.win.fit(this, this.fits());
+    this.win.steps(trace.steps);
     // The first steps are drawn at once; after that, steps that keep coming (a long run streaming, a student typing)
     // are drawn together at most every REDRAW_MS, so that a typed character's step is on the diagram at once.
     if (this.drawn) this.later.soon();
     else this.later.now();
   }
 
-  /** draw(), then once more if the colour bars it drew took a margin that changes the opening range. */
+  /** draw(); the colour bars it drew may have taken a margin that changes how many steps fit (the window then moves). */
   drawFitted() {
-    if (!this.built || !this.trace?.steps || !this.range) return;
+    if (!this.built || !this.trace?.steps || !this.win.range) return;
     this.draw();
-    this.drawn = true;
-    if (!this.auto) return;
-    const again = this.opening(this.trace.steps);
-    if (again[0] !== this.range[0] || again[1] !== this.range[1]) {
-      this.range = again;
-      this.draw();
-    }
+    if (this.win.fit(this, this.fits())) this.win.moveTo(this.win.range);
   }
 
-  /** The range a run opens on (see time-window.js): text by characters opens where its characters can be read. */
-  opening(T) {
-    if (this.whole) return [-0.5, T - 0.5];
-    const perStep = Math.max(HEATMAP.minStepPx, tokenStepPx(this.trace.tokens.slice(0, T), sizes(this.options.presenter).small));
-    return opening(T, this.t, (this.el._fullLayout?._size?.w ?? 400) - perStep, perStep);  // a window of w holds w + 1 steps
+  /** How many steps the maps show at a readable size: text by characters where its characters can be read. */
+  fits() {
+    if (!this.el.getClientRects().length || !this.trace?.steps) return 0;  // not shown: the lines alone set the window
+    const T = this.trace.steps, perStep = Math.max(HEATMAP.minStepPx, tokenStepPx(this.trace.tokens.slice(0, T), sizes(this.options.presenter).small));
+    return Math.floor(((this.el._fullLayout?._size?.w ?? 400) - perStep) / perStep);  // a window of w holds w + 1 steps
+  }
+
+  /** The shared window was moved by a zoom (here or in the lines), or opens anew: drawn at once. */
+  windowMoved() {
+    if (this.built && this.trace?.steps && this.win.range && !same(this.drawn, this.win.range)) this.draw();
   }
 
   /** Sample every map for the visible range and draw it, with its ticks, colour bars and the caption. */
   draw() {
-    const T = this.trace.steps, [lo, hi] = this.range, size = this.el._fullLayout._size, options = this.options;
+    const T = this.trace.steps, range = this.win.range, [lo, hi] = range, size = this.el._fullLayout._size, options = this.options;
     const fontPx = sizes(options.presenter).small, mapH = size.h / Math.max(1, this.names.length);
     const a = Math.max(0, Math.floor(lo + 0.5)), b = Math.min(T, Math.ceil(hi + 0.5));
     const bars = colorbars(this.scales, this.el.layout, options, size.h);
@@ -175,8 +177,9 @@ export class Heatmaps extends View {
       Object.assign(layout, prefixed(i === 0 ? "yaxis" : `yaxis${i + 1}`, unitTicks(width, mapH, fontPx)));
       block = { kx: Math.max(block.kx, kx), ky: Math.max(block.ky, ky) };
     });
+    this.drawn = range.slice();
     Plotly.update(this.el, data, layout, this.names.map((_, i) => i));
-    this.caption.textContent = this.caption.title = describe(this.range, T, block.kx, block.ky);
+    this.caption.textContent = this.caption.title = describe(range, T, block.kx, block.ky);
     this.el.setAttribute("aria-valuemax", String(T - 1));
   }
 
@@ -184,26 +187,20 @@ export class Heatmaps extends View {
   zoomed(e) {
     if ("xaxis.tickmode" in e) return;  // our own draw (every draw sets the step axis), however late its event comes
     const T = this.trace?.steps, range = T ? asked(e, T) : null;
-    if (!range || (this.range && Math.abs(range[0] - this.range[0]) < 1e-6 && Math.abs(range[1] - this.range[1]) < 1e-6)) return;
-    Object.assign(this, { auto: false, whole: isWhole(range, T), range });
-    this.draw();
+    if (range) this.win.zoom(range);
   }
 
   /** A button or key: pan by half the span, zoom by two about the current step (if shown), or the whole run. */
   act(name) {
-    if (!this.trace?.steps || !this.range) return;
-    const range = moved(this.range, name, this.t, this.trace.steps);
-    Object.assign(this, { auto: false, whole: isWhole(range, this.trace.steps), range });
-    this.draw();
+    if (this.trace?.steps && this.win.range) this.win.zoom(moved(this.win.range, name, this.t, this.trace.steps));
   }
 
   show(t, phase, playing) {
     this.t = t;
     this.el.setAttribute("aria-valuenow", String(t));
     this.el.setAttribute("aria-valuetext", `t = ${t}`);
-    const moved = this.trace?.steps && this.range && !this.whole ? follow(this.range, t, this.trace.steps) : null;
-    if (moved) {
-      this.range = moved;
+    this.win.show(t);
+    if (this.built && this.drawn && !same(this.drawn, this.win.range)) {
       if (!playing && t === this.trace.steps - 1) this.later.soon();  // typing at the end moves it every key: drawn with the steps
       else this.draw();
     }

@@ -1,11 +1,12 @@
 // Chosen units of one name over time, as lines, with the current step marked; and the lines panel's
 // controls: which vector to follow (the token colors follow it too), which units, and the token colors.
+// Time is the window the heatmaps share (time-window.js), and only its steps are drawn (one more each side, so
+// the lines run to the edges): a typed step redraws a few hundred points, not the whole run's thousands.
 
 import { BACKGROUND, FONT_FAMILY, LINES, palette, sizes, stepTicks } from "../core/config.js";
 import { escapeHtml } from "../core/text.js";
-import { throttle } from "../core/timers.js";
 import { createCursor } from "./cursor.js";
-import { asked, clampRange, follow, isWhole, opening, stepsShown } from "./time-window.js";
+import { afterPaint, asked, isWhole, same, sharedWindow, stepsShown } from "./time-window.js";
 import { View } from "./view.js";
 
 const REDRAW_MS = 150;
@@ -31,36 +32,47 @@ function titled(label, units, range, T) {
 /** The lines of some units of one name over the range of steps shown, and the layout they are drawn in. */
 function figure(trace, name, label, units, options, range) {
   const pal = palette(options.palette), sz = sizes(options.presenter);
-  const T = trace.steps;
-  const x = Array.from({ length: T }, (_, t) => t);
+  const T = trace.steps, a = Math.max(0, Math.floor(range[0])), b = Math.min(T, Math.ceil(range[1]) + 1);
+  const x = Array.from({ length: b - a }, (_, i) => a + i);
   const data = units.map((u, i) => ({
-    type: "scatter", mode: range[1] - range[0] > 200 ? "lines" : "lines+markers", x, y: Array.from(trace.series(name, u)), name: `unit ${u}`,
+    type: "scatter", mode: range[1] - range[0] > 200 ? "lines" : "lines+markers", x, y: x.map((t) => trace.value(name, t)[u]), name: `unit ${u}`,
     line: { color: pal.series[i % pal.series.length], width: sz.line * 1.2 }, marker: { size: sz.line * 3 },
     hovertemplate: `unit ${u}, step %{x}: %{y:.4f}<extra></extra>`,
   }));
   const layout = {
     margin: { l: 48, r: 10, t: 28, b: 34 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: "zoom",
     title: { text: titled(label, units, range, T), font: { size: sz.font }, x: 0.01, xanchor: "left" },
-    xaxis: { title: { text: "t" }, range: range.slice(), autorange: false, fixedrange: false, ...stepTicks(range[1] - range[0]), tick0: 0 },
-    yaxis: { fixedrange: true, zeroline: true }, legend: { orientation: "h", y: -0.28 }, showlegend: units.length > 1,
+    xaxis: { title: { text: "t" }, range: range.slice(), autorange: false, fixedrange: false, ...stepTicks(range[1] - range[0]), tick0: 0,
+      ticklabeloverflow: "allow" },
+    yaxis: { fixedrange: true, zeroline: true, range: extent(trace, name, units), ticklabeloverflow: "allow" }, legend: { orientation: "h", y: -0.28 }, showlegend: units.length > 1,
     ...BACKGROUND,
   };
   return { data, layout };
 }
 
+/** The y range: every value of the units over the whole run, so that moving the window does not rescale it. */
+function extent(trace, name, units) {
+  let lo = Infinity, hi = -Infinity;
+  for (const u of units) for (const v of trace.series(name, u)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const pad = Math.max(1e-6, (hi - lo) * 0.06);
+  return Number.isFinite(lo) ? [lo - pad, hi + pad] : [-1, 1];
+}
+
 export class Lines extends View {
   static id = "lines";
+  static plotly = true;
   static panel = { name: "lines", label: "lines" };
 
   constructor(el, bus) {
     super(el, bus);
     this.key = "";
     this.t = 0;
-    Object.assign(this, { range: null, auto: true, whole: false });  // the steps shown; auto: the opening range, until a zoom
+    this.drawn = null;  // the steps drawn: the shared window's range when last drawn
+    this.win = sharedWindow(bus);
+    this.win.join(this);
     this.line = createCursor(el);
     const panel = el.closest("[data-panel]") ?? document;
     const control = (name) => panel.querySelector(`[data-control="${name}"]`);
-  static plotly = true;
     this.controls = { focus: control("focus"), units: control("units"), color: control("color-unit") };
     const { focus, units, color } = this.controls;
     focus.addEventListener("change", () => bus.emit("change", { focus: focus.value }));
@@ -71,14 +83,21 @@ export class Lines extends View {
     });
   }
 
+  build(kindInfo, header, options) {
+    super.build(kindInfo, header, options);
+    this.win.open(options.window);
+  }
+
   update(trace) {
     super.update(trace);
     if (!this.info) return;
     const name = focusName(trace, this.options);
     // a new chart is drawn at once; more steps of the same one (a run streaming, a student typing) at most every
     // REDRAW_MS, so that a typed character's step reaches the diagram without waiting for these lines
-    this.later ??= throttle(() => { if (this.pending) this.draw(this.trace, this.pending); }, REDRAW_MS);
+    this.later ??= afterPaint(() => { if (this.pending) this.draw(this.trace, this.pending); }, REDRAW_MS);
     this.pending = name;
+    this.win.fit(this, this.fits());
+    this.win.steps(trace.steps);
     if (name && this.key?.startsWith(`${name}|`)) this.later.soon();
     else if (name) this.later.now();
     const { focus, units, color } = this.controls;
@@ -89,18 +108,20 @@ export class Lines extends View {
     color.value = this.options.color_unit ?? "";
   }
 
+  /** How many steps the chart shows at a few pixels each (0 while it is not shown: the heatmaps alone set the window). */
+  fits() {
+    return this.el.getClientRects().length ? Math.floor((this.el._fullLayout?._size?.w ?? 800) / LINES.minStepPx) : 0;
+  }
+
   draw(trace, name) {
-    const options = this.options, T = trace.steps;
+    const options = this.options, T = trace.steps, range = this.win.range ?? [-0.5, T - 0.5];
     const label = this.info.glossary.names.find((n) => n.name === name).label;
     const units = chosenUnits(options.units, trace.width(name));
     const key = `${name}|${units}|${options.palette}|${options.presenter}`;
-    if (key !== this.key) Object.assign(this, { auto: true, whole: false });  // another chart: it opens anew
-    if (this.auto || !this.range) this.range = opening(T, this.t, this.el._fullLayout?._size?.w ?? 800, LINES.minStepPx);
-    else this.range = this.whole ? [-0.5, T - 0.5] : clampRange(this.range, T);
-    Object.assign(this, { label, units });
-    const { data, layout } = figure(trace, name, label, units, options, this.range);
+    Object.assign(this, { label, units, drawn: range.slice() });
+    const { data, layout } = figure(trace, name, label, units, options, range);
     if (key !== this.key) {
-      Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize" });
+      Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize", showTips: false });
       this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus.emit("seek", Math.round(e.points[0].x)); });
       this.el.on("plotly_relayout", (e) => this.zoomed(e));
       this.key = key;
@@ -111,29 +132,23 @@ export class Lines extends View {
     this.line.place();
   }
 
-  /** A drag across the chart zooms its time; a double click shows the whole run. */
+  /** A drag across the chart zooms the time of every chart; a double click shows the whole run. */
   zoomed(e) {
-    if ("title.text" in e) return;  // our own setRange: its event may come after a later one, and must not undo it
     const T = this.trace?.steps, range = T ? asked(e, T) : null;
-    if (!range || (Math.abs(range[0] - this.range[0]) < 1e-6 && Math.abs(range[1] - this.range[1]) < 1e-6)) return;
-    Object.assign(this, { auto: false, whole: isWhole(range, T) });
-    this.setRange(range);
+    if (range) this.win.zoom(range);
   }
 
-  setRange(range) {
-    this.range = range;
-    const T = this.trace.steps;
-    Plotly.relayout(this.el, { "xaxis.range": range.slice(), "xaxis.dtick": stepTicks(range[1] - range[0]).dtick,
-      "title.text": titled(this.label, this.units, range, T) });
+  /** The shared window was moved by a zoom (here or in the heatmaps), or opens anew: drawn at once. */
+  windowMoved() {
+    if (this.key && this.pending && this.trace?.steps && this.win.range && !same(this.drawn, this.win.range)) this.draw(this.trace, this.pending);
   }
 
   show(t, phase, playing) {
     this.t = t;
-    const next = this.range && this.trace?.steps && !this.whole ? follow(this.range, t, this.trace.steps) : null;
-    if (next && (playing || t !== this.trace.steps - 1)) this.setRange(next);
-    else if (next) {  // typing at the end: the window moves with the steps' redraw, not once per key
-      this.range = next;
-      this.later.soon();
+    this.win.show(t);
+    if (this.key && this.trace?.steps && !same(this.drawn, this.win.range)) {
+      if (!playing && t === this.trace.steps - 1) this.later.soon();  // typing at the end: the window moves with the steps' redraw, not once per key
+      else this.draw(this.trace, this.pending);
     }
     this.line.move(t);
   }

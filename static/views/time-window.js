@@ -53,3 +53,141 @@ export function stepsShown([lo, hi], T) {
   const a = Math.max(0, Math.ceil(lo)), b = Math.min(T - 1, Math.floor(hi));
   return a <= 0 && b >= T - 1 ? `all ${thousands(T)} step${T === 1 ? "" : "s"}` : `steps ${thousands(a)}–${thousands(b)} of ${thousands(T)}`;
 }
+
+/** The steps a URL's window names ("120-220": steps 120 to 220, both shown) as a range; null for none or one that does not read. */
+export function fromQuery(text) {
+  const m = /^(\d+)-(\d+)$/.exec(text ?? "");
+  return m && Number(m[1]) <= Number(m[2]) ? [Number(m[1]) - 0.5, Number(m[2]) + 0.5] : null;
+}
+
+/** A range as the URL writes it: the steps it shows, "120-220". */
+export function toQuery([lo, hi], T) {
+  return `${Math.max(0, Math.ceil(lo))}-${Math.min(T - 1, Math.floor(hi))}`;
+}
+
+/** Whether two ranges are the same (null is the same as null only). */
+export function same(a, b) {
+  return a === b || (Boolean(a && b) && Math.abs(a[0] - b[0]) < 1e-6 && Math.abs(a[1] - b[1]) < 1e-6);
+}
+
+const WINDOWS = new WeakMap();
+
+/** The time window a bus's charts share (one per page); a chart with no bus (the trainer's probe) gets its own. */
+export function sharedWindow(bus) {
+  if (!bus) return new TimeWindow(null);
+  if (!WINDOWS.has(bus)) WINDOWS.set(bus, new TimeWindow(bus));
+  return WINDOWS.get(bus);
+}
+
+/**
+ * The one time window of a page's time charts (the heatmaps and the lines; on /compare, every column's maps):
+ * zooming or panning one moves them all, and a long run opens on the same window in each, the span that the
+ * most crowded of them can show. A chart draws `range` and redraws when it is told the window moved
+ * (windowMoved()); the user's own window is the view state's `window` ("120-220"), written back as it changes.
+ */
+export class TimeWindow {
+  constructor(bus) {
+    Object.assign(this, { bus, charts: new Set(), fits: new Map(), want: null, auto: true, range: null, T: 0, t: 0, written: null });
+  }
+
+  join(chart) { this.charts.add(chart); }
+
+  /** A run's picture is built: open on the view state's window (query: "120-220"), or on the run's opening. */
+  open(query) {
+    const want = fromQuery(query);
+    Object.assign(this, { want, auto: !want, range: null, written: query ?? null });
+  }
+
+  /** The run has T steps: the range is its opening while no window is asked for, else the asked one inside the run. */
+  steps(T) {
+    this.T = T;
+    this.range = T ? (this.auto ? this.opening() : clampRange(this.want, T)) : null;
+    return this.range;
+  }
+
+  /** All of the run while every chart shown has a few pixels a step for it, else a window centred on the step. */
+  opening() {
+    for (const chart of this.fits.keys()) if (!chart.el.isConnected) this.fits.delete(chart);
+    const fits = Math.min(Infinity, ...this.fits.values()), T = this.T;
+    return T <= fits ? [-0.5, T - 0.5] : clampRange([this.t - fits / 2, this.t + fits / 2], T);
+  }
+
+  /** A chart can show `steps` steps at a readable size (0: it is not shown). Returns whether that moved the opening
+   *  window; the caller then tells every chart (moveTo), or draws the steps it is about to draw in it. */
+  fit(chart, steps) {
+    if (steps === (this.fits.get(chart) ?? 0)) return false;
+    if (steps > 0) this.fits.set(chart, steps);
+    else this.fits.delete(chart);
+    if (!this.auto || !this.T) return false;
+    const before = this.range;
+    this.range = this.opening();
+    return !same(before, this.range);
+  }
+
+  /** Step t is shown: the window follows it (see follow()); returns whether it moved. */
+  show(t) {
+    this.t = t;
+    const next = this.range ? follow(this.range, t, this.T) : null;
+    if (!next) return false;
+    this.range = next;
+    if (!this.auto) this.keep(next);
+    return true;
+  }
+
+  /** What the user asked of a chart (a drag, a button, a key): the window every chart shows, kept in the view state. */
+  zoom(range) {
+    if (!this.T || same(range, this.range)) return;
+    const whole = isWhole(range, this.T), opening = this.opening();
+    const lo = Math.round(range[0] + 0.5) - 0.5, steps = whole ? [-0.5, Infinity] : [lo, lo + Math.max(1, Math.round(range[1] - range[0]))];  // whole steps, as the URL says
+    this.auto = same(clampRange(steps, this.T), opening);  // back to where the run opened: nothing to keep
+    if (!this.auto) this.keep(steps);
+    else this.write(null);
+    this.moveTo(clampRange(steps, this.T));
+  }
+
+  keep(range) {
+    this.want = range;
+    this.write(toQuery(clampRange(range, this.T), this.T));
+  }
+
+  /** The window in the view state (the URL): the page only writes it down, it redraws nothing. */
+  write(query) {
+    if (query === this.written) return;
+    this.written = query;
+    this.bus?.emit("change", { window: query });
+  }
+
+  moveTo(range) {
+    this.range = range;
+    for (const chart of this.charts) {
+      if (chart.el.isConnected) chart.windowMoved();
+      else this.charts.delete(chart);
+    }
+  }
+}
+
+/**
+ * How a time chart redraws a run that keeps growing (a student typing, a long run streaming): fn at most once every
+ * ms, and never before the step just added is painted. soon() runs it once two frames have begun after the call
+ * (the first paints the diagram with the new step; the second is the one a user or a benchmark sees it in), or
+ * at the interval's end if the last run was more recent; now() runs it at once. A redraw of nine maps takes tens of
+ * milliseconds, so it goes between a typist's keys rather than in front of the next one.
+ */
+export function afterPaint(fn, ms) {
+  let last = -Infinity, timer = 0, frame = 0;
+  const run = () => { timer = frame = 0; last = performance.now(); fn(); };
+  const frames = (n) => { frame = requestAnimationFrame(() => (n > 1 ? frames(n - 1) : (frame = 0, timer = setTimeout(run, 0)))); };
+  return {
+    now() {
+      clearTimeout(timer);
+      cancelAnimationFrame(frame);
+      run();
+    },
+    soon() {
+      if (timer || frame) return;
+      const wait = last + ms - performance.now();
+      if (wait > 0) timer = setTimeout(() => frames(2), wait);
+      else frames(2);
+    },
+  };
+}
