@@ -4,6 +4,7 @@
     model = cells.build("lstm", input_size=3, hidden_size=8, seed=0)
     trace = model.run(xs)                 # xs: (T, 3)
     trace["forget"], trace["c"], trace.output
+    model.run(xs, clamp="forget:1")       # what if: the forget gate held at 1 (cells.clamp)
 
 NumPy does the arithmetic; the safetensors package is used (lazily) to read
 and write .safetensors files. Nothing here knows about HTTP or the page.
@@ -23,6 +24,7 @@ from . import layouts as _layouts
 from . import reading as _reading
 from . import weight_groups as _groups
 from .backprop.flow import gradient_flow
+from .clamp import Clamp, ClampError
 from .diagrams import diagram
 from .errors import CellsError, EmptySequenceError, FormatError, NonFiniteError, OptionError, ShapeError, UnknownKindError, WeightNameError
 from .kinds import REGISTRY, register, registered, unregister
@@ -172,5 +174,5 @@ __all__ = [
     "KINDS", "LAYOUTS", "REGISTRY", "register", "registered", "unregister", "build", "load", "describe", "glossary", "diagram", "gradient_flow",
     "Model", "Trace", "LayerTrace", "Snapshot", "State", "Vocab", "Glossary", "Name", "Option",
     "CellsError", "UnknownKindError", "OptionError", "ShapeError", "WeightNameError", "NonFiniteError",
-    "FormatError", "EmptySequenceError", "LimitError", "AmbiguousWeightsError", "Limits",
+    "FormatError", "EmptySequenceError", "LimitError", "AmbiguousWeightsError", "Limits", "Clamp", "ClampError",
 ]

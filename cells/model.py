@@ -13,7 +13,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import clamp as _clamp
 from . import kinds
+from .clamp import Clamp
 from .errors import CellsError, EmptySequenceError, NonFiniteError, OptionError, ShapeError, WeightNameError
 from .kinds.base import LayerState
 from .trace import LayerTrace, State, Trace
@@ -182,8 +184,16 @@ class Model:
     def _recurrent_gates(self) -> bool:
         return self.spec.recurrent_gates
 
-    def run(self, xs: Any, h0: Any = None, c0: Any = None, *, state: State | None = None) -> Trace:
-        """Run the model over ``xs`` (T, input_size) and keep every intermediate."""
+    def run(self, xs: Any, h0: Any = None, c0: Any = None, *, state: State | None = None,
+            clamp: Clamp | str | None = None, t0: int = 0) -> Trace:
+        """Run the model over ``xs`` (T, input_size) and keep every intermediate.
+
+        ``clamp`` holds gates or states at values ("forget:1", "input[3]:0@10-"; see cells.clamp), checked against
+        the model before anything runs; ``t0`` is the step number of xs[0], so that a chunk of a longer run (a
+        stream, typing) is held at the steps of the whole run.
+        """
+        clamp = Clamp.of(clamp).bind(self)
+        t0 = check_size("t0", t0, minimum=0)
         xs = self._check_inputs("xs", xs, 2)
         state = self._check_state(h0, c0, state)
         layers, finals, inp = [], [], xs
@@ -193,7 +203,11 @@ class Model:
                 i = k * self.directions + d
                 start = LayerState(h=state.h[i], c=None if state.c is None else state.c[i], gates=None if state.gates is None else state.gates[i])
                 src = inp if d == 0 else np.ascontiguousarray(inp[::-1])
-                arrays, final = self.spec.forward(self._plan(k, d), src, start)
+                holds = _clamp.plan(clamp, self, self.walk()[i], t0, len(src)) if clamp else None
+                if holds is None:
+                    arrays, final = self.spec.forward(self._plan(k, d), src, start)
+                else:
+                    arrays, final = _clamp.forward(self.spec, self._plan(k, d), src, start, _clamp.Layer(self, self.walk()[i], holds))
                 if d:  # back to the original time order
                     arrays = {name: np.ascontiguousarray(a[::-1]) for name, a in arrays.items()}
                 arrays["x"] = inp

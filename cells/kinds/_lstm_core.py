@@ -111,6 +111,9 @@ class LSTMFamily(Kind):
     fixed_peepholes: bool | None = False
     block_order = {"tf1": TF1_BLOCKS}  # used only by the kinds that list the tf1 layout (all four blocks)
     state_line = ("c_prev", "kept", "c")
+    clamp_terms = {"output_gate_pre": {"c": ("weight_co", None, "diag")},    # the output gate's peephole p_o ⊙ c(t)
+                   "h": {"exposed": ("weight_hr", None, "matmul")}}          # the projection h(t) = W_hr·m(t)
+    clip_option = "cell_clip"
 
     @property
     def recurrent_gates(self) -> bool:

@@ -61,6 +61,11 @@ class Kind:
     keras_caveat: str = ""
     #: The gate block whose bias a fresh model for training starts at +1 (Gers et al. 2000), or None.
     remember_block: str | None = None
+    #: What-if clamps (cells.clamp): affine name -> {operand: (param, block, how)}, how much the affine name changes when a
+    #: held value changes that operand within the step: "diag" param ⊙ Δ, "matmul" Δ·param[block]ᵀ, "identity" Δ.
+    clamp_terms: dict[str, dict[str, tuple[str | None, str | None, str]]] = {}
+    #: The option that bounds the glossary's "clip" op, if the kind has one.
+    clip_option: str | None = None
 
     # -- options --------------------------------------------------------
     def check_options(self, given: dict[str, Any]) -> dict[str, Any]:

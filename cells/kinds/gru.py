@@ -85,6 +85,8 @@ class GRU(Kind):
     layouts = ("torch", "keras")
     block_order = {"keras": (1, 0, 2)}   # Keras stores z, r, h
     state_line = GATED_STATE_LINE
+    clamp_terms = {"candidate_pre": {"reset_recurrent": (None, None, "identity"),           # + r(t) ⊙ (W_hn·h(t−1) + b_hn)
+                                     "reset_hidden": ("weight_hh", "candidate", "matmul")}}  # + W_hn·(r(t) ⊙ h(t−1))
 
     def two_biases(self, layout, opts):
         return layout == "keras" and bool(opts.get("reset_after"))  # b_hn sits inside r(t) ⊙ (...), so it cannot join b_in

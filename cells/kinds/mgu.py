@@ -50,6 +50,7 @@ class MGU(Kind):
     reference = "Zhou, Wu, Zhang & Zhou 2016, 'Minimal gated unit for recurrent neural networks', IJAC 13(3); arXiv:1603.09420"
     blocks = ("forget_gate", "candidate")
     state_line = GATED_STATE_LINE
+    clamp_terms = {"candidate_pre": {"reset_hidden": ("weight_hh", "candidate", "matmul")}}  # + W_hn·(f(t) ⊙ h(t−1))
 
     def positions(self, glossary):
         return GATED
