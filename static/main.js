@@ -63,6 +63,7 @@ const player = createPlayer({
   steps: () => trace.steps,
   phaseNames: () => (run.info ? run.info.glossary.phases.map((p) => p.name) : []),
   onShow: show,
+  onMove: (t, phase, progress) => bus.emit("move", { t, phase, progress }),
 });
 const chrome = createChrome(document.querySelector("header.top"), {
   config, panels, getState: () => view.current, getHeader: () => trace.header, onChange: (patch) => view.update(patch),
@@ -156,7 +157,7 @@ function show(t, phase, source) {
   document.body.dataset.phase = phase ?? "";
   // the phases box is part of the picture (the phase text says whether phases are on): a change of it redraws the views
   const reason = playing ? "play" : player.phasesOn !== view.current.phases ? "edit" : "step";
-  view.update({ step: t, phase: phase ?? null, speed: player.speed, phases: player.phasesOn }, reason);
+  view.update({ step: t, phase: phase ?? null, speed: player.speed, pace: player.pace, phases: player.phasesOn }, reason);
   bus.emit("step", { t, phase, playing });
   const want = plotlyWanted;
   plotlyWanted = null;
@@ -256,9 +257,11 @@ if (trainDialog) {
   document.querySelector('[data-control="train-open"]').addEventListener("click", () => trainer.open());
 }
 panelsShown(view.current);
-player.configure({ speed: view.current.speed, phases: view.current.phases });
+player.configure({ speed: view.current.speed, phases: view.current.phases, pace: view.current.pace });
 chrome.sync(view.current, null);
 if (!config.refused) open(view.current);  // a refused link: the server's message is on the page until the view is changed
 
 // for the browser tests and the page benchmark
-window.gatescope = { trace, player, get state() { return view.current; }, get ready() { return run.ready; } };
+// frame(): any frame of the flow animation, exactly (an export renders with it, a test asks for one)
+const frame = (t, phase, progress) => { player.set(t, phase, "frame"); bus.emit("move", { t, phase, progress }); };
+window.gatescope = { trace, player, frame, get state() { return view.current; }, get ready() { return run.ready; } };

@@ -2,6 +2,7 @@
 //   "build" {kindInfo, header, options}   a run's description came, or an option of the picture changed
 //   "data"  trace                          steps arrived, the run completed, or its gradient flow came
 //   "step"  {t, phase, playing}            the current step and phase
+//   "move"  {t, phase, progress}           a frame of the flow animation within that phase (progress 0…1)
 //   "hover" {name, unit}                   a unit under the pointer
 //   "state" {state, before, reason}        the view state changed (core/state.js createViewState)
 //   "seek"  t, "change" patch              what a view asks of the page: go to a step, change the state
@@ -26,6 +27,7 @@ export function createBus() {
  *   build(kindInfo, header, options)  draw the empty figure for a run (options: the view state)
  *   update(trace)                     redraw what depends on the steps so far
  *   show(t, phase, playing)           show the current step
+ *   move(t, phase, progress)          (if it animates) a frame of the flow within the phase shown
  * a static id naming the element it draws in, and, if it is a panel, a static panel declaring it (views/view.js).
  * mount() makes every view follow the bus; views/index.js names the page's views, one line each. plotly: the
  * promise of plotly.js (core/plotly.js loadPlotly), when the page loads it late.
@@ -35,6 +37,7 @@ export function mount(bus, views, plotly = null) {
   bus.on("build", ({ kindInfo, header, options }) => { for (const v of live) v.build(kindInfo, header, options); });
   bus.on("data", (trace) => { for (const v of live) v.update(trace); });
   bus.on("step", ({ t, phase, playing }) => { for (const v of live) v.show(t, phase, playing); });
+  bus.on("move", ({ t, phase, progress }) => { for (const v of live) v.move?.(t, phase, progress); });
   return views;
 }
 

@@ -15,6 +15,7 @@ export const ROW = 12;    // units per strip row; wider vectors take two rows
 export const MARGIN = { l: 8, r: 78, t: 8, b: 8 };  // the legend's bars fill the right margin
 // the diagram's extents around the description's W x H: room for a state line's arrowheads and the units note
 const PAD = { left: 0.2, right: 0.1, bottom: 0.1, top: 0.4 };
+const JOINT = /^\[.*\]$/;  // the node where h(t−1) and x(t) join: "[x, h(t−1)]"
 
 /** Cell centres of a strip of n units centred on (sx, sy): one row, or two rows of ROW, in a box width × height. */
 export function stripCells(n, sx, sy, width, height = Infinity) {
@@ -100,7 +101,8 @@ export function scene(kindInfo, model, options, pixelWidth, pixelHeight = 0, cho
 
 /** One wire along its route, with its arrowhead, or a dot where it branches off its net. */
 function wire({ glossary, pal, base, items, heads, X, Y, ppu }, w) {
-  const owner = glossary[w.target] ? w.target : w.style === "state" ? "state" : glossary[w.source] ? w.source : "given";
+  // the joint's bus carries [h(t−1), x(t)] to every layer in the first phase, so it belongs to the inputs
+  const owner = JOINT.test(w.source) ? "given" : glossary[w.target] ? w.target : w.style === "state" ? "state" : glossary[w.source] ? w.source : "given";
   const state = w.style === "state", peephole = w.style === "peephole";
   const color = peephole ? pal.highlight : state ? pal.state : pal.line;
   const width = state ? base.stateLine : base.line * (peephole ? 0.8 : 1);

@@ -15,7 +15,8 @@ export function svgNode(tag, attrs = {}, text = null) {
 
 /**
  * The scene drawn into a new <svg>: {svg, items (one element per scene item), cells (per name, one <rect> per
- * drawn unit), groups (per name, the <g> of its cells), ticks (per legend range, its tick <text>s)}.
+ * drawn unit), groups (per name, the <g> of its cells), ticks (per legend range, its tick <text>s), packets (the
+ * empty layer the flow animation moves its squares in, views/diagram-flow.js)}.
  * id: what the legend's gradients are named after (unique in the page).
  */
 export function drawScene(scene, id) {
@@ -24,7 +25,8 @@ export function drawScene(scene, id) {
   svg.append(svgNode("rect", { x: 0, y: 0, width: scene.width, height: scene.height, fill: INK.paper, class: "paper" }));
   const out = { svg, items: [], cells: {}, groups: {}, ticks: {} };
   const below = svgNode("g", { class: "wires" }), strips = svgNode("g", { class: "strips" }), above = svgNode("g", { class: "texts" });
-  svg.append(below, strips, above);
+  out.packets = svgNode("g", { class: "packets", stroke: INK.cellEdge, "stroke-width": 0.5 });  // the flow's moving squares
+  svg.append(below, strips, out.packets, above);
   for (const item of scene.items) {
     const node = svgNode(item.tag, item.attrs, item.text ?? null);
     if (item.owner) node.dataset.owner = item.owner;

@@ -4,22 +4,25 @@
 // what is painted. Hovering a cell says which unit, its value and its equation.
 
 import { colorAt } from "../core/colors.js";
+import { INK } from "../core/config.js";
 import { drawnUnits, labelText, partLook, scene, unitsNote } from "./diagram-figure.js";
 import { barTicks, tickMarks } from "./diagram-legend.js";
+import { Packets } from "./diagram-flow.js";
 import { drawScene } from "./diagram-svg.js";
+import { flowFrame, flowPlan } from "./flow.js";
 import { View } from "./view.js";
 
-const FAINT = 0.18;  // a strip whose phase is still to come
 const number = (v, digits) => (Number.isFinite(v) ? v.toFixed(digits).replace(/^-/, "−") : String(v));
 
 /**
  * The units the diagram draws when not all fit: the view's units= (shared with the line plots), else the units
- * the model card's notes talk about ("unit 38 tracks spaces"), else none (the first ones).
+ * the model card names (card.units: those its notes talk about, "unit 38 tracks spaces"), else none (the first ones).
  */
 export function chosenUnits(options, header) {
   const listed = String(options.units ?? "").split(",").filter(Boolean).map(Number);
   if (listed.length) return listed;
-  return [...String(header?.model?.card?.notes ?? "").matchAll(/\bunits? (\d+)/g)].map((m) => Number(m[1]));
+  const card = header?.model?.card?.units;
+  return Array.isArray(card) ? card.filter((u) => Number.isInteger(u) && u >= 0 && u < (header.model.hidden_size ?? 0)) : [];
 }
 
 export class Diagram extends View {
@@ -54,6 +57,7 @@ export class Diagram extends View {
     this.glossary = Object.fromEntries(kindInfo.glossary.names.map((n) => [n.name, n]));
     this.names = kindInfo.diagram.nodes.map((n) => n.name);
     this.order = kindInfo.glossary.phases.map((p) => p.name);
+    this.plan = flowPlan(kindInfo);
     this.redraw();
   }
 
@@ -63,6 +67,7 @@ export class Diagram extends View {
     const widths = Object.fromEntries((this.header.fields ?? []).map((field) => [field.name, field.width]));
     this.scene = scene(this.info, model, this.options, el.clientWidth || 900, el.clientHeight, chosen, widths);
     this.dom = drawScene(this.scene, "gs-diagram");
+    this.packets = new Packets(this.scene, this.info, this.dom.packets);
     this.dom.svg.setAttribute("aria-label", `the ${this.info.label ?? "cell"} diagram`);
     el.replaceChildren(this.dom.svg, this.tip);
     this.tip.hidden = true;
@@ -102,25 +107,27 @@ export class Diagram extends View {
   }
 
   /**
-   * Show step t. phase: the active animation phase, or null for all at once. Names in later phases are
-   * drawn faint; the active phase's shapes are outlined in the highlight colour.
+   * Show step t. phase: the active animation phase, or null for the whole step at once. Paused, a phase is shown
+   * complete (progress 1); playing, it opens at its start and move() carries it on. Parts that later phases
+   * compute show no numbers: their cells are empty until the flow reaches them.
    */
   show(t, phase, playing = false) {
     const trace = this.trace;
     if (!this.info || !this.dom || !trace?.steps) return;
     this.shown = [t, phase, playing];
-    const active = phase ? this.order.indexOf(phase) : this.order.length;
+    this.colors = {};
     for (const name of this.names) {
       if (!trace.has(name)) continue;
       const values = trace.value(name, t), { colorscale, cmin, cmax } = this.scales[name];
-      const units = this.scene.strips[name].units, cells = this.dom.cells[name];
+      const units = this.scene.strips[name].units, cells = this.dom.cells[name], colors = new Array(cells.length);
       for (let i = 0; i < cells.length; i++) {
         const v = values[units[i]];
-        cells[i].setAttribute("fill", colorAt(v, colorscale, cmin, cmax));
-        cells[i].dataset.value = v;  // what the hover says and the tests read: the painted step's number
+        colors[i] = colorAt(v, colorscale, cmin, cmax);
+        cells[i].dataset.value = v;  // what the hover says and the tests read: the step's number, painted once reached
       }
-      this.dom.groups[name].setAttribute("opacity", this.order.indexOf(this.glossary[name].phase) <= active ? 1 : FAINT);
+      this.colors[name] = colors;
     }
+    this.move(t, phase, playing && phase ? 0 : 1);
     if (phase === this.shownPhase) return;
     this.scene.items.forEach((item, i) => {
       if (!item.owner) return;
@@ -134,12 +141,34 @@ export class Diagram extends View {
     this.shownPhase = phase;
   }
 
+  /**
+   * The flow animation's frame at (t, phase, progress in [0, 1]): a pure function of the three, so an export can
+   * render any frame. Cells fill in left to right as their name is computed; packets travel along the wires.
+   */
+  move(t, phase, progress) {
+    if (!this.dom || !this.trace?.steps) return;
+    if (!this.shown || this.shown[0] !== t || this.shown[1] !== phase) return this.show(t, phase, true);
+    const frame = flowFrame(this.plan, phase, progress);
+    for (const name of Object.keys(this.colors)) {
+      const cells = this.dom.cells[name], colors = this.colors[name];
+      const coloured = Math.round((frame.fill[name] ?? 1) * cells.length);
+      for (let i = 0; i < cells.length; i++) {
+        const fill = i < coloured ? colors[i] : INK.paper;
+        if (cells[i].getAttribute("fill") !== fill) cells[i].setAttribute("fill", fill);
+        cells[i].dataset.reached = i < coloured ? "1" : "0";
+      }
+    }
+    this.packets.paint(frame, (name) => this.colors[name] ?? []);
+    this.el.dataset.progress = progress.toFixed(3);
+  }
+
   /** The tooltip of the cell under the pointer: the name, the unit and its value at the shown step, the equation. */
   hover(target) {
     const name = target.closest?.(".strip")?.dataset.name;
     if (!name || target.dataset.value === undefined) return;
     const v = this.glossary[name], unit = Number(target.dataset.unit), note = this.scene.strips[name].note;
-    const lines = [[`${v.label}${note ? ` (${note})` : ""}`, "b"], [`unit ${unit}: ${number(Number(target.dataset.value), 4)}`], [v.equation]];
+    const value = target.dataset.reached === "0" ? "not computed yet in this phase" : number(Number(target.dataset.value), 4);
+    const lines = [[`${v.label}${note ? ` (${note})` : ""}`, "b"], [`unit ${unit}: ${value}`], [v.equation]];
     this.tip.replaceChildren(...lines.map(([text, tag]) => Object.assign(document.createElement(tag ?? "div"), { textContent: text })));
     const box = this.el.getBoundingClientRect(), cell = target.getBoundingClientRect();
     const left = Math.min(cell.right - box.left + 6, box.width - 220);

@@ -45,4 +45,7 @@ export class View {
 
   /** Show step t (phase: the active animation phase, or null; playing: a frame of playback). */
   show(t, phase, playing) {}  // eslint-disable-line no-unused-vars
+
+  /** A frame of the flow animation within the phase shown (progress from 0 to 1); only a view that animates has it. */
+  move(t, phase, progress) {}  // eslint-disable-line no-unused-vars
 }

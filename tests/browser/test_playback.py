@@ -51,9 +51,9 @@ def test_play_at_the_last_step_starts_over_from_the_first(tab):
 
 
 def test_down_arrow_walks_the_phases_in_the_articles_order(tab, api):
-    phases = ["forget", "write", "update", "output"]  # colah's order for the LSTM
+    phases = ["given", "forget", "write", "update", "output"]  # the inputs, then colah's order for the LSTM
     status, info = api("/api/kinds/lstm")
-    assert [p["name"] for p in info["glossary"]["phases"] if p["name"] != "given"] == phases
+    assert [p["name"] for p in info["glossary"]["phases"]] == phases
     tab.open("/?kind=lstm&input=abc&phases=true")
     assert tab.phase == ""  # all phases at once until asked
     seen = []
@@ -61,21 +61,27 @@ def test_down_arrow_walks_the_phases_in_the_articles_order(tab, api):
         tab.press("ArrowDown")
         seen.append((tab.step, tab.phase))
         title = tab.js("document.querySelector('#phase .phase-title').textContent")
-        assert title.startswith(f"{len(seen) + 1} / {len(phases) + 1}"), title  # the kind's phases, inputs first
+        assert title.startswith(f"{len(seen)} / {len(phases)}"), title  # numbered from 1, the inputs first
     assert seen == [(0, p) for p in phases]
     tab.press("ArrowDown")  # past the last phase: the next step's first
     assert (tab.step, tab.phase) == (1, phases[0])
     tab.press("ArrowUp")
     assert (tab.step, tab.phase) == (0, phases[-1])
-    # the phases so far are drawn, later ones faint
+    # the phases so far show their numbers; a later phase's cells are empty, its numbers not given away
     tab.press("ArrowUp")
     assert tab.phase == phases[-2]
-    opacity = tab.js("Object.fromEntries(Array.from(document.querySelectorAll('#diagram .strip'),"
-                     " (g) => [g.dataset.name, Number(g.getAttribute('opacity'))]))")
-    first, last = ([n["name"] for n in info["glossary"]["names"] if n["phase"] == p and n["name"] in opacity][0] for p in (phases[0], phases[-1]))
-    assert opacity[first] == 1 and opacity[last] < 0.5, opacity
+    reached = tab.js("Object.fromEntries(Array.from(document.querySelectorAll('#diagram .strip'),"
+                     " (g) => [g.dataset.name, Array.from(g.querySelectorAll('.cell'), (c) => [c.dataset.reached, c.getAttribute('fill')])]))")
+    for n in info["glossary"]["names"]:
+        if n["name"] not in reached:
+            continue
+        later = phases.index(n["phase"]) > phases.index(phases[-2])
+        assert all(r == ("0" if later else "1") for r, _ in reached[n["name"]]), (n["name"], reached[n["name"]])
+        if later:
+            assert {fill for _, fill in reached[n["name"]]} == {"white"}, n["name"]
     tab.press("ArrowRight")  # plain stepping shows every phase again
     assert tab.phase == ""
+    assert set(tab.js("Array.from(document.querySelectorAll('#diagram .cell'), (c) => c.dataset.reached)")) == {"1"}
 
 
 def test_a_permalink_reopens_the_same_step_and_numbers(tab, tab_factory):
