@@ -8,13 +8,13 @@ checked here, before any work, with a message naming field, value and limit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cells
 
 from . import store as store_mod
 from .config import Settings
-from .errors import AppError, over_limit
+from .errors import AppError, over_limit, setting
 from .inputs import Parsed, parse
 from .schemas import KIND_OPTION_NAMES, ViewState
 
@@ -33,13 +33,22 @@ class Resolved:
     layer: int
     direction: int
     names: list[str]
+    clamp: cells.Clamp = field(default_factory=cells.Clamp)  # bound to the model: the glossary's names, checked
 
     def normalized(self) -> dict:
-        """The view state with defaults filled in: what a permalink to this view holds."""
+        """The view state with defaults filled in: what a permalink to this view holds (the clamp as applied)."""
         out = self.view.model_dump(exclude_none=True)
         out.update(self.source)
         out["input"], out["input_type"] = self.input, self.input_type
+        out.pop("clamp", None)
+        if self.clamp:
+            out["clamp"] = str(self.clamp)
         return out
+
+    @property
+    def compared(self) -> bool:
+        """Whether the stream carries the run without the clamp beside the clamped one."""
+        return bool(self.clamp) and self.view.clamp_compare
 
 
 def example_numbers(width: int, steps: int = 8) -> str:
@@ -150,9 +159,31 @@ def shown_of(view: ViewState, model: cells.Model) -> tuple[int, list[str]]:
     return layer, list(dict.fromkeys(glossary.lookup(n) for n in asked))
 
 
+def clamp_of(view: ViewState, settings: Settings) -> cells.Clamp:
+    """The view's clamp, read and held to the longest run a server makes, before any model is loaded.
+    A step past this run's end but within that holds nothing until typing reaches it (cells.clamp)."""
+    try:
+        clamp = cells.Clamp.parse(view.clamp or "")
+    except cells.ClampError as e:
+        raise AppError(422, str(e), "clamp") from None
+    far = [h for h in clamp.holds if h.steps and h.steps[0] >= settings.max_steps]
+    if far:
+        raise AppError(422, f"clamp {str(far[0])!r}: step {far[0].steps[0]} is past the longest run, {settings.max_steps} steps "
+                            f"(0-{settings.max_steps - 1}, {setting('max_steps')})", "clamp")
+    return clamp
+
+
+def bound_clamp(clamp: cells.Clamp, model: cells.Model) -> cells.Clamp:
+    try:
+        return clamp.bind(model)
+    except cells.ClampError as e:
+        raise AppError(422, str(e), "clamp") from None
+
+
 def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) -> Resolved:
     """The view's model, input and what to show, every limit checked before the work it bounds."""
     source = source_of(view, settings)
+    clamp = clamp_of(view, settings)
     if view.names is not None and not [n for n in view.names.split(",") if n]:
         raise AppError(422, "names: no name given; list names separated by commas (e.g. names=forget,c), or leave names out for all", "names")
     model = None
@@ -168,6 +199,7 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
     parsed = parse(text, input_type, model, seed=view.seed, unknown=view.unknown, max_steps=settings.max_steps,
                    max_width=settings.max_input_width)
     steps, width = parsed.xs.shape
+    steps *= 2 if clamp and view.clamp_compare else 1  # the run without the clamp is made too, and costs as much
     if model is None:
         check_cost(settings, spec, spec.check_options(options), steps, width, view.hidden, view.layers, 2 if view.bidirectional else 1, 4)
         model = store.random(source["kind"], width, view.hidden, view.layers, view.bidirectional, view.seed, options)
@@ -175,7 +207,7 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
         check_cost(settings, model.spec, model.options, steps, model.input_size, model.hidden_size, model.num_layers,
                    model.directions, model.dtype.itemsize, model.n_outputs)
     layer, names = shown_of(view, model)
-    return Resolved(view, model, source, text, input_type, parsed, layer, view.direction, names)
+    return Resolved(view, model, source, text, input_type, parsed, layer, view.direction, names, bound_clamp(clamp, model))
 
 
 def resolve_append(r: Resolved, text: str, steps_so_far: int, settings: Settings, before: str | None = None) -> Parsed:
@@ -199,6 +231,6 @@ def resolve_append(r: Resolved, text: str, steps_so_far: int, settings: Settings
     total = steps_so_far + len(parsed.xs)
     if total > settings.max_steps:
         raise over_limit("input", f"{total} steps in all", settings.max_steps, "max_steps")
-    check_cost(settings, m.spec, m.options, total, m.input_size, m.hidden_size, m.num_layers, m.directions, m.dtype.itemsize,
-               m.n_outputs)
+    check_cost(settings, m.spec, m.options, total * (2 if r.compared else 1), m.input_size, m.hidden_size, m.num_layers,
+               m.directions, m.dtype.itemsize, m.n_outputs)
     return parsed

@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 import cells
 import cells.kinds
+from app.clamp_view import CLAMP_FIELDS  # what if
 from cells.spec import Phase
 from cells.training import LIMITS as TRAINING_LIMITS
 
@@ -130,7 +131,7 @@ class _ViewBase(BaseModel):
     digits: int = Field(5, ge=1, le=9, description="Significant digits of each number in JSON (of each value, not of the array's largest): "
                         "4.4e-06 stays 4.4e-06. Binary stream frames are float32 and not rounded.")
 
-ViewState = create_model("ViewState", __base__=_ViewBase, **_kind_option_fields())
+ViewState = create_model("ViewState", __base__=_ViewBase, **_kind_option_fields(), **CLAMP_FIELDS)  # what if: app/clamp_view.py
 ViewState.__doc__ = "Every parameter of a view: the URL query, the POST body and the WebSocket request use the same names."
 
 _INTEGER_FIELDS = {name for name, f in ViewState.model_fields.items() if f.annotation in (int, int | None)}

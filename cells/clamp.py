@@ -81,7 +81,7 @@ def _span(text: str, part: str, what: str, open_end: bool) -> tuple[int, int | N
     hi = None if m.group(2) and not m.group(3) else int(m.group(3) or lo)
     for n in (lo, hi):
         if n is not None and n > MAX_INDEX:
-            raise ClampError(part, f"{what} {n} is over the limit of {MAX_INDEX}")
+            raise ClampError(part, f"{what[:-1]} {n} is over the limit of {MAX_INDEX}")
     if hi is not None and hi < lo:
         raise ClampError(part, f"{what} {text!r}: the range runs downwards; write {hi}-{lo}")
     return lo, hi

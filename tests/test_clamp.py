@@ -73,8 +73,8 @@ def test_any_clamp_round_trips_through_its_text(hs):
     ("forget:1e400", ["'1e400'", "finite"]),
     ("forget:１", ["finite"]),                    # a full-width digit is not ASCII
     ("ｆorget:1", ["name[units]:value@steps"]),
-    ("forget[1000000000]:1", ["units 1000000000", f"limit of {MAX_INDEX}"]),
-    ("forget:1@1000000000-", ["steps 1000000000", f"limit of {MAX_INDEX}"]),
+    ("forget[1000000000]:1", ["unit 1000000000", f"limit of {MAX_INDEX}"]),
+    ("forget:1@1000000000-", ["step 1000000000", f"limit of {MAX_INDEX}"]),
     ("forget[5-2]:1", ["downwards", "2-5"]),
     ("forget[]:1", ["units ''"]),
     ("forget[2-]:1", ["units '2-'"]),

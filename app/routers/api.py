@@ -73,7 +73,7 @@ def _compute(view: ViewState, settings, store):
         if values > settings.max_json_values:
             raise over_limit("format", f"a {view.format} answer of {values} values", settings.max_json_values, "max_json_values",
                              hint="ask for fewer names (names=...), a shorter input, or format=npz")
-    trace = r.model.run(r.parsed.xs)
+    trace = r.model.run(r.parsed.xs, clamp=r.clamp)
     if view.format == "npz":
         # an .npz is a zip archive; saying so also keeps the gzip middleware from deflating it twice
         return StreamingResponse(wire.trace_npz(r, trace), media_type="application/zip",
@@ -101,6 +101,9 @@ async def trace_post(view: Annotated[ViewBody, Body()], settings: SettingsDep, s
 
 def _gradients(view: ViewState, settings, store) -> bytes:
     r = resolve(view, settings, store)
+    if r.clamp:
+        raise AppError(422, f"clamp: {str(r.clamp)!r} is not applied to gradients, which are of the model as it is (a clamped run "
+                            "has no backward pass here); leave clamp out of /api/gradients", "clamp")
     m = r.model
     work = len(r.parsed.xs) * m.hidden_size * m.out_size * m.num_layers
     if work > settings.max_gradient_work:

@@ -66,16 +66,21 @@ class Runner:
 
     def __init__(self, r: Resolved, streams: Streams, pool: Pool):
         self.r, self.streams, self.pool, self.state, self.steps = r, streams, pool, None, 0
+        self.plain = None  # the state of the run without the clamp, when the view compares the two
         self.typed = r.input  # the whole input so far, with what was appended: errors count positions in it
         m = r.model
         cost = max(1, m.hidden_size * (m.hidden_size + m.input_size) * m.num_layers * m.directions + m.n_outputs * m.out_size)
         self.chunk = max(1, min(MAX_CHUNK, 2**21 // cost))  # about 10 ms of work per chunk whatever the size
 
     def run(self, xs: np.ndarray) -> np.ndarray:
-        trace = self.r.model.run(xs, state=self.state)
+        trace = self.r.model.run(xs, state=self.state, clamp=self.r.clamp, t0=self.steps)
+        rows = wire.step_rows(self.r, trace)
+        if self.r.compared:  # the same names of the run without the clamp, after the clamped ones (header.original_fields)
+            plain = self.r.model.run(xs, state=self.plain)
+            self.plain, rows = plain.final, np.concatenate([rows, wire.step_rows(self.r, plain)], axis=1)
         self.state, self.steps = trace.final, self.steps + len(xs)
         self.streams.steps_computed += len(xs)
-        return wire.step_rows(self.r, trace)
+        return rows
 
     async def chunks(self, xs):
         """(t0, rows) for each chunk of ``xs``, each computed in the pool (one of ``heavy_workers`` slots, held briefly);
@@ -93,6 +98,21 @@ class Runner:
             yield t0, rows
             i += len(rows)
             size = min(size * 2, self.chunk)
+
+
+def header(r: Resolved, fmt: str) -> dict:
+    """The stream's header; when the view compares, ``original_fields`` are the shown names of the run without the
+    clamp, placed after the clamped ones in each row, and ``stride`` counts both."""
+    out = wire.header(r, fmt)
+    if r.compared:
+        out["original_fields"] = [{**f, "offset": f["offset"] + out["stride"]} for f in out["fields"]]
+        out["stride"] *= 2
+    return out
+
+
+def fields(head: dict) -> list[dict]:
+    """Every field a step row holds, for rounding JSON steps."""
+    return head["fields"] + head.get("original_fields", [])
 
 
 def summary(runner: Runner, started: float, first: float | None, sent_bytes: int, snapshots: int) -> dict:
@@ -149,9 +169,9 @@ async def _serve(ws: WebSocket, settings, store, pool: Pool, streams: Streams) -
     except (ValidationError, AppError, cells.CellsError) as e:
         await fail(ws, e, "ws/trace")
         return
-    view, first = r.view, None
+    view, first, head = r.view, None, header(r, frames)
     runner = Runner(r, streams, pool)
-    sent, count, fields = 0, 0, wire.stream_fields(r)
+    sent, count, every = 0, 0, fields(head)
 
     async def send_rows(t0, rows):
         nonlocal sent, count, first
@@ -159,13 +179,13 @@ async def _serve(ws: WebSocket, settings, store, pool: Pool, streams: Streams) -
             data = wire.steps_binary(t0, rows)
             await ws.send_bytes(data)
         else:
-            data = wire.dumps(wire.steps_json(t0, rows, view.digits, fields))
+            data = wire.dumps(wire.steps_json(t0, rows, view.digits, every))
             await ws.send_text(data.decode())
         first = first or time.perf_counter()
         sent, count = sent + len(data), count + len(rows)
 
     async def stream():
-        await send(ws, wire.header(r, frames))
+        await send(ws, head)
         async for t0, rows in runner.chunks(r.parsed.xs):
             await send_rows(t0, rows)
         await send(ws, summary(runner, started, first, sent, count))
@@ -263,11 +283,12 @@ async def trace_stream(request: Request, view: Annotated[ViewState, Query()], se
 
 
 async def _events(r: Resolved, view: ViewState, runner: Runner, started: float):
-    first, sent, count, fields = None, 0, 0, wire.stream_fields(r)
-    yield sse("header", wire.header(r, "json"))
+    head = header(r, "json")
+    first, sent, count, every = None, 0, 0, fields(head)
+    yield sse("header", head)
     try:
         async for t0, rows in runner.chunks(r.parsed.xs):
-            data = sse("steps", wire.steps_json(t0, rows, view.digits, fields))
+            data = sse("steps", wire.steps_json(t0, rows, view.digits, every))
             first = first or time.perf_counter()
             sent, count = sent + len(data), count + len(rows)
             yield data
