@@ -279,6 +279,7 @@ class Layer:
         self.clip = model.options.get(option) if option else None
         self.shifts = [(n.name, n.operands[0]) for n in model.glossary if n.op == "shift"]
         self.blocks = model.spec.blocks
+        self._reach: dict[frozenset[str], list] = {}
 
     def term(self, name: str, operand: str, delta: np.ndarray) -> np.ndarray:
         """How much the affine ``name`` changes when ``operand`` changes by ``delta`` (Kind.clamp_terms)."""
@@ -310,13 +311,22 @@ class Layer:
             return np.clip(total, -self.clip, self.clip) if n.op == "clip" and self.clip is not None else total
         raise ClampError("", f"{n.name}: no rule to compute its op {n.op!r} again")
 
+    def reach(self, held: frozenset[str]) -> list[tuple[object, tuple[str, ...]]]:
+        """The names a step holding ``held`` sets or computes again, in compute order, each with its operands."""
+        if held not in self._reach:
+            touched = held | {m for h in held for m in downstream(self.glossary, h)}
+            self._reach[held] = [(self.glossary[m], () if self.glossary[m].op == "shift" else self.glossary[m].operands)
+                                 for m in self.order if m in touched]
+        return self._reach[held]
+
     def step(self, row: dict[str, np.ndarray], held: list[tuple[str, object, float]]) -> None:
-        """Set the held names of one step's values ``row`` (in place) and compute again what follows from them."""
-        old = {k: v.copy() for k, v in row.items()}
+        """Set the held names of one step's values ``row`` (in place) and compute again what follows from them.
+        No array of ``row`` is written into (each name gets a new one), so ``old`` can share them."""
+        old = dict(row)
         changed: set[str] = set()
-        for name in self.order:
-            n = self.glossary[name]
-            if n.op != "shift" and changed & set(n.operands):
+        for n, operands in self.reach(frozenset(h[0] for h in held)):
+            name = n.name
+            if not changed.isdisjoint(operands):
                 row[name] = self.compute(n, row, old, changed).astype(row[name].dtype, copy=False)
                 changed.add(name)
             for hname, index, value in held:
@@ -350,9 +360,12 @@ def plan(clamp: Clamp, model, slot, t0: int, T: int) -> list[list[tuple[str, obj
 
 def forward(spec, kernel, xs: np.ndarray, start: LayerState, layer: Layer) -> tuple[dict[str, np.ndarray], LayerState]:
     """The kind's forward pass over ``xs`` with ``layer.holds`` applied: free stretches in one call of the kind's loop,
-    each held step alone, held and recomputed; the arrays of every stretch joined in time."""
-    pieces: list[dict[str, np.ndarray]] = []
+    each held step alone, held and recomputed; every stretch written into one (T, width) array per name.
+    A state and its previous value are two views of one (T + 1, width) array, one row apart, as the kinds' own loops make them."""
     state, t, T = start, 0, len(xs)
+    prev_of = {src: prev for prev, src in layer.shifts}   # h -> h_prev, c -> c_prev, ...
+    prevs = set(prev_of.values())
+    out: dict[str, np.ndarray] = {}
     while t < T:
         end = t + 1
         if not layer.holds[t]:
@@ -363,10 +376,19 @@ def forward(spec, kernel, xs: np.ndarray, start: LayerState, layer: Layer) -> tu
             row = {k: v[0] for k, v in arrays.items()}
             layer.step(row, layer.holds[t])
             arrays, state = {k: v[None] for k, v in row.items()}, layer.state(row)
-        pieces.append(arrays)
+        if not out:
+            for k, v in arrays.items():
+                if k not in prevs:
+                    out[k] = np.empty((T + (k in prev_of),) + v.shape[1:], v.dtype)
+            for src, prev in prev_of.items():
+                out[src][0] = arrays[prev][0]
+        for k, v in arrays.items():
+            if k in prev_of:
+                out[k][t + 1:end + 1] = v
+            elif k not in prevs:
+                out[k][t:end] = v
         t = end
-    out = {k: np.ascontiguousarray(np.concatenate([p[k] for p in pieces])) for k in pieces[0]}
-    for prev, src in layer.shifts:  # a state and its previous value stay two views of one array, one row apart
-        both = np.concatenate([out[prev][:1], out[src]])
+    for src, prev in prev_of.items():
+        both = out[src]
         out[prev], out[src] = both[:-1], both[1:]
     return out, state
