@@ -9,6 +9,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_ws import field, read_stream
 
 import cells
@@ -130,3 +132,19 @@ def test_the_view_table_lists_the_clamp_fields(client):
     fields = {f["name"]: f for f in client.get("/api/view").json()}
     assert fields["clamp"]["default"] is None and not fields["clamp"]["view_only"]
     assert fields["clamp_compare"]["type"] == "boolean" and fields["clamp_compare"]["default"] is False
+
+
+pieces = st.sampled_from(["forget", "input_gate", "c", "h", "x", "l0.", "l9.", "[", "]", "3", "0-2", ",", ":", "1", "-0.5", "2",
+                          "1e400", "nan", "@", "4-", "7-2", ";", " ", "é", "\u0000", "9" * 12])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(st.lists(pieces, max_size=12).map("".join), st.text(max_size=40)))
+def test_any_clamp_text_is_answered_200_or_422_never_500(client, text):
+    r = client.get("/api/trace", params={**VIEW, "clamp": text, "names": "h"})
+    assert r.status_code in (200, 422), (text, r.status_code, r.text[:300])
+    if r.status_code == 422:
+        body = r.json()
+        assert body.get("field") == "clamp" or body["detail"][0]["loc"] == ["query", "clamp"], body
+    else:
+        assert r.json()["request"].get("clamp", "") == str(cells.Clamp.parse(text).bind(cells.build("lstm", 8, 6, seed=2)))
