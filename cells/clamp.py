@@ -188,16 +188,13 @@ class Clamp:
         glossary, allowed = model.glossary, clampable(model.spec, model.glossary)
         return Clamp(tuple(_bind(h, model, glossary, allowed) for h in self.holds))
 
-    def max_step(self) -> int:
-        """The furthest step any hold names (0 for none)."""
-        return max((b if b is not None else a for a, b in (h.steps for h in self.holds if h.steps)), default=0)
-
 
 def _bind(h: Hold, model, glossary: Glossary, allowed: tuple[str, ...]) -> Hold:
     part = str(h)
     name = glossary.lookup(h.name)
     if name not in allowed:
-        why = "" if name is None else f"{name} cannot be held (a pre-activation, a given value or a product: hold a gate or a state); "
+        why = "" if name is None else (f"{name} cannot be held: hold a gate, a candidate or a state, not a pre-activation, an input, "
+                                       "a previous step's value or a product of others; ")
         raise ClampError(part, f"{why or f'no gate or state {h.name!r} in {model.kind}; '}clampable: {', '.join(allowed)}")
     entry = glossary[name]
     lo, hi = RANGES[entry.range]
@@ -237,7 +234,7 @@ def downstream(glossary: Glossary, name: str) -> list[str]:
 def clampable(spec, glossary: Glossary) -> tuple[str, ...]:
     """The names of ``glossary`` a clamp may hold: gates, candidates and states whose effect within the step the
     glossary's ops (and, for affine names, the kind's ``clamp_terms``) can compute."""
-    terms = getattr(spec, "clamp_terms", {})
+    terms = spec.clamp_terms
     out = []
     for n in glossary:
         if n.role not in CLAMPABLE_ROLES or n.op in ("given", "shift", "affine") and n.role != "output":
@@ -274,8 +271,7 @@ class Layer:
     def __init__(self, model, slot, holds: list[list[tuple[str, object, float]]]):
         self.glossary, self.order, self.holds = model.glossary, order(model.glossary), holds
         self.params, self.hidden = model.layer_params(slot), model.hidden_size
-        self.terms = getattr(model.spec, "clamp_terms", {})
-        option = getattr(model.spec, "clip_option", None)
+        self.terms, option = model.spec.clamp_terms, model.spec.clip_option
         self.clip = model.options.get(option) if option else None
         self.shifts = [(n.name, n.operands[0]) for n in model.glossary if n.op == "shift"]
         self.blocks = model.spec.blocks
