@@ -4,17 +4,22 @@ Uploaded and trained models are written to ``settings.upload_dir`` as
 gatescope bundles named by the SHA-256 of their bytes, so every worker
 process (and every replica that shares the folder) can serve any model id;
 nothing about a model lives only in one process's memory. The in-memory
-caches below are only caches.
+caches below are only caches. A model trained in the page has its training's
+snapshots beside it, ``<id>.training.npz`` (float16 arrays and a JSON member,
+read without pickle), counted in the store's caps and evicted with it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections import OrderedDict
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from threading import Lock
+
+import numpy as np
 
 import cells
 from cells.io import content_digest
@@ -23,6 +28,7 @@ from .config import Settings
 from .errors import AppError, over_limit
 
 ID_LEN = 32
+TRAINING = ".training.npz"  # the suffix of a trained model's snapshots, beside its bundle
 
 
 class ModelStore:
@@ -52,31 +58,60 @@ class ModelStore:
             raise AppError(422, str(e).replace(str(path), "the file").replace(path.name, "the file"), "file") from None
         return self.add_model(model), model
 
-    def add_model(self, model: cells.Model) -> str:
-        """Store ``model`` as a bundle named by the digest of its content; the same model always gets the same id."""
+    def add_model(self, model: cells.Model, training: dict | None = None) -> str:
+        """Store ``model`` as a bundle named by the digest of its content; the same model always gets the same id.
+
+        ``training`` ({"meta": JSON-able dict, "arrays": {name: array}}, from app/train_worker.py) is kept beside it.
+        """
         self.check_size(model)
         self.dir.mkdir(parents=True, exist_ok=True)
         digest = content_digest(model)[:ID_LEN]
         target = self.dir / f"{digest}.safetensors"
+        parts = [] if target.exists() else [(model.save, target)]
+        if training is not None:
+            parts.append((partial(_save_training, training), self.dir / f"{digest}{TRAINING}"))
         if target.exists():
             _touch(target)
-        else:
-            fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".part")
-            os.close(fd)
-            try:
-                model.save(tmp)
-                size = os.path.getsize(tmp)
-                if size > self.settings.max_store_bytes:
-                    raise over_limit("file", f"a model of {size} bytes once stored", self.settings.max_store_bytes, "max_store_bytes", 507)
-                os.chmod(tmp, 0o644)  # safetensors writes 0600; other workers (another user) must read it
-                with self._lock:
-                    self._make_room(size)
-                    os.replace(tmp, target)  # atomic: readers see the whole file or none
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
+        if parts:
+            self._write(parts)
         self._cache.put(digest, model, model_bytes(model))
         return digest
+
+    def _write(self, parts: list) -> None:
+        """Write each (save, target) to a temp file, then, once room is made for all of them, move them in place."""
+        tmps = []
+        try:
+            for save, _ in parts:
+                fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".part")
+                os.close(fd)
+                tmps.append(tmp)
+                save(tmp)
+            size = sum(os.path.getsize(t) for t in tmps)
+            if size > self.settings.max_store_bytes:
+                raise over_limit("file", f"a model of {size} bytes once stored", self.settings.max_store_bytes, "max_store_bytes", 507)
+            with self._lock:
+                self._make_room(size)
+                for tmp, (_, target) in zip(tmps, parts):
+                    os.chmod(tmp, 0o644)  # safetensors writes 0600; other workers (another user) must read it
+                    os.replace(tmp, target)  # atomic: readers see the whole file or none
+        finally:
+            for tmp in tmps:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+
+    def training(self, model_id: str) -> dict:
+        """The snapshots kept with a model trained in the page: {"meta": ..., "arrays": {name: float16 (S, T, width)}}."""
+        path = self.dir / f"{model_id}{TRAINING}"
+        if not (self.dir / f"{model_id}.safetensors").is_file():
+            self.get(model_id)  # the 404 that names the id
+        if not path.is_file():
+            raise AppError(404, f"model: the model {model_id!r} has no training to replay: it was uploaded, not trained in the page "
+                                "(or trained before snapshots were kept)", "model")
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(z["meta"].tobytes().decode())
+            arrays = {n: z[f"values.{n}"] for n in meta["names"]}
+        _touch(self.dir / f"{model_id}.safetensors")
+        return {"meta": meta, "arrays": arrays}
 
     def _make_room(self, size: int) -> None:
         """Evict the least recently used models until one more of ``size`` bytes fits both caps.
@@ -91,12 +126,14 @@ class ModelStore:
                 st = f.stat()
             except FileNotFoundError:  # another process evicted it just now
                 continue
-            files.append((st.st_mtime, st.st_size, f))
+            extra = f.with_name(f.stem + TRAINING)
+            files.append((st.st_mtime, st.st_size + (extra.stat().st_size if extra.exists() else 0), f))
         files.sort()
         total = sum(size for _, size, _ in files)
         while files and (total + size > s.max_store_bytes or len(files) + 1 > s.max_store_models):
             _, old_size, old = files.pop(0)
             old.unlink(missing_ok=True)
+            old.with_name(old.stem + TRAINING).unlink(missing_ok=True)
             self._cache.pop(old.stem)
             total -= old_size
 
@@ -137,6 +174,13 @@ class ModelStore:
                 raise AppError(422, str(e)) from None
             self._cache.put(key, model, model_bytes(model))
         return model
+
+
+def _save_training(training: dict, path: str) -> None:
+    """A run's snapshots as one .npz: its arrays as "values.<name>", its JSON as the bytes of "meta"."""
+    meta = np.frombuffer(json.dumps(training["meta"]).encode(), dtype=np.uint8)
+    with open(path, "wb") as f:  # a file object: np.savez would add ".npz" to a name without it
+        np.savez(f, meta=meta, **{f"values.{n}": a for n, a in training["arrays"].items()})
 
 
 def model_bytes(model: cells.Model) -> int:

@@ -23,20 +23,9 @@ from ..deps import PoolDep, SettingsDep, StoreDep
 from ..errors import AppError, over_limit, setting
 from ..origin import ORIGIN_ERRORS, SameOrigin
 from ..resolve import resolve
-from ..schemas import (
-    KIND_OPTION_NAMES,
-    GradientResponse,
-    Health,
-    KindInfo,
-    KindName,
-    ModelInfo,
-    PresetInfo,
-    TaskInfo,
-    TraceResponse,
-    ViewBody,
-    ViewState,
-    view_fields,
-)
+from ..responses import GradientResponse, Health, KindInfo, ModelInfo, PresetInfo, TaskInfo, TraceResponse
+from ..schemas import KIND_OPTION_NAMES, KindName, ViewBody, ViewState, view_fields
+from ..training_schemas import TrainingReplay, replay_body
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {400: {"description": "The request cannot be read (e.g. a URL longer than the server reads)"},
@@ -205,6 +194,16 @@ async def _receive(request: Request, f, limit: int, idle: float) -> int:
 async def model_info(model_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{16,64}$")], store: StoreDep, pool: PoolDep) -> dict:
     model = await pool.run(store.get, model_id)  # a cache miss decodes the file: heavy work, in the pool
     return {**model.describe(), "id": model_id}
+
+
+def _training(store, model_id: str) -> Response:  # the training's snapshots, stored with a model trained in the page
+    return Response(replay_body(model_id, store.training(model_id)), media_type="application/json")
+
+
+@router.get("/models/{model_id}/training", response_model=TrainingReplay, responses=ERRORS,
+            summary="Replay a page-trained model's training: the probe's gates at each snapshot, with loss and accuracy")
+async def model_training(model_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{16,64}$")], store: StoreDep, pool: PoolDep):
+    return await pool.run(_training, store, model_id)
 
 
 health = APIRouter(tags=["health"])

@@ -3,9 +3,10 @@
 The client sends {"type": "start", "task": ..., "kind": ..., "hidden": ..., "steps": ...,
 "learning_rate": ..., "batch_size": ..., "seed": ...}. The server answers
 {"type": "started", ...}, then "progress" messages (step, loss, accuracy), "probe"
-messages (the gates of the task's example input, every few hundred steps, so
-the gates can be watched specializing), and finally "done" with the trained
-model's id: from then on it is a model like an uploaded one. {"type": "stop"}
+messages (the gates of the task's example input, untrained, about 40 times in a run
+and at its last step, so the gates can be watched specializing), and finally "done"
+with the trained model's id: from then on it is a model like an uploaded one, and
+GET /api/models/{id}/training replays the probes, which are stored with it. {"type": "stop"}
 stops the job early and still returns the model; closing the socket stops it
 and discards it. Jobs run in their own processes, at most
 GATESCOPE_MAX_TRAINING_JOBS at once and one per client. An open training
@@ -35,10 +36,10 @@ from ..errors import AppError, over_limit, setting
 from ..origin import SameOrigin
 from ..schemas import TrainRequest
 from ..sockets import Slots, client_address, close_code, fail, first_message, json_object, log, only_gone, send
+from ..train_worker import probe_cadence
 from .stream import StreamsDep, held
 
 router = APIRouter(tags=["train"])
-PROBE_EVERY = 100
 GRACE_SECONDS = 5.0
 FIRST_MESSAGE_SECONDS = 60.0
 
@@ -111,12 +112,15 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
     # the probe shows the learned gates (not 1 - z, which only repeats z) and the states
     names = [n.name for n in cells.glossary(req.kind) if (n.role == "gate" and n.op == "sigmoid") or n.role in ("state", "output")]
     request = {**req.model_dump(), "time_budget": settings.max_train_seconds, "probe_names": names}
-    proc = ctx.Process(target=train_worker.run, args=(sender, cancel, request, str(settings.upload_dir), PROBE_EVERY), daemon=True)
+    from cells.training import tasks
+    probe_every, per = probe_cadence(tasks.get(req.task), names, req.hidden, req.steps)
+    proc = ctx.Process(target=train_worker.run, args=(sender, cancel, request, str(settings.upload_dir), probe_every), daemon=True)
     outcome = {"finished": False, "status": None, "gone": False}  # done; the status of the worker's error; the client left
     try:
         await anyio.to_thread.run_sync(proc.start)  # spawning an interpreter takes a while; not on the event loop
         sender.close()
-        await send(ws, {"type": "started", "request": req.model_dump(), "task": task, "probe_every": PROBE_EVERY,
+        await send(ws, {"type": "started", "request": req.model_dump(), "task": task, "probe_every": probe_every,
+                        "probe_names": names, "snapshot_values": per,
                         "limits": {"steps": settings.max_train_steps, "seconds": settings.max_train_seconds}})
         outbox_send, outbox = anyio.create_memory_object_stream[tuple](64)
         async with anyio.create_task_group() as tg:

@@ -128,7 +128,7 @@ def train(kind: str = DEFAULT_KIND, task: str = "remember", *, hidden_size: int 
           clip: float | None = 1.0, time_budget: float | None = 120.0, options: dict | None = None,
           cancel: Cancel | None = None, callback: Callable[[int, float, float], None] | None = None,
           report_every: int = 1, snapshot: Callable[[int, Model], None] | None = None, snapshot_every: int = 100,
-          eval_sequences: int = 512, dtype: str = "float32") -> Training:
+          snapshot_start: bool = False, eval_sequences: int = 512, dtype: str = "float32") -> Training:
     """Train a fresh ``kind`` model on ``task`` and return it with its history and card.
 
     Stops after ``steps`` steps, when ``cancel.is_set()`` (checked before
@@ -137,9 +137,9 @@ def train(kind: str = DEFAULT_KIND, task: str = "remember", *, hidden_size: int 
     step comes back, evaluated and carded. ``callback(step, loss, accuracy)``
     is called every ``report_every`` steps and at step ``steps``; the
     loss and accuracy are those of that step's training batch.
-    ``snapshot(step, model)`` is called every ``snapshot_every`` steps with
-    a copy of the model as it is after that step (with its head, vocabulary
-    and labels, but no card), e.g. to trace a probe while training runs.
+    ``snapshot(step, model)`` is called every ``snapshot_every`` steps (and at step 0, untrained, if ``snapshot_start``)
+    with a copy of the model as it is after that step (head, vocabulary and labels, no card), e.g. to trace a probe
+    while training runs; snapshot_cadence() picks a ``snapshot_every`` for a run's length.
     """
     cfg = check_request(kind, task, hidden_size=hidden_size, num_layers=num_layers, steps=steps, batch_size=batch_size,
                         learning_rate=learning_rate, seed=seed, seq_len=seq_len, clip=clip, time_budget=time_budget,
@@ -156,6 +156,8 @@ def train(kind: str = DEFAULT_KIND, task: str = "remember", *, hidden_size: int 
     stopped, done = "done", 0
     start = time.perf_counter()
     T = cfg["seq_len"]
+    if snapshot is not None and snapshot_start:  # "before": what training starts from
+        snapshot(0, finished_model(model, t, W, b, dtype))
     for step in range(1, cfg["steps"] + 1):
         interrupted = _interrupted(cancel, cfg["time_budget"], start)
         if interrupted:
@@ -171,18 +173,31 @@ def train(kind: str = DEFAULT_KIND, task: str = "remember", *, hidden_size: int 
         adam.step(params, grads)
         done = step
         if step % cfg["report_every"] == 0 or step == cfg["steps"]:
-            history["step"].append(step)
-            history["loss"].append(loss)
-            history["accuracy"].append(accuracy)
+            for key, value in (("step", step), ("loss", loss), ("accuracy", accuracy)):
+                history[key].append(value)
             if callback is not None:
                 callback(step, loss, accuracy)
         if snapshot is not None and step % cfg["snapshot_every"] == 0:
             snapshot(step, finished_model(model, t, W, b, dtype))
-    seconds = time.perf_counter() - start
-    final = finished_model(model, t, W, b, dtype)
+    seconds, final = time.perf_counter() - start, finished_model(model, t, W, b, dtype)
     evaluation = evaluate(final, t, sequences=cfg["eval_sequences"], seq_len=T, seed=[cfg["seed"], 3])
     final.card = _card(final, t, kind, cfg, evaluation, done=done, seconds=seconds, stopped=stopped)
     return Training(final, history, stopped, done, seconds, evaluation)
+
+
+SNAPSHOTS = 40  # about how many snapshots snapshot_cadence() gives a run of any length: enough to scrub, few enough to keep
+
+
+def snapshot_cadence(steps: int, per_snapshot: int, budget: int, target: int = SNAPSHOTS) -> int:
+    """The ``snapshot_every`` that gives a run of ``steps`` steps about ``target`` snapshots besides step 0 and the
+    last step (every step, for a shorter run), and no more than ``budget`` values in all at ``per_snapshot`` each.
+
+    A run then has floor(steps / every) + 2 snapshots at most: 1,500 steps give 41 (every 38), 20,000 give 42.
+    """
+    room = budget // max(1, per_snapshot) - 2                    # step 0 and the last step are kept too
+    if room < 1:
+        raise CellsError(f"snapshots: one snapshot holds {per_snapshot} values; the budget of {budget} holds fewer than 3")
+    return max(1, -(-steps // min(target, room)))
 
 
 def _interrupted(cancel: Cancel | None, time_budget: float | None, start: float) -> str | None:
@@ -326,4 +341,4 @@ def evaluate(model: Model, task: str | _tasks.Task, *, sequences: int = 512, seq
             "lengths": [lengths[0], lengths[-1]]}
 
 
-__all__ = ["LIMITS", "Training", "train", "evaluate", "outputs", "check_request", "initial_model"]
+__all__ = ["LIMITS", "SNAPSHOTS", "Training", "train", "snapshot_cadence", "evaluate", "outputs", "check_request", "initial_model"]
