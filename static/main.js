@@ -183,6 +183,7 @@ const refresh = throttle(() => {
 /** Every view drawn anew for the run and the view state (a new run, or a change of the picture)... */
 function build() {
   bus.emit("build", { kindInfo: run.info, header: trace.header, options: view.current });
+  select();
 }
 
 /** ...then filled with the steps so far, and the gradient flow once the run is complete. */
@@ -250,6 +251,22 @@ bus.on("state", ({ state, before, reason }) => {
 });
 bus.on("change", (patch) => view.update(patch));
 bus.on("seek", (t) => player.set(t));
+
+// The selection every view lights up: what a view's pointer is over, else the part pinned by a click (pin=NAME or
+// pin=NAME[UNIT] in the URL). A click on the pinned part again unpins it.
+const PIN = /^([a-z_]+)(?:\[(\d+)\])?$/;
+let pointing = null;
+function pinned() {
+  const m = PIN.exec(view.current.pin ?? "");
+  return m ? { name: m[1], ...(m[2] === undefined ? {} : { unit: Number(m[2]) }) } : null;
+}
+const select = () => bus.emit("hover", pointing ?? pinned());
+bus.on("point", (p) => { pointing = p; select(); });
+bus.on("pin", (sel) => {
+  const text = `${sel.name}${sel.unit === undefined ? "" : `[${sel.unit}]`}`;
+  view.update({ pin: view.current.pin === text ? null : text }, "select");
+  select();
+});
 
 const trainDialog = byId("train-dialog");
 if (trainDialog) {

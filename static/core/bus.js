@@ -3,7 +3,9 @@
 //   "data"  trace                          steps arrived, the run completed, or its gradient flow came
 //   "step"  {t, phase, playing}            the current step and phase
 //   "move"  {t, phase, progress}           a frame of the flow animation within that phase (progress 0…1)
-//   "hover" {name, unit}                   a unit under the pointer
+//   "point" {name, unit?} | null           what a view's pointer is over (a name, or one of its units)
+//   "pin"   {name, unit?}                  a click: pin that (or unpin it), pin= in the URL
+//   "hover" {name, unit?} | null           the selection every view lights up: what is pointed at, else the pin
 //   "state" {state, before, reason}        the view state changed (core/state.js createViewState)
 //   "seek"  t, "change" patch              what a view asks of the page: go to a step, change the state
 
@@ -28,6 +30,7 @@ export function createBus() {
  *   update(trace)                     redraw what depends on the steps so far
  *   show(t, phase, playing)           show the current step
  *   move(t, phase, progress)          (if it animates) a frame of the flow within the phase shown
+ *   highlight(sel)                    (if it links) light up a selection {name, unit?}, or none (null)
  * a static id naming the element it draws in, and, if it is a panel, a static panel declaring it (views/view.js).
  * mount() makes every view follow the bus; views/index.js names the page's views, one line each. plotly: the
  * promise of plotly.js (core/plotly.js loadPlotly), when the page loads it late.
@@ -38,6 +41,7 @@ export function mount(bus, views, plotly = null) {
   bus.on("data", (trace) => { for (const v of live) v.update(trace); });
   bus.on("step", ({ t, phase, playing }) => { for (const v of live) v.show(t, phase, playing); });
   bus.on("move", ({ t, phase, progress }) => { for (const v of live) v.move?.(t, phase, progress); });
+  bus.on("hover", (sel) => { for (const v of live) v.highlight?.(sel); });
   return views;
 }
 

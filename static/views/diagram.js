@@ -4,15 +4,15 @@
 // what is painted. Hovering a cell says which unit, its value and its equation.
 
 import { colorAt } from "../core/colors.js";
-import { INK } from "../core/config.js";
+import { INK, palette } from "../core/config.js";
 import { drawnUnits, labelText, partLook, scene, unitsNote } from "./diagram-figure.js";
 import { barTicks, tickMarks } from "./diagram-legend.js";
+import { explanation, neighbours } from "./diagram-explain.js";
 import { Packets } from "./diagram-flow.js";
 import { drawScene } from "./diagram-svg.js";
 import { flowFrame, flowPlan } from "./flow.js";
 import { View } from "./view.js";
 
-const number = (v, digits) => (Number.isFinite(v) ? v.toFixed(digits).replace(/^-/, "−") : String(v));
 
 /**
  * The units the diagram draws when not all fit: the view's units= (shared with the line plots), else the units
@@ -44,8 +44,10 @@ export class Diagram extends View {
     else window.addEventListener("resize", resized);
     this.tip = Object.assign(document.createElement("div"), { className: "diagram-tip", hidden: true });
     this.tip.setAttribute("role", "tooltip");
-    el.addEventListener("pointerover", (e) => this.hover(e.target));
-    el.addEventListener("pointerleave", () => { this.tip.hidden = true; });
+    // the pointer says what it is over; the page makes that (or the pinned part, pin= in the URL) the selection
+    el.addEventListener("pointerover", (e) => this.bus.emit("point", this.pointed(e.target)));
+    el.addEventListener("pointerleave", () => this.bus.emit("point", null));
+    el.addEventListener("click", (e) => { const sel = this.pointed(e.target); if (sel) this.bus.emit("pin", sel); });
   }
 
   size() {
@@ -76,8 +78,10 @@ export class Diagram extends View {
     this.drawnAt = this.size();
     this.scales = Object.fromEntries(Object.entries(this.scene.scales).map(([k, v]) => [k, { ...v }]));
     this.shownPhase = undefined;
+    this.lit = [];  // the lit elements went with the old SVG
     if (this.trace) this.update(this.trace);
     if (this.shown) this.show(...this.shown);
+    if (this.selection) this.highlight(this.selection);
   }
 
   /**
@@ -128,6 +132,7 @@ export class Diagram extends View {
       this.colors[name] = colors;
     }
     this.move(t, phase, playing && phase ? 0 : 1);
+    if (this.selection && !playing) this.explain(this.selection);  // this step's numbers
     if (phase === this.shownPhase) return;
     this.scene.items.forEach((item, i) => {
       if (!item.owner) return;
@@ -162,18 +167,56 @@ export class Diagram extends View {
     this.el.dataset.progress = progress.toFixed(3);
   }
 
-  /** The tooltip of the cell under the pointer: the name, the unit and its value at the shown step, the equation. */
-  hover(target) {
-    const name = target.closest?.(".strip")?.dataset.name;
-    if (!name || target.dataset.value === undefined) return;
-    const v = this.glossary[name], unit = Number(target.dataset.unit), note = this.scene.strips[name].note;
-    const value = target.dataset.reached === "0" ? "not computed yet in this phase" : number(Number(target.dataset.value), 4);
-    const lines = [[`${v.label}${note ? ` (${note})` : ""}`, "b"], [`unit ${unit}: ${value}`], [v.equation]];
-    this.tip.replaceChildren(...lines.map(([text, tag]) => Object.assign(document.createElement(tag ?? "div"), { textContent: text })));
-    const box = this.el.getBoundingClientRect(), cell = target.getBoundingClientRect();
-    const left = Math.min(cell.right - box.left + 6, box.width - 220);
-    Object.assign(this.tip.style, { left: `${Math.max(0, left)}px`, top: `${cell.bottom - box.top + 4}px` });
+  /** What the pointer is over: a cell (a name and a unit), or a box, circle, wire or label (a name); null off it. */
+  pointed(target) {
+    const cell = target.closest?.(".cell");
+    if (cell) return { name: cell.closest(".strip").dataset.name, unit: Number(cell.dataset.unit) };
+    const owner = target.closest?.("[data-owner]")?.dataset.owner?.replace(/:backing$/, "");
+    return owner && this.glossary?.[owner] ? { name: owner } : null;
+  }
+
+  /**
+   * Light up a selection (the pointer's, else the pinned one; null for none): a unit is outlined in every strip of
+   * its width, a name's wires in and out are drawn in the highlight colour, and the tooltip explains it.
+   */
+  highlight(sel) {
+    this.selection = sel;
+    for (const { node, attr, old } of this.lit ?? []) node.setAttribute(attr, old);
+    this.lit = [];
+    this.tip.hidden = true;
+    if (!sel || !this.dom || !this.glossary[sel.name] || !this.trace?.steps) return;
+    const set = (node, attr, value) => { this.lit.push({ node, attr, old: node.getAttribute(attr) }); node.setAttribute(attr, value); };
+    const accent = palette(this.options.palette).highlight, width = (n) => (this.trace.has(n) ? this.trace.width(n) : -1);
+    if (sel.unit !== undefined) {
+      for (const [name, cells] of Object.entries(this.dom.cells)) {
+        if (width(name) !== width(sel.name)) continue;
+        for (const cell of cells) if (Number(cell.dataset.unit) === sel.unit) { set(cell, "stroke", accent); set(cell, "stroke-width", 2); }
+      }
+    }
+    const { into, out } = neighbours(this.info.diagram.wires ?? [], sel.name);
+    const wires = this.scene.items.map((item, i) => [item, this.dom.items[i]]).filter(([item]) => item.part === "wire" && item.tag === "path");
+    for (const i of [...into, ...out]) {
+      const [, node] = wires[i] ?? [];
+      if (node) { set(node, "stroke", accent); set(node, "stroke-width", Number(node.getAttribute("stroke-width")) * 1.8); set(node, "opacity", 1); }
+    }
+    // the vectors it is made from and those made from it, outlined
+    const related = [...(this.glossary[sel.name].operands ?? []), ...Object.values(this.glossary).filter((v) => v.operands?.includes(sel.name)).map((v) => v.name)];
+    for (const name of related) if (this.dom.groups[name]) { set(this.dom.groups[name], "stroke", accent); set(this.dom.groups[name], "stroke-width", 1.5); }
+    this.explain(sel);
+  }
+
+  /** The tooltip for a selection, beside the cell or the shape it names. */
+  explain(sel) {
+    const t = this.shown?.[0] ?? 0, strip = this.scene.strips[sel.name];
+    const unit = Math.min(sel.unit ?? strip?.units[0] ?? 0, this.trace.width(sel.name) - 1);
+    const value = (n) => (this.trace.has(n) ? this.trace.value(n, t)[Math.min(unit, this.trace.width(n) - 1)] : NaN);
+    const lines = explanation(sel, this.glossary, value, unit, strip?.note ?? "");
+    const anchor = (sel.unit === undefined ? null : this.el.querySelector(`.strip[data-name="${sel.name}"] .cell[data-unit="${sel.unit}"]`))
+      ?? this.el.querySelector(`[data-part=mark][data-owner="${sel.name}"]`) ?? this.el.querySelector(`.strip[data-name="${sel.name}"]`);
+    if (anchor?.dataset.reached === "0") lines[3].text = `unit ${unit}: not computed yet in this phase`;
+    this.tip.replaceChildren(...lines.map(({ text, bold }) => Object.assign(document.createElement(bold ? "b" : "div"), { textContent: text })));
+    const box = this.el.getBoundingClientRect(), at = anchor?.getBoundingClientRect() ?? box;
+    Object.assign(this.tip.style, { left: `${Math.max(0, Math.min(at.right - box.left + 6, box.width - 240))}px`, top: `${at.bottom - box.top + 4}px` });
     this.tip.hidden = false;
-    this.bus.emit("hover", { name, unit });
   }
 }

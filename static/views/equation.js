@@ -105,7 +105,7 @@ function element(tag, className, text) {
   return el;
 }
 
-/** options.color_unit: the unit whose numbers are written out (0 when none is chosen). */
+/** The unit whose numbers are written out: the one pointed at or pinned, else options.color_unit, else 0. */
 export class Phase extends View {
   static id = "phase";
 
@@ -139,10 +139,18 @@ export class Phase extends View {
     const key = `${phase}|${names.map((n) => n.name).join(",")}`;
     if (key !== this.key) this.setPhase(phase, names);
     this.key = key;
-    const unit = this.options.color_unit ?? 0;
+    const unit = this.unit ?? this.options.color_unit ?? 0;  // the unit pointed at or pinned, else the tokens' unit
     for (const row of this.rows) row.dd.textContent = this.line(row.name, t, unit);
     clearTimeout(this.timer);
     if (!playing) this.timer = setTimeout(() => this.announce(t), ANNOUNCE_MS);
+  }
+
+  /** A unit pointed at or pinned in any view: the numbers are written out for it. */
+  highlight(sel) {
+    const unit = sel?.unit;
+    if (unit === this.unit) return;
+    this.unit = unit;
+    if (this.last) this.show(...this.last);
   }
 
   /** The names a phase shows (every state and output when phases are off) that this trace has. */

@@ -48,4 +48,7 @@ export class View {
 
   /** A frame of the flow animation within the phase shown (progress from 0 to 1); only a view that animates has it. */
   move(t, phase, progress) {}  // eslint-disable-line no-unused-vars
+
+  /** Light up a selection {name, unit?} (the pointer's in any view, or the pinned one), or none (null). */
+  highlight(sel) {}  // eslint-disable-line no-unused-vars
 }

@@ -79,7 +79,7 @@ def test_a_paused_step_is_true_in_the_svg_the_hover_and_the_export(tab):
     want = tab.js("Array.from(window.gatescope.trace.value('c', 3).subarray(0, 8))")
     assert tab.diagram("c") == pytest.approx(want, abs=1e-6)  # the cells' own values, which the exports serialize
     hover = tab.js(HOVER, ["c", 2])
-    assert f"unit 2: {want[2]:.4f}".replace("-", "\u2212") in hover and "cell state" in hover.lower()
+    assert "unit 2: " in hover and hover.endswith(f"= {want[2]:.3f}".replace("-", "\u2212")) and "cell state" in hover.lower()
     colors = tab.js("""async () => {
       const { colorAt, scaleFor } = await import('/static/core/colors.js');
       const m = Math.max(1, window.gatescope.trace.maxAbs('c')), { colorscale } = scaleFor('signed', 'classic');

@@ -1,0 +1,71 @@
+"""Hover-to-explain and linked highlighting (issue 11, item 3): a box, circle or wire explains itself in a sentence
+with its equation and this step's numbers and lights up what it comes from and feeds; a unit is lit in every strip
+of its width and written out in the phase panel; a click pins the selection, and the URL keeps it."""
+
+from __future__ import annotations
+
+import pytest
+
+import cells
+
+POINT = """([selector]) => {
+  document.querySelector(selector).dispatchEvent(new PointerEvent('pointerover', { bubbles: true }));
+  const tip = document.querySelector('#diagram .diagram-tip');
+  const lit = Array.from(document.querySelectorAll('#diagram path[data-part=wire]'))
+    .filter((w) => w.getAttribute('stroke-width') && w.getAttribute('stroke') === window.gatescopeAccent).map((w) => w.dataset.owner);
+  const outlined = Array.from(document.querySelectorAll('#diagram .cell'))
+    .filter((c) => c.getAttribute('stroke') === window.gatescopeAccent).map((c) => [c.closest('.strip').dataset.name, Number(c.dataset.unit)]);
+  return { tip: tip.hidden ? null : tip.textContent, lit, outlined };
+}"""
+
+ACCENT = "import('/static/core/config.js').then((m) => { window.gatescopeAccent = m.palette('classic').highlight; })"
+
+
+@pytest.mark.parametrize("kind", list(cells.KINDS))
+def test_every_box_and_circle_explains_itself_with_this_steps_numbers(tab, kind):
+    tab.open(f"/?kind={kind}&input=hello&hidden=4&step=2&phases=false")
+    tab.js(ACCENT)
+    glossary = {n.name: n for n in cells.glossary(kind).names}
+    marks = tab.js("Array.from(document.querySelectorAll('#diagram [data-part=mark]'), (m) => m.dataset.owner)")
+    assert marks
+    for name in marks:
+        got = tab.js(POINT, [f'#diagram [data-part=mark][data-owner="{name}"]'])
+        v = glossary[name]
+        assert got["tip"] and got["tip"].startswith(v.label) and v.equation in got["tip"], (name, got["tip"])
+        assert "unit 0: " in got["tip"]  # the numbers of this step
+        assert name in got["lit"] or any(w for w in got["lit"]), (name, got["lit"])  # its wires in the highlight colour
+    tab.js("document.getElementById('diagram').dispatchEvent(new PointerEvent('pointerleave'))")
+    assert tab.js("document.querySelector('#diagram .diagram-tip').hidden")
+
+
+def test_a_unit_is_lit_everywhere_and_written_out_in_the_phase_panel(tab):
+    tab.open("/?kind=lstm&input=hello&hidden=8&step=2&phases=false")
+    tab.js(ACCENT)
+    got = tab.js(POINT, ['#diagram .strip[data-name=c] .cell[data-unit="5"]'])
+    names = {n for n, _ in got["outlined"]}
+    assert {u for _, u in got["outlined"]} == {5} and {"c", "h", "forget_gate", "kept"} <= names  # every strip of its width
+    want = tab.js("window.gatescope.trace.value('c', 2)[5]")
+    lines = tab.js("Array.from(document.querySelectorAll('#phase .equations dd'), (d) => d.textContent)")
+    assert lines and all(line.startswith("unit 5: ") for line in lines), lines
+    assert any(line.endswith(f"= {want:.3f}".replace("-", "\u2212")) for line in lines), (lines, want)
+
+
+def test_a_click_pins_the_selection_and_the_url_keeps_it(tab, tab_factory):
+    tab.open("/?kind=gru&input=hello&hidden=8&step=3&phases=false")
+    tab.page.click('#diagram [data-part=symbol][data-owner="update_gate"]')
+    tab.until("location.search.includes('pin=update_gate')", what="the pin in the URL")
+    tab.js("document.getElementById('diagram').dispatchEvent(new PointerEvent('pointerleave'))")
+    tip = tab.js("document.querySelector('#diagram .diagram-tip').hidden ? null : document.querySelector('#diagram .diagram-tip').textContent")
+    assert tip and tip.startswith("update gate")  # pinned: it stays explained when the pointer leaves
+    again = tab_factory("-reopened").open(tab.page.url.replace(tab.base, ""))
+    tip = again.js("document.querySelector('#diagram .diagram-tip').textContent")
+    assert tip.startswith("update gate") and again.step == 3
+    again.page.click('#diagram [data-part=symbol][data-owner="update_gate"]')  # the same part again: unpinned
+    again.until("!location.search.includes('pin=')", what="unpinned")
+    again.page.click('#diagram .strip[data-name=h] .cell[data-unit="3"]')
+    again.until("location.search.includes('pin=h%5B3%5D') || location.search.includes('pin=h[3]')", what="a unit pinned")
+
+
+def test_a_bad_pin_is_refused_with_its_field(api):
+    status, body = api("/api/trace?kind=lstm&input=ab&pin=" + "x" * 80)
+    assert status == 422 and "pin" in str(body)
