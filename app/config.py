@@ -50,6 +50,13 @@ class Settings(BaseSettings):
             description="Origins allowed to frame the pages (CSP frame-ancestors), space-separated; '*' for any, 'self' for none but this app.")
     default_preset: str = Field("adding-lstm", description="The preset the page opens on when the URL names no model.")
 
+    # -- lessons (app/lesson_book.py) ------------------------------------------------------------------
+    lesson_dir: Path | None = Field(None, description="A folder of a lecturer's own lessons (NAME.json, one lesson each), "
+            "read as they are asked for, beside the built-in ones; a file with the name of a built-in one replaces it.")
+    max_lesson_bytes: int = Field(256 * 1024, ge=1, description="Largest lesson file (JSON) a folder may hold or POST /api/lessons accepts.")
+    max_uploaded_lessons: int = Field(200, ge=0,
+            description="Most uploaded lessons one process keeps (in memory; the least recently used go first); 0 turns upload off.")
+
     # -- what one request may size, before any work --------------------------------
     max_input_width: int = Field(256, ge=1, description="Most values per timestep of a numeric input.")
     max_proj_size: int = Field(1_024, ge=0, description="Largest proj_size of an LSTM built or uploaded (it must also be below hidden).")

@@ -21,7 +21,7 @@ from . import __version__, docs, handlers
 from .config import Settings
 from .middleware import AllowedHosts, BodyLimit, SecurityHeaders
 from .pool import Pool
-from .routers import api, pages, stream, train
+from .routers import api, lessons, pages, stream, train
 from .store import ModelStore
 
 PACKAGE = Path(__file__).parent
@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.health)
     app.include_router(stream.router)
     app.include_router(train.router)
+    app.include_router(lessons.router)  # lessons: /lesson, /api/lessons
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=asset_dir("static")), name="static")
     docs.install(app, settings)

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError, core_schema
 import cells
 import cells.kinds
 from app.clamp_view import CLAMP_FIELDS  # what if
+from app.lesson_view import LESSON_FIELDS, LESSON_VIEW_ONLY  # lessons: lang, highlight
 from cells.training import LIMITS as TRAINING_LIMITS
 
 
@@ -130,7 +131,7 @@ class _ViewBase(BaseModel):
     digits: int = Field(5, ge=1, le=9, description="Significant digits of each number in JSON (of each value, not of the array's largest): "
                         "4.4e-06 stays 4.4e-06. Binary stream frames are float32 and not rounded.")
 
-ViewState = create_model("ViewState", __base__=_ViewBase, **_kind_option_fields(), **CLAMP_FIELDS)  # what if: app/clamp_view.py
+ViewState = create_model("ViewState", __base__=_ViewBase, **_kind_option_fields(), **CLAMP_FIELDS, **LESSON_FIELDS)  # app/clamp_view.py, app/lesson_view.py
 ViewState.__doc__ = "Every parameter of a view: the URL query, the POST body and the WebSocket request use the same names."
 
 _INTEGER_FIELDS = {name for name, f in ViewState.model_fields.items() if f.annotation in (int, int | None)}
@@ -155,6 +156,7 @@ KIND_OPTION_NAMES = tuple(_kind_option_fields())
 #: layer and direction are not among them: the stream carries the shown layer-direction only, so choosing another reruns.
 VIEW_ONLY = ("step", "phase", "panels", "window", "units", "focus", "color_unit", "phases", "speed", "pace", "pin", "presenter",
              "palette", "compare", "format", "names", "digits")
+VIEW_ONLY += LESSON_VIEW_ONLY  # lessons: app/lesson_view.py
 VIEW_KEPT = ("window",)  #: fields a view keeps itself: the page writes them in the URL as it changes them, and redraws nothing
 
 

@@ -1,0 +1,187 @@
+"""Lessons: a story told in stops, each a live view of the page, as data (JSON, one lesson a file).
+
+A lesson file is read, never executed: JSON parsed and validated by the models below, its text plain (no HTML; the
+page shows it as text, with *emphasis* and $math$ typeset by KaTeX), every stop's view a ViewState. Built-in lessons
+ship in lessons/ (installed as app/lessons); a lecturer's own come from the folder in the setting lesson_dir, read as
+they are asked for, or by upload (POST /api/lessons), kept in memory, at most max_uploaded_lessons of them.
+A stop may quote numbers of its run (facts): tests/test_lessons.py checks each against the model's own trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .config import Settings
+from .errors import AppError, over_limit
+from .schemas import ViewState
+
+PACKAGE = Path(__file__).parent
+MAX_STOPS = 100
+NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
+#: what a stop's view may not say: the API's own fields, and the language, which is the reader's choice
+NOT_IN_A_STOP = ("format", "names", "digits", "compare", "lang")
+HTML = re.compile(r"<\s*[a-zA-Z/!?]|&[a-zA-Z#][a-zA-Z0-9]*;")
+
+
+def builtin_dir() -> Path:
+    """lessons/: inside the installed package, or at the top of a source checkout (as templates/ and static/)."""
+    installed = PACKAGE / "lessons"
+    return installed if installed.is_dir() else PACKAGE.parent / "lessons"
+
+
+def _plain(text: str) -> str:
+    if m := HTML.search(text):
+        raise ValueError(f"plain text only: {m.group(0)!r} reads as HTML; write *emphasis* and $math$ instead")
+    if text.count("$") % 2:
+        raise ValueError("an unclosed $: math is written between two $ signs, $c(t)$")
+    return text
+
+
+Plain = Annotated[str, Field(min_length=1, max_length=1_500), AfterValidator(_plain)]
+
+
+class Text(BaseModel):
+    """The same words in every language the page speaks."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    en: Plain
+    zh: Plain
+
+
+class Fact(BaseModel):
+    """A number a stop's text quotes, as it is written there ("0.83"): the mean over ``steps`` of one unit of one name
+    of the stop's run (a glossary name, or "prediction" for the model's output, unit = the output's index)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str = Field(pattern=r"^[a-z_]{1,40}$")
+    unit: int = Field(ge=0, le=1_000_000)
+    steps: list[Annotated[int, Field(ge=0, le=10_000_000)]] = Field(min_length=1, max_length=1_000)
+    value: str = Field(pattern=r"^-?\d{1,6}\.\d{1,4}$", description="as the text writes it, with its decimals")
+
+
+class Stop(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    title: Text
+    text: Text
+    try_this: Text | None = None
+    view: dict[str, Any] = Field(description="the view state the stop opens: the names of GET /api/trace")
+    facts: list[Fact] = Field(default_factory=list, max_length=40)
+
+    @field_validator("view")
+    @classmethod
+    def _a_view_state(cls, view: dict[str, Any]) -> dict[str, Any]:
+        if bad := [k for k in NOT_IN_A_STOP if k in view]:
+            raise ValueError(f"'{bad[0]}' is not for a stop to choose (a stop's view may not set {', '.join(NOT_IN_A_STOP)})")
+        if not any(view.get(k) for k in ("preset", "kind", "model")):
+            raise ValueError("a stop names its model: preset, kind or model")
+        ViewState.model_validate(view)  # its errors name the field inside view
+        return view
+
+    def state(self) -> ViewState:
+        return ViewState.model_validate(self.view)
+
+    @property
+    def quoted(self) -> list[str]:
+        """Every decimal number the text writes (in any language): each must be a fact."""
+        words = [self.text.en, self.text.zh] + ([self.try_this.en, self.try_this.zh] if self.try_this else [])
+        return [n.replace("\u2212", "-") for w in words for n in re.findall(r"[\u2212-]?\d+\.\d+", w)]
+
+
+class Lesson(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str = Field(pattern=NAME)
+    title: Text
+    summary: Text | None = None
+    stops: list[Stop] = Field(min_length=1, max_length=MAX_STOPS)
+
+    def summary_row(self, source: str) -> dict:
+        return {"name": self.name, "title": self.title.model_dump(), "summary": self.summary and self.summary.model_dump(),
+                "stops": len(self.stops), "source": source, "url": f"/lesson/{self.name}", "api": f"/api/lessons/{self.name}"}
+
+
+def where(error: dict) -> str:
+    return ".".join(str(p) for p in error["loc"]) or "lesson"
+
+
+def read(raw: bytes, settings: Settings, origin: str = "lesson") -> Lesson:
+    """A lesson file's bytes as a Lesson, or a 4xx naming the field, the value and the limit."""
+    if len(raw) > settings.max_lesson_bytes:
+        raise over_limit(origin, f"{len(raw)} bytes", settings.max_lesson_bytes, "max_lesson_bytes", hint="split it into two lessons")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise AppError(422, f"{origin}: not a JSON lesson file ({e})", origin) from None
+    try:
+        return Lesson.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        got = json.dumps(first.get("input"), ensure_ascii=False)[:120] if "input" in first else ""
+        more = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+        raise AppError(422, f"{origin}: {where(first)}: {first['msg']}" + (f" (got {got})" if got else "") + more,
+                       where(first)) from None
+
+
+class LessonBook:
+    """The lessons a server offers: built-in, then the lecturer's folder (which may replace one), then uploads."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.builtin = {p.stem: read(p.read_bytes(), settings, p.name) for p in sorted(builtin_dir().glob("*.json"))}
+        self.uploads: OrderedDict[str, Lesson] = OrderedDict()
+
+    def _folder_files(self) -> dict[str, Path]:
+        folder = self.settings.lesson_dir
+        return {p.stem: p for p in sorted(folder.glob("*.json"))} if folder and folder.is_dir() else {}
+
+    def _from_file(self, path: Path) -> Lesson:
+        size = path.stat().st_size
+        raw = path.read_bytes() if size <= self.settings.max_lesson_bytes else b" " * size
+        lesson = read(raw, self.settings, path.name)
+        if lesson.name != path.stem:
+            raise AppError(422, f"{path.name}: name: '{lesson.name}' is not the file's name; call the file {lesson.name}.json", "name")
+        return lesson
+
+    def listing(self) -> dict:
+        """Every lesson in one row each; a folder file that does not read is named with what is wrong with it."""
+        rows = {name: lesson.summary_row("built-in") for name, lesson in self.builtin.items()}
+        problems = []
+        for name, path in self._folder_files().items():
+            try:
+                rows[name] = self._from_file(path).summary_row("folder")
+            except AppError as e:
+                problems.append({"file": path.name, "status": e.status, "detail": e.detail, "field": e.field})
+        rows.update({name: lesson.summary_row("upload") for name, lesson in self.uploads.items()})
+        return {"lessons": list(rows.values()), "problems": problems}
+
+    def get(self, name: str) -> Lesson:
+        if name in self.uploads:
+            self.uploads.move_to_end(name)
+            return self.uploads[name]
+        if path := self._folder_files().get(name):
+            return self._from_file(path)
+        if name in self.builtin:
+            return self.builtin[name]
+        known = ", ".join(sorted({*self.builtin, *self._folder_files()})) or "none"
+        raise AppError(404, f"lesson: no lesson named '{name}' (this server has: {known}; GET /api/lessons lists them)", "lesson")
+
+    def add(self, raw: bytes, check=lambda lesson: None) -> tuple[str, Lesson]:
+        """An uploaded lesson, kept under its name and the start of its content's hash: the same file is the same link,
+        and nobody's upload replaces another's."""
+        if self.settings.max_uploaded_lessons == 0:
+            raise AppError(403, "lesson uploads are turned off on this server (setting GATESCOPE_MAX_UPLOADED_LESSONS is 0)", "lesson")
+        lesson = read(raw, self.settings)
+        check(lesson)  # every stop opens (app/routers/lessons.py check_runs)
+        name = f"{lesson.name[:54]}-{hashlib.sha256(raw).hexdigest()[:8]}"
+        lesson = lesson.model_copy(update={"name": name})
+        self.uploads[name] = lesson
+        self.uploads.move_to_end(name)
+        while len(self.uploads) > self.settings.max_uploaded_lessons:
+            self.uploads.popitem(last=False)
+        return name, lesson
