@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -17,4 +17,7 @@ CLAMP_FIELDS: dict[str, Any] = {
     "clamp_compare": (bool, Field(False, description=(
         "With a clamp, the stream also carries the run without it: each step row holds the clamped fields, then the same "
         "names unclamped (header.original_fields), so the page can show both or their difference."))),
+    "clamp_view": (Literal["clamped", "original", "difference"], Field("clamped", description=(
+        "With a clamp, which run the page's views show: the held one, the one without the holds, or their difference "
+        "(held − original). The page asks for clamp_compare itself."))),
 }

@@ -154,7 +154,7 @@ class ViewBody(ViewState):  # type: ignore[misc,valid-type]
 KIND_OPTION_NAMES = tuple(_kind_option_fields())
 #: Fields that only change how the page looks, not the numbers.
 #: layer and direction are not among them: the stream carries the shown layer-direction only, so choosing another reruns.
-VIEW_ONLY = ("step", "phase", "panels", "window", "units", "focus", "color_unit", "phases", "speed", "pace", "pin", "presenter",
+VIEW_ONLY = ("step", "phase", "panels", "window", "units", "focus", "color_unit", "phases", "speed", "pace", "pin", "clamp_view", "presenter",
              "palette", "compare", "format", "names", "digits")
 VIEW_ONLY += LESSON_VIEW_ONLY  # lessons: app/lesson_view.py
 VIEW_KEPT = ("window",)  #: fields a view keeps itself: the page writes them in the URL as it changes them, and redraws nothing

@@ -9,6 +9,7 @@ import { createPanels } from "./controls/panels.js";
 import { createPlayer } from "./controls/player.js";
 import { createTrainer } from "./controls/train.js";
 import { fetchFlow } from "./core/api.js";
+import { createWhatIf } from "./controls/what-if.js";
 import { createBus, mount } from "./core/bus.js";
 import { loadPlotly } from "./core/plotly.js";
 import { createRun } from "./core/run.js";
@@ -44,6 +45,7 @@ const run = createRun(trace, {
     chrome.setKindOptions(header.request.kind ? kindInfo.options : [], view.current);
     redraw();
     panels.fit();  // after the controls took their height for this model (its hint, its unknown-character choice)
+    whatIf.sync(view.current, kindInfo, trace);
   },
   rows: () => (follow.on ? refresh.now() : refresh.soon()),  // a typed character is drawn at once, a long run ten times a second
   complete() {
@@ -74,6 +76,7 @@ const stack = stackPicker(document, (patch) => view.update(patch));
 /** A message above the views; actions: buttons [{label, patch}] that change the view state. While a run's error
  *  stands (ofRun), the views still show the last input that ran, and say so (dimmed, with that input named); a failed
  *  upload or export leaves them current. */
+const whatIf = createWhatIf(document, { onChange: (patch) => view.update(patch) });
 function message(text, tone = "error", actions = [], ofRun = false) {
   const box = byId("message");
   box.textContent = text;  // server messages may quote what was typed: text only
@@ -182,7 +185,8 @@ const refresh = throttle(() => {
 
 /** Every view drawn anew for the run and the view state (a new run, or a change of the picture)... */
 function build() {
-  bus.emit("build", { kindInfo: run.info, header: trace.header, options: view.current });
+  trace.show(view.current.clamp_view ?? "clamped");
+  bus.emit("build", { kindInfo: shownKind(), header: trace.header, options: view.current });
   select();
 }
 
@@ -195,10 +199,19 @@ function redraw() {
 /** The gradient flow of a complete run, asked of the server when a shown panel needs it. */
 async function fetchWholeRun() {
   const state = view.current;
-  if (!run.info || !trace.complete || trace.flow || !panels.needed("flow", state, trace.header)) return;
+  // a held run has no backward pass (the server says so): its gradient panel stays empty
+  if (!run.info || !trace.complete || trace.flow || state.clamp || !panels.needed("flow", state, trace.header)) return;
   const id = run.id;
   try {
     const body = await fetchFlow(computeParams(state, fields));
+/** The kind's description as the views draw it: a difference of two runs (held − original) is signed and
+ *  unbounded whatever the name, so every name is coloured on a ±max scale then. */
+function shownKind() {
+  if (trace.shown !== "difference") return run.info;
+  const names = run.info.glossary.names.map((n) => ({ ...n, range: "real" }));
+  return { ...run.info, glossary: { ...run.info.glossary, names } };
+}
+
     if (id !== run.id) return;
     trace.setFlow([{ label: body.model.card?.title ?? body.model.kind, flow: body.flow }]);
     bus.emit("data", trace);
@@ -212,7 +225,9 @@ function open(state) {
   follow.phase = state.phase;
   follow.on = false;  // a new run opens at its own step (the last one, when typing asked for it)
   if (byId("message").dataset.tone !== "info") message("");  // keep a confirmation ("Loaded ...") past the reload
-  run.open(computeParams(state, fields), state.step);
+  const params = computeParams(state, fields);
+  if (state.clamp) params.set("clamp_compare", "true");  // the run without the holds too: the views can show either, or the difference
+  run.open(params, state.step);
 }
 
 /** Typing: text that only grows is sent as more steps at once (or as soon as the extension on its way has landed);
@@ -247,7 +262,7 @@ bus.on("state", ({ state, before, reason }) => {
     if (computeParams(state, fields).toString() !== computeParams(before, fields).toString()) open(state);
     else if (run.info) { build(); redraw(); }
   }
-  if (reason !== "play") { syncUrl(); creditLink(); }
+  if (reason !== "play") { syncUrl(); creditLink(); whatIf.sync(state, run.info, trace); }
 });
 bus.on("change", (patch) => view.update(patch));
 bus.on("seek", (t) => player.set(t));

@@ -1,5 +1,9 @@
 // The trace as it arrives: one growing Float32Array of steps x stride, read by name; with it, whether the
 // run is complete and, once asked for, its gradient flow.
+//
+// A what-if run (clamp= with clamp_compare) carries each name twice a row: held, then as the model would have
+// computed it (header.original_fields). The trace then shows one of three: the held run, the original, or their
+// difference (held − original), and every view reads what it shows through the same value/series/matrix.
 
 class Trace {
   #header = null;
@@ -9,10 +13,13 @@ class Trace {
   #tokens = [];
   #complete = false;
   #flow = null;
+  #original = {};
+  #shown = "clamped";
 
   reset(h) {
     this.#header = h;
     this.#fields = Object.fromEntries(h.fields.map((f) => [f.name, f]));
+    this.#original = Object.fromEntries((h.original_fields ?? []).map((f) => [f.name, f]));
     this.#data = new Float32Array(Math.max(16, h.steps) * h.stride);
     this.#tokens = h.tokens.slice();
     this.#steps = 0;
@@ -45,18 +52,32 @@ class Trace {
   get flow() { return this.#flow; }
   has(name) { return name in this.#fields; }
   width(name) { return this.#fields[name]?.width ?? 0; }
+  /** Whether the run carries the original beside the held one (a what-if run). */
+  get compared() { return Object.keys(this.#original).length > 0; }
+  get shown() { return this.compared ? this.#shown : "clamped"; }
+  /** Show the held run ("clamped"), the one without the holds ("original") or their difference ("difference"). */
+  show(mode) { this.#shown = mode; }
 
-  /** name's vector at step t (a view, not a copy). */
+  /** Where name's numbers sit in a row: [offset, offset subtracted (the original's, for the difference) or -1]. */
+  #at(name) {
+    const f = this.#fields[name], o = this.#original[name], mode = this.shown;
+    if (!o || mode === "clamped") return [f.offset, -1];
+    return mode === "original" ? [o.offset, -1] : [f.offset, o.offset];
+  }
+
+  /** name's vector at step t (a view into the trace, not a copy; a new array for a difference). */
   value(name, t) {
-    const f = this.#fields[name];
-    const start = t * this.#header.stride + f.offset;
-    return this.#data.subarray(start, start + f.width);
+    const [a, b] = this.#at(name), w = this.#fields[name].width, row = t * this.#header.stride;
+    if (b < 0) return this.#data.subarray(row + a, row + a + w);
+    const out = new Float32Array(w);
+    for (let u = 0; u < w; u++) out[u] = this.#data[row + a + u] - this.#data[row + b + u];
+    return out;
   }
 
   /** One unit of name over all steps. */
   series(name, unit) {
-    const f = this.#fields[name], stride = this.#header.stride, out = new Float32Array(this.#steps);
-    for (let t = 0, i = f.offset + unit; t < this.#steps; t++, i += stride) out[t] = this.#data[i];
+    const [a, b] = this.#at(name), stride = this.#header.stride, out = new Float32Array(this.#steps), data = this.#data;
+    for (let t = 0, i = unit; t < this.#steps; t++, i += stride) out[t] = b < 0 ? data[i + a] : data[i + a] - data[i + b];
     return out;
   }
 
@@ -68,11 +89,11 @@ class Trace {
 
   /** The largest |value| of name over every step and unit (for scales of unbounded values). */
   maxAbs(name) {
-    const f = this.#fields[name], stride = this.#header.stride, data = this.#data;
+    const [a, b] = this.#at(name), w = this.#fields[name].width, stride = this.#header.stride, data = this.#data;
     let m = 0;
     for (let t = 0; t < this.#steps; t++) {
-      const base = t * stride + f.offset;
-      for (let u = 0; u < f.width; u++) m = Math.max(m, Math.abs(data[base + u]));
+      const base = t * stride;
+      for (let u = 0; u < w; u++) m = Math.max(m, Math.abs(b < 0 ? data[base + a + u] : data[base + a + u] - data[base + b + u]));
     }
     return m;
   }
