@@ -6,6 +6,7 @@
 
 import { createChrome, stackPicker, textPresets } from "./controls/chrome.js";
 import { createPanels } from "./controls/panels.js";
+import { createLesson } from "./controls/lesson.js";  // lesson
 import { createPlayer } from "./controls/player.js";
 import { createTrainer } from "./controls/train.js";
 import { fetchFlow } from "./core/api.js";
@@ -22,7 +23,10 @@ const byId = (id) => document.getElementById(id);
 const config = JSON.parse(byId("gatescope-config").textContent);
 const fields = config.fields;
 const bus = createBus();
-const view = createViewState(parse(new URLSearchParams(location.search), fields), fields, bus);
+// lesson: /lesson/<name> opens its stop's view state, changed by what the URL adds (controls/lesson.js)
+const lesson = config.lesson ? createLesson(byId("lesson"), { lesson: config.lesson, stop: config.stop, fields, go: (s) => goStop(s),
+  step: (d) => { player.pause(); player.set(player.t + d); } }) : null;
+const view = createViewState(lesson ? lesson.initial(location.search) : parse(new URLSearchParams(location.search), fields), fields, bus);  // lesson
 const trace = createTrace();
 const LAST = 10_000_000;  // a step past any input: a run opened at it shows its last step (typing shows what was typed)
 // the page follows typed text to its newest step until the user moves; the phase a permalink opens at
@@ -126,6 +130,15 @@ function creditLink() {
   if (a) a.href = `/?${serialize(view.current, fields)}`;
 }
 
+// lesson: a stop opens its view state; in the same run its step is shown at once (a new run opens at it by itself)
+function goStop(state) {
+  const same = computeParams(state, fields).toString() === computeParams(view.current, fields).toString();
+  player.configure({ speed: state.speed, phases: state.phases, pace: state.pace });
+  view.update(state);
+  if (same && run.info) player.set(state.step, state.phase, "lesson");
+}
+lesson?.wire(() => view.current);
+
 // On a screen this narrow or this low the diagram beside the heatmaps is too small to read (labels of 5 px at
 // 1024 x 768, 7 px at 1280 x 800 and 1366 x 768): the phase text goes beside the diagram and the heatmaps below it,
 // as in presenter mode. A phone (up to 900 px) stacks everything and scrolls.
@@ -168,7 +181,7 @@ function show(t, phase, source) {
 }
 
 const syncUrl = debounce(() => {
-  const query = serialize(view.current, fields).toString();
+  const query = lesson ? lesson.query(view.current) : serialize(view.current, fields).toString();  // lesson: ?stop=N and changes
   history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}`);
 }, 120);
 

@@ -1,0 +1,177 @@
+// The lesson panel of /lesson/<name>: the stop's title and text, its "try this", "4 / 9", back and next, and the keys.
+// A stop is a view state (lessons/*.json): opening one is one view.update() through the page (main.js go()), so the
+// views draw it as they draw any change; the URL holds ?stop=N and what the student changed from the stop's own view.
+// Keys, in a lesson: → and PageDown next stop, ← and PageUp back (a presentation clicker sends PageDown / PageUp, some
+// send → ←); Shift+→ / Shift+← step time, as the player's buttons do; ↑ ↓, space, ., Home and End stay the player's.
+// The text is the lesson's data, set as text: *emphasis* and $math$ (KaTeX) are the only markup it has.
+
+import "../vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
+import { parse } from "../core/state.js";
+import { PAGE, t, translate } from "../core/strings.js";
+
+const KEPT = ["lang", "presenter", "palette"];  // the reader's, not the stop's: they stay as the stops change
+const NEXT = new Set(["PageDown", "ArrowRight"]), BACK = new Set(["PageUp", "ArrowLeft"]);
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+/** Plain text with *emphasis* and $math$, as nodes: the math set by KaTeX (which escapes what it sets), the rest as text. */
+export function rich(text) {
+  return text.split("$").flatMap((part, i) => {
+    if (i % 2) {
+      const span = element("span", "lesson-math");
+      if (globalThis.katex) span.innerHTML = globalThis.katex.renderToString(part, { throwOnError: false, output: "htmlAndMathml" });
+      else span.textContent = part;
+      return [span];
+    }
+    return part.split("*").map((words, j) => (j % 2 ? element("em", "", words) : document.createTextNode(words)));
+  });
+}
+
+/** The lesson's shortcuts, in the page's dialog (it lists the player's keys for the main page). */
+function shortcuts(lang) {
+  const dl = document.querySelector("#shortcuts dl");
+  if (!dl) return;
+  const rows = [
+    [["→", "PageDown"], "keys.stop_next"], [["←", "PageUp"], "keys.stop_back"], [["🖱"], "keys.clicker"],
+    [["Shift+→", "Shift+←"], "keys.time"], [["↓", "↑"], "keys.phase"], [["Space"], "keys.play"], [["."], "keys.play_step"],
+    [["b", "."], "keys.blank"], [["Home", "End"], "keys.ends"], [["Escape"], "keys.escape"], [["?"], "keys.list"],
+  ];
+  dl.replaceChildren(...rows.flatMap(([keys, key]) => {
+    const dt = element("dt");
+    dt.append(...keys.flatMap((k, i) => [...(i ? [document.createTextNode(" ")] : []), element("kbd", "", k)]));
+    return [dt, element("dd", "", t(lang, key))];
+  }));
+}
+
+/**
+ * lesson: the lesson's data (config.lesson), stop: the stop the URL opens (from 1), fields: the view state's table;
+ * go(state): open a view state; step(delta): move time by delta steps.
+ */
+export function createLesson(el, { lesson, stop, fields, go, step }) {
+  const defaults = Object.fromEntries(fields.map((f) => [f.name, f.default]));
+  const n = lesson.stops.length;
+  let index = Math.min(Math.max(1, stop), n) - 1, lang = "en";
+  const own = (i) => ({ ...defaults, ...lesson.stops[i].view });  // the stop's view state, as the lesson writes it
+
+  const parts = {
+    all: element("a", "lesson-all"), title: element("span", "lesson-title"), progress: element("span", "lesson-progress"),
+    dots: element("span", "lesson-dots"), lang: element("a", "lesson-lang"), heading: element("h2", "lesson-stop-title"),
+    text: element("p", "lesson-text"), tryBox: element("div", "lesson-try"), tryLabel: element("strong"), tryText: element("p"),
+    back: element("button", "lesson-back"), next: element("button", "lesson-next primary"),
+  };
+  parts.back.type = parts.next.type = "button";
+  parts.back.dataset.control = "lesson-back";
+  parts.next.dataset.control = "lesson-next";
+  parts.dots.setAttribute("aria-hidden", "true");
+  parts.tryBox.append(parts.tryLabel, parts.tryText);
+  const head = element("div", "lesson-head"), body = element("div", "lesson-body"), main = element("div", "lesson-main");
+  const nav = element("nav", "lesson-nav");
+  head.append(parts.all, parts.title, parts.progress, parts.dots, parts.lang);
+  main.append(parts.heading, parts.text);
+  nav.append(parts.back, parts.next);
+  body.append(main, parts.tryBox, nav);
+  el.replaceChildren(head, body);
+  for (let i = 0; i < n; i++) {
+    const dot = element("button", "lesson-dot");
+    dot.type = "button";
+    dot.tabIndex = -1;
+    dot.title = lesson.stops[i].title.en;
+    dot.addEventListener("click", () => open(i));
+    parts.dots.append(dot);
+  }
+
+  function render() {
+    const s = lesson.stops[index];
+    document.documentElement.lang = lang === "zh" ? "zh-Hans" : "en";
+    document.title = `${lesson.title[lang]} · ${index + 1} / ${n} · gatescope`;
+    parts.all.textContent = `← ${t(lang, "lesson.all")}`;
+    parts.all.href = `/lesson${lang === "zh" ? "?lang=zh" : ""}`;
+    parts.title.textContent = lesson.title[lang];
+    parts.progress.textContent = `${index + 1} / ${n}`;
+    parts.progress.setAttribute("aria-label", t(lang, "lesson.progress", { i: index + 1, n }));
+    [...parts.dots.children].forEach((d, i) => { d.classList.toggle("on", i === index); d.title = lesson.stops[i].title[lang]; });
+    parts.lang.textContent = t(lang, "lesson.lang");
+    parts.lang.title = t(lang, "lesson.lang_title");
+    parts.lang.href = `?stop=${index + 1}${lang === "zh" ? "" : "&lang=zh"}`;
+    parts.heading.replaceChildren(...rich(s.title[lang]));
+    parts.text.replaceChildren(...rich(s.text[lang]));
+    parts.tryBox.hidden = !s.try_this;
+    parts.tryLabel.textContent = t(lang, "lesson.try");
+    if (s.try_this) parts.tryText.replaceChildren(...rich(s.try_this[lang]));
+    parts.back.textContent = `← ${t(lang, "lesson.back")}`;
+    parts.next.textContent = `${t(lang, "lesson.next")} →`;
+    parts.back.disabled = index === 0;
+    parts.next.disabled = index === n - 1;
+    parts.back.title = "← / PageUp";
+    parts.next.title = "→ / PageDown";
+    document.body.dataset.stop = String(index + 1);
+    translate(document, lang);
+    shortcuts(lang);
+    highlight(own(index).highlight);
+  }
+
+  /** The stop's highlighted names, lit in the diagram by a style rule (it survives the diagram's redraws). */
+  function highlight(names) {
+    const sheet = document.getElementById("lesson-highlight") ?? document.head.appendChild(Object.assign(element("style"), { id: "lesson-highlight" }));
+    const lit = (names || "").split(",").filter((x) => /^[a-z_]+$/.test(x));
+    sheet.textContent = lit.map((x) => `#diagram .strip[data-name="${x}"] { stroke: var(--accent); stroke-width: 2.5px; }\n`
+      + `#diagram [data-part="mark"][data-owner="${x}"], #diagram [data-part="mark"][data-owner="${x}:backing"] `
+      + "{ stroke: var(--accent); stroke-width: 3px; }").join("\n");
+  }
+
+  function open(i, current = null) {
+    if (i < 0 || i >= n) return;
+    index = i;
+    const kept = current ? Object.fromEntries(KEPT.map((k) => [k, current[k]])) : {};
+    render();
+    go({ ...own(i), ...kept });
+  }
+
+  return {
+    /** The state the page opens with: the stop's, changed by what the URL says besides ?stop=. */
+    initial(search) {
+      const params = new URLSearchParams(search);
+      const given = parse(params, fields);
+      const state = own(index);
+      for (const f of fields) if (params.has(f.name)) state[f.name] = given[f.name];
+      lang = state.lang === "zh" ? "zh" : "en";
+      render();
+      return state;
+    },
+    /** The URL's query for a state: the stop, and every field that differs from the stop's own view. */
+    query(state) {
+      const params = new URLSearchParams({ stop: String(index + 1) });
+      const base = own(index);
+      for (const f of fields) {
+        const v = state[f.name];
+        if (v !== base[f.name] && v !== null && v !== undefined) params.set(f.name, String(v));
+      }
+      return params.toString();
+    },
+    /** Wire the buttons and keys; getState: the page's view state now. */
+    wire(getState) {
+      parts.back.addEventListener("click", () => open(index - 1, getState()));
+      parts.next.addEventListener("click", () => open(index + 1, getState()));
+      // capture, before the player's keys: in a lesson ← → move stops; Shift with them moves time one step
+      window.addEventListener("keydown", (e) => {
+        if (e.target.closest?.("input, textarea, select, [contenteditable], dialog[open]") || e.altKey || e.ctrlKey || e.metaKey) return;
+        const onTokens = e.target.closest?.(".tokens") && e.key.startsWith("Arrow");  // the token strip's own arrows
+        let act = null;
+        if (!e.shiftKey && !onTokens && NEXT.has(e.key)) act = () => open(index + 1, getState());
+        else if (!e.shiftKey && !onTokens && BACK.has(e.key)) act = () => open(index - 1, getState());
+        else if (e.shiftKey && (e.key === "ArrowRight" || e.key === "ArrowLeft")) act = () => step(e.key === "ArrowRight" ? 1 : -1);
+        if (!act) return;
+        e.preventDefault();
+        e.stopPropagation();
+        act();
+      }, true);
+    },
+    get index() { return index; },
+    strings: PAGE,
+  };
+}
