@@ -24,13 +24,13 @@ export function focusName(trace, options) {
 }
 
 /** The chart's title: what it follows, and which steps it shows (a long run opens on a window around the step). */
-function titled(label, units, range, T) {
-  const zoom = isWhole(range, T) ? "" : " · drag to zoom, double-click for all";
+function titled(label, units, range, T, wide) {
+  const zoom = isWhole(range, T) || !wide ? "" : " · drag to zoom, double-click for all";  // a narrow chart would cut it off
   return `${escapeHtml(label)}, units ${units.join(", ")} · ${stepsShown(range, T)}${zoom}`;
 }
 
 /** The lines of some units of one name over the range of steps shown, and the layout they are drawn in. */
-function figure(trace, name, label, units, options, range) {
+function figure(trace, name, label, units, options, range, wide) {
   const pal = palette(options.palette), sz = sizes(options.presenter);
   const T = trace.steps, a = Math.max(0, Math.floor(range[0])), b = Math.min(T, Math.ceil(range[1]) + 1);
   const x = Array.from({ length: b - a }, (_, i) => a + i);
@@ -41,7 +41,7 @@ function figure(trace, name, label, units, options, range) {
   }));
   const layout = {
     margin: { l: 48, r: 10, t: 28, b: 34 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: "zoom",
-    title: { text: titled(label, units, range, T), font: { size: sz.font }, x: 0.01, xanchor: "left" },
+    title: { text: titled(label, units, range, T, wide), font: { size: sz.font }, x: 0.01, xanchor: "left" },
     xaxis: { title: { text: "t" }, range: range.slice(), autorange: false, fixedrange: false, ...stepTicks(range[1] - range[0]), tick0: 0,
       ticklabeloverflow: "allow" },
     yaxis: { fixedrange: true, zeroline: true, range: extent(trace, name, units), ticklabeloverflow: "allow" }, legend: { orientation: "h", y: -0.28 }, showlegend: units.length > 1,
@@ -119,7 +119,8 @@ export class Lines extends View {
     const units = chosenUnits(options.units, trace.width(name));
     const key = `${name}|${units}|${options.palette}|${options.presenter}`;
     Object.assign(this, { label, units, drawn: range.slice() });
-    const { data, layout } = figure(trace, name, label, units, options, range);
+    const wide = this.el.clientWidth >= (options.presenter ? 900 : 700);
+    const { data, layout } = figure(trace, name, label, units, options, range, wide);
     if (key !== this.key) {
       Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize", showTips: false });
       this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus.emit("seek", Math.round(e.points[0].x)); });

@@ -91,6 +91,13 @@ def test_every_map_has_unit_ticks_and_a_colour_bar_with_its_true_range(screen):
     assert out["bars"] == sum(m["bar"] for m in maps) >= 3
     for ticks, m in zip(out["unitTicks"], maps, strict=True):
         assert ticks and min(ticks) == 0 and max(ticks) <= m["width"] - 1, (m["name"], ticks)
+    # Plotly no longer hides a label that would overflow (ticklabeloverflow "allow", for speed): none does, the margins hold them
+    outside = tab.js(f"""(() => {{ const box = {HEAT}.getBoundingClientRect();
+        const labels = [...document.querySelectorAll('#heatmaps .xtick text, #heatmaps .ytick text, #heatmaps .cbaxis text')]
+          .map((e) => ({{ text: e.textContent, r: e.getBoundingClientRect() }})).filter(({{ r }}) => r.width);
+        return [labels.length, labels.filter(({{ r }}) => r.left < box.left - 1 || r.right > box.right + 1
+                                                      || r.top < box.top - 1 || r.bottom > box.bottom + 1)]; }})()""")
+    assert outside[0] >= 19 + 9 * 2 and not outside[1], outside  # the 19 tokens, each map's unit ticks, the bars' labels
 
 
 def drag(tab, x0, x1):
