@@ -5,7 +5,8 @@
 Uses the browser tests' server and browser (tests/browser/conftest.py: Debian's /usr/bin/chromium, the same
 flags). Prints, each measured in this run:
   1. frames per second while playing a 1,000-step LSTM, hidden 32, at speed 60 for about 5 s, with phases
-     off and on: the mean over player.frames (the animation-frame times the player records) and the
+     off (plain stepping) and on (the flow animation, every frame moving its squares): the mean over
+     player.frames (the animation-frame times the player records) and the
      5th-percentile fps (the worst frames); target 30 fps, printed as a ratio.
   2. time from navigation start to the first drawn diagram of the default page: its cells painted with the first
      step's numbers (a fresh browser context each run, so nothing is cached; the diagram is SVG, and plotly.js loads
@@ -163,7 +164,8 @@ def report_playing(browser, base: str, seconds: float) -> None:
     for phases in (False, True):
         r = playing_fps(browser, base, phases, seconds)
         mean, worst = r["fps"] / FPS_TARGET, r["p5_fps"] / FPS_TARGET
-        print(f"   phases {'on ' if phases else 'off'}: {r['fps']:.1f} fps mean ({mean:.2f} of the target, "
+        what = "phases on (the flow animation, at its normal pace)" if phases else "phases off (plain stepping)"
+        print(f"   {what}: {r['fps']:.1f} fps mean ({mean:.2f} of the target, "
               f"{verdict(mean, True)}), "
               f"5th percentile {r['p5_fps']:.1f} fps ({worst:.2f}), worst frame {r['worst_ms']:.0f} ms; "
               f"{r['frames']} frames, reached step {r['steps_shown']}")
