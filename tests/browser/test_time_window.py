@@ -178,3 +178,15 @@ def test_typing_at_the_end_of_a_long_text_keeps_both_charts_true(screen):
             assert m["zmax"] == pytest.approx(max(1, m["max"]), rel=1e-6)
     assert out["ticks"] == ["t", "e", "a"], "the token axis names the typed characters"
     lines_are_the_trace(tab, lo, hi)
+
+
+def test_the_compare_columns_share_one_window(tab):
+    tab.open("/compare")
+    tab.until("document.querySelectorAll('.column .heat').length === 3 && [...document.querySelectorAll('.column .heat')]"
+              ".every((h) => h.data?.[0]?.z?.[0]?.length > 0)", timeout=20, what="three columns drawn")
+    heats = "[...document.querySelectorAll('.column .heat')].map((h) => h._fullLayout.xaxis.range.slice())"
+    before = tab.js(heats)[0]
+    tab.page.locator('.column [data-zoom="in"]').first.click()  # the first column's own button
+    after = tab.until(f"(w) => {{ const r = {heats}; return r.every((x) => Math.abs(x[0] - r[0][0]) < 1e-6 && Math.abs(x[1] - r[0][1]) < 1e-6)"
+                      " && r[0][1] - r[0][0] < w && r; }", before[1] - before[0], what="every column zoomed alike")
+    assert len(after) == 3 and after[0][1] - after[0][0] == pytest.approx((before[1] - before[0]) / 2, abs=1)
