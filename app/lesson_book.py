@@ -89,8 +89,9 @@ class Stop(BaseModel):
 
     @property
     def quoted(self) -> list[str]:
-        """Every decimal number the text writes (in any language): each must be a fact."""
-        words = [self.text.en, self.text.zh] + ([self.try_this.en, self.try_this.zh] if self.try_this else [])
+        """Every decimal number the text writes (in any language): each must be a fact. A "try this" may name numbers
+        to type (0.90 at step 36): instructions, not claims."""
+        words = [self.text.en, self.text.zh]
         return [n.replace("\u2212", "-") for w in words for n in re.findall(r"[\u2212-]?\d+\.\d+", w)]
 
 
@@ -110,9 +111,10 @@ def where(error: dict) -> str:
     return ".".join(str(p) for p in error["loc"]) or "lesson"
 
 
-def read(raw: bytes, settings: Settings, origin: str = "lesson") -> Lesson:
-    """A lesson file's bytes as a Lesson, or a 4xx naming the field, the value and the limit."""
-    if len(raw) > settings.max_lesson_bytes:
+def read(raw: bytes, settings: Settings | None, origin: str = "lesson") -> Lesson:
+    """A lesson file's bytes as a Lesson, or a 4xx naming the field, the value and the limit (settings None: a
+    built-in lesson, which no setting caps)."""
+    if settings and len(raw) > settings.max_lesson_bytes:
         raise over_limit(origin, f"{len(raw)} bytes", settings.max_lesson_bytes, "max_lesson_bytes", hint="split it into two lessons")
     try:
         data = json.loads(raw.decode("utf-8"))
@@ -133,7 +135,7 @@ class LessonBook:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.builtin = {p.stem: read(p.read_bytes(), settings, p.name) for p in sorted(builtin_dir().glob("*.json"))}
+        self.builtin = {p.stem: read(p.read_bytes(), None, p.name) for p in sorted(builtin_dir().glob("*.json"))}
         self.uploads: OrderedDict[str, Lesson] = OrderedDict()
 
     def _folder_files(self) -> dict[str, Path]:
