@@ -7,7 +7,7 @@
 
 import "../vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
 import { parse } from "../core/state.js";
-import { PAGE, t, translate } from "../core/strings.js";
+import { t, translate } from "../core/strings.js";
 
 const KEPT = ["lang", "presenter", "palette"];  // the reader's, not the stop's: they stay as the stops change
 const NEXT = new Set(["PageDown", "ArrowRight"]), BACK = new Set(["PageUp", "ArrowLeft"]);
@@ -48,16 +48,8 @@ function shortcuts(lang) {
   }));
 }
 
-/**
- * lesson: the lesson's data (config.lesson), stop: the stop the URL opens (from 1), fields: the view state's table;
- * go(state): open a view state; step(delta): move time by delta steps.
- */
-export function createLesson(el, { lesson, stop, fields, go, step }) {
-  const defaults = Object.fromEntries(fields.map((f) => [f.name, f.default]));
-  const n = lesson.stops.length;
-  let index = Math.min(Math.max(1, stop), n) - 1, lang = "en";
-  const own = (i) => ({ ...defaults, ...lesson.stops[i].view });  // the stop's view state, as the lesson writes it
-
+/** The panel's elements, made once: the stops change their words, not their shape. */
+function panel(el, n, onDot) {
   const parts = {
     all: element("a", "lesson-all"), title: element("span", "lesson-title"), progress: element("span", "lesson-progress"),
     dots: element("span", "lesson-dots"), lang: element("a", "lesson-lang"), heading: element("h2", "lesson-stop-title"),
@@ -67,6 +59,8 @@ export function createLesson(el, { lesson, stop, fields, go, step }) {
   parts.back.type = parts.next.type = "button";
   parts.back.dataset.control = "lesson-back";
   parts.next.dataset.control = "lesson-next";
+  parts.back.title = "← / PageUp";
+  parts.next.title = "→ / PageDown";
   parts.dots.setAttribute("aria-hidden", "true");
   parts.tryBox.append(parts.tryLabel, parts.tryText);
   const head = element("div", "lesson-head"), body = element("div", "lesson-body"), main = element("div", "lesson-main");
@@ -80,57 +74,76 @@ export function createLesson(el, { lesson, stop, fields, go, step }) {
     const dot = element("button", "lesson-dot");
     dot.type = "button";
     dot.tabIndex = -1;
-    dot.title = lesson.stops[i].title.en;
-    dot.addEventListener("click", () => open(i));
+    dot.addEventListener("click", () => onDot(i));
     parts.dots.append(dot);
   }
+  return parts;
+}
 
-  function render() {
-    const s = lesson.stops[index];
-    document.documentElement.lang = lang === "zh" ? "zh-Hans" : "en";
-    document.title = `${lesson.title[lang]} · ${index + 1} / ${n} · gatescope`;
-    parts.all.textContent = `← ${t(lang, "lesson.all")}`;
-    parts.all.href = `/lesson${lang === "zh" ? "?lang=zh" : ""}`;
-    parts.title.textContent = lesson.title[lang];
-    parts.progress.textContent = `${index + 1} / ${n}`;
-    parts.progress.setAttribute("aria-label", t(lang, "lesson.progress", { i: index + 1, n }));
-    [...parts.dots.children].forEach((d, i) => { d.classList.toggle("on", i === index); d.title = lesson.stops[i].title[lang]; });
-    parts.lang.textContent = t(lang, "lesson.lang");
-    parts.lang.title = t(lang, "lesson.lang_title");
-    parts.lang.href = `?stop=${index + 1}${lang === "zh" ? "" : "&lang=zh"}`;
-    parts.heading.replaceChildren(...rich(s.title[lang]));
-    parts.text.replaceChildren(...rich(s.text[lang]));
-    parts.tryBox.hidden = !s.try_this;
-    parts.tryLabel.textContent = t(lang, "lesson.try");
-    if (s.try_this) parts.tryText.replaceChildren(...rich(s.try_this[lang]));
-    parts.back.textContent = `← ${t(lang, "lesson.back")}`;
-    parts.next.textContent = `${t(lang, "lesson.next")} →`;
-    parts.back.disabled = index === 0;
-    parts.next.disabled = index === n - 1;
-    parts.back.title = "← / PageUp";
-    parts.next.title = "→ / PageDown";
-    document.body.dataset.stop = String(index + 1);
-    translate(document, lang);
-    shortcuts(lang);
-    highlight(own(index).highlight);
-  }
+/** The stop's highlighted names, lit in the diagram by a style rule (it survives the diagram's redraws). */
+function highlight(names) {
+  const sheet = document.getElementById("lesson-highlight")
+    ?? document.head.appendChild(Object.assign(element("style"), { id: "lesson-highlight" }));
+  const lit = (names || "").split(",").filter((x) => /^[a-z_]+$/.test(x));
+  sheet.textContent = lit.map((x) => `#diagram .strip[data-name="${x}"] { stroke: var(--accent); stroke-width: 2.5px; }\n`
+    + `#diagram [data-part="mark"][data-owner="${x}"], #diagram [data-part="mark"][data-owner="${x}:backing"] `
+    + "{ stroke: var(--accent); stroke-width: 3px; }").join("\n");
+}
 
-  /** The stop's highlighted names, lit in the diagram by a style rule (it survives the diagram's redraws). */
-  function highlight(names) {
-    const sheet = document.getElementById("lesson-highlight") ?? document.head.appendChild(Object.assign(element("style"), { id: "lesson-highlight" }));
-    const lit = (names || "").split(",").filter((x) => /^[a-z_]+$/.test(x));
-    sheet.textContent = lit.map((x) => `#diagram .strip[data-name="${x}"] { stroke: var(--accent); stroke-width: 2.5px; }\n`
-      + `#diagram [data-part="mark"][data-owner="${x}"], #diagram [data-part="mark"][data-owner="${x}:backing"] `
-      + "{ stroke: var(--accent); stroke-width: 3px; }").join("\n");
-  }
+/** One stop's words in the panel, in lang. */
+function render(parts, lesson, index, lang) {
+  const s = lesson.stops[index], n = lesson.stops.length;
+  document.documentElement.lang = lang === "zh" ? "zh-Hans" : "en";
+  document.title = `${lesson.title[lang]} · ${index + 1} / ${n} · gatescope`;
+  parts.all.textContent = `← ${t(lang, "lesson.all")}`;
+  parts.all.href = `/lesson${lang === "zh" ? "?lang=zh" : ""}`;
+  parts.title.textContent = lesson.title[lang];
+  parts.progress.textContent = `${index + 1} / ${n}`;
+  parts.progress.setAttribute("aria-label", t(lang, "lesson.progress", { i: index + 1, n }));
+  [...parts.dots.children].forEach((d, i) => { d.classList.toggle("on", i === index); d.title = lesson.stops[i].title[lang]; });
+  parts.lang.textContent = t(lang, "lesson.lang");
+  parts.lang.title = t(lang, "lesson.lang_title");
+  parts.lang.href = `?stop=${index + 1}${lang === "zh" ? "" : "&lang=zh"}`;
+  parts.heading.replaceChildren(...rich(s.title[lang]));
+  parts.text.replaceChildren(...rich(s.text[lang]));
+  parts.tryBox.hidden = !s.try_this;
+  parts.tryLabel.textContent = t(lang, "lesson.try");
+  if (s.try_this) parts.tryText.replaceChildren(...rich(s.try_this[lang]));
+  parts.back.textContent = `← ${t(lang, "lesson.back")}`;
+  parts.next.textContent = `${t(lang, "lesson.next")} →`;
+  parts.back.disabled = index === 0;
+  parts.next.disabled = index === n - 1;
+  document.body.dataset.stop = String(index + 1);
+  translate(document, lang);
+  shortcuts(lang);
+}
 
-  function open(i, current = null) {
+/** What a key does in a lesson: "next", "back", +1 / -1 (a step of time), or null (the player's, or typing). */
+export function keyAction(e) {
+  if (e.target.closest?.("input, textarea, select, [contenteditable], dialog[open]") || e.altKey || e.ctrlKey || e.metaKey) return null;
+  if (e.shiftKey) return e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : null;
+  if (e.target.closest?.(".tokens") && e.key.startsWith("Arrow")) return null;  // the token strip's own arrows
+  return NEXT.has(e.key) ? "next" : BACK.has(e.key) ? "back" : null;
+}
+
+/**
+ * lesson: the lesson's data (config.lesson), stop: the stop the URL opens (from 1), fields: the view state's table;
+ * go(state): open a view state; step(delta): move time by delta steps.
+ */
+export function createLesson(el, { lesson, stop, fields, go, step }) {
+  const defaults = Object.fromEntries(fields.map((f) => [f.name, f.default]));
+  const n = lesson.stops.length;
+  let index = Math.min(Math.max(1, stop), n) - 1, lang = "en", getState = () => null;
+  const own = (i) => ({ ...defaults, ...lesson.stops[i].view });  // the stop's view state, as the lesson writes it
+  const show = () => { render(parts, lesson, index, lang); highlight(own(index).highlight); };
+  const open = (i) => {
     if (i < 0 || i >= n) return;
     index = i;
-    const kept = current ? Object.fromEntries(KEPT.map((k) => [k, current[k]])) : {};
-    render();
-    go({ ...own(i), ...kept });
-  }
+    const current = getState();
+    show();
+    go({ ...own(i), ...(current ? Object.fromEntries(KEPT.map((k) => [k, current[k]])) : {}) });
+  };
+  const parts = panel(el, n, open);
 
   return {
     /** The state the page opens with: the stop's, changed by what the URL says besides ?stop=. */
@@ -140,7 +153,7 @@ export function createLesson(el, { lesson, stop, fields, go, step }) {
       const state = own(index);
       for (const f of fields) if (params.has(f.name)) state[f.name] = given[f.name];
       lang = state.lang === "zh" ? "zh" : "en";
-      render();
+      show();
       return state;
     },
     /** The URL's query for a state: the stop, and every field that differs from the stop's own view. */
@@ -153,25 +166,22 @@ export function createLesson(el, { lesson, stop, fields, go, step }) {
       }
       return params.toString();
     },
-    /** Wire the buttons and keys; getState: the page's view state now. */
-    wire(getState) {
-      parts.back.addEventListener("click", () => open(index - 1, getState()));
-      parts.next.addEventListener("click", () => open(index + 1, getState()));
+    /** Wire the buttons and keys; state(): the page's view state now (the reader's lang, presenter, palette are kept). */
+    wire(state) {
+      getState = state;
+      parts.back.addEventListener("click", () => open(index - 1));
+      parts.next.addEventListener("click", () => open(index + 1));
       // capture, before the player's keys: in a lesson ← → move stops; Shift with them moves time one step
       window.addEventListener("keydown", (e) => {
-        if (e.target.closest?.("input, textarea, select, [contenteditable], dialog[open]") || e.altKey || e.ctrlKey || e.metaKey) return;
-        const onTokens = e.target.closest?.(".tokens") && e.key.startsWith("Arrow");  // the token strip's own arrows
-        let act = null;
-        if (!e.shiftKey && !onTokens && NEXT.has(e.key)) act = () => open(index + 1, getState());
-        else if (!e.shiftKey && !onTokens && BACK.has(e.key)) act = () => open(index - 1, getState());
-        else if (e.shiftKey && (e.key === "ArrowRight" || e.key === "ArrowLeft")) act = () => step(e.key === "ArrowRight" ? 1 : -1);
-        if (!act) return;
+        const act = keyAction(e);
+        if (act === null) return;
         e.preventDefault();
         e.stopPropagation();
-        act();
+        if (act === "next") open(index + 1);
+        else if (act === "back") open(index - 1);
+        else step(act);
       }, true);
     },
     get index() { return index; },
-    strings: PAGE,
   };
 }
