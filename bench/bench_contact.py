@@ -7,7 +7,8 @@ reference measured in the same run:
   1. typing: one character typed at the end of a 2,000-character text on charlm-lstm, from the key to its
      step being in the trace and painted (the next animation frame); target 50 ms; and the longest task on the
      page's main thread while typing (the heatmaps' and lines' redraw of the grown run: a key typed during it
-     waits for it). Reference: the same on a random 4-unit RNN with a 20-character text.
+     waits for it); and a sentence typed at a steady ten characters a second (keys do not wait to be drawn).
+     Reference: the same on a random 4-unit RNN with a 20-character text.
   2. playback of a 5,000-step LSTM with hidden 256 at speed 60: frames per second while playing, against the
      same page's idle frame rate (what the headless compositor gives).
   3. bytes per step the page fetches for a 1,000-character charlm-lstm trace over /ws/trace (binary float32
@@ -32,6 +33,7 @@ from _browser import machine, served_browser, wait  # noqa: E402
 from browser.conftest import VIEWPORT  # noqa: E402
 
 TYPING_MS, FPS = 50, 30
+STEADY_MS = 100  # a quick typist: ten characters a second
 TEXT = ("it is a truth universally acknowledged, that a single man in possession of a good fortune, "
         "must be in want of a wife. ")
 
@@ -48,6 +50,24 @@ TYPE_ONE = """(ch) => new Promise((resolve) => {
     else requestAnimationFrame(check);
   };
   check();
+})"""
+
+# A typist at a steady pace: one character every `every` ms, whether or not the last is drawn; each key's time from
+# when it was due (a key pressed during a long task waits for it) to the frame after its step is in the trace.
+TYPE_BURST = """({ text, every }) => new Promise((resolve) => {
+  const box = document.querySelector('[data-control="input"]');
+  const trace = window.gatescope.trace, before = trace.steps, t0 = performance.now() + 20, n = text.length;
+  const due = Array.from({ length: n }, (_, i) => t0 + i * every), arrived = Array(n).fill(false), painted = Array(n).fill(null);
+  [...text].forEach((ch, i) => setTimeout(() => { box.value += ch; box.dispatchEvent(new Event('input', { bubbles: true })); },
+                                          due[i] - performance.now()));
+  const frame = () => {
+    const now = performance.now();
+    for (let i = 0; i < n; i++) if (arrived[i] && painted[i] === null) painted[i] = now;
+    for (let i = 0; i < Math.min(n, trace.steps - before); i++) arrived[i] = true;
+    if (painted.every((p) => p !== null) || now - t0 > 30000) resolve(painted.map((p, i) => (p === null ? 1e9 : p - due[i])));
+    else requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
 })"""
 
 # Every task over 50 ms on the page's main thread (the Long Tasks API), kept for typing() to read.
@@ -72,8 +92,9 @@ def open_page(browser, base: str, path: str, init: str | None = None):
     return context, page
 
 
-def typing(browser, base: str, path: str, runs: int) -> tuple[list[float], bool, float]:
-    """Each key's time, whether the view followed it, and the longest main-thread task from the first key to 0.5 s after the last."""
+def typing(browser, base: str, path: str, runs: int) -> tuple[list[float], bool, float, list[float]]:
+    """Each key's time, whether the view followed it, the longest main-thread task from the first key to 0.5 s after the
+    last, and each key's time when a sentence is typed at a steady STEADY_MS a key."""
     context, page = open_page(browser, base, path, LONG_TASKS)
     page.wait_for_timeout(300)
     times, followed = [], True
@@ -85,8 +106,9 @@ def typing(browser, base: str, path: str, runs: int) -> tuple[list[float], bool,
         page.wait_for_timeout(150)  # past the page's typing debounce, so each key is measured alone
     page.wait_for_timeout(500)  # the views' last redraw of the grown run
     longest = page.evaluate("(t) => Math.max(0, ...window.__longTasks.filter((e) => e.startTime >= t).map((e) => e.duration))", since)
+    steady = page.evaluate(TYPE_BURST, {"text": "the cat sat on the mat", "every": STEADY_MS})
     context.close()
-    return times, followed, longest
+    return times, followed, longest, steady
 
 
 def playback(browser, base: str, seconds: float) -> dict:
@@ -127,14 +149,17 @@ def fetched_bytes(base: str, chars: int) -> dict:
 
 def print_typing(browser, base: str, runs: int) -> None:
     long_text = quote((TEXT * 20)[:2000])
-    big, followed, longest = typing(browser, base, f"/?preset=charlm-lstm&input={long_text}", runs)
-    small, _, _ = typing(browser, base, f"/?kind=rnn&hidden=4&input={quote(TEXT[:20])}", runs)
+    big, followed, longest, steady = typing(browser, base, f"/?preset=charlm-lstm&input={long_text}", runs)
+    small, _, _, steady_small = typing(browser, base, f"/?kind=rnn&hidden=4&input={quote(TEXT[:20])}", runs)
     b, s = statistics.median(big), statistics.median(small)
     print(f"1. typing one character after 2,000 on charlm-lstm: {b:.0f} ms median of {len(big)} (slowest {max(big):.0f} ms; "
           f"{b / TYPING_MS:.2f} of the {TYPING_MS} ms target, {'met' if b <= TYPING_MS else 'MISSED'}); "
           f"the view {'follows' if followed else 'does NOT follow'} the newest step; the longest task while typing "
           f"(the views' redraw of the grown run, which a next key waits for): {longest:.0f} ms; "
           f"reference, 20 characters on a 4-unit RNN: {s:.0f} ms")
+    print(f"   typing {len(steady)} characters at one every {STEADY_MS} ms after the 2,000: {statistics.median(steady):.0f} ms median, "
+          f"slowest {max(steady):.0f} ms, from each key to its step painted; reference, the same on the 4-unit RNN: "
+          f"{statistics.median(steady_small):.0f} ms median, slowest {max(steady_small):.0f} ms")
 
 
 def main() -> None:
