@@ -1,10 +1,12 @@
-"""The gatescope command: ``gatescope`` or ``gatescope serve --host --port --open --workers --trusted-proxies``."""
+"""The gatescope command: ``gatescope`` or ``gatescope serve --host --port --open --workers --trusted-proxies``, and
+``gatescope export --preset NAME --input TEXT --format html|json|npz|csv -o FILE`` (a view written to a file)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import socket
+import sys
 import threading
 import webbrowser
 
@@ -24,7 +26,10 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
         p.add_argument("--trusted-proxies", metavar="ADDRS", help="space-separated addresses or networks (10.0.0.0/8) of reverse "
                        "proxies whose X-Forwarded-For names the client; sets GATESCOPE_TRUSTED_PROXIES (default: trust none)")
+    export_parser(sub)
     args = ap.parse_args(argv)
+    if args.command == "export":
+        sys.exit(export(args))
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{args.port}/"
     if args.open:
@@ -49,6 +54,47 @@ def main(argv: list[str] | None = None) -> None:
         run_workers(uvicorn.Config("app.main:create_app", workers=args.workers, **options))
     else:
         uvicorn.run("app.main:create_app", **options)
+
+
+def export_parser(sub) -> None:
+    p = sub.add_parser("export", help="write a view to a file: a standalone page that plays offline (html), or the trace (json, npz, csv)",
+                       description="Write one view of a model to a file, as the page's Export menu does. The html format is one file "
+                       "that plays from file:// with no server (about 6 MB: it holds plotly.js).")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--preset", help="a shipped model (e.g. adding-lstm); the default preset when no model is named")
+    src.add_argument("--model", metavar="PATH", help="a bundle or weights file (.safetensors or .npz), read as an upload is")
+    p.add_argument("--kind", help="a random model of this kind (lstm, gru, ...); with --model: the kind of a plain weights file")
+    p.add_argument("--input", help="the input: text, or numbers ('0.5 1; 0 1'); default: the model's own example")
+    p.add_argument("--step", type=int, help="the step shown (default 0)")
+    p.add_argument("--phase", help="the phase shown (a name of the kind's phases)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="any other view-state field (as in the page's URL), e.g. --set palette=colorblind --set names=h,c; repeatable")
+    p.add_argument("--format", default="html", choices=["html", "json", "npz", "csv"], help="what to write (default html)")
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write (default gatescope-export.FORMAT; - for stdout)")
+
+
+def export(args) -> int:
+    """gatescope export: 0 when the file is written; 2 with the API's message (field, value, limit) when the view is refused."""
+    from .errors import AppError
+    from .standalone import export_bytes
+    sets = dict(s.split("=", 1) if "=" in s else (s, "") for s in args.set)
+    fields = {"preset": args.preset, "input": args.input, "step": args.step, "phase": args.phase, **sets}
+    if args.kind and not args.model:
+        fields["kind"] = args.kind
+    fields = {k: v for k, v in fields.items() if v is not None}
+    try:
+        data = export_bytes(fields | ({"kind": args.kind} if args.model and args.kind else {}), args.format, args.model)
+    except AppError as e:
+        print(f"gatescope export: {e.detail}", file=sys.stderr)
+        return 2
+    out = args.output or f"gatescope-export.{args.format}"
+    if out == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        with open(out, "wb") as f:
+            f.write(data)
+        print(f"gatescope export: wrote {out} ({len(data) / 1e6:.1f} MB)" if len(data) > 1e5 else f"gatescope export: wrote {out} ({len(data)} bytes)")
+    return 0
 
 
 def run_workers(config: uvicorn.Config) -> None:
