@@ -93,7 +93,8 @@ def export(args) -> int:
     else:
         with open(out, "wb") as f:
             f.write(data)
-        print(f"gatescope export: wrote {out} ({len(data) / 1e6:.1f} MB)" if len(data) > 1e5 else f"gatescope export: wrote {out} ({len(data)} bytes)")
+        size = f"{len(data) / 1e6:.1f} MB" if len(data) > 1e5 else f"{len(data)} bytes"
+        print(f"gatescope export: wrote {out} ({size})")
     return 0
 
 
