@@ -206,6 +206,19 @@ async def model_training(model_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{
     return await pool.run(_training, store, model_id)
 
 
+def _standalone(view: ViewState, settings, store) -> Response:  # the standalone page (app/standalone.py)
+    from ..standalone import page, payload_of
+    r = resolve(view, settings, store)
+    return Response(page(payload_of(r, settings), settings), media_type="text/html",
+                    headers={"Content-Disposition": 'attachment; filename="gatescope.html"'})
+
+
+@router.get("/export/html", responses={200: {"content": {"text/html": {}}}, **ERRORS},
+            summary="The view as one .html file that plays offline with no server (about 6 MB: it holds plotly.js)")
+async def export_html(view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep, pool: PoolDep):  # standalone
+    return await pool.run(_standalone, view, settings, store)
+
+
 health = APIRouter(tags=["health"])
 
 
