@@ -226,6 +226,9 @@ def payload_of(r: Resolved, settings: Settings) -> dict:
     """The run as the page's stream sends it: {state, header, rows (base64 float32), summary, flow}; JSON types only."""
     from .routers.stream import Runner, Streams, header
     check_size(r, settings)
+    steps = len(r.parsed.xs)
+    if r.view.step >= steps:  # the file holds this run only: a step past it would open on nothing
+        raise AppError(422, f"step: {r.view.step} is past the run's last step, {steps - 1} (the input has {steps} steps)", "step")
     head = header(r, "binary")
     rows = Runner(r, Streams(), None).run(r.parsed.xs)
     m = r.model
