@@ -224,6 +224,13 @@ function links(root, config, getState, getHeader, onMessage) {
     control(root, `export-${fmt}`).addEventListener("click", () =>
       traceFile(`/api/trace?${query({ format: fmt })}`, exportName(getState(), getHeader(), fmt), onMessage));
   }
+  control(root, "export-html").addEventListener("click", async () => {  // the standalone page (app/standalone.py)
+    const name = exportName(getState(), getHeader(), "html");
+    let failed = false;
+    onMessage("Writing the standalone page (about 6 MB: plotly.js travels inside)…", "info");
+    await traceFile(`/api/export/html?${query()}`, name, (text) => { failed = true; onMessage(text); });
+    if (!failed) onMessage(`Saved ${name}: one file that plays in any browser, offline, with no server.`, "info");
+  });
   for (const fmt of ["png", "svg"]) {
     control(root, `export-${fmt}`).addEventListener("click", () => diagramFile(fmt, getState, getHeader).catch((err) => onMessage(`Export failed: ${err.message}`)));
   }
