@@ -36,7 +36,7 @@ from ..errors import AppError, over_limit, setting
 from ..origin import SameOrigin
 from ..schemas import TrainRequest
 from ..sockets import Slots, client_address, close_code, fail, first_message, json_object, log, only_gone, send
-from ..train_worker import probe_cadence
+from ..train_worker import probe_cadence, probe_tokens
 from .stream import StreamsDep, held
 
 router = APIRouter(tags=["train"])
@@ -113,14 +113,15 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
     names = [n.name for n in cells.glossary(req.kind) if (n.role == "gate" and n.op == "sigmoid") or n.role in ("state", "output")]
     request = {**req.model_dump(), "time_budget": settings.max_train_seconds, "probe_names": names}
     from cells.training import tasks
-    probe_every, per = probe_cadence(tasks.get(req.task), names, req.hidden, req.steps)
+    task_spec = tasks.get(req.task)
+    probe_every, per = probe_cadence(task_spec, names, req.hidden, req.steps)
     proc = ctx.Process(target=train_worker.run, args=(sender, cancel, request, str(settings.upload_dir), probe_every), daemon=True)
     outcome = {"finished": False, "status": None, "gone": False}  # done; the status of the worker's error; the client left
     try:
         await anyio.to_thread.run_sync(proc.start)  # spawning an interpreter takes a while; not on the event loop
         sender.close()
         await send(ws, {"type": "started", "request": req.model_dump(), "task": task, "probe_every": probe_every,
-                        "probe_names": names, "snapshot_values": per,
+                        "probe_names": names, "tokens": probe_tokens(task_spec), "snapshot_values": per,
                         "limits": {"steps": settings.max_train_steps, "seconds": settings.max_train_seconds}})
         outbox_send, outbox = anyio.create_memory_object_stream[tuple](64)
         async with anyio.create_task_group() as tg:

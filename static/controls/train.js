@@ -1,46 +1,14 @@
-// Training in the page: start a job over WS /ws/train, draw its loss and accuracy as they come,
-// redraw the gates of the task's example input at every snapshot, and open the result as a model.
+// Training in the page: start a job over WS /ws/train, draw its loss and accuracy as they come, show the gates of
+// the task's example input at every snapshot (paced, when watching: train-replay.js), replay the snapshots once it
+// is done, and open the result as a model. Opened on a model trained here, the dialog replays that model's training.
 
 import { fetchJson } from "../core/api.js";
-import { BACKGROUND, FONT_FAMILY, palette, sizes } from "../core/config.js";
-import { Heatmaps } from "../views/heatmaps.js";
 import { loadPlotly } from "../core/plotly.js";
 import { socketUrl } from "../core/stream.js";
-import { errorText, escapeHtml } from "../core/text.js";
+import { errorText } from "../core/text.js";
+import { Replay } from "./train-replay.js";
 
-/** A read-only trace over one probe snapshot, so heatmaps.js can draw it. */
-function probeStore(values, tokens) {
-  const names = Object.keys(values);
-  const T = values[names[0]]?.length ?? 0;
-  return {
-    steps: T, tokens,
-    has: (n) => n in values,
-    width: (n) => values[n][0].length,
-    matrix: (n) => values[n][0].map((_, u) => values[n].map((row) => row[u])),
-    maxAbs: (n) => Math.max(...values[n].flat().map(Math.abs)),
-  };
-}
-
-/** The loss and accuracy curves, empty: progress messages extend them. */
-function drawCurves(curves, options) {
-  const pal = palette(options.palette), sz = sizes(options.presenter);
-  Plotly.newPlot(curves, [
-    { type: "scatter", mode: "lines", x: [], y: [], name: "loss", line: { color: pal.series[1], width: sz.line * 1.2 } },
-    { type: "scatter", mode: "lines", x: [], y: [], name: "accuracy", yaxis: "y2", line: { color: pal.series[0], width: sz.line * 1.2 } },
-  ], {
-    margin: { l: 50, r: 50, t: 28, b: 40 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
-    title: { text: "Training loss and accuracy", font: { size: sz.font }, x: 0.01, xanchor: "left" },
-    xaxis: { title: { text: "step" } }, yaxis: { title: { text: "loss" }, type: "log" },
-    yaxis2: { title: { text: "accuracy" }, overlaying: "y", side: "right", range: [0, 1.02] },
-    legend: { orientation: "h", y: -0.22 }, ...BACKGROUND,
-  }, { displayModeBar: false, responsive: true });
-}
-
-/** A glossary for the probe's names, each labelled with the task's example and the step. */
-function probeVocabulary(values, task, step) {
-  return { names: Object.keys(values).map((n) => ({ name: n, label: `${n} on “${escapeHtml(task?.example ?? "")}”, step ${step}`, symbol: n,
-    range: n === "c" ? "real" : ["h"].includes(n) ? "signed" : "unit", role: "gate" })) };
-}
+const MODEL_ID = /^[0-9a-f]{16,64}$/;
 
 /** How a job ended, as a sentence. */
 function outcome(msg) {
@@ -52,8 +20,8 @@ function outcome(msg) {
 class Trainer {
   constructor(dialog, { config, getState, onOpenModel }) {
     this.$ = (name) => dialog.querySelector(`[data-train="${name}"]`);
-    Object.assign(this, { dialog, config, getState, ws: null, tasks: [], result: null, probeBuilt: false, state: null });
-    this.probe = new Heatmaps(this.$("probe"), null, { cursor: false });  // a snapshot of the whole probe: no current step
+    Object.assign(this, { dialog, config, getState, ws: null, tasks: [], result: null, state: null, kinds: {}, replayed: null });
+    this.replay = new Replay(this.$);
     const $ = this.$;
     $("task").addEventListener("change", () => this.describe());
     $("start").addEventListener("click", () => this.start());
@@ -66,6 +34,30 @@ class Trainer {
     this.dialog.showModal();
     await this.loadTasks();
     if (!this.config.limits.training) this.fail("training is turned off on this server");
+    else await this.replayOpenModel();
+  }
+
+  /** The page shows a model trained here and the dialog has no run of its own: replay that model's training. */
+  async replayOpenModel() {
+    const id = this.getState().model;
+    if (!MODEL_ID.test(id ?? "") || this.ws || id === this.replayed) return;
+    let record;
+    try {
+      record = await fetchJson(`/api/models/${id}/training`);
+      await loadPlotly();
+    } catch {
+      return;  // uploaded, not trained here (a 404 that says so), or evicted: nothing to replay
+    }
+    this.replayed = id;
+    this.state = this.getState();
+    this.replay.load(record, await this.kind(record.kind), this.state);
+    this.status(`the training of the open model: ${record.kind} on “${record.task_title}”, ${record.snapshots.length} snapshots`);
+  }
+
+  /** A kind's description (its glossary labels the maps with its symbols), fetched once. */
+  async kind(name) {
+    this.kinds[name] ??= await fetchJson(`/api/kinds/${encodeURIComponent(name)}`);
+    return this.kinds[name];
   }
 
   async loadTasks() {
@@ -91,11 +83,17 @@ class Trainer {
     const request = { type: "start", task: $("task").value, kind: $("kind").value };
     for (const k of ["hidden", "steps", "seed"]) request[k] = Number($(k).value);
     request.learning_rate = Number($("learning_rate").value);
-    Object.assign(this, { state: this.getState(), result: null, probeBuilt: false });
+    let kindInfo;
+    try {
+      kindInfo = await this.kind(request.kind);
+    } catch (err) {
+      $("start").disabled = false;
+      return this.fail(err.message);
+    }
+    Object.assign(this, { state: this.getState(), result: null, replayed: null });
     $("open").hidden = true;
-    $("start").disabled = true;
     $("stop").disabled = false;
-    drawCurves($("curves"), this.state);
+    this.replay.begin(kindInfo, this.task()?.input_type === "text" ? [...this.task().example] : [], request.steps, this.state, true);
     this.status("starting…");
     const ws = this.ws = new WebSocket(socketUrl("/ws/train"));
     let told = false;  // the server said how it ended (done or an error): a close or a socket error after that keeps its words
@@ -110,31 +108,29 @@ class Trainer {
   }
 
   receive(msg) {
-    if (msg.type === "started") this.status(`training ${msg.request.kind} on “${msg.task.title}”…`);
-    else if (msg.type === "progress") {
-      Plotly.extendTraces(this.$("curves"), { x: [[msg.step], [msg.step]], y: [[msg.loss], [msg.accuracy]] }, [0, 1]);
+    if (msg.type === "started") {
+      this.replay.run.tokens = msg.tokens ?? this.replay.run.tokens;
+      this.status(`training ${msg.request.kind} on “${msg.task.title}”…`);
+    } else if (msg.type === "progress") {
+      this.replay.point(msg.step, msg.loss, msg.accuracy);
       this.status(`step ${msg.step} · loss ${msg.loss.toFixed(4)} · accuracy ${(msg.accuracy * 100).toFixed(1)}%`);
-    } else if (msg.type === "probe") this.showProbe(msg);
+    } else if (msg.type === "probe") this.replay.add({ step: msg.step, loss: null, accuracy: null, values: msg.values });
     else if (msg.type === "stopping") this.status(msg.again ? "already stopping…" : "stopping…");
     else if (msg.type === "done") this.finish(msg);
     else if (msg.type === "error") this.fail(errorText(msg.detail));
   }
 
-  showProbe(msg) {
-    const t = this.task(), state = this.state;
-    const trace = probeStore(msg.values, t?.input_type === "text" ? [...t.example] : []);
-    if (!this.probeBuilt) {
-      this.probe.build({ glossary: probeVocabulary(msg.values, t, msg.step) }, null,
-        { palette: state.palette, presenter: state.presenter, names: Object.keys(msg.values) });
-    }
-    this.probeBuilt = true;
-    this.probe.update(trace);
-  }
-
-  finish(msg) {
+  async finish(msg) {
     this.result = msg;
     this.status(outcome(msg));
     this.$("open").hidden = false;
+    let record = null;
+    try {
+      record = await fetchJson(`/api/models/${msg.id}/training`);  // what is stored: each snapshot with its loss
+    } catch (err) {
+      this.status(`${outcome(msg)} · its snapshots could not be read back (${err.message})`);
+    }
+    this.replay.finish(record);
   }
 
   fail(text) {
