@@ -98,12 +98,13 @@ class Stop(BaseModel):
 class Lesson(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(pattern=NAME)
+    order: int = Field(100, ge=0, le=10_000, description="where /lesson lists it: lower first, then by name")
     title: Text
     summary: Text | None = None
     stops: list[Stop] = Field(min_length=1, max_length=MAX_STOPS)
 
     def summary_row(self, source: str) -> dict:
-        return {"name": self.name, "title": self.title.model_dump(), "summary": self.summary and self.summary.model_dump(),
+        return {"name": self.name, "order": self.order, "title": self.title.model_dump(), "summary": self.summary and self.summary.model_dump(),
                 "stops": len(self.stops), "source": source, "url": f"/lesson/{self.name}", "api": f"/api/lessons/{self.name}"}
 
 
@@ -160,7 +161,8 @@ class LessonBook:
             except AppError as e:
                 problems.append({"file": path.name, "status": e.status, "detail": e.detail, "field": e.field})
         rows.update({name: lesson.summary_row("upload") for name, lesson in self.uploads.items()})
-        return {"lessons": list(rows.values()), "problems": problems}
+        listed = sorted(rows.values(), key=lambda row: (row["order"], row["name"]))
+        return {"lessons": listed, "problems": problems}
 
     def get(self, name: str) -> Lesson:
         if name in self.uploads:
