@@ -365,3 +365,7 @@ class Model:
         extra += ", bidirectional=True" if self.bidirectional else ""
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
         return f"Model({self.kind!r}, input_size={self.input_size}, hidden_size={self.hidden_size}{extra}{opts}, dtype={self.dtype.name})"
+
+    def _repr_html_(self) -> str:
+        from .trace import model_html  # a notebook's summary, beside the trace's
+        return model_html(self)

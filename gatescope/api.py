@@ -1,0 +1,162 @@
+"""gatescope in Python: models from presets, files, bytes or live torch and Keras objects; runs; notebook views.
+
+Everything here is a thin layer over the engine (``cells``) and the app's own input reader (``app.inputs``), so a
+model, an input and a trace mean the same in a notebook as in the page: ``gatescope.run(model, "hello")`` reads the
+text as the page does, through the model's vocabulary, and gives the trace the page would draw.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import numpy as np
+
+import cells
+from cells import Model, Trace, build
+from cells.presets import list_presets, load_preset
+
+from .frameworks import from_keras, from_torch
+
+PRESET_PREFIX = "preset:"
+MAX_STEPS = 1_000_000  # the page's max_steps guards a shared server; a notebook runs on its owner's machine
+NOTEBOOK_EXTRA = 'pip install "gatescope[notebook]"'
+
+
+class Presets(list):
+    """The shipped presets, each {"name", "kind", "task", "card"}; a notebook shows them as a table."""
+
+    def names(self) -> list[str]:
+        return [p["name"] for p in self]
+
+    def _repr_html_(self) -> str:
+        import html
+        rows = "".join(f"<tr><td><code>{html.escape(p['name'])}</code></td><td>{html.escape(str(p['kind']))}</td>"
+                       f"<td>{html.escape(str(p['card'].get('title', '')))}</td><td>{p['card'].get('accuracy', '')}</td></tr>" for p in self)
+        return f"<table><tr><th>name</th><th>kind</th><th>what it learned</th><th>accuracy</th></tr>{rows}</table>"
+
+
+def presets() -> Presets:
+    """Every trained model shipped with gatescope, with its card (read from the files' headers, not their weights)."""
+    return Presets(list_presets())
+
+
+def preset(name: str) -> Model:
+    """The preset called ``name`` ("adding-lstm", ...); an error listing every name if there is none."""
+    return load_preset(name.removeprefix(PRESET_PREFIX) if isinstance(name, str) else name)
+
+
+def load(source: Any, kind: str | None = None, layout: str | None = None, **options: Any) -> Model:
+    """A model from "preset:NAME", a bundle or weights file (.safetensors, .npz; never a pickle), its bytes, or a mapping.
+
+    Bytes are read exactly as a file of them would be (the same checks, the same reader as the page's upload).
+    ``kind``, ``layout`` and the rest are cells.load's: needed for plain weights, read from a bundle's metadata.
+    """
+    if isinstance(source, Model):
+        return source
+    if isinstance(source, str) and source.startswith(PRESET_PREFIX):
+        return preset(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        fd, path = tempfile.mkstemp(prefix="gatescope-", suffix=".bin")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(source)
+            return cells.load(path, kind, layout, **options)
+        finally:
+            os.unlink(path)
+    return cells.load(source, kind, layout, **options)
+
+
+def _model(source: Any) -> Model:
+    """A model, a preset's name (with or without "preset:"), or what :func:`load` reads."""
+    if isinstance(source, str) and not os.path.exists(source) and source.removeprefix(PRESET_PREFIX) in {p["name"] for p in list_presets()}:
+        return preset(source)
+    return load(source)
+
+
+def input_type_of(model: Model) -> str:
+    """How a string is read for ``model``: its card's input_type, else text when it has a vocabulary and an embedding."""
+    reads_text = model.vocab is not None and model.embedding is not None
+    return model.card.get("input_type") or ("text" if reads_text else "numbers")
+
+
+def _read_input(model: Model, data: Any, input_type: str | None, unknown: str, seed: int) -> tuple[np.ndarray, list[str] | None]:
+    """(xs, one token per step) from typed text, numbers or a signal (read by the page's own rules), ids or an array."""
+    from app.errors import AppError
+    from app.inputs import parse
+
+    if isinstance(data, str):
+        try:
+            parsed = parse(data, input_type or input_type_of(model), model, seed=seed, unknown=unknown, max_steps=MAX_STEPS)
+        except AppError as e:
+            raise cells.CellsError(e.detail) from None
+        return parsed.xs, parsed.tokens
+    a = cells.as_real_array("input", data)
+    if a.ndim == 1 and a.dtype.kind in "iu" and model.embedding is not None:  # token ids
+        tokens = [model.vocab.tokens[i] for i in a] if model.vocab is not None and a.size and a.max() < len(model.vocab) else None
+        return model.embed(a), tokens
+    if a.ndim == 1 and model.input_size == 1:  # one value a step
+        a = a[:, None]
+    return a, [f"{v:.3g}" for v in a[:, 0]] if a.ndim == 2 and a.shape[1] == 1 else None
+
+
+def run(model: Any, input: Any, *, input_type: str | None = None, unknown: str = "error", seed: int = 0,
+        h0: Any = None, c0: Any = None, clamp: Any = None) -> Trace:
+    """Run ``model`` over ``input`` and keep every gate: a :class:`cells.Trace`.
+
+    ``input`` is a string read as the page reads it (text through the model's vocabulary; ``input_type="numbers"``
+    for "0.5, -1, 2" or "1 0; 0 1"; ``"signal"`` for "sine 64 period=16"), token ids (a 1-D integer array, for a
+    model with an embedding), or a (T, input_size) array (a 1-D array is one value a step). ``unknown`` is the page's
+    choice for text the vocabulary lacks ("error", "skip", "map"); ``clamp`` holds gates ("forget_gate:1", see
+    cells.clamp). ``model`` may be a Model, a preset's name or a file.
+    """
+    model = _model(model)
+    xs, tokens = _read_input(model, input, input_type, unknown, seed)
+    trace = model.run(xs, h0, c0, clamp=clamp)
+    trace.tokens = tokens
+    trace.units = model.card.get("units") or None
+    return trace
+
+
+def _widget():
+    """The notebook widget's module; an ImportError naming the extra when anywidget is not installed."""
+    try:
+        import anywidget  # noqa: F401
+    except ImportError:
+        raise ImportError(f"gatescope.show draws in a notebook with anywidget, which is not installed: {NOTEBOOK_EXTRA}") from None
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec(f"{__package__}.widget") is None:
+        return None
+    return importlib.import_module(f"{__package__}.widget")
+
+
+def show(source: Any, input: Any = None, **view: Any):
+    """The page's diagram, heatmaps and player for ``source`` (a Model, a preset's name, a file) on ``input``, in a notebook.
+
+    ``input`` is what :func:`run` takes (None: the model's own example); ``view`` holds the page's view state
+    (step=, phases=, units=, names=, ...: the URL's parameters, ``GET /api/view``). Offline: the widget carries the
+    page's own modules and the run's data, and needs no server.
+    """
+    model = _model(source)
+    widget = _widget()
+    if widget is None:
+        return _widget_not_built(model, input, view)
+    raise NotImplementedError("gatescope.show: the widget's entry point is not wired yet")
+
+
+def _widget_not_built(model: Model, input: Any, view: dict):
+    """Stands in for the widget while gatescope/widget.py is not in this checkout."""
+    raise NotImplementedError("gatescope.show: this gatescope has no notebook widget yet (gatescope/widget.py); "
+                              "display gatescope.run(model, input) for a static summary, or open the page (gatescope serve)")
+
+
+def save(model: Model, path: str | os.PathLike) -> None:
+    """``model.save(path)``: a bundle the page's upload and :func:`load` read back identically."""
+    model.save(path)
+
+
+__all__ = ["build", "load", "preset", "presets", "run", "show", "save", "from_torch", "from_keras", "Model", "Trace", "Presets",
+           "input_type_of"]
