@@ -76,8 +76,14 @@ def export_parser(sub) -> None:
 def export(args) -> int:
     """gatescope export: 0 when the file is written; 2 with the API's message (field, value, limit) when the view is refused."""
     from .errors import AppError
+    from .schemas import ViewState
     from .standalone import export_bytes
-    sets = dict(s.split("=", 1) if "=" in s else (s, "") for s in args.set)
+    sets = dict(s.split("=", 1) for s in args.set if "=" in s)
+    wrong = [s for s in args.set if "=" not in s] + [name for name in sets if name not in ViewState.model_fields]
+    if wrong:
+        print(f"gatescope export: --set {wrong[0]!r} is not NAME=VALUE of a view-state field; the fields are "
+              f"{', '.join(ViewState.model_fields)}", file=sys.stderr)
+        return 2
     fields = {"preset": args.preset, "input": args.input, "step": args.step, "phase": args.phase, **sets}
     if args.kind and not args.model:
         fields["kind"] = args.kind

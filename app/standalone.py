@@ -71,13 +71,18 @@ def data_url(text: str, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(text.encode()).decode()}"
 
 
-def _blank_comments(code: str) -> str:
-    """The code with its comments turned to spaces (same length; strings kept, so "//" in a URL stays)."""
+def _blank_comments(code: str, strings: bool = False) -> str:
+    """The code with its comments turned to spaces (same length; strings kept, so "//" in a URL stays), and with
+    ``strings`` the insides of its strings too (what is code, for finding imports no pattern read)."""
     out, i = [], 0
     for m in re.finditer(f"{STRING.pattern}|{COMMENT.pattern}", code, re.S):
         out.append(code[i:m.start()])
         text = m.group(0)
-        out.append(text if m.group("q") else re.sub(r"[^\n]", " ", text))
+        if not m.group("q"):
+            text = re.sub(r"[^\n]", " ", text)
+        elif strings:
+            text = text[0] + re.sub(r"[^\n]", " ", text[1:-1]) + text[-1]
+        out.append(text)
         i = m.end()
     return "".join(out) + code[i:]
 
@@ -134,23 +139,24 @@ def rewrite(static: Path, module: str, code: str) -> tuple[str, list[str]]:
             new = key(found[0])
         edits.append((m.start("spec"), m.end("spec"), new))
         deps += found
-    _unread(blank, {m.start() for m in DYNAMIC_SPEC.finditer(blank)}, [m.span() for m in URL_SPEC.finditer(blank)], line)
+    dynamic, urls = {m.start() for m in DYNAMIC_SPEC.finditer(blank)}, [m.span() for m in URL_SPEC.finditer(blank)]
+    _unread(blank, _blank_comments(code, strings=True), dynamic, urls, line)
     out = code
     for start, end, new in sorted(edits, reverse=True):
         out = out[:start] + new + out[end:]
     return out, deps
 
 
-def _unread(blank: str, dynamic: set[int], urls: list[tuple[int, int]], line) -> None:
+def _unread(blank: str, bare: str, dynamic: set[int], urls: list[tuple[int, int]], line) -> None:
     """Fail on any import the specifier patterns did not read: import(expr), import.meta elsewhere, an import or
     export ... from statement whose specifier is not a string literal."""
-    for m in re.finditer(r"\bimport\s*\(", blank):
+    for m in re.finditer(r"\bimport\s*\(", bare):
         if m.start() not in dynamic:
             raise InlineError(f"{line(m.start())}: import(...) of something other than a literal or a `./${{...}}` template")
-    for m in re.finditer(r"\bimport\.meta\b", blank):
+    for m in re.finditer(r"\bimport\.meta\b", bare):
         if not any(s <= m.start() < e for s, e in urls):
             raise InlineError(f"{line(m.start())}: import.meta outside new URL(\"...\", import.meta.url)")
-    for m in STATEMENT.finditer(blank):
+    for m in STATEMENT.finditer(bare):
         end = blank.find(";", m.start())
         statement = blank[m.start():end if end > 0 else None]
         if (m.group("word") == "import" or re.match(r"\s*export\s*(\*|\{[^}]*\}\s*from)", statement)) and not STATIC_SPEC.search(statement):
@@ -194,8 +200,11 @@ def import_map(mods: dict[str, str]) -> dict:
 # -- the run the file holds ----------------------------------------------------------
 
 def resolved(model: cells.Model, given, view: ViewState, settings: Settings) -> Resolved:
-    """A cells Model and an input (text, or an array of steps x input width) as the server resolves a view of it."""
-    if not isinstance(given, str):
+    """A cells Model and an input (text, an array of steps x input width, or None for the model's own example) as the
+    server resolves a view of it."""
+    if given is None:  # the model's own example (its card's), as the page opens it
+        pass
+    elif not isinstance(given, str):
         xs = np.asarray(given, dtype=np.float64)
         xs = xs.reshape(-1, 1) if xs.ndim == 1 else xs
         if xs.ndim != 2:

@@ -1,0 +1,41 @@
+// The notebook widget's front end (gatescope/widget.py, an anywidget): the standalone page (app/standalone.py) in
+// an iframe, so the page's own modules draw it exactly as they draw the page and a file, keys and all, and the
+// notebook's own page and styles are left alone. The model carries the file without its run (_shell, the same
+// for every widget), the page's config for the run's view state (_config) and the run (payload: its view state,
+// stream header and rows); they are put into the shell's two slots here, as app/standalone.py fill() does.
+
+const CONFIG_OPEN = '<script type="application/json" id="gatescope-config">';
+const TRACE_SLOT = "/*gatescope-trace*/";  // app/standalone.py TRACE_SLOT
+
+/** JSON that can stand inside a <script> element. */
+const inert = (value) => JSON.stringify(value).replaceAll("</", "<\\/");
+
+/** The standalone page of the model's run. */
+export function pageOf(model) {
+  const shell = model.get("_shell"), start = shell.indexOf(CONFIG_OPEN) + CONFIG_OPEN.length;
+  if (start < CONFIG_OPEN.length) throw new Error("the widget's page has no config slot");
+  const end = shell.indexOf("</script>", start);
+  return shell.slice(0, start) + inert(model.get("_config")) + shell.slice(end).replace(TRACE_SLOT, () => inert(model.get("payload")));
+}
+
+function render({ model, el }) {
+  const frame = document.createElement("iframe");
+  frame.className = "gatescope-widget";
+  frame.title = "gatescope";
+  frame.style.cssText = "width: 100%; border: 0; display: block;";
+  const size = () => { frame.style.height = `${model.get("height")}px`; };
+  const draw = () => { frame.srcdoc = pageOf(model); };
+  size();
+  draw();
+  el.replaceChildren(frame);
+  model.on("change:payload", draw);
+  model.on("change:_config", draw);
+  model.on("change:height", size);
+  return () => {
+    model.off?.("change:payload", draw);
+    model.off?.("change:_config", draw);
+    model.off?.("change:height", size);
+  };
+}
+
+export default { render };

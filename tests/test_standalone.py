@@ -1,0 +1,197 @@
+"""The standalone page (app/standalone.py), GET /api/export/html and ``gatescope export``: the inliner rewrites every
+import of every module the page loads (and refuses what it cannot read), the file reaches nothing outside itself,
+the run it holds is the model's own, and the CLI writes /api/trace's own answers or the API's message."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+import cells
+from app import standalone
+from app.config import Settings
+from app.errors import AppError
+from app.main import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMESPACE = "http://www.w3.org/2000/svg"  # an XML namespace name (createElementNS), not a place anything is fetched from
+NETWORK = re.compile(r"(?:https?|wss?)://[^\s\"'`)<>]*", re.I)
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app())
+
+
+@pytest.fixture(scope="module")
+def html(client) -> str:
+    r = client.get("/api/export/html?preset=adding-lstm&step=3&phase=gates")
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def scripts(html: str) -> dict[str, str]:
+    """The file's <script> blocks by their type (or id)."""
+    out = {}
+    for m in re.finditer(r"<script ([^>]*)>(.*?)</script>", html, re.S):
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        out[attrs.get("id") or attrs["type"]] = m.group(2)
+    return out
+
+
+def test_every_module_the_page_loads_is_inlined_with_every_import_rewritten():
+    mods = standalone.modules()
+    # the page's own entry, what views/index.js names through its template import, and the vendored modules
+    assert {"main.js", "views/index.js", "views/diagram.js", "views/heatmaps.js", "views/equation.js", "core/offline.js",
+            "vendor/katex/katex.min.js"} <= set(mods)
+    assert not set(standalone.SERVED) & set(mods)  # answered by the offline module instead
+    names = re.findall(r'"([a-z-]+)",', (ROOT / "static/views/index.js").read_text().split("NAMES = [")[1].split("]")[0])
+    assert names and all(f"views/{n}.js" in mods for n in names)
+    for path, code in mods.items():
+        blank = standalone._blank_comments(code)
+        relative = re.findall(r"""(?:\bfrom|^\s*import|\bimport\()\s*["'`](\.{1,2}/[^"'`]*)""", blank, re.M)
+        assert not relative, (path, relative)
+        for spec in re.findall(r"""["'`](gatescope:/[^"'`$]+)["'`]""", blank):
+            assert spec[len(standalone.SCHEME):] in mods or spec[len(standalone.SCHEME):] in standalone.SERVED, (path, spec)
+        for spec in re.findall(r"`gatescope:/([^`]*)\$\{", blank):  # a template import: its folder's modules are all there
+            assert any(m.startswith(spec) for m in mods), (path, spec)
+
+
+@pytest.mark.parametrize("code, says", [
+    ("const m = await import(name);\n", "import(...)"),
+    ('import { x } from "lodash";\n', "not a relative path"),
+    ('import { x } from "./missing.js";\n', "names no file"),
+    ('import "../../outside.js";\n', "outside static/"),
+    ('const u = import.meta.url;\n', "import.meta"),
+    ('export { a } from someName;\n', "cannot read the specifier"),
+])
+def test_the_inliner_refuses_what_it_cannot_rewrite_naming_file_and_line(tmp_path, code, says):
+    (tmp_path / "main.js").write_text("// the entry\n" + code)
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "offline.js").write_text("export const x = 1;\n")
+    with pytest.raises(standalone.InlineError) as e:
+        standalone.modules(tmp_path)
+    assert "static/main.js:2" in str(e.value) and says in str(e.value)
+
+
+def test_comments_and_strings_are_not_read_as_imports(tmp_path):
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "offline.js").write_text("export const x = 1;\n")
+    (tmp_path / "b.js").write_text("export const b = 2;\n")
+    (tmp_path / "main.js").write_text('// import x from "./nowhere.js"\n/* import("./nor.js") */\nconst from = $("from");\n'
+                                      'const s = "import(name)";\nimport { b } from "./b.js";\n')
+    mods = standalone.modules(tmp_path)
+    assert 'from "gatescope:/b.js"' in mods["main.js"] and '"./nowhere.js"' in mods["main.js"]  # the comment is left as it was
+    assert set(mods) == {"main.js", "b.js", "core/offline.js"}
+
+
+def test_the_file_reaches_nothing_outside_itself(html):
+    blocks = scripts(html)
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
+    policy = dict((d.split(" ", 1) + [""])[:2] for d in csp.split("; "))
+    assert policy["default-src"] == "'none'" and policy["connect-src"] == "'none'" and "'unsafe-inline'" not in policy["script-src"]
+    for kind in ("importmap", "module"):  # the two inline scripts that run are allowed by their hashes, nothing else inline
+        digest = base64.b64encode(hashlib.sha256(blocks[kind].encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy["script-src"]
+    imports = json.loads(blocks["importmap"])["imports"]
+    assert all(url.startswith("data:text/javascript;base64,") for url in imports.values())
+    for key, url in imports.items():
+        code = base64.b64decode(url.split(",", 1)[1]).decode()
+        found = [u for u in NETWORK.findall(standalone._blank_comments(code)) if u != NAMESPACE]
+        assert not found, (key, found)
+    # the HTML around the scripts: no src= or href= to anything but data: (plotly.js is an inert text block, run from blob:)
+    outside = re.sub(r"<script [^>]*>.*?</script>", "", html, flags=re.S)
+    assert not NETWORK.findall(outside.replace(NAMESPACE, ""))
+    assert not re.findall(r"""(?:src|href)=["'](?!data:|#)""", outside)
+    assert len(blocks["gatescope-plotly"]) > 3_000_000  # plotly.js itself, not a link to it
+
+
+def test_the_run_in_the_file_is_the_models_own_run():
+    model = cells.build("gru", 2, 5, seed=3)
+    xs = np.random.default_rng(0).standard_normal((7, 2))
+    body = standalone.payload(model, xs, {"step": 2, "phase": "candidate"})
+    h = body["header"]
+    rows = np.frombuffer(base64.b64decode(body["rows"]), "<f4").reshape(h["steps"], h["stride"])
+    trace = model.run(xs)
+    assert [f["name"] for f in h["fields"]] == list(model.glossary.keys())  # every name of the kind, nothing else
+    for f in h["fields"]:
+        np.testing.assert_allclose(rows[:, f["offset"]:f["offset"] + f["width"]], trace.layer(0, 0)[f["name"]], rtol=1e-5, atol=1e-6)
+    assert body["state"]["step"] == 2 and body["state"]["phase"] == "candidate" and body["summary"]["steps"] == 7
+    assert body["flow"] and len(body["flow"]["h"]) == 7
+    config = standalone.config_for(body["state"], Settings())
+    assert {f["name"]: f["default"] for f in config["fields"]}["step"] == 2  # the file's view state is its page's defaults
+    page = standalone.page(body)
+    assert json.loads(scripts(page)["gatescope-trace"])["rows"] == body["rows"]
+
+
+def test_payload_refuses_a_bad_view_naming_field_value_and_limit():
+    model = cells.build("lstm", 1, 3, seed=0)
+    with pytest.raises(AppError) as e:
+        standalone.payload(model, np.zeros((4, 1)), {"step": 4})
+    assert e.value.status == 422 and "step: 4" in e.value.detail and "3" in e.value.detail
+    with pytest.raises(AppError) as e:
+        standalone.payload(model, np.zeros((4, 1)), {"digits": 99})
+    assert e.value.status == 422 and "digits" in e.value.detail
+
+
+def test_the_route_is_a_download_and_refuses_a_step_past_the_run_or_a_file_over_the_cap(client):
+    r = client.get("/api/export/html?preset=adding-lstm")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.headers["content-disposition"] == 'attachment; filename="gatescope.html"'
+    r = client.get("/api/export/html?preset=adding-lstm&step=5000")
+    assert r.status_code == 422 and r.json()["field"] == "step" and "5000" in r.json()["detail"]
+    small = TestClient(create_app(Settings(max_json_values=100)))
+    r = small.get("/api/export/html?preset=adding-lstm")
+    assert r.status_code == 413 and "max_json_values".upper() in r.json()["detail"] and "100" in r.json()["detail"]
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app.cli", "export", *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def test_the_cli_writes_the_apis_own_json_npz_and_csv(tmp_path, client):
+    query = "preset=adding-lstm&input=0.5 1; 0 1; 1 0&names=h,c"
+    args = ["--preset", "adding-lstm", "--input", "0.5 1; 0 1; 1 0", "--set", "names=h,c"]
+    for fmt in ("json", "csv", "npz"):
+        done = cli(*args, "--format", fmt, "-o", str(tmp_path / f"out.{fmt}"), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / f"out.{fmt}").read_bytes() == client.get(f"/api/trace?{query}&format={fmt}").content or fmt == "npz"
+    with zipfile.ZipFile(io.BytesIO((tmp_path / "out.npz").read_bytes())) as z:
+        assert {"layer0/forward/h.npy", "layer0/forward/c.npy", "tokens.npy"} <= set(z.namelist())
+
+
+def test_the_cli_writes_a_standalone_page_of_a_model_file(tmp_path):
+    model = cells.build("gru", 2, 4, seed=1)
+    model.save(tmp_path / "m.safetensors")
+    done = cli("--model", str(tmp_path / "m.safetensors"), "--input", "1 0; 0 1", "--step", "1", "-o", str(tmp_path / "v.html"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stdout and "MB" in done.stdout
+    body = json.loads(scripts((tmp_path / "v.html").read_text())["gatescope-trace"])
+    assert body["header"]["model"]["kind"] == "gru" and body["header"]["steps"] == 2 and body["state"]["step"] == 1
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--set", "step=-4"], ["step", "-4", "greater than or equal to 0"]),
+    (["--set", "digits=40"], ["digits", "40", "less than or equal to"]),
+    (["--step", "999"], ["step: 999", "past the run's last step"]),
+    (["--kind", "lstm", "--set", "hidden=5000"], ["hidden", "5000", "1024", "GATESCOPE_MAX_HIDDEN"]),
+    (["--set", "nonsense"], ["--set", "'nonsense'", "NAME=VALUE"]),
+    (["--set", "colour=red"], ["--set", "'colour'", "palette"]),
+])
+def test_the_cli_refuses_a_bad_view_with_the_apis_message(tmp_path, args, says):
+    done = cli(*(["--preset", "adding-lstm"] if "--kind" not in args else []), *args, "-o", str(tmp_path / "x.html"), cwd=tmp_path)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert all(s in done.stderr for s in says), done.stderr
+    assert not (tmp_path / "x.html").exists()  # nothing is left behind
