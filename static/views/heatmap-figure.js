@@ -167,8 +167,9 @@ export function scalesOf(trace, glossary, names, paletteName, maxes = {}) {
 }
 
 function largest(trace, name, maxes) {
-  const seen = maxes[name] ?? { steps: 0, max: 0 };
-  if (!trace.value || seen.steps > trace.steps) return trace.maxAbs(name);  // rows only (the probe), or another run
+  if (!trace.value) return trace.maxAbs(name);  // rows only (the probe)
+  let seen = maxes[name];
+  if (!seen || seen.header !== trace.header || seen.steps > trace.steps) seen = { header: trace.header, steps: 0, max: 0 };  // another run
   for (let t = seen.steps; t < trace.steps; t++) for (const v of trace.value(name, t)) seen.max = Math.max(seen.max, Math.abs(v));
   seen.steps = trace.steps;
   maxes[name] = seen;

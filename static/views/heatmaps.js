@@ -134,7 +134,8 @@ export class Heatmaps extends View {
     this.win.fit(this, this.fits());
     this.win.steps(trace.steps);
     // The first steps are drawn at once; after that, steps that keep coming (a long run streaming, a student typing)
-    // are drawn together at most every REDRAW_MS, so that a typed character's step is on the diagram at once.
+    // are drawn together once the newest is painted, and no more than a quarter of the time (time-window.js afterPaint),
+    // so that a typed character's step is on the diagram at once and the next key does not wait for these maps.
     if (this.drawn) this.later.soon();
     else this.later.now();
   }

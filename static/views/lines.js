@@ -92,8 +92,8 @@ export class Lines extends View {
     super.update(trace);
     if (!this.info) return;
     const name = focusName(trace, this.options);
-    // a new chart is drawn at once; more steps of the same one (a run streaming, a student typing) at most every
-    // REDRAW_MS, so that a typed character's step reaches the diagram without waiting for these lines
+    // a new chart is drawn at once; more steps of the same one (a run streaming, a student typing) once the newest is
+    // painted and no more than a quarter of the time (afterPaint), so that a typed step never waits for these lines
     this.later ??= afterPaint(() => { if (this.pending) this.draw(this.trace, this.pending); }, REDRAW_MS);
     this.pending = name;
     this.win.fit(this, this.fits());
