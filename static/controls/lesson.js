@@ -185,3 +185,27 @@ export function createLesson(el, { lesson, stop, fields, go, step }) {
     get index() { return index; },
   };
 }
+
+/** /lesson's "load your own": the file goes to POST /api/lessons, and the page opens it, or says what is wrong. */
+export function wireUpload(input, say) {
+  input.addEventListener("change", async () => {
+    const file = input.files[0];
+    if (!file) return;
+    say("");
+    try {
+      const r = await fetch("/api/lessons", { method: "POST", body: await file.arrayBuffer(), headers: { "Content-Type": "application/json" } });
+      const body = await r.json().catch(() => ({ detail: `${r.status} ${r.statusText}` }));
+      if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+      location.href = `${body.url}${location.search}`;
+    } catch (err) {
+      say(`${file.name}: ${err.message}`);
+      input.value = "";
+    }
+  });
+}
+
+const uploadBox = document.querySelector('[data-control="lesson-upload"]');  // only on /lesson, which loads this module alone
+if (uploadBox) {
+  const said = document.querySelector('[data-control="lesson-upload-message"]');
+  wireUpload(uploadBox, (text) => { said.textContent = text; said.hidden = !text; });
+}

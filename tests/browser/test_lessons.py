@@ -1,6 +1,8 @@
 """The lesson page: PageDown / → move on and the URL keeps the stop, PageUp / ← go back, Shift+→ steps time,
 lang=zh shows Chinese, the progress indicator and the "try this"."""
 
+import json
+import re
 import time
 
 
@@ -65,3 +67,37 @@ def test_the_highlight_lights_the_stop_s_names(tab):
     lit = tab.js("getComputedStyle(document.querySelector('#diagram .strip[data-name=forget_gate]')).strokeWidth")
     plain = tab.js("getComputedStyle(document.querySelector('#diagram .strip[data-name=h]')).strokeWidth")
     assert lit != plain
+
+
+def test_every_stop_of_every_lesson_typesets_in_both_languages(tab, api):
+    status, listing = api("/api/lessons")
+    for row in listing["lessons"]:
+        for lang in ("en", "zh"):
+            tab.open(f"/lesson/{row['name']}?lang={lang}", ready=False)
+            tab.until("document.body.dataset.stop === '1'")
+            for n in range(1, row["stops"] + 1):
+                tab.until("(n) => document.body.dataset.stop === String(n)", n)
+                panel = tab.js("({text: document.querySelector('.lesson-text').textContent,"
+                               " errors: document.querySelectorAll('#lesson .katex-error').length,"
+                               " math: document.querySelectorAll('#lesson .lesson-math').length,"
+                               " set: document.querySelectorAll('#lesson .lesson-math .katex').length})")
+                assert panel["text"] and panel["errors"] == 0 and panel["set"] == panel["math"], (row["name"], lang, n, panel)
+                tab.press("PageDown")
+    assert not tab.errors
+
+
+def test_a_lecturer_loads_a_lesson_file_from_the_list(tab, tmp_path):
+    lesson = {"name": "mine", "title": {"en": "My lesson", "zh": "我的课"},
+              "stops": [{"title": {"en": "Hello", "zh": "你好"}, "text": {"en": "The cell state $c$.", "zh": "细胞状态 $c$。"},
+                         "view": {"kind": "gru", "input": "abc"}}]}
+    good, bad = tmp_path / "mine.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(lesson), encoding="utf-8")
+    bad.write_text('{"name": "bad"}', encoding="utf-8")
+    tab.open("/lesson", ready=False)
+    tab.page.set_input_files('[data-control="lesson-upload"]', str(bad))
+    tab.until("!document.querySelector('[data-control=lesson-upload-message]').hidden")
+    assert "title" in tab.js("document.querySelector('[data-control=lesson-upload-message]').textContent")
+    tab.page.set_input_files('[data-control="lesson-upload"]', str(good))
+    tab.page.wait_for_url(re.compile(r".*/lesson/mine-[0-9a-f]{8}$"))  # the page opens the lesson it loaded
+    tab.ready()
+    assert tab.js("document.querySelector('.lesson-stop-title').textContent") == "Hello"
