@@ -157,7 +157,7 @@ class Snapshot(Mapping):
 # fetch nothing. The colours are the page's default scales (static/core/config.js): blues for a gate's [0, 1],
 # red-white-blue around 0 for a state.
 
-HTML_STEPS, HTML_UNITS, HTML_NAMES, HTML_TOKENS, HTML_LEVELS = 64, 8, 5, 40, 24
+HTML_STEPS, HTML_UNITS, HTML_NAMES, HTML_TOKENS, HTML_LEVELS = 64, 8, 5, 40, 25  # odd: 0 of a state is the middle level, white
 _UNIT = ((0, (0xf7, 0xfb, 0xff)), (0.25, (0xc6, 0xdb, 0xef)), (0.5, (0x6b, 0xae, 0xd6)), (0.75, (0x21, 0x71, 0xb5)), (1, (0x08, 0x30, 0x6b)))
 _SIGNED = ((0, (0xb2, 0x18, 0x2b)), (0.25, (0xef, 0x8a, 0x62)), (0.5, (0xf7, 0xf7, 0xf7)), (0.75, (0x67, 0xa9, 0xcf)), (1, (0x21, 0x66, 0xac)))
 _CELL = 9  # pixels of one step x one unit

@@ -39,16 +39,19 @@ def _what(obj: Any) -> str:
     cls = type(obj)
     for inner, public in (("torch.nn.modules.", "torch.nn"), ("keras.src.", "keras.layers")):
         if cls.__module__.startswith(inner):
-            return f"{public}.{cls.__qualname__}"
-    return f"{cls.__module__}.{cls.__qualname__}"
+            return f"{public}.{cls.__name__}"
+    return f"{cls.__module__}.{cls.__name__}"
 
 
 def _numpy(t: Any) -> np.ndarray:
-    """A tensor (or array) as a NumPy array: detached, on the CPU, float16/bfloat16 widened to float32."""
+    """A copy of a tensor (or array) as a NumPy array: detached, on the CPU, float16/bfloat16 widened to float32.
+
+    A copy, since .numpy() shares the parameter's memory: training the module on would change the model's numbers.
+    """
     if hasattr(t, "detach"):
         t = t.detach().cpu()
         t = (t.float() if str(t.dtype) in ("torch.float16", "torch.bfloat16") else t).numpy()
-    return np.asarray(t)
+    return np.array(t)
 
 
 def _vocab_of(vocab: Any) -> Vocab | None:
@@ -195,7 +198,7 @@ def _keras_arrays(recurrent: list) -> tuple[str, dict, dict[str, np.ndarray]]:
             units = sub.get_config().get("units")
             seen.setdefault(f"{'bidirectional ' if len(subs) > 1 else ''}{kind}, {units} units{f', {opts}' if opts else ''}", layer)
             weights = zip(("kernel", "recurrent_kernel", "bias"), sub.get_weights())  # no bias when use_bias=False: zeros
-            arrays.update({n + ("" if single else f"_l{k}{rev}"): np.asarray(w) for n, w in weights})
+            arrays.update({n + ("" if single else f"_l{k}{rev}"): np.array(w) for n, w in weights})
     if len(seen) > 1:
         differ = "; ".join(f"{getattr(layer, 'name', '?')!r}: {what}" for what, layer in seen.items())
         raise CellsError(f"from_keras: the recurrent layers differ ({differ}); "
