@@ -59,6 +59,8 @@ class Settings(BaseSettings):
 
     # -- what one request may size, before any work --------------------------------
     max_input_width: int = Field(256, ge=1, description="Most values per timestep of a numeric input.")
+    max_export_frames: int = Field(3_000, ge=1, description="Most frames the page draws into one animated GIF or video (Export).")
+    max_export_pixels: int = Field(1920 * 1080, ge=1, description="Largest frame of an animated GIF or video the page exports, in pixels.")
     max_proj_size: int = Field(1_024, ge=0, description="Largest proj_size of an LSTM built or uploaded (it must also be below hidden).")
     max_model_bytes: int = Field(64 * 1024 * 1024, ge=1,
             description="Largest model once decoded to float32/float64 arrays (weights, embedding, decoder), in bytes.")

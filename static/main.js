@@ -4,13 +4,14 @@
 // (step, palette, panels, ...) or opens a new run.
 // Typing at the end of the text extends the open run.
 
-import { createChrome, stackPicker, textPresets } from "./controls/chrome.js";
+import { createAnimationExport } from "./controls/animation-dialog.js";
+import { createChrome, exportName, stackPicker, textPresets } from "./controls/chrome.js";
 import { createPanels } from "./controls/panels.js";
 import { createLesson } from "./controls/lesson.js";  // lesson
 import { createPlayer } from "./controls/player.js";
 import { createTrainer } from "./controls/train.js";
-import { fetchFlow } from "./core/api.js";
 import { createWhatIf } from "./controls/what-if.js";
+import { fetchFlow } from "./core/api.js";
 import { createBus, mount } from "./core/bus.js";
 import { loadPlotly } from "./core/plotly.js";
 import { createRun } from "./core/run.js";
@@ -45,11 +46,11 @@ const run = createRun(trace, {
     panelsShown(view.current);
     chrome.sync(view.current, header);
     stack.sync(header);
+    whatIf.sync(view.current, kindInfo, trace);
     creditLink();
     chrome.setKindOptions(header.request.kind ? kindInfo.options : [], view.current);
     redraw();
     panels.fit();  // after the controls took their height for this model (its hint, its unknown-character choice)
-    whatIf.sync(view.current, kindInfo, trace);
   },
   rows: () => (follow.on ? refresh.now() : refresh.soon()),  // a typed character is drawn at once, a long run ten times a second
   complete() {
@@ -76,11 +77,14 @@ const chrome = createChrome(document.querySelector("header.top"), {
   onTyping: typed, onMessage: message,
 });
 const stack = stackPicker(document, (patch) => view.update(patch));
+const whatIf = createWhatIf(document, { onChange: (patch) => view.update(patch) });
+const animation = createAnimationExport(byId("animation-dialog"), { config, getState: () => view.current, getHeader: () => trace.header,
+  getKind: () => run.info, trace, exportName, onMessage: message });
+for (const format of ["gif", "video"]) document.querySelector(`[data-control="export-${format}"]`)?.addEventListener("click", () => animation.open(format));
 
 /** A message above the views; actions: buttons [{label, patch}] that change the view state. While a run's error
  *  stands (ofRun), the views still show the last input that ran, and say so (dimmed, with that input named); a failed
  *  upload or export leaves them current. */
-const whatIf = createWhatIf(document, { onChange: (patch) => view.update(patch) });
 function message(text, tone = "error", actions = [], ofRun = false) {
   const box = byId("message");
   box.textContent = text;  // server messages may quote what was typed: text only
@@ -207,6 +211,14 @@ function build() {
   select();
 }
 
+/** The kind's description as the views draw it: a difference of two runs (held − original) is signed and
+ *  unbounded whatever the name, so every name is coloured on a ±max scale then. */
+function shownKind() {
+  if (trace.shown !== "difference") return run.info;
+  const names = run.info.glossary.names.map((n) => ({ ...n, range: "real" }));
+  return { ...run.info, glossary: { ...run.info.glossary, names } };
+}
+
 /** ...then filled with the steps so far, and the gradient flow once the run is complete. */
 function redraw() {
   refresh.now();
@@ -221,14 +233,6 @@ async function fetchWholeRun() {
   const id = run.id;
   try {
     const body = await fetchFlow(computeParams(state, fields));
-/** The kind's description as the views draw it: a difference of two runs (held − original) is signed and
- *  unbounded whatever the name, so every name is coloured on a ±max scale then. */
-function shownKind() {
-  if (trace.shown !== "difference") return run.info;
-  const names = run.info.glossary.names.map((n) => ({ ...n, range: "real" }));
-  return { ...run.info, glossary: { ...run.info.glossary, names } };
-}
-
     if (id !== run.id) return;
     trace.setFlow([{ label: body.model.card?.title ?? body.model.kind, flow: body.flow }]);
     bus.emit("data", trace);

@@ -63,7 +63,8 @@ def page_config(request: Request, embed: bool) -> dict:
         "default_preset": s.default_preset,
         "limits": {"max_steps": s.max_steps, "max_hidden": s.max_hidden, "max_layers": s.max_layers,
                    "max_upload_bytes": s.max_upload_bytes, "max_input_chars": s.max_input_chars,
-                   "max_train_steps": s.max_train_steps, "max_train_hidden": s.max_train_hidden, "training": s.max_training_jobs > 0},
+                   "max_train_steps": s.max_train_steps, "max_train_hidden": s.max_train_hidden, "training": s.max_training_jobs > 0,
+                   "max_export_frames": s.max_export_frames, "max_export_pixels": s.max_export_pixels},
     }
 
 

@@ -4,7 +4,7 @@
 import { FONT_FAMILY, INK } from "../core/config.js";
 import { svgNode } from "../views/diagram-svg.js";
 
-const CAPTION = { size: 14, line: 20, pad: 10 };  // pixels: the caption's font, its line height, its margin
+export const CAPTION = { size: 14, line: 20, pad: 10 };  // pixels: the caption's font, its line height, its margin
 
 /** A copy of the diagram's SVG with the caption's lines above it (the first in bold), and its size. */
 export function captioned(svg, lines) {
