@@ -50,8 +50,12 @@ class Trainer {
     }
     this.replayed = id;
     this.state = this.getState();
-    this.replay.load(record, await this.kind(record.kind), this.state);
-    this.status(`the training of the open model: ${record.kind} on “${record.task_title}”, ${record.snapshots.length} snapshots`);
+    if (this.tasks.some((t) => t.name === record.task)) this.$("task").value = record.task;  // "Train" again trains the same
+    this.$("kind").value = record.kind;
+    this.describe();
+    const kindInfo = await this.kind(record.kind);
+    this.replay.load(record, kindInfo, this.state);
+    this.status(`the training of the open model: ${kindInfo.title} on “${record.task_title}”, ${record.snapshots.length} snapshots`);
   }
 
   /** A kind's description (its glossary labels the maps with its symbols), fetched once. */

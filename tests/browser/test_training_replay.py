@@ -131,7 +131,9 @@ def test_a_trained_model_opened_later_replays_its_training_in_presenter_mode(tab
               what="the open model's training")
     tab.until(f"{PROBE}.data?.length === 3 && {BEFORE}.data?.length === 3", what="both maps")
     assert tab.js(f"{PROBE}.data.map((d) => d.name)") == ["reset_gate", "update_gate", "h"]
-    assert "gru" in text(tab, "status") and int(tab.js(f"{SCRUB}.max")) + 1 >= 20
+    assert tab.js("[document.querySelector('[data-train=\"task\"]').value, document.querySelector('[data-train=\"kind\"]').value]") == \
+        ["brackets", "gru"]  # the form is set to what the model was trained on
+    assert "GRU on “Count bracket depth”" in text(tab, "status") and int(tab.js(f"{SCRUB}.max")) + 1 >= 20
     assert any(f"/api/models/{model}/training" in r for r in tab.requests)
     tab.page.click('[data-train="play"]')  # plays the replay from the start
     tab.until(f"{SCRUB}.value !== {SCRUB}.max", what="the replay restarted")
