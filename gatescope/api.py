@@ -125,32 +125,27 @@ def _widget():
         import anywidget  # noqa: F401
     except ImportError:
         raise ImportError(f"gatescope.show draws in a notebook with anywidget, which is not installed: {NOTEBOOK_EXTRA}") from None
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(f"{__package__}.widget") is None:
-        return None
-    return importlib.import_module(f"{__package__}.widget")
+    from . import widget
+    return widget
 
 
 def show(source: Any, input: Any = None, **view: Any):
     """The page's diagram, heatmaps and player for ``source`` (a Model, a preset's name, a file) on ``input``, in a notebook.
 
-    ``input`` is what :func:`run` takes (None: the model's own example); ``view`` holds the page's view state
-    (step=, phases=, units=, names=, ...: the URL's parameters, ``GET /api/view``). Offline: the widget carries the
-    page's own modules and the run's data, and needs no server.
+    ``input`` is text (read through the model's vocabulary, or numbers for a model without one: "0.5, -1, 2"), an
+    array of (steps, input_size) or (steps,), or None for the model's own example; ``view`` holds the page's view state
+    (step=3, phases=True, units=[1, 4], names=..., palette=...: the URL's parameters, ``GET /api/view``), checked as the
+    API checks them. It returns the widget (gatescope.widget.Viewer; ``.save("view.html")`` writes the standalone
+    page). Offline: the widget carries the page's own modules and the run's data, and needs no server.
     """
+    from app.errors import AppError
+
     model = _model(source)
     widget = _widget()
-    if widget is None:
-        return _widget_not_built(model, input, view)
-    raise NotImplementedError("gatescope.show: the widget's entry point is not wired yet")
-
-
-def _widget_not_built(model: Model, input: Any, view: dict):
-    """Stands in for the widget while gatescope/widget.py is not in this checkout."""
-    raise NotImplementedError("gatescope.show: this gatescope has no notebook widget yet (gatescope/widget.py); "
-                              "display gatescope.run(model, input) for a static summary, or open the page (gatescope serve)")
+    try:
+        return widget.view(model, input, **view)
+    except AppError as e:  # the API's 422: the field, the value and the limit
+        raise cells.CellsError(e.detail) from None
 
 
 def save(model: Model, path: str | os.PathLike) -> None:

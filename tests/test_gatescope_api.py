@@ -177,6 +177,17 @@ def test_show_without_anywidget_names_the_extra(monkeypatch):
         gatescope.show("adding-lstm")
 
 
+def test_show_gives_the_widget_of_the_models_run():
+    pytest.importorskip("anywidget")
+    model = gatescope.preset("adding-lstm")
+    widget = gatescope.show(model, step=3, phases=True)
+    assert type(widget).__name__ == "Viewer" and widget.payload["state"]["step"] == 3
+    assert widget.payload["summary"]["steps"] == gatescope.run(model, model.card["example"]).T == 50
+    assert gatescope.show("charlm-gru", "hello").payload["summary"]["steps"] == 5
+    with pytest.raises(cells.CellsError, match=r"step: 50 is past the run's last step, 49 \(the input has 50 steps\)"):
+        gatescope.show(model, step=50)
+
+
 def test_show_refuses_a_model_it_cannot_find_before_drawing():
     with pytest.raises((cells.CellsError, FileNotFoundError, OSError)):
         gatescope.show("no-such-preset-or-file")
