@@ -14,11 +14,17 @@ from ..deps import PoolDep, SettingsDep, StoreDep, app_state
 from ..errors import AppError, over_limit
 from ..lesson_book import NAME, Lesson, LessonBook
 from ..lesson_view import LANGS
+from ..origin import ORIGIN_ERRORS
 from ..resolve import resolve
 from ..schemas import ViewState
+from .api import ERRORS
 from .pages import page_config, problems
 
 LessonName = Annotated[str, Path(pattern=NAME, max_length=64)]
+UPLOAD_RESPONSES = {**ERRORS, **ORIGIN_ERRORS, 403: {"description": "Uploads are off (setting max_uploaded_lessons is 0), or a page "
+                                                     "on another origin"}}
+UPLOAD_BODY = {"requestBody": {"required": True, "description": "A lesson file: GET /api/lessons/lstm shows one", "content": {
+    "application/json": {"schema": {"type": "object"}}}}}
 router = APIRouter(tags=["lessons"])
 
 
@@ -52,12 +58,13 @@ def lessons(lessons: BookDep) -> dict:
     return lessons.listing()
 
 
-@router.get("/api/lessons/{name}", summary="One lesson: its title and every stop (view state, text in every language, facts)")
+@router.get("/api/lessons/{name}", responses=ERRORS, summary="One lesson: its title and every stop (view state, text in every language, facts)")
 def lesson(name: LessonName, lessons: BookDep) -> dict:
     return lessons.get(name).model_dump(mode="json")
 
 
-@router.post("/api/lessons", status_code=201, summary="Upload a lesson (JSON, at most max_lesson_bytes); kept in memory")
+@router.post("/api/lessons", status_code=201, responses=UPLOAD_RESPONSES, openapi_extra=UPLOAD_BODY,
+             summary="Upload a lesson (JSON, at most max_lesson_bytes); kept in this process's memory")
 async def upload(request: Request, lessons: BookDep, settings: SettingsDep, store: StoreDep, pool: PoolDep) -> dict:
     raw, limit = bytearray(), settings.max_lesson_bytes
     async for chunk in request.stream():
