@@ -144,9 +144,10 @@ class LessonBook:
         return {p.stem: p for p in sorted(folder.glob("*.json"))} if folder and folder.is_dir() else {}
 
     def _from_file(self, path: Path) -> Lesson:
-        size = path.stat().st_size
-        raw = path.read_bytes() if size <= self.settings.max_lesson_bytes else b" " * size
-        lesson = read(raw, self.settings, path.name)
+        size, limit = path.stat().st_size, self.settings.max_lesson_bytes
+        if size > limit:  # not read at all
+            raise over_limit(path.name, f"{size} bytes", limit, "max_lesson_bytes", hint="split it into two lessons")
+        lesson = read(path.read_bytes(), self.settings, path.name)
         if lesson.name != path.stem:
             raise AppError(422, f"{path.name}: name: '{lesson.name}' is not the file's name; call the file {lesson.name}.json", "name")
         return lesson

@@ -151,11 +151,13 @@ def test_a_lesson_folder_adds_and_replaces_and_names_its_bad_files(tmp_path):
     (folder / "lstm.json").write_text(json.dumps(replaced), encoding="utf-8")
     (folder / "broken.json").write_text('{"name": "broken"}', encoding="utf-8")
     (folder / "other.json").write_text(json.dumps(small()), encoding="utf-8")  # its name is not its file's
+    (folder / "huge.json").write_bytes(b" " * 300_000)
     with TestClient(create_app(Settings(upload_dir=tmp_path, lesson_dir=folder))) as c:
         body = c.get("/api/lessons").json()
         rows = {row["name"]: row for row in body["lessons"]}
         assert rows["mine"]["source"] == rows["lstm"]["source"] == "folder" and rows["lstm"]["stops"] == 1
-        assert {p["file"] for p in body["problems"]} == {"broken.json", "other.json"}
+        assert {p["file"] for p in body["problems"]} == {"broken.json", "other.json", "huge.json"}
+        assert c.get("/api/lessons/huge").status_code == 413
         assert c.get("/api/lessons/broken").status_code == 422
         assert "not the file's name" in c.get("/api/lessons/other").json()["detail"]
         (folder / "mine.json").write_text(json.dumps({**small(), "title": {"en": "Edited", "zh": "改过"}}), encoding="utf-8")
