@@ -25,7 +25,7 @@ NAMES_A_KIND = {
     ("cells/training/make_presets.py", "gru"): "as above",
     ("cells/training/make_presets.py", "rnn"): "as above",
     ("cells/diagrams.py", "peephole"): "an edge style (a peephole wire), not the kind",
-    ("app/schemas.py", "peephole"): "the same edge style in the diagram's schema",
+    ("app/responses.py", "peephole"): "the same edge style in the diagram's schema",
     ("static/views/diagram-figure.js", "peephole"): "the same edge style, drawn dashed",
 }
 

@@ -147,20 +147,28 @@ function strip({ model, options, glossary, chosen, widths, px, base, items, text
     attrs: { x: X(t.x), y: Y(t.y), "dominant-baseline": "central", "font-size": px(t.font, base.small), "font-family": FONT_FAMILY, fill: INK.label } });
 }
 
+/** The names the view state's highlight lights up (comma-separated glossary names). */
+export function highlighted(options) {
+  return new Set(String(options.highlight ?? "").split(",").filter(Boolean));
+}
+
 /** A strip label's text: its symbol, and for an unbounded name (not a pre-activation) the ±max it is coloured on. */
 export function labelText(node, scale, role) {
   const sym = node.text.text;
   return scale?.range === "real" && role !== "pre" ? `${sym}\u2002±${scaleTicks(scale).ticktext[2]}` : sym;
 }
 
-/** How an item looks in a phase: faded when its owner comes later; a box or circle of the active phase outlined. */
+/**
+ * How an item looks in a phase: faded when its owner comes later; a box or circle of the active phase, or one the
+ * view state's highlight names (a lesson stop's), outlined in the highlight colour.
+ */
 export function partLook(item, glossary, order, phase, options) {
   const owner = item.owner?.replace(/:backing$/, "");
   const active = phase ? order.indexOf(phase) : order.length;
   const p = glossary[owner] ? order.indexOf(glossary[owner].phase) : owner === "given" || owner === "state" ? 0 : order.length;
   const look = { opacity: p <= active ? 1 : 0.25 };
   if (item.part === "mark") {
-    const on = phase && glossary[owner] && glossary[owner].phase === phase;
+    const on = (phase && glossary[owner] && glossary[owner].phase === phase) || highlighted(options).has(owner);
     look.width = on ? sizes(options.presenter).line * 2.4 : sizes(options.presenter).line;
     look.color = on ? palette(options.palette).highlight : item.tag === "rect" ? INK.layerEdge : INK.opEdge;
   }

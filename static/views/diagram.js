@@ -5,7 +5,7 @@
 
 import { colorAt } from "../core/colors.js";
 import { INK, palette } from "../core/config.js";
-import { drawnUnits, labelText, partLook, scene, unitsNote } from "./diagram-figure.js";
+import { drawnUnits, highlighted, labelText, partLook, scene, unitsNote } from "./diagram-figure.js";
 import { barTicks, tickMarks } from "./diagram-legend.js";
 import { explanation, neighbours } from "./diagram-explain.js";
 import { Packets } from "./diagram-flow.js";
@@ -74,6 +74,11 @@ export class Diagram extends View {
     el.replaceChildren(this.dom.svg, this.tip);
     this.tip.hidden = true;
     el.dataset.units = unitsNote(drawnUnits(model.hidden_size, chosen)) || "all";
+    const accent = palette(this.options.palette).highlight;
+    for (const name of highlighted(this.options)) {  // a lesson stop's parts: their strips outlined for as long as it shows
+      this.dom.groups[name]?.setAttribute("stroke", accent);
+      this.dom.groups[name]?.setAttribute("stroke-width", 1.5);
+    }
     el.dataset.drawn = "1";
     this.drawnAt = this.size();
     this.scales = Object.fromEntries(Object.entries(this.scene.scales).map(([k, v]) => [k, { ...v }]));
