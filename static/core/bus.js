@@ -7,7 +7,9 @@
 //   "pin"   {name, unit?}                  a click: pin that (or unpin it), pin= in the URL
 //   "hover" {name, unit?} | null           the selection every view lights up: what is pointed at, else the pin
 //   "state" {state, before, reason}        the view state changed (core/state.js createViewState)
-//   "seek"  t, "change" patch              what a view asks of the page: go to a step, change the state
+//   "seek"  t, "change" patch              what a view asks of the page: go to a step, change the state (a patch
+//                                          of only fields the views keep, {window}, is written to the URL with
+//                                          reason "view" and redraws nothing)
 
 export function createBus() {
   const handlers = new Map();
