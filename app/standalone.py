@@ -263,13 +263,20 @@ def payload(model: cells.Model, given, state: dict | None = None, settings: Sett
 
 
 # -- the file ---------------------------------------------------------------------------
+# The page's own layout (every panel it shows, scrolling as the page does), not /embed's fixed frame, which keeps
+# only the diagram, the tokens and the heatmaps; the controls that need a server (model, input, upload) are left out.
 
 PAGE = """{% extends "base.html" %}
 {% import "_partials.html" as parts with context %}
 {% block title %}gatescope{% endblock %}
 {% block plotly %}{% endblock %}
-{% block body_class %}embed standalone{% endblock %}
-{% block body %}<main>{{ parts.views() }}</main>{% endblock %}
+{% block body_class %}standalone{% endblock %}
+{% block body %}
+<p class="standalone-note" style="margin: 6px 16px 0; font-size: 13px; color: #5b6270">gatescope {{ config.version }} · one run, saved
+to play anywhere: step, play and hover as in the page (press ? for the keys). Another input or model needs gatescope itself
+(<code>pip install gatescope</code>, <code>gatescope serve</code>).</p>
+<main>{{ parts.views() }}</main>
+{% endblock %}
 {% block scripts %}{{ scripts }}{% endblock %}
 """
 
