@@ -125,3 +125,19 @@ def test_play_one_step_animates_it_then_stops_complete(tab):
     tab.until("!window.gatescope.player.playing && document.body.dataset.step === '2'", timeout=10, what="the next step")
     tab.page.select_option('[data-control="pace"]', "slow")
     tab.until("location.search.includes('pace=slow')", what="the pace in the URL")
+
+
+@pytest.mark.parametrize("kind", list(cells.KINDS))
+def test_every_kind_animates_in_the_page(tab, kind):
+    tab.open(f"/?kind={kind}&input=hello&hidden=4&phases=true")
+    phases = tab.js(f"fetch('/api/kinds/{kind}').then((r) => r.json()).then((i) => i.glossary.phases.map((p) => p.name))")
+    moving = 0
+    for phase in phases:
+        for u in (0.1, 0.3, 0.5, 0.7, 0.9):
+            *strips, packets = tab.js(FRAME, [1, phase, u])
+            moving += bool(packets["packets"])
+            for strip in strips:
+                for cell in strip["cells"]:
+                    assert (cell["fill"] == "white") == (cell["reached"] == "0"), (kind, phase, u, strip["name"])
+    assert moving >= len(phases), f"{kind}: squares travel in most phases"
+    assert tab.errors == []
