@@ -135,9 +135,9 @@ function creditLink() {
 }
 
 // lesson: a stop opens its view state; in the same run its step is shown at once (a new run opens at it by itself).
-// A stop that differs from the view only in what a step change draws (the step, the phase; the highlight, which the
-// lesson lights itself) is drawn as a step change: no view is built anew.
-const LESSON_STEP_ONLY = new Set(["step", "phase", "highlight", "speed", "pace"]);
+// A stop that differs from the view only in what a step change draws (the step, the phase, the pace) is drawn as a
+// step change: no view is built anew.
+const LESSON_STEP_ONLY = new Set(["step", "phase", "speed", "pace"]);
 function goStop(state) {
   const same = computeParams(state, fields).toString() === computeParams(view.current, fields).toString();
   const changed = Object.keys(state).filter((k) => state[k] !== view.current[k]);

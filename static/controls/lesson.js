@@ -80,16 +80,6 @@ function panel(el, n, onDot) {
   return parts;
 }
 
-/** The stop's highlighted names, lit in the diagram by a style rule (it survives the diagram's redraws). */
-function highlight(names) {
-  const sheet = document.getElementById("lesson-highlight")
-    ?? document.head.appendChild(Object.assign(element("style"), { id: "lesson-highlight" }));
-  const lit = (names || "").split(",").filter((x) => /^[a-z_]+$/.test(x));
-  sheet.textContent = lit.map((x) => `#diagram .strip[data-name="${x}"] { stroke: var(--accent); stroke-width: 2.5px; }\n`
-    + `#diagram [data-part="mark"][data-owner="${x}"], #diagram [data-part="mark"][data-owner="${x}:backing"] `
-    + "{ stroke: var(--accent); stroke-width: 3px; }").join("\n");
-}
-
 /** One stop's words in the panel, in lang. */
 function render(parts, lesson, index, lang) {
   const s = lesson.stops[index], n = lesson.stops.length;
@@ -135,7 +125,7 @@ export function createLesson(el, { lesson, stop, fields, go, step }) {
   const n = lesson.stops.length;
   let index = Math.min(Math.max(1, stop), n) - 1, lang = "en", getState = () => null;
   const own = (i) => ({ ...defaults, ...lesson.stops[i].view });  // the stop's view state, as the lesson writes it
-  const show = () => { render(parts, lesson, index, lang); highlight(own(index).highlight); };
+  const show = () => render(parts, lesson, index, lang);  // the diagram outlines the stop's highlight itself (views/diagram.js)
   const open = (i) => {
     if (i < 0 || i >= n) return;
     index = i;
