@@ -266,6 +266,12 @@ def payload(model: cells.Model, given, state: dict | None = None, settings: Sett
 # The page's own layout (every panel it shows, scrolling as the page does), not /embed's fixed frame, which keeps
 # only the diagram, the tokens and the heatmaps; the controls that need a server (model, input, upload) are left out.
 
+# The page keeps its view state in the URL (main.js, history.replaceState): a file:// page can, a notebook widget's
+# frame (about:srcdoc) cannot change its URL, and there the view state simply stays in the page.
+BOOT = f"""const replace = history.replaceState.bind(history);
+history.replaceState = (...args) => {{ try {{ replace(...args); }} catch {{ /* a frame whose URL is fixed */ }} }};
+import("{key(ENTRY)}");"""
+
 PAGE = """{% extends "base.html" %}
 {% import "_partials.html" as parts with context %}
 {% block title %}gatescope{% endblock %}
@@ -306,7 +312,7 @@ def shell() -> str:
     static = static_dir()
     importmap, h1 = _script('type="importmap"', json.dumps(import_map(modules(static)), separators=(",", ":")))
     # async: the page starts while the parser is still reading plotly.js's 4.8 MB below it (offline.js waits for it)
-    boot, h2 = _script('type="module" async', f'import "{key(ENTRY)}";')
+    boot, h2 = _script('type="module" async', BOOT)
     plotly = PLOTLY_JS.read_text()
     if re.search(r"</script|<!--", plotly, re.I):
         raise InlineError(f"{PLOTLY_JS}: holds '</script' or '<!--' and cannot travel in a <script> block")
