@@ -3,6 +3,7 @@
 import html
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,3 +192,36 @@ def test_show_gives_the_widget_of_the_models_run():
 def test_show_refuses_a_model_it_cannot_find_before_drawing():
     with pytest.raises((cells.CellsError, FileNotFoundError, OSError)):
         gatescope.show("no-such-preset-or-file")
+
+
+def readme_blocks() -> list[str]:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text[text.index("## Python and notebooks"):]
+    return re.findall(r"```python\n(.*?)```", section[: section.index("\n## ", 3)], re.S)
+
+
+def test_the_readmes_python_and_notebooks_snippets_run(tmp_path, monkeypatch):
+    from test_from_torch import fake, keras_weights, torch_params
+
+    monkeypatch.chdir(tmp_path)
+    first, live, keras = readme_blocks()
+    scope: dict = {}
+    exec(first, scope)
+    assert np.array_equal(gatescope.load("gru.safetensors").params["weight_hh_l0"], scope["gru"].params["weight_hh_l0"])
+    assert scope["trace"]["input_gate"][scope["trace"]["x"][:, 1] == 1, 1].min() > 0.5
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        torch = None
+    if torch is not None:
+        scope = {}
+        exec(live, scope)
+        assert scope["probs"].shape == (8, 9) and gatescope.load("mine.safetensors").vocab.tokens == list("abcdefgh ")
+    rng = np.random.default_rng(0)
+    net = fake("Sequential", "seq")
+    net.layers = [fake("Embedding", "emb", [rng.standard_normal((3, 2))]),
+                  fake("LSTM", "lstm", keras_weights("lstm", torch_params("lstm", 2, 4, rng)), units=4),
+                  fake("Dense", "dense", [rng.standard_normal((4, 3)), np.zeros(3)], activation="softmax")]
+    scope = {"keras_model": net, "vocab": ["a", "b", "c"]}
+    exec(keras, scope)
+    assert scope["model"].head == "softmax" and gatescope.run(scope["model"], "abc").T == 3
