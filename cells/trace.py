@@ -228,8 +228,8 @@ def trace_html(trace: Trace) -> str:
     units = top["h"].shape[1] if not names else trace[names[0]].shape[1]
     parts = [f"<div><b>{html.escape(trace.kind)}</b> trace: {trace.T} step{'s' if trace.T != 1 else ''}; {sizes}</div>"]
     if trace.tokens:
-        shown = "".join(f'<code style="margin-right:2px;background:#eef">{html.escape(t) if t.strip() else "&#9251;"}</code>'
-                        for t in trace.tokens[:HTML_TOKENS])
+        chip = "margin:0 3px 3px 0;padding:0 3px;border-radius:3px;background:#eef"  # one token, a space shown as ␣
+        shown = "".join(f'<code style="{chip}">{html.escape(t) if t.strip() else "&#9251;"}</code>' for t in trace.tokens[:HTML_TOKENS])
         parts.append(f"<div>input: {shown}{' …' if len(trace.tokens) > HTML_TOKENS else ''}</div>")
     parts.append(_heatmap(trace, names, steps))
     parts.append(f'<div style="margin-left:calc(7.5em + 8px);width:{steps * _CELL}px;display:flex;justify-content:space-between;'

@@ -34,7 +34,8 @@ class Presets(list):
         import html
         rows = "".join(f"<tr><td><code>{html.escape(p['name'])}</code></td><td>{html.escape(str(p['kind']))}</td>"
                        f"<td>{html.escape(str(p['card'].get('title', '')))}</td><td>{p['card'].get('accuracy', '')}</td></tr>" for p in self)
-        return f"<table><tr><th>name</th><th>kind</th><th>what it learned</th><th>accuracy</th></tr>{rows}</table>"
+        head = "".join(f'<th style="text-align:left">{h}</th>' for h in ("name", "kind", "title", "accuracy"))
+        return f"<table><tr>{head}</tr>{rows}</table>"
 
 
 def presets() -> Presets:

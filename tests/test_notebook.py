@@ -49,7 +49,7 @@ def test_the_notebook_prints_what_the_model_learned_and_the_presets_table(execut
     text = "".join(o.get("text", "") for o in outputs_of(executed, "marked = trace"))
     assert "input gate of unit 1 at the marked steps: [0.8" in text  # the card's 0.81 at both marked steps
     table = outputs_of(executed, "gatescope.presets()")[0].data["text/html"]
-    assert "adding-lstm" in table and "<table>" in table
+    assert "adding-lstm" in table and "<table><tr><th" in table
     model = outputs_of(executed, 'model = gatescope.preset("adding-lstm")')[0].data["text/html"]
     assert "<b>lstm</b> model: input_size 2, hidden 16" in model
 
