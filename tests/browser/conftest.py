@@ -228,3 +228,14 @@ def tab_factory(browser, server, request):
 @pytest.fixture
 def tab(tab_factory) -> Tab:
     return tab_factory()
+
+
+SCREENS = [(1024, 768), (1920, 1080)]  # a projector's and a large screen's: the charts' tests run at both
+
+
+@pytest.fixture(params=SCREENS, ids=[f"{w}x{h}" for w, h in SCREENS])
+def screen(request, tab):
+    """A tab at each of SCREENS."""
+    w, h = request.param
+    tab.page.set_viewport_size({"width": w, "height": h})
+    return tab

@@ -108,7 +108,8 @@ def test_the_fast_painter_draws_what_the_captioned_svg_draws(tab):
       const ex = await import('/static/controls/animation-export.js');
       const trace = window.gatescope.trace, header = trace.header, kindInfo = header.kind_info;
       const src = new ex.FrameSource({ kindInfo, header, options: window.gatescope.state, trace, width: 1280, height: 720 });
-      const canvas = () => Object.assign(document.createElement('canvas'), { width: 1280, height: 720 }).getContext('2d', { willReadFrequently: true });
+      const canvas = () => Object.assign(document.createElement('canvas'), { width: 1280, height: 720 })
+        .getContext('2d', { willReadFrequently: true });
       const fast = canvas(), whole = canvas(), off = [];
       const frames = ex.frameList({ from: 1, to: 1, phases: true, phaseNames: kindInfo.glossary.phases.map((p) => p.name), pace: 'fast', fps: 8 });
       for (const f of frames) {

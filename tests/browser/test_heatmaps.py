@@ -8,15 +8,7 @@ import math
 import pytest
 
 HEAT = "document.getElementById('heatmaps')"
-VIEWPORTS = [(1024, 768), (1920, 1080)]
 LONG = "/?kind=lstm&input=sine%202000&input_type=signal&step=700"
-
-
-@pytest.fixture(params=VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
-def screen(request, tab):
-    w, h = request.param
-    tab.page.set_viewport_size({"width": w, "height": h})
-    return tab
 
 
 def plot_area(tab):

@@ -13,16 +13,8 @@ LINES = "document.getElementById('lines')"
 MESSAGE = "document.getElementById('message')"
 LONG = "/?kind=lstm&input=sine%202000&input_type=signal&step=700&focus=h&units=0,1,2,3"
 SHORT = "/?kind=lstm&input=sine%20300&input_type=signal&focus=h"
-VIEWPORTS = [(1024, 768), (1920, 1080)]
 TEXT = ("it is a truth universally acknowledged, that a single man in possession of a good fortune, "
         "must be in want of a wife. ")
-
-
-@pytest.fixture(params=VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
-def screen(request, tab):
-    w, h = request.param
-    tab.page.set_viewport_size({"width": w, "height": h})
-    return tab
 
 
 def ranges(tab):
