@@ -12,15 +12,19 @@ import { Heatmaps } from "../views/heatmaps.js";
 
 export const WATCH_MS = 300;  // a snapshot on screen while watching: a 1,500-step run's 41 snapshots take about 12 s
 
-/** A read-only trace over one snapshot, so heatmaps.js can draw it; maxAbs over every snapshot, so a scale stays put. */
-function snapshotTrace(snapshots, i, tokens) {
+/**
+ * A read-only trace over one snapshot, so heatmaps.js can draw it. An unbounded name (c) is scaled to the larger
+ * |value| of the pair on screen, step 0 and the chosen snapshot, so that both sides read on one scale (a scale
+ * over the whole run would let one late outlier pale every other snapshot).
+ */
+function snapshotTrace(snapshots, i, tokens, pair) {
   const values = snapshots[i].values;
   return {
     steps: Object.values(values)[0]?.length ?? 0, tokens,
     has: (n) => n in values,
     width: (n) => values[n][0].length,
     matrix: (n) => values[n][0].map((_, u) => values[n].map((row) => row[u])),
-    maxAbs: (n) => Math.max(1e-6, ...snapshots.map((s) => Math.max(...s.values[n].flat().map(Math.abs)))),
+    maxAbs: (n) => Math.max(1e-6, ...pair.map((k) => Math.max(...snapshots[k].values[n].flat().map(Math.abs)))),
   };
 }
 
@@ -155,12 +159,14 @@ export class Replay {
     this.seen = Math.max(this.seen, this.i);
     const s = shots[this.i], $ = this.$;
     if (!this.built) this.build(shots[0]);
-    this.before.update(snapshotTrace(shots, 0, this.run.tokens));
-    this.after.update(snapshotTrace(shots, this.i, this.run.tokens));
+    this.before.update(snapshotTrace(shots, 0, this.run.tokens, [0, this.i]));
+    this.after.update(snapshotTrace(shots, this.i, this.run.tokens, [0, this.i]));
     const where = `step ${grouped(s.step)} of ${grouped(this.total)}`, which = this.i === shots.length - 1 && !this.live ? "after: " : "";
     $("scrub").value = String(this.i);
     $("scrub").setAttribute("aria-valuetext", `snapshot ${this.i + 1} of ${shots.length}, ${where}`);
-    $("at").textContent = `snapshot ${this.i + 1} of ${shots.length} · ${where} · loss ${s.loss == null ? "–" : num(s.loss, 3)} · accuracy ${percent(s.accuracy)}`;
+    const k = s.loss == null ? this.nearest(s.step) : -1;  // a live snapshot has no loss of its own yet: the curve's
+    const loss = s.loss ?? (k >= 0 ? this.points.loss[k] : null), accuracy = s.accuracy ?? (k >= 0 ? this.points.accuracy[k] : null);
+    $("at").textContent = `snapshot ${this.i + 1} of ${shots.length} · ${where} · loss ${loss == null ? "–" : num(loss, 3)} · accuracy ${percent(accuracy)}`;
     $("after-title").textContent = `${which}step ${grouped(s.step)}`;
     $("before-title").textContent = "before: step 0 (untrained)";
     this.drawCurve();
@@ -188,7 +194,9 @@ export class Replay {
   drawCurve() {
     const el = this.$("curves"), p = this.points, shots = this.run.snapshots;
     if (!el.data) return;
-    const upTo = this.watching && this.live && shots.length ? shots[this.seen].step : Infinity;
+    // watching, the curve grows with the snapshots shown, also after the run (the page is still catching up)
+    const catching = this.watching && shots.length && (this.live || (this.timer && this.seen < shots.length - 1));
+    const upTo = catching ? shots[this.seen].step : Infinity;
     const n = p.step.findIndex((s) => s > upTo), end = n < 0 ? p.step.length : n;
     const s = shots[this.i], at = s ? this.nearest(s.step) : -1;
     // the snapshot's own loss and accuracy (stored with it); a live one has none yet: the curve's nearest point

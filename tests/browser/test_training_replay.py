@@ -107,9 +107,10 @@ def test_watch_paces_a_short_run_in_the_page_without_slowing_it(tab):
     finished(tab)
     shown, ran = int(tab.js(f"{SCRUB}.value")), time.monotonic() - t0
     total = int(tab.js(f"{SCRUB}.max"))
-    assert shown <= ran / WATCH_S + 2 < total, (shown, ran, total)  # at most one snapshot per WATCH_MS, still behind
-    seconds = float(text(tab, "status").split(" in ")[1].split(" s")[0])
-    assert seconds < total * WATCH_S  # the run itself took less than its watching does
+    assert shown <= ran / WATCH_S + 2, (shown, ran, total)  # at most one snapshot per WATCH_MS
+    if ran + 1 < total * WATCH_S:  # the run ended sooner than its watching does (not on a loaded machine): still behind,
+        assert shown < total, (shown, ran, total)  # so the page paced it, and the server did not wait for the page
+    tab.shot("-watching")
     tab.until(f"{SCRUB}.value === {SCRUB}.max", timeout=total * WATCH_S + 10, what="the watched run's last snapshot")
     assert text(tab, "after-title") == "after: step 1,500"
     assert tab.errors == [] and tab.console == []
