@@ -8,7 +8,7 @@ import cells
 from app import train_worker
 from app.store import TRAINING, ModelStore
 from app.training_schemas import TrainingReplay
-from cells.training import tasks
+from cells.training import tasks, train
 from cells.training.trainer import SNAPSHOTS, initial_model, snapshot_cadence, with_task
 
 RUN = {"type": "start", "task": "remember", "kind": "lstm", "hidden": 16, "steps": 1500, "learning_rate": 0.01, "seed": 0}
@@ -93,8 +93,13 @@ def test_the_last_snapshot_is_the_trained_model_and_the_first_the_untrained_one(
     start = with_task(start, t, start.decoder, "float32")
     for n, want in probe(start, body["names"]).items():
         np.testing.assert_allclose(body["snapshots"][0]["values"][n], want, rtol=2e-3, atol=2e-3)
-    middle = body["snapshots"][len(body["snapshots"]) // 2]["values"]["forget_gate"]
-    assert not np.allclose(middle, body["snapshots"][0]["values"]["forget_gate"], atol=0.05)  # the gates moved
+    middle = body["snapshots"][len(body["snapshots"]) // 2]
+    assert not np.allclose(middle["values"]["forget_gate"], body["snapshots"][0]["values"]["forget_gate"], atol=0.05)  # they moved
+    # training is seeded: the same run stopped at a middle snapshot's step ends on the model that snapshot traced
+    run = train("lstm", "remember", hidden_size=RUN["hidden"], steps=middle["step"], learning_rate=RUN["learning_rate"],
+                seed=RUN["seed"], batch_size=32, eval_sequences=1)
+    for n, want in probe(run.model, body["names"]).items():
+        np.testing.assert_allclose(middle["values"][n], want, rtol=2e-3, atol=2e-3)
 
 
 def test_the_snapshots_are_stored_beside_the_model_and_evicted_with_it(trained, tmp_path):
@@ -109,6 +114,13 @@ def test_the_snapshots_are_stored_beside_the_model_and_evicted_with_it(trained, 
     assert store.training(first)["arrays"]["h"].shape == (1, 5, 4)
     second = store.add_model(two)
     assert not (tmp_path / f"{first}{TRAINING}").exists() and (tmp_path / f"{second}.safetensors").exists()
+    # the snapshots count against max_store_bytes: two bundles fit, two bundles and one model's snapshots do not
+    bundle = (tmp_path / f"{second}.safetensors").stat().st_size
+    store = ModelStore(Settings(upload_dir=tmp_path / "capped", max_store_bytes=2 * bundle + 200))
+    first = store.add_model(one, training={**record, "arrays": {"h": np.zeros((1, 50, 4), np.float16)}})
+    assert (tmp_path / "capped" / f"{first}{TRAINING}").stat().st_size > 400
+    store.add_model(two)
+    assert not (tmp_path / "capped" / f"{first}.safetensors").exists() and not (tmp_path / "capped" / f"{first}{TRAINING}").exists()
 
 
 def test_unknown_and_uploaded_models_are_404s_that_say_why(trained, tmp_path):
