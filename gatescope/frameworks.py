@@ -112,6 +112,13 @@ def _torch_kind(module: Any) -> tuple[str, bool]:
     raise CellsError(f"from_torch: got {_what(module)}; expected a {TORCH_ACCEPTS}{inside}")
 
 
+def _unwrapped(module: Any) -> Any:
+    """The layer inside torch.compile's wrapper (._orig_mod) or DataParallel's (.module), whose state_dict prefixes its names."""
+    while type(module).__name__ in ("OptimizedModule", "DataParallel", "DistributedDataParallel"):
+        module = getattr(module, "_orig_mod", None) or module.module
+    return module
+
+
 def from_torch(module: Any, vocab: Any = None, embedding: Any = None, decoder: Any = None, *, labels: Any = None,
                card: dict | None = None, dtype: Any = None) -> Model:
     """A Model of a live torch recurrent module, its numbers the module's own (``module(x)`` in eval mode).
@@ -120,6 +127,7 @@ def from_torch(module: Any, vocab: Any = None, embedding: Any = None, decoder: A
     model read text; ``decoder`` (an nn.Linear on the layer's output) gives its predictions. batch_first changes only
     how torch takes its input and dropout only training, so neither changes the weights read here.
     """
+    module = _unwrapped(module)
     kind, is_cell = _torch_kind(module)
     arrays = {k: _numpy(v) for k, v in module.state_dict().items()}
     if is_cell:  # nn.LSTMCell names its weights weight_ih, ...: one layer of the same

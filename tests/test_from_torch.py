@@ -6,6 +6,8 @@ get_weights() shapes, whose weights are written in Keras' layout by hand here fr
 the model with tests/reference.py, the plain per-step reference; where Keras is installed, real layers are checked too.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import reference
@@ -262,3 +264,21 @@ def test_real_keras_layers_where_keras_is_installed():
         want = keras.ops.convert_to_numpy(net(xs[None]))[0]
         model = gatescope.from_keras(net)
         close(model.logits(model.run(xs).output), want)
+
+
+def test_a_wrapped_layer_is_read_through_its_wrapper():
+    torch = pytest.importorskip("torch")
+    net = torch.nn.GRU(2, 3)
+    xs = np.random.default_rng(9).standard_normal((5, 2)).astype(np.float32)
+    want = gatescope.from_torch(net).run(xs).output
+    assert np.array_equal(gatescope.from_torch(torch.nn.DataParallel(net)).run(xs).output, want)  # state_dict: module.weight_ih_l0
+    assert np.array_equal(gatescope.from_torch(torch.compile(net)).run(xs).output, want)        # _orig_mod.weight_ih_l0
+
+
+def test_importing_gatescope_imports_no_framework_and_no_server():
+    import subprocess
+    import sys
+    code = ("import sys, gatescope; g = gatescope.build('gru', 1, 2); gatescope.run(g, [0.5, 1]); gatescope.run(g, '0.5, 1'); "
+            "print(sorted(m for m in ('torch', 'keras', 'tensorflow', 'fastapi', 'starlette', 'anywidget') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(Path(__file__).parents[1]))
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
