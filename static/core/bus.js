@@ -49,7 +49,7 @@ export function mount(bus, views, plotly = null) {
 
 /**
  * A view that draws with plotly.js (static plotly = true), while plotly (a promise, core/plotly.js) loads: its
- * latest build, update and show are kept, and made in that order once plotly.js is here. Only the latest of
+ * latest build, update, show and highlight are kept, and made in that order once plotly.js is here. Only the latest of
  * each matters: a build draws the empty figure, an update fills it from the whole trace, a show picks a step.
  */
 function held(view, plotly) {
@@ -57,8 +57,8 @@ function held(view, plotly) {
   let ready = false;
   plotly.then(() => {
     ready = true;
-    for (const call of ["build", "update", "show"]) if (last[call]) view[call](...last[call]);
+    for (const call of ["build", "update", "show", "highlight"]) if (last[call]) view[call](...last[call]);
   }, () => {});  // a failed load leaves the charts empty; the page says so (main.js)
   const call = (name) => (...args) => (ready ? view[name](...args) : (last[name] = args));
-  return { build: call("build"), update: call("update"), show: call("show") };
+  return { build: call("build"), update: call("update"), show: call("show"), move: call("move"), highlight: call("highlight") };
 }

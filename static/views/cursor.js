@@ -40,3 +40,32 @@ export function createCursor(el, color = palette().highlight) {
     set color(c) { line.style.background = c; },
   };
 }
+
+/**
+ * A unit's row outlined in one map of a stacked Plotly chart (the heatmaps), as an element over it like the
+ * cursor line: show(axis, unit) with the map's y axis key ("yaxis2"), hide() to take it away. Redone after each draw.
+ */
+export function createRowMark(el, color = palette().highlight) {
+  const wrap = el.parentElement;
+  const mark = document.createElement("div");
+  mark.className = "row-mark";
+  mark.hidden = true;
+  wrap.append(mark);
+  let at = null, hooked = false;
+
+  function place() {
+    const layout = el._fullLayout, axis = at && layout?.[at.axis];
+    if (!axis?.l2p || !layout._size) { mark.hidden = true; return; }
+    if (!hooked) { el.on("plotly_afterplot", place); hooked = true; }
+    const top = axis._offset + axis.l2p(at.unit - 0.5), bottom = axis._offset + axis.l2p(at.unit + 0.5);
+    Object.assign(mark.style, { left: `${layout._size.l}px`, width: `${layout._size.w}px`, top: `${Math.min(top, bottom)}px`,
+      height: `${Math.max(2, Math.abs(bottom - top))}px`, borderColor: color });
+    mark.hidden = false;
+  }
+
+  return {
+    show(axis, unit) { at = { axis, unit }; place(); },
+    hide() { at = null; mark.hidden = true; },
+    set color(c) { color = c; },
+  };
+}

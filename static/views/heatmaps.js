@@ -8,7 +8,7 @@
 // measuring each label on every redraw: two thirds of a redraw of nine maps, and a typed step redraws them.
 
 import { HEATMAP, palette, sizes } from "../core/config.js";
-import { createCursor } from "./cursor.js";
+import { createCursor, createRowMark } from "./cursor.js";
 import { blockSizes, colorbars, columnOf, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, tokenStepPx, unitTicks } from "./heatmap-figure.js";
 import { afterPaint, asked, moved, same, sharedWindow, stepsShown } from "./time-window.js";
 import { View } from "./view.js";
@@ -59,6 +59,7 @@ export class Heatmaps extends View {
       wrap.append(el);
     }
     this.caption = toolbar(el.parentElement, (name) => this.act(name));
+    this.row = cursor ? createRowMark(el) : null;  // the unit pointed at or pinned in any view
     if (bus) this.keys();
   }
 
@@ -98,6 +99,9 @@ export class Heatmaps extends View {
     Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize", showTips: false });
     this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus?.emit("seek", Math.round(e.points[0].x)); });
     this.el.on("plotly_relayout", (e) => this.zoomed(e));
+    // a cell under the pointer is a unit of a name: every view lights it up (the page's "point")
+    this.el.on("plotly_hover", (e) => { const p = e.points?.[0]; if (p) this.bus?.emit("point", { name: this.names[p.curveNumber], unit: Math.round(p.y) }); });
+    this.el.on("plotly_unhover", () => this.bus?.emit("point", null));
     this.built = true;
     if (!this.line) return;
     this.line.color = palette(options.palette).highlight;
@@ -121,6 +125,15 @@ export class Heatmaps extends View {
     const above = this.el.parentElement.getBoundingClientRect().top - panel.getBoundingClientRect().top;
     const below = parseFloat(style.paddingBottom) + parseFloat(style.borderBottomWidth) + 4;
     return Math.round(Math.max(least, Math.min(2 * most, bound - Math.max(0, above) - below)));
+  }
+
+  /** A unit pointed at or pinned (in any view): its row outlined in its name's map. */
+  highlight(sel) {
+    const i = sel?.unit === undefined ? -1 : this.names.indexOf(sel.name);
+    if (!this.row) return;
+    if (i < 0 || !this.trace?.has(sel.name) || sel.unit >= this.trace.width(sel.name)) return this.row.hide();
+    this.row.color = palette(this.options.palette).highlight;
+    this.row.show(i === 0 ? "yaxis" : `yaxis${i + 1}`, sel.unit);
   }
 
   /** Redraw every heatmap from the trace (after new steps arrive). */

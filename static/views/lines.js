@@ -125,12 +125,24 @@ export class Lines extends View {
       Plotly.newPlot(this.el, data, layout, { displayModeBar: false, responsive: true, doubleClick: "autosize", showTips: false });
       this.el.on("plotly_click", (e) => { if (e.points?.length) this.bus.emit("seek", Math.round(e.points[0].x)); });
       this.el.on("plotly_relayout", (e) => this.zoomed(e));
+      this.el.on("plotly_hover", (e) => { const p = e.points?.[0]; if (p) this.bus.emit("point", { name: this.pending, unit: this.units[p.curveNumber] }); });
+      this.el.on("plotly_unhover", () => this.bus.emit("point", null));
+      this.hooked = false;
       this.key = key;
     } else {
       Plotly.react(this.el, data, layout);
     }
     this.line.color = palette(options.palette).highlight;
     this.line.place();
+  }
+
+  /** A unit pointed at or pinned (in any view): its line drawn over the others, the others faint. Written into the
+   *  SVG Plotly drew (a restyle would redraw the chart), and again after each draw. */
+  highlight(sel) {
+    this.selection = sel;
+    if (!this.hooked && this.el.on) { this.el.on("plotly_afterplot", () => this.highlight(this.selection)); this.hooked = true; }
+    const lit = sel?.unit !== undefined && this.units?.includes(sel.unit) ? this.units.indexOf(sel.unit) : -1;
+    this.el.querySelectorAll(".scatterlayer .trace").forEach((g, i) => { g.style.opacity = lit < 0 || i === lit ? "" : "0.25"; });
   }
 
   /** A drag across the chart zooms the time of every chart; a double click shows the whole run. */

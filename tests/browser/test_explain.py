@@ -69,3 +69,18 @@ def test_a_click_pins_the_selection_and_the_url_keeps_it(tab, tab_factory):
 def test_a_bad_pin_is_refused_with_its_field(api):
     status, body = api("/api/trace?kind=lstm&input=ab&pin=" + "x" * 80)
     assert status == 422 and "pin" in str(body)
+
+
+def test_a_unit_pointed_at_is_lit_in_its_heatmap_row_and_its_line(tab):
+    tab.open("/?kind=lstm&input=hello%20world&hidden=8&step=2&phases=false&focus=c&units=0,1,2,3")
+    tab.js(POINT, ['#diagram .strip[data-name=c] .cell[data-unit="2"]'])
+    mark = tab.js("""(() => { const m = document.querySelector('#heatmaps ~ .row-mark, .row-mark'); const gd = document.getElementById('heatmaps');
+      const i = gd.data.findIndex((d) => d.name === 'c'), ax = gd._fullLayout[i === 0 ? 'yaxis' : `yaxis${i + 1}`];
+      const r = m.getBoundingClientRect(), g = gd.getBoundingClientRect();
+      return { hidden: m.hidden, middle: (r.top + r.bottom) / 2 - g.top, want: ax._offset + ax.l2p(2) }; })()""")
+    assert not mark["hidden"] and mark["middle"] == pytest.approx(mark["want"], abs=2)  # the row of unit 2 in c's map
+    faint = tab.js("Array.from(document.querySelectorAll('#lines .scatterlayer .trace'), (g) => g.style.opacity)")
+    assert faint == ["0.25", "0.25", "", "0.25"]  # unit 2's line over the others
+    tab.js("document.getElementById('diagram').dispatchEvent(new PointerEvent('pointerleave'))")
+    assert tab.js("document.querySelector('.row-mark').hidden")
+    assert set(tab.js("Array.from(document.querySelectorAll('#lines .scatterlayer .trace'), (g) => g.style.opacity)")) == {""}
