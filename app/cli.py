@@ -69,7 +69,7 @@ def export_parser(sub) -> None:
     p.add_argument("--phase", help="the phase shown (a name of the kind's phases)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="any other view-state field (as in the page's URL), e.g. --set palette=colorblind --set names=h,c; repeatable")
-    p.add_argument("--format", default="html", choices=["html", "json", "npz", "csv"], help="what to write (default html)")
+    p.add_argument("--format", default="html", choices=FORMATS, help="what to write (default html)")
     p.add_argument("-o", "--output", metavar="FILE", help="where to write (default gatescope-export.FORMAT; - for stdout)")
 
 
@@ -77,7 +77,6 @@ def export(args) -> int:
     """gatescope export: 0 when the file is written; 2 with the API's message (field, value, limit) when the view is refused."""
     from .errors import AppError
     from .schemas import ViewState
-    from .standalone import export_bytes
     sets = dict(s.split("=", 1) for s in args.set if "=" in s)
     wrong = [s for s in args.set if "=" not in s] + [name for name in sets if name not in ViewState.model_fields]
     if wrong:
@@ -102,6 +101,59 @@ def export(args) -> int:
         size = f"{len(data) / 1e6:.1f} MB" if len(data) > 1e5 else f"{len(data)} bytes"
         print(f"gatescope export: wrote {out} ({size})")
     return 0
+
+
+FORMATS = ("html", "json", "npz", "csv")
+
+
+def validated(fields: dict):
+    """The view state as GET /api/trace reads its query; a bad field is the API's 422, as one line naming the field,
+    the value and the rule it breaks."""
+    from pydantic import ValidationError
+
+    from .errors import AppError
+    from .schemas import ViewState
+    try:
+        return ViewState.model_validate(fields)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or None
+        raise AppError(422, f"{field}: {err['msg']} (got {err.get('input')!r})", field) from None
+
+
+def export_bytes(fields: dict, fmt: str, model_path: str | None = None, settings=None) -> bytes:
+    """What ``gatescope export`` writes: the standalone page, or /api/trace's own json, npz or csv answer."""
+    import tempfile
+    from pathlib import Path
+
+    import anyio
+
+    from .config import Settings
+    from .errors import AppError
+    from .resolve import resolve
+    from .routers.api import _compute
+    from .standalone import page, payload_of
+    from .store import ModelStore
+    if fmt not in FORMATS:
+        raise AppError(422, f"format: {fmt!r} is not one of {', '.join(FORMATS)}", "format")
+    with tempfile.TemporaryDirectory(prefix="gatescope-export-") as tmp:
+        settings = (settings or Settings()).model_copy(update={"upload_dir": tmp})
+        store = ModelStore(settings)
+        fields = dict(fields)
+        if model_path and not Path(model_path).is_file():
+            raise AppError(422, f"model: {model_path!r} is not a file; give a bundle or weights file (.safetensors or .npz)", "model")
+        if model_path:  # the file is read as an upload is (limits and all), from a store that lives for this export
+            fields["model"], _ = store.add_file(Path(model_path), fields.pop("kind", None), None, {})
+        view = validated({**fields, "format": "json" if fmt == "html" else fmt})
+        if fmt == "html":
+            r = resolve(view, settings, store)
+            return page(payload_of(r, settings), settings).encode()
+        answer = _compute(view, settings, store)
+        if hasattr(answer, "body_iterator"):  # npz and csv stream in blocks
+            async def read():
+                return b"".join([block if isinstance(block, bytes) else block.encode() async for block in answer.body_iterator])
+            return anyio.run(read)
+        return answer.body
 
 
 def run_workers(config: uvicorn.Config) -> None:

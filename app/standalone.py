@@ -338,10 +338,14 @@ def config_for(state: dict, settings: Settings) -> dict:
     return {**config, "view": state}
 
 
+def inert(value) -> str:
+    """JSON that stays inside its <script> element whatever its strings hold ("</script>", "<!--"): every < escaped."""
+    return orjson.dumps(value).decode().replace("<", "\\u003c")
+
+
 def fill(html: str, body: dict, settings: Settings) -> str:
     """The shell with the run in it: its JSON in the trace slot and the page's config for its view state."""
-    trace = orjson.dumps(body).decode().replace("</", "<\\/")
-    config_json = orjson.dumps(config_for(body["state"], settings)).decode().replace("</", "<\\/")
+    trace, config_json = inert(body), inert(config_for(body["state"], settings))
     start = html.index('<script type="application/json" id="gatescope-config">') + len('<script type="application/json" id="gatescope-config">')
     end = html.index("</script>", start)
     return html[:start] + config_json + html[end:].replace(TRACE_SLOT, trace, 1)
@@ -352,48 +356,3 @@ def page(body: dict, settings: Settings | None = None) -> str:
     settings = settings or Settings()
     return fill(shell(), body, settings)
 
-
-# -- gatescope export ---------------------------------------------------------------------
-
-FORMATS = ("html", "json", "npz", "csv")
-
-
-def validated(fields: dict) -> ViewState:
-    """The view state as GET /api/trace reads its query; a bad field is the API's 422, as one line naming the field,
-    the value and the rule it breaks."""
-    from pydantic import ValidationError
-    try:
-        return ViewState.model_validate(fields)
-    except ValidationError as e:
-        err = e.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
-        raise AppError(422, f"{field}: {err['msg']} (got {err.get('input')!r})", field) from None
-
-
-def export_bytes(fields: dict, fmt: str, model_path: str | None = None, settings: Settings | None = None) -> bytes:
-    """What ``gatescope export`` writes: the standalone page, or /api/trace's own json, npz or csv answer."""
-    import tempfile
-
-    import anyio
-
-    from .resolve import resolve
-    from .routers.api import _compute
-    from .store import ModelStore
-    if fmt not in FORMATS:
-        raise AppError(422, f"format: {fmt!r} is not one of {', '.join(FORMATS)}", "format")
-    with tempfile.TemporaryDirectory(prefix="gatescope-export-") as tmp:
-        settings = (settings or Settings()).model_copy(update={"upload_dir": tmp})
-        store = ModelStore(settings)
-        fields = dict(fields)
-        if model_path:  # the file is read as an upload is (limits and all), from a store that lives for this export
-            fields["model"], _ = store.add_file(Path(model_path), fields.pop("kind", None), None, {})
-        view = validated({**fields, "format": "json" if fmt == "html" else fmt})
-        if fmt == "html":
-            r = resolve(view, settings, store)
-            return page(payload_of(r, settings), settings).encode()
-        answer = _compute(view, settings, store)
-        if hasattr(answer, "body_iterator"):  # npz and csv stream in blocks
-            async def read():
-                return b"".join([block if isinstance(block, bytes) else block.encode() async for block in answer.body_iterator])
-            return anyio.run(read)
-        return answer.body

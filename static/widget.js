@@ -7,8 +7,8 @@
 const CONFIG_OPEN = '<script type="application/json" id="gatescope-config">';
 const TRACE_SLOT = "/*gatescope-trace*/";  // app/standalone.py TRACE_SLOT
 
-/** JSON that can stand inside a <script> element. */
-const inert = (value) => JSON.stringify(value).replaceAll("</", "<\\/");
+/** JSON that stays inside its <script> element whatever its strings hold ("</script>", "<!--"): every < escaped. */
+const inert = (value) => JSON.stringify(value).replaceAll("<", "\\u003c");
 
 /** The standalone page of the model's run. */
 export function pageOf(model) {

@@ -188,10 +188,22 @@ def test_the_cli_writes_a_standalone_page_of_a_model_file(tmp_path):
     (["--step", "999"], ["step: 999", "past the run's last step"]),
     (["--kind", "lstm", "--set", "hidden=5000"], ["hidden", "5000", "1024", "GATESCOPE_MAX_HIDDEN"]),
     (["--set", "nonsense"], ["--set", "'nonsense'", "NAME=VALUE"]),
+    (["--model", "/no/such.safetensors"], ["model", "/no/such.safetensors", "not a file"]),
     (["--set", "colour=red"], ["--set", "'colour'", "palette"]),
 ])
 def test_the_cli_refuses_a_bad_view_with_the_apis_message(tmp_path, args, says):
-    done = cli(*(["--preset", "adding-lstm"] if "--kind" not in args else []), *args, "-o", str(tmp_path / "x.html"), cwd=tmp_path)
+    source = [] if "--kind" in args or "--model" in args else ["--preset", "adding-lstm"]
+    done = cli(*source, *args, "-o", str(tmp_path / "x.html"), cwd=tmp_path)
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert all(s in done.stderr for s in says), done.stderr
     assert not (tmp_path / "x.html").exists()  # nothing is left behind
+
+
+def test_text_that_looks_like_markup_stays_data(client):
+    typed = "a <!--<script>x</script> b"
+    r = client.get("/api/export/html", params={"kind": "lstm", "hidden": 4, "input": typed})
+    assert r.status_code == 200, r.text
+    blocks = scripts(r.text)
+    assert json.loads(blocks["gatescope-trace"])["header"]["request"]["input"] == typed
+    assert json.loads(blocks["gatescope-config"])["view"]["input"] == typed
+    assert r.text.count("<script ") == 5  # config, trace, import map, boot, plotly: nothing the input opened
