@@ -131,7 +131,8 @@ class _ViewBase(BaseModel):
     digits: int = Field(5, ge=1, le=9, description="Significant digits of each number in JSON (of each value, not of the array's largest): "
                         "4.4e-06 stays 4.4e-06. Binary stream frames are float32 and not rounded.")
 
-ViewState = create_model("ViewState", __base__=_ViewBase, **_kind_option_fields(), **CLAMP_FIELDS, **LESSON_FIELDS)  # app/clamp_view.py, app/lesson_view.py
+# what if (app/clamp_view.py) and lessons (app/lesson_view.py) declare their own fields
+ViewState = create_model("ViewState", __base__=_ViewBase, **_kind_option_fields(), **CLAMP_FIELDS, **LESSON_FIELDS)
 ViewState.__doc__ = "Every parameter of a view: the URL query, the POST body and the WebSocket request use the same names."
 
 _INTEGER_FIELDS = {name for name, f in ViewState.model_fields.items() if f.annotation in (int, int | None)}

@@ -15,7 +15,7 @@ import pytest
 import cells
 
 ROOT = Path(__file__).resolve().parents[1]
-PY = sorted(p for d in ("cells", "app") for p in (ROOT / d).rglob("*.py"))
+PY = sorted(p for d in ("cells", "app", "gatescope") for p in (ROOT / d).rglob("*.py"))
 JS = sorted(p for p in (ROOT / "static").rglob("*.js") if "vendor" not in p.parts)
 MAX_FILE, MAX_FUNCTION = 400, 60
 

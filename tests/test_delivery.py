@@ -39,7 +39,9 @@ def test_wheel_carries_templates_static_and_engine(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in ("app/templates/base.html", "app/templates/index.html", "app/templates/embed.html",
                  "app/static/main.js", "app/static/gatescope.css", "cells/kinds/lstm.py", "app/main.py",
-                 "cells/presets/adding-lstm.safetensors", "cells/training/data/pride_and_prejudice_1-20.txt"):
+                 "cells/presets/adding-lstm.safetensors", "cells/training/data/pride_and_prejudice_1-20.txt",
+                 "app/lessons/lstm.json", "app/static/vendor/gifenc/gifenc.esm.js", "app/static/vendor/gifenc/LICENSE.md",
+                 "gatescope/__init__.py", "gatescope/widget.py"):
         assert path in names, path
     assert not any(n.startswith(("tests/", "bench/")) for n in names)
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
