@@ -22,6 +22,8 @@ from pathlib import Path
 
 from _browser import ROOT, machine, served_browser, wait
 
+sys.path.insert(0, str(ROOT))
+
 TARGET_S = 1.5
 # the page's own clock at the first strip of the diagram, and at the charts' drawing: set before any script runs
 MARK = """(() => {
@@ -63,6 +65,31 @@ def sizes(html: str) -> dict[str, int]:
             "all": len(html.encode())}
 
 
+def python_side(preset: str) -> list[tuple[str, float]]:
+    """Seconds of the Python side: the file's shell (cold: read, rewritten and inlined; then cached), a run's payload,
+    and the notebook widget made of it (what gatescope.show spends before the notebook draws)."""
+    import time
+
+    from app import standalone, store
+    model = store.preset(preset)
+    t0 = time.perf_counter()
+    standalone.shell()
+    t1 = time.perf_counter()
+    body = standalone.payload(model, None, {"step": 3})
+    t2 = time.perf_counter()
+    standalone.page(body)
+    t3 = time.perf_counter()
+    out = [("the shell, cold (modules rewritten, plotly.js and KaTeX inlined)", t1 - t0), ("a run's payload", t2 - t1),
+           ("the file of it (shell cached)", t3 - t2)]
+    try:
+        from gatescope.widget import Viewer
+    except ImportError:
+        return out
+    t4 = time.perf_counter()
+    Viewer(body)
+    return out + [("the notebook widget of it (gatescope.widget.Viewer)", time.perf_counter() - t4)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -90,6 +117,9 @@ def main() -> None:
     print(f"\nthe file for {args.preset} at step 3, by what it carries:")
     for what, n in sizes(html).items():
         print(f"  {what:<70} {n / 1e6:6.2f} MB")
+    print("\nthe Python side")
+    for what, seconds in python_side(args.preset):
+        print(f"  {what:<70} {seconds:6.2f} s")
 
 
 if __name__ == "__main__":
