@@ -27,7 +27,10 @@ class Trainer {
     $("start").addEventListener("click", () => this.start());
     $("stop").addEventListener("click", () => this.ws?.send(JSON.stringify({ type: "stop" })));
     $("open").addEventListener("click", () => { dialog.close(); if (this.result) onOpenModel(this.result.id); });
-    dialog.addEventListener("close", () => { if (this.ws && this.ws.readyState === WebSocket.OPEN && !this.result) this.ws.close(); });
+    dialog.addEventListener("close", () => {
+      this.replay.pause();
+      if (this.ws && this.ws.readyState === WebSocket.OPEN && !this.result) this.ws.close();
+    });
   }
 
   async open() {

@@ -76,6 +76,7 @@ def test_a_finished_run_scrubs_with_the_keyboard_beside_step_0(tab, api):
     shows(tab, body["snapshots"][-1])
     shows(tab, body["snapshots"][0], BEFORE)
     # keyboard: the slider has the focus, Home goes to step 0, where both sides show the same maps
+    page_step = tab.step
     tab.page.focus('[data-train="scrub"]')
     tab.page.keyboard.press("Home")
     tab.until(f"{SCRUB}.value === '0'", what="Home: the first snapshot")
@@ -94,7 +95,7 @@ def test_a_finished_run_scrubs_with_the_keyboard_beside_step_0(tab, api):
     tab.page.keyboard.press("End")
     tab.until(f"{SCRUB}.value === {SCRUB}.max", what="End: the last snapshot")
     shows(tab, body["snapshots"][-1])
-    assert tab.js("document.activeElement.dataset.train") == "scrub"
+    assert tab.js("document.activeElement.dataset.train") == "scrub" and tab.step == page_step  # the page's player kept still
     assert tab.errors == [] and tab.console == []
     tab.shot("-1280x800")
 
