@@ -15,7 +15,8 @@ export function pageOf(model) {
   const shell = model.get("_shell"), start = shell.indexOf(CONFIG_OPEN) + CONFIG_OPEN.length;
   if (start < CONFIG_OPEN.length) throw new Error("the widget's page has no config slot");
   const end = shell.indexOf("</script>", start);
-  return shell.slice(0, start) + inert(model.get("_config")) + shell.slice(end).replace(TRACE_SLOT, () => inert(model.get("payload")));
+  const page = shell.slice(0, start) + inert(model.get("_config")) + shell.slice(end).replace(TRACE_SLOT, () => inert(model.get("payload")));
+  return page.replace('<p class="standalone-note"', '<p class="standalone-note" hidden');  // the file's note: noise in a notebook
 }
 
 function render({ model, el }) {

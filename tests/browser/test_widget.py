@@ -77,6 +77,7 @@ def test_the_widget_draws_the_page_in_its_frame_and_plays(tab, widget_model):
     assert step() == "2"
     assert frame.evaluate("window.gatescope.trace.steps") == 9
     assert frame.evaluate("document.getElementById('model-title').textContent").startswith("GRU")
+    assert frame.evaluate("document.querySelector('.standalone-note').hidden")  # the file's own note is not the notebook's
     frame.click("#diagram")  # the keys go to the focused frame, as in a notebook's output
     tab.page.keyboard.press("ArrowRight")
     tab.page.wait_for_timeout(300)
