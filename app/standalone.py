@@ -16,6 +16,7 @@ its run, which the widget fills in the browser.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import hashlib
 import json
@@ -222,31 +223,59 @@ def resolved(model: cells.Model, given, view: ViewState, settings: Settings) -> 
     return Resolved(view, model, {}, text, input_type, parsed, layer, view.direction, names, bound_clamp(clamp, model))
 
 
+def values_of(r: Resolved) -> int:
+    from .routers.stream import header
+    return len(r.parsed.xs) * header(r, "binary")["stride"]
+
+
 def check_size(r: Resolved, settings: Settings) -> None:
     """The file inlines every value of the run: held to the JSON answers' cap (max_json_values)."""
-    from .routers.stream import header
-    values = len(r.parsed.xs) * header(r, "binary")["stride"]
-    if values > settings.max_json_values:
-        raise over_limit("input", f"a standalone page of {values} values", settings.max_json_values, "max_json_values",
+    if values_of(r) > settings.max_json_values:
+        raise over_limit("input", f"a standalone page of {values_of(r)} values", settings.max_json_values, "max_json_values",
                          hint="ask for fewer names (names=...) or a shorter input")
 
 
-def payload_of(r: Resolved, settings: Settings) -> dict:
-    """The run as the page's stream sends it: {state, header, rows (base64 float32), summary, flow}; JSON types only."""
+def stack(r: Resolved, settings: Settings) -> list[Resolved]:
+    """The model's other layers and directions, so that the file's layer and direction pickers work with no server;
+    none when all of them together would be over the cap (the file then holds the shown one, and says so if asked)."""
+    m = r.model
+    pairs = [(k, d) for k in range(m.num_layers) for d in range(m.directions) if (k, d) != (r.layer, r.direction)]
+    others = [dataclasses.replace(r, layer=k, direction=d, view=r.view.model_copy(update={"layer": k, "direction": d})) for k, d in pairs]
+    return others if values_of(r) + sum(values_of(o) for o in others) <= settings.max_json_values else []
+
+
+def stream_of(r: Resolved) -> dict:
+    """What the page's stream sends for a view: its header, its rows (base64 float32, little-endian), its summary."""
     from .routers.stream import Runner, Streams, header
+    head = header(r, "binary")
+    rows = Runner(r, Streams(), None).run(r.parsed.xs)
+    return {"header": head, "rows": base64.b64encode(np.ascontiguousarray(rows, "<f4").tobytes()).decode(),
+            "summary": {"type": "summary", "steps": len(rows), "bytes_per_snapshot": head["stride"] * 4}}
+
+
+def flow_of(r: Resolved, settings: Settings) -> dict:
+    """The gradient flow the page's panel asks /api/gradients for, or why the file has none (the API's reasons)."""
+    m, steps = r.model, len(r.parsed.xs)
+    if r.clamp:
+        return {"flow": None, "flow_error": "a held (clamped) run has no backward pass"}
+    if steps * m.hidden_size * m.out_size * m.num_layers > settings.max_gradient_work:
+        return {"flow": None, "flow_error": f"the run is over the gradient limit ({settings.max_gradient_work}, max_gradient_work)"}
+    try:
+        flow = cells.gradient_flow(m, r.parsed.xs)
+    except cells.CellsError as e:
+        return {"flow": None, "flow_error": str(e)}
+    return {"flow": {k: wire.rounded(v, r.view.digits) for k, v in flow.items()}, "flow_error": None}
+
+
+def payload_of(r: Resolved, settings: Settings) -> dict:
+    """The run as the page's stream sends it: {state, header, rows, summary, flow, others (the other layers and
+    directions, each {header, rows, summary})}; JSON types only."""
     check_size(r, settings)
     steps = len(r.parsed.xs)
     if r.view.step >= steps:  # the file holds this run only: a step past it would open on nothing
         raise AppError(422, f"step: {r.view.step} is past the run's last step, {steps - 1} (the input has {steps} steps)", "step")
-    head = header(r, "binary")
-    rows = Runner(r, Streams(), None).run(r.parsed.xs)
-    m = r.model
-    flow = None
-    if not r.clamp and len(r.parsed.xs) * m.hidden_size * m.out_size * m.num_layers <= settings.max_gradient_work:
-        flow = {k: wire.rounded(v, r.view.digits) for k, v in cells.gradient_flow(m, r.parsed.xs).items()}
     state = {k: v for k, v in r.normalized().items() if k != "format"}
-    body = {"state": state, "header": head, "rows": base64.b64encode(np.ascontiguousarray(rows, "<f4").tobytes()).decode(),
-            "summary": {"type": "summary", "steps": len(rows), "bytes_per_snapshot": head["stride"] * 4}, "flow": flow}
+    body = {"state": state, **stream_of(r), **flow_of(r, settings), "others": [stream_of(o) for o in stack(r, settings)]}
     return orjson.loads(wire.dumps(body))
 
 

@@ -207,3 +207,28 @@ def test_text_that_looks_like_markup_stays_data(client):
     assert json.loads(blocks["gatescope-trace"])["header"]["request"]["input"] == typed
     assert json.loads(blocks["gatescope-config"])["view"]["input"] == typed
     assert r.text.count("<script ") == 5  # config, trace, import map, boot, plotly: nothing the input opened
+
+
+def test_a_stacked_model_carries_every_layer_and_direction():
+    model = cells.build("lstm", 3, 4, num_layers=2, bidirectional=True, seed=5)
+    xs = np.random.default_rng(2).standard_normal((6, 3))
+    body = standalone.payload(model, xs, {"layer": 0})
+    runs = [body, *body["others"]]
+    assert sorted((r["header"]["layer"], r["header"]["direction"]) for r in runs) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert (body["header"]["layer"], body["header"]["direction"]) == (0, 0)  # the shown one first
+    trace = model.run(xs)
+    for run in runs:
+        h = run["header"]
+        rows = np.frombuffer(base64.b64decode(run["rows"]), "<f4").reshape(h["steps"], h["stride"])
+        c = next(f for f in h["fields"] if f["name"] == "c")
+        np.testing.assert_allclose(rows[:, c["offset"]:c["offset"] + c["width"]], trace.layer(h["layer"], h["direction"])["c"], atol=1e-6)
+    assert body["flow"] is None and "bidirectional" in body["flow_error"]  # what /api/gradients would say
+
+
+def test_the_other_layers_are_left_out_when_together_they_are_over_the_cap():
+    model = cells.build("gru", 2, 8, num_layers=3, seed=0)
+    one = standalone.payload(model, np.zeros((10, 2)))
+    values = sum(r["header"]["stride"] * 10 for r in [one, *one["others"]])
+    assert len(one["others"]) == 2
+    capped = standalone.payload(model, np.zeros((10, 2)), settings=Settings(max_json_values=values - 1))
+    assert capped["others"] == [] and capped["rows"] == one["rows"]

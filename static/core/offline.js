@@ -4,27 +4,50 @@
 // unchanged: the run gets exactly what the WebSocket would have sent (header, rows, summary), plotly.js comes from
 // the file (<script type="text/plain" id="gatescope-plotly">), and anything else that needs a server says so.
 
-const NEEDS_SERVER = "this file holds one run; to see another model or input, open it in gatescope (gatescope serve)";
+const NEEDS_SERVER = "this file holds one run (every layer and direction of it); to see another model, input or option, "
+  + "open it in gatescope (gatescope serve)";
 
 let held = null;
-/** The run in the file: {header, rows: Float32Array, summary, flow}. */
+/** The file's run: {state, flow, runs}; each of runs (the shown layer and direction first, then the model's others)
+ *  is what the stream would send for it: {header, rows, summary}, its rows decoded when first asked for. */
 function payload() {
   if (held) return held;
   const body = JSON.parse(document.getElementById("gatescope-trace").textContent);
-  const bytes = Uint8Array.from(atob(body.rows), (c) => c.charCodeAt(0));  // float32, little-endian (app/wire.py)
-  held = { ...body, rows: new Float32Array(bytes.buffer) };
+  const runs = [body, ...(body.others ?? [])].map(({ header, rows, summary }) => ({ header, rows, summary }));
+  held = { state: body.state, flow: body.flow, flowError: body.flow_error, runs };
   return held;
 }
 
-/** core/stream.js's openStream: the first run opened is the file's; a run that asks for anything else is refused
- *  the way the server refuses a request, so the page shows why. */
+function decoded(run) {
+  if (typeof run.rows === "string") {
+    const bytes = Uint8Array.from(atob(run.rows), (c) => c.charCodeAt(0));  // float32, little-endian (app/wire.py)
+    run.rows = new Float32Array(bytes.buffer);
+  }
+  return run;
+}
+
+/** The run a stream's query asks for: the file's own, or one of its other layers or directions (the layer and
+ *  direction pickers); null for anything else. A field the query leaves out is the file's (its state's defaults). */
+const STACK = ["layer", "direction"];
 let first = null;
+function runFor(params) {
+  const rest = new URLSearchParams(params);
+  for (const name of STACK) rest.delete(name);
+  first ??= rest.toString();
+  if (rest.toString() !== first) return null;
+  const { state, runs } = payload(), layers = runs[0].header.model.num_layers;
+  const asked = (name) => Number(params.get(name) ?? state[name] ?? 0);
+  const layer = asked("layer") < 0 ? layers + asked("layer") : asked("layer");
+  return runs.find((r) => r.header.layer === layer && r.header.direction === asked("direction")) ?? null;
+}
+
+/** core/stream.js's openStream: the run the query asks for, if the file holds it; anything else is refused the way
+ *  the server refuses a request, so the page shows why. */
 export function openStream(params, handlers) {
-  const query = params.toString();
-  first ??= query;
   const timer = setTimeout(() => {
-    if (query !== first) return handlers.error({ status: 0, detail: NEEDS_SERVER });
-    const { header, rows, summary } = payload();
+    const run = runFor(params);
+    if (!run) return handlers.error({ status: 0, detail: NEEDS_SERVER });
+    const { header, rows, summary } = decoded(run);
     handlers.header(header);
     handlers.rows(0, rows, header.steps);
     handlers.summary(summary);
@@ -36,10 +59,10 @@ export function socketUrl() {
   throw new Error(NEEDS_SERVER);
 }
 
-/** core/api.js: the gradient flow is in the file (when the run was small enough to have it); nothing else is. */
+/** core/api.js: the gradient flow is in the file (unless the server would have refused it too); nothing else is. */
 export async function fetchFlow() {
-  const { flow, header } = payload();
-  if (!flow) throw new Error("this file was written without the gradient flow (the run was over the server's gradient limit)");
+  const { flow, flowError, runs } = payload(), header = runs[0].header;
+  if (!flow) throw new Error(`this file holds no gradient flow: ${flowError ?? "it was written without it"}`);
   return { flow, model: header.model };
 }
 

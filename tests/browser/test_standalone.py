@@ -112,3 +112,26 @@ def test_export_menu_saves_the_standalone_page(tab):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     again.write_bytes(path.read_bytes())
     assert b'id="gatescope-trace"' in again.read_bytes()
+
+
+def test_the_layer_and_direction_pickers_work_in_the_file(tab, tmp_path):
+    out = tmp_path / "stacked.html"
+    done = subprocess.run([sys.executable, "-m", "app.cli", "export", "--kind", "gru", "--input", "hello", "--set", "layers=2",
+                           "--set", "bidirectional=true", "--set", "hidden=5", "-o", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    tried = offline(tab)
+    opened(tab, out)
+    shown = "[window.gatescope.trace.header.layer, window.gatescope.trace.header.direction]"
+    assert tab.js(shown) == [1, 0]  # the top layer, forward: the page's default
+    before = tab.diagram("h")
+    tab.page.select_option("[data-control=layer]", "0")
+    tab.until(f"{shown}.join() === '0,0'", what="layer 1 of 2 shown")
+    tab.page.select_option("[data-control=direction]", "1")
+    tab.until(f"{shown}.join() === '0,1'", what="the reverse direction shown")
+    tab.until("document.querySelector('#diagram svg .strip') && document.body.dataset.step", what="the diagram redrawn")
+    assert tab.diagram("h") != before
+    assert tab.js("document.getElementById('message').hidden")  # no "needs the server": the file holds every layer
+    assert not tab.js("document.querySelector('.layout').classList.contains('stale')")
+    tab.shot()
+    assert not tried and not tab.errors
