@@ -294,7 +294,7 @@ const PIN = /^([a-z_]+)(?:\[(\d+)\])?$/;
 let pointing = null;
 function pinned() {
   const m = PIN.exec(view.current.pin ?? "");
-  return m ? { name: m[1], ...(m[2] === undefined ? {} : { unit: Number(m[2]) }) } : null;
+  return m ? { name: m[1], pinned: true, ...(m[2] === undefined ? {} : { unit: Number(m[2]) }) } : null;
 }
 const select = () => bus.emit("hover", pointing ?? pinned());
 bus.on("point", (p) => { pointing = p; select(); });

@@ -5,7 +5,7 @@
 //   "move"  {t, phase, progress}           a frame of the flow animation within that phase (progress 0…1)
 //   "point" {name, unit?} | null           what a view's pointer is over (a name, or one of its units)
 //   "pin"   {name, unit?}                  a click: pin that (or unpin it), pin= in the URL
-//   "hover" {name, unit?} | null           the selection every view lights up: what is pointed at, else the pin
+//   "hover" {name, unit?, pinned?} | null  the selection every view lights up: what is pointed at, else the pin
 //   "state" {state, before, reason}        the view state changed (core/state.js createViewState)
 //   "seek"  t, "change" patch              what a view asks of the page: go to a step, change the state (a patch
 //                                          of only fields the views keep, {window}, is written to the URL with

@@ -137,7 +137,7 @@ export class Diagram extends View {
       this.colors[name] = colors;
     }
     this.move(t, phase, playing && phase ? 0 : 1);
-    if (this.selection && !playing) this.explain(this.selection);  // this step's numbers
+    if (this.selection && !playing) this.highlight(this.selection);  // lit as asked before the steps came; this step's numbers
     if (phase === this.shownPhase) return;
     this.scene.items.forEach((item, i) => {
       if (!item.owner) return;
@@ -207,11 +207,14 @@ export class Diagram extends View {
     // the vectors it is made from and those made from it, outlined
     const related = [...(this.glossary[sel.name].operands ?? []), ...Object.values(this.glossary).filter((v) => v.operands?.includes(sel.name)).map((v) => v.name)];
     for (const name of related) if (this.dom.groups[name]) { set(this.dom.groups[name], "stroke", accent); set(this.dom.groups[name], "stroke-width", 1.5); }
-    this.explain(sel);
+    // a pinned unit (a lesson's, say) is outlined and written out in the phase panel; its box would cover the
+    // diagram for as long as the pin stands, so only a part pointed at, or a pinned box or circle, is explained
+    if (!(sel.pinned && sel.unit !== undefined)) this.explain(sel);
   }
 
   /** The tooltip for a selection, beside the cell or the shape it names. */
   explain(sel) {
+    if (!this.glossary[sel.name]) return;
     const t = this.shown?.[0] ?? 0, strip = this.scene.strips[sel.name];
     const unit = Math.min(sel.unit ?? strip?.units[0] ?? 0, this.trace.width(sel.name) - 1);
     const value = (n) => (this.trace.has(n) ? this.trace.value(n, t)[Math.min(unit, this.trace.width(n) - 1)] : NaN);

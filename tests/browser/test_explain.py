@@ -84,3 +84,14 @@ def test_a_unit_pointed_at_is_lit_in_its_heatmap_row_and_its_line(tab):
     tab.js("document.getElementById('diagram').dispatchEvent(new PointerEvent('pointerleave'))")
     assert tab.js("document.querySelector('.row-mark').hidden")
     assert set(tab.js("Array.from(document.querySelectorAll('#lines .scatterlayer .trace'), (g) => g.style.opacity)")) == {""}
+
+
+def test_a_pinned_unit_is_lit_and_written_out_without_covering_the_diagram(tab):
+    tab.open("/?kind=lstm&input=hello&hidden=8&step=1&phases=false&pin=c%5B2%5D")
+    tab.js(ACCENT)
+    assert tab.js("document.querySelector('#diagram .diagram-tip').hidden")  # a lesson's pin: no box over the diagram
+    outlined = tab.js("Array.from(document.querySelectorAll('#diagram .strip[data-name=c] .cell'))"
+                      ".filter((c) => c.getAttribute('stroke') === window.gatescopeAccent).map((c) => Number(c.dataset.unit))")
+    assert outlined == [2]
+    lines = tab.js("Array.from(document.querySelectorAll('#phase .equations dd'), (d) => d.textContent)")
+    assert lines and all(line.startswith("unit 2: ") for line in lines)
