@@ -131,6 +131,7 @@ def test_the_layer_and_direction_pickers_work_in_the_file(tab, tmp_path):
     tab.until(f"{shown}.join() === '0,1'", what="the reverse direction shown")
     tab.until("document.querySelector('#diagram svg .strip') && document.body.dataset.step", what="the diagram redrawn")
     assert tab.diagram("h") != before
+    tab.until("document.body.dataset.ready === '1' && document.querySelector('#heatmaps .main-svg')", timeout=15, what="the charts drawn")
     assert tab.js("document.getElementById('message').hidden")  # no "needs the server": the file holds every layer
     assert not tab.js("document.querySelector('.layout').classList.contains('stale')")
     tab.shot()
