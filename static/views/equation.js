@@ -145,6 +145,11 @@ export class Phase extends View {
     if (!playing) this.timer = setTimeout(() => this.announce(t), ANNOUNCE_MS);
   }
 
+  /** A frame of the flow animation: the view is playing, so nothing is announced until it rests. */
+  move() {
+    clearTimeout(this.timer);
+  }
+
   /** A unit pointed at or pinned in any view: the numbers are written out for it. */
   highlight(sel) {
     const unit = sel?.unit;
