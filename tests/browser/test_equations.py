@@ -90,7 +90,7 @@ def test_screenshot_of_the_phase_panel(tab, kind):
 
 
 def test_the_panel_is_not_a_live_region_and_its_status_line_waits_for_a_pause(tab):
-    open_phase(tab, "gru", "reset", "&pace=fast", text="the+cat+sat+on+the+mat")  # 22 steps: longer than the 2 s of play
+    open_phase(tab, "gru", "reset", "&pace=fast", text="the+cat+sat+on+the+mat")  # 22 steps: longer than the 2.6 s of play
     assert tab.js("document.getElementById('phase').getAttribute('aria-live')") in (None, "off")
     live = tab.js("[...document.querySelectorAll('#phase [aria-live], #phase [role=status]')].map((e) => e.className)")
     assert live == ["phase-status sr-only"], live
@@ -102,7 +102,7 @@ def test_the_panel_is_not_a_live_region_and_its_status_line_waits_for_a_pause(ta
           .observe(document.querySelector('#phase .phase-body'), { childList: true, characterData: true, subtree: true });""")
     tab.press(" ")
     tab.until("window.gatescope.player.playing", what="playing")
-    tab.page.wait_for_timeout(2000)  # four phases at the fast pace (0.5 s each), the flow animating within each
+    tab.page.wait_for_timeout(2600)  # five phases at the fast pace (0.5 s each), the flow animating within each
     playing = tab.js("({said: window.__said, drawn: window.__drawn, step: Number(document.body.dataset.step)})")
     assert playing["said"] == [], "the status line was rewritten while playing"
     assert playing["drawn"] >= 4 and playing["step"] > 0, playing  # while the visible text kept up, into the next step
