@@ -70,7 +70,7 @@ export class Diagram extends View {
     this.scene = scene(this.info, model, this.options, el.clientWidth || 900, el.clientHeight, chosen, widths);
     this.dom = drawScene(this.scene, "gs-diagram");
     this.packets = new Packets(this.scene, this.info, this.dom.packets);
-    this.dom.svg.setAttribute("aria-label", `the ${this.info.label ?? "cell"} diagram`);
+    this.dom.svg.setAttribute("aria-label", `the ${this.info.title ?? "cell"} diagram`);
     el.replaceChildren(this.dom.svg, this.tip);
     this.tip.hidden = true;
     el.dataset.units = unitsNote(drawnUnits(model.hidden_size, chosen)) || "all";
