@@ -68,7 +68,7 @@ MEASURE = """async ([steps, units]) => {
   view.update(trace);
   await frame();
   const opened = performance.now() - t0;
-  const span = view.range[1] - view.range[0];
+  const span = view.win.range[1] - view.win.range[0];
   t0 = performance.now();
   view.act('all');
   await frame();
@@ -78,7 +78,7 @@ MEASURE = """async ([steps, units]) => {
   view.act('in');
   view.act('in');
   t0 = performance.now();
-  view.show(Math.min(steps - 1, Math.ceil(view.range[1]) + 1));
+  view.show(Math.min(steps - 1, Math.ceil(view.win.range[1]) + 1));
   await frame();
   const paged = performance.now() - t0;
   Plotly.purge(div);

@@ -7,23 +7,10 @@ import { GIFEncoder, nearestColorIndex, quantize } from "../vendor/gifenc/gifenc
 import { Diagram } from "../views/diagram.js";
 import { PACE } from "./player.js";
 import { FONT_FAMILY, INK } from "../core/config.js";
-import { CAPTION, captioned } from "./diagram-export.js";
+import { CAPTION, captioned, rasterise } from "./diagram-export.js";
 
 export const SIZES = { "1280x720": [1280, 720], "1920x1080": [1920, 1080] };
 const CAPTION_PX = CAPTION.pad * 2 + CAPTION.line * 3;  // the three caption lines diagram-export.js sets above the diagram
-
-/** An SVG element as an image (decoded, ready to draw). */
-async function rasterise(svg) {
-  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(svg)], { type: "image/svg+xml" }));
-  try {
-    const image = new Image();
-    image.src = url;
-    await image.decode();
-    return image;
-  } finally {
-    URL.revokeObjectURL(url);
-  }
-}
 
 /** A cell or a packet's square (an SVG <rect>), filled and outlined as the SVG draws it, offset by (dx, dy). */
 function square(ctx, rect, dx, dy) {

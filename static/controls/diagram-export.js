@@ -31,20 +31,25 @@ export function saveSvg(svg, lines, name) {
   save(URL.createObjectURL(new Blob([text], { type: "image/svg+xml" })), name);
 }
 
-/** The captioned diagram painted on a canvas at scale x its pixels: a PNG blob. */
-export async function pngBlob(svg, lines, scale = 2) {
-  const { svg: whole, width, height } = captioned(svg, lines);
-  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(whole)], { type: "image/svg+xml" }));
+/** An SVG element as an image, decoded and ready to draw on a canvas. */
+export async function rasterise(svg) {
+  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(svg)], { type: "image/svg+xml" }));
   try {
     const image = new Image();
     image.src = url;
     await image.decode();
-    const canvas = Object.assign(document.createElement("canvas"), { width: width * scale, height: height * scale });
-    canvas.getContext("2d").drawImage(image, 0, 0, width * scale, height * scale);
-    return await new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("the canvas made no PNG"))), "image/png"));
+    return image;
   } finally {
     URL.revokeObjectURL(url);
   }
+}
+
+/** The captioned diagram painted on a canvas at scale x its pixels: a PNG blob. */
+export async function pngBlob(svg, lines, scale = 2) {
+  const { svg: whole, width, height } = captioned(svg, lines);
+  const canvas = Object.assign(document.createElement("canvas"), { width: width * scale, height: height * scale });
+  canvas.getContext("2d").drawImage(await rasterise(whole), 0, 0, width * scale, height * scale);
+  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("the canvas made no PNG"))), "image/png"));
 }
 
 /** Download the captioned diagram as PNG. */

@@ -51,25 +51,29 @@ export class Packets {
       }
     });
     this.layer.append(g);
-    const made = { g, squares, counts, names };
+    const made = { g, squares, counts, names, painted: [], shown: 0, frame: 0 };
     this.pool.set(key, made);
     return made;
   }
 
-  /** Show a packet at a point, coloured by colors(name) (the cells' colours at this step). */
+  /** Show a packet at a point, coloured by colors(name) (the cells' colours at this step: recoloured when they change). */
   place(made, [x, y], colors) {
     let i = 0;
     made.names.forEach((name, k) => {
       const c = colors(name);
+      if (made.painted[k] === c) { i += made.counts[k]; return; }
       for (let u = 0; u < made.counts[k]; u++, i++) made.squares[i].setAttribute("fill", c[u]);
+      made.painted[k] = c;
     });
     made.g.setAttribute("transform", `translate(${x.toFixed(1)} ${y.toFixed(1)})`);
-    made.g.setAttribute("visibility", "visible");
+    if (!made.shown) made.g.setAttribute("visibility", "visible");
+    made.shown = made.frame = this.frames;
   }
 
-  /** Draw a frame ({travel, handover} of flowFrame); colors(name): the colours of that name's drawn cells. */
+  /** Draw a frame ({travel, handover} of flowFrame); colors(name): the colours of that name's drawn cells. Only the
+   *  packets that move are touched, and those that stopped hidden. */
   paint(frame, colors) {
-    for (const made of this.pool.values()) made.g.setAttribute("visibility", "hidden");
+    this.frames = (this.frames ?? 0) + 1;
     for (const { wire, at } of frame.travel) {
       const w = this.wires[wire];
       this.place(this.packet(`wire:${wire}`, this.sources(w)), along(w.px, at), colors);
@@ -79,6 +83,9 @@ export class Packets {
       const [fx, fy] = centre(this.scene.strips[from]), [tx, ty] = centre(this.scene.strips[name]);
       const point = at < 0.5 ? along([[fx, fy], [this.edges[0], fy]], at * 2) : along([[this.edges[1], ty], [tx, ty]], at * 2 - 1);
       this.place(this.packet(`handover:${name}`, [name]), point, colors);
+    }
+    for (const made of this.pool.values()) {
+      if (made.shown && made.frame !== this.frames) { made.g.setAttribute("visibility", "hidden"); made.shown = 0; }
     }
   }
 }

@@ -84,6 +84,7 @@ export class Diagram extends View {
     this.scales = Object.fromEntries(Object.entries(this.scene.scales).map(([k, v]) => [k, { ...v }]));
     this.shownPhase = undefined;
     this.lit = [];  // the lit elements went with the old SVG
+    this.painted = {};
     if (this.trace) this.update(this.trace);
     if (this.shown) this.show(...this.shown);
     if (this.selection) this.highlight(this.selection);
@@ -162,10 +163,13 @@ export class Diagram extends View {
     for (const name of Object.keys(this.colors)) {
       const cells = this.dom.cells[name], colors = this.colors[name];
       const coloured = Math.round((frame.fill[name] ?? 1) * cells.length);
+      const painted = (this.painted[name] ??= new Array(cells.length));  // what each cell shows: a frame writes only changes
       for (let i = 0; i < cells.length; i++) {
         const fill = i < coloured ? colors[i] : INK.paper;
-        if (cells[i].getAttribute("fill") !== fill) cells[i].setAttribute("fill", fill);
+        if (painted[i] === fill) continue;
+        cells[i].setAttribute("fill", fill);
         cells[i].dataset.reached = i < coloured ? "1" : "0";
+        painted[i] = fill;
       }
     }
     this.packets.paint(frame, (name) => this.colors[name] ?? []);

@@ -33,7 +33,7 @@ def test_every_box_and_circle_explains_itself_with_this_steps_numbers(tab, kind)
         v = glossary[name]
         assert got["tip"] and got["tip"].startswith(v.label) and v.equation in got["tip"], (name, got["tip"])
         assert "unit 0: " in got["tip"]  # the numbers of this step
-        assert name in got["lit"] or any(w for w in got["lit"]), (name, got["lit"])  # its wires in the highlight colour
+        assert name in got["lit"], (name, got["lit"])  # the wires into it (they belong to it) in the highlight colour
     tab.js("document.getElementById('diagram').dispatchEvent(new PointerEvent('pointerleave'))")
     assert tab.js("document.querySelector('#diagram .diagram-tip').hidden")
 
