@@ -86,6 +86,7 @@ export class Lines extends View {
   build(kindInfo, header, options) {
     super.build(kindInfo, header, options);
     this.win.open(options.window);
+    this.pending = null;  // a redraw still due is of the last run's name, which this kind may lack (a lesson's next stop)
   }
 
   update(trace) {
@@ -115,7 +116,8 @@ export class Lines extends View {
 
   draw(trace, name) {
     const options = this.options, T = trace.steps, range = this.win.range ?? [-0.5, T - 0.5];
-    const label = this.info.glossary.names.find((n) => n.name === name).label;
+    const label = this.info.glossary.names.find((n) => n.name === name)?.label;
+    if (!label || !trace.has(name)) return;
     const units = chosenUnits(options.units, trace.width(name));
     const key = `${name}|${units}|${options.palette}|${options.presenter}`;
     Object.assign(this, { label, units, drawn: range.slice() });
