@@ -1,5 +1,8 @@
 """The API's response shapes: most are read off the engine's own dataclasses (``described``), so a field added in
-cells/ appears in the OpenAPI schema by itself. The view state, which requests carry, is in app/schemas.py."""
+cells/ appears in the OpenAPI schema by itself. The view state, which requests carry, is in app/schemas.py.
+
+Words come in two languages: each kind, option, name, phase, equation, task and preset card has a ``zh`` object
+beside its English fields, keyed by the field it translates (``zh_field``); a field it lacks reads in English."""
 
 from __future__ import annotations
 
@@ -19,6 +22,11 @@ class ErrorBody(BaseModel):
     field: str | None = None
 
 
+def zh_field() -> Any:
+    return Field(description="Chinese for the English fields of the same name (title, text, latex, label, equation, doc, ...): "
+                             "a reader in Chinese takes {...entry, ...entry.zh}; a field it lacks reads in English")
+
+
 def described(dc: type, name: str, **as_json: Any) -> type[BaseModel]:
     """The response shape of an engine dataclass's describe(): its fields and types, read off the dataclass itself,
     with ``as_json`` for the fields describe() writes differently (a Python type as its name, a tuple as a list)."""
@@ -28,7 +36,7 @@ def described(dc: type, name: str, **as_json: Any) -> type[BaseModel]:
         if f.name.startswith("_"):
             continue
         default = ... if f.default is dataclasses.MISSING else f.default
-        fields[f.name] = (as_json.get(f.name, hints[f.name]), default)
+        fields[f.name] = (as_json.get(f.name, hints[f.name]), zh_field() if f.name == "zh" else default)
     return create_model(name, __doc__=f"{dc.__name__}.describe() as JSON (cells.{dc.__name__})", **fields)
 
 
@@ -47,6 +55,7 @@ class EquationInfo(BaseModel):
     name: str
     text: str
     latex: str
+    zh: dict[str, str] = zh_field()
 
 
 Box = Annotated[list[float], Field(min_length=4, max_length=4, description="x0, y0, x1, y1 in diagram units (y up)")]
@@ -109,6 +118,7 @@ class KindInfo(BaseModel):
     name: str
     title: str
     summary: str
+    zh: dict[str, str] = zh_field()
     reference: str
     has_cell: bool
     blocks: list[str]
@@ -116,8 +126,8 @@ class KindInfo(BaseModel):
     options: list[OptionInfo]
     defaults: dict[str, Any]
     glossary: GlossaryInfo
-    memory: dict[str, str | None] = Field(description="Which names hold the memory (mem), keep it (keep) and write it (write), "
-                                                      "with their symbols: Kind.memory_roles")
+    memory: dict[str, str | dict[str, str] | None] = Field(description="Which names hold the memory (mem), keep it (keep) and write "
+                                                      "it (write), with their symbols, and those words in Chinese (zh): Kind.memory_roles")
     equations: list[EquationInfo]
     diagram: DiagramInfo
 
@@ -135,6 +145,9 @@ class ModelCard(BaseModel):
     # list[Any]: cells.io.check_card does not check an upload's units yet, and a response failing its schema is a 500
     units: list[Any] | None = Field(None, description="Unit indices the notes talk about, the most telling first: the "
             "diagram draws these when it cannot draw every unit (model.card.units in the stream header).")
+    # Any: cells.io.check_card does not check an upload's zh (as for units above)
+    zh: Any = Field(None, description="The card's words in Chinese (title, task_title, description, "
+            "accuracy_rule, evaluated_on, loss_kind, notes): the notes with the same measured numbers as the English ones.")
 
     @model_serializer(mode="wrap")
     def _as_written(self, handler: Any):  # no return type: the schema stays the fields above
@@ -205,6 +218,7 @@ class TaskInfo(BaseModel):
     name: str
     title: str
     description: str
+    zh: dict[str, str] = zh_field()
     model_config = ConfigDict(extra="allow")
 
 

@@ -57,7 +57,12 @@ def dumps(obj) -> bytes:
 
 def kind_info(name: str, options: dict | None = None) -> dict:
     """A kind's description under given options: glossary, equations, options, phases and diagram (GET /api/kinds/{kind},
-    and every stream's header, so the page can draw without asking for it)."""
+    and every stream's header, so the page can draw without asking for it).
+
+    Its words come in both languages, the Chinese beside the English as each entry's ``zh`` (cells.spec): the
+    forget phase is {"title": "Forget gate", "text": ..., "latex": ..., "zh": {"title": "遗忘门", "text": ...,
+    "latex": ...}}, and a page in Chinese reads {...entry, ...entry.zh}. One description serves both languages,
+    so switching language asks the server for nothing; a field zh lacks reads in English."""
     try:
         info = cells.describe(name, **(options or {}))
     except cells.CellsError as e:

@@ -155,7 +155,8 @@ def _text_and_head(fields: dict, extras: dict, input_size: int):
 
 
 def describe(kind: str, **options: Any) -> dict:
-    """A kind's title, reference, options, glossary (names with equations) and phases, as plain data."""
+    """A kind's title, reference, options, glossary (names with equations) and phases, as plain data; each entry's
+    words in Chinese beside the English as its ``zh`` (cells.spec, "two languages")."""
     return _get(kind).describe(options)
 
 

@@ -12,6 +12,17 @@ Each :class:`Name` also records how it is computed from other names (``op``
 and ``operands``). That is what the page draws as the diagram's arrows, and a
 test recomputes every such name from its inputs in a real trace, so the
 picture cannot drift from the math.
+
+**Two languages.** The words a reader sees (a kind's title and summary, an
+option's doc, a name's label and the prose in its equation, a phase's title
+and text) are written in English and, beside them in the same declaration,
+in Chinese: each :class:`Name`, :class:`Phase`, :class:`Option` and kind has
+a ``zh`` dict keyed by the English field it translates (``{"label": "遗忘门
+f(t)"}``; a phase's ``{"title", "text"}`` gains its ``latex``, made from the
+Chinese text by the same rules). ``describe()`` sends it as is, beside the
+English fields: a reader in Chinese takes ``{**entry, **entry["zh"]}``. A field
+it lacks (an equation with no words in it; everything of a kind registered
+without Chinese) reads in English, so a kind needs no Chinese to work.
 """
 
 from __future__ import annotations
@@ -43,6 +54,7 @@ class Option:
     choices: tuple | None = None
     minimum: float | None = None
     nullable: bool = False
+    zh: dict[str, str] = field(default_factory=dict, compare=False)  # {"doc": the doc in Chinese}
 
     def check(self, value: Any) -> Any:
         """Return ``value`` coerced to the option's type, or raise OptionError naming it."""
@@ -97,6 +109,7 @@ class Option:
             "choices": list(self.choices) if self.choices is not None else None,
             "minimum": self.minimum,
             "nullable": self.nullable,
+            "zh": dict(self.zh),
         }
 
 
@@ -135,6 +148,8 @@ class Name:
     latex: str
     phase: str
     size: str = "hidden_size"  # which of the model's sizes the vector has: hidden_size, input_size or proj_size
+    #: the Chinese of its words: {"label"}, and "equation" (with "latex" where the LaTeX has words) when the equation has prose
+    zh: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         assert self.role in ROLES, self.role
@@ -155,6 +170,7 @@ class Name:
             "latex": self.latex,
             "phase": self.phase,
             "size": self.size,
+            "zh": dict(self.zh),
         }
 
 
@@ -235,15 +251,19 @@ def prose_tex(text: str) -> str:
 @dataclass(frozen=True)
 class Phase:
     """One stage of the step animation (the article's order), and what it shows: ``text`` is plain prose, ``latex``
-    the same prose with its math set off as $…$ in LaTeX (made from ``text``), for the page to typeset."""
+    the same prose with its math set off as $…$ in LaTeX (made from ``text``), for the page to typeset; ``zh`` the
+    title and text in Chinese, to which the Chinese latex is added the same way."""
 
     name: str
     title: str
     text: str
+    zh: dict[str, str] = field(default_factory=dict, compare=False)
     latex: str = field(init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "latex", prose_tex(self.text))
+        if "text" in self.zh:
+            object.__setattr__(self, "zh", {**self.zh, "latex": prose_tex(self.zh["text"])})
 
 
 @dataclass
@@ -294,6 +314,6 @@ class Glossary:
     def describe(self) -> dict:
         return {
             "names": [n.describe() for n in self.names],
-            "phases": [{"name": p.name, "title": p.title, "text": p.text, "latex": p.latex} for p in self.phases],
+            "phases": [{"name": p.name, "title": p.title, "text": p.text, "latex": p.latex, "zh": dict(p.zh)} for p in self.phases],
             "renamed": self.renamed,
         }

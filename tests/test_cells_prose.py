@@ -1,5 +1,5 @@
 """A phase's description has a LaTeX twin made from its plain text: the math in it set off as $…$ for KaTeX, the prose
-left exactly as written, so the API's ``text`` stays plain and the page can typeset ``latex``.
+left exactly as written, so the API's ``text`` stays plain and the page can typeset ``latex``; in Chinese (``zh``) too.
 """
 
 from __future__ import annotations
@@ -10,17 +10,18 @@ import pytest
 from cases import CASES
 
 import cells
-from cells.spec import Phase, prose_tex, tex
+from cells.spec import prose_tex, tex
 
 SYMBOL = r"[A-Za-z]+\u0303?\(t(?:−1)?\)"  # a vector of step t as the prose writes it: f(t), c(t−1), c̃(t)
 
 
-def phases() -> dict[str, Phase]:
-    """Every phase of every kind and option, once per text."""
+def phases() -> dict[str, str]:
+    """Every phase text of every kind and option, in English and in Chinese, once each: text -> its latex."""
     out = {}
     for kind, opts in CASES:
         for p in cells.glossary(kind, **opts).phases:
-            out.setdefault(p.text, p)
+            out[p.text] = p.latex
+            out[p.zh["text"]] = p.zh["latex"]
     return out
 
 
@@ -29,7 +30,7 @@ PHASES = phases()
 
 @pytest.mark.parametrize("text", list(PHASES))
 def test_every_symbol_is_set_as_math_and_the_prose_is_kept(text):
-    latex = PHASES[text].latex
+    latex = PHASES[text]
     parts = latex.split("$")
     assert len(parts) % 2 == 1, latex  # every $ is closed
     prose, math = parts[0::2], parts[1::2]

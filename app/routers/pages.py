@@ -57,7 +57,9 @@ def page_config(request: Request, embed: bool) -> dict:
         "embed": embed,
         "version": __version__,
         "fields": view_fields(),
-        "kinds": [{"name": k, "title": cells.REGISTRY[k].title} for k in cells.KINDS],
+        # the model menu's words, English and (zh, as in GET /api/kinds) Chinese; a kind registered without Chinese has zh {}
+        "kinds": [{"name": k, "title": kind.title, "zh": {w: kind.zh[w] for w in ("title",) if w in kind.zh}}
+                  for k, kind in cells.REGISTRY.items()],
         "default_kind": cells.kinds.DEFAULT,
         "presets": store_mod.list_presets(),
         "default_preset": s.default_preset,

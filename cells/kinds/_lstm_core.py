@@ -56,19 +56,26 @@ class Variant:
 
 PHASES = {
     "given": v.GIVEN,
-    "forget": Phase("forget", "Forget gate", "f(t) decides how much of each unit of c(t−1) to keep."),
-    "write": Phase("write", "Input gate and candidate", "The candidate c̃(t) proposes new values; i(t) decides how much of each to write."),
-    "update": Phase("update", "Cell-state update", "c(t) = f(t) ⊙ c(t−1) + i(t) ⊙ c̃(t): keep part of the old state, add part of the new."),
-    "output": Phase("output", "Output gate", "o(t) decides how much of tanh(c(t)) to expose as h(t)."),
+    "forget": Phase("forget", "Forget gate", "f(t) decides how much of each unit of c(t−1) to keep.",
+                    {"title": "遗忘门", "text": "f(t) 决定 c(t−1) 的每个单元保留多少。"}),
+    "write": Phase("write", "Input gate and candidate", "The candidate c̃(t) proposes new values; i(t) decides how much of each to write.",
+                   {"title": "输入门与候选值", "text": "候选值 c̃(t) 提出新的值；i(t) 决定每个值写入多少。"}),
+    "update": Phase("update", "Cell-state update", "c(t) = f(t) ⊙ c(t−1) + i(t) ⊙ c̃(t): keep part of the old state, add part of the new.",
+                    {"title": "细胞状态更新", "text": "c(t) = f(t) ⊙ c(t−1) + i(t) ⊙ c̃(t)：保留旧状态的一部分，加上新值的一部分。"}),
+    "output": Phase("output", "Output gate", "o(t) decides how much of tanh(c(t)) to expose as h(t).",
+                    {"title": "输出门", "text": "o(t) 决定把 tanh(c(t)) 的多少作为 h(t) 输出。"}),
 }
 
 COMMON_OPTIONS = (
-    Option("forget_bias", 0.0, "Added to the forget gate's pre-activation at run time (TensorFlow v1 uses 1.0).", float),
+    Option("forget_bias", 0.0, "Added to the forget gate's pre-activation at run time (TensorFlow v1 uses 1.0).", float,
+           zh={"doc": "运行时加到遗忘门的预激活上（TensorFlow v1 用 1.0）。"}),
     Option("cell_clip", None, "Clip c(t) to ±cell_clip after each update (TensorFlow v1's cell_clip); null for no clip.", float,
-           minimum=0.0, nullable=True),
+           minimum=0.0, nullable=True, zh={"doc": "每次更新后把 c(t) 截断到 ±cell_clip（TensorFlow v1 的 cell_clip）；null 表示不截断。"}),
 )
-PROJ_OPTION = Option("proj_size", 0, "Size of the projection h(t) = W_hr (o ⊙ tanh c(t)); 0 for none (PyTorch's proj_size).", int, minimum=0)
-PEEPHOLE_OPTION = Option("peepholes", True, "Give the gates peephole connections to the cell state, as in Greff et al.'s vanilla LSTM.", bool)
+PROJ_OPTION = Option("proj_size", 0, "Size of the projection h(t) = W_hr (o ⊙ tanh c(t)); 0 for none (PyTorch's proj_size).", int, minimum=0,
+                     zh={"doc": "投影 h(t) = W_hr (o ⊙ tanh c(t)) 的大小；0 表示不投影（PyTorch 的 proj_size）。"})
+PEEPHOLE_OPTION = Option("peepholes", True, "Give the gates peephole connections to the cell state, as in Greff et al.'s vanilla LSTM.", bool,
+                         zh={"doc": "给门加上通向细胞状态的窥视孔连接，如 Greff 等人的标准（vanilla）LSTM。"})
 
 
 # Where each name sits in the diagram: the cell state runs along the top, the four gates in a row below it.
@@ -104,6 +111,14 @@ def _gate_pre(g: str, phase: str, peep: bool, fb: float, recur: tuple[str, ...])
     return v.pre(g, _SYMBOL[g], _LETTER[g], phase, tuple(ins), extra, tex)
 
 
+def _previous_gate(g: str) -> Name:
+    """FGR's state: a gate's value at the previous step."""
+    words, sym = g.replace("_", " "), f"{_LETTER[g]}(t−1)"
+    return Name(f"{g}_prev", f"previous {words} {sym}", sym, "state_in", "unit", "shift", (g,),
+                f"{sym}: the {words} of the previous step (0 at t = 0)", f"{_LETTER[g]}_{{t-1}}", "given",
+                zh={"label": f"上一步的{v.GATE_ZH[g]} {sym}", "equation": f"{sym}：上一步的{v.GATE_ZH[g]}（t = 0 时为 0）"})
+
+
 class LSTMFamily(Kind):
     variant = Variant()
     has_cell = True
@@ -128,7 +143,8 @@ class LSTMFamily(Kind):
 
     def memory_roles(self, glossary):
         return {"mem": "c", "what": "cell state", "keep": "forget_gate" if "forget_gate" in glossary else None, "keep_sym": "forget gate f",
-                "write": "input_gate" if "input_gate" in glossary else None, "write_sym": "input gate i", "written": "i ⊙ c̃"}
+                "write": "input_gate" if "input_gate" in glossary else None, "write_sym": "input gate i", "written": "i ⊙ c̃",
+                "zh": {"what": "细胞状态", "keep_sym": "遗忘门 f", "write_sym": "输入门 i"}}
 
     def assumed(self, layout, opts, has_bias):
         out = {}
@@ -175,51 +191,54 @@ class LSTMFamily(Kind):
         recur = ("input_gate_prev", "forget_gate_prev", "output_gate_prev") if va.gate_recurrence else ()
         h_range = "real" if proj or va.cell_act == "identity" else "signed"
         names: list[Name] = [v.x(), v.h_prev(h_range, "proj_size" if proj else "hidden_size"), v.c_prev()]
-        for g in ("input_gate", "forget_gate", "output_gate"):
-            if va.gate_recurrence:
-                words, sym = g.replace("_", " "), f"{_LETTER[g]}(t−1)"
-                names.append(Name(f"{g}_prev", f"previous {words} {sym}", sym, "state_in", "unit", "shift", (g,),
-                                  f"{sym}: the {words} of the previous step (0 at t = 0)", f"{_LETTER[g]}_{{t-1}}", "given"))
+        if va.gate_recurrence:
+            names += [_previous_gate(g) for g in ("input_gate", "forget_gate", "output_gate")]
 
         def gate_pre(g: str, phase: str) -> Name:
             return _gate_pre(g, phase, peep, fb, recur)
 
         if va.forget_gate and not va.coupled:
-            names += [gate_pre("forget_gate", "forget"), v.act("forget_gate", "forget gate f(t)", "f(t)", "sigmoid", "forget")]
+            names += [gate_pre("forget_gate", "forget"), v.act("forget_gate", "forget gate f(t)", "f(t)", "sigmoid", "forget", zh="遗忘门 f(t)")]
         if va.input_gate:
-            names += [gate_pre("input_gate", "write"), v.act("input_gate", "input gate i(t)", "i(t)", "sigmoid", "write")]
-        names += [gate_pre("candidate", "write"), v.act("candidate", "candidate c̃(t)", "c̃(t)", va.candidate_act, "write", role="candidate")]
+            names += [gate_pre("input_gate", "write"), v.act("input_gate", "input gate i(t)", "i(t)", "sigmoid", "write", zh="输入门 i(t)")]
+        names += [gate_pre("candidate", "write"),
+                  v.act("candidate", "candidate c̃(t)", "c̃(t)", va.candidate_act, "write", role="candidate", zh="候选值 c̃(t)")]
         if va.coupled:
-            names.append(v.one_minus("forget_gate", "forget gate f(t) = 1 − i(t)", "f(t)", "input_gate", "i(t)", "forget"))
+            names.append(v.one_minus("forget_gate", "forget gate f(t) = 1 − i(t)", "f(t)", "input_gate", "i(t)", "forget", zh="遗忘门 f(t) = 1 − i(t)"))
         if va.forget_gate:
-            names.append(v.product("kept", "kept f(t) ⊙ c(t−1)", "kept(t)", "forget_gate", "c_prev", "f(t)", "c(t−1)", "update"))
+            names.append(v.product("kept", "kept f(t) ⊙ c(t−1)", "kept(t)", "forget_gate", "c_prev", "f(t)", "c(t−1)", "update",
+                                   zh="保留部分 f(t) ⊙ c(t−1)"))
         else:
-            names.append(v.same("kept", "kept = c(t−1) (no forget gate)", "kept(t)", "c_prev", "c(t−1)", "update", "product"))
+            names.append(v.same("kept", "kept = c(t−1) (no forget gate)", "kept(t)", "c_prev", "c(t−1)", "update", "product",
+                                zh="保留部分 = c(t−1)（无遗忘门）"))
         if va.input_gate:
-            names.append(v.product("written", "written i(t) ⊙ c̃(t)", "written(t)", "input_gate", "candidate", "i(t)", "c̃(t)", "update"))
+            names.append(v.product("written", "written i(t) ⊙ c̃(t)", "written(t)", "input_gate", "candidate", "i(t)", "c̃(t)", "update",
+                                   zh="写入部分 i(t) ⊙ c̃(t)"))
         else:
-            names.append(v.same("written", "written = c̃(t) (no input gate)", "written(t)", "candidate", "c̃(t)", "update", "product"))
-        names.append(v.total("c", "cell state c(t)", "c(t)", "kept", "written", "kept(t)", "written(t)", "update", clip=clip))
+            names.append(v.same("written", "written = c̃(t) (no input gate)", "written(t)", "candidate", "c̃(t)", "update", "product",
+                                zh="写入部分 = c̃(t)（无输入门）"))
+        names.append(v.total("c", "cell state c(t)", "c(t)", "kept", "written", "kept(t)", "written(t)", "update", clip=clip, zh="细胞状态 c(t)"))
         if va.output_gate:
-            names += [gate_pre("output_gate", "output"), v.act("output_gate", "output gate o(t)", "o(t)", "sigmoid", "output")]
+            names += [gate_pre("output_gate", "output"), v.act("output_gate", "output gate o(t)", "o(t)", "sigmoid", "output", zh="输出门 o(t)")]
         squashed = "c"
         if va.cell_act == "tanh":
             names.append(Name("tanh_c", "squashed cell state tanh(c(t))", "tanh(c(t))", "product", "signed", "tanh", ("c",),
-                              "tanh(c(t))", r"\tanh(c_t)", "output"))
+                              "tanh(c(t))", r"\tanh(c_t)", "output", zh={"label": "压缩后的细胞状态 tanh(c(t))"}))
             squashed = "tanh_c"
         ss = {"c": "c(t)", "tanh_c": "tanh(c(t))"}[squashed]
         target = "exposed" if proj else "h"
         label = "exposed o(t) ⊙ tanh(c(t))" if proj else "hidden state h(t)"
+        label_zh = "投影前的输出 o(t) ⊙ tanh(c(t))" if proj else "隐藏状态 h(t)"
         role = "product" if proj else "output"
         rng = "signed" if squashed == "tanh_c" else "real"
         sym = "m(t)" if proj else "h(t)"
         if va.output_gate:
-            names.append(v.product(target, label, sym, "output_gate", squashed, "o(t)", ss, "output", role=role, rng=rng))
+            names.append(v.product(target, label, sym, "output_gate", squashed, "o(t)", ss, "output", role=role, rng=rng, zh=label_zh))
         else:
-            names.append(v.same(target, label, sym, squashed, ss, "output", role, rng, " (no output gate)"))
+            names.append(v.same(target, label, sym, squashed, ss, "output", role, rng, " (no output gate)", zh=label_zh, why_zh="（无输出门）"))
         if proj:
             names.append(Name("h", "hidden state h(t) (projected)", "h(t)", "output", "real", "affine", ("exposed",),
-                              "h(t) = W_hr·m(t)", r"h_t = W_{hr} m_t", "output", "proj_size"))
+                              "h(t) = W_hr·m(t)", r"h_t = W_{hr} m_t", "output", "proj_size", {"label": "隐藏状态 h(t)（投影后）"}))
         phases = ["given"] + [p for p in ("forget", "write") if any(n.phase == p for n in names)]
         if va.coupled:
             phases = ["given", "write", "forget"]
@@ -267,7 +286,7 @@ class GreffVariant(LSTMFamily):
     reference = GREFF
     fixed_peepholes = None
 
-    def __init__(self, name: str, title: str, variant: Variant, summary: str):
-        self.name, self.title, self.summary, self.variant = name, title, summary, variant
+    def __init__(self, name: str, title: str, variant: Variant, summary: str, zh: dict[str, str] | None = None):
+        self.name, self.title, self.summary, self.variant, self.zh = name, title, summary, variant, zh or {}
         own_forget = variant.forget_gate and not variant.coupled  # forget_bias needs a forget gate with a pre-activation
         self.options = (PEEPHOLE_OPTION, *(COMMON_OPTIONS if own_forget else COMMON_OPTIONS[1:]))

@@ -45,6 +45,8 @@ class Kind:
     name: str = ""
     title: str = ""
     summary: str = ""
+    #: The title and summary in Chinese ({"title", "summary"}); what it lacks reads in English (cells.spec: two languages).
+    zh: dict[str, str] = {}
     reference: str = ""
     #: Row blocks of weight_ih / weight_hh in the torch layout, as glossary names.
     blocks: tuple[str, ...] = ()
@@ -139,9 +141,11 @@ class Kind:
     def memory_roles(self, glossary: Glossary) -> dict:
         """Which names play memory, keep gate and write gate, for the model card's notes (cells.training.notes).
 
-        This default is a kind without gates: h(t) is the memory, nothing keeps or writes it selectively.
+        This default is a kind without gates: h(t) is the memory, nothing keeps or writes it selectively. ``zh``
+        holds the words (what, keep_sym, write_sym) in Chinese; a word it lacks is written in English.
         """
-        return {"mem": "h", "what": "hidden state", "keep": None, "keep_sym": "", "write": None, "write_sym": "", "written": None}
+        return {"mem": "h", "what": "hidden state", "keep": None, "keep_sym": "", "write": None, "write_sym": "", "written": None,
+                "zh": {"what": "隐藏状态"}}
 
     # -- the computation -------------------------------------------------
     def compile(self, params: dict[str, np.ndarray], opts: dict, dtype) -> Any:
@@ -185,6 +189,7 @@ class Kind:
             "name": self.name,
             "title": self.title,
             "summary": self.summary,
+            "zh": dict(self.zh),
             "reference": self.reference,
             "has_cell": self.has_cell,
             "blocks": list(self.blocks),
@@ -194,7 +199,8 @@ class Kind:
             "glossary": glossary.describe(),
             "memory": self.memory_roles(glossary),
             "equations": [
-                {"name": n.name, "text": n.equation, "latex": n.latex}
+                {"name": n.name, "text": n.equation, "latex": n.latex,
+                 "zh": {k: n.zh[w] for w, k in (("equation", "text"), ("latex", "latex")) if w in n.zh}}
                 for n in glossary
                 if n.op not in ("given", "shift")
             ],

@@ -10,4 +10,5 @@ gates become part of the state (initially 0).
 from ._lstm_core import GreffVariant, Variant
 
 KIND = GreffVariant("fgr", "LSTM with full gate recurrence (FGR)", Variant(gate_recurrence=True),
-                    "Full gate recurrence: every gate also sees the previous step's i, f and o through nine extra H×H matrices.")
+                    "Full gate recurrence: every gate also sees the previous step's i, f and o through nine extra H×H matrices.",
+                    {"title": "全门循环 LSTM（FGR）", "summary": "全门循环：每个门还通过九个额外的 H×H 矩阵看到上一步的 i、f 和 o。"})

@@ -57,9 +57,12 @@ from .base import Kind, LayerState
 
 PHASES = (
     v.GIVEN,
-    Phase("reset", "Reset gate", "r(t) decides how much of the previous state the candidate may use."),
-    Phase("candidate", "Candidate", "The candidate n(t) is built from x(t) and the reset-gated previous state."),
-    Phase("update", "Update", "z(t) blends the old state and the candidate: h(t) = (1 − z(t)) ⊙ n(t) + z(t) ⊙ h(t−1)."),
+    Phase("reset", "Reset gate", "r(t) decides how much of the previous state the candidate may use.",
+          {"title": "重置门", "text": "r(t) 决定候选值可以用上一步状态的多少。"}),
+    Phase("candidate", "Candidate", "The candidate n(t) is built from x(t) and the reset-gated previous state.",
+          {"title": "候选值", "text": "候选值 n(t) 由 x(t) 和经过重置门的上一步状态构成。"}),
+    Phase("update", "Update", "z(t) blends the old state and the candidate: h(t) = (1 − z(t)) ⊙ n(t) + z(t) ⊙ h(t−1).",
+          {"title": "更新", "text": "z(t) 混合旧状态和候选值：h(t) = (1 − z(t)) ⊙ n(t) + z(t) ⊙ h(t−1)。"}),
 )
 
 
@@ -67,10 +70,11 @@ def blend_names(gate: str, sym: str, phase: str) -> list[Name]:
     """The GRU's last step: h(t) as a blend of h(t-1) and the candidate, weighted by z(t)."""
     comp = gate.replace("_gate", "_complement")  # update_gate -> update_complement, 1 − z(t)
     return [
-        v.one_minus(comp, f"{comp.replace('_', ' ')} 1 − {sym}", f"1 − {sym}", gate, sym, phase),
-        v.product("kept", f"kept {sym} ⊙ h(t−1)", "kept(t)", gate, "h_prev", sym, "h(t−1)", phase),
-        v.product("written", f"written (1 − {sym}) ⊙ n(t)", "written(t)", comp, "candidate", f"1 − {sym}", "n(t)", phase),
-        v.total("h", "hidden state h(t)", "h(t)", "kept", "written", "kept(t)", "written(t)", phase, role="output"),
+        v.one_minus(comp, f"{comp.replace('_', ' ')} 1 − {sym}", f"1 − {sym}", gate, sym, phase, zh=f"{v.GATE_ZH[gate]}的补 1 − {sym}"),
+        v.product("kept", f"kept {sym} ⊙ h(t−1)", "kept(t)", gate, "h_prev", sym, "h(t−1)", phase, zh=f"保留部分 {sym} ⊙ h(t−1)"),
+        v.product("written", f"written (1 − {sym}) ⊙ n(t)", "written(t)", comp, "candidate", f"1 − {sym}", "n(t)", phase,
+                  zh=f"写入部分 (1 − {sym}) ⊙ n(t)"),
+        v.total("h", "hidden state h(t)", "h(t)", "kept", "written", "kept(t)", "written(t)", phase, role="output", zh="隐藏状态 h(t)"),
     ]
 
 
@@ -78,10 +82,13 @@ class GRU(Kind):
     name = "gru"
     title = "GRU"
     summary = "Gated recurrent unit: reset and update gates, no separate cell state (PyTorch nn.GRU, Keras GRU)."
+    zh = {"title": "GRU（门控循环单元）",
+          "summary": "门控循环单元：有重置门和更新门，没有单独的细胞状态（PyTorch 的 nn.GRU，Keras 的 GRU）。"}
     reference = "Cho et al. 2014, 'Learning phrase representations using RNN encoder-decoder', EMNLP; arXiv:1406.1078"
     blocks = ("reset_gate", "update_gate", "candidate")
     options = (Option("reset_after", True, "Apply the reset gate after the recurrent matmul (PyTorch, cuDNN, Keras default); "
-                      "false for Cho et al.'s original form.", bool),)
+                      "false for Cho et al.'s original form.", bool,
+                      zh={"doc": "在循环矩阵乘法之后施加重置门（PyTorch、cuDNN 和 Keras 的默认做法）；false 表示 Cho 等人的原始形式。"}),)
     layouts = ("torch", "keras")
     block_order = {"keras": (1, 0, 2)}   # Keras stores z, r, h
     state_line = GATED_STATE_LINE
@@ -111,32 +118,35 @@ class GRU(Kind):
 
     def memory_roles(self, glossary):
         return {"mem": "h", "what": "hidden state", "keep": "update_gate", "keep_sym": "update gate z (the share of h(t−1) kept)",
-                "write": "update_complement", "write_sym": "1 − z", "written": "(1 − z) ⊙ n"}
+                "write": "update_complement", "write_sym": "1 − z", "written": "(1 − z) ⊙ n",
+                "zh": {"what": "隐藏状态", "keep_sym": "更新门 z（h(t−1) 保留下来的份额）", "write_sym": "1 − z"}}
 
     def glossary(self, opts):
         after = opts["reset_after"]
         names = [v.x(), v.h_prev(),
-                 v.pre("reset_gate", "r", "r", "reset", ("x", "h_prev")), v.act("reset_gate", "reset gate r(t)", "r(t)", "sigmoid", "reset")]
+                 v.pre("reset_gate", "r", "r", "reset", ("x", "h_prev")),
+                 v.act("reset_gate", "reset gate r(t)", "r(t)", "sigmoid", "reset", zh="重置门 r(t)")]
         if after:
             names += [
                 Name("candidate_recurrent", "recurrent part of the candidate", "W_hn·h(t−1)", "pre", "real", "affine", ("h_prev",),
-                     "W_hn·h(t−1) + b_hn", r"W_{hn} h_{t-1} + b_{hn}", "candidate"),
+                     "W_hn·h(t−1) + b_hn", r"W_{hn} h_{t-1} + b_{hn}", "candidate", zh={"label": "候选值的循环部分"}),
                 Name("reset_recurrent", "reset ⊙ recurrent part", "r ⊙ W_hn·h(t−1)", "product", "real", "mul", ("reset_gate", "candidate_recurrent"),
-                     "r(t) ⊙ (W_hn·h(t−1) + b_hn)", r"r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
+                     "r(t) ⊙ (W_hn·h(t−1) + b_hn)", r"r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate", zh={"label": "重置门 ⊙ 循环部分"}),
                 Name("candidate_pre", "candidate pre-activation", "n_pre", "pre", "real", "affine", ("x", "reset_recurrent"),
                      "n_pre = W_in·x(t) + b_in + r(t) ⊙ (W_hn·h(t−1) + b_hn)",
-                     r"n^{\mathrm{pre}}_t = W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate"),
+                     r"n^{\mathrm{pre}}_t = W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})", "candidate", zh={"label": "候选值预激活"}),
             ]
         else:
             names += [
                 v.product("reset_hidden", "reset previous state r(t) ⊙ h(t−1)", "r(t) ⊙ h(t−1)", "reset_gate", "h_prev", "r(t)", "h(t−1)",
-                          "candidate", rng="signed"),
+                          "candidate", rng="signed", zh="重置后的上一步状态 r(t) ⊙ h(t−1)"),
                 Name("candidate_pre", "candidate pre-activation", "n_pre", "pre", "real", "affine", ("x", "reset_hidden"),
                      "n_pre = W_in·x(t) + b_in + W_hn·(r(t) ⊙ h(t−1)) + b_hn",
-                     r"n^{\mathrm{pre}}_t = W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}", "candidate"),
+                     r"n^{\mathrm{pre}}_t = W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}", "candidate", zh={"label": "候选值预激活"}),
             ]
-        names += [v.act("candidate", "candidate n(t)", "n(t)", "tanh", "candidate", role="candidate"),
-                  v.pre("update_gate", "z", "z", "update", ("x", "h_prev")), v.act("update_gate", "update gate z(t)", "z(t)", "sigmoid", "update")]
+        names += [v.act("candidate", "candidate n(t)", "n(t)", "tanh", "candidate", role="candidate", zh="候选值 n(t)"),
+                  v.pre("update_gate", "z", "z", "update", ("x", "h_prev")),
+                  v.act("update_gate", "update gate z(t)", "z(t)", "sigmoid", "update", zh="更新门 z(t)")]
         names += blend_names("update_gate", "z(t)", "update")
         return Glossary(tuple(names), PHASES)
 

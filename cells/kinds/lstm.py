@@ -21,6 +21,8 @@ class LSTM(LSTMFamily):
     name = "lstm"
     title = "LSTM"
     summary = "Long short-term memory: a cell state c(t) carried along by forget, input and output gates (PyTorch nn.LSTM, Keras LSTM)."
+    zh = {"title": "LSTM（长短期记忆）",
+          "summary": "长短期记忆：细胞状态 c(t) 一路向前传递，由遗忘门、输入门和输出门控制（PyTorch 的 nn.LSTM，Keras 的 LSTM）。"}
     reference = "Hochreiter & Schmidhuber 1997, Neural Computation 9(8); forget gate: Gers, Schmidhuber & Cummins 2000"
     options = (PROJ_OPTION,) + COMMON_OPTIONS
     layouts = ("torch", "keras", "tf1")

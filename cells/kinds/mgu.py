@@ -47,6 +47,7 @@ class MGU(Kind):
     name = "mgu"
     title = "Minimal gated unit"
     summary = "A single forget gate that both resets the state the candidate sees and blends old with new (Zhou et al. 2016)."
+    zh = {"title": "最小门控单元（MGU）", "summary": "只有一个遗忘门：它既重置候选值看到的状态，又混合新旧状态（Zhou 等人，2016）。"}
     reference = "Zhou, Wu, Zhang & Zhou 2016, 'Minimal gated unit for recurrent neural networks', IJAC 13(3); arXiv:1603.09420"
     blocks = ("forget_gate", "candidate")
     state_line = GATED_STATE_LINE
@@ -57,27 +58,35 @@ class MGU(Kind):
 
     def memory_roles(self, glossary):
         return {"mem": "h", "what": "hidden state", "keep": "forget_complement", "keep_sym": "1 − f (the share of h(t−1) kept)",
-                "write": "forget_gate", "write_sym": "forget gate f", "written": "f ⊙ h̃"}
+                "write": "forget_gate", "write_sym": "forget gate f", "written": "f ⊙ h̃",
+                "zh": {"what": "隐藏状态", "keep_sym": "1 − f（h(t−1) 保留下来的份额）", "write_sym": "遗忘门 f"}}
 
     def glossary(self, opts):
         names = [
             v.x(), v.h_prev(),
-            v.pre("forget_gate", "f", "f", "forget", ("x", "h_prev")), v.act("forget_gate", "forget gate f(t)", "f(t)", "sigmoid", "forget"),
+            v.pre("forget_gate", "f", "f", "forget", ("x", "h_prev")),
+            v.act("forget_gate", "forget gate f(t)", "f(t)", "sigmoid", "forget", zh="遗忘门 f(t)"),
             v.product("reset_hidden", "gated previous state f(t) ⊙ h(t−1)", "f(t) ⊙ h(t−1)", "forget_gate", "h_prev", "f(t)", "h(t−1)",
-                      "candidate", rng="signed"),
+                      "candidate", rng="signed", zh="经过门的上一步状态 f(t) ⊙ h(t−1)"),
             Name("candidate_pre", "candidate pre-activation", "h̃_pre", "pre", "real", "affine", ("x", "reset_hidden"),
                    "h̃_pre = W_in·x(t) + b_in + W_hn·(f(t) ⊙ h(t−1)) + b_hn",
-                   r"\tilde{h}^{\mathrm{pre}}_t = W_{in} x_t + b_{in} + W_{hn} (f_t \odot h_{t-1}) + b_{hn}", "candidate"),
-            v.act("candidate", "candidate h̃(t)", "h̃(t)", "tanh", "candidate", role="candidate"),
-            v.one_minus("forget_complement", "forget complement 1 − f(t)", "1 − f(t)", "forget_gate", "f(t)", "update"),
-            v.product("kept", "kept (1 − f(t)) ⊙ h(t−1)", "kept(t)", "forget_complement", "h_prev", "1 − f(t)", "h(t−1)", "update"),
-            v.product("written", "written f(t) ⊙ h̃(t)", "written(t)", "forget_gate", "candidate", "f(t)", "h̃(t)", "update"),
-            v.total("h", "hidden state h(t)", "h(t)", "kept", "written", "kept(t)", "written(t)", "update", role="output"),
+                   r"\tilde{h}^{\mathrm{pre}}_t = W_{in} x_t + b_{in} + W_{hn} (f_t \odot h_{t-1}) + b_{hn}", "candidate",
+                   zh={"label": "候选值预激活"}),
+            v.act("candidate", "candidate h̃(t)", "h̃(t)", "tanh", "candidate", role="candidate", zh="候选值 h̃(t)"),
+            v.one_minus("forget_complement", "forget complement 1 − f(t)", "1 − f(t)", "forget_gate", "f(t)", "update", zh="遗忘门的补 1 − f(t)"),
+            v.product("kept", "kept (1 − f(t)) ⊙ h(t−1)", "kept(t)", "forget_complement", "h_prev", "1 − f(t)", "h(t−1)", "update",
+                      zh="保留部分 (1 − f(t)) ⊙ h(t−1)"),
+            v.product("written", "written f(t) ⊙ h̃(t)", "written(t)", "forget_gate", "candidate", "f(t)", "h̃(t)", "update",
+                      zh="写入部分 f(t) ⊙ h̃(t)"),
+            v.total("h", "hidden state h(t)", "h(t)", "kept", "written", "kept(t)", "written(t)", "update", role="output", zh="隐藏状态 h(t)"),
         ]
         phases = (v.GIVEN,
-                  Phase("forget", "Forget gate", "f(t) decides how much to forget, and which part of h(t−1) the candidate sees."),
-                  Phase("candidate", "Candidate", "The candidate h̃(t) is built from x(t) and f(t) ⊙ h(t−1)."),
-                  Phase("update", "Update", "h(t) = (1 − f(t)) ⊙ h(t−1) + f(t) ⊙ h̃(t)."))
+                  Phase("forget", "Forget gate", "f(t) decides how much to forget, and which part of h(t−1) the candidate sees.",
+                        {"title": "遗忘门", "text": "f(t) 决定遗忘多少，也决定候选值能看到 h(t−1) 的哪一部分。"}),
+                  Phase("candidate", "Candidate", "The candidate h̃(t) is built from x(t) and f(t) ⊙ h(t−1).",
+                        {"title": "候选值", "text": "候选值 h̃(t) 由 x(t) 和 f(t) ⊙ h(t−1) 构成。"}),
+                  Phase("update", "Update", "h(t) = (1 − f(t)) ⊙ h(t−1) + f(t) ⊙ h̃(t).",
+                        {"title": "更新", "text": "新的隐藏状态：h(t) = (1 − f(t)) ⊙ h(t−1) + f(t) ⊙ h̃(t)。"}))
         return Glossary(tuple(names), phases)
 
     def compile(self, params, opts, dtype):

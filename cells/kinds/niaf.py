@@ -8,4 +8,5 @@ All else is as in the peephole kind (see ``GreffVariant`` in _lstm_core); the ga
 from ._lstm_core import GreffVariant, Variant
 
 KIND = GreffVariant("niaf", "LSTM without input activation (NIAF)", Variant(candidate_act="identity"),
-                    "No input activation function: the candidate is linear, c̃(t) = its pre-activation.")
+                    "No input activation function: the candidate is linear, c̃(t) = its pre-activation.",
+                    {"title": "无输入激活函数 LSTM（NIAF）", "summary": "没有输入激活函数：候选值是线性的，c̃(t) 就是它的预激活。"})

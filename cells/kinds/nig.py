@@ -8,4 +8,5 @@ All else is as in the peephole kind (see ``GreffVariant`` in _lstm_core); the ga
 from ._lstm_core import GreffVariant, Variant
 
 KIND = GreffVariant("nig", "LSTM without input gate (NIG)", Variant(input_gate=False),
-                    "No input gate: i(t) = 1, the whole candidate is written into the cell every step.")
+                    "No input gate: i(t) = 1, the whole candidate is written into the cell every step.",
+                    {"title": "无输入门 LSTM（NIG）", "summary": "没有输入门：i(t) = 1，每一步都把整个候选值写入细胞。"})

@@ -8,4 +8,5 @@ All else is as in the peephole kind (see ``GreffVariant`` in _lstm_core); the ga
 from ._lstm_core import GreffVariant, Variant
 
 KIND = GreffVariant("noaf", "LSTM without output activation (NOAF)", Variant(cell_act="identity"),
-                    "No output activation function: h(t) = o(t) ⊙ c(t), unbounded.")
+                    "No output activation function: h(t) = o(t) ⊙ c(t), unbounded.",
+                    {"title": "无输出激活函数 LSTM（NOAF）", "summary": "没有输出激活函数：h(t) = o(t) ⊙ c(t)，没有界限。"})

@@ -25,6 +25,8 @@ class Peephole(LSTMFamily):
     name = "peephole"
     title = "Peephole LSTM"
     summary = "An LSTM whose gates also see the cell state: i and f see c(t−1), o sees c(t) (TensorFlow v1 LSTMCell with use_peepholes)."
+    zh = {"title": "窥视孔 LSTM",
+          "summary": "门也能看到细胞状态的 LSTM：i 和 f 看到 c(t−1)，o 看到 c(t)（TensorFlow v1 中设了 use_peepholes 的 LSTMCell）。"}
     reference = "Gers & Schmidhuber 2000, 'Recurrent nets that time and count', IJCNN; Gers, Schraudolph & Schmidhuber 2002, JMLR 3"
     options = (PROJ_OPTION,) + COMMON_OPTIONS
     layouts = ("torch", "keras", "tf1")

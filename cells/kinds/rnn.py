@@ -42,9 +42,12 @@ class RNN(Kind):
     name = "rnn"
     title = "Elman RNN"
     summary = "The plain recurrent cell: one tanh (or relu) layer fed by the input and the previous hidden state (PyTorch nn.RNN, Keras SimpleRNN)."
+    zh = {"title": "Elman 循环神经网络",
+          "summary": "最简单的循环单元：一个 tanh（或 relu）层，输入是当前输入和上一步的隐藏状态（PyTorch 的 nn.RNN，Keras 的 SimpleRNN）。"}
     reference = "Elman 1990, 'Finding structure in time', Cognitive Science 14(2)"
     blocks = ("h",)
-    options = (Option("nonlinearity", "tanh", "The activation: tanh or relu (PyTorch's nonlinearity).", str, choices=("tanh", "relu")),)
+    options = (Option("nonlinearity", "tanh", "The activation: tanh or relu (PyTorch's nonlinearity).", str, choices=("tanh", "relu"),
+                      zh={"doc": "激活函数：tanh 或 relu（PyTorch 的 nonlinearity）。"}),)
     layouts = ("torch", "keras")
 
     def assumed(self, layout, opts, has_bias):
@@ -62,11 +65,14 @@ class RNN(Kind):
             v.x(),
             v.h_prev("signed" if fn == "tanh" else "real"),
             Name("h_pre", "pre-activation", "h_pre", "pre", "real", "affine", ("x", "h_prev"),
-                 "h_pre = W_ih·x(t) + b_ih + W_hh·h(t−1) + b_hh", r"h^{\mathrm{pre}}_t = W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}", "hidden"),
+                 "h_pre = W_ih·x(t) + b_ih + W_hh·h(t−1) + b_hh", r"h^{\mathrm{pre}}_t = W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}", "hidden",
+                 zh={"label": "预激活"}),
             Name("h", "hidden state h(t)", "h(t)", "output", "signed" if fn == "tanh" else "real", fn, ("h_pre",),
-                 f"h(t) = {fn}(h_pre)", rf"h_t = \{fn}(h^{{\mathrm{{pre}}}}_t)" if fn == "tanh" else r"h_t = \max(0, h^{\mathrm{pre}}_t)", "hidden"),
+                 f"h(t) = {fn}(h_pre)", rf"h_t = \{fn}(h^{{\mathrm{{pre}}}}_t)" if fn == "tanh" else r"h_t = \max(0, h^{\mathrm{pre}}_t)", "hidden",
+                 zh={"label": "隐藏状态 h(t)"}),
         )
-        return Glossary(names, (v.GIVEN, Phase("hidden", "New hidden state", f"One {fn} layer mixes x(t) and h(t−1) into h(t).")))
+        return Glossary(names, (v.GIVEN, Phase("hidden", "New hidden state", f"One {fn} layer mixes x(t) and h(t−1) into h(t).",
+                                               {"title": "新的隐藏状态", "text": f"一个 {fn} 层把 x(t) 和 h(t−1) 混合成 h(t)。"})))
 
     def compile(self, params, opts, dtype):
         return {

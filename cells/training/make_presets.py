@@ -3,7 +3,7 @@
     python -m cells.training.make_presets                     # all 15, into cells/presets/
     python -m cells.training.make_presets --only brackets     # one task (or: --only brackets-lstm,adding-gru)
     python -m cells.training.make_presets --check             # retrain and compare with the shipped weights
-    python -m cells.training.make_presets --cards             # rewrite only the cards' notes and units, from the weights
+    python -m cells.training.make_presets --cards             # rewrite only the cards' notes, units and Chinese, from the weights
 
 Each preset is a bundle ``<task>-<kind>.safetensors`` with its model card in
 the metadata. Every kind of a task gets the same recipe (hidden size,
@@ -13,12 +13,16 @@ same NumPy and BLAS gives the same weights; the card's train_seconds is the
 measured time of that run on the machine that ran it. The card's notes and
 units are measured on the trained weights alone (cells.training.notes), so
 ``--cards`` rewrites them in seconds, without training, when that analysis
-changes; the weights and the rest of the card stay as they were.
+changes, with the card's words in Chinese (its ``zh``: title, task, notes,
+...; the notes from the same measurements as the English ones); the weights
+(checked: a hash of every tensor before and after) and the rest of the card
+stay as they were.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -26,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import load
-from .notes import card_notes
+from .notes import card_notes, card_zh
 from .tasks import TASKS
-from .trainer import train
+from .trainer import evaluate, train
 
 OUT = Path(__file__).resolve().parent.parent / "presets"
 KINDS = ("lstm", "gru", "rnn")
@@ -59,16 +63,30 @@ def names(only: str | None) -> list[tuple[str, str]]:
     return picked
 
 
+def tensor_hashes(path: Path) -> dict[str, str]:
+    """Every tensor of a bundle as the hash of its dtype, shape and bytes."""
+    from safetensors.numpy import load_file
+    return {k: hashlib.sha256(f"{a.dtype} {a.shape}".encode() + a.tobytes()).hexdigest() for k, a in load_file(path).items()}
+
+
 def rewrite_cards(selected: list[tuple[str, str]], out: Path) -> int:
-    """Measure each shipped bundle's notes and units again on its own weights and write them into its card."""
+    """Measure each shipped bundle's notes and units again on its own weights and write them, and the card's words in
+    Chinese, into its card. What the accuracy was measured on is counted again by the trainer's evaluation (its
+    English must be the card's); the weights must come back byte for byte."""
     for task, kind in selected:
-        path = out / f"{task}-{kind}.safetensors"
-        model = load(path)
-        notes, units = card_notes(model, TASKS[task])
-        same = "same notes" if notes == model.card.get("notes") else "notes CHANGED"
-        model.card = {**model.card, "notes": notes, "units": units}
+        path, t = out / f"{task}-{kind}.safetensors", TASKS[task]
+        before, model = tensor_hashes(path), load(path)
+        card, notes = model.card, card_notes(model, t)
+        evaluation = evaluate(model, t, sequences=512, seq_len=card["seq_len"], seed=[card["seed"], 3])  # as train() did
+        evaluated_on, evaluated_on_zh = t.evaluated_on(evaluation["sequences"], evaluation["lengths"])
+        if evaluated_on != card["evaluated_on"]:
+            raise SystemExit(f"{path.name}: evaluated on {evaluated_on!r} now, but its card says {card['evaluated_on']!r}")
+        same = "same notes" if notes.text == card.get("notes") else "notes CHANGED"
+        model.card = {**card, "notes": notes.text, "units": notes.units, "zh": card_zh(model, t, evaluated_on_zh, notes.zh)}
         model.save(path)
-        print(f"{task + '-' + kind:<16} units {units}  {same}", flush=True)
+        if tensor_hashes(path) != before:
+            raise SystemExit(f"{path.name}: the weights changed when the card was rewritten")
+        print(f"{task + '-' + kind:<16} units {notes.units}  {same}, same weights", flush=True)
     return 0
 
 
@@ -76,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m cells.training.make_presets", description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", help="comma-separated tasks or presets (e.g. brackets,adding-lstm)")
     ap.add_argument("--check", action="store_true", help="retrain and compare with the shipped bundles instead of writing them")
-    ap.add_argument("--cards", action="store_true", help="only rewrite the bundles' card notes and units from their weights (no training)")
+    ap.add_argument("--cards", action="store_true",
+                    help="only rewrite the bundles' card notes, units and Chinese words from their weights (no training)")
     ap.add_argument("--out", type=Path, default=OUT, help=f"directory for the bundles (default: {OUT})")
     args = ap.parse_args(argv)
     if args.cards:

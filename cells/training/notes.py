@@ -6,7 +6,10 @@ finds the units that carry the task's variable (the first symbol, the
 bracket depth, the quotation, the running sum ...), and writes what their
 state and gates do, with the measured numbers. Units are numbered from 0.
 It also gives those units as data, the card's ``units``, so the page can
-draw them without reading the prose.
+draw them without reading the prose. Each sentence is written in English and
+in Chinese side by side, from the same numbers formatted once (``Notes.zh``;
+the kind names its memory and gates in Chinese in ``memory_roles``), and
+``card_zh`` gathers the card's other words in Chinese.
 
 Which gate keeps and which writes depends on the kind (each says so in ``Kind.memory_roles``):
 
@@ -19,6 +22,9 @@ Which gate keeps and which writes depends on the kind (each says so in ``Kind.me
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 import numpy as np
 
 from ..model import Model
@@ -27,9 +33,41 @@ from .tasks import Task
 PROBE_SEED = 12345
 
 
-def _roles(model: Model) -> dict:
-    """Which trace names play memory, keep gate and write gate for this kind, and how to call them (the kind says)."""
-    return model.spec.memory_roles(model.glossary)
+class Notes(NamedTuple):
+    text: str          # the card's "notes"
+    zh: str            # the same notes in Chinese, with the same numbers
+    units: list[int]   # the card's "units"
+
+
+class _Say:
+    """The notes' sentences, each added in both languages at once; a number is formatted once, before both use it."""
+
+    def __init__(self):
+        self.en: list[str] = []
+        self.zh: list[str] = []
+
+    def __call__(self, en: str, zh: str) -> None:
+        self.en.append(en)
+        self.zh.append(zh)
+
+    def text(self) -> tuple[str, str]:
+        return " ".join(self.en), _spaced("".join(self.zh))
+
+
+_CJK = "\u4e00-\u9fff"
+
+
+def _spaced(text: str) -> str:
+    """Chinese with a space where a Chinese character meets a Latin letter, a digit or a symbol: "单元 0 的细胞状态"."""
+    text = re.sub(f"([{_CJK}])(?=[A-Za-z0-9(|'+\\-])", r"\1 ", text)
+    return re.sub(f"(?<=[A-Za-z0-9)|'])([{_CJK}])", r" \1", text)
+
+
+def _roles(model: Model) -> tuple[dict, dict]:
+    """Which trace names play memory, keep gate and write gate for this kind, and how to call them (the kind says),
+    and those words in Chinese (in English where the kind has none)."""
+    ro = model.spec.memory_roles(model.glossary)
+    return ro, {**{k: ro[k] for k in ("what", "keep_sym", "write_sym")}, **ro.get("zh", {})}
 
 
 def _run(model: Model, inputs: np.ndarray) -> dict[str, np.ndarray]:
@@ -62,22 +100,31 @@ def _eta2(a: np.ndarray, groups: np.ndarray) -> np.ndarray:
         return np.where(total > 1e-12, between / np.where(total > 1e-12, total, 1.0), 0.0)
 
 
-def card_notes(model: Model, task: Task) -> tuple[str, list[int]]:
-    """The card's "notes" (which units carry the task's variable, and what their gates do, in numbers) and its
-    "units": every unit the notes name, the ones that carry the variable first, each once."""
+def card_notes(model: Model, task: Task) -> Notes:
+    """The card's "notes" (which units carry the task's variable, and what their gates do, in numbers), the same
+    in Chinese, and its "units": every unit the notes name, the ones that carry the variable first, each once."""
     rng = np.random.default_rng(PROBE_SEED)
     fn = {"remember": _remember, "brackets": _brackets, "charlm": _charlm, "sine": _sine, "adding": _adding}[task.name]
-    text, units = fn(model, task, rng)
-    return text, list(dict.fromkeys(int(u) for u in units))
+    say = _Say()
+    units = fn(model, task, rng, say)
+    return Notes(*say.text(), list(dict.fromkeys(int(u) for u in units)))
 
 
 def describe_gates(model: Model, task: Task) -> str:
     """The card's "notes" alone."""
-    return card_notes(model, task)[0]
+    return card_notes(model, task).text
 
 
-def _remember(model, task, rng):
-    ro = _roles(model)
+def card_zh(model: Model, task: Task, evaluated_on: str, notes: str) -> dict[str, str]:
+    """A card's words in Chinese, beside its English fields of the same names: the model's title as the page shows it
+    (the kind's title · the task's), the task's words, what the accuracy was measured on, and the notes."""
+    words = {**task.zh, "title": f"{model.spec.zh.get('title', model.spec.title)} · {task.zh.get('title', task.title)}"}
+    return {**words, "task_title": task.zh.get("title", task.title), "evaluated_on": evaluated_on,
+            "loss_kind": "交叉熵" if task.output == "classes" else "均方误差", "notes": notes}
+
+
+def _remember(model, task, rng, say):
+    ro, zh = _roles(model)
     # the state just before the '?', over every length from seq_len // 2 to seq_len, so that a unit that
     # merely counts steps cannot pass for a memory
     held, first = [], []
@@ -89,38 +136,52 @@ def _remember(model, task, rng):
     eta = _eta2(held, first)
     u = int(eta.argmax())
     means = ", ".join(f"{held[first == k, u].mean():+.2f}" for k in range(len(task.labels)))
-    lead = (f"Unit {u}'s {ro['what']} holds the first letter" if eta[u] >= 0.5 else
+    lo, hi, e, mem = task.seq_len // 2, task.seq_len, f"{eta[u]:.2f}", ro["mem"]
+    strong = eta[u] >= 0.5
+    lead = (f"Unit {u}'s {ro['what']} holds the first letter" if strong else
             f"No unit holds the first letter; the closest is unit {u}'s {ro['what']}")
-    parts = [f"{lead}: just before the '?', the first letter explains {eta[u]:.2f} of its variance over lengths "
-             f"{task.seq_len // 2} to {task.seq_len} (eta squared; mean {ro['mem']} after A, B, C, D: {means})."]
+    lead_zh = f"单元{u}的{zh['what']}存着第一个字母" if strong else f"没有单元存着第一个字母；最接近的是单元{u}的{zh['what']}"
+    say(f"{lead}: just before the '?', the first letter explains {e} of its variance over lengths {lo} to {hi} "
+        f"(eta squared; mean {mem} after A, B, C, D: {means}).",
+        f"{lead_zh}：在“?”之前的一步，第一个字母解释了它在长度{lo}到{hi}上{e}的方差（η 平方；A、B、C、D 之后{mem}的均值：{means}）。")
     batch = task.batch(rng, 64, task.seq_len)
     tr = _run(model, _inputs(model, batch))
     if ro["keep"]:
         k = tr[ro["keep"]][:, 1:-1, u]
-        parts.append(f"Its {ro['keep_sym']} averages {k.mean():.2f} over the distractors (lowest {k.min():.2f}); "
-                     f"over all units it averages {tr[ro['keep']][:, 1:-1].mean():.2f}.")
+        avg, low, every = f"{k.mean():.2f}", f"{k.min():.2f}", f"{tr[ro['keep']][:, 1:-1].mean():.2f}"
+        say(f"Its {ro['keep_sym']} averages {avg} over the distractors (lowest {low}); over all units it averages {every}.",
+            f"它的{zh['keep_sym']}在干扰项上平均为{avg}（最低{low}）；所有单元平均为{every}。")
     if ro["write"]:
         g = tr[ro["write"]][..., u]
-        parts.append(f"Its {ro['write_sym']} is {g[:, 0].mean():.2f} at the first letter and "
-                     f"{g[:, 1:-1].mean():.2f} on the distractors.")
+        at, off = f"{g[:, 0].mean():.2f}", f"{g[:, 1:-1].mean():.2f}"
+        say(f"Its {ro['write_sym']} is {at} at the first letter and {off} on the distractors.",
+            f"它的{zh['write_sym']}在第一个字母处为{at}，在干扰项上为{off}。")
     if ro["written"]:
-        w = tr["written"][..., u]
-        size = np.abs(w)
-        parts.append(f"What it writes, |{ro['written']}|, is {size[:, 0].mean():.2f} at the first letter and "
-                     f"{size[:, 1:-1].mean():.2f} on the distractors.")
-        # do the distractors' writes push the memory further the way it already points (a latch)?
-        along = (np.sign(tr[ro["mem"] + "_prev"][:, 1:-1, u]) * w[:, 1:-1]).mean()
-        if size[:, 1:-1].mean() > 0.1 and along > 0.5 * size[:, 1:-1].mean():
-            parts.append(f"Those writes mostly push {ro['mem']} further the way it already points (mean of "
-                         f"sign({ro['mem']}(t−1)) · written = {along:+.2f}): they reinforce the stored letter instead "
-                         "of overwriting it, a latch.")
+        _latch(tr, ro, u, say)
     else:
-        parts.append("An Elman RNN has no gates: a letter can survive only through W_hh.")
-    return " ".join(parts), [u]
+        say("An Elman RNN has no gates: a letter can survive only through W_hh.", "Elman RNN 没有门：字母只能靠 W_hh 留存下来。")
+    return [u]
 
 
-def _brackets(model, task, rng):
-    ro = _roles(model)
+def _latch(tr, ro, u, say):
+    """How big the memory unit's writes are, and whether the distractors' writes push it the way it already points."""
+    w = tr["written"][..., u]
+    size = np.abs(w)
+    at, off, mem = f"{size[:, 0].mean():.2f}", f"{size[:, 1:-1].mean():.2f}", ro["mem"]
+    say(f"What it writes, |{ro['written']}|, is {at} at the first letter and {off} on the distractors.",
+        f"它写入的量 |{ro['written']}| 在第一个字母处为{at}，在干扰项上为{off}。")
+    # do the distractors' writes push the memory further the way it already points (a latch)?
+    along = (np.sign(tr[mem + "_prev"][:, 1:-1, u]) * w[:, 1:-1]).mean()
+    if size[:, 1:-1].mean() > 0.1 and along > 0.5 * size[:, 1:-1].mean():
+        a = f"{along:+.2f}"
+        say(f"Those writes mostly push {mem} further the way it already points (mean of sign({mem}(t−1)) · written = {a}): "
+            "they reinforce the stored letter instead of overwriting it, a latch.",
+            f"这些写入大多把{mem}沿它已有的方向继续推（sign({mem}(t−1)) · written 的均值 = {a}）：它们加强存下的字母，"
+            "而不是把它改写，像一个锁存器。")
+
+
+def _brackets(model, task, rng, say):
+    ro, zh = _roles(model)
     batch = task.batch(rng, 64, task.seq_len)
     tr = _run(model, _inputs(model, batch))
     depth = batch.extra["depth"].reshape(-1)
@@ -129,53 +190,58 @@ def _brackets(model, task, rng):
     r = _corr(m, depth.astype(float))
     u = int(np.abs(r).argmax())
     steps = ", ".join(f"{m[depth == d, u].mean():+.2f}" for d in range(task.max_depth + 1) if (depth == d).any())
-    lead = (f"Unit {u}'s {ro['what']} counts open brackets" if abs(r[u]) >= 0.8 else
+    strong, rr = abs(r[u]) >= 0.8, f"{r[u]:+.2f}"
+    lead = (f"Unit {u}'s {ro['what']} counts open brackets" if strong else
             f"No unit counts the brackets cleanly; the closest is unit {u}'s {ro['what']}")
-    parts = [f"{lead}: it correlates with the depth at r = {r[u]:+.2f}; its mean at depths 0, 1, 2, ... is {steps}."]
+    lead_zh = f"单元{u}的{zh['what']}在数未闭合的括号" if strong else f"没有单元干净地数出括号；最接近的是单元{u}的{zh['what']}"
+    say(f"{lead}: it correlates with the depth at r = {rr}; its mean at depths 0, 1, 2, ... is {steps}.",
+        f"{lead_zh}：它与深度的相关系数 r = {rr}；在深度 0, 1, 2, ... 上它的均值为 {steps}。")
     for key, sym in (("keep", "keep_sym"), ("write", "write_sym")):
         if ro[key]:
             g = tr[ro[key]].reshape(-1, m.shape[1])[:, u]
-            by = ", ".join(f"{g[ids == k].mean():.2f} on '{tok}'" for k, tok in enumerate(task.tokens))
-            parts.append(f"Its {ro[sym]} is {by}.")
+            by = [(f"{g[ids == k].mean():.2f}", tok) for k, tok in enumerate(task.tokens)]
+            say(f"Its {ro[sym]} is " + ", ".join(f"{v} on '{tok}'" for v, tok in by) + ".",
+                f"它的{zh[sym]}" + "，".join(f"在“{tok}”上为{v}" for v, tok in by) + "。")
     if not ro["keep"]:
-        parts.append("Without gates, the count is kept by W_hh's feedback alone.")
-    return " ".join(parts), [u]
+        say("Without gates, the count is kept by W_hh's feedback alone.", "没有门，计数只靠 W_hh 的反馈保存。")
+    return [u]
 
 
-def _charlm(model, task, rng):
-    ro = _roles(model)
-    mem, keep, keep_sym = ro["mem"], ro["keep"], ro["keep_sym"]
+def _charlm(model, task, rng, say):
+    ro, zh = _roles(model)
     ids = task.ids
     n = 3000
     start = task.split + 500
     window = ids[start:start + n]
-    x = model.embedding.astype(np.float64)[window]
-    tr = _run(model, x[None])
-    m = tr[mem][0]
+    tr = _run(model, model.embedding.astype(np.float64)[window][None])
+    m = tr[ro["mem"]][0]
     quote = task.tokens.index('"')
     inside = (np.cumsum(ids == quote)[start:start + n] % 2).astype(float)   # parity of '"' so far in the whole text
     space = (window == 0).astype(float)
     pos = np.zeros(n)
     for t in range(1, n):
         pos[t] = 0 if window[t] == 0 else pos[t - 1] + 1                   # characters since the last space
-    found, units = [], []
-    for label, feature in (("whether the text is inside a quotation", inside), ("spaces", space),
-                           ("the position inside a word", pos)):
+    found, found_zh, units = [], [], []
+    for label, label_zh, feature in (("whether the text is inside a quotation", "文本是否在引号内", inside), ("spaces", "空格", space),
+                                     ("the position inside a word", "词内的位置", pos)):
         r = _corr(m, feature)
         u = int(np.abs(r).argmax())
-        found.append(f"unit {u} tracks {label} (r = {r[u]:+.2f})" if abs(r[u]) >= 0.3 else
-                     f"no unit tracks {label} (the closest, unit {u}, has r = {r[u]:+.2f})")
-        units.append((abs(r[u]) < 0.3, u))  # the units that track a feature first, then the closest ones
-    what = "cell states" if mem == "c" else "hidden states"
-    text = f"On {n} characters of held-out text, the {what}: " + "; ".join(found) + "."
-    if keep:
-        text += f" The {keep_sym} averages {tr[keep][0].mean():.2f} over all units and characters."
-    return text, [u for _, u in sorted(units, key=lambda x: x[0])]
+        rr, tracks = f"{r[u]:+.2f}", abs(r[u]) >= 0.3
+        found.append(f"unit {u} tracks {label} (r = {rr})" if tracks else f"no unit tracks {label} (the closest, unit {u}, has r = {rr})")
+        found_zh.append(f"单元{u}跟踪{label_zh}（r = {rr}）" if tracks else f"没有单元跟踪{label_zh}（最接近的单元{u}的 r = {rr}）")
+        units.append((not tracks, u))  # the units that track a feature first, then the closest ones
+    what = "cell states" if ro["mem"] == "c" else "hidden states"
+    say(f"On {n} characters of held-out text, the {what}: " + "; ".join(found) + ".",
+        f"在{n}个留出文本的字符上，各单元的{zh['what']}：" + "；".join(found_zh) + "。")
+    if ro["keep"]:
+        avg = f"{tr[ro['keep']][0].mean():.2f}"
+        say(f"The {ro['keep_sym']} averages {avg} over all units and characters.", f"{zh['keep_sym']}在所有单元和字符上平均为{avg}。")
+    return [u for _, u in sorted(units, key=lambda x: x[0])]
 
 
-def _sine(model, task, rng):
-    ro = _roles(model)
-    mem, keep, keep_sym = ro["mem"], ro["keep"], ro["keep_sym"]
+def _sine(model, task, rng, say):
+    ro, zh = _roles(model)
+    mem = ro["mem"]
     batch = task.batch(rng, 64, task.seq_len)
     tr = _run(model, batch.inputs)
     w = task.warmup
@@ -186,33 +252,40 @@ def _sine(model, task, rng):
     rv, rs = _corr(m, value), _corr(m, slope)
     uv, us = int(np.abs(rv).argmax()), int(np.abs(rs).argmax())
     what = "cell state" if mem == "c" else "hidden state"
-    def verb(r):
-        return "follows" if abs(r) >= 0.8 else "comes closest to following"
-    text = (f"Unit {uv}'s {what} {verb(rv[uv])} the current value of the signal (r = {rv[uv]:+.2f}) and unit {us}'s "
-            f"{verb(rs[us])} its slope (r = {rs[us]:+.2f}): value and slope are what a next-step prediction of a sine needs.")
-    if keep:
-        text += f" The {keep_sym} averages {tr[keep][:, w:].mean():.2f}."
-    return text, [uv, us]
+    (v, vzh), (s, szh) = (("follows", "跟随") if abs(r) >= 0.8 else ("comes closest to following", "最接近于跟随") for r in (rv[uv], rs[us]))
+    a, b = f"{rv[uv]:+.2f}", f"{rs[us]:+.2f}"
+    say(f"Unit {uv}'s {what} {v} the current value of the signal (r = {a}) and unit {us}'s {s} its slope (r = {b}): "
+        "value and slope are what a next-step prediction of a sine needs.",
+        f"单元{uv}的{zh['what']}{vzh}信号的当前值（r = {a}），单元{us}的{zh['what']}{szh}它的斜率（r = {b}）：预测正弦的下一个值正需要值和斜率。")
+    if ro["keep"]:
+        avg = f"{tr[ro['keep']][:, w:].mean():.2f}"
+        say(f"The {ro['keep_sym']} averages {avg}.", f"{zh['keep_sym']}平均为{avg}。")
+    return [uv, us]
 
 
-def _adding(model, task, rng):
-    ro = _roles(model)
-    mem, keep, write, keep_sym, write_sym = ro["mem"], ro["keep"], ro["write"], ro["keep_sym"], ro["write_sym"]
+def _adding(model, task, rng, say):
+    ro, zh = _roles(model)
+    mem, keep, write = ro["mem"], ro["keep"], ro["write"]
     batch = task.batch(rng, 64, task.seq_len)
     tr = _run(model, batch.inputs)
     target = batch.targets[:, -1, 0]
     r = _corr(tr[mem][:, -1], target)                         # the state after the last input
     u = int(np.abs(r).argmax())
     what = "cell state" if mem == "c" else "hidden state"
-    lead = (f"Unit {u}'s {what} carries the sum" if abs(r[u]) >= 0.8 else
-            f"No unit carries the sum; the closest is unit {u}'s {what}")
-    parts = [f"{lead}: after the last step it correlates with the answer at r = {r[u]:+.2f}."]
+    strong, rr = abs(r[u]) >= 0.8, f"{r[u]:+.2f}"
+    lead = f"Unit {u}'s {what} carries the sum" if strong else f"No unit carries the sum; the closest is unit {u}'s {what}"
+    lead_zh = f"单元{u}的{zh['what']}携带着和" if strong else f"没有单元携带着和；最接近的是单元{u}的{zh['what']}"
+    say(f"{lead}: after the last step it correlates with the answer at r = {rr}.", f"{lead_zh}：最后一步之后，它与答案的相关系数 r = {rr}。")
     marked = batch.extra["markers"].astype(bool)
     if write:
         g = tr[write][..., u]
-        parts.append(f"Its {write_sym} is {g[marked].mean():.2f} at the two marked steps and {g[~marked].mean():.2f} elsewhere.")
+        at, off = f"{g[marked].mean():.2f}", f"{g[~marked].mean():.2f}"
+        say(f"Its {ro['write_sym']} is {at} at the two marked steps and {off} elsewhere.",
+            f"它的{zh['write_sym']}在两个标记步上为{at}，在其他步上为{off}。")
     if keep:
-        parts.append(f"Its {keep_sym} averages {tr[keep][..., u].mean():.2f}.")
+        avg = f"{tr[keep][..., u].mean():.2f}"
+        say(f"Its {ro['keep_sym']} averages {avg}.", f"它的{zh['keep_sym']}平均为{avg}。")
     if not keep and not write:
-        parts.append("Without gates, every step's value leaks into the state; only W_hh can sort marked from unmarked.")
-    return " ".join(parts), [u]
+        say("Without gates, every step's value leaks into the state; only W_hh can sort marked from unmarked.",
+            "没有门，每一步的值都会漏进状态；只有 W_hh 能把标记的值和未标记的值分开。")
+    return [u]

@@ -11,7 +11,8 @@ identity (x(t) is the token's one-hot vector, so each column of W_ih is one
 token's effect on the gates); numeric tasks read numbers as they are.
 Class outputs are trained with softmax cross-entropy, regression outputs
 with the mean squared error; ``accuracy_rule`` says in words what the
-accuracy counts.
+accuracy counts. A task's words (title, description, accuracy_rule) are
+in English and, beside them in its ``zh``, in Chinese.
 
 The five tasks:
 
@@ -51,6 +52,7 @@ class Task:
     name = ""
     title = ""
     description = ""
+    zh: dict[str, str] = {}            # title, description and accuracy_rule in Chinese
     input_type = "numbers"             # "text" (a vocabulary of tokens) or "numbers"
     output = "classes"                 # "classes" (softmax cross-entropy) or "regression" (MSE)
     accuracy_rule = ""
@@ -130,9 +132,17 @@ class Task:
             right = (np.abs(outputs - batch.targets) < self.tolerance).all(axis=-1)
         return float((right & m).sum() / max(int(m.sum()), 1))
 
+    def evaluated_on(self, sequences: int, lengths: list[int]) -> tuple[str, str]:
+        """What a model card's accuracy was measured on, in English and in Chinese: "512 fresh sequences, length 50"."""
+        lo, hi = lengths
+        held = self.name == "charlm"  # read from the held-out tenth of the text
+        en = f"{sequences} fresh sequences{' of held-out text' if held else ''}, " + (f"length {hi}" if lo == hi else f"lengths {lo} to {hi}")
+        zh = f"{sequences} 条{'留出文本的' if held else '新生成的'}序列，" + (f"长度 {hi}" if lo == hi else f"长度 {lo} 到 {hi}")
+        return en, zh
+
     def describe(self) -> dict:
         return {
-            "name": self.name, "title": self.title, "description": self.description,
+            "name": self.name, "title": self.title, "description": self.description, "zh": dict(self.zh),
             "input_type": self.input_type, "input_size": self.input_size,
             "tokens": list(self.tokens) if self.tokens else None,
             "output": self.output, "head": "softmax" if self.output == "classes" else "linear",
@@ -150,6 +160,11 @@ class Remember(Task):
                    "the trained model's gates do it.")
     input_type = "text"
     accuracy_rule = "fraction of sequences whose answer at the final '?' is the first letter"
+    zh = {"title": "记住第一个符号",
+          "description": "一串由字母 A、B、C、D 组成的字符串以“?”结尾；在“?”处模型必须说出第一个字母。后面的每个字母都是同类的"
+                         "干扰项，所以细胞必须把第一个字母存一次，然后一直保持到结尾，不被之后写入的任何内容改掉。模型卡说明"
+                         "训练好的模型的门是怎样做到的。",
+          "accuracy_rule": "在最后的“?”处答出第一个字母的序列所占的比例"}
     seq_len, min_len, max_len = 24, 2, 400
     vary_length = True
     tokens = ("A", "B", "C", "D", "?")
@@ -176,6 +191,10 @@ class Brackets(Task):
                    "cell state can hold directly, adding for '(' and subtracting for ')'.")
     input_type = "text"
     accuracy_rule = "fraction of characters after which the predicted depth is the true depth"
+    zh = {"title": "数括号深度",
+          "description": "由“(”和“)”组成、夹着填充字符“x”的字符串，闭合的括号从不多于已打开的，深度从不超过 8。每读一个字符，"
+                         "模型都要说出括号有多深：这是一个 LSTM 的细胞状态可以直接存放的计数器，遇到“(”加一，遇到“)”减一。",
+          "accuracy_rule": "读完后预测深度等于真实深度的字符所占的比例"}
     seq_len, min_len, max_len = 80, 1, 400
     vary_length = True
     max_depth = 8
@@ -207,6 +226,10 @@ class CharLM(Task):
                    "out; the accuracy is measured there.")
     input_type = "text"
     accuracy_rule = "fraction of characters of held-out text whose most likely prediction is the true next character"
+    zh = {"title": "字符级语言模型",
+          "description": "逐个字符地读简·奥斯汀的《傲慢与偏见》（第 1-20 章，公有领域；转为小写，合并空白），并预测下一个字符。"
+                         "文本的最后十分之一留出不用于训练，准确率在这部分上测量。",
+          "accuracy_rule": "留出文本中，最可能的预测正是真实下一个字符的字符所占的比例"}
     seq_len, min_len, max_len = 64, 2, 1000
     tokens = tuple(" abcdefghijklmnopqrstuvwxyz.,;:!?'\"-")
     labels = tokens
@@ -247,6 +270,10 @@ class Sine(Task):
     output = "regression"
     tolerance = 0.1
     accuracy_rule = "fraction of scored steps (t >= 5) whose prediction is within 0.1 of the next noise-free value"
+    zh = {"title": "带噪正弦和的下一个值",
+          "description": "x(t) = a1 sin(w1 t + p1) + a2 sin(w2 t + p2) + 噪声（标准差 0.05），每条序列的振幅、频率和相位都重新抽取。"
+                         "每读一个值，模型预测下一个无噪声的值；前 5 步模型还无从知道频率，不计分。",
+          "accuracy_rule": "计分的步（t >= 5）中，预测与下一个无噪声值相差不到 0.1 的步所占的比例"}
     seq_len, min_len, max_len = 50, 6, 1000
     labels = ("next value",)
     input_size = 1
@@ -275,6 +302,11 @@ class Adding(Task):
     output = "regression"
     tolerance = 0.04
     accuracy_rule = "fraction of sequences whose answer is within 0.04 of the true sum (Hochreiter & Schmidhuber's criterion)"
+    zh = {"title": "加法问题",
+          "description": "每一步给出一对（数值，标记）：数值在 [0, 1] 上均匀分布，标记除两步外都是 0，这两步在序列的前后两半各有一个。"
+                         "在最后一步，模型必须输出两个被标记的数值之和（Hochreiter & Schmidhuber 1997 的实验 4，按 Le 等人 2015 "
+                         "的提法）。总是回答 1 的均方误差为 1/6 = 0.167；序列越长，要跨越的间隔就越长。",
+          "accuracy_rule": "答案与真实的和相差不到 0.04 的序列所占的比例（Hochreiter & Schmidhuber 的标准）"}
     seq_len, min_len, max_len = 50, 4, 2000
     labels = ("sum",)
     input_size = 2

@@ -43,7 +43,7 @@ from ..kinds import get as get_kind
 from ..model import Model
 from ..vocab import Vocab
 from . import tasks as _tasks
-from .notes import card_notes
+from .notes import card_notes, card_zh
 from .optim import Adam, clip_global_norm
 
 # (smallest, largest) accepted value of each training argument; floats marked open are exclusive at the bottom.
@@ -226,7 +226,8 @@ def _loss_and_grads(model: Model, t: _tasks.Task, batch, W: np.ndarray, b: np.nd
 def _card(final: Model, t: _tasks.Task, kind: str, cfg: dict, evaluation: dict, *, done: int, seconds: float, stopped: str) -> dict:
     """The trained model's card: what it learned, how well, how it was trained, and what its gates do (the notes,
     and the units they name as data: the units the page draws first)."""
-    notes, units = card_notes(final, t)
+    notes = card_notes(final, t)
+    evaluated_on, evaluated_on_zh = t.evaluated_on(evaluation["sequences"], evaluation["lengths"])
     return {
         "title": f"{final.spec.title} · {t.title}",
         "task": t.name,
@@ -240,7 +241,7 @@ def _card(final: Model, t: _tasks.Task, kind: str, cfg: dict, evaluation: dict, 
         "accuracy_rule": t.accuracy_rule,
         "loss": round(evaluation["loss"], 5),
         "loss_kind": "cross-entropy" if t.output == "classes" else "mean squared error",
-        "evaluated_on": _evaluated_on(t, evaluation),
+        "evaluated_on": evaluated_on,
         "steps": done,
         "batch_size": cfg["batch_size"],
         "learning_rate": cfg["learning_rate"],
@@ -253,16 +254,10 @@ def _card(final: Model, t: _tasks.Task, kind: str, cfg: dict, evaluation: dict, 
         "input_size": t.input_size,
         "example": t.example,
         "head": "softmax" if t.output == "classes" else "linear",
-        "notes": notes,
-        "units": units,
+        "notes": notes.text,
+        "units": notes.units,
+        "zh": card_zh(final, t, evaluated_on_zh, notes.zh),   # the words above in Chinese, the notes' numbers the same
     }
-
-
-def _evaluated_on(task: _tasks.Task, evaluation: dict) -> str:
-    lo, hi = evaluation["lengths"]
-    lengths = f"length {hi}" if lo == hi else f"lengths {lo} to {hi}"
-    source = " of held-out text" if task.name == "charlm" else ""
-    return f"{evaluation['sequences']} fresh sequences{source}, {lengths}"
 
 
 def initial_model(kind: str, task: _tasks.Task, hidden_size: int, num_layers: int, seed: int, options: dict) -> Model:
