@@ -19,7 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from . import __version__, docs, handlers
 from .config import Settings
-from .middleware import AllowedHosts, BodyLimit, SecurityHeaders
+from .middleware import AllowedHosts, BodyLimit, HeadAsGet, SecurityHeaders
 from .pool import Pool
 from .routers import api, lessons, pages, stream, train
 from .store import ModelStore
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)  # 9 took seconds on a 50 MB CSV for 10% less
     if settings.allowed_hosts.split() != ["*"]:  # a page on a rebound DNS name reaches us with its own name in Host
         app.add_middleware(AllowedHosts, hosts=settings.allowed_hosts.split())
+    app.add_middleware(HeadAsGet)  # outside the others: they see the GET it is answered as
     if settings.trusted_proxies.split():  # outermost, so every layer sees the client's address; nobody is trusted by default
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies.split())
     app.include_router(api.router)

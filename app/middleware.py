@@ -1,4 +1,4 @@
-"""The app's own ASGI middleware: security headers on every answer, and a cap on request bodies.
+"""The app's own ASGI middleware: security headers on every answer, HEAD as GET, and a cap on request bodies.
 
 Pure ASGI rather than ``@app.middleware("http")``: Starlette's BaseHTTPMiddleware
 re-raises a client's disconnect from inside a streamed response (SSE), and
@@ -36,6 +36,28 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class HeadAsGet:
+    """HEAD answered as GET is, without the body (RFC 9110 9.3.2): the same status and headers, Content-Length
+    included. FastAPI's routes declare GET alone, so every page, the API and /vendor/plotly.min.js answered 405."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 class BodyLimit:

@@ -40,6 +40,18 @@ def test_plotly_comes_from_the_installed_package(client):
     assert r.content == (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
 
 
+@pytest.mark.parametrize("path", ["/", "/embed?preset=remember-lstm&step=3", "/compare", "/lesson", "/lesson/lstm",
+                                  "/vendor/plotly.min.js", "/static/main.js", "/docs", "/healthz", "/api/presets",
+                                  "/?preset=adding-lstm&input=the+cat"])
+def test_head_answers_as_get_does_without_the_body(client, path):
+    """A link checker, a proxy or curl -I asks with HEAD: the same status and headers as GET, and no body."""
+    for encoding in ("identity", "gzip"):
+        got, head = (client.request(m, path, headers={"Accept-Encoding": encoding}) for m in ("GET", "HEAD"))
+        assert head.status_code == got.status_code and head.content == b"", (path, head.status_code, got.status_code)
+        same = lambda r: {k: v for k, v in r.headers.items() if k != "date"}
+        assert same(head) == same(got), path  # Content-Length too: the length GET's body has (a gzipped file is chunked)
+
+
 def test_frame_ancestors_follow_the_setting():
     assert "frame-ancestors 'self' https://slides.example.org" in csp("self https://slides.example.org")
     assert "frame-ancestors 'self';" in csp("self") + ";"
