@@ -40,10 +40,11 @@ def templates(directory: Path) -> Jinja2Templates:
 
 
 def csp(embed_origins: str) -> str:
-    """No request leaves the app's origin; framing is allowed from the configured origins."""
+    """No request leaves the app's origin; framing is allowed from the configured origins. '*' is any site and a
+    deck opened from disk: a browser's * matches network schemes only, and a file:// page is matched by file: alone."""
     origins = embed_origins.split()
     if "*" in origins:
-        ancestors = "*"
+        ancestors = "* file:"
     else:
         ancestors = " ".join(["'self'"] + [o for o in origins if o != "self"])
     return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "

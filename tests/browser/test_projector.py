@@ -4,6 +4,8 @@ from 640x400 to 1920x1080 with no inner scrollbar, its link covering nothing."""
 
 import pytest
 
+from .conftest import ARTIFACTS
+
 VIEWPORTS = [(1024, 768), (1280, 800), (1920, 1080)]
 FRAMES = [(640, 400), (960, 600), (1280, 720), (1920, 1080)]
 BOXES = """(() => Object.fromEntries(['#diagram', '#phase', '.player'].map((s) => {
@@ -61,3 +63,26 @@ def test_embed_fits_its_frame_and_its_link_covers_nothing(tab, width, height):
     assert out["diagram"] >= 0.3 * height, out
     assert tab.js("new URL(document.querySelector('.embed-credit a').href).search").startswith("?preset=remember-lstm")
     tab.shot(f"-{width}x{height}")
+
+
+def test_embed_opens_in_a_deck_opened_from_disk(tab, tmp_path):
+    """reveal.js decks are often opened as file://: the page's frame-ancestors must admit a file: ancestor (a * alone
+    matches web schemes only, and Chromium then shows its error page in the frame)."""
+    deck = tmp_path / "deck.html"
+    deck.write_text(f'<!doctype html><title>deck</title><iframe id="slide" src="{tab.base}/embed?preset=remember-lstm&step=2"'
+                    ' width="960" height="600"></iframe>')
+    tab.page.goto(deck.as_uri())
+    frame = tab.page.wait_for_selector("#slide").content_frame()
+    drawn = None
+    for _ in range(300):  # until the frame's page is drawn, or its error page stays
+        try:
+            drawn = frame.evaluate("document.body.dataset.ready && document.querySelectorAll('#diagram svg .cell').length")
+        except Exception:  # its document is being replaced
+            drawn = None
+        if drawn:
+            break
+        tab.page.wait_for_timeout(50)
+    assert frame.url.startswith(tab.base + "/embed"), frame.url
+    assert drawn, "the frame's page did not draw its diagram"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.page.screenshot(path=str(ARTIFACTS / "embed_in_a_deck_from_disk.png"))
