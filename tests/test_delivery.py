@@ -1,5 +1,6 @@
 """What ships: the wheel carries the page, every setting is documented, the commands start, the Dockerfile lints."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,17 @@ def test_every_setting_is_documented():
     for name, field in Settings.model_fields.items():
         assert f"| `{name}` |" in readme, f"README's settings table lacks {name}"
         assert field.description, f"setting {name} has no description"
+
+
+def test_every_view_parameter_is_documented():
+    """Each field of the view state (the URL's parameters, the API's too) is named in the first column of the README's
+    parameter table: a field added to ViewState, its kind options, what-if or lesson fields included, needs its row."""
+    from app.schemas import ViewState
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| parameter | meaning |"):].split("\n\n", 1)[0].splitlines()[2:]
+    named = {name for row in table for name in re.findall(r"`([a-z_]+)`", row.split("|")[1])}
+    missing = [name for name in ViewState.model_fields if name not in named]
+    assert not missing, f"README's parameter table lacks {missing}"
 
 
 def test_readme_top_holds_exactly_two_setup_commands():
