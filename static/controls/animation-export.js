@@ -23,16 +23,32 @@ function square(ctx, rect, dx, dy) {
 
 /**
  * The frames of steps from..to: with phases, each phase in progress steps at fps (its pace's seconds long), else one
- * frame a step lasting 1/speed s. [{t, phase, progress, ms}]. Pure.
+ * frame a step lasting 1/speed s. [{t, phase, progress, ms}], ms the frame's true length (83.33… at 12 fps). Pure.
  */
 export function frameList({ from, to, phases, phaseNames, pace = "normal", speed = 2, fps = 12 }) {
   const out = [];
   const seconds = PACE[pace] ?? PACE.normal, per = Math.max(2, Math.round(seconds * fps));
   for (let t = from; t <= to; t++) {
-    if (!phases || !phaseNames.length) out.push({ t, phase: null, progress: 1, ms: Math.round(1000 / speed) });
-    else for (const phase of phaseNames) for (let k = 1; k <= per; k++) out.push({ t, phase, progress: k / per, ms: Math.round((1000 * seconds) / per) });
+    if (!phases || !phaseNames.length) out.push({ t, phase: null, progress: 1, ms: 1000 / speed });
+    else for (const phase of phaseNames) for (let k = 1; k <= per; k++) out.push({ t, phase, progress: k / per, ms: (1000 * seconds) / per });
   }
   return out;
+}
+
+const GIF_MIN_CS = 2;  // browsers play a GIF delay of 0 or 1 hundredth as 10 hundredths: a shorter frame is drawn at 2
+
+/**
+ * The frames' GIF delays, in hundredths of a second (GIF's unit): each frame ends at the hundredth nearest its true
+ * end, so frames of 83⅓ ms take 8, 8, 9, 8, 8, 9… hundredths and twelve of them one second, not 0.96. Pure.
+ */
+export function gifDelays(frames) {
+  let end = 0, written = 0;
+  return frames.map((f) => {
+    end += f.ms;
+    const cs = Math.max(GIF_MIN_CS, Math.round(end / 10) - written);
+    written += cs;
+    return cs;
+  });
 }
 
 /** What is wrong with an export request, in words naming the field, the value and the limit; null when it is fine. */
@@ -126,7 +142,7 @@ export async function encodeGif(source, frames, captionOf, { onProgress, cancell
   const palette = quantize(ctx.getImageData(0, 0, w, h).data, 255, { format: "rgb444" });
   const clear = palette.length;  // the index of "unchanged": one past the colours
   const index = paletteIndex(palette);
-  const gif = GIFEncoder(), before = new Uint32Array(w * h), out = new Uint8Array(w * h);
+  const gif = GIFEncoder(), before = new Uint32Array(w * h), out = new Uint8Array(w * h), delays = gifDelays(frames);
   for (let i = 0; i < frames.length; i++) {
     if (i % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 0));  // let the page paint its progress and hear Cancel
     if (cancelled()) return null;
@@ -136,8 +152,9 @@ export async function encodeGif(source, frames, captionOf, { onProgress, cancell
       if (i > 0 && now[p] === before[p]) out[p] = clear;
       else { out[p] = index(now[p]); before[p] = now[p]; }
     }
-    gif.writeFrame(out, w, h, i === 0 ? { palette: [...palette, [255, 0, 255]], delay: frames[i].ms, repeat: 0 }
-      : { delay: frames[i].ms, transparent: true, transparentIndex: clear, dispose: 1 });
+    const delay = delays[i] * 10;  // in ms, as gifenc takes it (and divides by 10 again)
+    gif.writeFrame(out, w, h, i === 0 ? { palette: [...palette, [255, 0, 255]], delay, repeat: 0 }
+      : { delay, transparent: true, transparentIndex: clear, dispose: 1 });
     onProgress(i + 1, frames.length);
   }
   gif.finish();

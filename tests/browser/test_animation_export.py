@@ -4,6 +4,7 @@ leaves nothing behind; the fast painter draws exactly what the captioned SVG dra
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,27 @@ def test_a_video_is_recorded_in_real_time(tab):
     status = tab.js("document.querySelector('[data-anim=status]').textContent")
     seconds = float(status.rsplit(" in ", 1)[1].rstrip(" s"))
     assert 2.3 < seconds < 10, status  # 5 phases of 0.5 s: it takes the time it shows
+
+
+def test_gif_delays_keep_the_true_time_at_every_frame_rate_offered(tab):
+    """GIF delays are whole hundredths: at 12 fps a frame is 8⅓ of them. Each frame ends at the hundredth nearest its
+    true end (8, 8, 9, …), so a phase lasts its pace, never 4% less; checked on the exported file, frame by frame."""
+    tab.open("/?preset=remember-lstm&pace=fast&step=3")
+    phases = len(tab.js("window.gatescope.trace.header.kind_info.glossary.phases"))
+    offered = tab.js("[...document.querySelectorAll('[data-anim=fps] option')].map((o) => o.value)")
+    assert offered
+    for fps in offered:
+        open_dialog(tab, "gif")
+        tab.page.fill('[data-anim="to"]', "3")  # one step: its phases at the fast pace, 0.5 s each
+        tab.page.select_option('[data-anim="fps"]', fps)
+        with tab.page.expect_download(timeout=60_000) as file:
+            tab.page.click('[data-anim="start"]')
+        delays = [d // 10 for d in gif_frames(Path(file.value.path()).read_bytes())]  # hundredths of a second
+        tab.until("document.getElementById('animation-dialog').dataset.done", what="the export done")
+        tab.page.click('[data-anim="cancel"]')  # with no export running, it closes the dialog
+        tab.until("!document.getElementById('animation-dialog').open", what="the dialog closed")
+        frame = Fraction(phases * 50, len(delays))  # hundredths: the frames split the phases' time evenly
+        ends = [sum(delays[:k + 1]) for k in range(len(delays))]
+        off = [float(end - frame * (k + 1)) for k, end in enumerate(ends)]
+        assert max(map(abs, off)) <= 0.5, (fps, delays, off)  # every frame ends within half a hundredth of its time
+        assert ends[-1] == phases * 50 and min(delays) >= 2, (fps, delays)
