@@ -10,6 +10,8 @@
 
 import "../vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
 import { num } from "../core/text.js";
+import { chosenUnits } from "./diagram.js";
+import { drawnUnits } from "./diagram-figure.js";
 import { View } from "./view.js";
 
 export const ANNOUNCE_MS = 600;
@@ -105,7 +107,8 @@ function element(tag, className, text) {
   return el;
 }
 
-/** The unit whose numbers are written out: the one pointed at or pinned, else options.color_unit, else 0. */
+/** The unit whose numbers are written out: the one pointed at or pinned, else options.color_unit, else the first
+ *  unit the diagram draws (units=, else the model card's units, else unit 0). */
 export class Phase extends View {
   static id = "phase";
 
@@ -124,12 +127,14 @@ export class Phase extends View {
     this.rows = [];
     this.timer = null;
     this.last = null;
+    this.firstDrawn = 0;
     whenStyled.then(() => { this.key = null; if (this.last) this.show(...this.last); });
   }
 
   build(kindInfo, header, options) {
     super.build(kindInfo, header, options);
     this.key = null;
+    this.firstDrawn = drawnUnits(header?.model?.hidden_size ?? 0, chosenUnits(options, header)).units[0] ?? 0;
   }
 
   show(t, phase, playing) {
@@ -139,7 +144,7 @@ export class Phase extends View {
     const key = `${phase}|${names.map((n) => n.name).join(",")}`;
     if (key !== this.key) this.setPhase(phase, names);
     this.key = key;
-    const unit = this.unit ?? this.options.color_unit ?? 0;  // the unit pointed at or pinned, else the tokens' unit
+    const unit = this.unit ?? this.options.color_unit ?? this.firstDrawn;  // pointed at or pinned, the tokens' unit, the diagram's first
     for (const row of this.rows) row.dd.textContent = this.line(row.name, t, unit);
     clearTimeout(this.timer);
     if (!playing) this.timer = setTimeout(() => this.announce(t), ANNOUNCE_MS);

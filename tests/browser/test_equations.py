@@ -232,3 +232,23 @@ def test_the_whole_step_hint_matches_the_phases_box(tab):
     tab.page.click('[data-control="phases"]')
     tab.until(f"{hint}.includes('Tick')", timeout=5, what="the hint for phases off")
     assert "press ↓" not in tab.js(hint)
+
+
+NUMBERS = "[...document.querySelectorAll('#phase dd')].map((e) => e.textContent)"
+
+
+@pytest.mark.parametrize("query, unit", [
+    ("", 2),                  # the card's units, 2, 20 and 38: the diagram draws them, the first is written out
+    ("&units=38,20", 20),     # units= chooses for both
+    ("&color_unit=9", 9),     # the unit the tokens are coloured by, when one is chosen
+    ("&pin=c[38]", 38),       # a pinned unit
+])
+def test_the_panel_writes_out_a_unit_the_diagram_draws(tab, query, unit):
+    tab.open(f"/?preset=charlm-lstm&input=the+cat+sat+on+the+mat&step=3{query}")
+    drawn = tab.js("[...document.querySelectorAll('#diagram .strip[data-name=c] .cell')].map((c) => Number(c.dataset.unit))")
+    if "color_unit" not in query:
+        assert unit in drawn, drawn
+    numbers = tab.js(NUMBERS)
+    assert numbers and all(n.startswith(f"unit {unit}: ") for n in numbers), numbers
+    c = tab.js(f"window.gatescope.trace.value('c', 3)[{unit}]")  # and its numbers are that unit's: c(t)'s line ends in its c
+    assert any(float(n.rpartition(" = ")[2].replace("−", "-")) == pytest.approx(c, abs=6e-4) for n in numbers), (c, numbers)
