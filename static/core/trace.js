@@ -59,15 +59,16 @@ class Trace {
   show(mode) { this.#shown = mode; }
 
   /** Where name's numbers sit in a row: [offset, offset subtracted (the original's, for the difference) or -1]. */
-  #at(name) {
-    const f = this.#fields[name], o = this.#original[name], mode = this.shown;
+  #at(name, mode = this.shown) {
+    const f = this.#fields[name], o = this.#original[name];
     if (!o || mode === "clamped") return [f.offset, -1];
     return mode === "original" ? [o.offset, -1] : [f.offset, o.offset];
   }
 
-  /** name's vector at step t (a view into the trace, not a copy; a new array for a difference). */
-  value(name, t) {
-    const [a, b] = this.#at(name), w = this.#fields[name].width, row = t * this.#header.stride;
+  /** name's vector at step t (a view into the trace, not a copy; a new array for a difference); mode: which run
+   *  ("clamped", "original", "difference"), the one shown unless asked. */
+  value(name, t, mode = this.shown) {
+    const [a, b] = this.#at(name, mode), w = this.#fields[name].width, row = t * this.#header.stride;
     if (b < 0) return this.#data.subarray(row + a, row + a + w);
     const out = new Float32Array(w);
     for (let u = 0; u < w; u++) out[u] = this.#data[row + a + u] - this.#data[row + b + u];

@@ -191,10 +191,16 @@ export class Phase extends View {
     this.body.replaceChildren(element("div", "phase-title", this.title), text, ...(names.length ? [list] : []));
   }
 
-  /** "unit 0: 0.602 × tanh(1.210) = 0.501": the unit clamped to the name's width (h may be a narrower projection). */
+  /** "unit 0: 0.602 × tanh(1.210) = 0.501": the unit clamped to the name's width (h may be a narrower projection).
+   *  A difference of two runs is no value the equation computes (tanh of a difference is not a difference of tanhs):
+   *  it is written as what it is, "unit 0: Δ = −0.123 (held 0.456 − original 0.579)". */
   line(name, t, unit) {
     const glossary = this.glossary();
     const trace = this.trace;
+    if (trace.shown === "difference") {
+      const u = Math.min(unit, trace.width(name) - 1), run = (mode) => trace.value(name, t, mode)[u];
+      return `unit ${u}: Δ = ${num(run("difference"))} (held ${num(run("clamped"))} − original ${num(run("original"))})`;
+    }
     const value = (n) => (trace.has(n) ? trace.value(n, t)[Math.min(Math.min(unit, trace.width(name) - 1), trace.width(n) - 1)] : NaN);
     return `unit ${Math.min(unit, trace.width(name) - 1)}: ${numbers(name, glossary, value)}`;
   }

@@ -3,6 +3,8 @@ their difference on the same cursor, the What-if menu offers the kind's own gate
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 READ = """([mode, name]) => {
@@ -51,3 +53,26 @@ def test_a_bad_clamp_is_refused_by_name(tab):
     tab.until("!document.getElementById('message').hidden", what="the refusal")
     text = tab.js("document.getElementById('message').textContent")
     assert "clamp" in text and "forgt" in text, text
+
+
+def test_the_phase_panel_writes_a_difference_as_a_difference_not_as_the_equations_arithmetic(tab):
+    """tanh of a difference is not a difference of tanhs: in the difference view each name's line says Δ, held − original,
+    and the three numbers are the two runs' own at the unit written out."""
+    tab.open("/?kind=lstm&input=hello%20world&hidden=8&clamp=forget:1;input:0@3-&clamp_view=difference&phases=false&step=6")
+    numbers = tab.js("[...document.querySelectorAll('#phase dd')].map((e) => e.textContent)")
+    names = tab.js("[...document.querySelectorAll('#phase dt')].length")
+    assert numbers and len(numbers) == names, numbers
+    read = lambda s: float(s.replace("−", "-"))
+    for line in numbers:
+        m = re.fullmatch(r"unit (\d+): Δ = (\S+) \(held (\S+) − original (\S+)\)", line)
+        assert m, f"{line!r} is not written as a difference"
+        delta, held, original = map(read, m.groups()[1:])
+        assert delta == pytest.approx(held - original, abs=2e-3), line
+    shown = lambda v: f"{v:.3f}".replace("-", "−").replace("−0.000", "0.000")  # as core/text.js num() writes it
+    for name in ("c", "h"):  # the states, which the panel shows with phases off: unit 0's numbers of each run
+        run = {mode: tab.js(READ, [mode, name])[6][0] for mode in ("clamped", "original", "difference")}
+        line = f"unit 0: Δ = {shown(run['difference'])} (held {shown(run['clamped'])} − original {shown(run['original'])})"
+        assert line in numbers, (name, line, numbers)
+    tab.page.click("details.menu summary:has-text('What if')")
+    tab.page.select_option('[data-control="clamp-view"]', "clamped")  # the held run: its own arithmetic again
+    tab.until("[...document.querySelectorAll('#phase dd')].every((e) => !e.textContent.includes('Δ'))", what="the held run's numbers")
