@@ -116,7 +116,8 @@ export function stackPicker(doc, onChange) {
   };
 }
 
-/** Menus (details.menu) close on a choice in them, a click outside, and Escape; one is open at a time, on screen. */
+/** Menus (details.menu) close on a choice in them, a click outside, their summary and Escape; one is open at a time,
+ *  on screen. A checkbox is not a choice made: its menu stays open for the next (two panels, two ticks, one trip). */
 function menus(root) {
   const all = [...root.querySelectorAll("details.menu")];
   const close = (m) => { m.open = false; };
@@ -134,7 +135,7 @@ function menus(root) {
       if (dx) body.style.transform = `translateX(${dx}px)`;
     });
     body.addEventListener("click", (e) => { if (e.target.closest("button")) close(m); });
-    body.addEventListener("change", () => close(m));
+    body.addEventListener("change", (e) => { if (e.target.type !== "checkbox") close(m); });
   }
   document.addEventListener("click", (e) => all.forEach((m) => { if (m.open && !m.contains(e.target)) close(m); }));
   document.addEventListener("keydown", (e) => {

@@ -30,6 +30,31 @@ def test_menus_stay_on_screen_and_close_on_escape_outside_and_a_choice(tab, widt
     tab.page.click(summary("Export"))
     tab.page.click(summary("View"))  # one menu at a time
     assert tab.js(OPEN) == [False, False, True]
-    tab.page.check('[data-control="presenter"]')  # a choice
+    tab.page.select_option('[data-control="palette"]', "colorblind")  # a choice
     assert tab.js(OPEN) == [False, False, False]
-    tab.until("document.body.classList.contains('presenter')", what="presenter mode")
+    tab.until("location.search.includes('palette=colorblind')", what="the palette chosen")
+
+
+def test_ticking_boxes_in_the_view_menu_keeps_it_open(tab):
+    """Two panels are two ticks in one trip: a checkbox keeps its menu open; its summary, Escape or a click outside
+    closes it."""
+    tab.open("/?kind=lstm&input=hello")
+    view = "document.querySelector('[data-panel-toggle]').closest('details.menu').open"
+    tab.page.click(summary("View"))
+    hidden = tab.js("[...document.querySelectorAll('[data-panel-toggle]')].filter((b) => !b.checked).map((b) => b.dataset.panelToggle)")
+    assert len(hidden) >= 2, hidden
+    for name in hidden[:2]:
+        tab.page.check(f'[data-panel-toggle="{name}"]')
+        assert tab.js(view), f"the View menu closed on ticking {name}"
+    shown = tab.until(f"{hidden[:2]!r}.every((p) => window.gatescope.state.panels.split(',').includes(p)) && window.gatescope.state.panels",
+                      what="both panels in the view state")
+    tab.page.check('[data-control="presenter"]')
+    assert tab.js(view) and tab.until("document.body.classList.contains('presenter')", what="presenter mode")
+    tab.shot("-two-ticks")
+    tab.page.click(summary("View"))  # its summary closes it
+    assert not tab.js(view), shown
+    tab.page.click(summary("View"))
+    tab.page.uncheck(f'[data-panel-toggle="{hidden[0]}"]')
+    assert tab.js(view)
+    tab.page.keyboard.press("Escape")
+    assert not tab.js(view)
