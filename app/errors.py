@@ -4,9 +4,16 @@ from __future__ import annotations
 
 
 class AppError(Exception):
-    def __init__(self, status: int, detail: str, field: str | None = None, headers: dict[str, str] | None = None):
+    """``offer``: a way out the page shows as a button, {"label": words, "patch": a change of the view state}."""
+
+    def __init__(self, status: int, detail: str, field: str | None = None, headers: dict[str, str] | None = None,
+                 offer: dict | None = None):
         super().__init__(detail)
-        self.status, self.detail, self.field, self.headers = status, detail, field, headers
+        self.status, self.detail, self.field, self.headers, self.offer = status, detail, field, headers, offer
+
+    def body(self) -> dict:
+        """The error as JSON: the detail, the field, and the offer when there is one."""
+        return {"detail": self.detail, "field": self.field, **({"offer": self.offer} if self.offer else {})}
 
 
 ENV_PREFIX = "GATESCOPE_"  # settings are read from GATESCOPE_<NAME> (config.Settings)

@@ -50,7 +50,7 @@ def _without_slash(request: Request) -> str | None:
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, e: AppError):
-        return JSONResponse({"detail": e.detail, "field": e.field}, status_code=e.status, headers=e.headers)
+        return JSONResponse(e.body(), status_code=e.status, headers=e.headers)
 
     @app.exception_handler(cells.CellsError)
     async def cells_error(request: Request, e: cells.CellsError):

@@ -8,6 +8,7 @@ checked here, before any work, with a message naming field, value and limit.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import cells
@@ -19,6 +20,7 @@ from .inputs import Parsed, parse
 from .schemas import KIND_OPTION_NAMES, ViewState
 
 RANDOM_ONLY = ("hidden", "layers", "bidirectional", *KIND_OPTION_NAMES)
+WORDS = re.compile(r"[A-Za-z]{2}")  # two letters in a row: words, where numbers were asked for
 DEFAULT_INPUTS = {"text": "hello world", "numbers": "0.5, -1, 2, 0, 1", "signal": "sine 64"}
 
 
@@ -128,10 +130,15 @@ def source_of(view: ViewState, settings: Settings) -> dict:
     return {"preset": settings.default_preset} if settings.default_preset in names else {"kind": cells.KINDS[0]}
 
 
+def reads_no_text(model: cells.Model | None) -> bool:
+    """A model without a vocabulary and an embedding reads numbers, not text (a random one reads either)."""
+    return model is not None and (model.vocab is None or model.embedding is None)
+
+
 def input_of(view: ViewState, model: cells.Model | None) -> tuple[str, str]:
     """(the input text, how to read it): as given, else the model's own example, else a default of its type."""
     card = model.card if model is not None else {}
-    wordless = model is not None and (model.vocab is None or model.embedding is None)  # it reads numbers, not text
+    wordless = reads_no_text(model)
     input_type = view.input_type or card.get("input_type") or ("numbers" if wordless else "text")
     if view.input is not None:
         return view.input, input_type
@@ -140,6 +147,17 @@ def input_of(view: ViewState, model: cells.Model | None) -> tuple[str, str]:
     if input_type == "numbers" and model is not None:
         return example_numbers(model.input_size), input_type
     return DEFAULT_INPUTS[input_type], input_type
+
+
+def text_model_offer(kind: str, text: str | None) -> dict | None:
+    """For text given to a model that reads numbers: a trained text model to open with it, one of the same kind first,
+    then the one with the largest vocabulary. What the page offers, as a label and a change of the view state."""
+    texts = [p for p in store_mod.list_presets() if p["card"].get("input_type") == "text"]
+    if not texts:
+        return None
+    name = min(texts, key=lambda p: (p["card"].get("kind") != kind, -(p["card"].get("input_size") or 0)))["name"]
+    return {"label": f"Open a text model ({name}){' with this text' if text else ''}",
+            "patch": {"preset": name, "input": text, "input_type": None}}
 
 
 def shown_of(view: ViewState, model: cells.Model) -> tuple[int, list[str]]:
@@ -196,8 +214,13 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
     text, input_type = input_of(view, model)
     if len(text) > settings.max_input_chars:
         raise over_limit("input", f"{len(text)} characters", settings.max_input_chars, "max_input_chars", 422)
-    parsed = parse(text, input_type, model, seed=view.seed, unknown=view.unknown, max_steps=settings.max_steps,
-                   max_width=settings.max_input_width)
+    try:
+        parsed = parse(text, input_type, model, seed=view.seed, unknown=view.unknown, max_steps=settings.max_steps,
+                       max_width=settings.max_input_width)
+    except AppError as e:  # words at a model that reads numbers: offer one that reads text
+        if (input_type == "numbers" and WORDS.search(text)) or (input_type == "text" and reads_no_text(model)):
+            e.offer = text_model_offer(model.kind if model is not None else source["kind"], view.input)
+        raise
     steps, width = parsed.xs.shape
     steps *= 2 if clamp and view.clamp_compare else 1  # the run without the clamp is made too, and costs as much
     if model is None:

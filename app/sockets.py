@@ -111,7 +111,7 @@ def error_body(e: Exception) -> dict:
         field = next((str(p) for p in reversed(errors[0]["loc"]) if isinstance(p, str)), None) if errors else None
         return {"type": "error", "status": 422, "detail": orjson.loads(e.json(include_url=False)), "field": field}
     if isinstance(e, AppError):
-        body = {"type": "error", "status": e.status, "detail": e.detail, "field": e.field}
+        body = {"type": "error", "status": e.status, **e.body()}
         if e.headers and "Retry-After" in e.headers:  # a socket has no headers: the wait travels in the message
             body["retry_after"] = int(e.headers["Retry-After"])
         return body

@@ -5,7 +5,7 @@
 // Typing at the end of the text extends the open run.
 
 import { createAnimationExport } from "./controls/animation-dialog.js";
-import { createChrome, exportName, stackPicker, textPresets } from "./controls/chrome.js";
+import { createChrome, exportName, stackPicker } from "./controls/chrome.js";
 import { createPanels } from "./controls/panels.js";
 import { createLesson } from "./controls/lesson.js";  // lesson
 import { createPlayer } from "./controls/player.js";
@@ -30,6 +30,7 @@ const lesson = config.lesson ? createLesson(byId("lesson"), { lesson: config.les
 const view = createViewState(lesson ? lesson.initial(location.search) : parse(new URLSearchParams(location.search), fields), fields, bus);  // lesson
 const trace = createTrace();
 const LAST = 10_000_000;  // a step past any input: a run opened at it shows its last step (typing shows what was typed)
+let openAtLast = false;  // the run now opened goes to its last step (change() below); the view state never holds LAST
 // the page follows typed text to its newest step until the user moves; the phase a permalink opens at
 const follow = { on: false, phase: view.current.phase };
 const panels = createPanels(VIEWS, document.querySelector(".layout"));  // first: it makes the sections some views draw in
@@ -59,7 +60,7 @@ const run = createRun(trace, {
     markReady();
   },
   status: (text) => { byId("status").textContent = text; },
-  failed: (text) => message(text, "error", offers(text), true),
+  failed: (text, offer) => message(text, "error", [...(offer ? [offer] : []), ...offers(text)], true),  // the server's way out first
   accepted: () => extended(),
   closed() {  // after a refused request the error says why; otherwise say that the stream ended
     if (byId("message").hidden || byId("message").dataset.tone !== "error") byId("status").textContent = "connection closed";
@@ -104,20 +105,28 @@ function message(text, tone = "error", actions = [], ofRun = false) {
     const b = document.createElement("button");
     b.type = "button";
     b.textContent = label;
-    b.addEventListener("click", () => view.update(patch));
+    b.dataset.patch = JSON.stringify(patch);  // as the server writes its offer on a refused page (templates/_partials.html)
     return b;
   }));
 }
+byId("message").addEventListener("click", (e) => {
+  const b = e.target.closest("button[data-patch]");
+  if (b) change(JSON.parse(b.dataset.patch));
+});
 
-/** What the page offers for an error: a text model for text at a numbers model; for characters a vocabulary lacks,
- *  to skip them, to lowercase the text (when that is all it takes) or to read them as the unknown token. */
+/** Change the view state. A patch with step LAST opens its new run at the run's last step: the state holds step 0
+ *  until the run shows that step, so no link, URL or export ever carries the sentinel. */
+function change(patch) {
+  if (patch.step !== LAST) return view.update(patch);
+  openAtLast = true;
+  try { view.update({ ...patch, step: 0 }); } finally { openAtLast = false; }
+}
+
+/** What the page offers for characters a vocabulary lacks: to skip them, to lowercase the text (when that is all it
+ *  takes) or to read them as the unknown token. (A text model for text at a numbers model is the server's offer.) */
 function offers(text) {
   const h = trace.header, typed = view.current.input ?? "";
   if (!h) return [];
-  if ((/is not a number/.test(text) && /[a-z]{2}/i.test(typed)) || /reads no text/.test(text)) {
-    const p = textPresets(config, h.model.kind)[0];
-    return p ? [{ label: `Open a text model (${p.name}) with this text`, patch: { preset: p.name, input: typed || null, input_type: null } }] : [];
-  }
   if (!/not in the model's vocabulary/.test(text)) return [];
   chrome.showUnknown();  // the choice is in the box's row too, even when the model named never ran
   // read off the message, not the trace's header: a refused model never sent one
@@ -248,7 +257,7 @@ function open(state) {
   if (byId("message").dataset.tone !== "info") message("");  // keep a confirmation ("Loaded ...") past the reload
   const params = computeParams(state, fields);
   if (state.clamp) params.set("clamp_compare", "true");  // the run without the holds too: the views can show either, or the difference
-  run.open(params, state.step);
+  run.open(params, openAtLast ? LAST : state.step);
 }
 
 /** Typing: text that only grows is sent as more steps at once (or as soon as the extension on its way has landed);
@@ -265,7 +274,7 @@ function typed(text, now = false) {
   }
   if (!now && run.waiting(text)) { typing.queued = text; return; }
   if (text === run.streamed && !now && byId("message").dataset.tone !== "error") return;
-  const rerun = () => view.update({ input: text, step: LAST });
+  const rerun = () => change({ input: text, step: LAST });
   if (now) rerun();
   else typing.rerun = setTimeout(rerun, 220);
 }

@@ -124,7 +124,11 @@ class PageRoute(APIRoute):
 
     async def refused(self, request: Request, error: Exception, source: str | None = None) -> Response:
         answer = await api_answer(request, error)
-        refused = {"status": answer.status_code, "problems": problems(json.loads(answer.body), source), "home": self.path}
+        body = json.loads(answer.body)
+        # the API's way out (a text model for text at a numbers model), a button the page's script applies as the live
+        # page does; /compare takes its models from compare=, so a patch naming one model does not apply there
+        offers = [body["offer"]] if body.get("offer") and self.path != "/compare" else []
+        refused = {"status": answer.status_code, "problems": problems(body, source), "offers": offers, "home": self.path}
         retry = {k: v for k, v in answer.headers.items() if k == "retry-after"}
         asked = {k: v for k, v in request.query_params.items() if k in ViewState.model_fields}
         return render(request, self.path, asked, refused, answer.status_code, retry)

@@ -38,13 +38,6 @@ function modelPicker(root, config, onChange) {
   return { source, presets, uploaded };
 }
 
-/** The text presets, the one most like the shown model first (its kind, then the largest vocabulary): what the page
- *  offers when text is typed at a model that reads numbers. */
-export function textPresets(config, kind) {
-  const text = config.presets.filter((p) => p.card?.input_type === "text");
-  return text.sort((a, b) => (b.card.kind === kind) - (a.card.kind === kind) || (b.card.input_size ?? 0) - (a.card.input_size ?? 0));
-}
-
 /** A vocabulary in a few words: runs such as a-z named as ranges, the rest listed as shown on the token strip. */
 function vocabText(tokens) {
   const set = new Set(tokens), parts = [];

@@ -34,14 +34,14 @@ function streamHandlers(run, id, trace, handlers) {
     },
     error(e) {
       run.pending = null;
-      handlers.failed(errorText(e.detail));
+      handlers.failed(errorText(e.detail), e.offer);  // the server's way out, a button: {label, patch}
       handlers.status("");
     },
     closed: () => handlers.closed(),
   };
 }
 
-/** handlers: described(kindInfo, header), rows(), complete(), status(text), failed(text), accepted() (typed text the
+/** handlers: described(kindInfo, header), rows(), complete(), status(text), failed(text, offer), accepted() (typed text the
  *  server took), closed(). */
 export function createRun(trace, handlers) {
   // the open run: its stream, its number (an answer for an older one is dropped), its kind's description,

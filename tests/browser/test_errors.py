@@ -7,6 +7,11 @@ with the page and the message already in it; the page opens no stream until the 
 import pytest
 
 MESSAGE = "document.getElementById('message')"
+
+
+def buttons(tab) -> list[str]:
+    return tab.js(f"[...{MESSAGE}.querySelectorAll('button')].map((b) => b.textContent)")
+
 CASES = {
     "over-a-limit": ("kind=lstm&hidden=99999", 422),
     "unknown-kind": ("kind=bogus", 422),
@@ -74,3 +79,33 @@ def test_compare_names_the_model_it_cannot_find(tab):
     tab.page.select_option('select[aria-label="model 2"]', "preset:remember-gru")   # pick a model that exists
     tab.until("document.body.dataset.ready", what="the two columns", timeout=15)
     assert tab.js(f"{MESSAGE}.hidden") and tab.js("document.querySelectorAll('#columns .column').length") == 2
+
+
+def test_text_typed_at_the_numbers_model_writes_no_sentinel_step_and_its_link_offers_a_text_model(tab):
+    """Typing text at the default (numbers) model follows the text to its last step; the link written meanwhile
+    holds no step past any input, and opened, the refused page offers what the live page offers: a text model."""
+    tab.open("/")
+    tab.page.fill('[data-control="input"]', "the cat sat")
+    tab.page.press('[data-control="input"]', "Enter")
+    tab.until(f"{MESSAGE}.dataset.tone === 'error' && !{MESSAGE}.hidden", what="the error")
+    search = tab.until("location.search.includes('input=the') && location.search", what="the typed text in the URL")
+    assert "step=" not in search and tab.js("window.gatescope.state.step") == 0, search  # no step: the run never had one
+    live = buttons(tab)
+    assert any(b.startswith("Open a text model (charlm-lstm)") for b in live), live
+    answer = tab.page.goto(tab.base + f"/{search}")
+    assert answer.status == 422
+    refused = buttons(tab)
+    assert [b for b in refused if b.startswith("Open a text model")] == [b for b in live if b.startswith("Open a text model")]
+    tab.page.click("#message button:has-text('Open a text model')")
+    tab.ready()
+    assert tab.js("window.gatescope.state.preset") == "charlm-lstm" and tab.js(f"{MESSAGE}.hidden")
+    assert "".join(tab.js("window.gatescope.trace.tokens")) == "the cat sat"
+
+
+def test_typed_text_opens_at_its_last_step_and_writes_that_step(tab):
+    tab.open("/?preset=charlm-lstm&input=the")
+    tab.page.fill('[data-control="input"]', "a dog ran")  # not an extension: a new run, opened at its last step
+    tab.page.press('[data-control="input"]', "Enter")
+    tab.until("window.gatescope.trace.tokens.join('') === 'a dog ran' && window.gatescope.ready", what="the new run")
+    assert tab.step == 8
+    assert "step=8" in tab.until("location.search.includes('step=8') && location.search", what="the real last step in the URL")
