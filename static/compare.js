@@ -3,6 +3,7 @@
 
 import { fetchFlow } from "./core/api.js";
 import { createBus } from "./core/bus.js";
+import { local, tr } from "./core/i18n.js";
 import { Gradients } from "./views/gradients.js";
 import { Heatmaps } from "./views/heatmaps.js";
 import { createPlayer } from "./controls/player.js";
@@ -58,7 +59,7 @@ function show(t) {
       const p = c.trace.value("prediction", t);
       let best = 0;
       for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
-      c.verdict.textContent = `predicts ${JSON.stringify(showToken(c.header.prediction.labels[best]))} (${(p[best] * 100).toFixed(0)}%)`;
+      c.verdict.textContent = tr("predicts {token} ({p}%)", { token: JSON.stringify(showToken(c.header.prediction.labels[best])), p: (p[best] * 100).toFixed(0) });
     }
   }
   if (columns[0]?.trace.steps) tokens.show(t);
@@ -89,7 +90,7 @@ function open() {
       header(h) {
         col.header = h;
         col.trace.reset(h);
-        el.querySelector("h2").textContent = h.model.card?.title ?? `${h.model.kind} (random weights)`;
+        el.querySelector("h2").textContent = local(h.model.card, "title") ?? tr("{kind} (random weights)", { kind: h.model.kind });
         if (id !== opened) return;
         const info = h.kind_info;
         col.heatmaps.build(info, h, { palette: state.palette, presenter: state.presenter, names: compactNames(info) });
@@ -113,9 +114,9 @@ function open() {
         try {
           const flows = await Promise.all(columns.map((c) => fetchFlow(paramsFor(c.source))));
           gradients.build(null, null, { palette: state.palette, presenter: state.presenter, flowKeys: ["h"] });
-          gradients.update({ flow: flows.map((f, i) => ({ label: columns[i].header.model.card?.title ?? columns[i].source, flow: f.flow })) });
+          gradients.update({ flow: flows.map((f, i) => ({ label: local(columns[i].header.model.card, "title") ?? columns[i].source, flow: f.flow })) });
         } catch (err) {
-          message(`Gradient flow: ${err.message}`);
+          message(tr("Gradient flow: {why}", { why: err.message }));
         }
       },
       error(e) { message(`${source}: ${errorText(e.detail)}`); },
@@ -131,10 +132,10 @@ function pickers() {
   const sources = state.compare.split(",");
   sources.forEach((source, i) => {
     const select = document.createElement("select");
-    select.setAttribute("aria-label", `model ${i + 1}`);
-    for (const p of config.presets) select.append(new Option(p.card?.title ?? p.name, `preset:${p.name}`));
-    for (const k of config.kinds) select.append(new Option(`${k.title} (random)`, `kind:${k.name}`));
-    if (source.startsWith("model:")) select.append(new Option(`uploaded ${source.slice(6, 14)}`, source));
+    select.setAttribute("aria-label", tr("model {i}", { i: i + 1 }));
+    for (const p of config.presets) select.append(new Option(local(p.card, "title") ?? p.name, `preset:${p.name}`));
+    for (const k of config.kinds) select.append(new Option(tr("{kind} (random)", { kind: local(k, "title") }), `kind:${k.name}`));
+    if (source.startsWith("model:")) select.append(new Option(tr("uploaded {id}", { id: source.slice(6, 14) }), source));
     select.value = source;
     select.addEventListener("change", () => { sources[i] = select.value; change({ compare: sources.join(",") }); });
     box.append(select);
@@ -142,7 +143,7 @@ function pickers() {
       const remove = document.createElement("button");
       remove.type = "button";
       remove.textContent = "×";
-      remove.setAttribute("aria-label", `remove model ${i + 1}`);
+      remove.setAttribute("aria-label", tr("remove model {i}", { i: i + 1 }));
       remove.addEventListener("click", () => change({ compare: sources.filter((_, k) => k !== i).join(",") }));
       box.append(remove);
     }
@@ -150,7 +151,7 @@ function pickers() {
   if (sources.length < 4) {
     const add = document.createElement("button");
     add.type = "button";
-    add.textContent = "+ model";
+    add.textContent = `+ ${tr("model")}`;
     add.addEventListener("click", () => change({ compare: [...sources, sources[sources.length - 1]].join(",") }));
     box.append(add);
   }

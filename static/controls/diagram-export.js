@@ -2,6 +2,7 @@
 // names the model, the step and its input, as a PNG at twice the pixels or as a vector SVG for slides and papers.
 
 import { FONT_FAMILY, INK } from "../core/config.js";
+import { tr } from "../core/i18n.js";
 import { svgNode } from "../views/diagram-svg.js";
 
 export const CAPTION = { size: 14, line: 20, pad: 10 };  // pixels: the caption's font, its line height, its margin
@@ -49,7 +50,7 @@ export async function pngBlob(svg, lines, scale = 2) {
   const { svg: whole, width, height } = captioned(svg, lines);
   const canvas = Object.assign(document.createElement("canvas"), { width: width * scale, height: height * scale });
   canvas.getContext("2d").drawImage(await rasterise(whole), 0, 0, width * scale, height * scale);
-  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("the canvas made no PNG"))), "image/png"));
+  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error(tr("the canvas made no PNG")))), "image/png"));
 }
 
 /** Download the captioned diagram as PNG. */

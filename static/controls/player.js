@@ -4,6 +4,8 @@
 // phases on, the clock runs at the lecture's pace (seconds a phase), whatever the speed of plain stepping is.
 // The frame times are kept for the page benchmark (bench/bench_page.py).
 
+import { tr } from "../core/i18n.js";
+
 export const PACE = { slow: 2.0, normal: 1.0, fast: 0.5 };  // seconds a phase: an LSTM step is 5 phases
 
 class Player {
@@ -35,7 +37,7 @@ class Player {
     slider.max = String(T - 1);
     slider.value = String(this.t);
     // one numbering everywhere: t counts from 0, as in the equations (h(t), x(t)); T is how many steps there are
-    this.$("step").textContent = `t = ${this.t} · ${T} steps`;
+    this.$("step").textContent = tr("t = {t} · {n} steps", { t: this.t, n: T });
     this.onShow(this.t, this.phase, source);
   }
 
@@ -92,7 +94,7 @@ class Player {
     this.clock = from ?? this.t * ps.length + (this.phase === null ? 0 : i);
     this.last = 0;
     this.$("play").textContent = "⏸";
-    this.$("play").setAttribute("aria-label", "pause");
+    this.$("play").setAttribute("aria-label", tr("pause"));
     this.raf = requestAnimationFrame(this.tick);
   }
 
@@ -101,7 +103,7 @@ class Player {
     this.until = null;
     cancelAnimationFrame(this.raf);
     this.$("play").textContent = "▶";
-    this.$("play").setAttribute("aria-label", "play");
+    this.$("play").setAttribute("aria-label", tr("play"));
     this.onShow(this.t, this.phase, "pause");
   }
 

@@ -6,6 +6,7 @@
 // (GET /api/models/{id}/training) is loaded whole.
 
 import { BACKGROUND, FONT_FAMILY, palette, sizes } from "../core/config.js";
+import { tr } from "../core/i18n.js";
 import { num } from "../core/text.js";
 import { margins, tokenPx } from "../views/heatmap-figure.js";
 import { Heatmaps } from "../views/heatmaps.js";
@@ -37,19 +38,19 @@ function curveFigure(options, total) {
   const marker = (color, yaxis) => ({ type: "scatter", mode: "markers", x: [], y: [], yaxis, showlegend: false, hoverinfo: "skip",
     marker: { color, size: sz.small * 0.9, line: { color: "white", width: 2 } } });
   const data = [
-    { type: "scatter", mode: "lines", x: [], y: [], name: "loss (training batch)", line: { color: pal.series[1], width: line },
-      hovertemplate: "step %{x}: loss %{y:.4f}<extra></extra>" },
-    { type: "scatter", mode: "lines", x: [], y: [], name: "accuracy", yaxis: "y2", line: { color: pal.series[0], width: line },
-      hovertemplate: "step %{x}: accuracy %{y:.1%}<extra></extra>" },
+    { type: "scatter", mode: "lines", x: [], y: [], name: tr("loss (training batch)"), line: { color: pal.series[1], width: line },
+      hovertemplate: `${tr("step %{x}: loss %{y:.4f}")}<extra></extra>` },
+    { type: "scatter", mode: "lines", x: [], y: [], name: tr("accuracy"), yaxis: "y2", line: { color: pal.series[0], width: line },
+      hovertemplate: `${tr("step %{x}: accuracy %{y:.1%}")}<extra></extra>` },
     marker(pal.series[1], "y"), marker(pal.series[0], "y2"),
   ];
   const layout = {
     margin: options.presenter ? { l: 78, r: 78, t: 36, b: 46 } : { l: 58, r: 58, t: 28, b: 36 },
     font: { family: FONT_FAMILY, size: sz.small }, dragmode: false, showlegend: true,
-    title: { text: "Training loss and accuracy", font: { size: sz.font }, x: 0.01, xanchor: "left" },
-    xaxis: { title: { text: "training step", standoff: 4 }, range: [0, Math.max(1, total)], tickformat: ",d", zeroline: false },
-    yaxis: { title: { text: "loss" }, type: "log", tickformat: ".2~g", exponentformat: "power" },
-    yaxis2: { title: { text: "accuracy" }, overlaying: "y", side: "right", range: [0, 1.02], tickformat: ".0%", dtick: 0.25, showgrid: false },
+    title: { text: tr("Training loss and accuracy"), font: { size: sz.font }, x: 0.01, xanchor: "left" },
+    xaxis: { title: { text: tr("training step"), standoff: 4 }, range: [0, Math.max(1, total)], tickformat: ",d", zeroline: false },
+    yaxis: { title: { text: tr("loss") }, type: "log", tickformat: ".2~g", exponentformat: "power" },
+    yaxis2: { title: { text: tr("accuracy") }, overlaying: "y", side: "right", range: [0, 1.02], tickformat: ".0%", dtick: 0.25, showgrid: false },
     legend: { orientation: "h", x: 1, xanchor: "right", y: 1.02, yanchor: "bottom" },
     shapes: [], ...BACKGROUND,
   };
@@ -147,7 +148,7 @@ export class Replay {
   setPlaying(on) {
     const b = this.$("play");
     b.textContent = on ? "❚❚" : "▶";
-    b.setAttribute("aria-label", on ? "pause the replay" : "play the snapshots");
+    b.setAttribute("aria-label", on ? tr("pause the replay") : tr("play the snapshots"));
     b.title = b.getAttribute("aria-label");
   }
 
@@ -161,14 +162,16 @@ export class Replay {
     if (!this.built) this.build(shots[0]);
     this.before.update(snapshotTrace(shots, 0, this.run.tokens, [0, this.i]));
     this.after.update(snapshotTrace(shots, this.i, this.run.tokens, [0, this.i]));
-    const where = `step ${grouped(s.step)} of ${grouped(this.total)}`, which = this.i === shots.length - 1 && !this.live ? "after: " : "";
+    const where = tr("step {step} of {total}", { step: grouped(s.step), total: grouped(this.total) }), n = shots.length;
+    const after = this.i === n - 1 && !this.live;
     $("scrub").value = String(this.i);
-    $("scrub").setAttribute("aria-valuetext", `snapshot ${this.i + 1} of ${shots.length}, ${where}`);
+    $("scrub").setAttribute("aria-valuetext", tr("snapshot {i} of {n}, {where}", { i: this.i + 1, n, where }));
     const k = s.loss == null ? this.nearest(s.step) : -1;  // a live snapshot has no loss of its own yet: the curve's
     const loss = s.loss ?? (k >= 0 ? this.points.loss[k] : null), accuracy = s.accuracy ?? (k >= 0 ? this.points.accuracy[k] : null);
-    $("at").textContent = `snapshot ${this.i + 1} of ${shots.length} · ${where} · loss ${loss == null ? "–" : num(loss, 3)} · accuracy ${percent(accuracy)}`;
-    $("after-title").textContent = `${which}step ${grouped(s.step)}`;
-    $("before-title").textContent = "before: step 0 (untrained)";
+    $("at").textContent = tr("snapshot {i} of {n} · {where} · loss {loss} · accuracy {accuracy}",
+      { i: this.i + 1, n, where, loss: loss == null ? "–" : num(loss, 3), accuracy: percent(accuracy) });
+    $("after-title").textContent = after ? tr("after: step {step}", { step: grouped(s.step) }) : tr("step {step}", { step: grouped(s.step) });
+    $("before-title").textContent = tr("before: step 0 (untrained)");
     this.drawCurve();
   }
 

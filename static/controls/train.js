@@ -3,6 +3,7 @@
 // is done, and open the result as a model. Opened on a model trained here, the dialog replays that model's training.
 
 import { fetchJson } from "../core/api.js";
+import { local, tr } from "../core/i18n.js";
 import { loadPlotly } from "../core/plotly.js";
 import { socketUrl } from "../core/stream.js";
 import { errorText } from "../core/text.js";
@@ -10,11 +11,15 @@ import { Replay } from "./train-replay.js";
 
 const MODEL_ID = /^[0-9a-f]{16,64}$/;
 
+/** Why a job stopped short (cells/training/trainer.py's codes), in words. */
+const STOPPED = { cancelled: tr("cancelled"), "time budget": tr("time budget"), diverged: tr("diverged") };
+
 /** How a job ended, as a sentence. */
 function outcome(msg) {
-  const acc = msg.evaluation?.accuracy;
-  return `${msg.stopped === "done" ? "done" : `stopped (${msg.stopped})`} after ${msg.steps} steps in ${msg.seconds} s` +
-    (acc !== undefined ? ` · accuracy on fresh data ${(acc * 100).toFixed(1)}%` : "");
+  const acc = msg.evaluation?.accuracy, done = { steps: msg.steps, seconds: msg.seconds };
+  return (msg.stopped === "done" ? tr("done after {steps} steps in {seconds} s", done)
+    : tr("stopped ({why}) after {steps} steps in {seconds} s", { ...done, why: STOPPED[msg.stopped] ?? msg.stopped })) +
+    (acc !== undefined ? ` · ${tr("accuracy on fresh data {acc}%", { acc: (acc * 100).toFixed(1) })}` : "");
 }
 
 class Trainer {
@@ -36,7 +41,7 @@ class Trainer {
   async open() {
     this.dialog.showModal();
     await this.loadTasks();
-    if (!this.config.limits.training) this.fail("training is turned off on this server");
+    if (!this.config.limits.training) this.fail(tr("training is turned off on this server"));
     else await this.replayOpenModel();
   }
 
@@ -58,7 +63,9 @@ class Trainer {
     this.describe();
     const kindInfo = await this.kind(record.kind);
     this.replay.load(record, kindInfo, this.state);
-    this.status(`the training of the open model: ${kindInfo.title} on “${record.task_title}”, ${record.snapshots.length} snapshots`);
+    const task = this.tasks.find((t) => t.name === record.task);
+    this.status(tr("the training of the open model: {kind} on “{task}”, {n} snapshots",
+      { kind: local(kindInfo, "title"), task: task ? local(task, "title") : record.task_title, n: record.snapshots.length }));
   }
 
   /** A kind's description (its glossary labels the maps with its symbols), fetched once. */
@@ -70,12 +77,12 @@ class Trainer {
   async loadTasks() {
     if (this.tasks.length) return;
     this.tasks = await fetchJson("/api/tasks");
-    for (const t of this.tasks) this.$("task").append(new Option(t.title, t.name));
+    for (const t of this.tasks) this.$("task").append(new Option(local(t, "title"), t.name));
     this.describe();
   }
 
   task() { return this.tasks.find((x) => x.name === this.$("task").value); }
-  describe() { this.$("task-text").textContent = this.task()?.description ?? ""; }
+  describe() { this.$("task-text").textContent = local(this.task(), "description") ?? ""; }
   status(text) { this.$("status").textContent = text; }
 
   async start() {
@@ -101,7 +108,7 @@ class Trainer {
     $("open").hidden = true;
     $("stop").disabled = false;
     this.replay.begin(kindInfo, this.task()?.input_type === "text" ? [...this.task().example] : [], request.steps, this.state, true);
-    this.status("starting…");
+    this.status(tr("starting…"));
     const ws = this.ws = new WebSocket(socketUrl("/ws/train"));
     let told = false;  // the server said how it ended (done or an error): a close or a socket error after that keeps its words
     ws.onopen = () => ws.send(JSON.stringify(request));
@@ -111,18 +118,18 @@ class Trainer {
       this.receive(msg);
     };
     ws.onclose = () => { $("start").disabled = false; $("stop").disabled = true; };
-    ws.onerror = () => { if (!told) this.fail("the connection to the server failed"); };
+    ws.onerror = () => { if (!told) this.fail(tr("the connection to the server failed")); };
   }
 
   receive(msg) {
     if (msg.type === "started") {
       this.replay.run.tokens = msg.tokens ?? this.replay.run.tokens;
-      this.status(`training ${msg.request.kind} on “${msg.task.title}”…`);
+      this.status(tr("training {kind} on “{task}”…", { kind: msg.request.kind, task: local(msg.task, "title") }));
     } else if (msg.type === "progress") {
       this.replay.point(msg.step, msg.loss, msg.accuracy);
-      this.status(`step ${msg.step} · loss ${msg.loss.toFixed(4)} · accuracy ${(msg.accuracy * 100).toFixed(1)}%`);
+      this.status(tr("step {step} · loss {loss} · accuracy {acc}%", { step: msg.step, loss: msg.loss.toFixed(4), acc: (msg.accuracy * 100).toFixed(1) }));
     } else if (msg.type === "probe") this.replay.add({ step: msg.step, loss: null, accuracy: null, values: msg.values });
-    else if (msg.type === "stopping") this.status(msg.again ? "already stopping…" : "stopping…");
+    else if (msg.type === "stopping") this.status(msg.again ? tr("already stopping…") : tr("stopping…"));
     else if (msg.type === "done") this.finish(msg);
     else if (msg.type === "error") this.fail(errorText(msg.detail));
   }
@@ -135,13 +142,13 @@ class Trainer {
     try {
       record = await fetchJson(`/api/models/${msg.id}/training`);  // what is stored: each snapshot with its loss
     } catch (err) {
-      this.status(`${outcome(msg)} · its snapshots could not be read back (${err.message})`);
+      this.status(`${outcome(msg)} · ${tr("its snapshots could not be read back ({why})", { why: err.message })}`);
     }
     this.replay.finish(record);
   }
 
   fail(text) {
-    this.status(`error: ${text}`);
+    this.status(tr("error: {text}", { text }));
     this.$("start").disabled = false;
     this.$("stop").disabled = true;
   }

@@ -4,8 +4,9 @@
 // unchanged: the run gets exactly what the WebSocket would have sent (header, rows, summary), plotly.js comes from
 // the file (<script type="text/plain" id="gatescope-plotly">), and anything else that needs a server says so.
 
-const NEEDS_SERVER = "this file holds one run (every layer and direction of it); to see another model, input or option, "
-  + "open it in gatescope (gatescope serve)";
+import { tr } from "./i18n.js";
+
+const NEEDS_SERVER = tr("this file holds one run (every layer and direction of it); to see another model, input or option, open it in gatescope (gatescope serve)");
 
 let held = null;
 /** The file's run: {state, flow, runs}; each of runs (the shown layer and direction first, then the model's others)
@@ -62,7 +63,7 @@ export function socketUrl() {
 /** core/api.js: the gradient flow is in the file (unless the server would have refused it too); nothing else is. */
 export async function fetchFlow() {
   const { flow, flowError, runs } = payload(), header = runs[0].header;
-  if (!flow) throw new Error(`this file holds no gradient flow: ${flowError ?? "it was written without it"}`);
+  if (!flow) throw new Error(tr("this file holds no gradient flow: {why}", { why: flowError ?? tr("it was written without it") }));
   return { flow, model: header.model };
 }
 
@@ -85,7 +86,7 @@ export function loadPlotly() {
     const src = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
     const script = Object.assign(document.createElement("script"), { src, async: true });
     script.addEventListener("load", () => { URL.revokeObjectURL(src); resolve(globalThis.Plotly); });
-    script.addEventListener("error", () => { loading = null; reject(new Error("plotly.js did not load")); });
+    script.addEventListener("error", () => { loading = null; reject(new Error(tr("plotly.js did not load"))); });
     document.head.append(script);
   }));
   return loading;

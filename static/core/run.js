@@ -1,6 +1,7 @@
 // One run: the stream of a view's steps into the trace, the kind's description it needs to be drawn, and
 // the text typed on top of it. It tells the page through its handlers; it draws nothing.
 
+import { tr } from "./i18n.js";
 import { openStream } from "./stream.js";
 import { errorText } from "./text.js";
 
@@ -21,14 +22,14 @@ function streamHandlers(run, id, trace, handlers) {
     },
     tokens(t0, more) {
       trace.addTokens(t0, more);
-      handlers.status(`${t0 + more.length} steps`);
+      handlers.status(tr("{n} steps", { n: t0 + more.length }));
       if (run.pending !== null) run.streamed = run.pending;
       run.pending = null;
       handlers.accepted?.();  // last: it may send the next extension
     },
     summary(s) {
       if (id !== run.id) return;
-      handlers.status(`${s.steps} steps · ${s.bytes_per_snapshot} bytes per step`);
+      handlers.status(tr("{n} steps · {bytes} bytes per step", { n: s.steps, bytes: s.bytes_per_snapshot }));
       trace.finish();
       handlers.complete();
     },
@@ -52,7 +53,7 @@ export function createRun(trace, handlers) {
     run.stream?.close();
     const id = ++run.id;
     Object.assign(run, { info: null, streamed: "", pending: null, step });
-    handlers.status("computing…");
+    handlers.status(tr("computing…"));
     run.stream = openStream(params, streamHandlers(run, id, trace, handlers));
   }
 

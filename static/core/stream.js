@@ -1,6 +1,8 @@
 // The trace stream: a WebSocket with binary step frames, or Server-Sent Events where WebSockets are blocked.
 // Frames: uint32 t0, uint32 count, then count x stride float32 (little-endian); see app/wire.py.
 
+import { tr } from "./i18n.js";
+
 /** The WebSocket URL of a path on this page's server (wss: under https:). */
 export function socketUrl(path) {
   return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
@@ -31,8 +33,8 @@ function openSSE(query, dispatch, handlers, closed) {
     es.close();
     if (e.data) return dispatch(JSON.parse(e.data));  // the server's own "error" event: its message says why
     fetch(`/api/trace?${query}&names=h`).then((r) => r.json()).then((body) => {
-      handlers.error({ status: 0, detail: body.detail ?? "the stream failed" });
-    }).catch(() => handlers.error({ status: 0, detail: "the server cannot be reached" }));
+      handlers.error({ status: 0, detail: body.detail ?? tr("the stream failed") });
+    }).catch(() => handlers.error({ status: 0, detail: tr("the server cannot be reached") }));
   };
   return es;
 }

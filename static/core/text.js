@@ -1,5 +1,7 @@
 // Text a user typed is only ever shown as text.
 
+import { tr } from "./i18n.js";
+
 // Quotes as numeric entities: Plotly decodes those, but of the named ones only &amp; &lt; &gt; &nbsp;,
 // so "&quot;" would show as typed on a tick, a legend or a hover.
 const ENTITIES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
@@ -42,11 +44,11 @@ export function minusSigns(text) {
 export function errorText(detail) {
   if (typeof detail === "string") return detail;
   if (Array.isArray(detail)) return detail.map((d) => `${(d.loc ?? []).join(".")}: ${d.msg}`).join("; ");
-  return detail === undefined || detail === null ? "the server gave no reason" : JSON.stringify(detail);
+  return detail === undefined || detail === null ? tr("the server gave no reason") : JSON.stringify(detail);
 }
 
 /** What the loader could not read off the weights and assumed, as a sentence ("" when nothing was). */
 export function assumedText(assumed) {
   const parts = Object.entries(assumed ?? {}).map(([k, v]) => `${k} = ${v}`);
-  return parts.length ? ` Assumed ${parts.join("; ")}.` : "";
+  return parts.length ? tr(" Assumed {what}.", { what: parts.join("; ") }) : "";
 }

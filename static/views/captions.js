@@ -1,5 +1,6 @@
 // The words around the diagram: which model this is (its title and notes), and the current step's input.
 
+import { local, tr } from "../core/i18n.js";
 import { assumedText, minusSigns, showToken } from "../core/text.js";
 import { View } from "./view.js";
 
@@ -16,12 +17,13 @@ export class ModelTitle extends View {
     if (header === this.header) return;  // a new picture of the same run: the notes stay as they were
     super.build(kindInfo, header, options);
     const model = header.model, request = header.request;
-    const title = model.card?.title ?? (request.model ? `${kindInfo.title}, uploaded model ${request.model.slice(0, 8)}`
-      : `${kindInfo.title}, random weights (seed ${request.seed})`);
-    const stack = [model.num_layers > 1 ? `layer ${header.layer + 1} of ${model.num_layers}` : "",
-      model.bidirectional ? (header.direction ? "reverse ←" : "forward →") : ""].filter(Boolean);  // the caption says how it reads
-    this.el.textContent = [`${title} · hidden ${model.hidden_size}`, ...stack].join(" · ");
-    this.notes.textContent = minusSigns((model.card?.notes ?? kindInfo.summary) + assumedText(model.assumed));  // "r = −0.45"
+    const kind = local(kindInfo, "title");
+    const title = local(model.card, "title") ?? (request.model ? tr("{kind}, uploaded model {id}", { kind, id: request.model.slice(0, 8) })
+      : tr("{kind}, random weights (seed {seed})", { kind, seed: request.seed }));
+    const stack = [model.num_layers > 1 ? tr("layer {i} of {n}", { i: header.layer + 1, n: model.num_layers }) : "",
+      model.bidirectional ? (header.direction ? tr("reverse ←") : tr("forward →")) : ""].filter(Boolean);  // the caption says how it reads
+    this.el.textContent = [title, tr("hidden {n}", { n: model.hidden_size }), ...stack].join(" · ");
+    this.notes.textContent = minusSigns((local(model.card, "notes") ?? local(kindInfo, "summary")) + assumedText(model.assumed));  // "r = −0.45"
     this.notes.classList.remove("open");
   }
 }
@@ -32,7 +34,8 @@ export class StepCaption extends View {
   /** The step as every caption of the page numbers it (t from 0, as in the equations), and the phase shown. */
   show(t, phase) {
     const p = this.info?.glossary.phases.find((x) => x.name === phase);
-    const read = this.header?.direction ? " · read from the end" : "";
-    this.el.textContent = `t = ${t}  ·  input ${JSON.stringify(showToken(this.trace?.tokens[t] ?? ""))}${p ? `  ·  phase: ${p.title}` : ""}${read}`;
+    const input = tr("input {token}", { token: JSON.stringify(showToken(this.trace?.tokens[t] ?? "")) });
+    const read = this.header?.direction ? ` · ${tr("read from the end")}` : "";
+    this.el.textContent = `t = ${t}  ·  ${input}${p ? `  ·  ${tr("phase: {title}", { title: local(p, "title") })}` : ""}${read}`;
   }
 }

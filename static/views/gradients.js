@@ -2,6 +2,7 @@
 // on a log scale. Several models can share one plot (the compare page: rnn vs lstm vs gru).
 
 import { BACKGROUND, FONT_FAMILY, niceStep, palette, sizes, stepTicks } from "../core/config.js";
+import { tr } from "../core/i18n.js";
 import { escapeHtml } from "../core/text.js";
 import { createCursor } from "./cursor.js";
 import { View } from "./view.js";
@@ -35,11 +36,12 @@ function figure(series, options, keys) {
       all.push(...s.flow[k]);
       data.push({ type: "scatter", mode: T <= 64 ? "lines+markers" : "lines", x: y.map((_, t) => t), y, name: `${escapeHtml(s.label)} ${LABEL[k]}`,
         line: { color: pal.series[i % pal.series.length], dash: DASH[k], width: sz.line * 1.3 }, marker: { size: sz.line * 3.5 },
-        cliponaxis: false, hovertemplate: `${escapeHtml(s.label)}, step %{x}: %{y:.3g}<extra>${LABEL[k]}</extra>` });
+        cliponaxis: false, hovertemplate: `${tr("{label}, step %{x}: %{y:.3g}", { label: escapeHtml(s.label) })}<extra>${LABEL[k]}</extra>` });
     }
   });
   const [lo, hi] = logRange(all);
-  const title = `How much h(T) still depends on step t (log scale)${zeros ? ` · ${zeros} exact zero${zeros > 1 ? "s" : ""} not drawn` : ""}`;
+  const dropped = zeros > 1 ? tr("{n} exact zeros not drawn", { n: zeros }) : tr("{n} exact zero not drawn", { n: zeros });
+  const title = `${tr("How much h(T) still depends on step t (log scale)")}${zeros ? ` · ${dropped}` : ""}`;
   const layout = {
     margin: { l: 64, r: 14, t: 30, b: 40 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
     title: { text: title, font: { size: sz.font }, x: 0.01, xanchor: "left" },
@@ -54,7 +56,7 @@ function figure(series, options, keys) {
 export class Gradients extends View {
   static id = "gradients";
   static plotly = true;
-  static panel = { name: "gradients", label: "gradient flow", needs: "flow" };
+  static panel = { name: "gradients", label: tr("gradient flow"), needs: "flow" };
 
   constructor(el, bus) {
     super(el, bus);

@@ -4,6 +4,7 @@
 
 import { scaleFor, scaleTicks } from "../core/colors.js";
 import { BACKGROUND, FONT_FAMILY, HEATMAP, niceStep, sizes } from "../core/config.js";
+import { local, tr } from "../core/i18n.js";
 import { escapeHtml, showToken } from "../core/text.js";
 
 const SHOWN_ROLES = ["gate", "candidate", "product", "state", "output"];
@@ -120,7 +121,7 @@ export function figure(glossary, names, options, height, unitDigits = 2) {
     }
     const { colorscale, cmin, cmax } = scaleFor(v.range, options.palette);
     data.push({ type: "heatmap", z: [[]], xaxis: "x", yaxis: i === 0 ? "y" : `y${i + 1}`, colorscale, zmin: cmin, zmax: cmax,
-      showscale: false, name, meta: escapeHtml(v.label), hoverongaps: false });
+      showscale: false, name, meta: escapeHtml(local(v, "label")), hoverongaps: false });
   });
   return { data, layout };
 }
@@ -153,8 +154,9 @@ export function colorbars(scales, layout, options, plotH) {
 
 /** The hover text of a map: one cell, or a block's mean when a cell stands for several steps or units. */
 export function hoverFor(kx, ky) {
-  if (kx === 1 && ky === 1) return "<b>%{meta}</b><br>step %{x}, unit %{y}: %{z:.4f}<extra></extra>";
-  return `<b>%{meta}</b><br>around step %{x:.0f}, unit %{y:.0f}: mean %{z:.4f}<extra>mean of ${kx} step${kx > 1 ? "s" : ""} × ${ky} unit${ky > 1 ? "s" : ""}</extra>`;
+  if (kx === 1 && ky === 1) return `<b>%{meta}</b><br>${tr("step %{x}, unit %{y}: %{z:.4f}")}<extra></extra>`;
+  const steps = kx > 1 ? tr("{n} steps", { n: kx }) : tr("{n} step", { n: kx }), units = ky > 1 ? tr("{n} units", { n: ky }) : tr("{n} unit", { n: ky });
+  return `<b>%{meta}</b><br>${tr("around step %{x:.0f}, unit %{y:.0f}: mean %{z:.4f}")}<extra>${tr("mean of {steps} × {units}", { steps, units })}</extra>`;
 }
 
 /**

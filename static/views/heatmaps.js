@@ -8,6 +8,7 @@
 // measuring each label on every redraw: two thirds of a redraw of nine maps, and a typed step redraws them.
 
 import { HEATMAP, palette, sizes } from "../core/config.js";
+import { tr } from "../core/i18n.js";
 import { createCursor, createRowMark } from "./cursor.js";
 import { blockSizes, colorbars, columnOf, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, tokenStepPx, unitTicks } from "./heatmap-figure.js";
 import { afterPaint, asked, moved, same, sharedWindow, stepsShown } from "./time-window.js";
@@ -17,8 +18,8 @@ const REDRAW_MS = 150;
 
 /** The line above the maps: which steps are shown, and what one cell is. */
 function describe(range, T, kx, ky) {
-  const blocks = [kx > 1 ? `${kx} steps` : "", ky > 1 ? `${ky} units` : ""].filter(Boolean).join(" × ");
-  return `${stepsShown(range, T)}${blocks ? ` · ${blocks} per cell (mean)` : ""}`;
+  const blocks = [kx > 1 ? tr("{n} steps", { n: kx }) : "", ky > 1 ? tr("{n} units", { n: ky }) : ""].filter(Boolean).join(" × ");
+  return `${stepsShown(range, T)}${blocks ? ` · ${tr("{blocks} per cell (mean)", { blocks })}` : ""}`;
 }
 
 /** The caption and the zoom buttons, above the chart. */
@@ -28,8 +29,8 @@ function toolbar(wrap, act) {
   const text = document.createElement("span");
   text.className = "heatmap-range";
   bar.append(text);
-  for (const [name, label, title] of [["left", "◀", "earlier steps"], ["right", "▶", "later steps"], ["out", "−", "zoom out (−)"],
-    ["in", "+", "zoom in (+)"], ["all", "all", "the whole run (0)"]]) {
+  for (const [name, label, title] of [["left", "◀", tr("earlier steps")], ["right", "▶", tr("later steps")], ["out", "−", tr("zoom out (−)")],
+    ["in", "+", tr("zoom in (+)")], ["all", tr("all"), tr("the whole run (0)")]]) {
     const b = document.createElement("button");
     Object.assign(b, { type: "button", textContent: label, title });
     b.dataset.zoom = name;
@@ -44,7 +45,7 @@ function toolbar(wrap, act) {
 export class Heatmaps extends View {
   static id = "heatmaps";
   static plotly = true;
-  static panel = { name: "heatmaps", label: "heatmaps" };
+  static panel = { name: "heatmaps", label: tr("heatmaps") };
 
   /** cursor: false for a snapshot with no current step (the trainer's probe). */
   constructor(el, bus, { cursor = true } = {}) {
@@ -68,7 +69,7 @@ export class Heatmaps extends View {
     const el = this.el;
     el.tabIndex = 0;
     el.setAttribute("role", "slider");
-    el.setAttribute("aria-label", "heatmaps: the current step (arrow keys move it, + and − zoom)");
+    el.setAttribute("aria-label", tr("heatmaps: the current step (arrow keys move it, + and − zoom)"));
     el.addEventListener("focus", () => { if (el.matches(":focus-visible")) Object.assign(el.style, { outline: `3px solid ${palette(this.options.palette).highlight}`, outlineOffset: "2px" }); });
     el.addEventListener("blur", () => { el.style.outline = ""; });
     el.addEventListener("keydown", (e) => {

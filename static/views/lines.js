@@ -4,6 +4,7 @@
 // the lines run to the edges): a typed step redraws a few hundred points, not the whole run's thousands.
 
 import { BACKGROUND, FONT_FAMILY, LINES, palette, sizes, stepTicks } from "../core/config.js";
+import { local, tr } from "../core/i18n.js";
 import { escapeHtml } from "../core/text.js";
 import { createCursor } from "./cursor.js";
 import { afterPaint, asked, isWhole, same, sharedWindow, stepsShown } from "./time-window.js";
@@ -25,8 +26,8 @@ export function focusName(trace, options) {
 
 /** The chart's title: what it follows, and which steps it shows (a long run opens on a window around the step). */
 function titled(label, units, range, T, wide) {
-  const zoom = isWhole(range, T) || !wide ? "" : " · drag to zoom, double-click for all";  // a narrow chart would cut it off
-  return `${escapeHtml(label)}, units ${units.join(", ")} · ${stepsShown(range, T)}${zoom}`;
+  const zoom = isWhole(range, T) || !wide ? "" : ` · ${tr("drag to zoom, double-click for all")}`;  // a narrow chart would cut it off
+  return `${tr("{label}, units {units}", { label: escapeHtml(label), units: units.join(", ") })} · ${stepsShown(range, T)}${zoom}`;
 }
 
 /** The lines of some units of one name over the range of steps shown, and the layout they are drawn in. */
@@ -35,9 +36,9 @@ function figure(trace, name, label, units, options, range, wide) {
   const T = trace.steps, a = Math.max(0, Math.floor(range[0])), b = Math.min(T, Math.ceil(range[1]) + 1);
   const x = Array.from({ length: b - a }, (_, i) => a + i);
   const data = units.map((u, i) => ({
-    type: "scatter", mode: range[1] - range[0] > 200 ? "lines" : "lines+markers", x, y: x.map((t) => trace.value(name, t)[u]), name: `unit ${u}`,
+    type: "scatter", mode: range[1] - range[0] > 200 ? "lines" : "lines+markers", x, y: x.map((t) => trace.value(name, t)[u]), name: tr("unit {u}", { u }),
     line: { color: pal.series[i % pal.series.length], width: sz.line * 1.2 }, marker: { size: sz.line * 3 },
-    hovertemplate: `unit ${u}, step %{x}: %{y:.4f}<extra></extra>`,
+    hovertemplate: `${tr("unit {u}, step %{x}: %{y:.4f}", { u })}<extra></extra>`,
   }));
   const layout = {
     margin: { l: 48, r: 10, t: 28, b: 34 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: "zoom",
@@ -61,7 +62,7 @@ function extent(trace, name, units) {
 export class Lines extends View {
   static id = "lines";
   static plotly = true;
-  static panel = { name: "lines", label: "lines" };
+  static panel = { name: "lines", label: tr("lines") };
 
   constructor(el, bus) {
     super(el, bus);
@@ -103,7 +104,7 @@ export class Lines extends View {
     else if (name) this.later.now();
     const { focus, units, color } = this.controls;
     focus.replaceChildren(...this.info.glossary.names.filter((n) => trace.has(n.name) && n.role !== "given")
-      .map((n) => new Option(n.label, n.name)));
+      .map((n) => new Option(local(n, "label"), n.name)));
     focus.value = name ?? "";
     units.value = this.options.units;
     color.value = this.options.color_unit ?? "";
@@ -116,7 +117,7 @@ export class Lines extends View {
 
   draw(trace, name) {
     const options = this.options, T = trace.steps, range = this.win.range ?? [-0.5, T - 0.5];
-    const label = this.info.glossary.names.find((n) => n.name === name)?.label;
+    const label = local(this.info.glossary.names.find((n) => n.name === name), "label");
     if (!label || !trace.has(name)) return;
     const units = chosenUnits(options.units, trace.width(name));
     const key = `${name}|${units}|${options.palette}|${options.presenter}`;

@@ -3,6 +3,7 @@
 // most ten times a second and the line chart not at all: only its cursor and caption move.
 
 import { BACKGROUND, FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
+import { local, tr } from "../core/i18n.js";
 import { escapeHtml, num, showToken } from "../core/text.js";
 import { createCursor } from "./cursor.js";
 import { View } from "./view.js";
@@ -13,13 +14,14 @@ const PLAYING_REDRAW_MS = 100;
 export function headTitle(header) {
   const head = header?.prediction, model = header?.model;
   if (!head) return "";
-  if (head.head === "linear") return `${model?.card?.task_title ?? "the model's output"}: ${head.labels.join(", ")}`;
+  const task = local(model?.card, "task_title");
+  if (head.head === "linear") return tr("{task}: {labels}", { task: task ?? tr("the model's output"), labels: head.labels.join(", ") });
   // a head over the very tokens the model reads predicts the next of them; any other head has classes of its own
   if (model?.has_embedding && model.vocab_size === head.labels.length) {
-    return `next ${head.labels.every((l) => [...l].length === 1) ? "character" : "word"}, as the model predicts it`;
+    return head.labels.every((l) => [...l].length === 1) ? tr("next character, as the model predicts it") : tr("next word, as the model predicts it");
   }
   const classes = head.labels.length > 6 ? `${head.labels[0]} … ${head.labels.at(-1)}` : head.labels.join(", ");
-  return `${model?.card?.task_title ?? "output class"} (${classes})`;
+  return tr("{task} ({classes})", { task: task ?? tr("output class"), classes });
 }
 
 const base = (sz) => ({ margin: { l: 60, r: 16, t: 8, b: 30 }, font: { family: FONT_FAMILY, size: sz.small }, showlegend: false,
@@ -28,7 +30,7 @@ const base = (sz) => ({ margin: { l: 60, r: 16, t: 8, b: 30 }, font: { family: F
 export class Predictions extends View {
   static id = "predictions";
   static plotly = true;
-  static panel = { name: "predictions", label: "predictions", when: (header) => Boolean(header?.prediction) };  // a model without an output head predicts nothing
+  static panel = { name: "predictions", label: tr("predictions"), when: (header) => Boolean(header?.prediction) };  // a model without an output head predicts nothing
 
   constructor(el, bus) {
     super(el, bus);
@@ -70,7 +72,7 @@ export class Predictions extends View {
     if (!head || !trace?.has("prediction") || !trace.steps) return;
     const v = trace.value("prediction", t);
     if (head.head === "linear") {
-      this.caption.textContent = `${headTitle(this.header)} at t = ${t}: ${Array.from(v, (x) => num(x, 3)).join(", ")}`;
+      this.caption.textContent = tr("{title} at t = {t}: {values}", { title: headTitle(this.header), t, values: Array.from(v, (x) => num(x, 3)).join(", ") });
       this.line.move(t);
       return;
     }
@@ -79,7 +81,7 @@ export class Predictions extends View {
     this.lastDraw = now;
     const pal = palette(this.options.palette), sz = sizes(this.options.presenter);
     const top = Array.from(v, (p, i) => [p, i]).sort((a, b) => b[0] - a[0]).slice(0, 5).reverse();
-    this.caption.textContent = `${headTitle(this.header)}, after reading t = ${t}`;
+    this.caption.textContent = tr("{title}, after reading t = {t}", { title: headTitle(this.header), t });
     this.plot([{ type: "bar", orientation: "h", x: top.map((p) => p[0]), y: top.map((p) => `${escapeHtml(showToken(head.labels[p[1]]))} `),
       marker: { color: pal.series[0] }, hovertemplate: "%{y}: %{x:.3f}<extra></extra>", text: top.map((p) => p[0].toFixed(2)), textposition: "outside" }],
     { ...base(sz), xaxis: { range: [0, 1.15], fixedrange: true, showgrid: false }, yaxis: { type: "category", fixedrange: true, automargin: true } });

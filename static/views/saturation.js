@@ -3,6 +3,7 @@
 // middle hover; a forget gate that remembers sits high on the "open" axis.
 
 import { BACKGROUND, FONT_FAMILY, INK, palette, sizes } from "../core/config.js";
+import { local, tr } from "../core/i18n.js";
 import { escapeHtml } from "../core/text.js";
 import { View } from "./view.js";
 
@@ -21,7 +22,7 @@ export function saturation(series) {
 export class Saturation extends View {
   static id = "saturation";
   static plotly = true;
-  static panel = { name: "saturation", label: "gate saturation" };
+  static panel = { name: "saturation", label: tr("gate saturation") };
 
   build(kindInfo, header, options) {
     super.build(kindInfo, header, options);
@@ -40,17 +41,18 @@ export class Saturation extends View {
     const pal = palette(options.palette), sz = sizes(options.presenter);
     const gates = glossary.names.filter((n) => n.role === "gate" && n.range === "unit" && trace.has(n.name));
     const data = gates.map((g, i) => {
+      const label = escapeHtml(local(g, "label"));
       const units = Array.from({ length: trace.width(g.name) }, (_, u) => trace.series(g.name, u));
       const points = saturation(units);
-      return { type: "scatter", mode: "markers", name: escapeHtml(g.label), x: points.map((p) => p[0]), y: points.map((p) => p[1]),
+      return { type: "scatter", mode: "markers", name: label, x: points.map((p) => p[0]), y: points.map((p) => p[1]),
         customdata: points.map((_, u) => u), marker: { size: sz.cell * 0.9, color: pal.series[i % pal.series.length], opacity: 0.8, line: { width: 0.5, color: INK.pointEdge } },
-        hovertemplate: `${escapeHtml(g.label)} unit %{customdata}<br>closed (<0.1) %{x:.0%} · open (>0.9) %{y:.0%}<extra></extra>` };
+        hovertemplate: `${tr("{label} unit %{customdata}<br>closed (<0.1) %{x:.0%} · open (>0.9) %{y:.0%}", { label })}<extra></extra>` };
     });
     Plotly.react(this.el, data, {
       margin: { l: 56, r: 10, t: 28, b: 44 }, font: { family: FONT_FAMILY, size: sz.small }, dragmode: false,
-      title: { text: "Gate saturation: time each unit spends closed and open", font: { size: sz.font }, x: 0.01, xanchor: "left" },
-      xaxis: { title: { text: "fraction of steps closed (< 0.1)" }, range: [-0.03, 1.03], fixedrange: true, tickformat: ".0%" },
-      yaxis: { title: { text: "fraction open (> 0.9)" }, range: [-0.03, 1.03], fixedrange: true, tickformat: ".0%" },
+      title: { text: tr("Gate saturation: time each unit spends closed and open"), font: { size: sz.font }, x: 0.01, xanchor: "left" },
+      xaxis: { title: { text: tr("fraction of steps closed (< 0.1)") }, range: [-0.03, 1.03], fixedrange: true, tickformat: ".0%" },
+      yaxis: { title: { text: tr("fraction open (> 0.9)") }, range: [-0.03, 1.03], fixedrange: true, tickformat: ".0%" },
       shapes: [{ type: "line", x0: 0, y0: 1, x1: 1, y1: 0, line: { color: INK.guide, dash: "dot", width: 1 } }],
       legend: { orientation: "h", y: -0.3 }, ...BACKGROUND,
     }, { displayModeBar: false, responsive: true });

@@ -2,6 +2,8 @@
 // pixels, else a window around the current step that pages on as the step leaves it; zoomed and panned by the
 // user. Ranges are [lo, hi] in steps, with half a step of margin at the ends ([-0.5, T - 0.5] is the whole run).
 
+import { tr } from "../core/i18n.js";
+
 export const MIN_SPAN = 4;  // the fewest steps a zoom shows
 
 /** [lo, hi] moved inside the run's steps, no wider than it. */
@@ -51,7 +53,8 @@ const thousands = (n) => n.toLocaleString("en-US");
 /** Which steps a range shows, in words: "all 19 steps", "steps 800–999 of 2,000". */
 export function stepsShown([lo, hi], T) {
   const a = Math.max(0, Math.ceil(lo)), b = Math.min(T - 1, Math.floor(hi));
-  return a <= 0 && b >= T - 1 ? `all ${thousands(T)} step${T === 1 ? "" : "s"}` : `steps ${thousands(a)}–${thousands(b)} of ${thousands(T)}`;
+  if (a <= 0 && b >= T - 1) return T === 1 ? tr("all {n} step", { n: thousands(T) }) : tr("all {n} steps", { n: thousands(T) });
+  return tr("steps {a}–{b} of {n}", { a: thousands(a), b: thousands(b), n: thousands(T) });
 }
 
 /** The steps a URL's window names ("120-220": steps 120 to 220, both shown) as a range; null for none or one that does not read. */

@@ -5,6 +5,7 @@
 
 import { colorAt, isDark, scaleFor } from "../core/colors.js";
 import { INK } from "../core/config.js";
+import { tr } from "../core/i18n.js";
 import { showToken } from "../core/text.js";
 import { focusName } from "./lines.js";
 import { View } from "./view.js";
@@ -14,19 +15,19 @@ const WINDOW = 200;  // tokens drawn around the current step, for long inputs
 function ellipsis(n) {
   const s = document.createElement("span");
   s.className = "token more";
-  s.textContent = `… ${n} more`;
+  s.textContent = tr("… {n} more", { n });
   return s;
 }
 
 export class Tokens extends View {
   static id = "tokens";
-  static panel = { name: "tokens", label: "tokens" };
+  static panel = { name: "tokens", label: tr("tokens") };
 
   constructor(el, bus) {
     super(el, bus);
     Object.assign(this, { start: -1, end: -1, total: -1, spans: [], lastT: -1, colored: "", ranges: {} });
     el.setAttribute("role", "listbox");
-    el.setAttribute("aria-label", "input tokens, one per step");
+    el.setAttribute("aria-label", tr("input tokens, one per step"));
     el.setAttribute("aria-orientation", "horizontal");
     el.addEventListener("click", (e) => {
       const t = e.target.closest("[data-t]");
