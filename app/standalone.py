@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 import cells
 
-from . import wire
+from . import i18n, wire
 from .config import Settings
 from .errors import AppError, over_limit
 from .inputs import parse
@@ -348,7 +348,8 @@ def shell() -> str:
     scripts = (f'<script type="application/json" id="gatescope-trace">{TRACE_SLOT}</script>\n{importmap}\n{boot}\n'
                f'<script type="text/plain" id="gatescope-plotly">{plotly}</script>')
     env = templates(Path(asset_dir("templates"))).env
-    html = env.from_string(PAGE).render(config=page_config(Settings()), refused=None, scripts=Markup(scripts))
+    # the shell's own words are English; a run's language travels in its config (config_for) for the views' words
+    html = env.from_string(PAGE).render(config=page_config(Settings()), refused=None, scripts=Markup(scripts), _=i18n.translator("en"), lang="en")
     head = {'<link rel="stylesheet" href="/static/gatescope.css">': f"<style>{(static / 'gatescope.css').read_text()}</style>",
             '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">':
                 f'<link rel="icon" href="{data_url((static / "favicon.svg").read_text(), "image/svg+xml")}" type="image/svg+xml">',
@@ -364,7 +365,7 @@ def config_for(state: dict, settings: Settings) -> dict:
     """The page reads its view state from the URL, which a file has none of: the run's state is the fields' defaults."""
     config = page_config(settings)
     config["fields"] = [{**f, "default": state.get(f["name"], f["default"])} for f in config["fields"]]
-    return {**config, "view": state}
+    return {**config, "view": state, **i18n.page_words(state.get("lang", "en"))}
 
 
 def inert(value) -> str:

@@ -18,8 +18,17 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 
 @contextmanager
-def served_browser(name: str) -> Iterator[tuple[object, str]]:
-    """(browser, base URL) of a gatescope server on a free port (uploads in a new temporary folder); both stopped after."""
+def served_browser(name: str, base: str | None = None) -> Iterator[tuple[object, str]]:
+    """(browser, base URL) of a gatescope server on a free port (uploads in a new temporary folder), or of the one
+    already at base; what this started is stopped after."""
+    if base:
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            try:
+                yield browser, base
+            finally:
+                browser.close()
+        return
     proc, base = start_server(Path(tempfile.mkdtemp(prefix=f"gatescope-bench-{name}-")))
     try:
         with sync_playwright() as pw:

@@ -74,7 +74,8 @@ const player = createPlayer({
   onMove: (t, phase, progress) => bus.emit("move", { t, phase, progress }),
 });
 const chrome = createChrome(document.querySelector("header.top"), {
-  config, panels, getState: () => view.current, getHeader: () => trace.header, onChange: (patch) => view.update(patch),
+  config, panels, getState: () => view.current, getHeader: () => trace.header,
+  onChange: (patch, then) => { view.update(patch); if (then === "reload") reload(); },
   onTyping: typed, onMessage: message,
 });
 const stack = stackPicker(document, (patch) => view.update(patch));
@@ -156,14 +157,11 @@ function goStop(state) {
 }
 lesson?.wire(() => view.current);
 
-// On a screen this narrow or this low the diagram beside the heatmaps is too small to read (labels of 5 px at
-// 1024 x 768, 7 px at 1280 x 800 and 1366 x 768): the phase text goes beside the diagram and the heatmaps below it,
-// as in presenter mode. A phone (up to 900 px) stacks everything and scrolls.
-const NARROW = matchMedia("(min-width: 901px) and ((max-width: 1300px) or (max-height: 820px))");
-
+// The lecture screen (static/gatescope.css): a lesson and /embed are always on it (the server says so in the body's
+// class), and so is presenter mode; an ordinary page is on it unless the screen is wide and tall (a media query).
 function arrange(state) {
   document.body.classList.toggle("presenter", state.presenter);
-  document.body.classList.toggle("side-phase", state.presenter || (NARROW.matches && !document.body.classList.contains("embed")));
+  document.body.classList.toggle("stage", state.presenter || Boolean(lesson) || document.body.classList.contains("embed"));
 }
 
 function panelsShown(state) {
@@ -171,7 +169,6 @@ function panelsShown(state) {
   arrange(state);
   panels.fit();
 }
-NARROW.addEventListener("change", () => { arrange(view.current); panels.fit(); });
 // a resize the page itself announced (fit) is answered too: fit stops once nothing changes
 window.addEventListener("resize", debounce(() => panels.fit(), 150));
 
@@ -197,10 +194,14 @@ function show(t, phase, source) {
   if (want) requestAnimationFrame(() => setTimeout(want, 0));
 }
 
-const syncUrl = debounce(() => {
-  const query = lesson ? lesson.query(view.current) : serialize(view.current, fields).toString();  // lesson: ?stop=N and changes
-  history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}`);
-}, 120);
+/** The URL of the view state now (a lesson's: ?stop=N and what changed from the stop). */
+function here() {
+  const query = lesson ? lesson.query(view.current) : serialize(view.current, fields).toString();
+  return `${location.pathname}${query ? `?${query}` : ""}`;
+}
+const syncUrl = debounce(() => history.replaceState(null, "", here()), 120);
+/** The same view read again from the server: another language (the page's own words are the server's templates'). */
+const reload = () => location.assign(here());
 
 /** The views redrawn from the steps so far (at most ten times a second), then the step shown again. */
 const refresh = throttle(() => {

@@ -27,6 +27,7 @@ NAMES_A_KIND = {
     ("cells/diagrams.py", "peephole"): "an edge style (a peephole wire), not the kind",
     ("app/responses.py", "peephole"): "the same edge style in the diagram's schema",
     ("static/views/diagram-figure.js", "peephole"): "the same edge style, drawn dashed",
+    ("app/first_paint.py", "peephole"): "the same edge style, in the page's first drawing of the diagram",
 }
 
 

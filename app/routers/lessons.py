@@ -8,8 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 from pydantic import ValidationError
 
+import cells
+
+from .. import first_paint, i18n
 from ..deps import PoolDep, SettingsDep, StoreDep, app_state
 from ..errors import AppError, over_limit
 from ..lesson_book import NAME, Lesson, LessonBook
@@ -95,10 +99,20 @@ def _overrides(request: Request) -> dict:
         raise AppError(422, f"{field}: {first['msg']} (got {json.dumps(first.get('input'), ensure_ascii=False)[:80]})", field) from None
 
 
-def _page(request: Request, context: dict, status: int = 200) -> HTMLResponse:
+def _page(request: Request, context: dict, status: int = 200, first: str = "") -> HTMLResponse:
     config = {**page_config(request, False), "refused": context.get("refused"), **context}
-    return app_state(request, "templates").TemplateResponse(request, "lesson.html", {"config": config, "refused": config["refused"]},
-                                                        status_code=status)
+    config.update(i18n.page_words(config.get("lang", "en")))
+    return app_state(request, "templates").TemplateResponse(request, "lesson.html", {"config": config, "refused": config["refused"],
+                                                                                   "first_paint": Markup(first)}, status_code=status)
+
+
+def _first(lesson: Lesson, stop: int, view: dict, settings, store) -> str:
+    """The stop's diagram, drawn for the page's first paint (app/first_paint.py); none when the stop, as the URL changes
+    it, does not open (the page's script then says why)."""
+    try:
+        return first_paint.drawing_or_nothing(resolve(ViewState.model_validate({**lesson.stops[stop - 1].view, **view}), settings, store))
+    except (AppError, ValidationError, cells.CellsError):
+        return ""
 
 
 def _lang(request: Request) -> str:
@@ -112,7 +126,7 @@ def lesson_list(request: Request, lessons: BookDep):
 
 
 @router.get("/lesson/{name}", response_class=HTMLResponse, include_in_schema=False)
-def lesson_page(request: Request, name: LessonName, lessons: BookDep):
+async def lesson_page(request: Request, name: LessonName, lessons: BookDep, settings: SettingsDep, store: StoreDep, pool: PoolDep):
     try:
         lesson = lessons.get(name)
         stop, view = _stop(request, lesson), _overrides(request)
@@ -120,4 +134,5 @@ def lesson_page(request: Request, name: LessonName, lessons: BookDep):
         refused = {"status": e.status, "problems": problems({"detail": e.detail}), "home": "/lesson"}
         return _page(request, {"refused": refused, "lang": _lang(request), "view": {}, "listing": lessons.listing()}, e.status)
     data = lesson.model_dump(mode="json")
-    return _page(request, {"lesson": data, "stop": stop, "view": view, "lang": view.get("lang", "en")})
+    first = await pool.run(_first, lesson, stop, view, settings, store)
+    return _page(request, {"lesson": data, "stop": stop, "view": view, "lang": view.get("lang", "en")}, first=first)

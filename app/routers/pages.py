@@ -20,11 +20,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import ValidationError
 
 import cells
 
-from .. import __version__
+from .. import __version__, first_paint, i18n
 from .. import store as store_mod
 from ..deps import PoolDep, SettingsDep, StoreDep, app_state
 from ..errors import AppError
@@ -36,7 +37,8 @@ REFUSED = (RequestValidationError, AppError, cells.CellsError)
 
 
 def templates(directory: Path) -> Jinja2Templates:
-    return Jinja2Templates(directory=str(directory))
+    """The pages' templates; each is rendered with _() in the request's language (app/i18n)."""
+    return Jinja2Templates(directory=str(directory), context_processors=[i18n.context])
 
 
 def csp(embed_origins: str) -> str:
@@ -72,10 +74,11 @@ def page_config(request: Request, embed: bool) -> dict:
 
 
 def render(request: Request, path: str, view: dict, refused: dict | None = None, status: int = 200,
-           headers: dict | None = None) -> Response:
+           headers: dict | None = None, first: str = "") -> Response:
+    """A page; first: the diagram's first drawing (app/first_paint.py), painted with the HTML."""
     template, embed = PAGES[path]
-    config = {**page_config(request, embed), "view": view, "refused": refused}
-    return app_state(request, "templates").TemplateResponse(request, template, {"config": config, "refused": refused},
+    config = {**page_config(request, embed), "view": view, "refused": refused, **i18n.page_words(i18n.lang_of(request.query_params))}
+    return app_state(request, "templates").TemplateResponse(request, template, {"config": config, "refused": refused, "first_paint": Markup(first)},
                                                         status_code=status, headers=headers)
 
 
@@ -157,14 +160,14 @@ def given(view: ViewState) -> dict:
 
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request, view: ViewQuery, settings: SettingsDep, store: StoreDep, pool: PoolDep):
-    await pool.run(resolve, view, settings, store)
-    return render(request, "/", given(view))
+    r = await pool.run(resolve, view, settings, store)
+    return render(request, "/", given(view), first=await pool.run(first_paint.drawing_or_nothing, r))
 
 
 @router.get("/embed", response_class=HTMLResponse)
 async def embed(request: Request, view: ViewQuery, settings: SettingsDep, store: StoreDep, pool: PoolDep):
-    await pool.run(resolve, view, settings, store)
-    return render(request, "/embed", given(view))
+    r = await pool.run(resolve, view, settings, store)
+    return render(request, "/embed", given(view), first=await pool.run(first_paint.drawing_or_nothing, r))
 
 
 @router.get("/compare", response_class=HTMLResponse)

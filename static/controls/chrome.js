@@ -79,9 +79,11 @@ function inputBox(root, onChange, onTyping) {
 function describeInput(root, header, state) {
   const { hint, example } = inputHint(header);
   control(root, "input").placeholder = `e.g. ${example}`;
+  control(root, "input").title = hint;  // the one-line header shows no hint under the box (the wide page does)
   control(root, "input-hint").textContent = hint;
   const vocab = header.request.input_type === "text" && header.model.has_embedding;
   control(root, "unknown-box").hidden = !vocab;
+  control(root, "unknown-box").classList.toggle("quiet", state.unknown === "error");
   const unknown = control(root, "unknown");
   unknown.querySelector('option[value="map"]').hidden = !header.unknown_token;
   unknown.querySelector('option[value="map"]').textContent = header.unknown_token ? `read as ${header.unknown_token}` : "read as unknown";
@@ -109,8 +111,9 @@ export function stackPicker(doc, onChange) {
   };
 }
 
-/** Menus (details.menu) close on a choice in them, a click outside, their summary and Escape; one is open at a time,
- *  on screen. A checkbox is not a choice made: its menu stays open for the next (two panels, two ticks, one trip). */
+/** Menus (details.menu) close on an action in them (a button, a file to upload), a click outside, their summary and
+ *  Escape; one is open at a time, on screen. A field is not an action: its menu stays open for the next (two panels,
+ *  two ticks, one trip; a random model's size and depth). */
 function menus(root) {
   const all = [...root.querySelectorAll("details.menu")];
   const close = (m) => { m.open = false; };
@@ -128,7 +131,9 @@ function menus(root) {
       if (dx) body.style.transform = `translateX(${dx}px)`;
     });
     body.addEventListener("click", (e) => { if (e.target.closest("button")) close(m); });
-    body.addEventListener("change", (e) => { if (e.target.type !== "checkbox") close(m); });
+    // a field in a menu (a panel's box, the palette, a random model's size) is not a choice that closes it: several
+    // can be set in one trip; a file chosen to upload is an action, as a button is
+    body.addEventListener("change", (e) => { if (e.target.type === "file") close(m); });
   }
   document.addEventListener("click", (e) => all.forEach((m) => { if (m.open && !m.contains(e.target)) close(m); }));
   document.addEventListener("keydown", (e) => {
@@ -235,6 +240,8 @@ function viewMenu(root, panels, onChange) {
   panels.toggles(control(root, "panels"));
   control(root, "presenter").addEventListener("change", (e) => onChange({ presenter: e.target.checked }));
   control(root, "palette").addEventListener("change", (e) => onChange({ palette: e.target.value }));
+  // the page's words are the server's (templates) and the views': another language is the same URL, read again
+  control(root, "lang")?.addEventListener("change", (e) => onChange({ lang: e.target.value }, "reload"));
   root.querySelectorAll("[data-panel-toggle]").forEach((box) => box.addEventListener("change", () => {
     const panels = [...root.querySelectorAll("[data-panel-toggle]")].filter((b) => b.checked).map((b) => b.dataset.panelToggle);
     onChange({ panels: panels.join(",") });
@@ -301,6 +308,7 @@ export function createChrome(root, { config, panels, getState, getHeader, onChan
     }
     control(root, "presenter").checked = state.presenter;
     control(root, "palette").value = state.palette;
+    if (control(root, "lang")) control(root, "lang").value = state.lang;
     const shown = new Set(state.panels.split(","));
     root.querySelectorAll("[data-panel-toggle]").forEach((b) => { b.checked = shown.has(b.dataset.panelToggle); });
   }
@@ -316,5 +324,5 @@ export function createChrome(root, { config, panels, getState, getHeader, onChan
     }));
   }
 
-  return { sync, setKindOptions, showUnknown() { control(root, "unknown-box").hidden = false; } };
+  return { sync, setKindOptions, showUnknown() { Object.assign(control(root, "unknown-box"), { hidden: false }).classList.remove("quiet"); } };
 }

@@ -7,7 +7,7 @@
 
 import "../vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
 import { parse } from "../core/state.js";
-import { t, translate } from "../core/strings.js";
+import { tr } from "../core/i18n.js";
 
 const KEPT = ["lang", "presenter", "palette"];  // the reader's, not the stop's: they stay as the stops change
 const NEXT = new Set(["PageDown", "ArrowRight"]), BACK = new Set(["PageUp", "ArrowLeft"]);
@@ -33,18 +33,20 @@ export function rich(text) {
 }
 
 /** The lesson's shortcuts, in the page's dialog (it lists the player's keys for the main page). */
-function shortcuts(lang) {
+function shortcuts() {
   const dl = document.querySelector("#shortcuts dl");
   if (!dl) return;
   const rows = [
-    [["→", "PageDown"], "keys.stop_next"], [["←", "PageUp"], "keys.stop_back"], [["🖱"], "keys.clicker"],
-    [["Shift+→", "Shift+←"], "keys.time"], [["↓", "↑"], "keys.phase"], [["Space"], "keys.play"], [["."], "keys.play_step"],
-    [["b", "."], "keys.blank"], [["Home", "End"], "keys.ends"], [["Escape"], "keys.escape"], [["?"], "keys.list"],
+    [["→", "PageDown"], tr("next stop of the lesson")], [["←", "PageUp"], tr("previous stop of the lesson")],
+    [["🖱"], tr("a presentation clicker sends PageDown / PageUp (some send → ←): it moves the stops")],
+    [["Shift+→", "Shift+←"], tr("next / previous step of time")], [["↓", "↑"], tr("next / previous phase of the step")], [["Space"], tr("play / pause")],
+    [["."], tr("play one step, phase by phase, then stop")], [["b", "."], tr("a clicker's blank-screen button sends b or .: b does nothing here, . plays one step")],
+    [["Home", "End"], tr("first / last step")], [["Escape"], tr("close a menu or this list")], [["?"], tr("this list")],
   ];
   dl.replaceChildren(...rows.flatMap(([keys, key]) => {
     const dt = element("dt");
     dt.append(...keys.flatMap((k, i) => [...(i ? [document.createTextNode(" ")] : []), element("kbd", "", k)]));
-    return [dt, element("dd", "", t(lang, key))];
+    return [dt, element("dd", "", key)];
   }));
 }
 
@@ -63,13 +65,11 @@ function panel(el, n, onDot) {
   parts.next.title = "→ / PageDown";
   parts.dots.setAttribute("aria-hidden", "true");
   parts.tryBox.append(parts.tryLabel, parts.tryText);
-  const head = element("div", "lesson-head"), body = element("div", "lesson-body"), main = element("div", "lesson-main");
-  const nav = element("nav", "lesson-nav");
-  head.append(parts.all, parts.title, parts.progress, parts.dots, parts.lang);
-  main.append(parts.heading, parts.text);
-  nav.append(parts.back, parts.next);
-  body.append(main, parts.tryBox, nav);
-  el.replaceChildren(head, body);
+  // in the diagram's side column: which lesson, then back · 4 / 10 · next and the stops as dots, then the stop itself
+  const head = element("div", "lesson-head"), nav = element("nav", "lesson-nav");
+  head.append(parts.all, parts.title, parts.lang);
+  nav.append(parts.back, parts.progress, parts.next);
+  el.replaceChildren(head, nav, parts.dots, parts.heading, parts.text, parts.tryBox);
   for (let i = 0; i < n; i++) {
     const dot = element("button", "lesson-dot");
     dot.type = "button";
@@ -85,27 +85,26 @@ function render(parts, lesson, index, lang) {
   const s = lesson.stops[index], n = lesson.stops.length;
   document.documentElement.lang = lang === "zh" ? "zh-Hans" : "en";
   document.title = `${lesson.title[lang]} · ${index + 1} / ${n} · gatescope`;
-  parts.all.textContent = `← ${t(lang, "lesson.all")}`;
+  parts.all.textContent = `← ${tr("All lessons")}`;
   parts.all.href = `/lesson${lang === "zh" ? "?lang=zh" : ""}`;
   parts.title.textContent = lesson.title[lang];
   parts.progress.textContent = `${index + 1} / ${n}`;
-  parts.progress.setAttribute("aria-label", t(lang, "lesson.progress", { i: index + 1, n }));
+  parts.progress.setAttribute("aria-label", tr("Stop {i} of {n}", { i: index + 1, n }));
   [...parts.dots.children].forEach((d, i) => { d.classList.toggle("on", i === index); d.title = lesson.stops[i].title[lang]; });
-  parts.lang.textContent = t(lang, "lesson.lang");
-  parts.lang.title = t(lang, "lesson.lang_title");
+  parts.lang.textContent = lang === "zh" ? "English" : "中文";  // the other language, named in itself
+  parts.lang.title = lang === "zh" ? tr("Read this lesson in English") : tr("Read this lesson in Chinese");
   parts.lang.href = `?stop=${index + 1}${lang === "zh" ? "" : "&lang=zh"}`;
   parts.heading.replaceChildren(...rich(s.title[lang]));
   parts.text.replaceChildren(...rich(s.text[lang]));
   parts.tryBox.hidden = !s.try_this;
-  parts.tryLabel.textContent = t(lang, "lesson.try");
+  parts.tryLabel.textContent = tr("Try this");
   if (s.try_this) parts.tryText.replaceChildren(...rich(s.try_this[lang]));
-  parts.back.textContent = `← ${t(lang, "lesson.back")}`;
-  parts.next.textContent = `${t(lang, "lesson.next")} →`;
+  parts.back.textContent = `← ${tr("Back")}`;
+  parts.next.textContent = `${tr("Next")} →`;
   parts.back.disabled = index === 0;
   parts.next.disabled = index === n - 1;
   document.body.dataset.stop = String(index + 1);
-  translate(document, lang);
-  shortcuts(lang);
+  shortcuts();
 }
 
 /** What a key does in a lesson: "next", "back", +1 / -1 (a step of time), or null (the player's, or typing). */

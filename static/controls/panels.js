@@ -17,27 +17,54 @@ function section(panel) {
   return el;
 }
 
+/** The side column's least width beside the diagram: the lesson's text, or the phase's words and numbers, must stay
+ *  readable; the rest of the width is the diagram's. */
+function sideWidth(body, width) {
+  const presenter = body.classList.contains("presenter");
+  if (body.classList.contains("embed")) return Math.max(150, 0.27 * width);
+  if (body.classList.contains("lesson-page")) return presenter ? Math.max(215, 0.21 * width) : Math.max(270, 0.28 * width);
+  return presenter ? Math.max(220, 0.22 * width) : Math.max(240, 0.25 * width);
+}
+
+const px = (el, prop) => parseFloat(getComputedStyle(el)[prop]) || 0;
+
 /**
- * The diagram as large as the first screen allows, and no larger: on a wide screen the diagram, the phase text and
- * the player stay above the fold (in /embed the whole page fits its frame). Its height follows its width
- * (aspect-ratio); --diagram-max caps it. The diagram hears of a new size as a window resize, as on any other.
+ * The diagram as large as the first screen allows, at its own proportions (data-aspect, which views/diagram.js
+ * writes), and no larger: the diagram, its side column and the player with the tokens stay above the fold (in /embed
+ * the whole page fits its frame). On the lecture screen (body.stage, and any screen under 1301 x 821) the side column
+ * takes what width the diagram leaves, at least sideWidth(); on the wide page the phase text is under the diagram; a
+ * phone (up to 700 px) scrolls, the diagram as wide as the screen. Sets --diagram-w and --diagram-h on the panel.
  */
 function fit(layout) {
-  const diagram = layout.querySelector("#diagram");
-  if (!diagram || layout.querySelector(".diagram-panel")?.hidden) return;
-  const embed = document.body.classList.contains("embed");
-  if (!embed && matchMedia("(max-width: 900px)").matches) return diagram.style.removeProperty("--diagram-max");  // a phone scrolls
-  const player = layout.querySelector(".tokens-panel:not([hidden]) .player") ?? layout.querySelector("#phase");
-  // in /embed the views and the link under them (which the page's flex layout keeps at the frame's foot) fill the frame
-  const last = embed ? layout : player, below = embed ? (document.querySelector(".embed-credit")?.offsetHeight ?? 0) + 10 : 10;
-  const before = diagram.style.getPropertyValue("--diagram-max");
-  for (let i = 0; i < 4; i++) {
-    const h = diagram.getBoundingClientRect().height;
-    const over = last.getBoundingClientRect().bottom + scrollY + below - innerHeight;
-    if (Math.abs(over) < 2 || (over < 0 && h >= innerHeight * 0.72)) break;
-    diagram.style.setProperty("--diagram-max", `${Math.round(Math.max(90, Math.min(innerHeight * 0.72, h - over)))}px`);
+  const panel = layout.querySelector(".diagram-panel"), diagram = layout.querySelector("#diagram");
+  if (!diagram || !panel || panel.hidden) return;
+  const body = document.body, aspect = Number(diagram.dataset.aspect) || 1.45;
+  const inner = panel.clientWidth - px(panel, "paddingLeft") - px(panel, "paddingRight");
+  const tokens = layout.querySelector(".tokens-panel:not([hidden])");
+  const gap = px(layout, "rowGap");
+  const before = [panel.style.getPropertyValue("--diagram-w"), panel.style.getPropertyValue("--diagram-h")];
+  let w, h;
+  if (matchMedia("(max-width: 700px)").matches && !body.classList.contains("embed")) {
+    w = inner;
+    h = w / aspect;
+  } else {
+    const wide = !body.classList.contains("stage") && matchMedia("(min-width: 1301px) and (min-height: 821px)").matches;
+    const top = diagram.getBoundingClientRect().top + scrollY;
+    const credit = body.classList.contains("embed") ? (document.querySelector(".embed-credit")?.offsetHeight ?? 0) : 0;
+    const main = document.querySelector("main");
+    // what must fit under the diagram: (on the wide page the phase), the panel's foot, the player and the tokens
+    const phase = wide ? (layout.querySelector("#phase")?.offsetHeight ?? 0) + 4 : 0;
+    const below = phase + px(panel, "paddingBottom") + px(panel, "borderBottomWidth") + (tokens ? tokens.offsetHeight + gap : 0)
+      + (main ? px(main, "paddingBottom") : 0) + credit + 2;
+    const room = Math.max(120, innerHeight - top - below);
+    const across = wide ? inner : inner - sideWidth(body, innerWidth) - px(panel, "columnGap");
+    [w, h] = across / room > aspect ? [room * aspect, room] : [across, across / aspect];
   }
-  if (diagram.style.getPropertyValue("--diagram-max") !== before) window.dispatchEvent(new Event("resize"));
+  panel.style.setProperty("--diagram-w", `${Math.floor(w)}px`);
+  panel.style.setProperty("--diagram-h", `${Math.floor(h)}px`);
+  if (panel.style.getPropertyValue("--diagram-w") !== before[0] || panel.style.getPropertyValue("--diagram-h") !== before[1]) {
+    window.dispatchEvent(new Event("resize"));
+  }
 }
 
 /** The panels of views (in their order) in layout; adds to it the sections the template lacks, in that order. */

@@ -93,7 +93,7 @@ class Player {
     const ps = this.phases(), i = Math.max(0, ps.indexOf(this.phase));
     this.clock = from ?? this.t * ps.length + (this.phase === null ? 0 : i);
     this.last = 0;
-    this.$("play").textContent = "⏸";
+    this.$("play").classList.add("playing");  // its pause icon (both are SVG: a font may lack ⏸)
     this.$("play").setAttribute("aria-label", tr("pause"));
     this.raf = requestAnimationFrame(this.tick);
   }
@@ -102,7 +102,7 @@ class Player {
     this.playing = false;
     this.until = null;
     cancelAnimationFrame(this.raf);
-    this.$("play").textContent = "▶";
+    this.$("play").classList.remove("playing");
     this.$("play").setAttribute("aria-label", tr("play"));
     this.onShow(this.t, this.phase, "pause");
   }

@@ -2,23 +2,24 @@
 // equation and this step's numbers, and which parts it comes from and feeds (lit up). The sentence is built from
 // the glossary's op and operands, so every kind explains itself with no words of its own.
 
+import { local, tr } from "../core/i18n.js";
 import { numbers } from "./equation.js";
 
 const DOES = {
-  sigmoid: (a) => `squashes ${a} into 0…1 with σ`,
-  tanh: (a) => `squashes ${a} into −1…1 with tanh`,
-  mul: (a, b) => `multiplies ${a} by ${b}, unit by unit`,
-  add: (a, b) => `adds ${a} and ${b}, unit by unit`,
-  one_minus: (a) => `is 1 minus ${a}`,
-  affine: (...xs) => `is a learned weighted sum of ${xs.join(" and ")}, plus a bias`,
-  given: () => "is what the model is given at this step",
-  shift: (a) => `is ${a} from the step before`,
-  identity: (a) => `is ${a} as it is`,
+  sigmoid: (a) => tr("squashes {a} into 0…1 with σ", { a }),
+  tanh: (a) => tr("squashes {a} into −1…1 with tanh", { a }),
+  mul: (a, b) => tr("multiplies {a} by {b}, unit by unit", { a, b }),
+  add: (a, b) => tr("adds {a} and {b}, unit by unit", { a, b }),
+  one_minus: (a) => tr("is 1 minus {a}", { a }),
+  affine: (...xs) => tr("is a learned weighted sum of {xs}, plus a bias", { xs: xs.join(tr(" and ")) }),
+  given: () => tr("is what the model is given at this step"),
+  shift: (a) => tr("is {a} from the step before", { a }),
+  identity: (a) => tr("is {a} as it is", { a }),
 };
 const ROLE = {
-  gate: " A gate: 0 shuts, 1 lets through.",
-  state: " The memory the cell carries to the next step.",
-  state_in: " Carried over from the step before.",
+  gate: () => tr("A gate: 0 shuts, 1 lets through."),
+  state: () => tr("The memory the cell carries to the next step."),
+  state_in: () => tr("Carried over from the step before."),
 };
 
 /** The sentence for a glossary name: "forget gate f(t) squashes f_pre into 0…1 with σ. A gate: …" Pure. */
@@ -26,8 +27,8 @@ export function sentence(name, glossary) {
   const v = glossary[name];
   if (!v) return "";
   const of = (n) => glossary[n]?.symbol ?? n;
-  const does = DOES[v.op]?.(...(v.operands ?? []).map(of)) ?? `is ${v.equation}`;
-  return `${v.label} ${does}.${ROLE[v.role] ?? ""}`;
+  const does = DOES[v.op]?.(...(v.operands ?? []).map(of)) ?? tr("is {a}", { a: v.equation });
+  return tr("{label} {does}. {role}", { label: local(v, "label"), does, role: ROLE[v.role]?.() ?? "" }).trim();
 }
 
 /**
@@ -37,10 +38,10 @@ export function sentence(name, glossary) {
 export function explanation(sel, glossary, value, unit, note = "") {
   const v = glossary[sel.name];
   return [
-    { text: `${v.label}${note ? ` (${note})` : ""}`, bold: true },
+    { text: `${local(v, "label")}${note ? ` (${note})` : ""}`, bold: true },
     { text: sentence(sel.name, glossary) },
     { text: v.equation },
-    { text: `unit ${unit}: ${numbers(sel.name, glossary, value)}` },
+    { text: tr("unit {unit}: {numbers}", { unit, numbers: numbers(sel.name, glossary, value) }) },
   ];
 }
 

@@ -7,12 +7,16 @@
 // Plain SVG, not Plotly: the diagram is the first thing a student sees, and it need not wait the second that
 // plotly.js takes to load; every step then writes its colours into the cells it drew.
 
-import { scaleFor, scaleTicks } from "../core/colors.js";
+import { scaleFor } from "../core/colors.js";
 import { DIAGRAM, FONT_FAMILY, INK, palette, sizes } from "../core/config.js";
+import { tr } from "../core/i18n.js";
 import { legend } from "./diagram-legend.js";
 
+/** The labels' font in diagram units (cells/diagrams.py FONTS.label), for a description that does not say. */
+const LABEL_UNITS = 0.24;
+
 export const ROW = 12;    // units per strip row; wider vectors take two rows
-export const MARGIN = { l: 8, r: 78, t: 8, b: 8 };  // the legend's bars fill the right margin
+export const MARGIN = { l: 6, r: 6, t: 6, b: 6 };  // the legend is a row under the cell (diagram-legend.js)
 // the diagram's extents around the description's W x H: room for a state line's arrowheads and the units note
 const PAD = { left: 0.2, right: 0.1, bottom: 0.1, top: 0.4 };
 const JOINT = /^\[.*\]$/;  // the node where h(t−1) and x(t) join: "[x, h(t−1)]"
@@ -28,10 +32,33 @@ export function stripCells(n, sx, sy, width, height = Infinity) {
   });
 }
 
-/** Pixels per diagram unit of a scene of this size (x and y at one scale, the smaller of the two fits). */
-export function pixelsPerUnit(W, H, pixelWidth, pixelHeight) {
+/** Pixels per diagram unit of a scene of this size (x and y at one scale, the smaller of the two fits), with legendHeight
+ *  pixels under the cell for the legend. */
+export function pixelsPerUnit(W, H, pixelWidth, pixelHeight, legendHeight = 0) {
   const x = (pixelWidth - MARGIN.l - MARGIN.r) / (W + PAD.left + PAD.right);
-  return pixelHeight ? Math.min(x, (pixelHeight - MARGIN.t - MARGIN.b) / (H + PAD.bottom + PAD.top)) : x;
+  return pixelHeight ? Math.min(x, (pixelHeight - MARGIN.t - MARGIN.b - legendHeight) / (H + PAD.bottom + PAD.top)) : x;
+}
+
+/** The text sizes of a scene at ppu pixels per unit: a font in diagram units, in pixels, never past its shape's own
+ *  size and never above cap (the page's size for it). */
+export function fontPx(units, ppu, cap) {
+  return Math.max(3, Math.min(cap, Math.round(units * ppu * 10) / 10));
+}
+
+/** The legend at the labels' font for a figure pixelWidth wide (the font the labels would have at full width). */
+function legendFor(kindInfo, glossary, options, pixelWidth, maxima) {
+  const { width: W, height: H, fonts } = kindInfo.diagram;
+  const font = fontPx(fonts?.label ?? LABEL_UNITS, pixelsPerUnit(W, H, pixelWidth, 0), sizes(options.presenter).small);
+  return legend(kindInfo, glossary, options, font, pixelWidth - MARGIN.l - MARGIN.r, maxima);
+}
+
+/** The width over the height the figure is drawn at when pixelWidth wide: what the page sizes its box to (panels.js). */
+export function naturalAspect(kindInfo, options, pixelWidth) {
+  const { width: W, height: H } = kindInfo.diagram;
+  const glossary = Object.fromEntries(kindInfo.glossary.names.map((n) => [n.name, n]));
+  const ppu = pixelsPerUnit(W, H, pixelWidth, 0);
+  const height = ppu * (H + PAD.bottom + PAD.top) + MARGIN.t + MARGIN.b + legendFor(kindInfo, glossary, options, pixelWidth).height;
+  return pixelWidth / height;
 }
 
 /** The diagram-unit box [x0, y0, x1, y1] (y up) that a scene of W x H units shows. */
@@ -53,7 +80,7 @@ export function drawnUnits(width, chosen = []) {
 export function unitsNote({ units, width }) {
   if (units.length === width) return "";
   const run = units.every((u, i) => i === 0 || u === units[i - 1] + 1);
-  return `units ${run ? `${units[0]}–${units[units.length - 1]}` : units.join(", ")} of ${width}`;
+  return tr("units {units} of {width}", { units: run ? `${units[0]}–${units[units.length - 1]}` : units.join(", "), width });
 }
 
 const fixed = (v) => Math.round(v * 100) / 100;  // pixels to 1/100: short paths, no visible rounding
@@ -71,19 +98,20 @@ function arrowHead([x, y], [dx, dy], s) {
  * and the index of its label item. chosen: the hidden units to draw when not all fit (views/diagram.js
  * chosenUnits); widths: each name's width (the stream header's fields), hidden_size when missing.
  */
-export function scene(kindInfo, model, options, pixelWidth, pixelHeight = 0, chosen = [], widths = {}) {
+export function scene(kindInfo, model, options, pixelWidth, pixelHeight = 0, chosen = [], widths = {}, maxima = {}) {
   const { width: W, height: H } = kindInfo.diagram;  // the extents the server laid the diagram out in
   const [ex0, ey0, ex1, ey1] = extents(W, H);
-  const ppu = pixelsPerUnit(W, H, pixelWidth, pixelHeight);
-  const height = pixelHeight || Math.ceil(ppu * (ey1 - ey0) + MARGIN.t + MARGIN.b);
-  // centred in the room left of the legend, as an equal-axes chart would be
-  const cx = MARGIN.l + (pixelWidth - MARGIN.l - MARGIN.r) / 2, cy = MARGIN.t + (height - MARGIN.t - MARGIN.b) / 2;
+  const glossary = Object.fromEntries(kindInfo.glossary.names.map((n) => [n.name, n]));
+  const key = legendFor(kindInfo, glossary, options, pixelWidth, maxima);
+  const ppu = pixelsPerUnit(W, H, pixelWidth, pixelHeight, key.height);
+  const height = pixelHeight || Math.ceil(ppu * (ey1 - ey0) + MARGIN.t + MARGIN.b + key.height);
+  // the cell centred in the room above the legend, as an equal-axes chart would be
+  const cx = MARGIN.l + (pixelWidth - MARGIN.l - MARGIN.r) / 2, cy = MARGIN.t + (height - MARGIN.t - MARGIN.b - key.height) / 2;
   const X = (x) => fixed(cx + (x - (ex0 + ex1) / 2) * ppu), Y = (y) => fixed(cy - (y - (ey0 + ey1) / 2) * ppu);
   const base = sizes(options.presenter);
   const s = {
-    width: pixelWidth, height, ppu, X, Y, base, model, options, chosen, widths, pal: palette(options.palette),
-    px: (u, cap) => Math.max(3, Math.min(cap, Math.floor(u * ppu))),  // a font in diagram units, in pixels, never past its shape
-    glossary: Object.fromEntries(kindInfo.glossary.names.map((n) => [n.name, n])),
+    width: pixelWidth, height, ppu, X, Y, base, model, options, chosen, widths, pal: palette(options.palette), glossary,
+    px: (u, cap) => fontPx(u, ppu, cap),
     items: [], heads: [], texts: [], strips: {}, scales: {},
   };
   for (const w of kindInfo.diagram.wires ?? []) wire(s, w);
@@ -92,10 +120,14 @@ export function scene(kindInfo, model, options, pixelWidth, pixelHeight = 0, cho
   for (const name of Object.keys(s.strips)) s.strips[name].label = s.items.findIndex((it) => it.part === "label" && it.owner === name);
   const note = unitsNote(drawnUnits(model.hidden_size, chosen));
   if (note) {  // say so when the strips show only some of the units
-    s.items.push({ tag: "text", part: "note", text: note, title: "The units box of the line plots (units= in the URL) chooses which units the diagram draws",
-      attrs: { x: X(0), y: Y(H + 0.35), "dominant-baseline": "hanging", "font-size": s.px(0.26, base.small), fill: INK.label, "font-family": FONT_FAMILY } });
+    const font = kindInfo.diagram.fonts?.label ?? LABEL_UNITS;
+    s.items.push({ tag: "text", part: "note", text: note, title: tr("The units box of the line plots (units= in the URL) chooses which units the diagram draws"),
+      attrs: { x: X(0), y: Y(H + 0.35), "dominant-baseline": "hanging", "font-size": s.px(font, base.small), fill: INK.label, "font-family": FONT_FAMILY } });
   }
-  const bars = legend(kindInfo, s.glossary, options, base, { x: pixelWidth - MARGIN.r + 4, top: MARGIN.t, width: MARGIN.r - 6, height: height - MARGIN.t - MARGIN.b });
+  // the legend's row under the cell, at its font or the labels' if they came out smaller (a figure limited by its height)
+  const labelFont = s.px(kindInfo.diagram.fonts?.label ?? LABEL_UNITS, base.small);
+  const bars = labelFont < key.font ? legend(kindInfo, glossary, options, labelFont, pixelWidth - MARGIN.l - MARGIN.r, maxima) : key;
+  Object.assign(bars, { x: MARGIN.l, top: height - MARGIN.b - key.height, height: key.height });  // the room the cell left it
   return { width: pixelWidth, height, ppu, X, Y, items: s.items, strips: s.strips, scales: s.scales, legend: bars, note };
 }
 
@@ -131,7 +163,7 @@ function mark({ pal, px, base, items, texts, X, Y }, n) {
 }
 
 /** A name's strip of cells (coloured per step) in its box, and its label on a backing beside its centre. */
-function strip({ model, options, glossary, chosen, widths, px, base, items, texts, strips, scales, X, Y, ppu }, n) {
+function strip({ model, options, glossary, chosen, widths, px, base, texts, strips, scales, X, Y, ppu }, n) {
   const v = glossary[n.name];
   const width = widths[n.name] ?? model.hidden_size;
   const drawn = drawnUnits(width, width === model.hidden_size ? chosen : []), shown = drawn.units.length;
@@ -143,7 +175,7 @@ function strip({ model, options, glossary, chosen, widths, px, base, items, text
   strips[n.name] = { units: drawn.units, cells: centres.map(([x, y]) => [X(x), Y(y)]), size: fixed(size), note: unitsNote(drawn), label: -1 };
   const t = n.text, [bx0, by0, bx1, by1] = t.box;
   texts.push({ tag: "rect", part: "label", owner: `${n.name}:backing`, attrs: { x: X(bx0), y: Y(by1), width: fixed(X(bx1) - X(bx0)), height: fixed(Y(by0) - Y(by1)), fill: INK.labelBg } });
-  texts.push({ tag: "text", part: "label", owner: n.name, text: labelText(n, scales[n.name], v.role),
+  texts.push({ tag: "text", part: "label", owner: n.name, text: labelText(n),
     attrs: { x: X(t.x), y: Y(t.y), "dominant-baseline": "central", "font-size": px(t.font, base.small), "font-family": FONT_FAMILY, fill: INK.label } });
 }
 
@@ -152,10 +184,9 @@ export function highlighted(options) {
   return new Set(String(options.highlight ?? "").split(",").filter(Boolean));
 }
 
-/** A strip label's text: its symbol, and for an unbounded name (not a pre-activation) the ±max it is coloured on. */
-export function labelText(node, scale, role) {
-  const sym = node.text.text;
-  return scale?.range === "real" && role !== "pre" ? `${sym}\u2002±${scaleTicks(scale).ticktext[2]}` : sym;
+/** A strip label's text: its symbol (the scale an unbounded strip is coloured on is in the legend). */
+export function labelText(node) {
+  return node.text.text;
 }
 
 /**

@@ -49,26 +49,34 @@ export function drawScene(scene, id) {
     out.groups[name] = g;
     strips.append(g);
   }
-  svg.append(drawLegend(scene.legend, id, out.ticks));
+  out.legend = [];  // [part, its element]: views/diagram.js moves them along when a number of the legend grows
+  svg.append(drawLegend(scene.legend, id, out.ticks, out.legend));
   return out;
 }
 
-/** The legend's bars: a gradient each (its top is the scale's top), its title and its tick labels. */
-function drawLegend(bars, id, ticks) {
-  const g = svgNode("g", { class: "legend" }), defs = svgNode("defs");
+/** The legend's row under the cell: each scale's gradient swatch between its words and numbers; the texts that
+ *  change as the run grows (keyed, diagram-legend.js) are kept in ticks for views/diagram.js to rewrite. */
+function drawLegend(key, id, ticks, placed) {
+  const g = svgNode("g", { class: "legend", "font-size": key.font, fill: INK.label }), defs = svgNode("defs");
   g.append(defs);
-  for (const bar of bars) {
-    const gradient = svgNode("linearGradient", { id: `${id}-${bar.range}`, x1: 0, y1: 1, x2: 0, y2: 0 });
-    for (const [offset, color] of bar.stops) gradient.append(svgNode("stop", { offset, "stop-color": color }));
-    defs.append(gradient);
-    const label = { "font-size": bar.font, fill: INK.label };
-    g.append(svgNode("text", { x: bar.x, y: bar.titleY, ...label, class: "bar-title" }, bar.title));
-    g.append(svgNode("rect", { x: bar.x, y: bar.top, width: bar.thickness, height: bar.length, fill: `url(#${id}-${bar.range})`, "data-range": bar.range }));
-    ticks[bar.range] = bar.ticks.map((t) => {
-      const tick = svgNode("text", { x: bar.x + bar.thickness + 3, y: t.y, "dominant-baseline": "central", ...label, "font-size": Math.max(7, bar.font - 1), class: "tick" }, t.text);
-      g.append(tick);
-      return tick;
-    });
+  for (const item of key.items) {
+    for (const p of item.parts) {
+      const x = key.x + p.x, y = key.top + p.y;
+      if (p.swatch) {
+        const gradient = svgNode("linearGradient", { id: `${id}-${item.range}`, x1: 0, y1: 0, x2: 1, y2: 0 });
+        for (const [offset, color] of p.stops) gradient.append(svgNode("stop", { offset, "stop-color": color }));
+        defs.append(gradient);
+        const rect = svgNode("rect", { x, y: y - p.height / 2, width: p.width, height: p.height, fill: `url(#${id}-${item.range})`,
+          stroke: INK.cellEdge, "stroke-width": 0.5, "data-range": item.range });
+        placed.push([p, rect]);
+        g.append(rect);
+      } else {
+        const text = svgNode("text", { x, y, "dominant-baseline": "central", class: p.key ? "tick" : "bar-title" }, p.text);
+        if (p.key) ticks[p.key] = text;
+        placed.push([p, text]);
+        g.append(text);
+      }
+    }
   }
   return g;
 }

@@ -4,9 +4,10 @@
 // what is painted. Hovering a cell says which unit, its value and its equation.
 
 import { colorAt } from "../core/colors.js";
+import { local, tr } from "../core/i18n.js";
 import { INK, palette } from "../core/config.js";
-import { drawnUnits, highlighted, labelText, partLook, scene, unitsNote } from "./diagram-figure.js";
-import { barTicks, tickMarks } from "./diagram-legend.js";
+import { drawnUnits, highlighted, naturalAspect, partLook, scene, unitsNote } from "./diagram-figure.js";
+import { bound, place } from "./diagram-legend.js";
 import { explanation, neighbours } from "./diagram-explain.js";
 import { Packets } from "./diagram-flow.js";
 import { drawScene } from "./diagram-svg.js";
@@ -67,10 +68,12 @@ export class Diagram extends View {
     const el = this.el, { model } = this.header;
     const chosen = chosenUnits(this.options, this.header);
     const widths = Object.fromEntries((this.header.fields ?? []).map((field) => [field.name, field.width]));
-    this.scene = scene(this.info, model, this.options, el.clientWidth || 900, el.clientHeight, chosen, widths);
+    this.scene = scene(this.info, model, this.options, el.clientWidth || 900, el.clientHeight, chosen, widths, this.maxima ?? {});
+    // the proportions the page sizes the figure's box to (controls/panels.js fit), the legend's rows included
+    el.dataset.aspect = naturalAspect(this.info, this.options, el.clientWidth || 900).toFixed(3);
     this.dom = drawScene(this.scene, "gs-diagram");
     this.packets = new Packets(this.scene, this.info, this.dom.packets);
-    this.dom.svg.setAttribute("aria-label", `the ${this.info.title ?? "cell"} diagram`);
+    this.dom.svg.setAttribute("aria-label", tr("the {kind} diagram", { kind: local(this.info, "title") ?? "cell" }));
     el.replaceChildren(this.dom.svg, this.tip);
     this.tip.hidden = true;
     el.dataset.units = unitsNote(drawnUnits(model.hidden_size, chosen)) || "all";
@@ -91,29 +94,38 @@ export class Diagram extends View {
   }
 
   /**
-   * Unbounded names coloured on their largest magnitude so far: every pre-activation on one ±max, which its
-   * legend bar's ticks say; any other (c, kept, x) on its own, which its label says.
+   * Unbounded names coloured on their largest magnitude so far: every pre-activation on one ±max, any other (c, kept,
+   * x) on its own; the legend's row states each (diagram-legend.js), and is rewritten when one grows.
    */
   update(trace) {
     super.update(trace);
     if (!this.info || !this.scene) return;
     const real = this.info.diagram.nodes.filter((n) => this.glossary[n.name].range === "real" && trace.has(n.name));
     const pre = real.filter((n) => this.glossary[n.name].role === "pre");
-    const preMax = Math.max(1, ...pre.map((n) => trace.maxAbs(n.name)));
+    const maxima = { pre: Math.max(1, ...pre.map((n) => trace.maxAbs(n.name))) };
     let changed = false;
     for (const n of real) {
-      const role = this.glossary[n.name].role, m = role === "pre" ? preMax : Math.max(1, trace.maxAbs(n.name));
+      const role = this.glossary[n.name].role, m = role === "pre" ? maxima.pre : Math.max(1, trace.maxAbs(n.name));
+      if (role !== "pre") maxima[n.name] = m;
       if (this.scales[n.name].cmax === m) continue;
       changed = true;
       this.scales[n.name] = { ...this.scales[n.name], cmin: -m, cmax: m };
-      const label = this.dom.items[this.scene.strips[n.name].label];
-      if (label) label.textContent = labelText(n, this.scales[n.name], role);
     }
-    const bar = this.scene.legend.find((b) => b.range === "pre");
-    if (changed && pre.length && bar) {
-      tickMarks(bar, barTicks("pre", { cmin: -preMax, cmax: preMax }, bar.few)).forEach((t, i) => { this.dom.ticks.pre[i].textContent = t.text; });
-    }
+    this.maxima = maxima;
+    if (changed) this.legendNumbers(maxima);
     if (changed && this.shown) this.show(...this.shown);
+  }
+
+  /** The legend's numbers for these maxima, and its parts moved along their rows to make room (diagram-legend.js). */
+  legendNumbers(maxima) {
+    for (const [part, node] of this.dom.legend) {
+      if (!part.key) continue;
+      const m = part.key.startsWith("pre:") ? maxima.pre : maxima[part.key.slice(5)];
+      part.text = `${part.prefix}${bound(m ?? 1)}`;
+      node.textContent = part.text;
+    }
+    place(this.scene.legend);
+    for (const [part, node] of this.dom.legend) node.setAttribute("x", this.scene.legend.x + part.x);
   }
 
   /**
@@ -225,7 +237,7 @@ export class Diagram extends View {
     const lines = explanation(sel, this.glossary, value, unit, strip?.note ?? "");
     const anchor = (sel.unit === undefined ? null : this.el.querySelector(`.strip[data-name="${sel.name}"] .cell[data-unit="${sel.unit}"]`))
       ?? this.el.querySelector(`[data-part=mark][data-owner="${sel.name}"]`) ?? this.el.querySelector(`.strip[data-name="${sel.name}"]`);
-    if (anchor?.dataset.reached === "0") lines[3].text = `unit ${unit}: not computed yet in this phase`;
+    if (anchor?.dataset.reached === "0") lines[3].text = tr("unit {unit}: not computed yet in this phase", { unit });
     this.tip.replaceChildren(...lines.map(({ text, bold }) => Object.assign(document.createElement(bold ? "b" : "div"), { textContent: text })));
     const box = this.el.getBoundingClientRect(), at = anchor?.getBoundingClientRect() ?? box;
     Object.assign(this.tip.style, { left: `${Math.max(0, Math.min(at.right - box.left + 6, box.width - 240))}px`, top: `${at.bottom - box.top + 4}px` });

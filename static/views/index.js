@@ -15,6 +15,7 @@ export const NAMES = [
   "saturation",
   "equation",
   "captions",
+  "chain",
 ];
 
 /** The View classes each module exports, module by module in the list's order (within a module, by export

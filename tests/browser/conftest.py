@@ -178,6 +178,13 @@ class Tab:
         for _ in range(times):
             self.page.keyboard.press(key)
 
+    def menu(self, control: str) -> None:
+        """Open the header's menu that holds [data-control=control] (Model, Export, View...), as a user would."""
+        summary = self.js("""(c) => { const d = document.querySelector(`[data-control="${c}"]`)?.closest('details.menu');
+            if (!d || d.open) return null; d.querySelector('summary').dataset.testMenu = c; return c; }""", control)
+        if summary:
+            self.page.click(f'summary[data-test-menu="{control}"]')
+
     def diagram(self, name: str) -> list[float]:
         """The values of the diagram's strip for a glossary name, as its cells hold them (the step painted)."""
         return self.js("(name) => { const g = document.querySelector(`#diagram .strip[data-name='${name}']`);"

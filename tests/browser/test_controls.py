@@ -15,7 +15,7 @@ def toggle_view_menu(tab):
 
 def test_presenter_mode_enlarges_the_figures(tab):
     tab.open("/?kind=lstm&input=hello&step=1")
-    sizes = ("[Math.max(...Array.from(document.querySelectorAll('#diagram .legend text'), (t) => Number(t.getAttribute('font-size')))),"
+    sizes = ("[Number(document.querySelector('#diagram .legend').getAttribute('font-size')),"
              " Math.max(...Array.from(document.querySelectorAll('#diagram [data-part=wire]'), (w) => Number(w.getAttribute('stroke-width') ?? 0))),"
              f" {HEATMAPS}._fullLayout.font.size]")  # the diagram's legend text and thickest line, the heatmaps' font
     # (its labels are as large as their boxes at the diagram's scale allow, in either mode)
@@ -80,6 +80,7 @@ def test_copy_link_gives_a_url_that_reproduces_the_view(tab_factory, clipboard):
         deny_clipboard(tab)
     tab.open("/?kind=mgu&input=copy%20me&hidden=5&palette=mono")
     tab.press("ArrowRight", 2)
+    tab.menu("copy-link")
     tab.page.click('[data-control="copy-link"]')
     message = tab.until(f"!{MESSAGE}.hidden && {MESSAGE}.textContent", timeout=3)
     if clipboard == "allowed":

@@ -90,19 +90,31 @@ def test_a_paused_step_is_true_in_the_svg_the_hover_and_the_export(tab):
     assert len({got for got, _ in colors}) > 1  # this step's colours, not one flat colour
 
 
-def test_unbounded_vectors_state_their_scale(tab):
+def test_one_compact_legend_states_every_scale_and_the_labels_are_the_symbols_alone(tab):
+    """The ±max each unbounded strip is coloured on is said once, in the legend's row ("±own max: c 12.6 · x 1"), not
+    beside every strip; the pre-activations' one ±max is the legend's too; a label is its name's symbol."""
     tab.open("/?preset=remember-lstm")
     tab.press("End")
-    label = tab.js("document.querySelector('#diagram text[data-part=label][data-owner=c]').textContent")
-    m = tab.js("Math.max(1, window.gatescope.trace.maxAbs('c'))")
-    assert f"±{float(f'{m:.3g}'):g}" in label.replace("−", "-")
-    pre = tab.js("""() => {
-      const trace = window.gatescope.trace, names = trace.header.kind_info.glossary.names;
-      const m = Math.max(1, ...names.filter((n) => n.role === 'pre' && trace.has(n.name)).map((n) => trace.maxAbs(n.name)));
-      return { m, ticks: Array.from(document.querySelectorAll('#diagram .legend .tick'), (t) => t.textContent) };
+    got = tab.js("""() => {
+      const trace = window.gatescope.trace, names = trace.header.kind_info.glossary.names, svg = document.querySelector('#diagram svg');
+      const drawn = (n) => svg.querySelector(`.strip[data-name="${n.name}"]`);
+      return { real: names.filter((n) => n.range === 'real' && n.role !== 'pre' && drawn(n)).map((n) => [n.symbol, Math.max(1, trace.maxAbs(n.name))]),
+               pre: Math.max(1, ...names.filter((n) => n.role === 'pre' && trace.has(n.name)).map((n) => trace.maxAbs(n.name))),
+               legend: [...svg.querySelectorAll('.legend text')].map((t) => t.textContent),
+               swatches: svg.querySelectorAll('.legend rect[data-range]').length,
+               labels: Object.fromEntries([...svg.querySelectorAll('text[data-part=label]')].map((t) => [t.dataset.owner, t.textContent])),
+               symbols: Object.fromEntries(names.map((n) => [n.name, n.symbol])) };
     }""")
-    top = float(f"{pre['m']:.3g}")
-    assert f"{top:g}" in [t.replace("−", "") for t in pre["ticks"]]  # the pre-activations' bar states its ±max
+    assert got["real"], "remember-lstm has unbounded strips (c, kept, x)"
+    said = [t.lstrip("· ") for t in got["legend"]]
+    for symbol, m in got["real"]:
+        short = symbol.removesuffix("(t)")
+        assert f"{short} {float(f'{m:.3g}'):g}".replace("−", "-") in [t.replace("−", "-") for t in said], (symbol, m, said)
+    pre = got["pre"]
+    top = f"{float(f'{pre:.3g}'):g}"
+    assert f"+{top}" in said and f"−{top}" in said, said
+    assert got["swatches"] == 4  # gates, values, pre-activations, the rest: one row, not four bars
+    assert all(text == got["symbols"][owner] for owner, text in got["labels"].items()), got["labels"]
 
 
 def diagram_units(tab):

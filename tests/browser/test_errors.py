@@ -46,6 +46,7 @@ def test_a_refused_view_shows_the_servers_message(tab, api, query, status):
 def test_the_page_recovers_once_the_view_is_fixed(tab):
     tab.open("/?kind=lstm&hidden=99999&input=abc", ready=False)
     tab.until(f"!{MESSAGE}.hidden", what="the 413 message")
+    tab.menu("hidden")
     tab.page.fill('[data-control="hidden"]', "16")
     tab.page.keyboard.press("Tab")  # commits the field: a change event
     tab.ready()

@@ -49,6 +49,7 @@ def test_gradient_flow_and_saturation_panels(tab, api):
 
 def test_training_in_the_page_then_opening_the_model(tab):
     tab.open("/")
+    tab.menu("train-open")
     tab.page.click('[data-control="train-open"]')
     tab.until("document.querySelector('[data-train=\"task\"]').options.length === 5", what="the tasks")
     tab.page.select_option('[data-train="task"]', "brackets")

@@ -310,21 +310,23 @@ def test_the_diagram_is_drawn_in_the_extents_the_server_sends(run):
           const s = scene({ ...info, diagram: { ...info.diagram, width: w, height: h } }, model, { palette: 'classic', presenter: false }, px, py);
           const xs = s.items.flatMap((it) => (it.attrs.d ?? '').match(/-?[\\d.]+/g)?.filter((_, i) => i % 2 === 0).map(Number) ?? []);
           return { left: s.X(-0.2), right: s.X(w + 0.1), top: s.Y(h + 0.4), bottom: s.Y(-0.1), width: s.width, height: s.height,
-                   wireRight: Math.max(...xs), stateEnd: s.X(w), ppu: s.ppu };
+                   wireRight: Math.max(...xs), stateEnd: s.X(w), ppu: s.ppu, legend: s.legend.height };
         };
         return { margin: MARGIN, wide: at(20, 12, 900, 0), sent: at(info.diagram.width, info.diagram.height, 900, 560),
                  tall: at(info.diagram.width, info.diagram.height, 900, 300) };""")
     m = out["margin"]
     for name, s in (("wide", out["wide"]), ("sent", out["sent"]), ("tall", out["tall"])):
-        # the extents the description gives fill the room left of the legend, centred, in one scale for x and y
+        # the extents the description gives fill the room above the legend's row, centred, in one scale for x and y
+        assert s["legend"] > 0, name
         assert s["left"] >= m["l"] - 0.01 and s["right"] <= s["width"] - m["r"] + 0.01, name
-        assert s["top"] >= m["t"] - 0.01 and s["bottom"] <= s["height"] - m["b"] + 0.01, name
+        assert s["top"] >= m["t"] - 0.01 and s["bottom"] <= s["height"] - m["b"] - s["legend"] + 0.01, name
         fills_x = s["right"] - s["left"] == pytest.approx(s["width"] - m["l"] - m["r"], abs=0.02)
-        fills_y = s["bottom"] - s["top"] == pytest.approx(s["height"] - m["t"] - m["b"], abs=0.02)
+        fills_y = s["bottom"] - s["top"] == pytest.approx(s["height"] - m["t"] - m["b"] - s["legend"], abs=0.02)
         assert fills_x or fills_y, name
         if name != "wide":  # the wires of the description sent run out to its right edge
             assert s["wireRight"] <= s["stateEnd"] + 0.01 and s["stateEnd"] - s["wireRight"] < s["ppu"], name
-    assert out["wide"]["height"] == pytest.approx(out["wide"]["ppu"] * 12.5 + m["t"] + m["b"], abs=1)  # no height given: as tall as it needs
+    wide = out["wide"]  # no height given: as tall as it needs, the legend's row under it
+    assert wide["height"] == pytest.approx(wide["ppu"] * 12.5 + m["t"] + m["b"] + wide["legend"], abs=1)
 
 
 # -- the bus, the view state and the views' contract --------------------------------------------

@@ -97,3 +97,19 @@ def test_a_permalink_reopens_the_same_step_and_numbers(tab, tab_factory):
     for name in before:
         assert after[name] == pytest.approx(before[name], abs=1e-6), name
     again.shot()
+
+
+ICONS = """(() => { const b = document.querySelector('.player .play'), shown = (sel) => getComputedStyle(b.querySelector(sel)).display !== 'none';
+  return { play: shown('.icon-play'), pause: shown('.icon-pause'), text: b.textContent.trim(), label: b.getAttribute('aria-label'),
+           width: b.querySelector(shown('.icon-pause') ? '.icon-pause' : '.icon-play').getBoundingClientRect().width }; })()"""
+
+
+def test_the_play_button_draws_play_and_pause_as_shapes_not_glyphs_a_font_may_lack(tab):
+    """Debian's Chromium has no glyph for ⏸ (it drew a missing-glyph box): both icons are SVG, the button's state says which."""
+    tab.open("/?kind=lstm&input=abcdefghij&speed=1&phases=false")
+    assert tab.js(ICONS) | {"width": 1} == {"play": True, "pause": False, "text": "", "label": "play", "width": 1}
+    tab.press(" ")
+    playing = tab.until("window.gatescope.player.playing && " + ICONS)
+    assert (playing["play"], playing["pause"], playing["text"], playing["label"]) == (False, True, "", "pause") and playing["width"] > 8
+    tab.press(" ")
+    assert tab.js(ICONS)["play"] and not tab.js(ICONS)["pause"]

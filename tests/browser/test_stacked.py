@@ -40,6 +40,7 @@ def test_the_link_reopens_the_layer_and_direction(tab):
     assert tab.js(picked) == ["0", "1"]
     assert tab.step == 2 and tab.js("window.gatescope.trace.header.layer") == 0
     # a model of one layer: the choice goes, and the state forgets it
+    tab.menu("layers")
     tab.page.fill('[data-control="layers"]', "1")
     tab.page.press('[data-control="layers"]', "Tab")
     tab.until("window.gatescope.trace.header?.model.num_layers === 1 && window.gatescope.ready", what="one layer")

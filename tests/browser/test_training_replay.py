@@ -18,6 +18,7 @@ def text(tab, name):
 
 
 def start(tab, task="remember", kind="lstm", steps="1500", watch=True):
+    tab.menu("train-open")
     tab.page.click('[data-control="train-open"]')
     tab.until("document.querySelector('[data-train=\"task\"]').options.length === 5", what="the tasks")
     tab.page.select_option('[data-train="task"]', task)
@@ -128,6 +129,7 @@ def test_a_trained_model_opened_later_replays_its_training_in_presenter_mode(tab
     model = tab.js("new URLSearchParams(location.search).get('model')")
     tab.page.reload()
     tab.ready()
+    tab.menu("train-open")
     tab.page.click('[data-control="train-open"]')
     tab.until("document.querySelector('[data-train=\"status\"]').textContent.startsWith('the training of the open model')",
               what="the open model's training")

@@ -26,7 +26,8 @@ export class Throwaway extends View {
 
 # what the View menu says today, in its order (the views' declarations must keep it)
 MENU = [("diagram", "diagram"), ("heatmaps", "heatmaps"), ("lines", "lines"), ("tokens", "tokens"),
-        ("predictions", "predictions"), ("gradients", "gradient flow"), ("saturation", "gate saturation")]
+        ("predictions", "predictions"), ("gradients", "gradient flow"), ("saturation", "gate saturation"),
+        ("chain", "chain over time")]
 
 
 def with_one_more_line(index_js: str, name: str) -> str:
@@ -77,7 +78,7 @@ def test_a_new_view_is_one_module_and_one_line(throwaway_tab, server):
 
 def test_the_page_keeps_its_panels_menu_and_sections(tab):
     tab.open("/?kind=lstm&input=hello")
-    assert menu(tab) == [[name, label, name not in ("gradients", "saturation")] for name, label in MENU]
+    assert menu(tab) == [[name, label, name not in ("chain", "gradients", "saturation")] for name, label in MENU]
     sections = tab.js("[...document.querySelectorAll('.layout > section')].map((s) => [s.dataset.panel, s.className,"
                       " s.getAttribute('aria-label'), s.hidden])")
     assert sections == [
@@ -88,6 +89,7 @@ def test_the_page_keeps_its_panels_menu_and_sections(tab):
         ["predictions", "panel predictions-panel", "predictions", True],  # random weights: no output head
         ["gradients", "panel gradients-panel", "gradient flow", True],
         ["saturation", "panel saturation-panel", "gate saturation", True],
+        ["chain", "panel chain-panel", "chain over time", True],
     ]
     assert not [u for u in tab.requests if "/api/gradients" in u], "the gradient flow was fetched with no panel needing it"
 
@@ -100,6 +102,6 @@ def test_every_view_keeps_the_contract_and_draws_in_its_panel(tab):
                  inPanel: V.panel ? Boolean(el?.closest(`section[data-panel="${V.panel.name}"]`)) : null,
                  contract: ['build', 'update', 'show'].every((m) => typeof V.prototype[m] === 'function') };
     }))""")
-    assert [v["name"] for v in out if v["panel"]] == ["Diagram", "Heatmaps", "Lines", "Tokens", "Predictions", "Gradients", "Saturation"]
+    assert [v["name"] for v in out if v["panel"]] == ["Diagram", "Heatmaps", "Lines", "Tokens", "Predictions", "Gradients", "Saturation", "Chain"]
     assert all(v["element"] and v["contract"] and v["inPanel"] is not False for v in out), out
     tab.until("document.getElementById('gradients').data?.length > 0", what="the gradient flow, fetched for the panel that needs it")
