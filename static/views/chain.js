@@ -7,6 +7,7 @@
 
 import { colorAt, scaleFor } from "../core/colors.js";
 import { INK, palette } from "../core/config.js";
+import { tr } from "../core/i18n.js";
 import { t as say } from "../core/strings.js";
 import { showToken } from "../core/text.js";
 import { chosenUnits } from "./diagram.js";
@@ -21,7 +22,7 @@ const DURATION = 450;                     // ms of a hand-over when stepping by 
 
 export class Chain extends View {
   static id = "chain";
-  static panel = { name: "chain", label: "chain over time" };
+  static panel = { name: "chain", label: tr("chain over time") };  // the View menu's words are the page's (core/i18n.js)
 
   constructor(el, bus) {
     super(el, bus);

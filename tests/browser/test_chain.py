@@ -217,6 +217,8 @@ def test_lang_zh_shows_the_chinese_words(tab):
     for text in zh.values():
         assert re.search(r"[\u4e00-\u9fff]", text) and not re.search(r"[A-Za-z]{3,}", text), text
     assert "第 5 步" in zh["title"] and "第" in zh["caption"]
+    menu = tab.js("document.querySelector('[data-panel-toggle=\"chain\"]').parentElement.textContent.trim()")
+    assert re.search(r"[\u4e00-\u9fff]", menu), menu  # its checkbox in the View menu too
 
 
 @pytest.mark.parametrize("presenter,least", [(False, 11), (True, 14)], ids=["normal", "presenter"])
