@@ -6,13 +6,16 @@ and which names form the state line (``Kind.state_line``). This module
 joins the two, for every kind alike: it lays out each name's strip, label
 and box or circle, and routes every wire around them (``_grid.Router``), so
 the page draws exactly what this says and tests/test_diagram_geometry.py
-can check that no wire crosses a shape it does not connect to, no two
-wires share a segment and every arrowhead is in the clear. Plain data, no
-HTTP: the API serves it as the ``diagram`` of ``GET /api/kinds``.
+can check the rules of a slide: no wire crosses or grazes a shape it does
+not connect to, no label touches anything, no two wires share a segment
+or run side by side, wires bend seldom and never zig-zag, and every
+arrowhead is in the clear. Plain data, no HTTP: the API serves it as the
+``diagram`` of ``GET /api/kinds``.
 
 Sizes are in diagram units. Text is sized in diagram units too (``fonts``):
-the page turns them into pixels at the figure's scale, so a label fits its
-box at every size, presenter mode included.
+the page turns them into pixels at the figure's scale (capped), so a label
+fits its box at every size, presenter mode included, and the smallest is
+still legible on a phone.
 """
 
 from __future__ import annotations
@@ -26,15 +29,28 @@ from .kinds._grid import ARROW_RUN, CLEAR, HEIGHT, STEP, WIDTH, Router, cell
 from .kinds.base import Kind
 from .spec import Glossary, Name
 
-STRIP_W, STRIP_H = 1.7, 0.36   # a strip of cells; its units are drawn inside this box whatever their number
-BOX_W, BOX_H = 1.1, 0.62       # a learned layer's box
-OP_R = 0.3                     # a pointwise operation's circle (an ellipse for tanh, which is wider)
-LABEL_FONT = 0.24              # a strip's label: font size, and the width of one character at it
-CHAR_W = 0.62 * LABEL_FONT
-FONTS = {"label": LABEL_FONT, "box": 0.34, "op": 0.36, "op_wide": 0.21}
-BUS_Y = 1.4                    # the [x, h(t−1)] line that feeds every gate, as in colah's figures
+# Text is legible on a phone: the narrowest layout gives the diagram PHONE_PX pixels, MARGIN_PX of them the page's
+# margins, for its width plus the page's PAD units, and no text may be under MIN_PX there.
+PHONE_PX, MARGIN_PX, MIN_PX, PAD = 374, 12, 8.7, 0.3
+LABEL_FONT = math.ceil(MIN_PX * (WIDTH + PAD) / (PHONE_PX - MARGIN_PX) * 100) / 100  # 0.31 units at width 12.5
+LABEL_H = LABEL_FONT + 0.05    # a label's box: its font and a sliver of backing
+STRIP_W, STRIP_H = 1.5, 0.34   # a strip of cells; its units are drawn inside this box whatever their number
+BOX_W, BOX_H, BOX_DY = 1.0, 0.56, 0.68  # a learned layer's box, its centre this far under its strip's
+OP_R, WIDE = 0.28, 1.5         # a pointwise operation's circle; tanh's is an ellipse this much wider
+FONTS = {"label": LABEL_FONT, "box": max(0.32, LABEL_FONT), "op": max(0.32, LABEL_FONT), "op_wide": LABEL_FONT}
 EXIT_X = WIDTH - 0.25          # where the state line and h(t) leave the cell, with an arrowhead
+BUS_RISE = 0.6                 # the [x, h(t−1)] bus runs this far above x(t), as in colah's figures
 OP_SYMBOL = {"mul": "×", "add": "+", "clip": "+", "one_minus": "1−", "tanh": "tanh", "identity": "=", "relu": "relu", "sigmoid": "σ"}
+# The width of a text in ems, by DejaVu Sans (the page's font), never less: narrow glyphs, ordinary ones, and a
+# full em for the rest (m, W, −, ⊙, CJK, anything unforeseen).
+_NARROW = set(" ,.:;·'|()[]{}ijlftr")
+_ORDINARY = set("abcdeghknopqsuvxyzABCDEFGHIJKLNOPQRSTUVXYZ0123456789_σαβγδεηθλμπρτφψω")
+# Compass points: a label beside its strip, or an operation's strip beside its circle.
+_COMPASS = {"n": (0, 1), "s": (0, -1), "e": (1, 0), "w": (-1, 0), "ne": (1, 1), "nw": (-1, 1), "se": (1, -1), "sw": (-1, -1)}
+
+
+def _em(text: str) -> float:
+    return sum(0.0 if unicodedata.combining(ch) else 0.42 if ch in _NARROW else 0.65 if ch in _ORDINARY else 1.0 for ch in text)
 
 
 def _shape(name: Name) -> str:
@@ -61,33 +77,54 @@ def _rect(x: float, y: float, w: float, h: float) -> list[float]:
     return [round(x - w / 2, 3), round(y - h / 2, 3), round(x + w / 2, 3), round(y + h / 2, 3)]
 
 
-def _node(n: Name, x: float, y: float, shape: str, strip_side: str) -> dict:
-    """A name's shapes: its strip, the label over (or under) it, and its box or circle."""
+def _node(n: Name, x: float, y: float, shape: str, side: str) -> dict:
+    """A name's shapes: its strip, and its box or circle (its label comes later, when every shape is known)."""
     node = {"name": n.name, "x": x, "y": y, "shape": shape, "label": n.symbol, "mark": None}
     sx, sy = x, y
     if shape == "layer":
-        node["mark"] = {"kind": "box", "box": _rect(x, y - 0.9, BOX_W, BOX_H), "text": OP_SYMBOL.get(n.op, n.op), "font": FONTS["box"]}
+        node["mark"] = {"kind": "box", "box": _rect(x, y - BOX_DY, BOX_W, BOX_H), "text": OP_SYMBOL.get(n.op, n.op), "font": FONTS["box"]}
     elif shape == "op":
         wide = len(OP_SYMBOL.get(n.op, n.op)) > 2
-        node["mark"] = {"kind": "circle", "box": _rect(x, y, 2 * OP_R * (1.35 if wide else 1), 2 * OP_R),
+        rx = OP_R * (WIDE if wide else 1)
+        node["mark"] = {"kind": "circle", "box": _rect(x, y, 2 * rx, 2 * OP_R),
                         "text": OP_SYMBOL.get(n.op, n.op), "font": FONTS["op_wide" if wide else "op"]}
-        sx, sy = {"up": (x, y + 0.6), "down": (x, y - 0.6), "right": (x + 1.15, y + 0.55)}[strip_side]
+        dx, dy = _COMPASS[side]  # the strip just clear of the circle and of the wires leaving it the other ways
+        sx, sy = x + dx * (rx + CLEAR + STRIP_W / 2), y + dy * (OP_R + CLEAR + STRIP_H / 2)
     node["strip"] = _rect(sx, sy, STRIP_W, STRIP_H)
-    below = strip_side == "down"
-    # the label sits right of the strip's centre, so a wire can leave the strip's middle without crossing it
-    chars = sum(not unicodedata.combining(ch) for ch in n.symbol)  # c̃ is one character wide
-    reserve = 6.5 if n.range == "real" and n.role != "pre" else 0  # "  ±4.35": its scale (diagram-figure.js labelText)
-    lw, ly = (chars + reserve) * CHAR_W + 0.06, (sy - STRIP_H / 2 - 0.17) if below else (sy + STRIP_H / 2 + 0.17)
-    # a label wider than the strip's right half starts at its left edge; near the diagram's edge it moves left
-    left = min(sx + 0.09 if lw <= STRIP_W / 2 - 0.09 else sx - STRIP_W / 2, WIDTH - 0.05 - lw)
-    node["text"] = {"text": n.symbol, "x": round(left + 0.03, 3), "y": round(ly, 3),
-                    "box": [round(left, 3), round(ly - 0.15, 3), round(left + lw, 3), round(ly + 0.15, 3)], "font": LABEL_FONT}
     return node
 
 
-def _strip_sides(glossary: Glossary, pos: dict, shapes: dict) -> dict[str, str]:
-    """Where a pointwise operation's strip goes: on a side no wire uses (above, else below, else up and to the
-    right, clear of all four of its circle's ways in and out)."""
+def _label_box(node: dict, where: str, text: str) -> list[float]:
+    """The box of a label at compass point where of its strip: above or below, beside the strip's centre (where a
+    wire leaves it), or level with it on either side."""
+    x0, y0, x1, y1 = node["strip"]
+    sx, sy, w = (x0 + x1) / 2, (y0 + y1) / 2, _em(text) * LABEL_FONT + 0.06
+    dx, dy = _COMPASS[where]
+    left = {1: sx + 0.12, -1: sx - 0.12 - w, 0: sx - w / 2}[dx] if dy else (x1 + 0.08 if dx > 0 else x0 - 0.08 - w)
+    bottom = {1: y1 + 0.03, -1: y0 - 0.03 - LABEL_H, 0: sy - LABEL_H / 2}[dy]
+    return [round(left, 3), round(bottom, 3), round(left + w, 3), round(bottom + LABEL_H, 3)]
+
+
+def _label(node: dict, n: Name, side: str, wanted: str | None, taken: list[list[float]]) -> None:
+    """The label of n: where its position asks, else the first place in the clear of every shape, label and
+    corridor (taken): centred on an operation's strip (no wire leaves it), beside the middle of any other
+    strip, where its wires leave; a pre-activation's below it (the wire up to its box leaves its top)."""
+    order = (["s", "n"] if side.startswith("s") else ["n", "s"]) if node["shape"] == "op" else \
+        ["se", "sw", "ne", "nw"] if n.role == "pre" else ["ne", "nw", "se", "sw"]
+    boxes = [_label_box(node, where, n.symbol) for where in ([wanted] if wanted else order + ["e", "w"])]
+    inside = [b for b in boxes if b[0] >= 0 and b[2] <= WIDTH and b[1] >= 0 and b[3] <= HEIGHT] or boxes
+    box = next((b for b in inside if not any(_near(b, t, CLEAR) for t in taken)), inside[0])  # else the tests will say
+    node["text"] = {"text": n.symbol, "x": round(box[0] + 0.03, 3), "y": round((box[1] + box[3]) / 2, 3), "box": box, "font": LABEL_FONT}
+    taken.append(box)
+
+
+def _near(a: list[float], b: list[float], d: float) -> bool:
+    return a[0] < b[2] + d and b[0] < a[2] + d and a[1] < b[3] + d and b[1] < a[3] + d
+
+
+def _strip_sides(glossary: Glossary, pos: dict, wanted: dict) -> dict[str, str]:
+    """Where a pointwise operation's strip goes: where its position asks, else on a side no wire uses (above,
+    else below, else diagonally up, on the side with room), clear of all four of its circle's ways in and out."""
     used: dict[str, set[str]] = {n: set() for n in pos}
     for n in glossary:
         for s in n.operands:
@@ -95,14 +132,36 @@ def _strip_sides(glossary: Glossary, pos: dict, shapes: dict) -> dict[str, str]:
                 (y0, y1) = pos[s][1], pos[n.name][1]
                 used[s].add("up" if y1 > y0 + 1e-6 else "down" if y1 < y0 - 1e-6 else "level")
                 used[n.name].add("down" if y1 > y0 + 1e-6 else "up" if y1 < y0 - 1e-6 else "level")
-    return {n: "up" if "up" not in u else "down" if "down" not in u else "right" for n, u in used.items()}
+    room = {n: pos[n][0] + OP_R + CLEAR + STRIP_W <= WIDTH for n in pos}
+    return {n: wanted.get(n) or ("n" if "up" not in u else "s" if "down" not in u else "ne" if room[n] else "nw") for n, u in used.items()}
+
+
+def _corridors(nodes: dict, glossary: Glossary, state_line: list[str]) -> list[list[float]]:
+    """Where wires will surely run, as boxes for the labels to keep off: each layer's own two lines, the state
+    line, the bus, and every wire between two names in line with each other (positions are chosen so those run straight)."""
+    out = []
+    line = [nodes[s] for s in state_line if s in nodes]
+    if line:
+        out.append([line[0]["strip"][2], line[-1]["y"], EXIT_X, line[-1]["y"]])
+    for n in glossary:
+        a = nodes[n.name]
+        if a["shape"] == "layer":
+            out.append([a["x"], nodes[n.operands[0]]["strip"][3], a["x"], a["strip"][1]])
+        if "x" in n.operands and "h_prev" in n.operands:
+            y = nodes["x"]["y"] + BUS_RISE
+            out.append([nodes["x"]["x"], y, a["x"], y])
+        for b in (nodes[s] for s in n.operands if s in nodes and n.op != "shift"):
+            if abs(a["x"] - b["x"]) < 0.05 or abs(a["y"] - b["y"]) < 0.05:
+                out.append([min(a["x"], b["x"]), min(a["y"], b["y"]), max(a["x"], b["x"]), max(a["y"], b["y"])])
+    return out
 
 
 # -- ports: where a wire may leave or enter a shape -----------------------------------------------------
 
 def _ports(box: list[float], round_: bool) -> list[tuple[tuple[float, float], tuple[int, int], int, float]]:
     """(boundary point, first lattice point outside, outward direction index, cost) for every way out of box.
-    A circle has its four compass points; a strip every lattice point along its sides, dearer off centre."""
+    A circle has its four compass points; a strip every lattice point along its sides, dearer off centre (a
+    unit off centre costs as much as 15 units of wire)."""
     x0, y0, x1, y1 = box
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     out = []
@@ -112,7 +171,7 @@ def _ports(box: list[float], round_: bool) -> list[tuple[tuple[float, float], tu
         for t in (ys if dx else xs):
             bx, by = ((x1 if dx > 0 else x0), t) if dx else (t, (y1 if dy > 0 else y0))
             first = (_beyond(bx, dx), cell(by)) if dx else (cell(bx), _beyond(by, dy))
-            out.append(((round(bx, 3), round(by, 3)), first, d, abs(t - (cy if dx else cx)) * 4))
+            out.append(((round(bx, 3), round(by, 3)), first, d, abs(t - (cy if dx else cx)) * 15))  # colah's arrows meet a box mid-side
     return out
 
 
@@ -127,6 +186,8 @@ class _Wiring:
     def __init__(self, nodes: dict[str, dict]):
         self.nodes = nodes
         obstacles = [b for n in nodes.values() for b in (n["strip"], n["text"]["box"], (n["mark"] or {}).get("box")) if b]
+        # nothing squeezes between a box and the strip it feeds: the two read as one
+        obstacles += [[n["mark"]["box"][0], n["mark"]["box"][1], n["mark"]["box"][2], n["strip"][1]] for n in nodes.values() if n["shape"] == "layer"]
         self.router = Router(WIDTH, HEIGHT, obstacles)
         self.wires: list[dict] = []
         self.trees: dict[str, list] = {}
@@ -138,15 +199,23 @@ class _Wiring:
         return _ports(n["strip"], False)
 
     def add(self, net: str, source: str, target: str, style: str, starts: list, goals: dict, arrow: bool) -> bool:
-        """Route one wire; starts: [(boundary point or None, lattice point, cost)], goals: lattice point ->
+        """Route one wire; starts: [(boundary point or None, lattice point, cost, outward direction or -1)], goals: lattice point ->
         (boundary point, inward direction, the arrow's straight run, cost)."""
         r = self.router
-        begins = {p for _, p, _ in starts}
-        goals = {p: g for p, g in goals.items() if not begins & set(g[2])}  # an arrow needs its whole straight run
-        path = r.route(net, [(p, c) for _, p, c in starts], {p: (d, c) for p, (_, d, _, c) in goals.items()})
+        # two shapes face to face, closer than a start point and an arrow's run: the one straight line between them
+        facing = sorted((c + g[3], p, g) for b, p, c, _ in starts if b for g in goals.values()
+                        if p in g[2] and r.free(p, net) and (abs(b[0] - g[0][0]) < 1e-6 or abs(b[1] - g[0][1]) < 1e-6))
+        begins = {p for _, p, _, _ in starts}
+        goals = {p: (b, d, run, c + sum(r.near(q, d % 2, net) for q in run))  # the arrow's run keeps off other wires too
+                 for p, (b, d, run, c) in goals.items() if not begins & set(run)}  # an arrow needs its whole straight run
+        if facing:
+            _, p, goal = facing[0]
+            path, goals = [p, goal[2][0]], {goal[2][0]: goal}
+        else:
+            path = r.route(net, [(p, c, d) for _, p, c, d in starts], {p: (d, c) for p, (_, d, _, c) in goals.items()})
         if path is None:
             raise ValueError(f"diagram: no route for {source} -> {target}")
-        begin = next((b for b, p, _ in starts if p == path[0]), None)
+        begin = next((b for b, p, _, _ in starts if p == path[0]), None)
         boundary, _, run, _ = goals[path[-1]]
         points = ([begin] if begin else []) + [(p[0] * STEP, p[1] * STEP) for p in path] + ([boundary] if boundary else [])
         points_on = r.commit(net, path, run)
@@ -157,7 +226,8 @@ class _Wiring:
         return True
 
     def starts(self, name: str, net: str) -> list:
-        return [(b, p, c) for b, p, _, c in self.ports(name, False)] + [(None, p, 0.0) for p in self.trees.get(net, [])]
+        """A wire leaves its source's shape straight out (turning at once would be a bend too), or branches off its net."""
+        return [(b, p, c, d) for b, p, d, c in self.ports(name, False)] + [(None, p, 0.0, -1) for p in self.trees.get(net, [])]
 
     def goals(self, name: str, arrow: bool = True) -> dict:
         out = {}
@@ -191,17 +261,18 @@ def _onward(a: list[float], b: list[float], c: list[float]) -> bool:
 
 
 def _layers(w: _Wiring, glossary: Glossary) -> None:
-    """A learned layer's own two lines, fixed: pre-activation strip up into its box, the box up into its strip."""
+    """A learned layer's own two lines, fixed: pre-activation strip up into its box, the box up into its strip.
+    Another wire may cross the first (FGR's gate bus does, as colah's lines cross), never the short second."""
     for n in glossary:
         node = w.nodes[n.name]
         if node["shape"] != "layer" or n.operands[0] not in w.nodes:
             continue
         pre, box, strip = w.nodes[n.operands[0]]["strip"], node["mark"]["box"], node["strip"]
         x = node["x"]
-        for (y0, y1) in ((pre[3], box[1]), (box[3], strip[1])):
+        for (y0, y1), crossable in (((pre[3], box[1]), True), ((box[3], strip[1]), False)):
             path = [(cell(x), j) for j in range(int((y0 + CLEAR) / STEP) + 1, int((y1 - CLEAR) / STEP) + 1)]
             if path:
-                w.router.commit(n.operands[0], [path[0], path[-1]], path)
+                w.router.commit(n.operands[0], [path[0], path[-1]], [] if crossable else path)
             w.wires.append({"net": n.operands[0], "source": n.operands[0], "target": n.name, "style": "main", "arrow": False,
                             "joins": False, "points": [[x, y0], [x, y1]]})
 
@@ -242,30 +313,36 @@ def _bundles(glossary: Glossary, edges: list[tuple[str, str, str]]) -> list[tupl
 
 def _bus(w: _Wiring, label: str, sources: tuple[str, ...], targets: list[str]) -> set[tuple[str, str]]:
     """Sources join at one point (beside the first, towards the targets), whose line feeds every target;
-    returns the edges it draws."""
+    returns the edges it draws. A source that feeds more than the bus has its own line to the junction, so its
+    other wires may branch off it (colah's h(t−1) comes down the left and on into the bus; x(t) up and on into a
+    GRU's candidate): the junction is theirs and the bus's. The other sources' lines are the bus's own, and may meet."""
     first = w.nodes[sources[0]]
     strip = first["strip"]
-    junction = (cell(first["x"]), cell(BUS_Y)) if sources[0] == "x" else (_beyond(strip[2], 1) + 1, cell(first["y"]))
-    to_junction = {junction: (None, -1, [junction], 0.0)}
+    junction = (cell(first["x"]), cell(first["y"] + BUS_RISE)) if sources[0] == "x" else (_beyond(strip[2], 1) + 1, cell(first["y"]))
+    w.router.share(junction)
     for s in sources:
-        w.add(label, s, label, "main", w.starts(s, s), dict(to_junction), False)
-    trunk_key = f"{label}:trunk"
+        net = s if any(src == s and t not in targets for src, t, _ in w.edges) else label
+        w.add(net, s, label, "main", w.starts(s, s), {junction: (None, -1, [junction], 0.0)}, False)
+    trunk = [junction]  # the bus branches off itself, never off a source's line
     for target in sorted(targets, key=lambda t: abs(w.nodes[t]["x"] - first["x"])):
-        w.add(label, label, target, "main", [(None, junction, 0.0)] + [(None, p, 0.0) for p in w.trees.get(trunk_key, [])],
-              w.goals(target), True)
-        w.trees.setdefault(trunk_key, []).extend(w.branchable)
+        up = 1 if junction[1] * STEP < w.nodes[target]["y"] else 3  # into the layer from the bus's side, as colah's
+        facing = {p: g for p, g in w.goals(target).items() if g[1] == up}
+        w.add(label, label, target, "main", [(None, p, 0.0, -1) for p in trunk], facing or w.goals(target), True)
+        trunk += w.branchable
     return {(s, t) for t in targets for s in sources}
 
 
 def _route_all(nodes: dict[str, dict], glossary: Glossary, state_line: list[str], edges: list[tuple[str, str, str]]) -> list[dict]:
     w = _Wiring(nodes)
-    w.state = state_line
+    w.state, w.edges = state_line, edges
     _layers(w, glossary)
     _state_line(w, state_line, edges)
     done = {e for label, sources, targets in _bundles(glossary, edges) for e in _bus(w, label, sources, targets)}
     done |= {(s, t) for s, t, st in edges if st == "state" or nodes[t]["shape"] == "layer"}
     rest = [e for e in edges if (e[0], e[1]) not in done]
-    rest.sort(key=lambda e: abs(nodes[e[0]]["x"] - nodes[e[1]]["x"]) + abs(nodes[e[0]]["y"] - nodes[e[1]]["y"]))
+    # the straight ones first (names in line: the positions mean them to be), then the shortest first
+    rest.sort(key=lambda e: (min(abs(nodes[e[0]]["x"] - nodes[e[1]]["x"]), abs(nodes[e[0]]["y"] - nodes[e[1]]["y"])) > 0.05,
+                             abs(nodes[e[0]]["x"] - nodes[e[1]]["x"]) + abs(nodes[e[0]]["y"] - nodes[e[1]]["y"])))
     for source, target, style in rest:
         w.add(source, source, target, style, w.starts(source, source), w.goals(target), True)
     if "h" in nodes and "h" not in state_line:
@@ -276,11 +353,16 @@ def _route_all(nodes: dict[str, dict], glossary: Glossary, state_line: list[str]
 @lru_cache(maxsize=256)
 def _diagram(spec: Kind, options: tuple) -> dict:
     glossary = spec.glossary(dict(options))
-    pos = spec.positions(glossary)
+    placed = spec.positions(glossary)
+    pos = {name: (p[0], p[1]) for name, p in placed.items()}
+    wanted = {name: p[2] for name, p in placed.items() if len(p) > 2}  # (x, y, where): where its strip and label go
     state_line = list(spec.state_line)
     shapes = {n.name: _shape(n) for n in glossary}
-    sides = _strip_sides(glossary, pos, shapes)
+    sides = _strip_sides(glossary, pos, {k: w["strip"] for k, w in wanted.items() if "strip" in w})
     nodes = {n.name: _node(n, *pos[n.name], shapes[n.name], sides[n.name]) for n in glossary}
+    taken = [b for v in nodes.values() for b in (v["strip"], (v["mark"] or {}).get("box")) if b] + _corridors(nodes, glossary, state_line)
+    for n in glossary:
+        _label(nodes[n.name], n, sides[n.name], wanted.get(n.name, {}).get("label"), taken)
     edges = [(s, n.name, _style(glossary, s, n, state_line)) for n in glossary for s in n.operands if n.op != "shift"]
     # h_prev <- h (the shift) is the recurrence itself, drawn as the way out and in
     wires = _route_all(nodes, glossary, state_line, edges)

@@ -78,18 +78,30 @@ PEEPHOLE_OPTION = Option("peepholes", True, "Give the gates peephole connections
                          zh={"doc": "给门加上通向细胞状态的窥视孔连接，如 Greff 等人的标准（vanilla）LSTM。"})
 
 
-# Where each name sits in the diagram: the cell state runs along the top, the four gates in a row below it.
+# Where each name sits in the diagram (kinds/_grid.py): the cell state runs along the top, the four gates in a row
+# below it, 2 units apart so that a peephole can come down between two columns and turn into a pre-activation.
 POSITIONS = {
-    "x": (2.2, 0.5), "h_prev": (0.9, 1.5), "c_prev": (0.9, TOP),
-    "input_gate_prev": (0.9, 3.2), "forget_gate_prev": (0.9, 4.2), "output_gate_prev": (0.9, 5.2),
-    "forget_gate_pre": (3.0, PRE), "forget_gate": (3.0, ACT),
-    "input_gate_pre": (5.0, PRE), "input_gate": (5.0, ACT),
-    "candidate_pre": (7.0, PRE), "candidate": (7.0, ACT),
-    "kept": (3.0, TOP), "written": (6.0, MID), "c": (8.4, TOP),
-    "output_gate_pre": (9.6, PRE), "output_gate": (9.6, ACT),
-    "tanh_c": (11.4, MID), "exposed": (11.4, ACT), "h": (12.6, 2.6),
+    "x": (2.1, 0.3, {"label": "e"}), "h_prev": (0.85, 0.9, {"label": "n"}), "c_prev": (0.85, TOP),
+    "forget_gate_pre": (3.1, PRE), "forget_gate": (3.1, ACT),
+    "input_gate_pre": (5.1, PRE), "input_gate": (5.1, ACT),
+    "candidate_pre": (7.1, PRE), "candidate": (7.1, ACT),
+    "kept": (3.1, TOP), "written": (7.1, MID, {"strip": "nw"}), "c": (7.1, TOP),
+    "output_gate_pre": (9.1, PRE), "output_gate": (9.1, ACT),
+    "tanh_c": (10.6, MID, {"strip": "nw"}), "exposed": (10.6, ACT), "h": (10.6, 0.8),
 }
-NO_PROJ_POSITIONS = {**POSITIONS, "h": (11.4, ACT)}  # without a projection h(t) takes the place of m(t)
+NO_PROJ_POSITIONS = {**POSITIONS, "h": POSITIONS["exposed"]}  # without a projection h(t) takes the place of m(t)
+# FGR: last step's gates stand on the left, between h(t−1) and c(t−1), and their bus runs over the pre-activations,
+# under the boxes (the gates a little higher), so the gate columns move right to leave it room beside the peepholes.
+FGR_POSITIONS = {
+    **NO_PROJ_POSITIONS,
+    "input_gate_prev": (0.85, PRE + 0.6, {"label": "n"}), "forget_gate_prev": (0.85, PRE + 1.4, {"label": "n"}),
+    "output_gate_prev": (0.85, PRE + 2.2, {"label": "n"}),
+    "forget_gate_pre": (3.3, PRE), "forget_gate": (3.3, ACT + 0.3), "kept": (3.3, TOP),
+    "input_gate_pre": (5.3, PRE), "input_gate": (5.3, ACT + 0.3),
+    "candidate_pre": (7.2, PRE), "candidate": (7.2, ACT + 0.3), "written": (7.2, MID, {"strip": "nw"}), "c": (7.2, TOP),
+    "output_gate_pre": (9.2, PRE), "output_gate": (9.2, ACT + 0.3),
+    "tanh_c": (10.7, MID, {"strip": "nw"}), "h": (10.7, ACT + 0.3),
+}
 
 TF1_BLOCKS = (0, 2, 1, 3)  # TensorFlow v1 stores i, j, f, o (j: the candidate) where torch stores i, f, g, o
 
@@ -139,7 +151,7 @@ class LSTMFamily(Kind):
         return "forget_gate" if "forget_gate" in self.blocks else None
 
     def positions(self, glossary):
-        return POSITIONS if "exposed" in glossary else NO_PROJ_POSITIONS
+        return FGR_POSITIONS if "input_gate_prev" in glossary else POSITIONS if "exposed" in glossary else NO_PROJ_POSITIONS
 
     def memory_roles(self, glossary):
         return {"mem": "c", "what": "cell state", "keep": "forget_gate" if "forget_gate" in glossary else None, "keep_sym": "forget gate f",

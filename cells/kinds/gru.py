@@ -52,7 +52,7 @@ from .._math import flat_outer, flush, sigmoid
 from ..errors import OptionError
 from ..spec import Glossary, Name, Option, Phase
 from . import _glossary as v
-from ._grid import GATED, GATED_STATE_LINE
+from ._grid import GATED, GATED_STATE_LINE, GATED_TORCH
 from .base import Kind, LayerState
 
 PHASES = (
@@ -114,7 +114,7 @@ class GRU(Kind):
                               "and a gatescope model travels as a bundle (model.save)")
 
     def positions(self, glossary):
-        return GATED
+        return GATED_TORCH if "candidate_recurrent" in glossary else GATED  # torch's form, or Cho's as colah draws it
 
     def memory_roles(self, glossary):
         return {"mem": "h", "what": "hidden state", "keep": "update_gate", "keep_sym": "update gate z (the share of h(t−1) kept)",

@@ -35,7 +35,8 @@ from . import _glossary as v
 from ._grid import ACT, PRE
 from .base import Kind, LayerState
 
-POSITIONS = {"x": (3.6, 0.5), "h_prev": (0.9, 4.2), "h_pre": (5.4, PRE), "h": (5.4, ACT + 0.4)}
+# colah's RNN: h(t−1) in from the left, x(t) from below, one layer, h(t) out to the right; raised to the middle.
+POSITIONS = {"x": (4.2, 2.5, {"label": "e"}), "h_prev": (1.6, 3.1, {"label": "n"}), "h_pre": (6.0, PRE + 2.2), "h": (6.0, ACT + 2.2)}
 
 
 class RNN(Kind):
