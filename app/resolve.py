@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import cells
 
+from . import i18n
 from . import store as store_mod
 from .config import Settings
 from .errors import AppError, over_limit, setting
@@ -149,14 +150,16 @@ def input_of(view: ViewState, model: cells.Model | None) -> tuple[str, str]:
     return DEFAULT_INPUTS[input_type], input_type
 
 
-def text_model_offer(kind: str, text: str | None) -> dict | None:
+def text_model_offer(kind: str, text: str | None, lang: str = "en") -> dict | None:
     """For text given to a model that reads numbers: a trained text model to open with it, one of the same kind first,
-    then the one with the largest vocabulary. What the page offers, as a label and a change of the view state."""
+    then the one with the largest vocabulary. What the page offers, as a label (in the view's language) and a change
+    of the view state."""
     texts = [p for p in store_mod.list_presets() if p["card"].get("input_type") == "text"]
     if not texts:
         return None
     name = min(texts, key=lambda p: (p["card"].get("kind") != kind, -(p["card"].get("input_size") or 0)))["name"]
-    return {"label": f"Open a text model ({name}){' with this text' if text else ''}",
+    _ = i18n.translator(lang)
+    return {"label": _("Open a text model ({name}) with this text", name=name) if text else _("Open a text model ({name})", name=name),
             "patch": {"preset": name, "input": text, "input_type": None}}
 
 
@@ -219,7 +222,7 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
                        max_width=settings.max_input_width)
     except AppError as e:  # words at a model that reads numbers: offer one that reads text
         if (input_type == "numbers" and WORDS.search(text)) or (input_type == "text" and reads_no_text(model)):
-            e.offer = text_model_offer(model.kind if model is not None else source["kind"], view.input)
+            e.offer = text_model_offer(model.kind if model is not None else source["kind"], view.input, view.lang)
         raise
     steps, width = parsed.xs.shape
     steps *= 2 if clamp and view.clamp_compare else 1  # the run without the clamp is made too, and costs as much

@@ -19,6 +19,7 @@ import { computeParams, createViewState, parse, serialize } from "./core/state.j
 import { createTrace } from "./core/trace.js";
 import { debounce, throttle } from "./core/timers.js";
 import { VIEWS } from "./views/index.js";
+import { local, tr } from "./core/i18n.js";
 
 const byId = (id) => document.getElementById(id);
 const config = JSON.parse(byId("gatescope-config").textContent);
@@ -38,7 +39,7 @@ const panels = createPanels(VIEWS, document.querySelector(".layout"));  // first
 // diagram is painted first; the charts' calls wait for it
 let plotlyWanted = null;
 const plotly = new Promise((resolve, reject) => { plotlyWanted = () => loadPlotly().then(resolve, reject); });
-plotly.catch((err) => message(`The charts could not be drawn: ${err.message}`));
+plotly.catch((err) => message(tr("The charts could not be drawn: {why}", { why: err.message })));
 mount(bus, VIEWS.map((View) => new View(byId(View.id), bus)), plotly);
 
 const run = createRun(trace, {
@@ -99,7 +100,7 @@ function message(text, tone = "error", actions = [], ofRun = false) {
     const note = document.createElement("p");
     note.className = "stale-note";
     const shown = run.streamed || trace.header.request.input;  // with what typing added to it
-    note.textContent = `Below: the last valid input, “${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown}”, not what is in the box.`;
+    note.textContent = tr("Below: the last valid input, “{input}”, not what is in the box.", { input: shown.length > 60 ? `${shown.slice(0, 60)}…` : shown });
     box.append(note);
   }
   if (actions.length) box.append(...actions.map(({ label, patch }) => {
@@ -131,10 +132,10 @@ function offers(text) {
   if (!/not in the model's vocabulary/.test(text)) return [];
   chrome.showUnknown();  // the choice is in the box's row too, even when the model named never ran
   // read off the message, not the trace's header: a refused model never sent one
-  const out = [{ label: "Skip the unknown characters", patch: { unknown: "skip", step: LAST } }];
+  const out = [{ label: tr("Skip the unknown characters"), patch: { unknown: "skip", step: LAST } }];
   const named = [...text.matchAll(/'(.)' at \d+/gu)].map((m) => m[1]);
-  if (named.length && named.every((c) => c.toLowerCase() !== c)) out.push({ label: "Make it lowercase", patch: { input: typed.toLowerCase(), step: LAST } });
-  if (/unknown=map/.test(text)) out.push({ label: "Read them as the unknown token", patch: { unknown: "map", step: LAST } });
+  if (named.length && named.every((c) => c.toLowerCase() !== c)) out.push({ label: tr("Make it lowercase"), patch: { input: typed.toLowerCase(), step: LAST } });
+  if (/unknown=map/.test(text)) out.push({ label: tr("Read them as the unknown token"), patch: { unknown: "map", step: LAST } });
   return out;
 }
 
@@ -247,7 +248,7 @@ async function fetchWholeRun() {
     trace.setFlow([{ label: body.model.card?.title ?? body.model.kind, flow: body.flow }]);
     bus.emit("data", trace);
   } catch (err) {
-    message(`Gradient flow: ${err.message}`);
+    message(tr("Gradient flow: {why}", { why: err.message }));
   }
 }
 

@@ -12,9 +12,11 @@ from app import i18n
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = sorted((ROOT / "templates").glob("*.html"))
 SCRIPTS = sorted(p for p in (ROOT / "static").rglob("*.js") if "vendor" not in p.parts)
+SERVER = sorted((ROOT / "app").rglob("*.py"))  # the words the server writes in the page's language (an offer's label)
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")  # Chinese characters and punctuation
 # _("…") in a template, tr("…") in a script: the message is a literal, in double quotes, so it can be found here
 USED = {"templates": re.compile(r'\b_\(("(?:[^"\\]|\\.)*")'), "scripts": re.compile(r'\btr\(\s*("(?:[^"\\]|\\.)*")')}
+USED["server"] = USED["templates"]
 # words that are the same in both languages: names, symbols and units
 SAME = set()
 
@@ -22,7 +24,7 @@ SAME = set()
 def messages() -> dict[str, set[str]]:
     """message -> the files using it."""
     out: dict[str, set[str]] = {}
-    for paths, pattern in ((TEMPLATES, USED["templates"]), (SCRIPTS, USED["scripts"])):
+    for paths, pattern in ((TEMPLATES, USED["templates"]), (SCRIPTS, USED["scripts"]), (SERVER, USED["server"])):
         for path in paths:
             for m in pattern.finditer(path.read_text(encoding="utf-8")):
                 out.setdefault(json.loads(m.group(1)), set()).add(path.relative_to(ROOT).as_posix())

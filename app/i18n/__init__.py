@@ -2,8 +2,8 @@
 message's English is its key), and ``zh.json`` maps each English message to its Chinese. A lesson's text and the
 engine's words (a kind's phases and labels, a preset's card) carry their own Chinese; these are the words around them.
 
-Templates call ``_("…")``, with ``{name}`` fields filled from keywords (``_("Stop {i} of {n}", i=4, n=10)``); the
-page's scripts get the language's table in their config (``words``) and call ``tr("…")`` (static/core/i18n.js), so
+Templates call ``_('…')``, with ``{name}`` fields filled from keywords (``_('Stop {i} of {n}', i=4, n=10)``); the
+page's scripts get the language's table in their config (``words``) and call ``tr('…')`` (static/core/i18n.js), so
 both sides read one table. A message a table lacks stays English; tests/test_i18n.py finds every message the
 templates and scripts use and checks that zh.json has it.
 """

@@ -3,6 +3,7 @@
 // limits before any frame is drawn, and saves the file under a name that says what it is.
 
 import { FrameSource, SIZES, encodeGif, encodeVideo, frameList, problem, videoType } from "./animation-export.js";
+import { local, tr } from "../core/i18n.js";
 
 /** What the dialog asks for, read off its fields: the view, the size, the range and its frames, the format. */
 function request(ctx) {
@@ -20,8 +21,10 @@ function request(ctx) {
 function describe(ctx) {
   const { $, config, trace } = ctx, r = request(ctx), seconds = r.frames.reduce((a, f) => a + f.ms, 0) / 1000;
   const wrong = problem({ from: r.from, to: r.to, steps: trace.steps, frames: r.frames.length, width: r.width, height: r.height }, config.limits);
-  $("summary").textContent = wrong ?? `${r.frames.length} frames, ${seconds.toFixed(1)} s at ${r.width} × ${r.height}` +
-    (r.format === "video" ? ` (recorded in real time, as ${videoType() ?? "no format this browser records"})` : "");
+  const size = tr("{frames} frames, {seconds} s at {width} × {height}", { frames: r.frames.length, seconds: seconds.toFixed(1), width: r.width, height: r.height });
+  const video = r.format !== "video" ? "" : videoType() ? tr(" (recorded in real time, as {type})", { type: videoType() })
+    : tr(" (recorded in real time, as no format this browser records)");
+  $("summary").textContent = wrong ?? size + video;
   $("start").disabled = Boolean(wrong) || ctx.job !== null;
   return wrong ? null : r;
 }
@@ -29,9 +32,9 @@ function describe(ctx) {
 /** The caption of a frame: the model, the step with its token and phase, the input. */
 function captionOf(r, trace) {
   const title = document.getElementById("model-title")?.textContent ?? "gatescope", input = r.header.request.input;
-  const phases = Object.fromEntries(r.kind.glossary.phases.map((p, i) => [p.name, `${i + 1} / ${r.kind.glossary.phases.length} · ${p.title}`]));
-  return (f) => [title, `t = ${f.t} · input “${trace.tokens[f.t] ?? ""}”${f.phase ? ` · phase ${phases[f.phase]}` : ""}`,
-    `input: ${input.length > 90 ? `${input.slice(0, 90)}…` : input}`];
+  const phases = Object.fromEntries(r.kind.glossary.phases.map((p, i) => [p.name, `${i + 1} / ${r.kind.glossary.phases.length} · ${local(p, "title")}`]));
+  return (f) => [title, `t = ${f.t} · ${tr("input “{token}”", { token: trace.tokens[f.t] ?? "" })}${f.phase ? ` · ${tr("phase {phase}", { phase: phases[f.phase] })}` : ""}`,
+    tr("input: {input}", { input: input.length > 90 ? `${input.slice(0, 90)}…` : input })];
 }
 
 /** Draw and encode the frames, then save the file; a cancel or a failure keeps nothing and says so. */
@@ -43,20 +46,21 @@ async function start(ctx) {
   const progress = $("progress"), t0 = performance.now();
   Object.assign(progress, { hidden: false, value: 0 });
   $("start").disabled = true;
-  $("status").textContent = "drawing frames…";
+  $("status").textContent = tr("drawing frames…");
   try {
     const encode = r.format === "gif" ? encodeGif : encodeVideo;
     const blob = await encode(source, r.frames, captionOf(r, trace), { onProgress: (done, total) => { progress.value = done / total; }, cancelled: () => mine.cancelled });
-    if (!blob) { $("status").textContent = "cancelled: nothing was saved"; return; }
+    if (!blob) { $("status").textContent = tr("cancelled: nothing was saved"); return; }
     const ext = r.format === "gif" ? "gif" : blob.type.includes("mp4") ? "mp4" : "webm";
     const href = URL.createObjectURL(blob);
     Object.assign(document.createElement("a"), { href, download: ctx.exportName({ ...r.state, step: `${r.from}-${r.to}` }, r.header, ext) }).click();
     setTimeout(() => URL.revokeObjectURL(href), 10_000);
-    $("status").textContent = `saved: ${r.frames.length} frames, ${(blob.size / 1e6).toFixed(1)} MB, in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+    $("status").textContent = tr("saved: {frames} frames, {mb} MB, in {seconds} s", { frames: r.frames.length, mb: (blob.size / 1e6).toFixed(1),
+      seconds: ((performance.now() - t0) / 1000).toFixed(1) });
     dialog.dataset.done = String(blob.size);
   } catch (err) {
-    $("status").textContent = `Export failed: ${err.message}`;
-    ctx.onMessage(`Export failed: ${err.message}`);
+    $("status").textContent = tr("Export failed: {why}", { why: err.message });
+    ctx.onMessage(tr("Export failed: {why}", { why: err.message }));
   } finally {
     source.dispose();
     ctx.job = null;

@@ -8,6 +8,7 @@ import { Diagram } from "../views/diagram.js";
 import { PACE } from "./player.js";
 import { FONT_FAMILY, INK } from "../core/config.js";
 import { CAPTION, captioned, rasterise } from "./diagram-export.js";
+import { tr } from "../core/i18n.js";
 
 export const SIZES = { "1280x720": [1280, 720], "1920x1080": [1920, 1080] };
 const CAPTION_PX = CAPTION.pad * 2 + CAPTION.line * 3;  // the three caption lines diagram-export.js sets above the diagram
@@ -53,10 +54,15 @@ export function gifDelays(frames) {
 
 /** What is wrong with an export request, in words naming the field, the value and the limit; null when it is fine. */
 export function problem({ from, to, steps, frames, width, height }, limits) {
-  if (!Number.isInteger(from) || from < 0 || from >= steps) return `from: step ${from} is not in the run (steps 0 to ${steps - 1})`;
-  if (!Number.isInteger(to) || to < from || to >= steps) return `to: step ${to} is not in the run after step ${from} (the last is ${steps - 1})`;
-  if (frames > limits.max_export_frames) return `frames: ${frames} frames, more than the limit ${limits.max_export_frames} (setting GATESCOPE_MAX_EXPORT_FRAMES); choose fewer steps or a faster pace`;
-  if (width * height > limits.max_export_pixels) return `size: ${width}×${height} is more than the limit of ${limits.max_export_pixels} pixels (setting GATESCOPE_MAX_EXPORT_PIXELS)`;
+  if (!Number.isInteger(from) || from < 0 || from >= steps) return tr("from: step {from} is not in the run (steps 0 to {last})", { from, last: steps - 1 });
+  if (!Number.isInteger(to) || to < from || to >= steps) return tr("to: step {to} is not in the run after step {from} (the last is {last})", { to, from, last: steps - 1 });
+  if (frames > limits.max_export_frames) {
+    return tr("frames: {frames} frames, more than the limit {limit} (setting GATESCOPE_MAX_EXPORT_FRAMES); choose fewer steps or a faster pace",
+      { frames, limit: limits.max_export_frames });
+  }
+  if (width * height > limits.max_export_pixels) {
+    return tr("size: {width}×{height} is more than the limit of {limit} pixels (setting GATESCOPE_MAX_EXPORT_PIXELS)", { width, height, limit: limits.max_export_pixels });
+  }
   return null;
 }
 

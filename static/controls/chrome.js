@@ -5,6 +5,7 @@ import { fetchJson } from "../core/api.js";
 import { serialize } from "../core/state.js";
 import { assumedText } from "../core/text.js";
 import { savePng, saveSvg } from "./diagram-export.js";
+import { local, tr } from "../core/i18n.js";
 
 const $ = (root, sel) => root.querySelector(sel);
 const control = (root, name) => $(root, `[data-control="${name}"]`);
@@ -19,9 +20,9 @@ function group(label, options) {
 /** The model picker: trained presets, random weights of each kind, and the models uploaded here. */
 function modelPicker(root, config, onChange) {
   const source = control(root, "source");
-  const presets = group("Trained presets", config.presets.map((p) => new Option(p.card?.title ? `${p.card.title}` : p.name, `preset:${p.name}`)));
-  const kinds = group("Random weights", config.kinds.map((k) => new Option(k.title, `kind:${k.name}`)));
-  const uploaded = group("Your models", []);
+  const presets = group(tr("Trained presets"), config.presets.map((p) => new Option(p.card?.title ? local(p.card, "title") : p.name, `preset:${p.name}`)));
+  const kinds = group(tr("Random weights"), config.kinds.map((k) => new Option(local(k, "title"), `kind:${k.name}`)));
+  const uploaded = group(tr("Your models"), []);
   if (config.presets.length) source.append(presets);
   source.append(kinds, uploaded);
   source.addEventListener("change", () => {
@@ -46,21 +47,25 @@ function vocabText(tokens) {
     if (run.every((c) => set.has(c))) { parts.push(`${from}–${to}`); run.forEach((c) => set.delete(c)); }
   }
   const rest = [...set].filter((c) => c !== "" && !(c.length > 2 && /^[<[].*[>\]]$/.test(c)));
-  return [...parts, ...rest.map((c) => (c === " " ? "space" : c === "\n" ? "newline" : c))].join(" ");
+  return [...parts, ...rest.map((c) => (c === " " ? tr("space") : c === "\n" ? tr("newline") : c))].join(" ");
 }
 
 /** What the box takes, for the run's model: the hint under it and an example for its placeholder. */
 export function inputHint(header) {
   const type = header.request.input_type, model = header.model, card = model.card ?? {};
-  if (type === "signal") return { hint: "A signal: a name, a length and settings, e.g. sine 64 period=16 · step 32 at=8 · impulse 20 · noise 50 scale=0.5", example: "sine 64 period=16" };
+  if (type === "signal") {
+    return { hint: tr("A signal: a name, a length and settings, e.g. sine 64 period=16 · step 32 at=8 · impulse 20 · noise 50 scale=0.5"),
+      example: "sine 64 period=16" };
+  }
   if (type === "numbers") {
     const w = model.input_size, steps = (card.example ?? "").split(";").slice(0, 3).map((x) => x.trim()).filter(Boolean);
     const example = steps.length > 1 ? `${steps.join("; ")}; …` : card.example ? `${card.example.split(",").slice(0, 4).join(",")}, …` : w === 1 ? "0.5, -1, 2" : "1 0; 0 1";
-    const per = w === 1 ? "one number a step, separated by commas" : `${w} numbers a step, steps separated by ";"`;
-    return { hint: `Numbers: ${per}.`, example };
+    const per = w === 1 ? tr("one number a step, separated by commas") : tr("{w} numbers a step, steps separated by \";\"", { w });
+    return { hint: tr("Numbers: {per}.", { per }), example };
   }
-  const known = header.vocab ? `This model knows ${header.vocab.filter(Boolean).length} characters: ${vocabText(header.vocab)}.` : "Any character.";
-  return { hint: `Text: each character is one step. ${known}`, example: card.example ? `${card.example.slice(0, 40)}…` : "hello world" };
+  const known = header.vocab ? tr("This model knows {n} characters: {chars}.", { n: header.vocab.filter(Boolean).length, chars: vocabText(header.vocab) })
+    : tr("Any character.");
+  return { hint: tr("Text: each character is one step. {known}", { known }), example: card.example ? `${card.example.slice(0, 40)}…` : "hello world" };
 }
 
 /** The input: every key goes to the page at once (which extends the run, or reruns after a pause), Enter runs it now;
@@ -78,7 +83,7 @@ function inputBox(root, onChange, onTyping) {
 /** The hint, the placeholder and the unknown-character choice for the run's model. */
 function describeInput(root, header, state) {
   const { hint, example } = inputHint(header);
-  control(root, "input").placeholder = `e.g. ${example}`;
+  control(root, "input").placeholder = tr("e.g. {example}", { example });
   control(root, "input").title = hint;  // the one-line header shows no hint under the box (the wide page does)
   control(root, "input-hint").textContent = hint;
   const vocab = header.request.input_type === "text" && header.model.has_embedding;
@@ -86,7 +91,7 @@ function describeInput(root, header, state) {
   control(root, "unknown-box").classList.toggle("quiet", state.unknown === "error");
   const unknown = control(root, "unknown");
   unknown.querySelector('option[value="map"]').hidden = !header.unknown_token;
-  unknown.querySelector('option[value="map"]').textContent = header.unknown_token ? `read as ${header.unknown_token}` : "read as unknown";
+  unknown.querySelector('option[value="map"]').textContent = header.unknown_token ? tr("read as {token}", { token: header.unknown_token }) : tr("read as unknown");
   unknown.value = state.unknown;
 }
 
@@ -104,7 +109,8 @@ export function stackPicker(doc, onChange) {
       layer.closest("label").hidden = m.num_layers < 2;
       direction.closest("label").hidden = !m.bidirectional;
       layer.replaceChildren(...Array.from({ length: m.num_layers }, (_, k) =>
-        new Option(`${k + 1} of ${m.num_layers}${k === 0 ? " (reads the input)" : k === m.num_layers - 1 ? " (top)" : ""}`, String(k))));
+        new Option(k === 0 ? tr("{k} of {n} (reads the input)", { k: k + 1, n: m.num_layers }) : k === m.num_layers - 1
+          ? tr("{k} of {n} (top)", { k: k + 1, n: m.num_layers }) : tr("{k} of {n}", { k: k + 1, n: m.num_layers }), String(k))));
       layer.value = String(header.layer);
       direction.value = String(header.direction);
     },
@@ -149,16 +155,16 @@ function uploads(root, config, onChange, onMessage) {
     e.target.value = "";
     if (!file) return;
     if (file.size > config.limits.max_upload_bytes) {
-      onMessage(`${file.name} is ${file.size} bytes; the server takes at most ${config.limits.max_upload_bytes}.`);
+      onMessage(tr("{file} is {size} bytes; the server takes at most {limit}.", { file: file.name, size: file.size, limit: config.limits.max_upload_bytes }));
       return;
     }
-    onMessage(`Uploading ${file.name}…`, "info");
+    onMessage(tr("Uploading {file}…", { file: file.name }), "info");
     try {
       const body = await fetchJson("/api/models", { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
-      onMessage(`Loaded ${file.name}: ${body.kind}, hidden ${body.hidden_size}.${assumedText(body.assumed)}`, "info");
+      onMessage(tr("Loaded {file}: {kind}, hidden {hidden}.", { file: file.name, kind: body.kind, hidden: body.hidden_size }) + assumedText(body.assumed), "info");
       onChange({ model: body.id, input: null, input_type: null });
     } catch (err) {
-      onMessage(`Upload failed: ${err.message}`);
+      onMessage(tr("Upload failed: {why}", { why: err.message }));
     }
   });
 }
@@ -177,13 +183,13 @@ function captionLines(getState, getHeader) {
   const state = getState(), header = getHeader();
   const input = header ? header.request.input : state.input ?? "";
   return [document.getElementById("model-title")?.textContent ?? "gatescope", document.getElementById("caption")?.textContent ?? "",
-    `input: ${input.length > 90 ? `${input.slice(0, 90)}…` : input}`];
+    tr("input: {input}", { input: input.length > 90 ? `${input.slice(0, 90)}…` : input })];
 }
 
 /** The diagram as a PNG or an SVG file, with its caption above it. */
 async function diagramFile(format, getState, getHeader) {
   const svg = document.querySelector("#diagram svg");
-  if (!svg) throw new Error("the diagram is not drawn yet");
+  if (!svg) throw new Error(tr("the diagram is not drawn yet"));
   const lines = captionLines(getState, getHeader), name = exportName(getState(), getHeader(), format);
   await (format === "png" ? savePng(svg, lines, name) : saveSvg(svg, lines, name));
 }
@@ -197,7 +203,7 @@ async function traceFile(url, name, onMessage) {
     Object.assign(document.createElement("a"), { href, download: name }).click();
     setTimeout(() => URL.revokeObjectURL(href), 10_000);
   } catch (err) {
-    onMessage(`Export failed: ${err.message}`);
+    onMessage(tr("Export failed: {why}", { why: err.message }));
   }
 }
 
@@ -205,20 +211,20 @@ async function traceFile(url, name, onMessage) {
 function links(root, config, getState, getHeader, onMessage) {
   const query = (extra) => serialize({ ...getState(), ...extra }, config.fields);
   const embedCode = () => `<iframe src="${location.origin}/embed?${query()}" width="960" height="600" style="border:0" loading="lazy" title="gatescope"></iframe>`;
-  async function copy(text, what) {
+  async function copy(text, copied, select) {
     try {
       await navigator.clipboard.writeText(text);
-      onMessage(`${what} copied.`, "info");
+      onMessage(copied, "info");
     } catch {
       const box = control(root, "copy-box");
       box.hidden = false;
       box.value = text;
       box.select();
-      onMessage(`Select and copy the ${what.toLowerCase()} below.`, "info");
+      onMessage(select, "info");
     }
   }
-  control(root, "copy-link").addEventListener("click", () => copy(`${location.origin}/?${query()}`, "Link"));
-  control(root, "copy-embed").addEventListener("click", () => copy(embedCode(), "Embed code"));
+  control(root, "copy-link").addEventListener("click", () => copy(`${location.origin}/?${query()}`, tr("Link copied."), tr("Select and copy the link below.")));
+  control(root, "copy-embed").addEventListener("click", () => copy(embedCode(), tr("Embed code copied."), tr("Select and copy the embed code below.")));
   for (const fmt of ["csv", "npz"]) {
     control(root, `export-${fmt}`).addEventListener("click", () =>
       traceFile(`/api/trace?${query({ format: fmt })}`, exportName(getState(), getHeader(), fmt), onMessage));
@@ -226,12 +232,13 @@ function links(root, config, getState, getHeader, onMessage) {
   control(root, "export-html").addEventListener("click", async () => {  // the standalone page (app/standalone.py)
     const name = exportName(getState(), getHeader(), "html");
     let failed = false;
-    onMessage("Writing the standalone page (about 6 MB: plotly.js travels inside)…", "info");
+    onMessage(tr("Writing the standalone page (about 6 MB: plotly.js travels inside)…"), "info");
     await traceFile(`/api/export/html?${query()}`, name, (text) => { failed = true; onMessage(text); });
-    if (!failed) onMessage(`Saved ${name}: one file that plays in any browser, offline, with no server.`, "info");
+    if (!failed) onMessage(tr("Saved {name}: one file that plays in any browser, offline, with no server.", { name }), "info");
   });
   for (const fmt of ["png", "svg"]) {
-    control(root, `export-${fmt}`).addEventListener("click", () => diagramFile(fmt, getState, getHeader).catch((err) => onMessage(`Export failed: ${err.message}`)));
+    control(root, `export-${fmt}`).addEventListener("click", () => diagramFile(fmt, getState, getHeader)
+      .catch((err) => onMessage(tr("Export failed: {why}", { why: err.message }))));
   }
 }
 
@@ -267,7 +274,7 @@ function optionInput(o, current, onChange) {
     el.step = o.type === "int" ? "1" : "any";
     if (o.minimum !== null) el.min = String(o.minimum);
     el.value = current ?? "";
-    el.placeholder = o.nullable ? "none" : "";
+    el.placeholder = o.nullable ? tr("none") : "";
     el.addEventListener("change", () => {
       if (el.value === "" && o.nullable) return onChange({ [o.name]: null });
       const v = Number(el.value);
@@ -294,7 +301,7 @@ export function createChrome(root, { config, panels, getState, getHeader, onChan
       uploaded.append(new Option(`uploaded ${state.model.slice(0, 8)}`, `model:${state.model}`));
     }
     if (state.preset && !source.querySelector(`option[value="preset:${CSS.escape(state.preset)}"]`)) {
-      presets.append(new Option(`${state.preset} (not found)`, `preset:${state.preset}`));  // say what the link asked for
+      presets.append(new Option(tr("{preset} (not found)", { preset: state.preset }), `preset:${state.preset}`));  // say what the link asked for
     }
     source.value = value;
     if (source.value !== value && header) source.value = `kind:${header.model.kind}`;
@@ -318,7 +325,7 @@ export function createChrome(root, { config, panels, getState, getHeader, onChan
     const box = control(root, "kind-options");
     box.replaceChildren(...options.map((o) => {
       const label = document.createElement("label");
-      label.title = o.doc;
+      label.title = local(o, "doc");
       label.append(`${o.name} `, optionInput(o, state[o.name] ?? o.default, onChange));
       return label;
     }));

@@ -2,6 +2,8 @@
 // held run, the run without the holds, or their difference (clamp_view; the trace carries both, core/trace.js).
 // Its examples are the kind's own gates, read off its glossary: no gate is named here.
 
+import { local, tr } from "../core/i18n.js";
+
 const control = (root, name) => root.querySelector(`[data-control="${name}"]`);
 
 export function createWhatIf(root, { onChange }) {
@@ -29,8 +31,8 @@ export function createWhatIf(root, { onChange }) {
     examples.replaceChildren(...gates.flatMap((g) => [1, 0].map((v) => {
       const b = document.createElement("button");
       b.type = "button";
-      b.textContent = `${g.label} at ${v}`;
-      b.title = `hold every unit of ${g.symbol} at ${v}, every step`;
+      b.textContent = tr("{gate} at {v}", { gate: local(g, "label"), v });
+      b.title = tr("hold every unit of {symbol} at {v}, every step", { symbol: g.symbol, v });
       b.addEventListener("click", () => onChange({ clamp: `${g.name}:${v}`, clamp_view: "clamped" }));
       return b;
     })));

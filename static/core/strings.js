@@ -67,7 +67,7 @@ export const PAGE = [
   [`${P("speed")}`, "parent-text", "player.speed"], [P("phases"), "parent-after", "player.phases"], [P("pace"), "parent-text", "player.pace"],
   [P("play-step"), "text", "player.play_step"], [P("play-step"), "title", "player.play_step_title"],
   [P("shortcuts-open"), "title", "player.shortcuts"],
-  ['[data-control="source"]', "parent-text", "top.model"], ['[data-control="upload"]', "parent-text", "top.upload"],
+  ['[data-control="source"]', "aria-label", "top.model"], ['[data-control="upload"]', "parent-text", "top.upload"],
   ['[data-control="copy-link"]', "text", "top.copy_link"], ['[data-control="copy-embed"]', "text", "top.copy_embed"],
   ['header.top a[href="/compare"]', "text", "top.compare"], ['[data-control="train-open"]', "text", "top.train"],
   ['header.top details.menu:has([data-control="export-png"]) > summary', "text", "top.export"],

@@ -40,7 +40,7 @@ export function explanation(sel, glossary, value, unit, note = "") {
   return [
     { text: `${local(v, "label")}${note ? ` (${note})` : ""}`, bold: true },
     { text: sentence(sel.name, glossary) },
-    { text: v.equation },
+    { text: local(v, "equation") },
     { text: tr("unit {unit}: {numbers}", { unit, numbers: numbers(sel.name, glossary, value) }) },
   ];
 }

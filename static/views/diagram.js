@@ -28,7 +28,7 @@ export function chosenUnits(options, header) {
 
 export class Diagram extends View {
   static id = "diagram";
-  static panel = { name: "diagram", label: "diagram" };
+  static panel = { name: "diagram", label: tr("diagram") };
 
   constructor(el, bus) {
     super(el, bus);

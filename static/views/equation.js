@@ -13,6 +13,7 @@ import { num } from "../core/text.js";
 import { chosenUnits } from "./diagram.js";
 import { drawnUnits } from "./diagram-figure.js";
 import { View } from "./view.js";
+import { local, tr } from "../core/i18n.js";
 
 export const ANNOUNCE_MS = 600;
 const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu" };
@@ -174,17 +175,18 @@ export class Phase extends View {
   setPhase(phase, names) {
     const phases = this.info.glossary.phases;
     const p = phases.find((x) => x.name === phase) ?? null;
-    this.title = p ? `${phases.indexOf(p) + 1} / ${phases.length} · ${p.title}` : "All phases";
-    this.spoken = p ? `phase ${phases.indexOf(p) + 1} of ${phases.length}, ${p.title}` : "all phases";
-    const prose = p ?? { text: this.options.phases
-      ? "Every vector of this step, at once: press ↓ (or play) to go through its phases in the article's order."
-      : "Every vector of this step, at once. Tick “phases” to follow the article's order." };
+    const title = p ? local(p, "title") : "";
+    this.title = p ? `${phases.indexOf(p) + 1} / ${phases.length} · ${title}` : tr("All phases");
+    this.spoken = p ? tr("phase {i} of {n}, {title}", { i: phases.indexOf(p) + 1, n: phases.length, title }) : tr("all phases");
+    const prose = p ? { text: local(p, "text"), latex: local(p, "latex") } : { text: this.options.phases
+      ? tr("Every vector of this step, at once: press ↓ (or play) to go through its phases in the article's order.")
+      : tr("Every vector of this step, at once. Tick “phases” to follow the article's order.") };
     const list = element("dl", "equations");
     this.rows = names.map((n) => {
       const dt = element("dt"), dd = element("dd");
-      setEquation(dt, n);
+      setEquation(dt, { latex: local(n, "latex"), equation: local(n, "equation") });
       list.append(dt, dd);
-      return { name: n.name, equation: n.equation, dd };
+      return { name: n.name, equation: local(n, "equation"), dd };
     });
     const text = element("div", "phase-text");
     setProse(text, prose);
@@ -199,10 +201,11 @@ export class Phase extends View {
     const trace = this.trace;
     if (trace.shown === "difference") {
       const u = Math.min(unit, trace.width(name) - 1), run = (mode) => trace.value(name, t, mode)[u];
-      return `unit ${u}: Δ = ${num(run("difference"))} (held ${num(run("clamped"))} − original ${num(run("original"))})`;
+      return tr("unit {unit}: Δ = {d} (held {held} − original {original})",
+        { unit: u, d: num(run("difference")), held: num(run("clamped")), original: num(run("original")) });
     }
     const value = (n) => (trace.has(n) ? trace.value(n, t)[Math.min(Math.min(unit, trace.width(name) - 1), trace.width(n) - 1)] : NaN);
-    return `unit ${Math.min(unit, trace.width(name) - 1)}: ${numbers(name, glossary, value)}`;
+    return tr("unit {unit}: {numbers}", { unit: Math.min(unit, trace.width(name) - 1), numbers: numbers(name, glossary, value) });
   }
 
   glossary() {
@@ -212,7 +215,7 @@ export class Phase extends View {
 
   /** What the status line says once the step holds still: the step, its input, the phase, each equation with its numbers. */
   announce(t) {
-    const step = `t = ${t}, input ${JSON.stringify(this.trace.tokens?.[t] ?? "")}, ${this.spoken}`;
+    const step = `t = ${t}, ${tr("input {token}", { token: JSON.stringify(this.trace.tokens?.[t] ?? "") })}, ${this.spoken}`;
     this.live.textContent = [step, ...this.rows.map((r) => `${r.equation}: ${r.dd.textContent}`)].join(". ");
   }
 }

@@ -15,7 +15,8 @@ export function headTitle(header) {
   const head = header?.prediction, model = header?.model;
   if (!head) return "";
   const task = local(model?.card, "task_title");
-  if (head.head === "linear") return tr("{task}: {labels}", { task: task ?? tr("the model's output"), labels: head.labels.join(", ") });
+  // a trained task's title says what its outputs are ("The adding problem"); a model without a card names its outputs
+  if (head.head === "linear") return task ?? tr("{task}: {labels}", { task: tr("the model's output"), labels: head.labels.join(", ") });
   // a head over the very tokens the model reads predicts the next of them; any other head has classes of its own
   if (model?.has_embedding && model.vocab_size === head.labels.length) {
     return head.labels.every((l) => [...l].length === 1) ? tr("next character, as the model predicts it") : tr("next word, as the model predicts it");

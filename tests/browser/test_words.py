@@ -15,7 +15,7 @@ CAPTION = "document.querySelector('.predictions-panel .chart-caption').textConte
     ("brackets-lstm", "Count bracket depth (0 … 8), after reading t = 3"),
     ("remember-gru", "Remember the first symbol (A, B, C, D), after reading t = 3"),
     ("charlm-lstm", "next character, as the model predicts it, after reading t = 3"),
-    ("sine-lstm", "Next value of a noisy sum of sines: next value at t = 3: "),
+    ("sine-lstm", "Next value of a noisy sum of sines at t = 3: "),
 ])
 def test_the_prediction_panel_says_what_the_head_predicts(tab, preset, title):
     tab.open(f"/?preset={preset}&step=3")
