@@ -246,7 +246,10 @@ def drawing(r) -> str:
 
 
 def drawing_or_nothing(r) -> str:
-    """drawing(r), or "" if it fails: the first drawing is a courtesy, the page's own figure follows regardless."""
+    """drawing(r), or "" if it fails or the view hides the diagram: the first drawing is a courtesy, the page's own
+    figure follows regardless."""
+    if "diagram" not in (r.view.panels or "").split(","):
+        return ""
     try:
         return drawing(r)
     except Exception:  # noqa: BLE001 — a bug here must never cost the page; the test suite checks the drawing itself

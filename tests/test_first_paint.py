@@ -87,9 +87,14 @@ def test_every_kind_and_option_is_drawn(env, case):
 
 def test_the_pages_carry_the_drawing_and_a_user_word_in_it_is_escaped(env, tmp_path):
     client = TestClient(create_app(Settings(upload_dir=tmp_path)))
-    for url in ("/?preset=remember-lstm", "/embed?kind=gru&input=hello", "/lesson/lstm?stop=2"):
+    for url in ("/?preset=remember-lstm", "/embed?kind=gru&input=hello", "/lesson/lstm?stop=3"):
         page = client.get(url).text
         assert page.count('class="diagram-svg first-paint"') == 1, url
+    # a view without the diagram (the lesson's chain stops, panels=chain): no drawing, the chain's figure shown from the start
+    for url in ("/lesson/lstm?stop=2", "/?preset=remember-lstm&panels=chain,tokens"):
+        page = client.get(url).text
+        assert "first-paint" not in page and '<div class="diagram-figure" data-panel="diagram" hidden>' in page, url
+        assert '<div class="chain-figure" data-panel="chain">' in page, url
     page = client.get("/?kind=lstm&input=%3Cscript%3Ealert(1)%3C/script%3E").text
     svg = page[page.index("<svg"):page.index("</svg>") + 6]
     assert "<script" not in svg

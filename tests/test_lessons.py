@@ -67,16 +67,6 @@ def test_every_stop_opens_with_names_of_its_model(name, tmp_path):
     check_runs(BOOK.builtin[name], settings, ModelStore(settings))
 
 
-def test_the_page_strings_exist_in_both_languages():
-    js = (ROOT / "static/core/strings.js").read_text()
-    tables = {lang: set(re.findall(r'"([a-z_]+\.[a-z_]+)":', block))
-              for lang, block in re.findall(r"\n  (en|zh): \{(.*?)\n  \}", js, re.S)}
-    assert set(tables) == {"en", "zh"} and len(tables["en"]) > 40
-    assert tables["en"] == tables["zh"], tables["en"] ^ tables["zh"]
-    used = set(re.findall(r'"((?:lesson|keys|player|top|panel|lines)\.[a-z_]+)"', (ROOT / "static/controls/lesson.js").read_text() + js))
-    assert used <= tables["en"], used - tables["en"]
-
-
 def test_every_stop_has_both_languages():
     for lesson in BOOK.builtin.values():
         for stop in lesson.stops:

@@ -135,4 +135,6 @@ async def lesson_page(request: Request, name: LessonName, lessons: BookDep, sett
         return _page(request, {"refused": refused, "lang": _lang(request), "view": {}, "listing": lessons.listing()}, e.status)
     data = lesson.model_dump(mode="json")
     first = await pool.run(_first, lesson, stop, view, settings, store)
-    return _page(request, {"lesson": data, "stop": stop, "view": view, "lang": view.get("lang", "en")}, first=first)
+    # the figures the stop shows, as its view and the URL say: the page is painted with them (templates/_partials.html)
+    panels = {**lesson.stops[stop - 1].view, **view}.get("panels") or ViewState.model_fields["panels"].default
+    return _page(request, {"lesson": data, "stop": stop, "view": view, "panels": panels, "lang": view.get("lang", "en")}, first=first)

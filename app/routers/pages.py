@@ -77,7 +77,8 @@ def render(request: Request, path: str, view: dict, refused: dict | None = None,
            headers: dict | None = None, first: str = "") -> Response:
     """A page; first: the diagram's first drawing (app/first_paint.py), painted with the HTML."""
     template, embed = PAGES[path]
-    config = {**page_config(request, embed), "view": view, "refused": refused, **i18n.page_words(i18n.lang_of(request.query_params))}
+    config = {**page_config(request, embed), "view": view, "refused": refused, **i18n.page_words(i18n.lang_of(request.query_params)),
+              "panels": view.get("panels") or ViewState.model_fields["panels"].default}  # the figures painted (templates/_partials.html)
     return app_state(request, "templates").TemplateResponse(request, template, {"config": config, "refused": refused, "first_paint": Markup(first)},
                                                         status_code=status, headers=headers)
 

@@ -28,43 +28,71 @@ function sideWidth(body, width) {
 
 const px = (el, prop) => parseFloat(getComputedStyle(el)[prop]) || 0;
 
+/** The least height of the side column as a band under a hero chain: the lesson's stop, or the step and its phase. */
+function bandHeight(body) {
+  return body.classList.contains("embed") ? 110 : body.classList.contains("presenter") ? 170 : 160;
+}
+
+/** Set a custom property of el; true when its value changed. */
+function setVar(el, name, value) {
+  if (el.style.getPropertyValue(name) === value) return false;
+  el.style.setProperty(name, value);
+  return true;
+}
+
 /**
- * The diagram as large as the first screen allows, at its own proportions (data-aspect, which views/diagram.js
- * writes), and no larger: the diagram, its side column and the player with the tokens stay above the fold (in /embed
- * the whole page fits its frame). On the lecture screen (body.stage, and any screen under 1301 x 821) the side column
- * takes what width the diagram leaves, at least sideWidth(); on the wide page the phase text is under the diagram; a
- * phone (up to 700 px) scrolls, the diagram as wide as the screen. Sets --diagram-w and --diagram-h on the panel.
+ * The hero as large as the first screen allows, and no larger: the hero, its side column and the player with the
+ * tokens stay above the fold (in /embed the whole page fits its frame). The hero is the diagram, at its own
+ * proportions (data-aspect, which views/diagram.js writes), under the chain when that is shown too; else the chain
+ * (views/chain.js draws it to fill data-room), the side column a band under it. On the lecture screen (body.stage,
+ * and any screen under 1301 x 821) the side column takes what width the diagram leaves, at least sideWidth(); on the
+ * wide page the phase text is under the diagram; a phone (up to 700 px) scrolls, the diagram as wide as the screen.
+ * Sets --diagram-w and --diagram-h on the stage (--side-h under a hero chain).
  */
 function fit(layout) {
-  const panel = layout.querySelector(".diagram-panel"), diagram = layout.querySelector("#diagram");
-  if (!diagram || !panel || panel.hidden) return;
-  const body = document.body, aspect = Number(diagram.dataset.aspect) || 1.45;
-  const inner = panel.clientWidth - px(panel, "paddingLeft") - px(panel, "paddingRight");
+  const stage = layout.querySelector(".stage-panel"), diagram = layout.querySelector("#diagram"), chain = layout.querySelector("#chain");
+  if (!stage || !diagram) return;
+  const body = document.body, shown = (el) => el && !el.parentElement.hidden;
+  const phone = matchMedia("(max-width: 700px)").matches && !body.classList.contains("embed");
+  const wide = !phone && !body.classList.contains("stage") && matchMedia("(min-width: 1301px) and (min-height: 821px)").matches;
+  const inner = stage.clientWidth - px(stage, "paddingLeft") - px(stage, "paddingRight");
   const tokens = layout.querySelector(".tokens-panel:not([hidden])");
-  const gap = px(layout, "rowGap");
-  const before = [panel.style.getPropertyValue("--diagram-w"), panel.style.getPropertyValue("--diagram-h")];
+  const credit = body.classList.contains("embed") ? (document.querySelector(".embed-credit")?.offsetHeight ?? 0) : 0;
+  const main = document.querySelector("main");
+  // what must fit under the stage: its foot, the player and the tokens
+  const foot = px(stage, "paddingBottom") + px(stage, "borderBottomWidth") + (tokens ? tokens.offsetHeight + px(layout, "rowGap") : 0)
+    + (main ? px(main, "paddingBottom") : 0) + credit + 2;
+  let changed = false;
+  if (!shown(diagram)) {  // the chain is the hero, or nothing is
+    const hero = shown(chain) && !phone && !wide;
+    const top = chain ? chain.getBoundingClientRect().top + scrollY : 0;
+    const room = hero ? String(Math.floor(Math.max(120, innerHeight - top - foot - bandHeight(body) - px(stage, "rowGap")))) : undefined;
+    if (chain && chain.dataset.room !== room) {
+      if (room === undefined) delete chain.dataset.room;
+      else chain.dataset.room = room;
+      changed = true;
+    }
+    const drawn = hero ? chain.getBoundingClientRect().bottom + scrollY : 0;
+    changed = setVar(stage, "--side-h", hero ? `${Math.floor(Math.max(bandHeight(body), innerHeight - drawn - foot - px(stage, "rowGap")))}px` : "auto") || changed;
+    if (changed) window.dispatchEvent(new Event("resize"));
+    return;
+  }
+  const aspect = Number(diagram.dataset.aspect) || 1.45;
   let w, h;
-  if (matchMedia("(max-width: 700px)").matches && !body.classList.contains("embed")) {
+  if (phone) {
     w = inner;
     h = w / aspect;
   } else {
-    const wide = !body.classList.contains("stage") && matchMedia("(min-width: 1301px) and (min-height: 821px)").matches;
     const top = diagram.getBoundingClientRect().top + scrollY;
-    const credit = body.classList.contains("embed") ? (document.querySelector(".embed-credit")?.offsetHeight ?? 0) : 0;
-    const main = document.querySelector("main");
-    // what must fit under the diagram: (on the wide page the phase), the panel's foot, the player and the tokens
-    const phase = wide ? (layout.querySelector("#phase")?.offsetHeight ?? 0) + 4 : 0;
-    const below = phase + px(panel, "paddingBottom") + px(panel, "borderBottomWidth") + (tokens ? tokens.offsetHeight + gap : 0)
-      + (main ? px(main, "paddingBottom") : 0) + credit + 2;
-    const room = Math.max(120, innerHeight - top - below);
-    const across = wide ? inner : inner - sideWidth(body, innerWidth) - px(panel, "columnGap");
+    const phase = wide ? (layout.querySelector("#phase")?.offsetHeight ?? 0) + 4 : 0;  // on the wide page, under the diagram
+    const room = Math.max(120, innerHeight - top - foot - phase);
+    const across = wide ? inner : inner - sideWidth(body, innerWidth) - px(stage, "columnGap");
     [w, h] = across / room > aspect ? [room * aspect, room] : [across, across / aspect];
   }
-  panel.style.setProperty("--diagram-w", `${Math.floor(w)}px`);
-  panel.style.setProperty("--diagram-h", `${Math.floor(h)}px`);
-  if (panel.style.getPropertyValue("--diagram-w") !== before[0] || panel.style.getPropertyValue("--diagram-h") !== before[1]) {
-    window.dispatchEvent(new Event("resize"));
-  }
+  changed = setVar(stage, "--diagram-w", `${Math.floor(w)}px`);
+  changed = setVar(stage, "--diagram-h", `${Math.floor(h)}px`) || changed;
+  if (chain?.dataset.room !== undefined) { delete chain.dataset.room; changed = true; }
+  if (changed) window.dispatchEvent(new Event("resize"));
 }
 
 /** The panels of views (in their order) in layout; adds to it the sections the template lacks, in that order. */

@@ -10,6 +10,7 @@
 import { sizes } from "../core/config.js";
 
 export const MOST = 7, LEAST = 3;   // modules side by side
+const HERO_ZOOM = 2;                // the hero chain at most twice its size
 export const MAX_UNITS = 16;        // squares a vector shows at most (the chosen units first; the heatmaps show all)
 const Q = { normal: { min: 6, legible: 7, max: 12 }, presenter: { min: 9, legible: 10, max: 16 } };  // a square's side
 
@@ -109,21 +110,22 @@ function opRadius(plan, f) {
 }
 
 /** The heights down a slot at a square's side q (see chainLayout), and the whole figure's height. */
-function heights(plan, q, f, U, pad) {
+function heights(plan, q, f, U, pad, stretch = 0) {
   const gh = gridShape(U).rows * q, r = opRadius(plan, f);
   const y = { caption: pad + f.small * 0.85 };
   y.outTop = pad + f.small + 6;
   y.out = y.outTop + gh / 2;
-  y.boxTop = y.outTop + gh + 2 * pad;
+  // a hero's stretch lengthens the wires that run up and down: h(t) out of the module, the layers' risers, x(t) in
+  y.boxTop = y.outTop + gh + 2 * pad + 0.3 * stretch;
   y.state = plan.state ? Math.max(y.boxTop + r + 4, y.outTop + f.small + 3 + gh / 2) : null;
   y.rise = plan.state ? y.state + r + pad : y.boxTop + pad;
-  y.gridTop = y.rise + pad + 2;
+  y.gridTop = y.rise + pad + 2 + 0.45 * stretch;
   y.grid = y.gridTop + gh / 2;
   y.layerTop = y.gridTop + gh + 3;
   y.layerH = f.font + 8;
   y.bus = y.layerTop + y.layerH + pad + 3;
   y.boxBottom = y.bus + pad + 3;
-  y.tokenTop = Math.max(y.boxBottom + pad, y.bus + gh / 2 + f.small + 6);
+  y.tokenTop = Math.max(y.boxBottom + pad, y.bus + gh / 2 + f.small + 6) + 0.25 * stretch;
   y.tokenH = f.font + 8;
   y.step = y.tokenTop + y.tokenH + 3 + f.small * 0.85;
   y.height = Math.ceil(y.step + f.small * 0.3 + pad);
@@ -131,13 +133,16 @@ function heights(plan, q, f, U, pad) {
 }
 
 /**
- * The figure for a width: {width, height, n (modules), pitch, gap, q, x0 (where slot 0 starts), fonts, y (the
- * heights), x (slot-local places), r}. As many modules as fit with squares of a legible side (LEAST to MOST, no more
- * than the run's steps); then the squares as large as the width and maxHeight allow.
+ * The figure for a width: {width, height, n (modules), pitch, gap, q, x0 (where slot 0 starts), fonts, y (the heights),
+ * x (slot-local places), r, zoom}. As many modules as fit with squares of a legible side (LEAST to MOST, no more than
+ * the run's steps); then the squares as large as the width and maxHeight allow. Given a room (a height in pixels),
+ * the chain is the hero (heroLayout) where it can be.
  */
-export function chainLayout(plan, { width, presenter = false, steps = 1, units = 8, maxHeight = Infinity }) {
+export function chainLayout(plan, { width, presenter = false, steps = 1, units = 8, maxHeight = Infinity, room = 0 }) {
   const base = sizes(presenter), f = { small: base.small, font: base.font, line: base.line, state: base.stateLine };
   const pad = presenter ? 6 : 4, U = Math.max(1, Math.min(units, MAX_UNITS)), range = Q[presenter ? "presenter" : "normal"];
+  const hero = room > 0 ? heroLayout(plan, { width, steps, room, f, U, pad, range }) : null;
+  if (hero) return hero;
   const fits = (q) => Math.floor((width - widths(plan, q, f, U, pad).gap) / widths(plan, q, f, U, pad).pitch);
   const n = Math.max(1, Math.min(steps, Math.max(LEAST, Math.min(MOST, fits(range.legible)))));
   let q = range.min;
@@ -145,14 +150,37 @@ export function chainLayout(plan, { width, presenter = false, steps = 1, units =
     const w = widths(plan, s, f, U, pad);
     if (w.pitch * n + w.gap <= width && heights(plan, s, f, U, pad).height <= maxHeight) { q = s; break; }
   }
-  const w = widths(plan, q, f, U, pad), y = heights(plan, q, f, U, pad);
+  return build(plan, { width, n, q, f, U, pad });
+}
+
+/**
+ * The chain as the hero (the stage's figure when the diagram is not shown, as the article's first two figures are):
+ * LEAST modules at the largest squares that fit, zoomed (up to HERO_ZOOM) to fill the width, and stretched up and
+ * down, to at most twice their height, to fill the room. Drawn in its own units (width / zoom wide), shown zoom times
+ * larger; null when even the least squares do not fit at full size, so the ordinary chain is drawn.
+ */
+function heroLayout(plan, { width, steps, room, f, U, pad, range }) {
+  const n = Math.max(1, Math.min(steps, LEAST));
+  for (let q = range.max; q >= range.min; q--) {
+    const w = widths(plan, q, f, U, pad), tall = heights(plan, q, f, U, pad).height;
+    const zoom = Math.min(HERO_ZOOM, width / (n * w.pitch + w.gap), room / tall);
+    if (zoom < 1) continue;
+    const stretch = Math.max(0, Math.min(tall, Math.floor(room / zoom) - tall));
+    return { ...build(plan, { width: width / zoom, n, q, f, U, pad, stretch }), zoom };
+  }
+  return null;
+}
+
+/** The figure for n modules of squares of side q in a width (see chainLayout). */
+function build(plan, { width, n, q, f, U, pad, stretch = 0 }) {
+  const w = widths(plan, q, f, U, pad), y = heights(plan, q, f, U, pad, stretch);
   // the modules share the width (squeezed when even LEAST do not fit: a box then drops its symbol), but a short
   // run's few do not stretch past half as wide again as they need
   const pitch = Math.min((width - w.gap) / n, w.pitch * 1.5);
   const x0 = Math.max(0, (width - (n * pitch + w.gap)) / 2);
   const r = opRadius(plan, f);
   const x = places(plan, pitch, w.gap, q, U, pad, r, columns(plan, q, f, U, pad));
-  return { width, height: y.height, n, pitch, gap: w.gap, q, U, x0, pad, r, fonts: f, y, x };
+  return { width, height: y.height, n, pitch, gap: w.gap, q, U, x0, pad, r, fonts: f, y, x, zoom: 1 };
 }
 
 /** The x of everything in a slot: the joint, each layer, the state line's circles, h's circle and its way out. */

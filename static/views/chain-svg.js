@@ -26,7 +26,9 @@ class Drawing {
   /** The figure's SVG: a caption, the slots (one more each side, off the edges, for the slide), the packets, the outline. */
   parts() {
     const L = this.L, { width: W, height: H } = L;
-    const svg = svgNode("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", class: "chain-svg", "font-family": "inherit" });
+    // drawn in the layout's units, shown zoom times larger (a hero chain: views/chain-figure.js heroLayout)
+    const svg = svgNode("svg", { width: Math.floor(W * L.zoom), height: Math.floor(H * L.zoom), viewBox: `0 0 ${W} ${H}`, role: "img",
+      class: "chain-svg", "font-family": "inherit" });
     const defs = svgNode("defs"), clipPath = svgNode("clipPath", { id: "chain-clip" });
     clipPath.append(svgNode("rect", { x: 0, y: 0, width: W, height: H }));
     defs.append(clipPath);

@@ -8,7 +8,6 @@
 import { colorAt, scaleFor } from "../core/colors.js";
 import { INK, palette } from "../core/config.js";
 import { tr } from "../core/i18n.js";
-import { t as say } from "../core/strings.js";
 import { showToken } from "../core/text.js";
 import { chosenUnits } from "./diagram.js";
 import { drawnUnits } from "./diagram-figure.js";
@@ -30,11 +29,12 @@ export class Chain extends View {
     const resized = () => {
       clearTimeout(pending);
       pending = setTimeout(() => {  // a new width is a new figure; a panel shown again is painted at the step it missed
-        if (this.info && this.el.clientWidth !== this.drawnWidth) this.draw();
+        if (this.info && this.key() !== this.drawnKey) this.draw();
         else if (this.missed && this.L && this.shown) this.show(this.shown[0], this.shown[1], false);
       }, 80);
     };
     if (typeof ResizeObserver === "function") new ResizeObserver(resized).observe(el);
+    window.addEventListener("resize", resized);  // the page's fit() gives the hero chain its room (data-room) and says so
     el.addEventListener("click", (e) => {
       const slot = e.target.closest?.(".chain-module");
       if (slot?.dataset.step) bus.emit("seek", Number(slot.dataset.step));
@@ -82,9 +82,10 @@ export class Chain extends View {
     return drawnUnits(width, width === hidden ? chosenUnits(this.options, this.header) : []).units.slice(0, MAX_UNITS);
   }
 
-  /** What the drawn figure depends on besides the kind and the options: the width, the run's length up to the most shown. */
+  /** What the drawn figure depends on besides the kind and the options: the width, the hero's room (controls/panels.js
+   *  fit), the run's length up to the most shown. */
   key() {
-    return `${this.el.clientWidth}|${Math.min(this.trace?.steps ?? 0, 7)}`;
+    return `${this.el.clientWidth}|${this.el.dataset.room ?? ""}|${Math.min(this.trace?.steps ?? 0, 7)}`;
   }
 
   draw() {
@@ -93,7 +94,8 @@ export class Chain extends View {
     const units = Object.fromEntries(this.names().map((n) => [n, this.unitsOf(n)]));
     const presenter = Boolean(this.options.presenter);
     this.L = chainLayout(this.plan, { width: el.clientWidth, presenter, steps: trace.steps,
-      units: Math.max(1, ...Object.values(units).map((u) => u.length)), maxHeight: Math.max(150, innerHeight * (presenter ? 0.38 : 0.3)) });
+      units: Math.max(1, ...Object.values(units).map((u) => u.length)), maxHeight: Math.max(150, innerHeight * (presenter ? 0.38 : 0.3)),
+      room: Number(el.dataset.room) || 0 });
     this.units = units;
     this.drawnKey = this.key();
     this.drawnWidth = el.clientWidth;
@@ -102,12 +104,13 @@ export class Chain extends View {
     el.replaceChildren(this.svg);
     el.dataset.modules = String(this.L.n);
     this.at = null;
+    this.edgesShown = null;
     this.painted = new Map();
     this.lit = [];
     if (this.shown) this.show(this.shown[0], this.shown[1], false);
     if (this.selection) this.highlight(this.selection);
     // the page sizes the diagram to the room the panels above it leave: a new height of ours is a new size of the page
-    if (before !== String(this.L.height)) window.dispatchEvent(new Event("resize"));
+    if (before !== this.svg.getAttribute("height")) window.dispatchEvent(new Event("resize"));
   }
 
   /**
@@ -179,13 +182,22 @@ export class Chain extends View {
       if ((p.g.getAttribute("visibility") === "visible") !== moving) p.g.setAttribute("visibility", moving ? "visible" : "hidden");
     }
     this.landed = at >= 1;
+    // the slots off the figure's edges, there to slide in, show their tokens only while sliding (else a sliver shows)
+    const sliding = slide < 1 && to.start !== from.start;
+    if (this.edgesShown !== sliding) {
+      this.edgesShown = sliding;
+      for (const slot of this.slots) {
+        if (slot.k >= 0 && slot.k < L.n) continue;
+        for (const el of [slot.token, slot.word, slot.stepText]) el.setAttribute("visibility", sliding ? "inherit" : "hidden");
+      }
+    }
     this.paintNear();
     if (this.el.dataset.moving !== (at < 1 ? "1" : "0")) this.el.dataset.moving = at < 1 ? "1" : "0";
   }
 
   /** The slots given their steps from start on: visible or not, the token, the numbers of each vector and their colours. */
   place(start) {
-    const trace = this.trace, T = trace.steps, L = this.L, { t } = this.at, lang = this.options.lang;
+    const trace = this.trace, T = trace.steps, L = this.L, { t } = this.at;
     const accent = palette(this.options.palette).highlight, line = palette(this.options.palette).line;
     for (const slot of this.slots) {
       const s = start + slot.k, shown = s >= 0 && s < T;
@@ -198,11 +210,12 @@ export class Chain extends View {
       slot.step = s;
       slot.scales = this.scales;
       slot.g.dataset.step = String(s);
-      this.stepped(slot, s, lang);
+      this.stepped(slot, s);
     }
     const span = { from: start, to: Math.min(T, start + L.n) - 1, n: T };
-    this.caption.textContent = fitting([say(lang, "chain.caption", span), say(lang, "chain.caption_short", span)], L);
-    this.caption.parentNode.setAttribute("aria-label", say(lang, "chain.aria", span));
+    this.caption.textContent = fitting([tr("The same module at every step: steps {from}–{to} of {n} (click one to go there)", span),
+      tr("Steps {from}–{to} of {n}", span)], L);
+    this.caption.parentNode.setAttribute("aria-label", tr("the chain of modules over time, steps {from} to {to}", span));
     if (this.inputLabel) this.inputLabel.setAttribute("x", this.slots.find((s) => s.step === t)?.tokenLeft - 4 || 0);
     for (const { el, width } of this.carriedLabels) {  // the first module's, kept inside the figure's left edge
       el.setAttribute("x", (t === start ? Math.max(L.gap / 2, width / 2 + 2 - L.x0) : L.gap / 2).toFixed(1));
@@ -210,7 +223,7 @@ export class Chain extends View {
   }
 
   /** A slot's new step: its token, its title, and each vector's numbers (data-value) and colours at that step. */
-  stepped(slot, s, lang) {
+  stepped(slot, s) {
     const L = this.L, trace = this.trace, word = showToken(trace.tokens[s] ?? "");
     const { text, width, mid, left } = tokenPlace(word, L);
     slot.word.textContent = text;
@@ -220,7 +233,7 @@ export class Chain extends View {
     slot.token.setAttribute("width", width.toFixed(1));
     slot.tokenLeft = left;
     slot.stepText.textContent = `t = ${s}`;
-    slot.title.textContent = say(lang, "chain.module", { t: s, token: word });
+    slot.title.textContent = tr("step {t}, input “{token}”: click to go there", { t: s, token: word });
     slot.colors = {};
     for (const [key, cells] of Object.entries(slot.cells)) {
       const name = key.slice(key.indexOf(":") + 1), values = trace.value(name, s), { colorscale, cmin, cmax } = this.scales[name];

@@ -32,7 +32,8 @@ TEXTS = """() => { const svg = document.querySelector('#chain svg');
   return [...svg.querySelectorAll('text')].filter((t) => t.textContent.trim())
     .map((t) => [t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale]); }"""
 
-SECTION = "document.querySelector('section[data-panel=\"chain\"]')"
+SECTION = "document.querySelector('[data-panel=\"chain\"]')"
+DIAGRAM = "document.querySelector('[data-panel=\"diagram\"]')"
 OUTLINE = """() => { const r = document.querySelector('#chain .chain-current').getBoundingClientRect();
   return [r.left, r.top, r.right, r.bottom]; }"""
 
@@ -104,7 +105,7 @@ def test_each_module_holds_its_step_s_numbers_and_hands_its_state_on(tab, api, k
 @pytest.mark.parametrize("width", [700, 1024, 1440, 1920])
 def test_as_many_modules_as_the_width_allows(tab, width):
     tab.page.set_viewport_size({"width": width, "height": 800})
-    tab.open("/?preset=remember-rnn&panels=chain,tokens&step=9")
+    tab.open("/?preset=remember-rnn&panels=chain,diagram,tokens&step=9")
     settled(tab, 9)
     shown = modules(tab)
     figure = tab.js("""async () => { const f = await import('/static/views/chain-figure.js');
@@ -121,7 +122,7 @@ def test_as_many_modules_as_the_width_allows(tab, width):
     if width >= 1440:
         assert len(shown) == 7  # the one-layer module is narrow: the most fit
     if width <= 1024:
-        tab.open("/?preset=remember-lstm&panels=chain,tokens&step=9")
+        tab.open("/?preset=remember-lstm&panels=chain,diagram,tokens&step=9")
         settled(tab, 9)
         assert 3 <= len(modules(tab)) < len(shown) or len(shown) == 3  # four layers a module: fewer fit
 
@@ -199,8 +200,10 @@ def test_the_chain_is_a_panel_of_the_view_menu_kept_in_the_url(tab):
     tab.ready()
     settled(tab)
     assert tab.js(f"{section}.hidden") is False and "chain" in parse_qs(urlparse(tab.page.url).query)["panels"][0].split(",")
-    # the chain first, then the module up close: its section sits above the diagram's
-    assert tab.js(f"{section}.getBoundingClientRect().bottom <= document.querySelector('.diagram-panel').getBoundingClientRect().top")
+    # the chain first, then the module up close: it sits above the diagram, the stage's width (beside the diagram: the side column)
+    assert tab.js(f"{section}.getBoundingClientRect().bottom <= {DIAGRAM}.getBoundingClientRect().top")
+    assert tab.js(f"{section}.getBoundingClientRect().width > {DIAGRAM}.getBoundingClientRect().width + 100")
+    assert tab.js("document.querySelector('#chain').dataset.room") is None  # with the diagram shown, the chain is not the hero
 
 
 def test_lang_zh_shows_the_chinese_words(tab):
@@ -237,9 +240,14 @@ def test_the_lesson_opens_with_the_chain_of_rnn_then_lstm_modules(tab):
     tab.open("/lesson/lstm?stop=1")
     settled(tab, 18)
     layers = lambda: {len([s for s in m["strips"] if s["role"] == "layer"]) for m in modules(tab)}  # noqa: E731
-    assert layers() == {1} and len(modules(tab)) >= 5  # the plain RNN: one tanh layer a module, many side by side
-    assert tab.js(f"{SECTION}.getBoundingClientRect().bottom") <= 768  # the chain is on the first screen, above the diagram
-    assert tab.js(f"{SECTION}.getBoundingClientRect().bottom <= document.querySelector('.diagram-panel').getBoundingClientRect().top")
+    assert layers() == {1} and len(modules(tab)) == 3  # the plain RNN: one tanh layer a module, three, as the article's figure
+    # the chain is the hero: no diagram, the chain the stage's width and more than a third of the screen's height, on the
+    # first screen with the lesson's text under it and the player under that
+    assert tab.js(f"{DIAGRAM}.hidden") and tab.js("!!document.querySelector('#chain').dataset.room")
+    box = tab.js("(() => { const r = document.querySelector('#chain svg').getBoundingClientRect(); return [r.width, r.top, r.bottom]; })()")
+    assert box[0] > 0.9 * 1024 and box[2] - box[1] > 768 / 3 and box[2] <= 768, box
+    assert tab.js("document.querySelector('.lesson-text').getBoundingClientRect().top") >= box[2]
+    assert tab.js("document.querySelector('.player').getBoundingClientRect().bottom") <= 768
     tab.js("document.querySelector('[data-control=lesson-next]').click()")
     tab.until("document.body.dataset.stop === '2'")
     shown = "#chain .chain-module[data-shown=\"1\"]"
@@ -247,3 +255,19 @@ def test_the_lesson_opens_with_the_chain_of_rnn_then_lstm_modules(tab):
               what="the LSTM chain: four layers a module")
     settled(tab, 0)
     assert tab.js(f"{SECTION}.getBoundingClientRect().bottom") <= 768
+
+
+def test_the_chain_is_the_hero_only_while_the_diagram_is_hidden(tab):
+    tab.page.set_viewport_size({"width": 1024, "height": 768})
+    tab.open("/?preset=remember-lstm&panels=chain,tokens&step=5&presenter=true")
+    settled(tab, 5)
+    height = "document.querySelector('#chain svg').getBoundingClientRect().height"
+    hero = tab.js(height)
+    assert tab.js("!!document.querySelector('#chain').dataset.room") and hero > 768 / 3
+    assert tab.js("document.querySelector('.tokens-panel').getBoundingClientRect().bottom") <= 768  # the hero, its band, the player: one screen
+    tab.menu("panels")
+    tab.page.check('[data-panel-toggle="diagram"]')
+    tab.until(f"!{DIAGRAM}.hidden && !document.querySelector('#chain').dataset.room", what="the diagram back, the chain a row above it")
+    tab.until(f"{height} < {hero} * 0.8", what="the chain at its ordinary size")
+    tab.page.uncheck('[data-panel-toggle="diagram"]')
+    tab.until(f"{DIAGRAM}.hidden && Math.abs({height} - {hero}) < 2", what="the chain the hero again, as large as before")

@@ -79,18 +79,19 @@ def test_a_new_view_is_one_module_and_one_line(throwaway_tab, server):
 def test_the_page_keeps_its_panels_menu_and_sections(tab):
     tab.open("/?kind=lstm&input=hello")
     assert menu(tab) == [[name, label, name not in ("chain", "gradients", "saturation")] for name, label in MENU]
-    sections = tab.js("[...document.querySelectorAll('.layout > section')].map((s) => [s.dataset.panel, s.className,"
+    sections = tab.js("[...document.querySelectorAll('.layout > section')].map((s) => [s.dataset.panel ?? null, s.className,"
                       " s.getAttribute('aria-label'), s.hidden])")
     assert sections == [
-        ["diagram", "panel diagram-panel", "cell diagram", False],
-        ["heatmaps", "panel heatmap-panel", "heatmaps", False],
+        [None, "panel stage-panel", "the cell, step by step", False],  # the stage: its figures and its side column
         ["tokens", "panel tokens-panel", "input tokens", False],
+        ["heatmaps", "panel heatmap-panel", "heatmaps", False],
         ["lines", "panel lines-panel", "units over time", False],
         ["predictions", "panel predictions-panel", "predictions", True],  # random weights: no output head
         ["gradients", "panel gradients-panel", "gradient flow", True],
         ["saturation", "panel saturation-panel", "gate saturation", True],
-        ["chain", "panel chain-panel", "chain over time", True],
     ]
+    figures = tab.js("[...document.querySelectorAll('.stage-panel > [data-panel]')].map((f) => [f.dataset.panel, f.hidden])")
+    assert figures == [["chain", True], ["diagram", False]]  # the stage's two figures, each a panel of the View menu
     assert not [u for u in tab.requests if "/api/gradients" in u], "the gradient flow was fetched with no panel needing it"
 
 
@@ -99,7 +100,7 @@ def test_every_view_keeps_the_contract_and_draws_in_its_panel(tab):
     out = tab.js("""import('/static/views/index.js').then(({ VIEWS }) => VIEWS.map((V) => {
         const el = document.getElementById(V.id);
         return { name: V.name, panel: V.panel?.name ?? null, element: Boolean(el),
-                 inPanel: V.panel ? Boolean(el?.closest(`section[data-panel="${V.panel.name}"]`)) : null,
+                 inPanel: V.panel ? Boolean(el?.closest(`[data-panel="${V.panel.name}"]`)) : null,
                  contract: ['build', 'update', 'show'].every((m) => typeof V.prototype[m] === 'function') };
     }))""")
     assert [v["name"] for v in out if v["panel"]] == ["Diagram", "Heatmaps", "Lines", "Tokens", "Predictions", "Gradients", "Saturation", "Chain"]
