@@ -21,15 +21,9 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 def served_browser(name: str, base: str | None = None) -> Iterator[tuple[object, str]]:
     """(browser, base URL) of a gatescope server on a free port (uploads in a new temporary folder), or of the one
     already at base; what this started is stopped after."""
-    if base:
-        with sync_playwright() as pw:
-            browser = launch(pw)
-            try:
-                yield browser, base
-            finally:
-                browser.close()
-        return
-    proc, base = start_server(Path(tempfile.mkdtemp(prefix=f"gatescope-bench-{name}-")))
+    proc = None
+    if not base:
+        proc, base = start_server(Path(tempfile.mkdtemp(prefix=f"gatescope-bench-{name}-")))
     try:
         with sync_playwright() as pw:
             browser = launch(pw)
@@ -38,7 +32,8 @@ def served_browser(name: str, base: str | None = None) -> Iterator[tuple[object,
             finally:
                 browser.close()
     finally:
-        stop_server(proc)
+        if proc is not None:
+            stop_server(proc)
 
 
 def machine(browser) -> str:
