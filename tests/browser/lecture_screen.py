@@ -53,7 +53,8 @@ MEASURE = """() => {
   if (!hero) return null;
   const W = innerWidth, H = innerHeight, r = hero.getBoundingClientRect();
   const visible = Math.max(0, Math.min(r.right, W) - Math.max(r.left, 0)) * Math.max(0, Math.min(r.bottom, H) - Math.max(r.top, 0));
-  const texts = [...hero.querySelectorAll('text')].filter((t) => t.textContent.trim() && getComputedStyle(t).display !== 'none')
+  const texts = [...hero.querySelectorAll('text')].filter((t) => t.textContent.trim() && getComputedStyle(t).display !== 'none'
+      && getComputedStyle(t).visibility !== 'hidden')
     .map((t) => ({ text: t.textContent, box: t.getBoundingClientRect() })).filter((t) => t.box.height > 0)
     // a text wholly outside the figure is clipped away, not drawn (the chain's slots off its edges, ready to slide in)
     .filter((t) => t.box.right > r.left && t.box.left < r.right && t.box.bottom > r.top && t.box.top < r.bottom);
