@@ -18,6 +18,7 @@ import { createRun } from "./core/run.js";
 import { computeParams, createViewState, parse, serialize } from "./core/state.js";
 import { createTrace } from "./core/trace.js";
 import { debounce, throttle } from "./core/timers.js";
+import { writeText } from "./core/write.js";
 import { VIEWS } from "./views/index.js";
 import { local, tr } from "./core/i18n.js";
 
@@ -60,7 +61,7 @@ const run = createRun(trace, {
     fetchWholeRun();
     markReady();
   },
-  status: (text) => { byId("status").textContent = text; },
+  status: (text) => writeText(byId("status"), text),  // every typed key: no change of the tree (core/write.js)
   failed: (text, offer) => message(text, "error", [...(offer ? [offer] : []), ...offers(text)], true),  // the server's way out first
   accepted: () => extended(),
   closed() {  // after a refused request the error says why; otherwise say that the stream ended

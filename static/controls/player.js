@@ -5,6 +5,7 @@
 // The frame times are kept for the page benchmark (bench/bench_page.py).
 
 import { tr } from "../core/i18n.js";
+import { writeText } from "../core/write.js";
 
 export const PACE = { slow: 2.0, normal: 1.0, fast: 0.5 };  // seconds a phase: an LSTM step is 5 phases
 
@@ -34,10 +35,10 @@ class Player {
     this.t = Math.max(0, Math.min(T - 1, nextT));
     this.phase = nextPhase;
     const slider = this.$("scrub");
-    slider.max = String(T - 1);
+    if (slider.max !== String(T - 1)) slider.max = String(T - 1);  // unchanged while playing: no attribute written
     slider.value = String(this.t);
     // one numbering everywhere: t counts from 0, as in the equations (h(t), x(t)); T is how many steps there are
-    this.$("step").textContent = tr("t = {t} · {n} steps", { t: this.t, n: T });
+    writeText(this.$("step"), tr("t = {t} · {n} steps", { t: this.t, n: T }));
     this.onShow(this.t, this.phase, source);
   }
 
@@ -98,13 +99,16 @@ class Player {
     this.raf = requestAnimationFrame(this.tick);
   }
 
+  /** Stop playing; the step it stopped at is shown again as a paused one (views skip work while playing). Not playing,
+   *  nothing changes: the arrow keys pause before they step, and one step is shown once, not twice. */
   pause() {
+    const was = this.playing;
     this.playing = false;
     this.until = null;
     cancelAnimationFrame(this.raf);
     this.$("play").classList.remove("playing");
     this.$("play").setAttribute("aria-label", tr("play"));
-    this.onShow(this.t, this.phase, "pause");
+    if (was) this.onShow(this.t, this.phase, "pause");
   }
 
   toggle() {

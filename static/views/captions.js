@@ -2,6 +2,7 @@
 
 import { local, tr } from "../core/i18n.js";
 import { assumedText, minusSigns, showToken } from "../core/text.js";
+import { writeText } from "../core/write.js";
 import { View } from "./view.js";
 
 export class ModelTitle extends View {
@@ -36,6 +37,6 @@ export class StepCaption extends View {
     const p = this.info?.glossary.phases.find((x) => x.name === phase);
     const input = tr("input {token}", { token: JSON.stringify(showToken(this.trace?.tokens[t] ?? "")) });
     const read = this.header?.direction ? ` · ${tr("read from the end")}` : "";
-    this.el.textContent = `t = ${t}  ·  ${input}${p ? `  ·  ${tr("phase: {title}", { title: local(p, "title") })}` : ""}${read}`;
+    writeText(this.el, `t = ${t}  ·  ${input}${p ? `  ·  ${tr("phase: {title}", { title: local(p, "title") })}` : ""}${read}`);
   }
 }

@@ -10,6 +10,7 @@
 
 import "../vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
 import { num } from "../core/text.js";
+import { writeText } from "../core/write.js";
 import { chosenUnits } from "./diagram.js";
 import { drawnUnits } from "./diagram-figure.js";
 import { View } from "./view.js";
@@ -146,7 +147,7 @@ export class Phase extends View {
     if (key !== this.key) this.setPhase(phase, names);
     this.key = key;
     const unit = this.unit ?? this.options.color_unit ?? this.firstDrawn;  // pointed at or pinned, the tokens' unit, the diagram's first
-    for (const row of this.rows) row.dd.textContent = this.line(row.name, t, unit);
+    for (const row of this.rows) writeText(row.dd, this.line(row.name, t, unit));  // no change of the tree (core/write.js)
     clearTimeout(this.timer);
     if (!playing) this.timer = setTimeout(() => this.announce(t), ANNOUNCE_MS);
   }
