@@ -35,10 +35,12 @@ export function createBus() {
  *   highlight(sel)                    (if it links) light up a selection {name, unit?}, or none (null)
  * a static id naming the element it draws in, and, if it is a panel, a static panel declaring it (views/view.js).
  * mount() makes every view follow the bus; views/index.js names the page's views, one line each. plotly: the
- * promise of plotly.js (core/plotly.js loadPlotly), when the page loads it late.
+ * promise of plotly.js (core/plotly.js loadPlotly), when the page loads it late. A plotly.js view catches up with
+ * the steps typed once the typing pauses (afterTyping).
  */
 export function mount(bus, views, plotly = null) {
-  const live = views.map((v) => (v.constructor.plotly && plotly && !globalThis.Plotly ? held(v, plotly) : v));
+  const typing = typingPauses(bus);
+  const live = views.map((v) => (!v.constructor.plotly ? v : afterTyping(plotly && !globalThis.Plotly ? held(v, plotly) : v, typing)));
   bus.on("build", ({ kindInfo, header, options }) => { for (const v of live) v.build(kindInfo, header, options); });
   bus.on("data", (trace) => { for (const v of live) v.update(trace); });
   bus.on("step", ({ t, phase, playing }) => { for (const v of live) v.show(t, phase, playing); });
@@ -61,4 +63,52 @@ function held(view, plotly) {
   }, () => {});  // a failed load leaves the charts empty; the page says so (main.js)
   const call = (name) => (...args) => (ready ? view[name](...args) : (last[name] = args));
   return { build: call("build"), update: call("update"), show: call("show"), move: call("move"), highlight: call("highlight") };
+}
+
+const TYPING_PAUSE_MS = 300;  // no key for this long: the typist has paused (keys come every 100 to 200 ms)
+
+/**
+ * Whether the user is typing: a "state" with reason "append" (the text grew at its end, and the run with it) came less
+ * than TYPING_PAUSE_MS ago. later(fn): fn once the typing pauses (each fn once, however often it is asked for).
+ */
+function typingPauses(bus) {
+  const due = new Set();
+  let timer = 0;
+  const gate = { on: false, later: (fn) => due.add(fn) };
+  bus.on("state", ({ reason }) => {
+    if (reason !== "append") return;
+    gate.on = true;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      gate.on = false;
+      const fns = [...due];
+      due.clear();
+      for (const fn of fns) fn();
+    }, TYPING_PAUSE_MS);
+  });
+  return gate;
+}
+
+/**
+ * A plotly.js view while the user types: each key adds a step, and the view would redraw its whole figure for it (the
+ * heatmaps and the lines of a 2,000-step run: tasks of 100 to 300 ms that the next key waits for). Its update and show
+ * are held, the latest of each, and made in that order once the typing pauses, so the figure ends as if every key had
+ * been drawn. The cheap views (the diagram, the tokens, the captions) follow every key at once.
+ */
+function afterTyping(view, typing) {
+  const last = {};
+  const catchUp = () => {
+    for (const name of ["update", "show"]) {
+      const args = last[name];
+      delete last[name];
+      if (args) view[name](...args);
+    }
+  };
+  const call = (name) => (...args) => {
+    if (!typing.on) return view[name](...args);
+    last[name] = args;
+    typing.later(catchUp);
+  };
+  return { build: (...args) => view.build(...args), update: call("update"), show: call("show"), move: (...args) => view.move(...args),
+    highlight: (...args) => view.highlight(...args) };
 }

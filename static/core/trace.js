@@ -15,6 +15,7 @@ class Trace {
   #flow = null;
   #original = {};
   #shown = "clamped";
+  #maxes = new Map();  // "name|mode" -> {steps, max}: maxAbs over the steps read so far (the views ask every step)
 
   reset(h) {
     this.#header = h;
@@ -25,6 +26,7 @@ class Trace {
     this.#steps = 0;
     this.#complete = false;
     this.#flow = null;
+    this.#maxes.clear();
   }
 
   append(t0, rows, count) {
@@ -36,6 +38,7 @@ class Trace {
       this.#data = bigger;
     }
     this.#data.set(rows.subarray(0, count * stride), t0 * stride);
+    if (t0 < this.#steps) this.#maxes.clear();  // steps read before were written again
     this.#steps = Math.max(this.#steps, t0 + count);
   }
 
@@ -88,14 +91,17 @@ class Trace {
     return Array.from({ length: rows }, (_, u) => this.series(name, u));
   }
 
-  /** The largest |value| of name over every step and unit (for scales of unbounded values). */
+  /** The largest |value| of name over every step and unit (for scales of unbounded values). Only steps added since
+   *  the last call are read: typing a key adds one step to a 2,000-step run, and several views ask at every key. */
   maxAbs(name) {
     const [a, b] = this.#at(name), w = this.#fields[name].width, stride = this.#header.stride, data = this.#data;
-    let m = 0;
-    for (let t = 0; t < this.#steps; t++) {
+    const key = `${name}|${this.shown}`, seen = this.#maxes.get(key) ?? { steps: 0, max: 0 };
+    let m = seen.max;
+    for (let t = seen.steps; t < this.#steps; t++) {
       const base = t * stride;
       for (let u = 0; u < w; u++) m = Math.max(m, Math.abs(b < 0 ? data[base + a + u] : data[base + a + u] - data[base + b + u]));
     }
+    this.#maxes.set(key, { steps: this.#steps, max: m });
     return m;
   }
 }

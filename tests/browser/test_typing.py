@@ -1,5 +1,7 @@
 """Typing in the input box: the run follows the text, every view is redrawn, and the text stays text."""
 
+from urllib.parse import quote
+
 import pytest
 
 INPUT = '[data-control="input"]'
@@ -72,3 +74,38 @@ def test_markup_in_the_input_is_shown_as_text(tab, how):
     tab.page.wait_for_timeout(200)  # an onerror handler would have run by now
     assert tab.js("document.querySelectorAll('img, [onerror]').length") == 0
     assert tab.dialogs == []
+
+
+# What the charts, the tokens and the caption draw: a page typed into against one opened on the same text.
+DRAWN = """() => {
+  const $ = (id) => document.getElementById(id), round = (a) => Array.from(a, (v) => Math.round(v * 1e5) / 1e5);
+  return { heatmaps: $('heatmaps').data.map((d) => d.z.map(round)), heatmaps_x: $('heatmaps').layout.xaxis.range,
+    steps: $('heatmaps').layout.xaxis.ticktext, lines: $('lines').data.map((d) => [round(d.x), round(d.y)]),
+    lines_x: $('lines').layout.xaxis.range, lines_y: $('lines').layout.yaxis.range,
+    predictions: $('predictions').data.map((d) => [round(d.x), d.y]),
+    tokens: [...document.querySelectorAll('#tokens .token')].map((s) => s.textContent),
+    current: document.querySelector('#tokens .token.current').dataset.t, caption: $('caption').textContent };
+}"""
+CAUGHT_UP = """(n) => { const $ = (id) => document.getElementById(id);
+  return window.gatescope.trace.steps === n && document.body.dataset.step === String(n - 1)
+    && $('heatmaps').layout.xaxis.range[1] >= n - 1 && $('lines').data[0].x.at(-1) === n - 1; }"""
+
+
+def test_the_charts_catch_up_with_the_typed_text_once_typing_pauses(tab):
+    """Typed at a person's pace, the heatmaps, the lines and the predictions wait for a pause in the typing (issue 17: no
+    redraw of the grown run per key); then every view shows what a page opened on the whole text shows."""
+    start, more = "the cat sat on the mat", " and the dog ran"
+    text = start + more
+    tab.open(f"/?preset=charlm-lstm&input={quote(start)}")
+    tab.page.click(INPUT)
+    tab.page.keyboard.press("End")
+    tab.page.keyboard.type(more, delay=80)
+    tab.until(CAUGHT_UP, len(text), what="the charts of the whole text")
+    tab.page.wait_for_timeout(500)  # nothing more is drawn
+    typed = tab.js(DRAWN)
+    assert len(tab.sockets) == 1  # each key extended the run
+    tab.open(f"/?preset=charlm-lstm&input={quote(text)}&step={len(text) - 1}")
+    tab.until(CAUGHT_UP, len(text), what="the charts of the page opened on it")
+    tab.page.wait_for_timeout(500)
+    assert typed == tab.js(DRAWN)
+    assert tab.errors == []
