@@ -6,11 +6,14 @@ Headless Chromium (the browser tests' launcher and server, tests/browser/conftes
 reference measured in the same run:
   1. typing: one character typed at the end of a 2,000-character text on charlm-lstm, from the key to its
      step being in the trace and painted (the next animation frame); target 50 ms; and the longest task on the
-     page's main thread while typing (the heatmaps' and lines' redraw of the grown run: a key typed during it
-     waits for it); and a sentence typed at a steady ten characters a second (keys do not wait to be drawn).
+     page's main thread from the first key to 0.5 s after the last. Then a sentence typed at a person's pace, a key
+     every 100 ms whether or not the last is drawn: each key's time from when it was due to its step painted
+     (targets: 50 ms median, 100 ms worst), the longest task while typing (first key to the last one painted; a key
+     typed during a task waits for it; target 50 ms, from the Long Tasks API), and how long after the last key the
+     heatmaps and lines show the whole text (their catch-up redraw, and its longest task).
      Reference: the same on a random 4-unit RNN with a 20-character text.
   2. playback of a 5,000-step LSTM with hidden 256 at speed 60: frames per second while playing, against the
-     same page's idle frame rate (what the headless compositor gives).
+     same page's idle frame rate (what the headless compositor gives); target 0.95 of it (issue 17).
   3. bytes per step the page fetches for a 1,000-character charlm-lstm trace over /ws/trace (binary float32
      frames), against the JSON twin of the same view (GET /api/trace).
 """
@@ -32,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 from _browser import machine, served_browser, wait  # noqa: E402
 from browser.conftest import VIEWPORT  # noqa: E402
 
-TYPING_MS, FPS = 50, 30
+TYPING_MS, FPS_SHARE = 50, 0.95  # a key's time; playback's frame rate as a share of the idle page's
+WORST_KEY_MS, TASK_MS = 100, 50  # a key at a person's pace: its worst time; the longest task while typing
 STEADY_MS = 100  # a quick typist: ten characters a second
 TEXT = ("it is a truth universally acknowledged, that a single man in possession of a good fortune, "
         "must be in want of a wife. ")
@@ -64,7 +68,7 @@ TYPE_BURST = """({ text, every }) => new Promise((resolve) => {
     const now = performance.now();
     for (let i = 0; i < n; i++) if (arrived[i] && painted[i] === null) painted[i] = now;
     for (let i = 0; i < Math.min(n, trace.steps - before); i++) arrived[i] = true;
-    if (painted.every((p) => p !== null) || now - t0 > 30000) resolve(painted.map((p, i) => (p === null ? 1e9 : p - due[i])));
+    if (painted.every((p) => p !== null) || now - t0 > 30000) resolve({ ms: painted.map((p, i) => (p === null ? 1e9 : p - due[i])), from: t0, to: now });
     else requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
@@ -92,11 +96,34 @@ def open_page(browser, base: str, path: str, init: str | None = None):
     return context, page
 
 
-def typing(browser, base: str, path: str, runs: int) -> tuple[list[float], bool, float, list[float]]:
+# Once the last key is painted: ms until the heatmaps and the lines draw the run's last step (they catch up with the typed
+# text once typing pauses), or null after 10 s.
+CAUGHT_UP = """() => new Promise((resolve) => {
+  const t0 = performance.now(), T = window.gatescope.trace.steps, $ = (id) => document.getElementById(id);
+  const done = () => $('heatmaps').layout?.xaxis.range[1] >= T - 1 && $('lines').data?.[0]?.x.at(-1) === T - 1;
+  const check = () => (done() ? resolve(performance.now() - t0) : performance.now() - t0 > 10000 ? resolve(null) : requestAnimationFrame(check));
+  check();
+})"""
+
+# Resolves once no long task has started for 500 ms (at most 10 s).
+AT_REST = """() => new Promise((resolve) => {
+  const t0 = performance.now();
+  const check = () => {
+    const now = performance.now(), last = Math.max(t0, ...window.__longTasks.map((e) => e.startTime + e.duration));
+    if (now - last >= 500 || now - t0 > 10000) resolve(); else setTimeout(check, 100);
+  };
+  check();
+})"""
+
+LONGEST = "([a, b]) => Math.max(0, ...window.__longTasks.filter((e) => e.startTime >= a && e.startTime <= b).map((e) => e.duration))"
+
+
+def typing(browser, base: str, path: str, runs: int) -> dict:
     """Each key's time, whether the view followed it, the longest main-thread task from the first key to 0.5 s after the
-    last, and each key's time when a sentence is typed at a steady STEADY_MS a key."""
+    last; then a sentence typed at a steady STEADY_MS a key: each key's time, the longest task while typing, and the
+    heatmaps' and lines' catch-up (ms after the last key painted, and its longest task)."""
     context, page = open_page(browser, base, path, LONG_TASKS)
-    page.wait_for_timeout(300)
+    page.evaluate(AT_REST)  # the first draws of the charts are done: each key is measured on a page at rest
     times, followed = [], True
     since = page.evaluate("performance.now()")
     for i in range(runs):
@@ -105,10 +132,19 @@ def typing(browser, base: str, path: str, runs: int) -> tuple[list[float], bool,
         followed = followed and r["step"] == str(r["last"])
         page.wait_for_timeout(150)  # past the page's typing debounce, so each key is measured alone
     page.wait_for_timeout(500)  # the views' last redraw of the grown run
-    longest = page.evaluate("(t) => Math.max(0, ...window.__longTasks.filter((e) => e.startTime >= t).map((e) => e.duration))", since)
-    steady = page.evaluate(TYPE_BURST, {"text": "the cat sat on the mat", "every": STEADY_MS})
+    longest = page.evaluate(LONGEST, [since, 1e12])
+    charts = page.evaluate("Boolean(document.getElementById('lines')?.data)")
+    if charts:
+        page.evaluate(CAUGHT_UP)
+    page.wait_for_timeout(500)  # the sentence starts on a page at rest
+    burst = page.evaluate(TYPE_BURST, {"text": "the cat sat on the mat", "every": STEADY_MS})
+    caught = page.evaluate(CAUGHT_UP) if charts else None
+    page.wait_for_timeout(300)
+    out = {"times": times, "followed": followed, "longest": longest, "steady": burst["ms"],
+           "steady_longest": page.evaluate(LONGEST, [burst["from"], burst["to"]]), "caught": caught,
+           "caught_longest": page.evaluate(LONGEST, [burst["to"], 1e12])}
     context.close()
-    return times, followed, longest, steady
+    return out
 
 
 def playback(browser, base: str, seconds: float) -> dict:
@@ -149,17 +185,23 @@ def fetched_bytes(base: str, chars: int) -> dict:
 
 def print_typing(browser, base: str, runs: int) -> None:
     long_text = quote((TEXT * 20)[:2000])
-    big, followed, longest, steady = typing(browser, base, f"/?preset=charlm-lstm&input={long_text}", runs)
-    small, _, _, steady_small = typing(browser, base, f"/?kind=rnn&hidden=4&input={quote(TEXT[:20])}", runs)
-    b, s = statistics.median(big), statistics.median(small)
-    print(f"1. typing one character after 2,000 on charlm-lstm: {b:.0f} ms median of {len(big)} (slowest {max(big):.0f} ms; "
-          f"{b / TYPING_MS:.2f} of the {TYPING_MS} ms target, {'met' if b <= TYPING_MS else 'MISSED'}); "
-          f"the view {'follows' if followed else 'does NOT follow'} the newest step; the longest task while typing "
-          f"(the views' redraw of the grown run, which a next key waits for): {longest:.0f} ms; "
-          f"reference, 20 characters on a 4-unit RNN: {s:.0f} ms")
-    print(f"   typing {len(steady)} characters at one every {STEADY_MS} ms after the 2,000: {statistics.median(steady):.0f} ms median, "
-          f"slowest {max(steady):.0f} ms, from each key to its step painted; reference, the same on the 4-unit RNN: "
-          f"{statistics.median(steady_small):.0f} ms median, slowest {max(steady_small):.0f} ms")
+    big = typing(browser, base, f"/?preset=charlm-lstm&input={long_text}", runs)
+    small = typing(browser, base, f"/?kind=rnn&hidden=4&input={quote(TEXT[:20])}", runs)
+    b, s = statistics.median(big["times"]), statistics.median(small["times"])
+    met = lambda ok: "met" if ok else "MISSED"  # noqa: E731
+    print(f"1. typing one character after 2,000 on charlm-lstm: {b:.0f} ms median of {len(big['times'])} (slowest {max(big['times']):.0f} ms; "
+          f"{b / TYPING_MS:.2f} of the {TYPING_MS} ms target, {met(b <= TYPING_MS)}); "
+          f"the view {'follows' if big['followed'] else 'does NOT follow'} the newest step; the longest task from the first key "
+          f"to 0.5 s after the last: {big['longest']:.0f} ms; reference, 20 characters on a 4-unit RNN: {s:.0f} ms")
+    steady, ref = big["steady"], small["steady"]
+    m, w, lt = statistics.median(steady), max(steady), big["steady_longest"]
+    caught = "never (10 s)" if big["caught"] is None else f"{big['caught']:.0f} ms"
+    print(f"   typing {len(steady)} characters at a person's pace (one every {STEADY_MS} ms) after the 2,000: {m:.0f} ms median "
+          f"(target {TYPING_MS}: {met(m <= TYPING_MS)}), worst {w:.0f} ms (target {WORST_KEY_MS}: {met(w <= WORST_KEY_MS)}) from each key to "
+          f"its step painted; the longest task while typing: {lt:.0f} ms (target {TASK_MS}: {met(lt <= TASK_MS)}); the heatmaps and "
+          f"lines show the whole text {caught} after the last key, in tasks of at most {big['caught_longest']:.0f} ms; "
+          f"reference, the same on the 4-unit RNN: {statistics.median(ref):.0f} ms median, worst {max(ref):.0f} ms, "
+          f"longest task {small['steady_longest']:.0f} ms")
 
 
 def main() -> None:
@@ -176,8 +218,8 @@ def main() -> None:
         if wanted("playback"):
             r = playback(browser, base, args.seconds)
             print(f"2. playing 5,000 steps of an LSTM, hidden 256, at speed 60: {r['fps']:.1f} fps over {r['frames']} frames; "
-                  f"reference, the same page idle: {r['idle']:.1f} fps ({r['fps'] / r['idle']:.2f} of it; target {FPS} fps: "
-                  f"{'met' if r['fps'] >= FPS else 'MISSED'})")
+                  f"reference, the same page idle: {r['idle']:.1f} fps ({r['fps'] / r['idle']:.2f} of it; target {FPS_SHARE}: "
+                  f"{'met' if r['fps'] >= FPS_SHARE * r['idle'] else 'MISSED'})")
         if wanted("bytes"):
             f = fetched_bytes(base, 1000)
             print(f"3. a 1,000-character charlm-lstm view: the stream sends {f['stream'] / f['steps']:,.0f} bytes per step "

@@ -10,7 +10,8 @@ prints, per step (median and worst):
   painted from the key to the end of the next animation frame, whose paint then shows the step;
   Plotly  the time spent in Plotly calls on #diagram during those steps (0 when a step paints the SVG itself).
 Reference, measured in the same page: the restyle the diagram used to make for every step when Plotly drew it (the
-marker colours and opacity of every strip, Plotly.restyle), timed on a Plotly figure of the same strips. Target: script <= 16 ms at T=2,000, H=256.
+marker colours and opacity of every strip, Plotly.restyle), timed on a Plotly figure of the same strips. Target: script <= 7.6 ms at T=2,000, H=256
+(issue 17: half of the 15.2 ms measured before it; the first target was a frame, 16 ms).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from _browser import machine, served_browser  # noqa: E402
 from browser.conftest import VIEWPORT  # noqa: E402
 
-TARGET_MS = 16
+TARGET_MS = 7.6
 CASES = (("T=1,000, H=32", 1000, 32), ("T=2,000, H=256", 2000, 256))
 PAGE = "/?kind=lstm&hidden={h}&input=sine%20{t}&input_type=signal&phases=false"
 
@@ -102,7 +103,7 @@ def main() -> None:
             r = measure(browser, base, t, h, args.steps)
             med, worst = statistics.median(r["script"]), max(r["script"])
             ref = statistics.median(r["reference"])
-            print(f"{label}: script {med:.1f} ms median, {worst:.1f} ms worst ({med / TARGET_MS:.2f} of the {TARGET_MS} ms target); "
+            print(f"{label}: script {med:.1f} ms median, {worst:.1f} ms worst ({med / TARGET_MS:.2f} of the {TARGET_MS} ms target: {'met' if med <= TARGET_MS else 'MISSED'}); "
                   f"painted {statistics.median(r['painted']):.1f} ms median; Plotly on #diagram {r['plotly']:.2f} ms/step; "
                   f"reached step {r['step']}")
             print(f"   reference: the old per-step Plotly.restyle of the diagram's strips takes {ref:.1f} ms median "
