@@ -78,9 +78,9 @@ def test_m2_a_bad_card_is_refused_at_upload(client, tmp_path):
 def test_limits_are_the_settings(tmp_path):
     settings = Settings(upload_dir=tmp_path / "m", max_layers=4, max_model_bytes=1_000_000, max_card_bytes=1000, max_vocab=3)
     with TestClient(create_app(settings)) as c:
-        start = time.perf_counter()
+        # a layer index is read from the name and refused before anything is sized by it (timing is bench/'s)
         r = c.post("/api/models", params={"kind": "rnn"}, content=st_bytes(tmp_path, {"weight_ih_l999999": np.zeros((4, 1))}))
-        assert r.status_code == 422 and "layer 999999" in r.json()["detail"] and time.perf_counter() - start < 1
+        assert r.status_code == 422 and "layer 999999" in r.json()["detail"]
         deep = {f"{n}_l{k}": np.zeros(s) for k in range(6) for n, s in [("weight_ih", (4, 4)), ("weight_hh", (4, 4)),
                                                                           ("bias_ih", (4,)), ("bias_hh", (4,))]}
         r = c.post("/api/models", params={"kind": "rnn"}, content=st_bytes(tmp_path, deep))

@@ -18,7 +18,8 @@ def test_importing_cells_pulls_in_no_web_framework():
 
 
 def test_kinds_lists_every_formulation():
-    assert set(cells.KINDS) == {"rnn", "lstm", "peephole", "cifg", "gru", "mgu", "nig", "nfg", "nog", "niaf", "noaf", "fgr"}
+    # every formulation of the article and of Greff et al. is registered; a kind registered later adds to these
+    assert {"rnn", "lstm", "peephole", "cifg", "gru", "mgu", "nig", "nfg", "nog", "niaf", "noaf", "fgr"} <= set(cells.KINDS)
 
 
 def test_trace_api_shapes():
