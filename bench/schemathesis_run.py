@@ -17,7 +17,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -96,10 +95,10 @@ def read_events(path: Path, limit: int = 300) -> tuple[list[dict], Counter]:
 def run(base_url: str, out_dir: Path, max_examples: int, max_time: float, seed: int, slow: float = 5.0) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     raw, ndjson, report = out_dir / "schemathesis.txt", out_dir / "schemathesis.ndjson", out_dir / "schemathesis.json"
-    exe = shutil.which("schemathesis") or shutil.which("st")
-    if exe is None:
-        return {"error": "schemathesis is not installed"}
-    cmd = [exe, "run", f"{base_url}/openapi.json", "--checks", "all", "--max-examples", str(max_examples), "--max-time", str(int(max_time)),
+    exe = Path(sys.executable).parent / "schemathesis"  # this environment's (a test extra), never another on the PATH
+    if not exe.is_file():
+        return {"error": f"{exe} is missing: schemathesis comes with the test extras (pip install -e \".[test]\")"}
+    cmd = [str(exe), "run", f"{base_url}/openapi.json", "--checks", "all", "--max-examples", str(max_examples), "--max-time", str(int(max_time)),
            "--seed", str(seed), "--workers", "1", "--max-response-time", str(slow), "--request-timeout", "60",
            "--suppress-health-check", "all", "--generation-database", "none", "--no-color",
            "--report", "ndjson,json", "--report-ndjson-path", str(ndjson), "--report-json-path", str(report)]

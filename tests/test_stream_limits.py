@@ -72,7 +72,7 @@ def test_concurrent_streams_are_held_to_the_limit_and_come_back_on_close(server,
         assert got.count(str(accepted)) == LIMIT and got.count("429") == 30 - LIMIT, got
     finally:
         close_all(opened)
-    deadline = time.monotonic() + 3  # the server notices the closes; no garbage collector is waited for
+    deadline = time.monotonic() + 30  # the server notices the closes (no garbage collector is waited for); a wait, not a measure
     while True:
         again = at_once(opener, base, LIMIT)
         close_all(again)
@@ -164,8 +164,8 @@ def test_idle_training_sockets_are_held_to_the_stream_limit(server):
     finally:
         for ws in idle:
             ws.close()
-    deadline = time.monotonic() + 5
-    while True:  # the slots come back as the server notices the closes
+    deadline = time.monotonic() + 30
+    while True:  # the slots come back as the server notices the closes (a wait, not a measure)
         with connect(url, open_timeout=30) as ws:
             ws.send("[1]")
             first = ws.recv(timeout=10)

@@ -143,7 +143,9 @@ def test_a_video_is_recorded_in_real_time(tab):
         assert data[:4] == b"\x1a\x45\xdf\xa3"  # EBML: a WebM file
     status = tab.js("document.querySelector('[data-anim=status]').textContent")
     seconds = float(status.rsplit(" in ", 1)[1].rstrip(" s"))
-    assert 2.3 < seconds < 10, status  # 5 phases of 0.5 s: it takes the time it shows
+    # 5 phases of 0.5 s: recorded in real time, it cannot take less than the time it shows (how much more, on a loaded
+    # machine, is not the test's business)
+    assert seconds > 2.3, status
 
 
 def test_gif_delays_keep_the_true_time_at_every_frame_rate_offered(tab):

@@ -8,9 +8,12 @@ import re
 
 import pytest
 
-# words that are the same in a Chinese page: names, formats, keys, units of the signal syntax, symbols' letters
+import cells
+
+# words that are the same in a Chinese page: names (the kinds' among them), formats, keys, units of the signal syntax,
+# symbols' letters
 KEEP = {
-    "gatescope", "lstm", "gru", "rnn", "mgu", "cifg", "fgr", "nig", "nfg", "nog", "niaf", "noaf", "elman", "pytorch", "keras",
+    "gatescope", *cells.KINDS, "elman", "pytorch", "keras",
     "tensorflow", "cudnn", "katex", "plotly", "gif", "png", "svg", "csv", "npz", "webm", "mp4", "json", "html", "url", "api",
     "pagedown", "pageup", "shift", "home", "end", "enter", "escape", "space", "tab", "tanh", "relu", "pre", "max", "min",
     "sine", "step", "impulse", "noise", "period", "scale", "hochreiter", "schmidhuber", "gers", "cho", "colah", "greff", "cummins",

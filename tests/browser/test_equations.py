@@ -102,7 +102,8 @@ def test_the_panel_is_not_a_live_region_and_its_status_line_waits_for_a_pause(ta
           .observe(document.querySelector('#phase .phase-body'), { childList: true, characterData: true, subtree: true });""")
     tab.press(" ")
     tab.until("window.gatescope.player.playing", what="playing")
-    tab.page.wait_for_timeout(2600)  # five phases at the fast pace (0.5 s each), the flow animating within each
+    # five phases at the fast pace (0.5 s each), the flow animating within each: waited for, however long they take
+    tab.until("window.__drawn >= 4 && Number(document.body.dataset.step) > 0", timeout=60, what="the phases played into the next step")
     playing = tab.js("({said: window.__said, drawn: window.__drawn, step: Number(document.body.dataset.step)})")
     assert playing["said"] == [], "the status line was rewritten while playing"
     assert playing["drawn"] >= 4 and playing["step"] > 0, playing  # while the visible text kept up, into the next step

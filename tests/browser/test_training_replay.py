@@ -44,8 +44,9 @@ def stored(tab, api):
     return body
 
 
-def shows(tab, snapshot, which=PROBE, timeout=10.0):
-    """Wait until the map of the first name shows this snapshot's values (units down, steps across)."""
+def shows(tab, snapshot, which=PROBE, timeout=60.0):
+    """Wait until the map of the first name shows this snapshot's values (units down, steps across); the deadline only
+    bounds a failure, generously for a loaded machine."""
     want = np.array(snapshot["values"]["forget_gate"]).T
     end = time.monotonic() + timeout
     while True:
@@ -104,16 +105,17 @@ def test_a_finished_run_scrubs_with_the_keyboard_beside_step_0(tab, api):
 def test_watch_paces_a_short_run_in_the_page_without_slowing_it(tab):
     tab.open("/")
     start(tab, watch=True)
-    tab.until(f"{SCRUB}.max > 0", timeout=60, what="the first snapshots")
-    t0 = time.monotonic()
+    # the slider and the page's own clock read together, in the page: how late Python reads them does not matter
+    now = f"[Number({SCRUB}.value), performance.now() / 1000, Number({SCRUB}.max)]"
+    first, t0, _ = tab.until(f"{SCRUB}.max > 0 && {now}", timeout=60, what="the first snapshots")
     finished(tab)
-    shown, ran = int(tab.js(f"{SCRUB}.value")), time.monotonic() - t0
-    total = int(tab.js(f"{SCRUB}.max"))
-    assert shown <= ran / WATCH_S + 2, (shown, ran, total)  # at most one snapshot per WATCH_MS
+    shown, t1, total = tab.js(now)
+    ran = t1 - t0
+    assert shown - first <= ran / WATCH_S + 1, (first, shown, ran, total)  # at most one snapshot per WATCH_MS of the page's time
     if ran + 1 < total * WATCH_S:  # the run ended sooner than its watching does (not on a loaded machine): still behind,
         assert shown < total, (shown, ran, total)  # so the page paced it, and the server did not wait for the page
     tab.shot("-watching")
-    tab.until(f"{SCRUB}.value === {SCRUB}.max", timeout=total * WATCH_S + 10, what="the watched run's last snapshot")
+    tab.until(f"{SCRUB}.value === {SCRUB}.max", timeout=total * WATCH_S + 60, what="the watched run's last snapshot")
     assert text(tab, "after-title") == "after: step 1,500"
     assert tab.errors == [] and tab.console == []
 

@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from app.schemas import ViewState
+
 # A view as its author would write it: a class on views/view.js with the panel it is.
 THROWAWAY = """
 import { View } from "./view.js";
@@ -24,10 +26,22 @@ export class Throwaway extends View {
 }
 """
 
-# what the View menu says today, in its order (the views' declarations must keep it)
-MENU = [("diagram", "diagram"), ("heatmaps", "heatmaps"), ("lines", "lines"), ("tokens", "tokens"),
-        ("predictions", "predictions"), ("gradients", "gradient flow"), ("saturation", "gate saturation"),
-        ("chain", "chain over time")]
+# what the View menu says today, in its order (the views' declarations must keep it; a view added later adds to it)
+MENU = [["diagram", "diagram"], ["heatmaps", "heatmaps"], ["lines", "lines"], ["tokens", "tokens"],
+        ["predictions", "predictions"], ["gradients", "gradient flow"], ["saturation", "gate saturation"],
+        ["chain", "chain over time"]]
+SHOWN = ViewState.model_fields["panels"].default.split(",")  # the panels a page shows when its URL names none
+# the sections templates/_partials.html writes with markup of their own (the others are plain, made by controls/panels.js)
+MARKUP = [
+    [None, "panel stage-panel", "the cell, step by step", False],  # the stage: its figures and its side column
+    ["tokens", "panel tokens-panel", "input tokens", False],
+    ["heatmaps", "panel heatmap-panel", "heatmaps", False],
+    ["lines", "panel lines-panel", "units over time", False],
+    ["predictions", "panel predictions-panel", "predictions", True],  # random weights: no output head
+    ["gradients", "panel gradients-panel", "gradient flow", True],
+    ["saturation", "panel saturation-panel", "gate saturation", True],
+]
+STAGE = [["chain", True], ["diagram", False]]  # the stage's two figures, each a panel of the View menu
 
 
 def with_one_more_line(index_js: str, name: str) -> str:
@@ -49,6 +63,12 @@ def throwaway_tab(tab):
     return tab
 
 
+def declared(tab) -> list[list[str]]:
+    """[name, label] of each panel the page's views declare (static panel), in static/views/index.js's order."""
+    return tab.js("import('/static/views/index.js')"
+                  ".then(({ VIEWS }) => VIEWS.filter((V) => V.panel).map((V) => [V.panel.name, V.panel.label]))")
+
+
 def menu(tab):
     return tab.js("[...document.querySelectorAll('[data-panel-toggle]')]"
                   ".map((b) => [b.dataset.panelToggle, b.parentElement.textContent.trim(), b.checked])")
@@ -62,7 +82,9 @@ def test_a_new_view_is_one_module_and_one_line(throwaway_tab, server):
     assert tab.js(f"{section}.matches('.layout > .panel.throwaway-panel[aria-label=\"throwaway view\"]')")
     assert tab.js(f"{section}.querySelector('#throwaway.chart') !== null")
     assert tab.js(f"{section}.hidden") is False
-    assert menu(tab) == [[name, label, name in ("diagram", "tokens")] for name, label in MENU] + [["throwaway", "throwaway view", True]]
+    panels = declared(tab)
+    assert panels[-1] == ["throwaway", "throwaway view"] and [p for p in panels if p in MENU] == MENU
+    assert menu(tab) == [[name, label, name in ("diagram", "tokens", "throwaway")] for name, label in panels]
     # the bus reached it: build (the run's header), update (its steps) and show (the current step)
     assert tab.js("document.body.dataset.throwawayKind") == "lstm"
     assert tab.js("document.body.dataset.throwawaySteps") == "5"
@@ -78,20 +100,18 @@ def test_a_new_view_is_one_module_and_one_line(throwaway_tab, server):
 
 def test_the_page_keeps_its_panels_menu_and_sections(tab):
     tab.open("/?kind=lstm&input=hello")
-    assert menu(tab) == [[name, label, name not in ("chain", "gradients", "saturation")] for name, label in MENU]
+    panels = declared(tab)
+    assert [p for p in panels if p in MENU] == MENU
+    assert menu(tab) == [[name, label, name in SHOWN] for name, label in panels]
     sections = tab.js("[...document.querySelectorAll('.layout > section')].map((s) => [s.dataset.panel ?? null, s.className,"
                       " s.getAttribute('aria-label'), s.hidden])")
-    assert sections == [
-        [None, "panel stage-panel", "the cell, step by step", False],  # the stage: its figures and its side column
-        ["tokens", "panel tokens-panel", "input tokens", False],
-        ["heatmaps", "panel heatmap-panel", "heatmaps", False],
-        ["lines", "panel lines-panel", "units over time", False],
-        ["predictions", "panel predictions-panel", "predictions", True],  # random weights: no output head
-        ["gradients", "panel gradients-panel", "gradient flow", True],
-        ["saturation", "panel saturation-panel", "gate saturation", True],
-    ]
+    assert [s for s in sections if s in MARKUP] == MARKUP
     figures = tab.js("[...document.querySelectorAll('.stage-panel > [data-panel]')].map((f) => [f.dataset.panel, f.hidden])")
-    assert figures == [["chain", True], ["diagram", False]]  # the stage's two figures, each a panel of the View menu
+    assert figures == STAGE
+    # every other declared panel has a plain section, shown if the page shows it
+    written = {s[0] for s in MARKUP} | {name for name, _ in STAGE}
+    assert [s for s in sections if s not in MARKUP] == [[name, f"panel {name}-panel", label, name not in SHOWN]
+                                                        for name, label in panels if name not in written]
     assert not [u for u in tab.requests if "/api/gradients" in u], "the gradient flow was fetched with no panel needing it"
 
 
@@ -103,6 +123,6 @@ def test_every_view_keeps_the_contract_and_draws_in_its_panel(tab):
                  inPanel: V.panel ? Boolean(el?.closest(`[data-panel="${V.panel.name}"]`)) : null,
                  contract: ['build', 'update', 'show'].every((m) => typeof V.prototype[m] === 'function') };
     }))""")
-    assert [v["name"] for v in out if v["panel"]] == ["Diagram", "Heatmaps", "Lines", "Tokens", "Predictions", "Gradients", "Saturation", "Chain"]
+    assert [v["panel"] for v in out if v["panel"] in {name for name, _ in MENU}] == [name for name, _ in MENU]
     assert all(v["element"] and v["contract"] and v["inPanel"] is not False for v in out), out
     tab.until("document.getElementById('gradients').data?.length > 0", what="the gradient flow, fetched for the panel that needs it")

@@ -63,33 +63,39 @@ def serve_fake(tab, widget_model) -> list[str]:
     return refused
 
 
+def frame_until(tab, frame_of, expression: str, what: str, timeout: float = 60):
+    """Poll ``expression`` in the widget's frame (``frame_of()``: None until the frame has a document) until it is truthy.
+    A wait, not a measure: the deadline only bounds a failure, generously for a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = frame_of()
+        if frame and frame.evaluate(expression):
+            return
+        assert time.monotonic() < deadline, f"{what} within {timeout:g} s"
+        tab.page.wait_for_timeout(50)  # (Playwright answers the page's requests meanwhile; time.sleep would not)
+
+
 def test_the_widget_draws_the_page_in_its_frame_and_plays(tab, widget_model):
     refused = serve_fake(tab, widget_model)
     tab.page.goto(ORIGIN + "/")
-    frame_el = tab.page.wait_for_selector("#cell-output iframe.gatescope-widget", timeout=15_000)
+    frame_el = tab.page.wait_for_selector("#cell-output iframe.gatescope-widget", timeout=60_000)
     assert frame_el.evaluate("(f) => f.style.height") == "700px"
     frame = frame_el.content_frame()
     step = lambda: frame.evaluate("document.body.dataset.step")
-    deadline = time.monotonic() + 15
-    while not frame.evaluate("Boolean(document.querySelector('#diagram svg .strip') && document.body.dataset.step)"):
-        assert time.monotonic() < deadline, "the widget drew no diagram within 15 s"
-        tab.page.wait_for_timeout(50)
+    frame_until(tab, lambda: frame, "Boolean(document.querySelector('#diagram svg .strip') && document.body.dataset.step)",
+                "the widget drew no diagram")
     assert step() == "2"
     assert frame.evaluate("window.gatescope.trace.steps") == 9
     assert frame.evaluate("document.getElementById('model-title').textContent").startswith("GRU")
     assert frame.evaluate("document.querySelector('.standalone-note').hidden")  # the file's own note is not the notebook's
     frame.click("#diagram")  # the keys go to the focused frame, as in a notebook's output
     tab.page.keyboard.press("ArrowRight")
-    tab.page.wait_for_timeout(300)
-    assert step() == "3"
+    frame_until(tab, lambda: frame, "document.body.dataset.step === '3'", "ArrowRight did not step the widget to 3")
     tab.shot()
     # a new payload (the Python side set widget.payload) draws the new run
     tab.js("(m) => { window.fakeModel.set('_config', m.other_config); window.fakeModel.set('payload', m.other); }", widget_model)
-    frame = tab.page.wait_for_selector("#cell-output iframe.gatescope-widget").content_frame()
-    deadline = time.monotonic() + 15
-    while frame.evaluate("window.gatescope?.trace?.steps ?? 0") != 4 or frame.evaluate("document.body.dataset.step") != "1":
-        assert time.monotonic() < deadline, "the new payload was not drawn"
-        tab.page.wait_for_timeout(50)
+    frame = tab.page.wait_for_selector("#cell-output iframe.gatescope-widget", timeout=60_000).content_frame()
+    frame_until(tab, lambda: frame, "window.gatescope?.trace?.steps === 4 && document.body.dataset.step === '1'", "the new payload was not drawn")
     assert tab.js("typeof window.cleanup") == "function"
     assert not refused, f"the widget asked for {refused}"
     assert not tab.errors
@@ -104,11 +110,9 @@ def test_a_notebook_that_refuses_blob_frames_gets_the_page_as_srcdoc(tab, widget
     try:
         serve_fake(tab, widget_model)
         tab.page.goto(ORIGIN + "/")
-        frame_el = tab.page.wait_for_selector("#cell-output iframe.gatescope-widget", timeout=15_000)
-        deadline = time.monotonic() + 20
-        while not (frame_el.content_frame() and frame_el.content_frame().evaluate("Boolean(document.querySelector('#diagram .cell[data-value]'))")):
-            assert time.monotonic() < deadline, "the widget drew nothing when blob: frames are refused"
-            tab.page.wait_for_timeout(100)
+        frame_el = tab.page.wait_for_selector("#cell-output iframe.gatescope-widget", timeout=60_000)
+        frame_until(tab, frame_el.content_frame, "Boolean(document.querySelector('#diagram .cell[data-value]'))",
+                    "the widget drew nothing when blob: frames are refused")
         assert frame_el.evaluate("(f) => f.hasAttribute('srcdoc')")
     finally:
         HOST = plain
