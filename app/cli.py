@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import socket
 import sys
@@ -12,6 +13,8 @@ import webbrowser
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
+
+from .serve_protocol import HeaderTimeoutProtocol
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,8 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     url = f"http://{shown}:{args.port}/"
     if args.open:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    if args.host in ("127.0.0.1", "localhost", "::1"):  # DNS rebinding: a page on attacker.example resolved to 127.0.0.1
-        os.environ.setdefault("GATESCOPE_ALLOWED_HOSTS", "localhost 127.0.0.1 [::1]")  # sends Host: attacker.example
+    if local := loopback_hosts(args.host):  # DNS rebinding: a page on attacker.example resolved to 127.0.0.1
+        os.environ.setdefault("GATESCOPE_ALLOWED_HOSTS", local)  # sends Host: attacker.example
     if args.trusted_proxies is not None:  # the environment reaches the factory in every worker process
         os.environ["GATESCOPE_TRUSTED_PROXIES"] = args.trusted_proxies
     # One BLAS thread per computation: the server runs up to GATESCOPE_HEAVY_WORKERS of them side by side, and a
@@ -48,12 +51,37 @@ def main(argv: list[str] | None = None) -> None:
     # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1, create_app trusts only trusted_proxies
     # ws="wsproto": uvicorn's websockets-sansio protocol never answers a handshake whose request line is over 8 KB (the
     # connection hangs; seen for 240 s) and logs a traceback for every text frame that is not UTF-8
+    # http: uvicorn's h11 protocol with a limit on the time a request's headers take (app/serve_protocol.py); uvicorn
+    # has none, and a client that trickles its headers holds its connection for ever
     options = dict(factory=True, host=args.host, port=args.port, log_level=args.log_level, ws="wsproto", ws_max_size=4 * 1024 * 1024,
-                   ws_per_message_deflate=False, proxy_headers=False)
+                   ws_per_message_deflate=False, proxy_headers=False, http=HeaderTimeoutProtocol)
     if args.workers > 1:
         run_workers(uvicorn.Config("app.main:create_app", workers=args.workers, **options))
     else:
         uvicorn.run("app.main:create_app", **options)
+
+
+def loopback_hosts(host: str) -> str | None:
+    """allowed_hosts for a server listening on ``host`` when none is set: on a loopback address (any of 127.0.0.0/8,
+    such as Debian's 127.0.1.1, or ::1) or "localhost", the local names and that address; elsewhere None (any host).
+    Addresses only, as the system reads a numeric host (127.1 is 127.0.0.1): no name is looked up."""
+    name = host.strip().removeprefix("[").removesuffix("]")
+    if name.lower() == "localhost":
+        return LOCAL_HOSTS
+    try:
+        info = socket.getaddrinfo(name, None, flags=socket.AI_NUMERICHOST)
+        address = ipaddress.ip_address(info[0][4][0].split("%")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.2, which is_loopback calls not loopback before 3.13
+    if not (address.is_loopback or mapped and mapped.is_loopback):
+        return None
+    spelled = {str(address) if address.version == 4 else f"[{address}]", name if address.version == 4 else f"[{name}]"}
+    extra = sorted(spelled - set(LOCAL_HOSTS.split()))
+    return " ".join(["localhost", *extra, "127.0.0.1", "[::1]"])
+
+
+LOCAL_HOSTS = "localhost 127.0.0.1 [::1]"
 
 
 def export_parser(sub) -> None:
@@ -126,12 +154,9 @@ def export_bytes(fields: dict, fmt: str, model_path: str | None = None, settings
     import tempfile
     from pathlib import Path
 
-    import anyio
-
+    from . import run, wire
     from .config import Settings
     from .errors import AppError
-    from .resolve import resolve
-    from .routers.api import _compute
     from .standalone import page, payload_of
     from .store import ModelStore
     if fmt not in FORMATS:
@@ -145,15 +170,11 @@ def export_bytes(fields: dict, fmt: str, model_path: str | None = None, settings
         if model_path:  # the file is read as an upload is (limits and all), from a store that lives for this export
             fields["model"], _ = store.add_file(Path(model_path), fields.pop("kind", None), None, {})
         view = validated({**fields, "format": "json" if fmt == "html" else fmt})
+        r = run.resolve(view, settings, store)
         if fmt == "html":
-            r = resolve(view, settings, store)
             return page(payload_of(r, settings), settings).encode()
-        answer = _compute(view, settings, store)
-        if hasattr(answer, "body_iterator"):  # npz and csv stream in blocks
-            async def read():
-                return b"".join([block if isinstance(block, bytes) else block.encode() async for block in answer.body_iterator])
-            return anyio.run(read)
-        return answer.body
+        body, _, _ = wire.trace_answer(r, fmt, settings)
+        return body if isinstance(body, bytes) else b"".join(b if isinstance(b, bytes) else b.encode() for b in body)
 
 
 def run_workers(config: uvicorn.Config) -> None:

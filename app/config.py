@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     max_hidden: int = Field(1_024, ge=1, description="Largest hidden size of a model built or uploaded.")
     max_layers: int = Field(4, ge=1, description="Most stacked layers of a model built or uploaded.")
     max_work: int = Field(10_000_000_000, ge=1,
-            description="Most multiply-adds one request may compute: steps x layers x directions x gate blocks x hidden x (hidden + input width).")
+            description="Most multiply-adds one request may compute: steps x layers x directions x (gate blocks x hidden x (hidden + input "
+                        "width) + 50,000 a step's fixed cost), plus 500,000 a held step of a clamp, twice when the unclamped run is compared.")
     max_trace_bytes: int = Field(160 * 1024 * 1024, ge=1,
             description="Largest trace (every name of every step, layer and direction) one request may hold in memory, in bytes.")
     max_json_values: int = Field(2_000_000, ge=1,
@@ -64,7 +65,11 @@ class Settings(BaseSettings):
     max_proj_size: int = Field(1_024, ge=0, description="Largest proj_size of an LSTM built or uploaded (it must also be below hidden).")
     max_model_bytes: int = Field(64 * 1024 * 1024, ge=1,
             description="Largest model once decoded to float32/float64 arrays (weights, embedding, decoder), in bytes.")
-    max_vocab: int = Field(200_000, ge=1, description="Most tokens in an uploaded model's vocabulary.")
+    max_vocab: int = Field(200_000, ge=1, description="Most tokens in an uploaded model's vocabulary, and most labels naming its outputs.")
+    # a token is a character, a word or a subword piece: SentencePiece's are at most 16 characters, the longest English
+    # words about 45, byte-level BPE's longest pieces (runs of one character) 64 or so; a label names one output
+    max_token_chars: int = Field(128, ge=1,
+            description="Longest token of an uploaded model's vocabulary, or label of its outputs, in characters.")
     max_card_bytes: int = Field(64 * 1024, ge=1, description="Largest model card (JSON) an uploaded bundle may carry, in bytes.")
     max_tensors: int = Field(4096, ge=1, description="Most tensors (safetensors entries or npz members) an uploaded file may hold.")
 
@@ -83,12 +88,17 @@ class Settings(BaseSettings):
     upload_idle_seconds: float = Field(30.0, gt=0,
             description="An upload that sends nothing for this long, or takes ten times this in all, is answered 408 and its temp file removed.")
 
+    header_timeout_seconds: float = Field(10.0, gt=0,
+            description="Longest a request's line and headers may take to arrive (from the connection's opening, or a kept-alive "
+                        "connection's next request's first byte); past it the connection is answered 408 and closed.")
+
     # -- who may ask -----------------------------------------------------------------------------
     allowed_origins: str = Field("",
             description="Origins besides the app's own that may open WebSockets and POST (space-separated, e.g. https://slides.example).")
     allowed_hosts: str = Field("*",
             description="Host names the server answers to (space-separated; '*' for any). gatescope serve on a loopback address "
-                        "sets 'localhost 127.0.0.1 [::1]' when this is not set, so a page on a rebound DNS name cannot reach it.")
+                        "(any of 127.0.0.0/8, ::1, localhost) sets 'localhost ADDRESS 127.0.0.1 [::1]' when this is not set, "
+                        "so a page on a rebound DNS name cannot reach it.")
     trusted_proxies: str = Field("",
             description="Addresses of reverse proxies whose X-Forwarded-For is believed (space-separated); none by default.")
 

@@ -30,7 +30,7 @@ OP_SYMBOL_MARGIN = 0.86                          # a cell's side in its slot, as
 @cache
 def look() -> dict:
     """The diagram's palettes, sizes and ink: static/core/look.js, a module whose default export is JSON, read here."""
-    from .main import asset_dir
+    from .shell import asset_dir
     text = (asset_dir("static") / "core" / "look.js").read_text(encoding="utf-8")
     return json.loads(text[text.index("{", text.index("export default")):text.rindex("}") + 1])
 
@@ -193,26 +193,24 @@ def svg(description: dict, glossary: list[dict], widths: dict[str, int], values:
 
 # -- the step the page opens at, computed for its first drawing ----------------------------------------------------
 
-#: the work the first drawing may spend on a run before the page's own stream makes it again (multiply-adds); a view
-#: that costs more is drawn without numbers, which the stream fills in a moment later
-FIRST_PAINT_WORK = 20_000_000
+#: the work the page's answer may wait for (app/run.py's multiply-adds, a step's overhead included: about 20 ms); the
+#: page's stream then sends the same run, made once. A view that costs more is drawn without numbers, which the stream
+#: fills in a moment later
+FIRST_PAINT_WORK = 100_000_000
 
 
 def step_values(r, t: int) -> tuple[dict[str, np.ndarray], dict[str, float]] | None:
     """The shown layer and direction's values at step t and each name's largest |value| over the run, or None when the
-    view's numbers are not the run's own (the difference of a held run) or would cost more than FIRST_PAINT_WORK."""
-    from .resolve import cost
-    view, m = r.view, r.model
+    view's numbers are not the run's own (the difference of a held run) or would cost more than FIRST_PAINT_WORK.
+    The run is the request's own (app/run.py): the page's stream, made for the same view, reads it again, not anew."""
+    view = r.view
     if r.clamp and view.clamp_view == "difference":
         return None
     # the whole input: the page colours an unbounded name on its largest |value| over the run, which it has by the
     # time it draws (and the reverse direction's step t depends on every later step)
-    xs = r.parsed.xs
-    macs, _ = cost(m.spec, m.options, len(xs), m.input_size, m.hidden_size, m.num_layers, m.directions, m.dtype.itemsize)
-    if macs > FIRST_PAINT_WORK:
+    if r.made.cost.macs > FIRST_PAINT_WORK:
         return None
-    held = r.clamp if r.clamp and view.clamp_view != "original" else None
-    lt = m.run(xs, clamp=held).layer(r.layer, r.direction)
+    lt = r.trace(clamped=view.clamp_view != "original").layer(r.layer, r.direction)
     values = {n: np.asarray(lt[n][t], dtype=np.float64) for n in lt}
     maxima = {n: float(np.nanmax(np.abs(lt[n]), initial=0.0)) for n in lt}
     return values, maxima
@@ -224,7 +222,7 @@ def kind_info(kind: str, options: dict) -> dict:
 
 
 def drawing(r) -> str:
-    """The first drawing of a resolved view (app/resolve.py Resolved): its kind's description with the values of the
+    """The first drawing of a resolved view (app/run.py Run): its kind's description with the values of the
     step it opens at; in a phase, the parts a later phase computes are faded and empty, as the page shows them."""
     info = kind_info(r.model.kind, r.model.options)
     view, T = r.view, len(r.parsed.xs)

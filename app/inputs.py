@@ -54,7 +54,9 @@ def _unknown_error(e: cells.CellsError, vocab, pieces: list[str], unknown: str, 
                 + ", ".join(f"{p!r} at {i}" for i, p in missing[:5]) + more)
     fix = "unknown=skip to leave them out" + ("" if vocab.unknown is None or unknown == "map" else
                                             f", or unknown=map to read them as {vocab.tokens[vocab.unknown]!r}")
-    return AppError(422, f"{text}. Pass {fix}", "input")
+    lacking = list(dict.fromkeys(p for p in pieces if not (p and p in vocab.index)))[:20]
+    data = {"missing": lacking, "unknown_token": None if vocab.unknown is None else vocab.tokens[vocab.unknown]}
+    return AppError(422, f"{text}. Pass {fix}", "input", code="unknown_characters", data=data)
 
 
 def parse_text(text: str, model: cells.Model | None, unknown: str, max_steps: int | None = None, offset: int = 0) -> Parsed:
@@ -74,7 +76,7 @@ def parse_text(text: str, model: cells.Model | None, unknown: str, max_steps: in
     if model is not None:
         lacks = "no vocabulary" if model.vocab is None else "a vocabulary but no embedding (embedding.weight)"
         raise AppError(422, f"input_type: this model has {lacks}, so it reads no text; it takes {model.input_size} number(s) "
-                            "per step: use input_type=numbers", "input_type")
+                            "per step: use input_type=numbers", "input_type", code="reads_no_text")
     chars = list(text)
     if not chars:
         raise AppError(422, "input: the text is empty; type at least one character", "input")
@@ -113,7 +115,8 @@ def parse_numbers(text: str, max_width: int | None = None, offset: int = 0) -> P
                 f = float(v)
             except ValueError:
                 raise AppError(422, f"input: {v[:20]!r} at step {offset + t} is not a number; this model reads numbers, "
-                                    "e.g. '0.5, -1, 2' (one value a step) or '1 0; 0 1' (rows of values)", "input") from None
+                                    "e.g. '0.5, -1, 2' (one value a step) or '1 0; 0 1' (rows of values)", "input",
+                               code="not_a_number", data={"step": offset + t}) from None
             if not np.isfinite(f):
                 raise AppError(422, f"input: {v[:20]!r} at step {offset + t} is not a finite number", "input")
             out.append(f)

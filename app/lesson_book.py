@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
+from itertools import accumulate
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,15 @@ NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
 #: what a stop's view may not say: the API's own fields, and the language, which is the reader's choice
 NOT_IN_A_STOP = ("format", "names", "digits", "compare", "lang")
 HTML = re.compile(r"<\s*[a-zA-Z/!?]|&[a-zA-Z#][a-zA-Z0-9]*;")
+#: how deep a lesson file may nest arrays and objects: a lesson needs 6 (stops, a stop, its facts, a fact, its steps);
+#: json.loads recurses once a level, and a file of 100,000 [ would exhaust the stack (RecursionError, a 500)
+MAX_NESTING = 32
+#: a JSON string, or an unterminated one to the end of the text: every match succeeds, so a text of 100,000 "\ is
+#: one pass, not a failed attempt at each of its quotes
+JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.S)
+NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def builtin_dir() -> Path:
@@ -112,15 +122,53 @@ def where(error: dict) -> str:
     return ".".join(str(p) for p in error["loc"]) or "lesson"
 
 
+def _nested(origin: str, how: str) -> AppError:
+    return AppError(422, f"{origin}: arrays and objects nested {how}; a lesson file may nest them at most {MAX_NESTING} "
+                         "levels deep (a lesson needs 6)", origin)
+
+
+def too_deep(text: str, origin: str) -> None:
+    """AppError(422) when ``text`` nests arrays and objects more than MAX_NESTING deep, counted before it is parsed
+    (brackets inside strings do not count; text that is not JSON is left to json.loads to name)."""
+    brackets = NOT_A_BRACKET.sub("", JSON_STRING.sub("", text))
+    if len(brackets) > MAX_NESTING and (depth := max(accumulate(1 if b in "[{" else -1 for b in brackets))) > MAX_NESTING:
+        raise _nested(origin, f"{depth} levels deep")
+
+
+def unpaired_surrogate(data: Any, origin: str) -> None:
+    """AppError(422) for the first string or key (in the file's order) holding half of a UTF-16 surrogate pair, as the
+    escape \\ud800 writes one: JSON reads it, but it is no character, and UTF-8 can neither store it nor send it back."""
+    todo: list[tuple[Any, str, str]] = [(data, "", "text")]
+    while todo:  # a loop, not recursion: what is left to look at, the next first
+        value, path, what = todo.pop()
+        if isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                inner = f"{path}.{key}".lstrip(".")
+                todo += [(item, inner, "text"), (key, inner, "key")]
+        elif isinstance(value, list):
+            todo += [(item, f"{path}.{i}".lstrip("."), "text") for i, item in reversed(list(enumerate(value)))]
+        elif isinstance(value, str) and (m := SURROGATE.search(value)):
+            path = path.encode("utf-8", "backslashreplace").decode("utf-8") or origin
+            raise AppError(422, f"{origin}: {path}: the {what} holds an unpaired surrogate (\\u{ord(m.group()):04x}) at character "
+                                f"{m.start()}: half of a UTF-16 pair is no character, and cannot be stored or sent back; write the "
+                                "character itself, or both halves of its pair (\\ud83d\\ude00)", path)
+
+
 def read(raw: bytes, settings: Settings | None, origin: str = "lesson") -> Lesson:
     """A lesson file's bytes as a Lesson, or a 4xx naming the field, the value and the limit (settings None: a
     built-in lesson, which no setting caps)."""
     if settings and len(raw) > settings.max_lesson_bytes:
         raise over_limit(origin, f"{len(raw)} bytes", settings.max_lesson_bytes, "max_lesson_bytes", hint="split it into two lessons")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        too_deep(text, origin)
+        data = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise AppError(422, f"{origin}: not a JSON lesson file ({e})", origin) from None
+    except RecursionError:  # too_deep lets nothing this deep through; kept in case MAX_NESTING is ever raised past it
+        raise _nested(origin, "too deep to read") from None
+    if SURROGATE_ESCAPE.search(text):  # only an escape can write a surrogate: UTF-8 holds none
+        unpaired_surrogate(data, origin)
     try:
         return Lesson.model_validate(data)
     except ValidationError as e:

@@ -7,10 +7,8 @@ factory runs (or are passed in, as the tests do).
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import anyio
-import plotly
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse
@@ -22,16 +20,10 @@ from .config import Settings
 from .middleware import AllowedHosts, BodyLimit, HeadAsGet, SecurityHeaders
 from .pool import Pool
 from .routers import api, lessons, pages, stream, train
+from .shell import PLOTLY_JS, asset_dir
+from .shell import templates as shell_templates
 from .store import ModelStore
 
-PACKAGE = Path(__file__).parent
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
-
-def asset_dir(name: str) -> Path:
-    """templates/ and static/: inside the installed package, or at the top of a source checkout."""
-    installed = PACKAGE / name
-    return installed if installed.is_dir() else PACKAGE.parent / name
 
 
 @asynccontextmanager
@@ -54,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.streams = stream.Streams()
     app.state.jobs = train.Jobs()
     app.state.pool = Pool(settings.heavy_workers, settings.queue_seconds)
-    app.state.templates = pages.templates(asset_dir("templates"))
+    app.state.templates = shell_templates()
 
     handlers.install(app)
 

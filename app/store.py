@@ -47,7 +47,7 @@ class ModelStore:
         s = self.settings
         limits = cells.Limits(max_layers=s.max_layers, max_hidden=s.max_hidden, max_proj_size=s.max_proj_size,
                               max_bytes=s.max_model_bytes, max_vocab=s.max_vocab, max_card_bytes=s.max_card_bytes,
-                              max_tensors=s.max_tensors)
+                              max_tensors=s.max_tensors, max_token_chars=s.max_token_chars)
         try:
             model = cells.load(path, kind=kind, layout=layout, limits=limits, **options)
         except cells.LimitError as e:

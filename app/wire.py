@@ -19,14 +19,15 @@ import itertools
 import struct
 import tempfile
 import zipfile
+from collections.abc import Iterator
 
 import numpy as np
 import orjson
 
 import cells
 
-from .errors import AppError
-from .resolve import Resolved
+from .errors import AppError, over_limit
+from .run import Run
 
 FRAME_HEAD = struct.Struct("<II")
 VOCAB_LISTED = 256  # a character vocabulary is listed in the stream header; a word vocabulary of 50,000 is not
@@ -76,21 +77,21 @@ def output_labels(model: cells.Model) -> list[str]:
     return model.labels or [f"output {i}" for i in range(model.n_outputs)]
 
 
-def model_info(r: Resolved) -> dict:
+def model_info(r: Run) -> dict:
     info = r.model.describe()
     if "model" in r.source:  # an uploaded or trained model's id; a random model or a preset has none (no "id": null to follow)
         info["id"] = r.source["model"]
     return info
 
 
-def predictions(r: Resolved, trace: cells.Trace, digits: int) -> dict | None:
+def predictions(r: Run, trace: cells.Trace, digits: int) -> dict | None:
     if r.model.head is None:
         return None
     values = r.model.outputs(trace.output)
     return {"head": r.model.head, "labels": output_labels(r.model), "values": rounded(values, digits)}
 
 
-def trace_json(r: Resolved, trace: cells.Trace) -> bytes:
+def trace_json(r: Run, trace: cells.Trace) -> bytes:
     lt = trace.layer(r.layer, r.direction)
     digits = r.view.digits
     body = {
@@ -108,7 +109,7 @@ def trace_json(r: Resolved, trace: cells.Trace) -> bytes:
     return dumps(body)
 
 
-def trace_npz(r: Resolved, trace: cells.Trace):
+def trace_npz(r: Run, trace: cells.Trace):
     """Every layer and direction of the shown names as an .npz, spooled to a temp file and sent in chunks.
 
     Each array is written into the archive as it is converted (no second copy of the trace, no
@@ -139,7 +140,7 @@ def trace_npz(r: Resolved, trace: cells.Trace):
     return chunks()
 
 
-def trace_csv(r: Resolved, trace: cells.Trace):
+def trace_csv(r: Run, trace: cells.Trace):
     """Long format, one row per value: step, token, name, unit, value (the shown layer and direction).
 
     Rows go out in blocks of about a megabyte: one block per step made 80,000 hops between the
@@ -162,9 +163,26 @@ def trace_csv(r: Resolved, trace: cells.Trace):
     yield buf.getvalue()
 
 
+def trace_answer(r: Run, fmt: str, settings) -> tuple[bytes | Iterator, str, str | None]:
+    """/api/trace's answer in ``fmt`` (json, npz, csv): (the body, or an iterator of its blocks; its media type; the
+    attachment's file name). A JSON or CSV answer is held to max_json_values before the model runs."""
+    if fmt in ("json", "csv"):
+        widths = {f["name"]: f["width"] for f in stream_fields(r)}
+        values = len(r.parsed.xs) * (sum(widths[n] for n in r.names) + widths.get("prediction", 0))  # predictions are numbers too
+        if values > settings.max_json_values:
+            raise over_limit("format", f"a {fmt} answer of {values} values", settings.max_json_values, "max_json_values",
+                             hint="ask for fewer names (names=...), a shorter input, or format=npz")
+    trace = r.trace()
+    if fmt == "npz":  # an .npz is a zip archive; saying so also keeps the gzip middleware from deflating it twice
+        return trace_npz(r, trace), "application/zip", "trace.npz"
+    if fmt == "csv":
+        return trace_csv(r, trace), "text/csv", "trace.csv"
+    return trace_json(r, trace), "application/json", None
+
+
 # -- streams ------------------------------------------------------------------------
 
-def stream_fields(r: Resolved) -> list[dict]:
+def stream_fields(r: Run) -> list[dict]:
     m = r.model
     sizes = {"input_size": m.walk()[r.layer * m.directions].input_width, "hidden_size": m.hidden_size, "proj_size": m.out_size}
     fields, offset = [], 0
@@ -178,9 +196,10 @@ def stream_fields(r: Resolved) -> list[dict]:
     return fields
 
 
-def header(r: Resolved, fmt: str) -> dict:
+def header(r: Run, fmt: str) -> dict:
+    """A stream's header: the request, the model, the tokens and where each field sits in a step row."""
     fields = stream_fields(r)
-    return {
+    out = {
         "type": "header",
         "request": r.normalized(),
         "model": model_info(r),
@@ -199,9 +218,13 @@ def header(r: Resolved, fmt: str) -> dict:
         # the tokens a text model reads, for the page's hint of what to type (None: no vocabulary, or too long to list)
         "vocab": r.model.vocab.tokens if r.model.vocab is not None and len(r.model.vocab) <= VOCAB_LISTED else None,
     }
+    if r.compared:  # the shown names of the run without the clamp, after the clamped ones in each row; stride counts both
+        out["original_fields"] = [{**f, "offset": f["offset"] + out["stride"]} for f in out["fields"]]
+        out["stride"] *= 2
+    return out
 
 
-def step_rows(r: Resolved, trace: cells.Trace) -> np.ndarray:
+def step_rows(r: Run, trace: cells.Trace) -> np.ndarray:
     """(T, stride) float32: every streamed field of every step of ``trace``, side by side."""
     lt = trace.layer(r.layer, r.direction)
     parts = [lt[n] for n in r.names]

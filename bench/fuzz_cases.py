@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import numpy as np
 
+import fuzz_round3 as round3
+
 
 @dataclass
 class Case:
@@ -283,6 +285,7 @@ ROUTES = [  # (route, weight)
     ("WS /ws/train", 2), ("POST /api/models", 10), ("GET /api/models/{id}", 3), ("GET /api/kinds", 1), ("GET /api/kinds/{name}", 5),
     ("GET /api/view", 1), ("GET /api/tasks", 1), ("GET /api/presets", 1), ("GET /healthz", 1), ("GET /", 3), ("GET /compare", 2),
     ("GET /embed", 3), ("GET /openapi.json", 1), ("GET /docs", 1), ("GET /static/*", 2), ("GET /vendor/plotly.min.js", 1), ("other", 3),
+    *round3.ROUTES,
 ]
 
 
@@ -301,7 +304,8 @@ class Fuzzer:
                         "GET /api/trace/stream": self._stream, "WS /ws/trace": self._ws_trace, "WS /ws/train": self._ws_train,
                         "POST /api/models": self._upload, "GET /api/models/{id}": self._model_id, "GET /api/kinds": self._kinds,
                         "GET /api/kinds/{name}": self._kind, "GET /static/*": self._static, "GET /vendor/plotly.min.js": self._plotly,
-                        "other": self._other}
+                        "other": self._other,
+                        **{r: (lambda make: lambda rng, n, route: make(self, rng, n, route))(make) for r, make in round3.MAKERS.items()}}
 
     def case(self, n: int) -> Case:
         rng = random.Random(f"{self.seed}:{n}")
@@ -548,7 +552,8 @@ class Fuzzer:
         return heavy_case(spec, n, self.origin, rng)
 
 
-HEAVY_ROUTES = ("GET /api/trace", "POST /api/trace", "GET /api/gradients", "GET /api/trace/stream", "WS /ws/trace", "POST /api/models")
+HEAVY_ROUTES = ("GET /api/trace", "POST /api/trace", "GET /api/gradients", "GET /api/trace/stream", "WS /ws/trace", "POST /api/models",
+                "POST /api/lessons", "GET /api/export/html")
 
 
 def letters(count: int, seed: int = 0) -> str:
@@ -556,7 +561,7 @@ def letters(count: int, seed: int = 0) -> str:
     return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(count))
 
 
-HEAVY = [  # the heaviest requests the default settings allow (max_work 4,000,000; max_json_values 2,000,000; ...)
+HEAVY = [  # the heaviest requests the default settings allow (max_work 10,000,000,000; max_json_values 2,000,000; ...)
     {"name": "trace npz, lstm hidden 1024 x 3906 steps", "route": "GET /api/trace",
      "query": {"kind": "lstm", "hidden": "1024", "format": "npz"}, "steps": 3906},
     {"name": "trace npz, lstm hidden 1024 x 4 layers x 976 steps", "route": "GET /api/trace",
@@ -593,6 +598,7 @@ HEAVY = [  # the heaviest requests the default settings allow (max_work 4,000,00
      "file": ("lstm", 512, 1024, 3, "float16"), "params": {"kind": "lstm"}},
     {"name": "upload, npz of zeros inflating to 190 MiB", "route": "POST /api/models",
      "bomb": 190 * 2**20, "params": {"kind": "gru", "layout": "keras"}},
+    *round3.HEAVY,
 ]
 
 
@@ -606,6 +612,9 @@ def heavy_case(spec: dict, n: int, origin: str, rng: random.Random | None = None
         if method == "WS":
             return Case(n, route, "WS", f"{path}?{encode_query(list(q.items()))}", {"Origin": origin}, note="heavy: " + spec["name"])
         return Case(n, route, method, f"{path}?{encode_query(list(q.items()))}", note="heavy: " + spec["name"])
+    if "lesson" in spec:
+        return Case(n, route, "POST", path, {"Content-Type": "application/json", "Origin": origin}, round3.lesson_body(spec["lesson"]),
+                    note="heavy: " + spec["name"])
     if "body" in spec:
         rows, width = spec["numbers"]
         body = {**spec["body"], "input": "; ".join(" ".join("0" for _ in range(width)) for _ in range(rows))}

@@ -29,8 +29,9 @@ from .diagrams import diagram
 from .errors import CellsError, EmptySequenceError, FormatError, NonFiniteError, OptionError, ShapeError, UnknownKindError, WeightNameError
 from .kinds import REGISTRY, register, registered, unregister
 from .kinds import get as _get
-from .model import Model, as_real_array, check_size, expected_shapes, walk
+from .model import Model, as_real_array, check_size
 from .reading import LimitError, Limits
+from .slots import expected_shapes, walk
 from .spec import Glossary, Name, Option
 from .trace import LayerTrace, Snapshot, State, Trace
 from .vocab import Vocab

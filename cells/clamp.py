@@ -180,6 +180,16 @@ class Clamp:
     def __bool__(self) -> bool:
         return bool(self.holds)
 
+    def held(self, T: int, num_layers: int) -> int:
+        """How many (layer, step) pairs of a T-step run some hold touches (each runs alone): what a run's cost counts."""
+        total = 0
+        for k in range(num_layers):
+            end = -1  # the last step counted so far
+            for first, last in sorted((h.steps or (0, None)) for h in self.holds if h.layer in (None, k)):
+                last, first = T - 1 if last is None else min(last, T - 1), max(first, end + 1)
+                total, end = (total + last - first + 1, last) if last >= first else (total, end)
+        return total
+
     def bind(self, model) -> Clamp:
         """The clamp checked against ``model``: names in the glossary's spelling, values in range, units and
         layers that exist. What ``model.run`` applies, and what a server reports as applied."""

@@ -34,7 +34,7 @@ import numpy as np
 from .errors import OptionError, ShapeError, WeightNameError, shown
 from .kinds import REGISTRY
 from .kinds.base import Kind
-from .model import Slot, suffix, walk
+from .slots import Slot, suffix, walk
 from .spec import Option
 
 LAYOUTS = ("torch", "keras", "tf1")

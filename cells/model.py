@@ -8,8 +8,7 @@ direction belongs to input x(t), and its final state is the one after t = 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -18,37 +17,9 @@ from . import kinds
 from .clamp import Clamp
 from .errors import CellsError, EmptySequenceError, NonFiniteError, OptionError, ShapeError, WeightNameError
 from .kinds.base import LayerState
+from .slots import Slot, expected_shapes, walk
 from .trace import LayerTrace, State, Trace
 from .vocab import Vocab
-
-
-def suffix(layer: int, direction: int) -> str:
-    """PyTorch's parameter-name suffix: _l0, _l1_reverse, ..."""
-    return f"_l{layer}" + ("_reverse" if direction else "")
-
-
-class Slot(NamedTuple):
-    """One layer-direction of a stack: where it is, how wide its input is, and its parameters' name suffix."""
-
-    layer: int
-    direction: int      # 0 forward, 1 reverse
-    input_width: int    # input_size for layer 0; above it, the layer below's h, both directions side by side
-    suffix: str         # "_l0", "_l1_reverse", ...
-
-
-def walk(input_size: int, out_size: int, num_layers: int, directions: int) -> Iterator[Slot]:
-    """Every layer-direction of a stack, bottom layer first and forward before reverse (PyTorch's order)."""
-    for k in range(num_layers):
-        width = input_size if k == 0 else directions * out_size
-        for d in range(directions):
-            yield Slot(k, d, width, suffix(k, d))
-
-
-def expected_shapes(spec, input_size: int, hidden_size: int, num_layers: int, directions: int, opts: dict) -> dict[str, tuple[int, ...]]:
-    """Full torch name -> shape of every parameter of a model."""
-    return {name + slot.suffix: shape
-            for slot in walk(input_size, spec.out_size(hidden_size, opts), num_layers, directions)
-            for name, shape in spec.param_shapes(slot.input_width, hidden_size, opts).items()}
 
 
 def check_size(name: str, value: Any, minimum: int = 1) -> int:
@@ -126,7 +97,8 @@ class Model:
         self.labels = list(labels) if labels is not None else None
         if self.labels is not None and len(self.labels) != self.n_outputs:
             raise CellsError(f"labels: {len(self.labels)} labels given but the decoder has {self.n_outputs} outputs")
-        self.card = dict(card) if card else {}
+        from .io import check_card  # the one check of a card: its known keys typed as read, its units units of this model
+        self.card = check_card(dict(card) if hasattr(card, "keys") else card, self.hidden_size) if card else {}
         self.source = dict(source) if source else {}     # how cells.load found the weights (layout, prefix, unused, ...)
         self.assumed = dict(assumed) if assumed else {}  # option -> the value taken where the weights cannot say
         self.glossary = self.spec.glossary(self.options)

@@ -63,6 +63,8 @@ class Limits:
     or float16 tensor counts 4 bytes per element (it becomes float32), 64-bit
     data 8. ``max_tensors`` caps the entries of a safetensors header and the
     members of an .npz, counted before any of them is checked or opened.
+    ``max_vocab`` caps the tokens of a bundle's vocab and the entries of its labels, and ``max_token_chars``
+    the characters of each, counted as the JSON lists are read (cells.io), before either is built.
     """
 
     max_layers: int | None = None
@@ -72,6 +74,7 @@ class Limits:
     max_vocab: int | None = None
     max_card_bytes: int | None = None
     max_tensors: int | None = None
+    max_token_chars: int | None = None
 
     @classmethod
     def merge(cls, limits: Limits | None = None, **given: int | None) -> Limits:

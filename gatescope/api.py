@@ -1,6 +1,6 @@
 """gatescope in Python: models from presets, files, bytes or live torch and Keras objects; runs; notebook views.
 
-Everything here is a thin layer over the engine (``cells``) and the app's own input reader (``app.inputs``), so a
+Everything here is a thin layer over the engine (``cells``) and the app's run layer (``app.run``), so a
 model, an input and a trace mean the same in a notebook as in the page: ``gatescope.run(model, "hello")`` reads the
 text as the page does, through the model's vocabulary, and gives the trace the page would draw.
 """
@@ -78,28 +78,18 @@ def _model(source: Any) -> Model:
 
 def input_type_of(model: Model) -> str:
     """How a string is read for ``model``: its card's input_type, else text when it has a vocabulary and an embedding."""
-    reads_text = model.vocab is not None and model.embedding is not None
-    return model.card.get("input_type") or ("text" if reads_text else "numbers")
+    from app.run import input_type_for
+    return input_type_for(model)
 
 
-def _read_input(model: Model, data: Any, input_type: str | None, unknown: str, seed: int) -> tuple[np.ndarray, list[str] | None]:
-    """(xs, one token per step) from typed text, numbers or a signal (read by the page's own rules), ids or an array."""
-    from app.errors import AppError
-    from app.inputs import parse
-
-    if isinstance(data, str):
-        try:
-            parsed = parse(data, input_type or input_type_of(model), model, seed=seed, unknown=unknown, max_steps=MAX_STEPS)
-        except AppError as e:
-            raise cells.CellsError(e.detail) from None
-        return parsed.xs, parsed.tokens
-    a = cells.as_real_array("input", data)
-    if a.ndim == 1 and a.dtype.kind in "iu" and model.embedding is not None:  # token ids
-        tokens = [model.vocab.tokens[i] for i in a] if model.vocab is not None and a.size and a.max() < len(model.vocab) else None
-        return model.embed(a), tokens
-    if a.ndim == 1 and model.input_size == 1:  # one value a step
-        a = a[:, None]
-    return a, [f"{v:.3g}" for v in a[:, 0]] if a.ndim == 2 and a.shape[1] == 1 else None
+def _card_units(model: Model) -> list[int]:
+    """The units the card's notes talk about, for the summary to show first. A card is checked when the model is made
+    (cells.io.check_card); one set by hand afterwards (model.card = {...}) may hold anything, and a summary does not fail
+    on it: what is not a unit of this model is left out, as the page leaves it out."""
+    units = model.card.get("units") if isinstance(model.card, dict) else None
+    if not isinstance(units, list):
+        return []
+    return [int(u) for u in units if isinstance(u, (int, np.integer)) and not isinstance(u, bool) and 0 <= u < model.hidden_size]
 
 
 def run(model: Any, input: Any, *, input_type: str | None = None, unknown: str = "error", seed: int = 0,
@@ -113,10 +103,11 @@ def run(model: Any, input: Any, *, input_type: str | None = None, unknown: str =
     cells.clamp). ``model`` may be a Model, a preset's name or a file.
     """
     model = _model(model)
-    xs, tokens = _read_input(model, input, input_type, unknown, seed)
+    from app.run import read_input
+    xs, tokens = read_input(model, input, input_type, unknown, seed, MAX_STEPS)
     trace = model.run(xs, h0, c0, clamp=clamp)
     trace.tokens = tokens
-    trace.units = model.card.get("units") or None
+    trace.units = _card_units(model) or None
     return trace
 
 

@@ -1,17 +1,17 @@
 // The compare page: the same input through two to four models, side by side, one cursor for all.
 // Each model has its own stream and trace; the player steps them together.
 
-import { fetchFlow } from "./core/api.js";
-import { createBus } from "./core/bus.js";
-import { local, tr } from "./core/i18n.js";
-import { Gradients } from "./views/gradients.js";
-import { Heatmaps } from "./views/heatmaps.js";
-import { createPlayer } from "./controls/player.js";
-import { computeParams, createViewState, parse, serialize } from "./core/state.js";
-import { createTrace } from "./core/trace.js";
-import { openStream } from "./core/stream.js";
-import { errorText, showToken } from "./core/text.js";
-import { Tokens } from "./views/tokens.js";
+import { fetchFlow } from "gatescope/core/api.js";
+import { createBus } from "gatescope/core/bus.js";
+import { local, tr } from "gatescope/core/i18n.js";
+import { Gradients } from "gatescope/views/gradients.js";
+import { Heatmaps } from "gatescope/views/heatmaps.js";
+import { createPlayer } from "gatescope/controls/player.js";
+import { computeParams, createViewState, parse, serialize } from "gatescope/core/state.js";
+import { createTrace } from "gatescope/core/trace.js";
+import { openStream } from "gatescope/core/stream.js";
+import { errorText, showToken } from "gatescope/core/text.js";
+import { Tokens } from "gatescope/views/tokens.js";
 
 const config = JSON.parse(document.getElementById("gatescope-config").textContent);
 const fields = config.fields;

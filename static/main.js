@@ -4,23 +4,23 @@
 // (step, palette, panels, ...) or opens a new run.
 // Typing at the end of the text extends the open run.
 
-import { createAnimationExport } from "./controls/animation-dialog.js";
-import { createChrome, exportName, stackPicker } from "./controls/chrome.js";
-import { createPanels } from "./controls/panels.js";
-import { createLesson } from "./controls/lesson.js";  // lesson
-import { createPlayer } from "./controls/player.js";
-import { createTrainer } from "./controls/train.js";
-import { createWhatIf } from "./controls/what-if.js";
-import { fetchFlow } from "./core/api.js";
-import { createBus, mount } from "./core/bus.js";
-import { loadPlotly } from "./core/plotly.js";
-import { createRun } from "./core/run.js";
-import { computeParams, createViewState, parse, serialize } from "./core/state.js";
-import { createTrace } from "./core/trace.js";
-import { debounce, throttle } from "./core/timers.js";
-import { writeText } from "./core/write.js";
-import { VIEWS } from "./views/index.js";
-import { local, tr } from "./core/i18n.js";
+import { createAnimationExport } from "gatescope/controls/animation-dialog.js";
+import { createChrome, exportName, stackPicker } from "gatescope/controls/chrome.js";
+import { createPanels } from "gatescope/controls/panels.js";
+import { createLesson } from "gatescope/controls/lesson.js";  // lesson
+import { createPlayer } from "gatescope/controls/player.js";
+import { createTrainer } from "gatescope/controls/train.js";
+import { createWhatIf } from "gatescope/controls/what-if.js";
+import { fetchFlow } from "gatescope/core/api.js";
+import { createBus, mount } from "gatescope/core/bus.js";
+import { loadPlotly } from "gatescope/core/plotly.js";
+import { createRun } from "gatescope/core/run.js";
+import { computeParams, createViewState, parse, serialize } from "gatescope/core/state.js";
+import { createTrace } from "gatescope/core/trace.js";
+import { debounce, throttle } from "gatescope/core/timers.js";
+import { writeText } from "gatescope/core/write.js";
+import { VIEWS } from "gatescope/views/index.js";
+import { local, tr } from "gatescope/core/i18n.js";
 
 const byId = (id) => document.getElementById(id);
 const config = JSON.parse(byId("gatescope-config").textContent);
@@ -62,7 +62,7 @@ const run = createRun(trace, {
     markReady();
   },
   status: (text) => writeText(byId("status"), text),  // every typed key: no change of the tree (core/write.js)
-  failed: (text, offer) => message(text, "error", [...(offer ? [offer] : []), ...offers(text)], true),  // the server's way out first
+  failed: (text, offer, error) => message(text, "error", [...(offer ? [offer] : []), ...offers(error)], true),  // the server's way out first
   accepted: () => extended(),
   closed() {  // after a refused request the error says why; otherwise say that the stream ended
     if (byId("message").hidden || byId("message").dataset.tone !== "error") byId("status").textContent = "connection closed";
@@ -125,18 +125,19 @@ function change(patch) {
   try { view.update({ ...patch, step: 0 }); } finally { openAtLast = false; }
 }
 
-/** What the page offers for characters a vocabulary lacks: to skip them, to lowercase the text (when that is all it
- *  takes) or to read them as the unknown token. (A text model for text at a numbers model is the server's offer.) */
-function offers(text) {
+/** What the page offers for characters a vocabulary lacks (the server's error code unknown_characters, its data the
+ *  characters and the unknown token): to skip them, to lowercase the text (when that is all it takes) or to read them
+ *  as the unknown token. (A text model for text at a numbers model is the server's offer.) The message is for people;
+ *  the page reads the code. */
+function offers(error) {
   const h = trace.header, typed = view.current.input ?? "";
-  if (!h) return [];
-  if (!/not in the model's vocabulary/.test(text)) return [];
+  if (!h || error?.code !== "unknown_characters") return [];
   chrome.showUnknown();  // the choice is in the box's row too, even when the model named never ran
-  // read off the message, not the trace's header: a refused model never sent one
+  // read off the error, not the trace's header: a refused model never sent one
   const out = [{ label: tr("Skip the unknown characters"), patch: { unknown: "skip", step: LAST } }];
-  const named = [...text.matchAll(/'(.)' at \d+/gu)].map((m) => m[1]);
+  const named = (error.data?.missing ?? []).filter((c) => [...c].length === 1);
   if (named.length && named.every((c) => c.toLowerCase() !== c)) out.push({ label: tr("Make it lowercase"), patch: { input: typed.toLowerCase(), step: LAST } });
-  if (/unknown=map/.test(text)) out.push({ label: tr("Read them as the unknown token"), patch: { unknown: "map", step: LAST } });
+  if (error.data?.unknown_token != null && view.current.unknown !== "map") out.push({ label: tr("Read them as the unknown token"), patch: { unknown: "map", step: LAST } });
   return out;
 }
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import cells
+from app import run
 from app.inputs import parse_signal
 
 
@@ -44,7 +45,7 @@ def detail(r):
     ({"kind": "lstm", "direction": 1}, 422, ["direction", "bidirectional"]),
     ({"kind": "lstm", "names": "forget,zz"}, 422, ["names", "zz", "forget_gate"]),
     ({"kind": "lstm", "hidden": 1024, "input": "sine 5000", "input_type": "signal"}, 413,
-     [f"= {5000 * 4 * 1024 * (1 + 1024)} multiply-adds", "10000000000", "MAX_WORK"]),
+     [f"= {5000 * (4 * 1024 * (1 + 1024) + run.STEP_OVERHEAD)} multiply-adds", "10000000000", "MAX_WORK"]),
     ({"kind": "lstm", "hidden": 512, "input": "sine 500", "input_type": "signal", "format": "json"}, 413, ["MAX_JSON_VALUES", "npz"]),
 ])
 def test_bad_parameters(client, params, status, words):
@@ -108,3 +109,25 @@ def test_json_bodies_are_typed_strictly_while_queries_read_text(client):
         assert r.status_code == 422, bad
         assert next(iter(bad)) in str(r.json()["detail"])
     assert client.post("/api/trace", json={"kind": "lstm", "input": "ab", "speed": 2, "hidden": 8}).status_code == 200
+
+
+# -- machines read codes, people read prose ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("params,status,code,data", [
+    ({"kind": "lstm", "hidden": 5000}, 422, "over_limit", {"limit": 1024, "setting": "max_hidden"}),
+    ({"kind": "lstm", "input": "1, two", "input_type": "numbers"}, 422, "not_a_number", {"step": 1}),
+    ({"preset": "charlm-lstm", "input": "the \u00a7\u00b6\u00a7"}, 422, "unknown_characters", {"missing": ["\u00a7", "\u00b6"], "unknown_token": None}),
+    ({"preset": "adding-lstm", "input": "hello", "input_type": "text"}, 422, "reads_no_text", None),
+    ({"preset": "no-such-preset"}, 404, "not_found", None),
+    ({"kind": "lstm", "input": "abc", "names": "nope"}, 422, "invalid", None),
+])
+def test_an_error_carries_a_code_and_its_facts(client, params, status, code, data):
+    r = client.get("/api/trace", params=params)
+    body = r.json()
+    assert (r.status_code, body["code"], body.get("data")) == (status, code, data), body
+
+
+def test_a_streamed_error_carries_its_code(client):
+    with client.websocket_connect("/ws/trace?preset=charlm-lstm&input=the%20%C2%A7") as ws:
+        msg = ws.receive_json()
+    assert msg["type"] == "error" and msg["code"] == "unknown_characters" and msg["data"]["missing"] == ["\u00a7"], msg

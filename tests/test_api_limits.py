@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import cells
+from app import run
 from app import store as store_mod
 from app.config import Settings
 from app.main import create_app
@@ -60,7 +61,7 @@ def test_work_counts_the_input_width(client):
         wide = c.post("/api/trace", json={"kind": "lstm", "hidden": 1024, "input": wide_input, "input_type": "numbers", "names": "h"})
     assert narrow.status_code == 200, narrow.text
     assert wide.status_code == 413
-    assert f"= {200 * 4 * 1024 * (256 + 1024)} multiply-adds" in detail(wide) and "GATESCOPE_MAX_WORK" in detail(wide)
+    assert f"= {200 * (4 * 1024 * (256 + 1024) + run.STEP_OVERHEAD)} multiply-adds" in detail(wide) and "GATESCOPE_MAX_WORK" in detail(wide)
 
 
 def test_a_deep_wide_trace_is_refused_by_its_bytes(client):

@@ -169,3 +169,132 @@ def test_vocab_errors_name_the_unknown_characters():
     assert cells.Vocab(["hello", "world"]).encode("hello world hello") == [0, 1, 0]
     with pytest.raises(cells.CellsError, match="appears more than once"):
         cells.Vocab(["a", "a"])
+
+
+# -- issue 18: a card's units and zh are typed, a vocabulary's tokens and labels are measured as they are read -----
+
+def card_bundle(tmp_path, card: dict, hidden: int = 3) -> str:
+    """A bundle (hidden ``hidden``) whose card is ``card``, written as a user would write it by hand."""
+    meta = {"gatescope": "1", "kind": "gru", "card": json.dumps(card)}
+    path = tmp_path / "card.safetensors"
+    save_file(cells.build("gru", 2, hidden).to_arrays(), str(path), metadata=meta)
+    return path
+
+
+@pytest.mark.parametrize("units,message", [
+    ("x", 'card units: got "x"; expected a list of unit indices'),
+    ({"a": 1}, 'card units: got {"a": 1}; expected a list of unit indices'),
+    (5, "card units: got 5; expected a list of unit indices"),
+    (True, "card units: got true; expected a list of unit indices"),
+    (["x"], 'card units: item 0 is "x"; expected a list of unit indices'),
+    ([1, None], "card units: item 1 is null; expected a list of unit indices"),
+    ([1.5], "card units: item 0 is 1.5; expected"),
+    ([False], "card units: item 0 is false; expected"),
+    ([-1], "card units: item 0 is -1; expected"),
+    ([0, 3], "card units: item 1 is 3, not a unit of this model; expected a list of unit indices 0..2 (hidden_size 3)"),
+    (["y" * 500], 'card units: item 0 is "' + "y" * 39 + "…; expected"),  # the value shortened
+])
+def test_card_units_must_be_unit_indices_of_the_model(units, message, tmp_path):
+    with pytest.raises(cells.CellsError) as e:
+        cells.load(card_bundle(tmp_path, {"title": "t", "units": units}))
+    assert message in str(e.value)
+
+
+def test_card_units_that_are_units_load_and_stay(tmp_path):
+    model = cells.load(card_bundle(tmp_path, {"units": [2, 0]}))
+    assert model.card["units"] == [2, 0]
+    assert cells.load(card_bundle(tmp_path, {"units": []})).card["units"] == []
+
+
+@pytest.mark.parametrize("card,message", [
+    ({"zh": "x"}, 'card zh: got "x"; expected a JSON object of strings'),
+    ({"zh": {"title": 5}}, 'card zh: "title" is 5; expected a JSON object of strings'),
+    ({"zh": {"notes": ["a"]}}, 'card zh: "notes" is ["a"]; expected'),
+    ({"task_title": 7}, "card task_title: expected a string, got int"),
+])
+def test_card_words_the_page_reads_are_typed(card, message, tmp_path):
+    with pytest.raises(cells.FormatError) as e:
+        cells.load(card_bundle(tmp_path, card))
+    assert message in str(e.value)
+
+
+def test_a_model_made_in_python_checks_its_cards_units_too():
+    params = cells.build("gru", 2, 3).params
+    with pytest.raises(cells.CellsError, match=r"card units: item 0 is null"):
+        cells.Model("gru", params, input_size=2, hidden_size=3, card={"units": [None]})
+    with pytest.raises(cells.CellsError, match=r"card units: item 0 is 7, not a unit of this model"):
+        cells.Model("gru", params, input_size=2, hidden_size=3, card={"units": [7]})
+    model = cells.Model("gru", params, input_size=2, hidden_size=3, card={"units": [np.int64(2)]})
+    assert model.card["units"] == [2] and type(model.card["units"][0]) is int  # JSON-able, as a bundle writes it
+
+
+def token_bundle(tmp_path, vocab, labels=None) -> str:
+    n = len(vocab)
+    model = cells.Model("gru", cells.build("gru", 2, 3).params, input_size=2, hidden_size=3, vocab=cells.Vocab(vocab),
+                        embedding=np.ones((n, 2)), decoder=(np.ones((n, 3)), np.zeros(n)), labels=labels)
+    path = tmp_path / "tokens.safetensors"
+    model.save(path)
+    return path
+
+
+def test_a_token_or_label_longer_than_max_token_chars_is_refused_naming_it(tmp_path):
+    assert "max_token_chars" in cells.reading.LIMIT_KEYWORDS and cells.Limits(max_token_chars=3).max_token_chars == 3
+    path = token_bundle(tmp_path, ["a", "b", "x" * 1000])
+    with pytest.raises(cells.LimitError) as e:
+        cells.load(path, max_token_chars=128)
+    assert str(e.value) == "vocab token 2: 'xxxxxxxxxxxxxxxxxxxx…' of 1000 characters is over the limit of 128 (max_token_chars)"
+    assert e.value.keyword == "max_token_chars" and e.value.limit == 128
+    assert len(cells.load(path).vocab.tokens[2]) == 1000  # no limit, no refusal (a stored model reads back as it was)
+    path = token_bundle(tmp_path, ["a", "b"], labels=["yes", "n" * 200])
+    with pytest.raises(cells.LimitError, match=r"^label 1: 'nnnnnnnnnnnnnnnnnnnn…' of 200 characters is over the limit of 128"):
+        cells.load(path, limits=cells.Limits(max_token_chars=128))
+
+
+def test_a_token_is_measured_as_it_reads_not_as_json_escapes_it(tmp_path):
+    """json.dumps writes é as \\u00e9 (six characters) unless told otherwise: a token is measured once decoded."""
+    tensors, meta = cells.io.bundle_parts(cells.load(token_bundle(tmp_path, ["a", "é" * 100])))
+    meta["vocab"] = json.dumps(["a", "é" * 100])  # ensure_ascii: 600 characters of JSON for 100 of token
+    assert len(meta["vocab"]) > 600
+    save_file(tensors, str(tmp_path / "esc.safetensors"), metadata=meta)
+    assert cells.load(tmp_path / "esc.safetensors", max_token_chars=100).vocab.tokens[1] == "é" * 100
+    with pytest.raises(cells.LimitError, match="vocab token 1: 'éééééééééééééééééééé…' of 100 characters is over the limit of 99"):
+        cells.load(tmp_path / "esc.safetensors", max_token_chars=99)
+
+
+def test_labels_are_counted_by_max_vocab_as_the_vocab_is(tmp_path):
+    path = token_bundle(tmp_path, list("abcd"), labels=list("wxyz"))
+    fields = cells.io.bundle_fields
+    with pytest.raises(cells.LimitError, match=r"^labels: 4 labels is over the limit of 3 \(max_vocab\)"):
+        fields({"gatescope": "1", "labels": json.dumps(list("wxyz"))}, cells.Limits(max_vocab=3))
+    with pytest.raises(cells.LimitError, match=r"^vocab: 4 tokens is over the limit of 3 \(max_vocab\)"):
+        cells.load(path, max_vocab=3)
+    assert cells.load(path, max_vocab=4).labels == list("wxyz")
+
+
+@pytest.mark.parametrize("text", ['[["a"], "b"]', "[1, 2]", '["a" "b"]', '["a",]', '{"a": "b"}', '"a"', "[", ""])
+def test_a_vocab_that_is_not_a_flat_list_of_strings_is_refused_while_counted(text):
+    with pytest.raises(cells.FormatError, match="'vocab'"):
+        cells.io.bundle_fields({"gatescope": "1", "vocab": text}, cells.Limits(max_vocab=10, max_token_chars=10))
+    with pytest.raises(cells.FormatError, match="'vocab'"):  # the same file without limits is refused the same way
+        cells.io.bundle_fields({"gatescope": "1", "vocab": text})
+
+
+def test_a_vocab_is_refused_before_it_is_built():
+    """One 16-million-character token, or a million tokens over max_vocab: refused having decoded neither."""
+    import tracemalloc
+
+    limits = cells.Limits(max_vocab=200_000, max_token_chars=128)
+    huge = {"gatescope": "1", "vocab": json.dumps(["a", "b" * 16_000_000])}
+    many = {"gatescope": "1", "vocab": json.dumps([f"token{i}" for i in range(1_000_000)])}
+    for meta, message in ((huge, "vocab token 1: 'bbbbbbbbbbbbbbbbbbbb…' of 16000000 characters is over the limit of 128"),
+                          (many, "vocab: 1000000 tokens is over the limit of 200000")):
+        tracemalloc.start()
+        try:
+            with pytest.raises(cells.LimitError, match=message):
+                cells.io.bundle_fields(meta, limits)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 1_000_000, peak  # building either would take 16 MB or 60 MB
+    good = [f"w{i}" for i in range(1000)]
+    assert cells.io.bundle_fields({"gatescope": "1", "vocab": json.dumps(good)}, limits)["vocab"] == good

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from app import first_paint
 from app.config import Settings
 from app.main import create_app
-from app.resolve import resolve
+from app.run import resolve
 from app.schemas import ViewState
 from app.store import ModelStore
 from tests.cases import CASES, IDS

@@ -225,3 +225,32 @@ def test_the_readmes_python_and_notebooks_snippets_run(tmp_path, monkeypatch):
     scope = {"keras_model": net, "vocab": ["a", "b", "c"]}
     exec(keras, scope)
     assert scope["model"].head == "softmax" and gatescope.run(scope["model"], "abc").T == 3
+
+
+# -- issue 18: the summary of a run never fails on a card's units ------------------------------------------------
+
+def test_a_card_set_by_hand_with_units_that_are_not_units_does_not_break_the_summary():
+    """A card is checked when the model is made; one assigned afterwards may hold anything, and the summary shows the
+    units that are units of the model first and leaves out the rest (as the page does)."""
+    model = gatescope.preset("adding-lstm")
+    model.card = {**model.card, "units": ["x", None, 99, True, 3]}
+    trace = gatescope.run(model, model.card["example"])
+    assert trace.units == [3]
+    assert "units 3, 0, 1, 2" in trace._repr_html_()
+    model.card = {**model.card, "units": "x"}
+    assert gatescope.run(model, model.card["example"]).units is None and "<svg" in gatescope.run(model, model.card["example"])._repr_html_()
+
+
+def test_a_model_whose_card_units_are_not_units_is_refused_when_made_or_loaded(tmp_path):
+    import json
+
+    from safetensors.numpy import save_file
+    params = cells.build("gru", 2, 3).params
+    for units, message in (([None], "card units: item 0 is null"), (["x"], 'card units: item 0 is "x"'),
+                           ([5], "card units: item 0 is 5, not a unit of this model; expected a list of unit indices 0..2")):
+        with pytest.raises(cells.CellsError, match=re.escape(message)):
+            cells.Model("gru", params, input_size=2, hidden_size=3, card={"units": units})
+        path = tmp_path / "bad.safetensors"
+        save_file(cells.build("gru", 2, 3).to_arrays(), str(path), metadata={"gatescope": "1", "kind": "gru", "card": json.dumps({"units": units})})
+        with pytest.raises(cells.CellsError, match=re.escape(message)):
+            gatescope.load(path)

@@ -161,3 +161,60 @@ def test_a_lesson_file_is_data_never_code():
         read(json.dumps(data).encode(), Settings())
     data["stops"][0]["text"]["en"] = "{{ config }} $x$"
     assert read(json.dumps(data).encode(), Settings()).stops[0].text.en == "{{ config }} $x$"  # kept as text
+
+
+# -- what json.loads cannot take, or the answer could not send back (issue 18, finding 4) ---------------------
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000, b'{"name": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+                                 b'{"title": {"en": "' + b"[" * 100 + b'", "zh": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}}"])
+def test_a_lesson_nested_too_deeply_is_422_naming_the_limit(raw):
+    from app.errors import AppError
+    from app.lesson_book import MAX_NESTING
+    with pytest.raises(AppError) as e:
+        read(raw, Settings())
+    assert e.value.status == 422 and f"at most {MAX_NESTING}" in e.value.detail and "nested" in e.value.detail, e.value.detail
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    data = small()
+    data["stops"][0]["text"]["en"] = "[" * 900 + ' \\" {{{ " ' + "{" * 500
+    assert read(json.dumps(data).encode(), Settings()).stops[0].text.en == data["stops"][0]["text"]["en"]
+
+
+@pytest.mark.parametrize("where, escaped, field", [
+    (lambda d: d["title"], "\\ud800", "title.en"),
+    (lambda d: d["stops"][0]["text"], "a pair \\ud83d\\ude00 then a low half alone \\udc00", "stops.0.text.en"),
+])
+def test_a_lone_surrogate_is_422_naming_where(where, escaped, field):
+    from app.errors import AppError
+    data = small()
+    where(data)["en"] = "SURROGATE"
+    raw = json.dumps(data).replace("SURROGATE", escaped).encode()
+    with pytest.raises(AppError) as e:
+        read(raw, Settings())
+    assert e.value.status == 422 and e.value.field == field and "unpaired surrogate" in e.value.detail, e.value.detail
+    assert re.search(r"at character \d+", e.value.detail) and e.value.detail.encode("utf-8")  # it can be sent back
+
+
+def test_a_lone_surrogate_in_a_key_is_422():
+    from app.errors import AppError
+    raw = json.dumps(small()).replace('"title"', '"ti\\udbfftle"', 1).encode()
+    with pytest.raises(AppError) as e:
+        read(raw, Settings())
+    assert e.value.status == 422 and "unpaired surrogate" in e.value.detail and e.value.detail.encode("utf-8")
+
+
+def test_a_surrogate_pair_and_a_written_backslash_u_are_text():
+    data = small()
+    data["stops"][0]["text"]["en"] = "an emoji \U0001F600 and the six characters \\ud800"
+    raw = json.dumps(data).encode()  # ensure_ascii: the emoji as the pair \ud83d\ude00, the backslash as \\
+    assert read(raw, Settings()).stops[0].text.en == data["stops"][0]["text"]["en"]
+
+
+@pytest.mark.timeout(60)  # the first count of nesting took minutes on this (a failed match at each of its quotes)
+@pytest.mark.parametrize("raw", [b'"\\' * 130_000, b'x"' * 130_000, b'["' + b"\\" * 250_000])
+def test_a_file_of_unterminated_strings_is_refused_in_one_pass(raw):
+    from app.errors import AppError
+    with pytest.raises(AppError) as e:
+        read(raw, Settings())
+    assert e.value.status == 422 and "not a JSON lesson file" in e.value.detail

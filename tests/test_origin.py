@@ -85,3 +85,40 @@ def test_gets_are_not_checked(client):  # a cross-site page cannot read them (no
 ])
 def test_normalized(origin, expected):
     assert normalized(origin) == expected
+
+
+# -- POST /api/lessons (issue 18, finding 3): a stored lesson is listed to everyone, as an uploaded model is ----------
+
+LESSON = {"name": "mine", "title": {"en": "Mine", "zh": "我的"},
+          "stops": [{"title": {"en": "One", "zh": "一"}, "text": {"en": "The *forget* gate $f$.", "zh": "遗忘门 $f$。"},
+                     "view": {"kind": "lstm", "input": "abc", "highlight": "forget_gate"}}]}
+
+
+def uploaded_lessons(client) -> list[str]:
+    return [row["name"] for row in client.get("/api/lessons").json()["lessons"] if row["source"] == "upload"]
+
+
+@pytest.mark.parametrize("origin", [EVIL, "null", "http://testserver:8080"])
+def test_a_lesson_from_another_origin_is_refused_and_not_stored(client, origin):
+    import json
+    # a no-cors POST with a text/plain body: what any page can send without a preflight
+    r = client.post("/api/lessons", content=json.dumps(LESSON), headers={"origin": origin, "content-type": "text/plain"})
+    assert r.status_code == 403, r.text
+    detail = r.json()["detail"]
+    assert repr(origin) in detail and "GATESCOPE_ALLOWED_ORIGINS" in detail and "http://testserver:80" in detail
+    assert uploaded_lessons(client) == []
+
+
+@pytest.mark.parametrize("headers", [{}, {"origin": "http://testserver"}, {"origin": "HTTP://TestServer:80"}])
+def test_a_lesson_from_the_app_itself_or_without_origin_is_stored(client, headers):
+    import json
+    r = client.post("/api/lessons", content=json.dumps(LESSON), headers=headers)
+    assert r.status_code == 201, r.text
+    assert uploaded_lessons(client) == [r.json()["name"]]
+
+
+def test_a_lesson_from_a_listed_origin_is_stored(tmp_path):
+    import json
+    with TestClient(create_app(Settings(upload_dir=tmp_path, allowed_origins="https://slides.example"))) as c:
+        assert c.post("/api/lessons", content=json.dumps(LESSON), headers={"origin": "https://slides.example"}).status_code == 201
+        assert c.post("/api/lessons", content=json.dumps(LESSON), headers={"origin": EVIL}).status_code == 403

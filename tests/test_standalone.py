@@ -1,9 +1,10 @@
-"""The standalone page (app/standalone.py), GET /api/export/html and ``gatescope export``: the inliner rewrites every
-import of every module the page loads (and refuses what it cannot read), the file reaches nothing outside itself,
+"""The standalone page (app/standalone.py), GET /api/export/html and ``gatescope export``: the page's modules go in
+byte for byte behind an import map naming them as the served pages' map does, the file reaches nothing outside itself,
 the run it holds is the model's own, and the CLI writes /api/trace's own answers or the API's message."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import io
@@ -23,9 +24,11 @@ from app import standalone
 from app.config import Settings
 from app.errors import AppError
 from app.main import create_app
+from app.routers import pages
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMESPACE = "http://www.w3.org/2000/svg"  # an XML namespace name (createElementNS), not a place anything is fetched from
+NAMESPACES = (NAMESPACE, "http://www.w3.org/1998/Math/MathML")  # KaTeX's MathML too
 NETWORK = re.compile(r"(?:https?|wss?)://[^\s\"'`)<>]*", re.I)
 
 
@@ -50,50 +53,71 @@ def scripts(html: str) -> dict[str, str]:
     return out
 
 
-def test_every_module_the_page_loads_is_inlined_with_every_import_rewritten():
-    mods = standalone.modules()
-    # the page's own entry, what views/index.js names through its template import, and the vendored modules
-    assert {"main.js", "views/index.js", "views/diagram.js", "views/heatmaps.js", "views/equation.js", "core/offline.js",
-            "vendor/katex/katex.min.js"} <= set(mods)
-    assert not set(standalone.SERVED) & set(mods)  # answered by the offline module instead
-    names = re.findall(r'"([a-z-]+)",', (ROOT / "static/views/index.js").read_text().split("NAMES = [")[1].split("]")[0])
-    assert names and all(f"views/{n}.js" in mods for n in names)
-    for path, code in mods.items():
-        blank = standalone._blank_comments(code)
-        relative = re.findall(r"""(?:\bfrom|^\s*import|\bimport\()\s*["'`](\.{1,2}/[^"'`]*)""", blank, re.M)
-        assert not relative, (path, relative)
-        for spec in re.findall(r"""["'`](gatescope:/[^"'`$]+)["'`]""", blank):
-            assert spec[len(standalone.SCHEME):] in mods or spec[len(standalone.SCHEME):] in standalone.SERVED, (path, spec)
-        for spec in re.findall(r"`gatescope:/([^`]*)\$\{", blank):  # a template import: its folder's modules are all there
-            assert any(m.startswith(spec) for m in mods), (path, spec)
+def imports_of(html: str) -> dict[str, str]:
+    return json.loads(scripts(html)["importmap"])["imports"]
 
 
-@pytest.mark.parametrize("code, says", [
-    ("const m = await import(name);\n", "import(...)"),
-    ('import { x } from "lodash";\n', "not a relative path"),
-    ('import { x } from "./missing.js";\n', "names no file"),
-    ('import "../../outside.js";\n', "outside static/"),
-    ('const u = import.meta.url;\n', "import.meta"),
-    ('export { a } from someName;\n', "cannot read the specifier"),
-])
-def test_the_inliner_refuses_what_it_cannot_rewrite_naming_file_and_line(tmp_path, code, says):
-    (tmp_path / "main.js").write_text("// the entry\n" + code)
-    (tmp_path / "core").mkdir()
-    (tmp_path / "core" / "offline.js").write_text("export const x = 1;\n")
-    with pytest.raises(standalone.InlineError) as e:
+def decoded(url: str) -> bytes:
+    return base64.b64decode(url.split(",", 1)[1])
+
+
+def test_every_module_goes_in_byte_for_byte(html):
+    """The file's import map names each module gatescope/<path under static/>, as the served pages' map does, and
+    its data: URL holds the module's file unchanged: the builder reads no JavaScript, so it rewrites none."""
+    imports, static = imports_of(html), ROOT / "static"
+    modules = {k[len(standalone.PREFIX):]: decoded(u) for k, u in imports.items() if k.endswith(".js")}
+    assert all(k.startswith(standalone.PREFIX) for k in imports)
+    # the entry, every view views/index.js names (its template import), the offline module and the vendored modules
+    names = re.findall(r'"([a-z-]+)",', (static / "views/index.js").read_text().split("NAMES = [")[1].split("]")[0])
+    assert names and {f"views/{n}.js" for n in names} | {"main.js", "core/offline.js", "vendor/katex/katex.min.js",
+                                                          "vendor/gifenc/gifenc.esm.js"} <= set(modules)
+    for path, code in modules.items():
+        source = standalone.OFFLINE if path in standalone.SERVED else path  # the served three: the offline module
+        assert code == (static / source).read_bytes(), path
+    assert len({imports[standalone.PREFIX + m] for m in (*standalone.SERVED, standalone.OFFLINE)}) == 1  # one module instance
+    # what static/ holds and the page never loads is left out: the other pages' entries and Swagger UI
+    assert not any(m.startswith(standalone.LEFT_OUT) for m in modules)
+    every = {p.relative_to(static).as_posix() for p in static.rglob("*.js")}
+    assert every - set(modules) == {m for m in every if m.startswith(standalone.LEFT_OUT)}
+    # the stylesheet equation.js names by import.meta.resolve: KaTeX's, its woff2 fonts inlined
+    css = decoded(imports[standalone.PREFIX + "vendor/katex/katex.min.css"]).decode()
+    assert imports[standalone.PREFIX + "vendor/katex/katex.min.css"].startswith("data:text/css;base64,")
+    assert "url(fonts/" not in css and css.count("url(data:font/woff2;base64,") == 20
+
+
+def test_the_builder_has_no_regular_expression():
+    """app/standalone.py imports no regular-expression module: it reads no JavaScript (nor anything else) by pattern."""
+    tree = ast.parse((ROOT / "app/standalone.py").read_text())
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and not n.level}
+    assert not imported & {"re", "regex"}, imported
+
+
+def test_the_walk_leaves_out_the_served_modules_and_what_the_page_never_loads(tmp_path):
+    files = ["main.js", "core/offline.js", "core/stream.js", "core/api.js", "core/plotly.js", "views/a.js", "compare.js",
+             "docs.js", "widget.js", "vendor/swagger-ui/swagger-ui-bundle.js", "vendor/lib/lib.esm.js", "gatescope.css"]
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(f"// {name}\n".encode())
+    assert set(standalone.modules(tmp_path)) == {"main.js", "core/offline.js", "views/a.js", "vendor/lib/lib.esm.js"}
+    (tmp_path / "main.js").unlink()
+    with pytest.raises(standalone.BuildError, match="static/main.js"):
         standalone.modules(tmp_path)
-    assert "static/main.js:2" in str(e.value) and says in str(e.value)
 
 
-def test_comments_and_strings_are_not_read_as_imports(tmp_path):
-    (tmp_path / "core").mkdir()
-    (tmp_path / "core" / "offline.js").write_text("export const x = 1;\n")
-    (tmp_path / "b.js").write_text("export const b = 2;\n")
-    (tmp_path / "main.js").write_text('// import x from "./nowhere.js"\n/* import("./nor.js") */\nconst from = $("from");\n'
-                                      'const s = "import(name)";\nimport { b } from "./b.js";\n')
-    mods = standalone.modules(tmp_path)
-    assert 'from "gatescope:/b.js"' in mods["main.js"] and '"./nowhere.js"' in mods["main.js"]  # the comment is left as it was
-    assert set(mods) == {"main.js", "b.js", "core/offline.js"}
+@pytest.mark.parametrize("path", ["/", "/embed", "/compare?compare=preset:remember-rnn,preset:remember-lstm", "/lesson",
+                                  "/lesson/lstm", "/?step=999999"])
+def test_the_served_pages_map_the_prefix_to_static_allowed_by_their_csp(client, path):
+    """Every page that loads the modules carries the import map, before any module script, and its CSP allows that
+    one inline script by its hash (and no other inline script runs)."""
+    r = client.get(path)
+    page = r.text
+    maps = re.findall(r'<script type="importmap">(.*?)</script>', page, re.S)
+    assert maps == [pages.IMPORT_MAP] and json.loads(maps[0]) == {"imports": {standalone.PREFIX: "/static/"}}
+    assert page.index('type="importmap"') < page.index('type="module"')
+    digest = base64.b64encode(hashlib.sha256(maps[0].encode()).digest()).decode()
+    policy = dict((d.split(" ", 1) + [""])[:2] for d in r.headers["content-security-policy"].split("; "))
+    assert policy["script-src"] == f"'self' 'sha256-{digest}'"
 
 
 def test_the_file_reaches_nothing_outside_itself(html):
@@ -105,10 +129,9 @@ def test_the_file_reaches_nothing_outside_itself(html):
         digest = base64.b64encode(hashlib.sha256(blocks[kind].encode()).digest()).decode()
         assert f"'sha256-{digest}'" in policy["script-src"]
     imports = json.loads(blocks["importmap"])["imports"]
-    assert all(url.startswith("data:text/javascript;base64,") for url in imports.values())
+    assert all(url.startswith(("data:text/javascript;base64,", "data:text/css;base64,")) for url in imports.values())
     for key, url in imports.items():
-        code = base64.b64decode(url.split(",", 1)[1]).decode()
-        found = [u for u in NETWORK.findall(standalone._blank_comments(code)) if u != NAMESPACE]
+        found = [u for u in NETWORK.findall(decoded(url).decode()) if u not in NAMESPACES]
         assert not found, (key, found)
     # the HTML around the scripts: no src= or href= to anything but data: (plotly.js is an inert text block, run from blob:)
     outside = re.sub(r"<script [^>]*>.*?</script>", "", html, flags=re.S)

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 import cells
+from app import run
 from app.config import Settings
 from app.inputs import fixed_embedding
 from app.main import create_app
@@ -116,7 +117,7 @@ def test_appending_past_the_step_limit(tmp_path):
 
 def test_appending_is_held_to_the_work_of_the_whole_run(tmp_path):
     """A short first request passes max_work; the typed extension is checked as the whole run it makes."""
-    with TestClient(create_app(Settings(upload_dir=tmp_path, max_work=4 * 64 * (8 + 64) * 30))) as c:
+    with TestClient(create_app(Settings(upload_dir=tmp_path, max_work=(4 * 64 * (8 + 64) + run.STEP_OVERHEAD) * 30))) as c:
         with c.websocket_connect("/ws/trace?kind=lstm&hidden=64&input=abcd") as ws:
             read_stream(ws)
             ws.send_json({"type": "append", "input": "x" * 40})
@@ -138,7 +139,7 @@ def test_streams_per_client_are_limited(tmp_path):
             assert read_stream(d)[0]["type"] == "header"
 
 
-def wait_until(predicate, timeout=5.0):
+def wait_until(predicate, timeout=30.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if predicate():

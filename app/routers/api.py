@@ -17,12 +17,11 @@ from starlette.requests import ClientDisconnect
 
 import cells
 
-from .. import __version__, wire
+from .. import __version__, run, wire
 from .. import store as store_mod
 from ..deps import PoolDep, SettingsDep, StoreDep
 from ..errors import AppError, over_limit, setting
 from ..origin import ORIGIN_ERRORS, SameOrigin
-from ..resolve import resolve
 from ..responses import GradientResponse, Health, KindInfo, ModelInfo, PresetInfo, TaskInfo, TraceResponse
 from ..schemas import KIND_OPTION_NAMES, KindName, ViewBody, ViewState, view_fields
 from ..training_schemas import TrainingReplay, replay_body
@@ -55,22 +54,10 @@ def view() -> list[dict]:
 
 
 def _compute(view: ViewState, settings, store):
-    r = resolve(view, settings, store)
-    if view.format in ("json", "csv"):
-        widths = {f["name"]: f["width"] for f in wire.stream_fields(r)}
-        values = len(r.parsed.xs) * (sum(widths[n] for n in r.names) + widths.get("prediction", 0))  # predictions are numbers too
-        if values > settings.max_json_values:
-            raise over_limit("format", f"a {view.format} answer of {values} values", settings.max_json_values, "max_json_values",
-                             hint="ask for fewer names (names=...), a shorter input, or format=npz")
-    trace = r.model.run(r.parsed.xs, clamp=r.clamp)
-    if view.format == "npz":
-        # an .npz is a zip archive; saying so also keeps the gzip middleware from deflating it twice
-        return StreamingResponse(wire.trace_npz(r, trace), media_type="application/zip",
-                                 headers={"Content-Disposition": 'attachment; filename="trace.npz"'})
-    if view.format == "csv":
-        return StreamingResponse(wire.trace_csv(r, trace), media_type="text/csv",
-                                 headers={"Content-Disposition": 'attachment; filename="trace.csv"'})
-    return Response(wire.trace_json(r, trace), media_type="application/json")
+    body, media, filename = wire.trace_answer(run.resolve(view, settings, store), view.format, settings)
+    if filename is None:
+        return Response(body, media_type=media)
+    return StreamingResponse(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 TRACE_RESPONSES = {200: {"model": TraceResponse, "content": {"application/zip": {}, "text/csv": {}}}, **ERRORS}
@@ -89,19 +76,8 @@ async def trace_post(view: Annotated[ViewBody, Body()], settings: SettingsDep, s
 
 
 def _gradients(view: ViewState, settings, store) -> bytes:
-    r = resolve(view, settings, store)
-    if r.clamp:
-        raise AppError(422, f"clamp: {str(r.clamp)!r} is not applied to gradients, which are of the model as it is (a clamped run "
-                            "has no backward pass here); leave clamp out of /api/gradients", "clamp")
-    m = r.model
-    work = len(r.parsed.xs) * m.hidden_size * m.out_size * m.num_layers
-    if work > settings.max_gradient_work:
-        raise over_limit("input", f"{len(r.parsed.xs)} steps x {m.hidden_size} hidden x {m.out_size} outputs x {m.num_layers} layers = {work}",
-                         settings.max_gradient_work, "max_gradient_work")
-    try:
-        flow = cells.gradient_flow(m, r.parsed.xs)
-    except cells.CellsError as e:
-        raise AppError(422, str(e)) from None
+    r = run.resolve(view, settings, store)
+    flow = run.gradient_flow(r, settings)
     body = {"request": r.normalized(), "model": wire.model_info(r), "tokens": r.parsed.tokens, "steps": len(r.parsed.xs),
             "flow": {k: wire.rounded(v, view.digits) for k, v in flow.items()}}
     return Response(wire.dumps(body), media_type="application/json")
@@ -167,6 +143,9 @@ async def upload(request: Request, params: Annotated[UploadParams, Query()], set
     return {**model.describe(), "id": model_id}
 
 
+CLOSE = {"Connection": "close"}
+
+
 async def _receive(request: Request, f, limit: int, idle: float) -> int:
     """Write the body to ``f``; a client that sends nothing for ``idle`` seconds, or takes longer than 10 x idle in all,
     is answered 408, so a stalled upload cannot hold a temp file and a descriptor for ever."""
@@ -183,10 +162,12 @@ async def _receive(request: Request, f, limit: int, idle: float) -> int:
         if chunk is None:
             what = f"nothing for {idle:g} s" if wait == idle else f"more than {10 * idle:g} s in all"
             raise AppError(408, f"file: the upload sent {what} after {size} bytes ({setting('upload_idle_seconds')}); "
-                                "send the whole file at once", "file")
+                                "send the whole file at once", "file", headers=CLOSE)
         size += len(chunk)
         if size > limit:
-            raise over_limit("file", f"more than {limit} bytes", limit, "max_upload_bytes")
+            e = over_limit("file", f"more than {limit} bytes", limit, "max_upload_bytes")
+            e.headers = CLOSE  # the rest of the body is not read: the connection cannot carry another request (RFC 9110 15.5.9)
+            raise e
         f.write(chunk)
 
 
@@ -208,7 +189,7 @@ async def model_training(model_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{
 
 def _standalone(view: ViewState, settings, store) -> Response:  # the standalone page (app/standalone.py)
     from ..standalone import page, payload_of
-    r = resolve(view, settings, store)
+    r = run.resolve(view, settings, store)
     return Response(page(payload_of(r, settings), settings), media_type="text/html",
                     headers={"Content-Disposition": 'attachment; filename="gatescope.html"'})
 

@@ -13,13 +13,12 @@ from pydantic import ValidationError
 
 import cells
 
-from .. import first_paint, i18n
+from .. import first_paint, i18n, run
 from ..deps import PoolDep, SettingsDep, StoreDep, app_state
 from ..errors import AppError, over_limit
 from ..lesson_book import NAME, Lesson, LessonBook
 from ..lesson_view import LANGS
-from ..origin import ORIGIN_ERRORS
-from ..resolve import resolve
+from ..origin import ORIGIN_ERRORS, SameOrigin
 from ..schemas import ViewState
 from .api import ERRORS
 from .pages import page_config, problems
@@ -44,10 +43,11 @@ BookDep = Annotated[LessonBook, Depends(book)]
 
 def check_runs(lesson: Lesson, settings, store) -> None:
     """Every stop opens: its model exists, its input reads, it is within the limits, and the names it lights up or
-    quotes are its kind's. Only the model is loaded and the input parsed: nothing runs."""
+    quotes are its kind's. Each stop is planned (app/run.py): its cost is checked and its input read, and no model is
+    built or run, so a lesson of many heavy stops costs no more than reading it."""
     for i, stop in enumerate(lesson.stops):
         try:
-            names = set(resolve(stop.state(), settings, store).names) | {"prediction"}
+            names = set(run.shown_of(stop.state(), run.plan(stop.state(), settings, store))[1]) | {"prediction"}
         except AppError as e:
             raise AppError(422, f"stops.{i}.view: {e.detail}", f"stops.{i}.view.{e.field or ''}".rstrip(".")) from None
         lit = [n for n in stop.view.get("highlight", "").split(",") if n]
@@ -67,7 +67,7 @@ def lesson(name: LessonName, lessons: BookDep) -> dict:
     return lessons.get(name).model_dump(mode="json")
 
 
-@router.post("/api/lessons", status_code=201, responses=UPLOAD_RESPONSES, openapi_extra=UPLOAD_BODY,
+@router.post("/api/lessons", status_code=201, responses=UPLOAD_RESPONSES, openapi_extra=UPLOAD_BODY, dependencies=[SameOrigin],
              summary="Upload a lesson (JSON, at most max_lesson_bytes); kept in this process's memory")
 async def upload(request: Request, lessons: BookDep, settings: SettingsDep, store: StoreDep, pool: PoolDep) -> dict:
     raw, limit = bytearray(), settings.max_lesson_bytes
@@ -110,7 +110,7 @@ def _first(lesson: Lesson, stop: int, view: dict, settings, store) -> str:
     """The stop's diagram, drawn for the page's first paint (app/first_paint.py); none when the stop, as the URL changes
     it, does not open (the page's script then says why)."""
     try:
-        return first_paint.drawing_or_nothing(resolve(ViewState.model_validate({**lesson.stops[stop - 1].view, **view}), settings, store))
+        return first_paint.drawing_or_nothing(run.resolve(ViewState.model_validate({**lesson.stops[stop - 1].view, **view}), settings, store))
     except (AppError, ValidationError, cells.CellsError):
         return ""
 

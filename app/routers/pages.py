@@ -8,10 +8,11 @@ the API's status and shows the API's own message, escaped, above its views.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import inspect
 import json
 import re
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
@@ -19,58 +20,43 @@ from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
-from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pydantic import ValidationError
 
 import cells
 
-from .. import __version__, first_paint, i18n
-from .. import store as store_mod
+from .. import first_paint, i18n, run, shell
 from ..deps import PoolDep, SettingsDep, StoreDep, app_state
 from ..errors import AppError
-from ..resolve import resolve
-from ..schemas import VIEW_ONLY, ViewState, view_fields
+from ..schemas import VIEW_ONLY, ViewState
 
 PAGES = {"/": ("index.html", False), "/compare": ("compare.html", False), "/embed": ("embed.html", True)}
 REFUSED = (RequestValidationError, AppError, cells.CellsError)
 
 
-def templates(directory: Path) -> Jinja2Templates:
-    """The pages' templates; each is rendered with _() in the request's language (app/i18n)."""
-    return Jinja2Templates(directory=str(directory), context_processors=[i18n.context])
+#: the pages' import map, exactly as templates/base.html writes it: their modules import each other as
+#: gatescope/<path under static/> (the standalone file maps the same names to data: URLs, app/standalone.py). An
+#: import map cannot be a file of its own, so it is the one inline script the pages have: script-src names its hash.
+IMPORT_MAP = '{"imports": {"gatescope/": "/static/"}}'
 
 
 def csp(embed_origins: str) -> str:
     """No request leaves the app's origin; framing is allowed from the configured origins. '*' is any site and a
-    deck opened from disk: a browser's * matches network schemes only, and a file:// page is matched by file: alone."""
+    deck opened from disk: a browser's * matches network schemes only, and a file:// page is matched by file: alone.
+    No inline script runs but the import map (IMPORT_MAP), allowed by its hash."""
     origins = embed_origins.split()
     if "*" in origins:
         ancestors = "* file:"
     else:
         ancestors = " ".join(["'self'"] + [o for o in origins if o != "self"])
-    return ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    import_map = "'sha256-" + base64.b64encode(hashlib.sha256(IMPORT_MAP.encode()).digest()).decode() + "'"
+    return (f"default-src 'self'; script-src 'self' {import_map}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
             "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
             f"form-action 'self'; frame-ancestors {ancestors}")
 
 
 def page_config(request: Request, embed: bool) -> dict:
-    s = app_state(request, "settings")
-    return {
-        "embed": embed,
-        "version": __version__,
-        "fields": view_fields(),
-        # the model menu's words, English and (zh, as in GET /api/kinds) Chinese; a kind registered without Chinese has zh {}
-        "kinds": [{"name": k, "title": kind.title, "zh": {w: kind.zh[w] for w in ("title",) if w in kind.zh}}
-                  for k, kind in cells.REGISTRY.items()],
-        "default_kind": cells.kinds.DEFAULT,
-        "presets": store_mod.list_presets(),
-        "default_preset": s.default_preset,
-        "limits": {"max_steps": s.max_steps, "max_hidden": s.max_hidden, "max_layers": s.max_layers,
-                   "max_upload_bytes": s.max_upload_bytes, "max_input_chars": s.max_input_chars,
-                   "max_train_steps": s.max_train_steps, "max_train_hidden": s.max_train_hidden, "training": s.max_training_jobs > 0,
-                   "max_export_frames": s.max_export_frames, "max_export_pixels": s.max_export_pixels},
-    }
+    return shell.page_config(app_state(request, "settings"), embed)
 
 
 def render(request: Request, path: str, view: dict, refused: dict | None = None, status: int = 200,
@@ -161,13 +147,13 @@ def given(view: ViewState) -> dict:
 
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request, view: ViewQuery, settings: SettingsDep, store: StoreDep, pool: PoolDep):
-    r = await pool.run(resolve, view, settings, store)
+    r = await pool.run(run.resolve, view, settings, store)
     return render(request, "/", given(view), first=await pool.run(first_paint.drawing_or_nothing, r))
 
 
 @router.get("/embed", response_class=HTMLResponse)
 async def embed(request: Request, view: ViewQuery, settings: SettingsDep, store: StoreDep, pool: PoolDep):
-    r = await pool.run(resolve, view, settings, store)
+    r = await pool.run(run.resolve, view, settings, store)
     return render(request, "/embed", given(view), first=await pool.run(first_paint.drawing_or_nothing, r))
 
 
@@ -181,7 +167,7 @@ async def compare(request: Request, view: ViewQuery, settings: SettingsDep, stor
     for source in view.compare.split(","):
         what, name = source.split(":", 1)
         try:
-            await pool.run(resolve, ViewState.model_validate({**shared, what: name}), settings, store)
+            await pool.run(run.plan, ViewState.model_validate({**shared, what: name}), settings, store)
         except ValidationError as e:  # the entry names no kind, or no well-formed model id
             raise EntryRefused(source, RequestValidationError(e.errors())) from None
         except REFUSED as e:

@@ -26,12 +26,12 @@ from pydantic import ValidationError
 
 import cells
 
-from .. import wire
+from .. import run, wire
 from ..deps import PoolDep, SettingsDep, StoreDep, state
 from ..errors import AppError, setting
 from ..origin import SameOrigin
 from ..pool import Pool
-from ..resolve import Resolved, resolve, resolve_append
+from ..run import Run
 from ..schemas import ViewBody, ViewState
 from ..sockets import GONE, Slot, Slots, client_address, error_body, fail, first_message, json_object, quiet_when_gone, reported, send
 
@@ -62,12 +62,13 @@ StreamsDep = Annotated[Streams, state("streams")]
 
 
 class Runner:
-    """Runs a resolved view chunk by chunk, carrying the recurrent state between chunks."""
+    """Streams a run: its own input (from the run the page load made, or chunk by chunk), then what is appended,
+    carrying the recurrent state between chunks."""
 
-    def __init__(self, r: Resolved, streams: Streams, pool: Pool):
+    def __init__(self, r: Run, streams: Streams, pool: Pool):
         self.r, self.streams, self.pool, self.state, self.steps = r, streams, pool, None, 0
         self.plain = None  # the state of the run without the clamp, when the view compares the two
-        self.typed = r.input  # the whole input so far, with what was appended: errors count positions in it
+        self.typed = run.typed_of(r)  # what the stream has read: characters, pieces, steps (errors count positions in it)
         m = r.model
         cost = max(1, m.hidden_size * (m.hidden_size + m.input_size) * m.num_layers * m.directions + m.n_outputs * m.out_size)
         self.chunk = max(1, min(MAX_CHUNK, 2**21 // cost))  # about 10 ms of work per chunk whatever the size
@@ -82,15 +83,33 @@ class Runner:
         self.streams.steps_computed += len(xs)
         return rows
 
-    async def chunks(self, xs):
-        """(t0, rows) for each chunk of ``xs``, each computed in the pool (one of ``heavy_workers`` slots, held briefly);
-        AppError(503) when a chunk cannot get a slot in time."""
-        if self.r.model.bidirectional:  # the reverse direction needs the whole sequence first
-            t0 = self.steps  # read before the run: run() advances self.steps, and t0 read after it put step 0 at T
-            rows = await self.pool.run(self.run, xs)
+    def whole(self) -> np.ndarray:
+        """The rows of the run's own input, read from the run made once for every request that shares it."""
+        trace = self.r.trace()
+        rows = wire.step_rows(self.r, trace)
+        if self.r.compared:
+            plain = self.r.trace(clamped=False)
+            self.plain, rows = plain.final, np.concatenate([rows, wire.step_rows(self.r, plain)], axis=1)
+        self.state, self.steps = trace.final, len(rows)
+        self.streams.steps_computed += len(rows)
+        return rows
+
+    async def start(self):
+        """(t0, rows) of the run's own input: from the run already made (by the page that opened this stream), or
+        whole for a bidirectional model (its reverse direction needs the whole sequence first), else chunk by chunk
+        so that the first step reaches the wire at once."""
+        if self.r.made.ran() is not None or self.r.model.bidirectional:
+            rows = await self.pool.run(self.whole)
             for i in range(0, len(rows), MAX_CHUNK):
-                yield t0 + i, rows[i:i + MAX_CHUNK]
+                yield i, rows[i:i + MAX_CHUNK]
             return
+        run.COUNTS["run"] += 1
+        async for t0, rows in self.chunks(self.r.parsed.xs):
+            yield t0, rows
+
+    async def chunks(self, xs):
+        """(t0, rows) for each chunk of ``xs`` (a unidirectional run, or what is appended to one), each computed in
+        the pool (one of ``heavy_workers`` slots, held briefly); AppError(503) when a chunk cannot get a slot in time."""
         size, i = min(8, self.chunk), 0
         while i < len(xs):
             t0 = self.steps
@@ -98,16 +117,6 @@ class Runner:
             yield t0, rows
             i += len(rows)
             size = min(size * 2, self.chunk)
-
-
-def header(r: Resolved, fmt: str) -> dict:
-    """The stream's header; when the view compares, ``original_fields`` are the shown names of the run without the
-    clamp, placed after the clamped ones in each row, and ``stride`` counts both."""
-    out = wire.header(r, fmt)
-    if r.compared:
-        out["original_fields"] = [{**f, "offset": f["offset"] + out["stride"]} for f in out["fields"]]
-        out["stride"] *= 2
-    return out
 
 
 def fields(head: dict) -> list[dict]:
@@ -147,7 +156,7 @@ async def ws_trace(ws: WebSocket, settings: SettingsDep, store: StoreDep, pool: 
             await _serve(ws, settings, store, pool, streams)
 
 
-async def _request(ws: WebSocket, settings, store, pool: Pool) -> tuple[Resolved, str, float]:
+async def _request(ws: WebSocket, settings, store, pool: Pool) -> tuple[Run, str, float]:
     """The resolved view, the frame format and when the request came: from the query string, or the first message."""
     started = time.perf_counter()
     params = dict(ws.query_params)
@@ -160,7 +169,7 @@ async def _request(ws: WebSocket, settings, store, pool: Pool) -> tuple[Resolved
         body = await first_message(ws, FIRST_MESSAGE_SECONDS, EXPECTED)
         started = time.perf_counter()
         view = ViewBody.model_validate(body)  # JSON: typed as its schema says
-    return await pool.run(resolve, view, settings, store), frames, started
+    return await pool.run(run.resolve, view, settings, store), frames, started
 
 
 async def _serve(ws: WebSocket, settings, store, pool: Pool, streams: Streams) -> None:
@@ -169,7 +178,7 @@ async def _serve(ws: WebSocket, settings, store, pool: Pool, streams: Streams) -
     except (ValidationError, AppError, cells.CellsError) as e:
         await fail(ws, e, "ws/trace")
         return
-    view, first, head = r.view, None, header(r, frames)
+    view, first, head = r.view, None, wire.header(r, frames)
     runner = Runner(r, streams, pool)
     sent, count, every = 0, 0, fields(head)
 
@@ -186,7 +195,7 @@ async def _serve(ws: WebSocket, settings, store, pool: Pool, streams: Streams) -
 
     async def stream():
         await send(ws, head)
-        async for t0, rows in runner.chunks(r.parsed.xs):
+        async for t0, rows in runner.start():
             await send_rows(t0, rows)
         await send(ws, summary(runner, started, first, sent, count))
         async for msg in inbox:
@@ -225,16 +234,14 @@ async def _serve(ws: WebSocket, settings, store, pool: Pool, streams: Streams) -
         tg.cancel_scope.cancel()
 
 
-async def _parse_append(msg: dict | AppError, r: Resolved, runner: Runner, settings, pool: Pool):
+async def _parse_append(msg: dict | AppError, r: Run, runner: Runner, settings, pool: Pool):
     """The new steps of {"type": "append", "input": ...}, or an error message to send back."""
     if isinstance(msg, AppError):
         return error_body(msg)
     if msg.get("type") != "append" or not isinstance(msg.get("input"), str):
         return {"type": "error", "status": 422, "detail": 'message: expected {"type": "append", "input": "..."}'}
     try:
-        parsed = await pool.run(resolve_append, r, msg["input"], runner.steps, settings, runner.typed)
-        runner.typed += msg["input"]
-        return parsed
+        return await pool.run(run.extend, r, msg["input"], runner.typed, settings)
     except AppError as e:
         return error_body(e)
 
@@ -273,7 +280,7 @@ async def trace_stream(request: Request, view: Annotated[ViewState, Query()], se
         raise streams.refused(settings.max_streams_per_client)
     try:
         started = time.perf_counter()
-        r = await pool.run(resolve, view, settings, store)
+        r = await pool.run(run.resolve, view, settings, store)
         response = HeldStream(_events(r, view, Runner(r, streams, pool), started), slot, media_type="text/event-stream",
                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     except BaseException:
@@ -282,12 +289,12 @@ async def trace_stream(request: Request, view: Annotated[ViewState, Query()], se
     return response
 
 
-async def _events(r: Resolved, view: ViewState, runner: Runner, started: float):
-    head = header(r, "json")
+async def _events(r: Run, view: ViewState, runner: Runner, started: float):
+    head = wire.header(r, "json")
     first, sent, count, every = None, 0, 0, fields(head)
     yield sse("header", head)
     try:
-        async for t0, rows in runner.chunks(r.parsed.xs):
+        async for t0, rows in runner.start():
             data = sse("steps", wire.steps_json(t0, rows, view.digits, every))
             first = first or time.perf_counter()
             sent, count = sent + len(data), count + len(rows)

@@ -2,8 +2,8 @@
 // what that makes (frames, seconds), a progress bar and a cancel button; it checks the request against the server's
 // limits before any frame is drawn, and saves the file under a name that says what it is.
 
-import { FrameSource, SIZES, encodeGif, encodeVideo, frameList, problem, videoType } from "./animation-export.js";
-import { local, tr } from "../core/i18n.js";
+import { FrameSource, SIZES, encodeGif, encodeVideo, frameList, problem, videoType } from "gatescope/controls/animation-export.js";
+import { local, tr } from "gatescope/core/i18n.js";
 
 /** What the dialog asks for, read off its fields: the view, the size, the range and its frames, the format. */
 function request(ctx) {

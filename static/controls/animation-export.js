@@ -3,12 +3,12 @@
 // naming the model, the step and its input. The GIF is encoded by gifenc (vendored, static/vendor/gifenc), the video
 // by the browser's MediaRecorder (WebM, or MP4 where the browser records it). Cancelling leaves nothing behind.
 
-import { GIFEncoder, nearestColorIndex, quantize } from "../vendor/gifenc/gifenc.esm.js";
-import { Diagram } from "../views/diagram.js";
-import { PACE } from "./player.js";
-import { FONT_FAMILY, INK } from "../core/config.js";
-import { CAPTION, captioned, rasterise } from "./diagram-export.js";
-import { tr } from "../core/i18n.js";
+import { GIFEncoder, nearestColorIndex, quantize } from "gatescope/vendor/gifenc/gifenc.esm.js";
+import { Diagram } from "gatescope/views/diagram.js";
+import { PACE } from "gatescope/controls/player.js";
+import { FONT_FAMILY, INK } from "gatescope/core/config.js";
+import { CAPTION, captioned, rasterise } from "gatescope/controls/diagram-export.js";
+import { tr } from "gatescope/core/i18n.js";
 
 export const SIZES = { "1280x720": [1280, 720], "1920x1080": [1920, 1080] };
 const CAPTION_PX = CAPTION.pad * 2 + CAPTION.line * 3;  // the three caption lines diagram-export.js sets above the diagram

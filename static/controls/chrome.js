@@ -1,11 +1,11 @@
 // The page's controls around the views: which model, its options, the input, uploads, links and exports.
 // Every control edits the view state through onChange(changes); nothing here draws data.
 
-import { fetchJson } from "../core/api.js";
-import { serialize } from "../core/state.js";
-import { assumedText } from "../core/text.js";
-import { savePng, saveSvg } from "./diagram-export.js";
-import { local, tr } from "../core/i18n.js";
+import { fetchJson } from "gatescope/core/api.js";
+import { serialize } from "gatescope/core/state.js";
+import { assumedText } from "gatescope/core/text.js";
+import { savePng, saveSvg } from "gatescope/controls/diagram-export.js";
+import { local, tr } from "gatescope/core/i18n.js";
 
 const $ = (root, sel) => root.querySelector(sel);
 const control = (root, name) => $(root, `[data-control="${name}"]`);

@@ -1,9 +1,9 @@
 // The diagram as a file: its SVG (what the page drew, with every colour an attribute) under a caption that
 // names the model, the step and its input, as a PNG at twice the pixels or as a vector SVG for slides and papers.
 
-import { FONT_FAMILY, INK } from "../core/config.js";
-import { tr } from "../core/i18n.js";
-import { svgNode } from "../views/diagram-svg.js";
+import { FONT_FAMILY, INK } from "gatescope/core/config.js";
+import { tr } from "gatescope/core/i18n.js";
+import { svgNode } from "gatescope/views/diagram-svg.js";
 
 export const CAPTION = { size: 14, line: 20, pad: 10 };  // pixels: the caption's font, its line height, its margin
 

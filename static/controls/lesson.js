@@ -5,9 +5,9 @@
 // send → ←); Shift+→ / Shift+← step time, as the player's buttons do; ↑ ↓, space, ., Home and End stay the player's.
 // The text is the lesson's data, set as text: *emphasis* and $math$ (KaTeX) are the only markup it has.
 
-import "../vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
-import { parse } from "../core/state.js";
-import { tr } from "../core/i18n.js";
+import "gatescope/vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
+import { parse } from "gatescope/core/state.js";
+import { tr } from "gatescope/core/i18n.js";
 
 const KEPT = ["lang", "presenter", "palette"];  // the reader's, not the stop's: they stay as the stops change
 const NEXT = new Set(["PageDown", "ArrowRight"]), BACK = new Set(["PageUp", "ArrowLeft"]);

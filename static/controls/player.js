@@ -4,8 +4,8 @@
 // phases on, the clock runs at the lecture's pace (seconds a phase), whatever the speed of plain stepping is.
 // The frame times are kept for the page benchmark (bench/bench_page.py).
 
-import { tr } from "../core/i18n.js";
-import { writeText } from "../core/write.js";
+import { tr } from "gatescope/core/i18n.js";
+import { writeText } from "gatescope/core/write.js";
 
 export const PACE = { slow: 2.0, normal: 1.0, fast: 0.5 };  // seconds a phase: an LSTM step is 5 phases
 

@@ -5,11 +5,11 @@
 // run that ends in two seconds can still be seen specialising (the server never slows a run for it). A stored run
 // (GET /api/models/{id}/training) is loaded whole.
 
-import { BACKGROUND, FONT_FAMILY, palette, sizes } from "../core/config.js";
-import { tr } from "../core/i18n.js";
-import { num } from "../core/text.js";
-import { margins, tokenPx } from "../views/heatmap-figure.js";
-import { Heatmaps } from "../views/heatmaps.js";
+import { BACKGROUND, FONT_FAMILY, palette, sizes } from "gatescope/core/config.js";
+import { tr } from "gatescope/core/i18n.js";
+import { num } from "gatescope/core/text.js";
+import { margins, tokenPx } from "gatescope/views/heatmap-figure.js";
+import { Heatmaps } from "gatescope/views/heatmaps.js";
 
 export const WATCH_MS = 300;  // a snapshot on screen while watching: a 1,500-step run's 41 snapshots take about 12 s
 

@@ -2,12 +2,12 @@
 // the task's example input at every snapshot (paced, when watching: train-replay.js), replay the snapshots once it
 // is done, and open the result as a model. Opened on a model trained here, the dialog replays that model's training.
 
-import { fetchJson } from "../core/api.js";
-import { local, tr } from "../core/i18n.js";
-import { loadPlotly } from "../core/plotly.js";
-import { socketUrl } from "../core/stream.js";
-import { errorText } from "../core/text.js";
-import { Replay } from "./train-replay.js";
+import { fetchJson } from "gatescope/core/api.js";
+import { local, tr } from "gatescope/core/i18n.js";
+import { loadPlotly } from "gatescope/core/plotly.js";
+import { socketUrl } from "gatescope/core/stream.js";
+import { errorText } from "gatescope/core/text.js";
+import { Replay } from "gatescope/controls/train-replay.js";
 
 const MODEL_ID = /^[0-9a-f]{16,64}$/;
 

@@ -2,7 +2,7 @@
 // held run, the run without the holds, or their difference (clamp_view; the trace carries both, core/trace.js).
 // Its examples are the kind's own gates, read off its glossary: no gate is named here.
 
-import { local, tr } from "../core/i18n.js";
+import { local, tr } from "gatescope/core/i18n.js";
 
 const control = (root, name) => root.querySelector(`[data-control="${name}"]`);
 

@@ -1,6 +1,6 @@
 // The page's requests for JSON (the stream aside): one way to read an answer and its error.
 
-import { errorText } from "./text.js";
+import { errorText } from "gatescope/core/text.js";
 
 /** fetch(url) as JSON; an Error with the server's message when the answer is not 2xx. */
 export async function fetchJson(url, init) {

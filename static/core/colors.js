@@ -1,6 +1,6 @@
 // Color scales for values: pure functions, shared by the diagram, the heatmaps and the token strip.
 
-import { INK, palette } from "./config.js";
+import { INK, palette } from "gatescope/core/config.js";
 
 /** The value range of a glossary range class. */
 function bounds(range) {

@@ -1,6 +1,6 @@
 // Colors, sizes and fonts: every view reads them from here.
 
-import LOOK from "./look.js";  // palettes, sizes and ink: shared with the server's first drawing (app/first_paint.py)
+import LOOK from "gatescope/core/look.js";  // palettes, sizes and ink: shared with the server's first drawing (app/first_paint.py)
 
 export const PALETTES = LOOK.palettes;
 const SIZES = LOOK.sizes;

@@ -4,7 +4,7 @@
 // unchanged: the run gets exactly what the WebSocket would have sent (header, rows, summary), plotly.js comes from
 // the file (<script type="text/plain" id="gatescope-plotly">), and anything else that needs a server says so.
 
-import { tr } from "./i18n.js";
+import { tr } from "gatescope/core/i18n.js";
 
 const NEEDS_SERVER = tr("this file holds one run (every layer and direction of it); to see another model, input or option, open it in gatescope (gatescope serve)");
 

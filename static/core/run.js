@@ -1,9 +1,9 @@
 // One run: the stream of a view's steps into the trace, the kind's description it needs to be drawn, and
 // the text typed on top of it. It tells the page through its handlers; it draws nothing.
 
-import { tr } from "./i18n.js";
-import { openStream } from "./stream.js";
-import { errorText } from "./text.js";
+import { tr } from "gatescope/core/i18n.js";
+import { openStream } from "gatescope/core/stream.js";
+import { errorText } from "gatescope/core/text.js";
 
 /** What the stream of run number id says: into the trace, and to the page (an older run's answers are dropped). */
 function streamHandlers(run, id, trace, handlers) {
@@ -35,14 +35,14 @@ function streamHandlers(run, id, trace, handlers) {
     },
     error(e) {
       run.pending = null;
-      handlers.failed(errorText(e.detail), e.offer);  // the server's way out, a button: {label, patch}
+      handlers.failed(errorText(e.detail), e.offer, e);  // the server's way out, a button: {label, patch}; e.code for the page
       handlers.status("");
     },
     closed: () => handlers.closed(),
   };
 }
 
-/** handlers: described(kindInfo, header), rows(), complete(), status(text), failed(text, offer), accepted() (typed text the
+/** handlers: described(kindInfo, header), rows(), complete(), status(text), failed(text, offer, error), accepted() (typed text the
  *  server took), closed(). */
 export function createRun(trace, handlers) {
   // the open run: its stream, its number (an answer for an older one is dropped), its kind's description,

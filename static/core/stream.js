@@ -1,7 +1,7 @@
 // The trace stream: a WebSocket with binary step frames, or Server-Sent Events where WebSockets are blocked.
 // Frames: uint32 t0, uint32 count, then count x stride float32 (little-endian); see app/wire.py.
 
-import { tr } from "./i18n.js";
+import { tr } from "gatescope/core/i18n.js";
 
 /** The WebSocket URL of a path on this page's server (wss: under https:). */
 export function socketUrl(path) {

@@ -1,6 +1,6 @@
 // Text a user typed is only ever shown as text.
 
-import { tr } from "./i18n.js";
+import { tr } from "gatescope/core/i18n.js";
 
 // Quotes as numeric entities: Plotly decodes those, but of the named ones only &amp; &lt; &gt; &nbsp;,
 // so "&quot;" would show as typed on a tick, a legend or a hover.

@@ -1,9 +1,9 @@
 // The words around the diagram: which model this is (its title and notes), and the current step's input.
 
-import { local, tr } from "../core/i18n.js";
-import { assumedText, minusSigns, showToken } from "../core/text.js";
-import { writeText } from "../core/write.js";
-import { View } from "./view.js";
+import { local, tr } from "gatescope/core/i18n.js";
+import { assumedText, minusSigns, showToken } from "gatescope/core/text.js";
+import { writeText } from "gatescope/core/write.js";
+import { View } from "gatescope/views/view.js";
 
 export class ModelTitle extends View {
   static id = "model-title";

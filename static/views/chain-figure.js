@@ -7,7 +7,7 @@
 // on the state line along the top, h(t−1) on the line into the layers), then the module's box with its layers, the
 // output h(t) above it and the input x(t) below it. Coordinates are pixels, slot-local (x from 0 to the pitch P), y down.
 
-import { sizes } from "../core/config.js";
+import { sizes } from "gatescope/core/config.js";
 
 export const MOST = 7, LEAST = 3;   // modules side by side
 const HERO_ZOOM = 2;                // the hero chain at most twice its size

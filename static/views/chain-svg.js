@@ -1,10 +1,10 @@
 // The chain's SVG, made once per figure (views/chain-figure.js lays it out; views/chain.js gives its slots their steps,
 // colours their squares and moves it): every colour, width and font an attribute, as the diagram's SVG is.
 
-import { INK, palette } from "../core/config.js";
-import { highlighted } from "./diagram-figure.js";
-import { svgNode } from "./diagram-svg.js";
-import { gridCells, gridShape, handoverPaths, headOf, pathOf, slotStrips, slotWires, textWidth } from "./chain-figure.js";
+import { INK, palette } from "gatescope/core/config.js";
+import { highlighted } from "gatescope/views/diagram-figure.js";
+import { svgNode } from "gatescope/views/diagram-svg.js";
+import { gridCells, gridShape, handoverPaths, headOf, pathOf, slotStrips, slotWires, textWidth } from "gatescope/views/chain-figure.js";
 
 const MODULE = { fill: "#f4f6f8", edge: "#9aa3ad" };  // a module's box, light under its layers
 

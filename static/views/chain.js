@@ -5,16 +5,16 @@
 // the state squares slide from module t−1 into module t. With phases on, that is the first phase's opening, as in
 // the diagram, and module t fills in phase by phase (views/flow.js); a frame is then a function of (t, phase, progress).
 
-import { colorAt, scaleFor } from "../core/colors.js";
-import { INK, palette } from "../core/config.js";
-import { tr } from "../core/i18n.js";
-import { showToken } from "../core/text.js";
-import { chosenUnits } from "./diagram.js";
-import { drawnUnits } from "./diagram-figure.js";
-import { along, ease, flowFrame, flowPlan } from "./flow.js";
-import { MAX_UNITS, chainLayout, chainPlan, fitting, textWidth, tokenPlace, windowStart } from "./chain-figure.js";
-import { drawChain } from "./chain-svg.js";
-import { View } from "./view.js";
+import { colorAt, scaleFor } from "gatescope/core/colors.js";
+import { INK, palette } from "gatescope/core/config.js";
+import { tr } from "gatescope/core/i18n.js";
+import { showToken } from "gatescope/core/text.js";
+import { chosenUnits } from "gatescope/views/diagram.js";
+import { drawnUnits } from "gatescope/views/diagram-figure.js";
+import { along, ease, flowFrame, flowPlan } from "gatescope/views/flow.js";
+import { MAX_UNITS, chainLayout, chainPlan, fitting, textWidth, tokenPlace, windowStart } from "gatescope/views/chain-figure.js";
+import { drawChain } from "gatescope/views/chain-svg.js";
+import { View } from "gatescope/views/view.js";
 
 const SLIDE = 0.4;                        // of a hand-over: the chain's slide by one module; the rest, the squares' way
 const DURATION = 450;                     // ms of a hand-over when stepping by hand (playing, at most 0.75 of a step)

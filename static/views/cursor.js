@@ -2,7 +2,7 @@
 // asks Plotly to redraw (a relayout of a stacked heatmap figure costs ~50 ms; this costs ~0.1 ms). Its
 // position comes from the plot area Plotly computed, and is redone after every Plotly draw.
 
-import { palette } from "../core/config.js";
+import { palette } from "gatescope/core/config.js";
 
 export function createCursor(el, color = palette().highlight) {
   let wrap = el.parentElement;

@@ -2,8 +2,8 @@
 // equation and this step's numbers, and which parts it comes from and feeds (lit up). The sentence is built from
 // the glossary's op and operands, so every kind explains itself with no words of its own.
 
-import { local, tr } from "../core/i18n.js";
-import { numbers } from "./equation.js";
+import { local, tr } from "gatescope/core/i18n.js";
+import { numbers } from "gatescope/views/equation.js";
 
 const DOES = {
   sigmoid: (a) => tr("squashes {a} into 0…1 with σ", { a }),

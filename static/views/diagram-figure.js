@@ -7,10 +7,10 @@
 // Plain SVG, not Plotly: the diagram is the first thing a student sees, and it need not wait the second that
 // plotly.js takes to load; every step then writes its colours into the cells it drew.
 
-import { scaleFor } from "../core/colors.js";
-import { DIAGRAM, FONT_FAMILY, INK, palette, sizes } from "../core/config.js";
-import { tr } from "../core/i18n.js";
-import { legend } from "./diagram-legend.js";
+import { scaleFor } from "gatescope/core/colors.js";
+import { DIAGRAM, FONT_FAMILY, INK, palette, sizes } from "gatescope/core/config.js";
+import { tr } from "gatescope/core/i18n.js";
+import { legend } from "gatescope/views/diagram-legend.js";
 
 /** The labels' font in diagram units (cells/diagrams.py FONTS.label), for a description that does not say. */
 const LABEL_UNITS = 0.24;

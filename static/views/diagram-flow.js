@@ -2,8 +2,8 @@
 // and how far along, which states slide in from the step before) drawn as small rows of the source's own
 // colours, like the GIFs' vectors. The elements are made once per wire and moved, not made again every frame.
 
-import { along } from "./flow.js";
-import { svgNode } from "./diagram-svg.js";
+import { along } from "gatescope/views/flow.js";
+import { svgNode } from "gatescope/views/diagram-svg.js";
 
 const MOST = 8;  // squares in a packet: the first drawn units of its vector (the heatmaps show them all)
 const JOIN = /^\[.*\]$/;

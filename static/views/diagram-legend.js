@@ -4,8 +4,8 @@
 // what a strip's colour means, said once, not beside every strip. Laid out in pixels at the labels' font, so it is as
 // legible as they are. Pure: no DOM (views/diagram-svg.js draws it, views/diagram.js rewrites its numbers).
 
-import { scaleFor, scaleTicks } from "../core/colors.js";
-import { tr } from "../core/i18n.js";
+import { scaleFor, scaleTicks } from "gatescope/core/colors.js";
+import { tr } from "gatescope/core/i18n.js";
 
 const CHAR = 0.62;     // a character's width in DejaVu Sans, in ems (digits and most letters are narrower)
 const SWATCH = 2.6;    // a gradient swatch's width, in ems

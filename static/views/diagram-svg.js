@@ -1,7 +1,7 @@
 // The diagram's scene (views/diagram-figure.js) made into SVG elements. Every colour, width and font is an
 // attribute, not a style sheet's rule, so the SVG is complete in itself: serialized, it is the PNG and SVG export.
 
-import { FONT_FAMILY, INK } from "../core/config.js";
+import { FONT_FAMILY, INK } from "gatescope/core/config.js";
 
 const NS = "http://www.w3.org/2000/svg";
 

@@ -3,16 +3,16 @@
 // cell's colour and value into the element (about 1 ms), so the hover, the PNG export and the tests read exactly
 // what is painted. Hovering a cell says which unit, its value and its equation.
 
-import { colorAt } from "../core/colors.js";
-import { local, tr } from "../core/i18n.js";
-import { INK, palette } from "../core/config.js";
-import { drawnUnits, highlighted, naturalAspect, partLook, scene, unitsNote } from "./diagram-figure.js";
-import { bound, place } from "./diagram-legend.js";
-import { explanation, neighbours } from "./diagram-explain.js";
-import { Packets } from "./diagram-flow.js";
-import { drawScene } from "./diagram-svg.js";
-import { flowFrame, flowPlan } from "./flow.js";
-import { View } from "./view.js";
+import { colorAt } from "gatescope/core/colors.js";
+import { local, tr } from "gatescope/core/i18n.js";
+import { INK, palette } from "gatescope/core/config.js";
+import { drawnUnits, highlighted, naturalAspect, partLook, scene, unitsNote } from "gatescope/views/diagram-figure.js";
+import { bound, place } from "gatescope/views/diagram-legend.js";
+import { explanation, neighbours } from "gatescope/views/diagram-explain.js";
+import { Packets } from "gatescope/views/diagram-flow.js";
+import { drawScene } from "gatescope/views/diagram-svg.js";
+import { flowFrame, flowPlan } from "gatescope/views/flow.js";
+import { View } from "gatescope/views/view.js";
 
 
 /**

@@ -8,19 +8,19 @@
 // live region for the step, says the step, its input, the phase and each equation with its numbers once the
 // view has rested ANNOUNCE_MS after the last step shown, and never during playback.
 
-import "../vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
-import { num } from "../core/text.js";
-import { writeText } from "../core/write.js";
-import { chosenUnits } from "./diagram.js";
-import { drawnUnits } from "./diagram-figure.js";
-import { View } from "./view.js";
-import { local, tr } from "../core/i18n.js";
+import "gatescope/vendor/katex/katex.min.js";  // a UMD bundle: as a module it defines globalThis.katex
+import { num } from "gatescope/core/text.js";
+import { writeText } from "gatescope/core/write.js";
+import { chosenUnits } from "gatescope/views/diagram.js";
+import { drawnUnits } from "gatescope/views/diagram-figure.js";
+import { View } from "gatescope/views/view.js";
+import { local, tr } from "gatescope/core/i18n.js";
 
 export const ANNOUNCE_MS = 600;
 const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu" };
 const ATOM = /^[A-Za-z][\w\u0303]*(\(t(−1)?\))?$/u;  // a symbol that is one name (f(t), h(t−1), f_pre), not an expression
 
-const href = new URL("../vendor/katex/katex.min.css", import.meta.url).href;
+const href = import.meta.resolve("gatescope/vendor/katex/katex.min.css");  // by the import map: /static/ or the file's data: URL
 const sheet = document.querySelector(`link[href="${href}"]`)
   ?? document.head.appendChild(Object.assign(document.createElement("link"), { rel: "stylesheet", href }));
 // Until KaTeX's stylesheet applies, its output would read twice (its HTML and its MathML side by side): plain text till then.

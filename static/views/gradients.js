@@ -1,11 +1,11 @@
 // How far back the last hidden state reaches: ||dh(T)/dh(t)||, ||dh(T)/dc(t)||, ||dh(T)/dx(t)|| over t,
 // on a log scale. Several models can share one plot (the compare page: rnn vs lstm vs gru).
 
-import { BACKGROUND, FONT_FAMILY, niceStep, palette, sizes, stepTicks } from "../core/config.js";
-import { tr } from "../core/i18n.js";
-import { escapeHtml } from "../core/text.js";
-import { createCursor } from "./cursor.js";
-import { View } from "./view.js";
+import { BACKGROUND, FONT_FAMILY, niceStep, palette, sizes, stepTicks } from "gatescope/core/config.js";
+import { tr } from "gatescope/core/i18n.js";
+import { escapeHtml } from "gatescope/core/text.js";
+import { createCursor } from "gatescope/views/cursor.js";
+import { View } from "gatescope/views/view.js";
 
 const LABEL = { h: "‖∂h(T)/∂h(t)‖", c: "‖∂h(T)/∂c(t)‖", x: "‖∂h(T)/∂x(t)‖" };
 const DASH = { h: "solid", c: "dash", x: "dot" };

@@ -2,10 +2,10 @@
 // per scale in use, the unit and step ticks, and the sampling that keeps a long or wide run to about one
 // cell per pixel (a 5,000 x 1,024 map has 5 million cells; the plot has a few hundred pixels each way).
 
-import { scaleFor, scaleTicks } from "../core/colors.js";
-import { BACKGROUND, FONT_FAMILY, HEATMAP, niceStep, sizes } from "../core/config.js";
-import { local, tr } from "../core/i18n.js";
-import { escapeHtml, showToken } from "../core/text.js";
+import { scaleFor, scaleTicks } from "gatescope/core/colors.js";
+import { BACKGROUND, FONT_FAMILY, HEATMAP, niceStep, sizes } from "gatescope/core/config.js";
+import { local, tr } from "gatescope/core/i18n.js";
+import { escapeHtml, showToken } from "gatescope/core/text.js";
 
 const SHOWN_ROLES = ["gate", "candidate", "product", "state", "output"];
 

@@ -7,12 +7,12 @@
 // Every axis lets its labels overflow (ticklabeloverflow "allow": the margins hold them), which spares Plotly
 // measuring each label on every redraw: two thirds of a redraw of nine maps, and a typed step redraws them.
 
-import { HEATMAP, palette, sizes } from "../core/config.js";
-import { tr } from "../core/i18n.js";
-import { createCursor, createRowMark } from "./cursor.js";
-import { blockSizes, colorbars, columnOf, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, tokenStepPx, unitTicks } from "./heatmap-figure.js";
-import { afterPaint, asked, moved, same, sharedWindow, stepsShown } from "./time-window.js";
-import { View } from "./view.js";
+import { HEATMAP, palette, sizes } from "gatescope/core/config.js";
+import { tr } from "gatescope/core/i18n.js";
+import { createCursor, createRowMark } from "gatescope/views/cursor.js";
+import { blockSizes, colorbars, columnOf, defaultNames, figure, hoverFor, margins, sample, scalesOf, stepAxis, tokenStepPx, unitTicks } from "gatescope/views/heatmap-figure.js";
+import { afterPaint, asked, moved, same, sharedWindow, stepsShown } from "gatescope/views/time-window.js";
+import { View } from "gatescope/views/view.js";
 
 const REDRAW_MS = 150;
 

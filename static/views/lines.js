@@ -3,12 +3,12 @@
 // Time is the window the heatmaps share (time-window.js), and only its steps are drawn (one more each side, so
 // the lines run to the edges): a typed step redraws a few hundred points, not the whole run's thousands.
 
-import { BACKGROUND, FONT_FAMILY, LINES, palette, sizes, stepTicks } from "../core/config.js";
-import { local, tr } from "../core/i18n.js";
-import { escapeHtml } from "../core/text.js";
-import { createCursor } from "./cursor.js";
-import { afterPaint, asked, isWhole, same, sharedWindow, stepsShown } from "./time-window.js";
-import { View } from "./view.js";
+import { BACKGROUND, FONT_FAMILY, LINES, palette, sizes, stepTicks } from "gatescope/core/config.js";
+import { local, tr } from "gatescope/core/i18n.js";
+import { escapeHtml } from "gatescope/core/text.js";
+import { createCursor } from "gatescope/views/cursor.js";
+import { afterPaint, asked, isWhole, same, sharedWindow, stepsShown } from "gatescope/views/time-window.js";
+import { View } from "gatescope/views/view.js";
 
 const REDRAW_MS = 150;
 

@@ -2,11 +2,11 @@
 // over the whole sequence with the current step marked (linear). While playing, the bars are redrawn at
 // most ten times a second and the line chart not at all: only its cursor and caption move.
 
-import { BACKGROUND, FONT_FAMILY, palette, sizes, stepTicks } from "../core/config.js";
-import { local, tr } from "../core/i18n.js";
-import { escapeHtml, num, showToken } from "../core/text.js";
-import { createCursor } from "./cursor.js";
-import { View } from "./view.js";
+import { BACKGROUND, FONT_FAMILY, palette, sizes, stepTicks } from "gatescope/core/config.js";
+import { local, tr } from "gatescope/core/i18n.js";
+import { escapeHtml, num, showToken } from "gatescope/core/text.js";
+import { createCursor } from "gatescope/views/cursor.js";
+import { View } from "gatescope/views/view.js";
 
 const PLAYING_REDRAW_MS = 100;
 

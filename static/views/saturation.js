@@ -2,10 +2,10 @@
 // spends below 0.1 ("closed") and above 0.9 ("open"). Units in the corners are switches; units in the
 // middle hover; a forget gate that remembers sits high on the "open" axis.
 
-import { BACKGROUND, FONT_FAMILY, INK, palette, sizes } from "../core/config.js";
-import { local, tr } from "../core/i18n.js";
-import { escapeHtml } from "../core/text.js";
-import { View } from "./view.js";
+import { BACKGROUND, FONT_FAMILY, INK, palette, sizes } from "gatescope/core/config.js";
+import { local, tr } from "gatescope/core/i18n.js";
+import { escapeHtml } from "gatescope/core/text.js";
+import { View } from "gatescope/views/view.js";
 
 /** For one (T, width) gate: per unit, [fraction < 0.1, fraction > 0.9]. Pure. */
 export function saturation(series) {

@@ -2,7 +2,7 @@
 // pixels, else a window around the current step that pages on as the step leaves it; zoomed and panned by the
 // user. Ranges are [lo, hi] in steps, with half a step of margin at the ends ([-0.5, T - 0.5] is the whole run).
 
-import { tr } from "../core/i18n.js";
+import { tr } from "gatescope/core/i18n.js";
 
 export const MIN_SPAN = 4;  // the fewest steps a zoom shows
 

@@ -6,12 +6,12 @@
 // span; a page keeps the spans still in it), and the strip is scrolled to the current token in the next frame, whose
 // layout is done by then (reading offsetLeft right after writing the classes laid the whole page out again, every step).
 
-import { colorAt, isDark, scaleFor } from "../core/colors.js";
-import { INK } from "../core/config.js";
-import { tr } from "../core/i18n.js";
-import { showToken } from "../core/text.js";
-import { focusName } from "./lines.js";
-import { View } from "./view.js";
+import { colorAt, isDark, scaleFor } from "gatescope/core/colors.js";
+import { INK } from "gatescope/core/config.js";
+import { tr } from "gatescope/core/i18n.js";
+import { showToken } from "gatescope/core/text.js";
+import { focusName } from "gatescope/views/lines.js";
+import { View } from "gatescope/views/view.js";
 
 const WINDOW = 200;  // tokens drawn around the current step, for long inputs
 const PAGE = WINDOW / 2;  // the window moves by pages: a step within it changes no spans (core/write.js says why that counts)

@@ -9,6 +9,8 @@ import math
 
 import pytest
 
+from app.routers.pages import IMPORT_MAP
+
 from .conftest import ARTIFACTS, VIEWPORT, artifact_name
 
 
@@ -16,7 +18,9 @@ from .conftest import ARTIFACTS, VIEWPORT, artifact_name
 def module_page(browser, server):
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    page.goto(server + "/healthz")  # any document of the app's origin can import its modules
+    page.goto(server + "/healthz")  # any document of the app's origin can import its modules, given the pages' import map
+    page.evaluate("(map) => document.head.append(Object.assign(document.createElement('script'), { type: 'importmap', textContent: map }))",
+                  IMPORT_MAP)  # (templates/base.html): they import each other as gatescope/<path under static/>
     yield page
     context.close()
 

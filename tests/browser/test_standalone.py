@@ -49,6 +49,9 @@ def test_the_file_plays_offline_like_the_page(tab, standalone_file):
     tried = offline(tab)
     seconds = opened(tab, standalone_file)
     assert tab.step == 3  # the step it was exported at
+    # KaTeX's stylesheet, which views/equation.js names by import.meta.resolve: the file's import map has it as data:
+    katex = "document.querySelector('link[rel=stylesheet][href^=\"data:text/css\"]')"
+    tab.until(f"{katex}?.sheet?.cssRules.length > 100", what="KaTeX's stylesheet applied from the file's import map")
     assert tab.js("document.getElementById('model-title').textContent").startswith("LSTM")
     tab.until("document.body.dataset.ready === '1' && document.querySelector('#heatmaps .main-svg')", timeout=15, what="the charts drawn")
     values = tab.diagram("c")

@@ -1,24 +1,22 @@
-"""From a view state to what the engine runs: the model, the input array, and what to show.
-
-Exactly one of ``kind`` (random weights), ``preset`` or ``model`` names the
-model; with none, the default preset. Every limit in the settings is
-checked here, before any work, with a message naming field, value and limit.
-"""
+"""A request read and its cost checked, before the work it bounds: the plan (app/run)."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import cells
 
-from . import i18n
-from . import store as store_mod
-from .config import Settings
-from .errors import AppError, over_limit, setting
-from .inputs import Parsed, parse
-from .schemas import KIND_OPTION_NAMES, ViewState
+from .. import i18n
+from .. import store as store_mod
+from ..config import Settings
+from ..errors import AppError, over_limit, setting
+from ..inputs import Parsed, parse
+from ..schemas import KIND_OPTION_NAMES, ViewState
+from .cost import COUNTS, Cost, check, cost_of
 
 RANDOM_ONLY = ("hidden", "layers", "bidirectional", *KIND_OPTION_NAMES)
 WORDS = re.compile(r"[A-Za-z]{2}")  # two letters in a row: words, where numbers were asked for
@@ -26,31 +24,46 @@ DEFAULT_INPUTS = {"text": "hello world", "numbers": "0.5, -1, 2, 0, 1", "signal"
 
 
 @dataclass
-class Resolved:
+class Plan:
+    """A request read and its cost checked; nothing sized by it exists yet but a stored model it names (bounded when
+    it was stored). ``model`` is None for a random one, built by :func:`resolve`."""
     view: ViewState
-    model: cells.Model
     source: dict          # {"kind": ...} | {"preset": ...} | {"model": id}
+    model: cells.Model | None
+    spec: Any
+    options: dict
     input: str
     input_type: str
     parsed: Parsed
-    layer: int
-    direction: int
-    names: list[str]
-    clamp: cells.Clamp = field(default_factory=cells.Clamp)  # bound to the model: the glossary's names, checked
+    clamp: cells.Clamp    # read, not yet bound to the model's glossary
+    cost: Cost
 
-    def normalized(self) -> dict:
-        """The view state with defaults filled in: what a permalink to this view holds (the clamp as applied)."""
-        out = self.view.model_dump(exclude_none=True)
-        out.update(self.source)
-        out["input"], out["input_type"] = self.input, self.input_type
-        out.pop("clamp", None)
-        if self.clamp:
-            out["clamp"] = str(self.clamp)
-        return out
+    @property
+    def num_layers(self) -> int:
+        return self.model.num_layers if self.model else self.view.layers
+
+    @property
+    def directions(self) -> int:
+        return self.model.directions if self.model else 2 if self.view.bidirectional else 1
+
+    @property
+    def glossary(self):
+        return self.model.glossary if self.model else self.spec.glossary(self.options)
+
+    @property
+    def kind(self) -> str:
+        return self.model.kind if self.model else self.source["kind"]
+
+    def key(self) -> str:
+        """What makes the run: the model's recipe or name, the input and how it is read, the clamp. Not what a view
+        shows of it (step, layer, names, palette, ...)."""
+        v = self.view
+        recipe = {**self.source, **({"hidden": v.hidden, "layers": v.layers, "bidirectional": v.bidirectional,
+                                     "options": self.options} if self.model is None else {})}
+        return json.dumps([recipe, self.input, self.input_type, v.unknown, v.seed, str(self.clamp), self.compared], sort_keys=True)
 
     @property
     def compared(self) -> bool:
-        """Whether the stream carries the run without the clamp beside the clamped one."""
         return bool(self.clamp) and self.view.clamp_compare
 
 
@@ -60,39 +73,7 @@ def example_numbers(width: int, steps: int = 8) -> str:
     return "; ".join(rows)
 
 
-def cost(spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int, directions: int, itemsize: int,
-         outputs: int = 0) -> tuple[int, int]:
-    """(multiply-adds, trace bytes) of running a model: what a request costs, known before any weight is drawn.
-
-    Each layer-direction multiplies its G gate blocks of H rows by [x(t), h(t-1)] every step; its trace keeps
-    every name of the glossary, each H, P or input wide, for every step. A decoder of ``outputs`` rows reads
-    the top layer's output every step and its predictions are kept too (a bundle may have 20,000 of them).
-    """
-    out = spec.out_size(hidden, opts)
-    names = spec.glossary(opts)
-    macs = nbytes = 0
-    for k in range(layers):
-        width = input_size if k == 0 else directions * out
-        macs += directions * steps * len(spec.blocks) * hidden * (width + out)
-        sizes = {"input_size": width, "hidden_size": hidden, "proj_size": out}
-        per_step = sum(sizes[n.size] for n in names)
-        nbytes += directions * steps * per_step * itemsize
-    macs += steps * outputs * directions * out
-    nbytes += steps * outputs * itemsize * 2  # logits, then the probabilities made of them
-    return macs, nbytes
-
-
-def check_cost(settings: Settings, spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int, directions: int,
-               itemsize: int, outputs: int = 0) -> None:
-    macs, nbytes = cost(spec, opts, steps, input_size, hidden, layers, directions, itemsize, outputs)
-    shape = f"{steps} steps x {layers} layer(s) x {directions} direction(s) x hidden {hidden}"
-    if macs > settings.max_work:
-        raise over_limit("input", f"{shape} (input width {input_size}) = {macs} multiply-adds", settings.max_work, "max_work")
-    if nbytes > settings.max_trace_bytes:
-        raise over_limit("input", f"a trace of {shape} = {nbytes} bytes", settings.max_trace_bytes, "max_trace_bytes")
-
-
-def random_options(view: ViewState, settings: Settings) -> tuple[object, dict]:
+def random_options(view: ViewState, settings: Settings) -> tuple[Any, dict]:
     """The kind and its checked options, and every size limit, before the input is read or a weight drawn."""
     # 422, not 413: the schema states these maxima (app/docs.py), so a value past one is invalid, like any schema violation
     if view.hidden > settings.max_hidden:
@@ -110,7 +91,7 @@ def random_options(view: ViewState, settings: Settings) -> tuple[object, dict]:
         raise over_limit("proj_size", proj, settings.max_proj_size, "max_proj_size", 422)
     if proj and proj >= view.hidden:
         raise AppError(422, f"proj_size: got {proj}; expected a value smaller than hidden_size (hidden={view.hidden})", "proj_size")
-    return spec, given
+    return spec, opts
 
 
 def source_of(view: ViewState, settings: Settings) -> dict:
@@ -134,6 +115,11 @@ def source_of(view: ViewState, settings: Settings) -> dict:
 def reads_no_text(model: cells.Model | None) -> bool:
     """A model without a vocabulary and an embedding reads numbers, not text (a random one reads either)."""
     return model is not None and (model.vocab is None or model.embedding is None)
+
+
+def input_type_for(model: cells.Model) -> str:
+    """How a string is read for ``model``: its card's input_type, else text when it has a vocabulary and an embedding."""
+    return model.card.get("input_type") or ("numbers" if reads_no_text(model) else "text")
 
 
 def input_of(view: ViewState, model: cells.Model | None) -> tuple[str, str]:
@@ -163,20 +149,20 @@ def text_model_offer(kind: str, text: str | None, lang: str = "en") -> dict | No
             "patch": {"preset": name, "input": text, "input_type": None}}
 
 
-def shown_of(view: ViewState, model: cells.Model) -> tuple[int, list[str]]:
-    """(the layer the views show, the names they ask for), checked against the model."""
-    layer = view.layer if view.layer >= 0 else model.num_layers + view.layer
-    if not 0 <= layer < model.num_layers:
-        raise AppError(422, f"layer: {view.layer} does not exist; this model has {model.num_layers} layer(s)", "layer")
-    if view.direction >= model.directions:
+def shown_of(view: ViewState, of: Plan | cells.Model) -> tuple[int, list[str]]:
+    """(the layer the views show, the names they ask for), checked against the model (or a plan's, before it is built)."""
+    layers, directions, glossary = of.num_layers, of.directions, of.glossary
+    layer = view.layer if view.layer >= 0 else layers + view.layer
+    if not 0 <= layer < layers:
+        raise AppError(422, f"layer: {view.layer} does not exist; this model has {layers} layer(s)", "layer")
+    if view.direction >= directions:
         raise AppError(422, "direction: 1 needs a bidirectional model", "direction")
-    glossary = model.glossary
     if not view.names:
         return layer, list(glossary.keys())
     asked = [n for n in view.names.split(",") if n]
     unknown = [n for n in asked if glossary.lookup(n) is None]
     if unknown:
-        raise AppError(422, f"names: {', '.join(unknown[:10])} not in the {model.kind} glossary: {', '.join(glossary.keys())}", "names")
+        raise AppError(422, f"names: {', '.join(unknown[:10])} not in the {of.kind} glossary: {', '.join(glossary.keys())}", "names")
     return layer, list(dict.fromkeys(glossary.lookup(n) for n in asked))
 
 
@@ -201,13 +187,14 @@ def bound_clamp(clamp: cells.Clamp, model: cells.Model) -> cells.Clamp:
         raise AppError(422, str(e), "clamp") from None
 
 
-def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) -> Resolved:
-    """The view's model, input and what to show, every limit checked before the work it bounds."""
+def plan(view: ViewState, settings: Settings, store: store_mod.ModelStore) -> Plan:
+    """The request read and every cost checked, before the work it bounds: a random model is not built here."""
+    COUNTS["plan"] += 1
     source = source_of(view, settings)
     clamp = clamp_of(view, settings)
     if view.names is not None and not [n for n in view.names.split(",") if n]:
         raise AppError(422, "names: no name given; list names separated by commas (e.g. names=forget,c), or leave names out for all", "names")
-    model = None
+    model, spec, options = None, None, {}
     if "preset" in source:
         model = store_mod.preset(source["preset"])
     elif "model" in source:
@@ -224,39 +211,11 @@ def resolve(view: ViewState, settings: Settings, store: store_mod.ModelStore) ->
         if (input_type == "numbers" and WORDS.search(text)) or (input_type == "text" and reads_no_text(model)):
             e.offer = text_model_offer(model.kind if model is not None else source["kind"], view.input, view.lang)
         raise
-    steps, width = parsed.xs.shape
-    steps *= 2 if clamp and view.clamp_compare else 1  # the run without the clamp is made too, and costs as much
-    if model is None:
-        check_cost(settings, spec, spec.check_options(options), steps, width, view.hidden, view.layers, 2 if view.bidirectional else 1, 4)
-        model = store.random(source["kind"], width, view.hidden, view.layers, view.bidirectional, view.seed, options)
-    else:
-        check_cost(settings, model.spec, model.options, steps, model.input_size, model.hidden_size, model.num_layers,
-                   model.directions, model.dtype.itemsize, model.n_outputs)
-    layer, names = shown_of(view, model)
-    return Resolved(view, model, source, text, input_type, parsed, layer, view.direction, names, bound_clamp(clamp, model))
+    p = Plan(view, source, model, spec or model.spec, options if model is None else model.options, text, input_type, parsed, clamp,
+             Cost(0, 0, 0))
+    p.cost, shape = cost_of(model or p, len(parsed.xs), clamp, view.clamp_compare, parsed.xs.shape[1])
+    check(p.cost, settings, shape, weights=model is None)
+    shown_of(view, p)
+    return p
 
 
-def resolve_append(r: Resolved, text: str, steps_so_far: int, settings: Settings, before: str | None = None) -> Parsed:
-    """The new steps of a run extended by ``text`` (a WebSocket's {"type": "append"}), checked as the run itself was:
-    its length, its width, and the steps and work of the whole run so far. ``before``: the whole input so far (the
-    run's own, by default), so an error names positions in the whole input, not in the chunk. ``r`` is left as it was."""
-    if r.model.bidirectional:
-        raise AppError(422, "append: typing needs a unidirectional model; the reverse direction would change every step", "input")
-    if r.input_type == "signal":
-        raise AppError(422, "append: a signal cannot be extended; change the signal instead", "input")
-    if len(text) > settings.max_input_chars:
-        raise over_limit("input", f"{len(text)} characters", settings.max_input_chars, "max_input_chars", 422)
-    model = None if "kind" in r.source else r.model
-    before = r.input if before is None else before
-    offset = steps_so_far if r.input_type == "numbers" else len(model.vocab.split(before) if model and model.vocab else before)
-    parsed = parse(text, r.input_type, model, seed=r.view.seed, unknown=r.view.unknown,
-                   max_steps=settings.max_steps, max_width=settings.max_input_width, offset=offset)
-    m = r.model
-    if parsed.xs.shape[1] != m.input_size:
-        raise AppError(422, f"input: each step has {parsed.xs.shape[1]} value(s); this model takes {m.input_size}", "input")
-    total = steps_so_far + len(parsed.xs)
-    if total > settings.max_steps:
-        raise over_limit("input", f"{total} steps in all", settings.max_steps, "max_steps")
-    check_cost(settings, m.spec, m.options, total * (2 if r.compared else 1), m.input_size, m.hidden_size, m.num_layers,
-               m.directions, m.dtype.itemsize, m.n_outputs)
-    return parsed
