@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from cells.clamp import MAX_TEXT
+from gatescope.cells.clamp import MAX_TEXT
 
 CLAMP_FIELDS: dict[str, Any] = {
     "clamp": (str | None, Field(None, max_length=MAX_TEXT, description=(

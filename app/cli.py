@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     options = dict(factory=True, host=args.host, port=args.port, log_level=args.log_level, ws="wsproto", ws_max_size=4 * 1024 * 1024,
                    ws_per_message_deflate=False, proxy_headers=False, http=HeaderTimeoutProtocol)
     if args.workers > 1:
-        run_workers(uvicorn.Config("app.main:create_app", workers=args.workers, **options))
+        run_workers(uvicorn.Config("gatescope.app.main:create_app", workers=args.workers, **options))
     else:
-        uvicorn.run("app.main:create_app", **options)
+        uvicorn.run("gatescope.app.main:create_app", **options)
 
 
 def loopback_hosts(host: str) -> str | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cells.training import LIMITS as TRAINING_LIMITS
+from gatescope.cells.training import LIMITS as TRAINING_LIMITS
 
 from .errors import ENV_PREFIX
 

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-import cells
+from gatescope import cells
 
 from .errors import AppError
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import cells
+from gatescope import cells
 
 from .errors import AppError, over_limit
 

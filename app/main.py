@@ -1,4 +1,4 @@
-"""The application factory: ``uvicorn --factory app.main:create_app``.
+"""The application factory: ``uvicorn --factory gatescope.app.main:create_app``.
 
 Nothing happens at import time; settings come from the environment when the
 factory runs (or are passed in, as the tests do).

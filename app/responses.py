@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_serializer
 
-import cells
-from cells.spec import Phase
+from gatescope import cells
+from gatescope.cells.spec import Phase
 
 # -- responses ------------------------------------------------------------------
 

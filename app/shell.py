@@ -9,7 +9,7 @@ from pathlib import Path
 import plotly
 from fastapi.templating import Jinja2Templates
 
-import cells
+from gatescope import cells
 
 from . import __version__, i18n
 from . import store as store_mod

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from starlette.requests import ClientDisconnect
 from websockets.exceptions import ConnectionClosed
 
-import cells
+from gatescope import cells
 
 from . import wire
 from .errors import AppError

@@ -38,7 +38,7 @@ import numpy as np
 import orjson
 from markupsafe import Markup
 
-import cells
+from gatescope import cells
 
 from . import i18n, run, wire
 from .config import Settings

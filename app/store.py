@@ -21,8 +21,8 @@ from threading import Lock
 
 import numpy as np
 
-import cells
-from cells.io import content_digest
+from gatescope import cells
+from gatescope.cells.io import content_digest
 
 from .config import Settings
 from .errors import AppError, over_limit
@@ -236,13 +236,13 @@ class ByteLRU:
 # -- presets ---------------------------------------------------------------------
 
 def list_presets() -> list[dict]:
-    from cells import presets
+    from gatescope.cells import presets
     return presets.list_presets()
 
 
 @lru_cache(maxsize=32)
 def preset(name: str) -> cells.Model:
-    from cells import presets
+    from gatescope.cells import presets
     try:
         return presets.load_preset(name)
     except cells.CellsError as e:

@@ -30,7 +30,7 @@ SNAPSHOT_VALUES = 800_000  # values of every snapshot of one run, at most: 1.6 M
 def probe_tokens(task) -> list[str]:
     """The steps of the task's example input, as the probe traces it (no model needed): one label each."""
     if task.input_type == "text":
-        from cells.vocab import Vocab
+        from gatescope.cells.vocab import Vocab
         vocab = Vocab(task.tokens)
         return [vocab.tokens[i] for i in vocab.encode(task.example, on_unknown="skip")]
     from .inputs import parse_numbers
@@ -40,7 +40,7 @@ def probe_tokens(task) -> list[str]:
 def probe_cadence(task, names: list[str], hidden: int, steps: int) -> tuple[int, int]:
     """(probe_every, values per snapshot) for a run, its size known before anything is allocated: every probe
     name is at most ``hidden`` wide (the page trains without options, so no projection)."""
-    from cells.training.trainer import snapshot_cadence
+    from gatescope.cells.training.trainer import snapshot_cadence
     per = len(probe_tokens(task)) * len(names) * hidden
     return snapshot_cadence(steps, per, SNAPSHOT_VALUES), per
 
@@ -61,8 +61,8 @@ def run(conn, cancel, request: dict, upload_dir: str, probe_every: int) -> None:
 def _train(conn, cancel, request: dict, upload_dir: str, probe_every: int) -> None:
     import numpy as np
 
-    from cells.training import tasks as task_registry
-    from cells.training import train
+    from gatescope.cells.training import tasks as task_registry
+    from gatescope.cells.training import train
 
     from .config import Settings
     from .inputs import parse_numbers

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import numpy as np
 import orjson
 
-import cells
+from gatescope import cells
 
 from .errors import AppError, over_limit
 from .run import Run

@@ -166,7 +166,7 @@ def fetched_bytes(base: str, chars: int) -> dict:
     """Bytes of the binary stream (frames as the page receives them) and of the JSON twin, for one view."""
     from fastapi.testclient import TestClient
 
-    from app.main import create_app
+    from gatescope.app.main import create_app
     text = (TEXT * (chars // len(TEXT) + 1))[:chars]
     query = f"preset=charlm-lstm&input={quote(text)}"
     with urllib.request.urlopen(f"{base}/api/trace?{query}", timeout=120) as r:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import cells  # noqa: E402
+from gatescope import cells  # noqa: E402
 
 SIZES = [(100, 64, 16), (1000, 64, 128), (10000, 64, 256)]
 

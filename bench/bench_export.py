@@ -56,21 +56,21 @@ def sizes(html: str) -> dict[str, int]:
         attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
         blocks[attrs.get("id") or attrs["type"]] = len(m.group(2).encode())
     imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html, re.S).group(1))["imports"]
-    katex = sum(len(u) for k, u in imports.items() if k.endswith("views/equation.js"))  # KaTeX's stylesheet with its fonts rides here
+    katex = sum(len(u) for k, u in imports.items() if k.endswith("katex.min.css"))  # KaTeX's stylesheet, its fonts inlined
     return {"plotly.js (inert text, run from blob:)": blocks.get("gatescope-plotly", 0),
             "the page's modules (data: URLs, base64)": blocks.get("importmap", 0) - katex,
-            "  of them views/equation.js with KaTeX's CSS and woff2 fonts inlined": katex,
+            "  of them KaTeX's stylesheet with its woff2 fonts inlined": katex,
             "the run (header, base64 float32 rows, gradient flow)": blocks.get("gatescope-trace", 0),
             "the page's config": blocks.get("gatescope-config", 0),
             "all": len(html.encode())}
 
 
 def python_side(preset: str) -> list[tuple[str, float]]:
-    """Seconds of the Python side: the file's shell (cold: read, rewritten and inlined; then cached), a run's payload,
+    """Seconds of the Python side: the file's shell (cold: read and inlined, each module as it is; then cached), a run's payload,
     and the notebook widget made of it (what gatescope.show spends before the notebook draws)."""
     import time
 
-    from app import standalone, store
+    from gatescope.app import standalone, store
     model = store.preset(preset)
     t0 = time.perf_counter()
     standalone.shell()
@@ -79,7 +79,7 @@ def python_side(preset: str) -> list[tuple[str, float]]:
     t2 = time.perf_counter()
     standalone.page(body)
     t3 = time.perf_counter()
-    out = [("the shell, cold (modules rewritten, plotly.js and KaTeX inlined)", t1 - t0), ("a run's payload", t2 - t1),
+    out = [("the shell, cold (modules, plotly.js and KaTeX inlined)", t1 - t0), ("a run's payload", t2 - t1),
            ("the file of it (shell cached)", t3 - t2)]
     try:
         from gatescope.widget import Viewer
@@ -96,7 +96,7 @@ def main() -> None:
     ap.add_argument("--preset", default="adding-lstm")
     args = ap.parse_args()
     out = Path(tempfile.mkdtemp(prefix="gatescope-bench-export-")) / "view.html"
-    subprocess.run([sys.executable, "-m", "app.cli", "export", "--preset", args.preset, "--step", "3", "-o", str(out)], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "gatescope.app.cli", "export", "--preset", args.preset, "--step", "3", "-o", str(out)], cwd=ROOT, check=True,
                    capture_output=True)
     html = out.read_text()
     with served_browser("export") as (browser, base):

@@ -42,7 +42,7 @@ def free_port() -> int:
 def start_server(port: int) -> subprocess.Popen:
     env = {**os.environ, "GATESCOPE_UPLOAD_DIR": tempfile.mkdtemp(prefix="gatescope-bench-"),
            "GATESCOPE_MAX_STREAMS_PER_CLIENT": "100", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "gatescope.app.main:create_app", "--port", str(port),
                              "--log-level", "warning", "--ws-max-size", "16777216", "--ws-per-message-deflate", "false"],
                             env=env, cwd=ROOT)  # as `gatescope serve` runs it
     for _ in range(200):
@@ -106,7 +106,7 @@ async def main_async(port: int, pid: int) -> None:
           f"(first snapshot / health = {statistics.median(client_first) / statistics.median(health):.1f}x)")
 
     # -- 2. throughput ------------------------------------------------------------------
-    import cells
+    from gatescope import cells
     model = cells.build("lstm", 1, 32)
     xs = np.sin(np.arange(5000) / 8.0)[:, None]
     model.run(xs)

@@ -28,9 +28,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cells.presets import list_presets, load_preset  # noqa: E402
-from cells.training import TASKS, evaluate, train  # noqa: E402
-from cells.training.make_presets import RECIPES  # noqa: E402
+from gatescope.cells.presets import list_presets, load_preset  # noqa: E402
+from gatescope.cells.training import TASKS, evaluate, train  # noqa: E402
+from gatescope.cells.training.make_presets import RECIPES  # noqa: E402
 
 ADDING_BUDGET = dict(hidden_size=16, steps=2000, batch_size=32, learning_rate=0.01, clip=1.0, seed=0)
 LENGTHS = (10, 20, 50, 100, 200, 400, 800)

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from app import train_worker  # noqa: E402
-from app.training_schemas import replay_body  # noqa: E402
-from cells.training import tasks, train  # noqa: E402
+from gatescope.app import train_worker  # noqa: E402
+from gatescope.app.training_schemas import replay_body  # noqa: E402
+from gatescope.cells.training import tasks, train  # noqa: E402
 
 NAMES = {"lstm": ["forget_gate", "input_gate", "c", "output_gate", "h"], "gru": ["reset_gate", "update_gate", "h"]}
 WATCH_S = 0.3  # static/controls/train-replay.js WATCH_MS

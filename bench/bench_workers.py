@@ -32,7 +32,7 @@ def free_port() -> int:
 
 def serve(port: int, *args: str) -> subprocess.Popen:
     env = {**os.environ, "GATESCOPE_UPLOAD_DIR": tempfile.mkdtemp(prefix="gatescope-bench-"), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "warning", *args],
+    proc = subprocess.Popen([sys.executable, "-m", "gatescope.app", "serve", "--port", str(port), "--log-level", "warning", *args],
                             env=env, cwd=ROOT, start_new_session=True)
     for _ in range(600):
         try:

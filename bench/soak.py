@@ -82,7 +82,7 @@ class Server:
         self.starts = getattr(self, "starts", 0) + 1
         self.log_path = self.out / f"server-{self.name}{'' if self.starts == 1 else f'-{self.starts}'}.log"
         exe = Path(sys.executable).parent / "gatescope"  # this environment's command, never another one on the PATH
-        cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "app"]
+        cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "gatescope.app"]
         cmd += ["serve", "--host", "127.0.0.1", "--port", str(self.port)]
         env = {**os.environ, "GATESCOPE_UPLOAD_DIR": self.upload_dir, "PYTHONUNBUFFERED": "1", **self.extra_env}
         self.log = open(self.log_path, "wb")

@@ -1,6 +1,6 @@
 """gatescope's cell engine: every gate of every step of RNN, LSTM, GRU and their variants.
 
-    import cells
+    from gatescope import cells
     model = cells.build("lstm", input_size=3, hidden_size=8, seed=0)
     trace = model.run(xs)                 # xs: (T, 3)
     trace["forget"], trace["c"], trace.output

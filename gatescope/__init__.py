@@ -11,8 +11,19 @@
     model.save("model.safetensors")                      # the page's upload reads it back
     gatescope.show(model, "hello world", step=3)         # the page's views in the notebook: pip install "gatescope[notebook]"
 
-The engine itself is the ``cells`` package; this one is its documented front door.
+The engine is ``gatescope.cells`` and the web app ``gatescope.app``; this module is their documented front door.
+The distribution claims this one top-level name: a project of the user's own with an ``app`` or a ``cells`` package
+stays its own.
 """
+
+from pathlib import Path as _Path
+
+# In a source checkout the engine and the app stand beside this package, in the design card's folders (cells/, app/,
+# with static/, templates/ and lessons/ beside them); the wheel puts them inside it (pyproject.toml). Either way they
+# are gatescope.cells and gatescope.app, and nothing imports them by another name (tests/test_code_shape.py).
+_CHECKOUT = _Path(__file__).resolve().parent.parent
+if not (_Path(__file__).parent / "cells").is_dir() and (_CHECKOUT / "cells" / "__init__.py").is_file():
+    __path__.append(str(_CHECKOUT))  # noqa: F821 - a package's own __path__
 
 from .api import Model, Presets, Trace, build, from_keras, from_torch, input_type_of, load, preset, presets, run, save, show
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-import cells
-from cells import Model, Trace, build
-from cells.presets import list_presets, load_preset
+from gatescope import cells
+from gatescope.cells import Model, Trace, build
+from gatescope.cells.presets import list_presets, load_preset
 
 from .frameworks import from_keras, from_torch
 
@@ -78,7 +78,7 @@ def _model(source: Any) -> Model:
 
 def input_type_of(model: Model) -> str:
     """How a string is read for ``model``: its card's input_type, else text when it has a vocabulary and an embedding."""
-    from app.run import input_type_for
+    from gatescope.app.run import input_type_for
     return input_type_for(model)
 
 
@@ -103,7 +103,7 @@ def run(model: Any, input: Any, *, input_type: str | None = None, unknown: str =
     cells.clamp). ``model`` may be a Model, a preset's name or a file.
     """
     model = _model(model)
-    from app.run import read_input
+    from gatescope.app.run import read_input
     xs, tokens = read_input(model, input, input_type, unknown, seed, MAX_STEPS)
     trace = model.run(xs, h0, c0, clamp=clamp)
     trace.tokens = tokens
@@ -130,7 +130,7 @@ def show(source: Any, input: Any = None, **view: Any):
     API checks them. It returns the widget (gatescope.widget.Viewer; ``.save("view.html")`` writes the standalone
     page). Offline: the widget carries the page's own modules and the run's data, and needs no server.
     """
-    from app.errors import AppError
+    from gatescope.app.errors import AppError
 
     model = _model(source)
     widget = _widget()

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-import cells
-from cells import CellsError, Model, Vocab
-from cells.kinds import get as kind_spec
+from gatescope import cells
+from gatescope.cells import CellsError, Model, Vocab
+from gatescope.cells.kinds import get as kind_spec
 
 TORCH_CLASSES = ("LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell")
 KERAS_CLASSES = ("SimpleRNN", "LSTM", "GRU")

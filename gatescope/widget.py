@@ -4,7 +4,7 @@ An anywidget (``pip install "gatescope[notebook]"``). Its front end (static/widg
 (app/standalone.py) in an iframe: the page's own ES modules, plotly.js and the run's data travel with the widget,
 so it needs no server and no network, and it plays, steps, shows phases and hovers as the page does.
 
-    from app.standalone import payload
+    from gatescope.app.standalone import payload
     from gatescope.widget import Viewer
     Viewer(payload(model, "hello world", {"step": 3}))
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import anywidget
 import traitlets
 
-from app import standalone
-from app.config import Settings
+from gatescope.app import standalone
+from gatescope.app.config import Settings
 
 
 class Viewer(anywidget.AnyWidget):

@@ -11,8 +11,8 @@ tests/test_cells_reference.py checks that every kind and value appears.
 
 from __future__ import annotations
 
-import cells
-from cells.spec import Option
+from gatescope import cells
+from gatescope.cells.spec import Option
 
 #: Every case builds with any hidden size from this one up (a projection must be narrower than the cell).
 HIDDEN_MIN = 3

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture
 def settings(tmp_path):
-    from app.config import Settings
+    from gatescope.app.config import Settings
     return Settings(upload_dir=tmp_path / "models")
 
 
@@ -18,7 +18,7 @@ def settings(tmp_path):
 def client(settings):
     from fastapi.testclient import TestClient
 
-    from app.main import create_app
+    from gatescope.app.main import create_app
     with TestClient(create_app(settings)) as c:
         yield c
 

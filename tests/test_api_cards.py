@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from cells.presets import list_presets
+from gatescope.cells.presets import list_presets
 
 
 def test_presets_carry_their_cards_units(client):

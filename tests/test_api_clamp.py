@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_ws import field, read_stream
 
-import cells
-from app.inputs import fixed_embedding
+from gatescope import cells
+from gatescope.app.inputs import fixed_embedding
 
 VIEW = {"kind": "lstm", "input": "hello world", "hidden": 6, "seed": 2}
 XS = fixed_embedding(list("hello world"))

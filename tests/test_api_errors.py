@@ -5,9 +5,9 @@ import io
 import numpy as np
 import pytest
 
-import cells
-from app import run
-from app.inputs import parse_signal
+from gatescope import cells
+from gatescope.app import run
+from gatescope.app.inputs import parse_signal
 
 
 def detail(r):

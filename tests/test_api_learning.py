@@ -3,12 +3,12 @@
 import numpy as np
 from test_pages import config_of
 
-import cells
+from gatescope import cells
 
 
 def test_gradient_flow_matches_the_engine(client):
     body = client.get("/api/gradients", params={"kind": "lstm", "input": "abcdef", "hidden": 4, "digits": 9}).json()
-    from app.inputs import fixed_embedding
+    from gatescope.app.inputs import fixed_embedding
     flow = cells.gradient_flow(cells.build("lstm", 8, 4), fixed_embedding(list("abcdef")))
     for key in ("h", "c", "x"):
         np.testing.assert_allclose(body["flow"][key], flow[key], rtol=1e-6, atol=1e-12)

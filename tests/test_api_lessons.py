@@ -72,9 +72,9 @@ def test_no_error_body_is_a_500_for_what_utf8_cannot_encode(settings):
     from fastapi import HTTPException
     from fastapi.testclient import TestClient
 
-    import cells
-    from app.errors import AppError
-    from app.main import create_app
+    from gatescope import cells
+    from gatescope.app.errors import AppError
+    from gatescope.app.main import create_app
     app = create_app(settings)
 
     @app.get("/raise/{what}")

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-import cells
-from app import run
-from app import store as store_mod
-from app.config import Settings
-from app.main import create_app
-from app.pool import Pool
+from gatescope import cells
+from gatescope.app import run
+from gatescope.app import store as store_mod
+from gatescope.app.config import Settings
+from gatescope.app.main import create_app
+from gatescope.app.pool import Pool
 
 
 def detail(r) -> str:
@@ -177,7 +177,7 @@ def test_vanishing_gradients_survive_the_wire(client):
     assert r.status_code == 200, r.text
     body = r.json()
     model = store_mod.preset("charlm-gru")
-    from app.inputs import parse_text
+    from gatescope.app.inputs import parse_text
     xs = parse_text(body["request"]["input"], model, "error").xs
     want = cells.gradient_flow(model, xs)["h"]
     got = np.array(body["flow"]["h"])
@@ -187,7 +187,7 @@ def test_vanishing_gradients_survive_the_wire(client):
 
 
 def test_json_values_keep_their_own_significant_digits():
-    from app.wire import rounded
+    from gatescope.app.wire import rounded
     a = np.array([0.98123456, 4.41234e-6, -3.3e-300, 0.0, 12345.678, 1e-320])
     np.testing.assert_array_equal(rounded(a, 5), [0.98123, 4.4123e-6, -3.3e-300, 0.0, 12346.0, 1e-320])
     np.testing.assert_array_equal(rounded(np.array([9.99996, -0.000123456]), 3), [10.0, -0.000123])
@@ -196,7 +196,7 @@ def test_json_values_keep_their_own_significant_digits():
 # -- M5: heavy work in a bounded pool; others queue with a deadline or get 503 --------------------------
 
 def test_a_full_pool_answers_503_with_retry_after_and_health_stays_fast(client, monkeypatch):
-    from app.routers import api
+    from gatescope.app.routers import api
     client.app.state.pool = Pool(1, 0.2)
     entered, release = threading.Event(), threading.Event()
     real = api._compute

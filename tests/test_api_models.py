@@ -7,9 +7,9 @@ import pickle
 import numpy as np
 from fastapi.testclient import TestClient
 
-import cells
-from app.config import Settings
-from app.main import create_app
+from gatescope import cells
+from gatescope.app.config import Settings
+from gatescope.app.main import create_app
 
 
 def bundle_bytes(tmp_path, model, name="m.safetensors"):

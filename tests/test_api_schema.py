@@ -4,8 +4,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from app.config import Settings
-from app.main import create_app
+from gatescope.app.config import Settings
+from gatescope.app.main import create_app
 
 
 def make_app(tmp_path_factory=None):

@@ -6,8 +6,8 @@ import io
 import numpy as np
 import pytest
 
-import cells
-from app.inputs import fixed_embedding
+from gatescope import cells
+from gatescope.app.inputs import fixed_embedding
 
 
 def test_get_reads_as_it_reads(client):

@@ -11,9 +11,9 @@ import numpy as np
 from fastapi.testclient import TestClient
 from safetensors.numpy import save_file
 
-import cells
-from app.config import Settings
-from app.main import create_app
+from gatescope import cells
+from gatescope.app.config import Settings
+from gatescope.app.main import create_app
 
 
 def st_bytes(tmp_path, tensors, metadata=None):

@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from app.schemas import VIEW_ONLY, view_fields
+from gatescope.app.schemas import VIEW_ONLY, view_fields
 
 STACKED = "kind=lstm&layers=2&bidirectional=true&input=hello&hidden=4"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from test_pages import config_of
 
-import cells
-from cells.presets import list_presets
-from cells.training import TASKS
+from gatescope import cells
+from gatescope.cells.presets import list_presets
+from gatescope.cells.training import TASKS
 
 
 def test_a_kind_description_carries_the_chinese_beside_each_english_field(client):

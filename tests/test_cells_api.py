@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-import cells
+from gatescope import cells
 
 
 def test_importing_cells_pulls_in_no_web_framework():

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from cases import CASES, IDS
 
-import cells
-from cells import backprop
+from gatescope import cells
+from gatescope.cells import backprop
 
 EPS = 1e-6
 TOL = 1e-6

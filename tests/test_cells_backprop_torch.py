@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import cells
-from cells import backprop
+from gatescope import cells
+from gatescope.cells import backprop
 
 torch = pytest.importorskip("torch")
 

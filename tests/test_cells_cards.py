@@ -14,9 +14,9 @@ from collections import Counter
 import pytest
 from test_cells_zh import CJK, NUMBER, english_words
 
-from cells.presets import list_presets, load_preset
-from cells.training import TASKS, evaluate, train
-from cells.training.notes import card_notes, card_zh
+from gatescope.cells.presets import list_presets, load_preset
+from gatescope.cells.training import TASKS, evaluate, train
+from gatescope.cells.training.notes import card_notes, card_zh
 
 PRESETS = [p["name"] for p in list_presets()]
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from cases import CASES, IDS
 
-import cells
+from gatescope import cells
 
 FUNCS = {"σ": lambda a: 1 / (1 + np.exp(-a)), "tanh": np.tanh, "relu": lambda a: np.maximum(a, 0),
          "max": np.maximum, "clip": lambda a, lim: np.clip(a, -lim, lim)}

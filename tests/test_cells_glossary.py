@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from cases import CASES, IDS
 
-import cells
+from gatescope import cells
 
 OPS = {
     "sigmoid": lambda a: 1 / (1 + np.exp(-a)),

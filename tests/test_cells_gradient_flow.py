@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from cases import CASES, IDS
 
-import cells
+from gatescope import cells
 
 EPS = 1e-6
 
@@ -122,7 +122,7 @@ def test_a_plain_rnn_forgets_faster_than_an_lstm_with_open_forget_gates():
 
 def test_on_the_remember_presets_the_rnn_forgets_the_first_letter_fastest():
     """Over a 98-letter input, the first letter's influence on h(T) survives in the trained LSTM and GRU, not in the RNN."""
-    from cells.presets import load_preset
+    from gatescope.cells.presets import load_preset
     text = "C" + "ABDCABDCBADCBBAD" * 6 + "?"
     reach = {}
     for kind in ("lstm", "gru", "rnn"):

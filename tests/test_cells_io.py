@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-import cells
+from gatescope import cells
 
 LAYOUT_CASES = [
     ("rnn", "keras", {}), ("lstm", "keras", {}), ("gru", "keras", {}), ("gru", "keras", {"reset_after": False}),

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-import cells
-from cells import layouts
+from gatescope import cells
+from gatescope.cells import layouts
 
 try:
     import torch

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import cells
+from gatescope import cells
 
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.npz"))
 TOL = {"float64": 1e-9, "float32": 1e-5}

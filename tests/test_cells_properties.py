@@ -7,7 +7,7 @@ from cases import CASES, HIDDEN_MIN
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import cells
+from gatescope import cells
 
 CONVEX = ("gru", "mgu")  # h is a convex mix of h_prev and a tanh candidate: bounded, though the vocabulary calls it real
 

@@ -9,8 +9,8 @@ import re
 import pytest
 from cases import CASES
 
-import cells
-from cells.spec import prose_tex, tex
+from gatescope import cells
+from gatescope.cells.spec import prose_tex, tex
 
 SYMBOL = r"[A-Za-z]+\u0303?\(t(?:−1)?\)"  # a vector of step t as the prose writes it: f(t), c(t−1), c̃(t)
 

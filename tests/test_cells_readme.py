@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-import cells
+from gatescope import cells
 
 try:
     import torch

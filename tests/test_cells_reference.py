@@ -5,7 +5,7 @@ import pytest
 import reference
 from cases import CASES, HIDDEN_MIN, IDS
 
-import cells
+from gatescope import cells
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import cells
+from gatescope import cells
 
 ULPS = 64  # the largest gap seen over 3,000 random configurations is 2.4 units of eps * (|value| + 1)
 

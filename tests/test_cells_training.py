@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from cases import CASES, IDS
 
-import cells
-from cells.presets import list_presets, load_preset
-from cells.training import LIMITS, TASKS, evaluate, train
-from cells.training.notes import describe_gates
-from cells.training.optim import Adam, clip_global_norm
-from cells.training.trainer import check_request
+from gatescope import cells
+from gatescope.cells.presets import list_presets, load_preset
+from gatescope.cells.training import LIMITS, TASKS, evaluate, train
+from gatescope.cells.training.notes import describe_gates
+from gatescope.cells.training.optim import Adam, clip_global_norm
+from gatescope.cells.training.trainer import check_request
 
 
 def rng(seed=0):
@@ -209,7 +209,7 @@ class TickingClock:
 
 def test_time_budget_lets_no_step_start_past_it(monkeypatch):
     """The budget is checked before every step: with 3.5 s and one second per reading, steps 1-3 start at 1, 2, 3 s, step 4 would start at 4 s."""
-    from cells.training import trainer
+    from gatescope.cells.training import trainer
     monkeypatch.setattr(trainer, "time", TickingClock())
     run = train("gru", "charlm", time_budget=3.5, **{**SMALL, "steps": 20_000})
     assert run.stopped == "time budget" and run.steps == 3 and run.history["step"] == [1, 2, 3]
@@ -297,7 +297,7 @@ def test_presets_cover_every_task_and_kind_with_complete_cards():
         assert card["input_type"] == TASKS[card["task"]].input_type and card["head"] in ("softmax", "linear")
         assert 0 <= card["accuracy"] <= 1 and card["train_seconds"] < 120 and card["stopped"] == "done"
         assert "Unit " in card["notes"] or "unit " in card["notes"]
-    from cells.presets import HERE
+    from gatescope.cells.presets import HERE
     sizes = [f.stat().st_size for f in HERE.glob("*.safetensors")]
     assert max(sizes) < 150_000 and sum(sizes) < 2_000_000
 

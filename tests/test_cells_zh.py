@@ -12,9 +12,9 @@ from collections import Counter
 import pytest
 from cases import CASES, IDS
 
-import cells
-from cells.spec import Glossary, Phase, prose_tex
-from cells.training import TASKS, train
+from gatescope import cells
+from gatescope.cells.spec import Glossary, Phase, prose_tex
+from gatescope.cells.training import TASKS, train
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 SYMBOL = r"[A-Za-z]+\u0303?\(t(?:−1)?\)"  # a vector of step t as the prose writes it: f(t), c(t−1), c̃(t)

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cells_equations import evaluate, parse, tokens, weights
 
-import cells
-from cells.clamp import MAX_HOLDS, MAX_INDEX, MAX_TEXT, Clamp, ClampError, Hold, clampable
+from gatescope import cells
+from gatescope.cells.clamp import MAX_HOLDS, MAX_INDEX, MAX_TEXT, Clamp, ClampError, Hold, clampable
 
 RNG = np.random.default_rng(7)
 XS = RNG.standard_normal((12, 3)) * 1.5
@@ -238,7 +238,7 @@ def test_a_registered_kind_is_clamped_without_code_of_its_own(tmp_path):
     source = (Path(__file__).parents[1] / "cells" / "kinds" / "rnn.py").read_text().replace('name = "rnn"', 'name = "clamp_rnn"')
     path = tmp_path / "clamp_rnn.py"
     path.write_text(source)
-    spec = importlib.util.spec_from_file_location("cells.kinds.clamp_rnn", path)
+    spec = importlib.util.spec_from_file_location("gatescope.cells.kinds.clamp_rnn", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     with cells.registered(module.KIND):

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import pytest
 
-import cells
+from gatescope import cells
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sorted(p for d in ("cells", "app", "gatescope") for p in (ROOT / d).rglob("*.py"))
@@ -104,11 +104,16 @@ class Import(NamedTuple):
     lazy: bool  # in a function: it runs later, but a cycle it closes is still a cycle (lazy imports are how cycles hide)
 
 
+#: the folders as the installed distribution names them (pyproject.toml maps cells/ and app/ into gatescope)
+PACKAGE_OF = {"cells": "gatescope.cells", "app": "gatescope.app", "gatescope": "gatescope"}
+
+
 def module_names(root: Path, packages) -> dict[str, Path]:
-    """Dotted name -> file of every module of the packages (a package is its __init__)."""
+    """Dotted name -> file of every module of the packages (a package is its __init__), named as they are imported."""
     out = {}
     for path in sorted(p for d in packages for p in (root / d).rglob("*.py")):
         parts = path.relative_to(root).with_suffix("").parts
+        parts = (*PACKAGE_OF.get(parts[0], parts[0]).split("."), *parts[1:])
         out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return out
 
@@ -231,7 +236,8 @@ def reachable(graph: dict, start: str) -> set[str]:
     return seen
 
 
-SERVER = ("app.main", "app.routers", "app.handlers", "app.middleware", "app.sockets", "app.deps")
+SERVER = tuple(f"gatescope.app.{m}" for m in ("main", "routers", "handlers", "middleware", "sockets", "deps"))
+NOTEBOOK = ("gatescope.api", "gatescope.widget", "gatescope.frameworks")  # the Python front door
 
 
 def test_dependencies_run_engine_then_run_then_server_offline_notebook():
@@ -239,8 +245,8 @@ def test_dependencies_run_engine_then_run_then_server_offline_notebook():
     notebook reach no part of the server, and the engine reaches nothing of the app (imports in functions count)."""
     root = Path(__file__).resolve().parents[1]
     graph = import_graph(root, ("cells", "app", "gatescope"))
-    below = {"app.run": SERVER + ("app.standalone", "gatescope"), "app.standalone": SERVER + ("gatescope",),
-             "gatescope": SERVER, "cells": ("app", "gatescope")}
+    below = {"gatescope.app.run": SERVER + ("gatescope.app.standalone", *NOTEBOOK), "gatescope.app.standalone": SERVER + NOTEBOOK,
+             **{m: SERVER for m in NOTEBOOK}, "gatescope.cells": ("gatescope.app", *NOTEBOOK)}
     for module, forbidden in below.items():
         reached = reachable(graph, module) | {m for m in graph if m.startswith(module + ".") for m in reachable(graph, m)}
         bad = sorted(m for m in reached if any(m == f or m.startswith(f + ".") for f in forbidden))
@@ -265,7 +271,7 @@ def test_the_import_check_sees_relative_and_lazy_imports(tmp_path):
 
 
 # What the engine must never import: the server, the notebook layer, and the web frameworks they bring.
-ABOVE_THE_ENGINE = ("app", "gatescope", "fastapi", "starlette", "pydantic", "pydantic_settings", "uvicorn", "jinja2",
+ABOVE_THE_ENGINE = ("app", "gatescope.app", "gatescope.api", "gatescope.widget", "gatescope.frameworks", "fastapi", "starlette", "pydantic", "pydantic_settings", "uvicorn", "jinja2",
                     "anywidget", "traitlets")
 
 
@@ -276,7 +282,8 @@ def test_the_engine_imports_nothing_above_it():
         for node in ast.walk(ast.parse(path.read_text())):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
-            found += [f"{rel(path)}:{node.lineno} imports {n}" for n in names if n.split(".")[0] in ABOVE_THE_ENGINE]
+            found += [f"{rel(path)}:{node.lineno} imports {n}" for n in names
+                      if any(n == a or n.startswith(a + ".") for a in ABOVE_THE_ENGINE) or n in ("gatescope", "cells")]
     assert not found, found
 
 
@@ -350,3 +357,15 @@ def test_the_import_lint_finds_what_the_standalone_file_could_not_resolve():
                        ('import { a } from "lodash";\n', "is not")]:
         found = bad_imports(code, static)
         assert found and says in " ".join(found), (code, found)
+
+
+def test_every_module_is_imported_by_its_one_name():
+    """gatescope.cells and gatescope.app, never the folders' bare names: a module imported under two names is two
+    modules (two registries of kinds, two CellsError classes), and the bare names belong to the user's own project."""
+    found = []
+    for path in PY + sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "bench").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            found += [f"{path.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names if n and n.split(".")[0] in ("cells", "app")]
+    assert not found, found

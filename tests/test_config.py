@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from app.config import Settings
+from gatescope.app.config import Settings
 
 
 @pytest.mark.parametrize("value", ["10.0.0.1/8", "proxy.example", "127.0.0.1,10.0.0.2"])
@@ -33,7 +33,7 @@ def unset(monkeypatch, *names):
 def test_the_server_runs_one_blas_thread_per_computation_unless_told(monkeypatch):
     import os
 
-    from app import cli
+    from gatescope.app import cli
     unset(monkeypatch, "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GATESCOPE_ALLOWED_HOSTS")
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **k: None)
@@ -45,7 +45,7 @@ def test_a_rebound_host_name_is_refused_where_hosts_are_named(tmp_path):
     from fastapi.testclient import TestClient
     from starlette.websockets import WebSocketDisconnect
 
-    from app.main import create_app
+    from gatescope.app.main import create_app
     with TestClient(create_app(Settings(upload_dir=tmp_path, allowed_hosts="localhost 127.0.0.1 [::1] *.lecture.example"))) as c:
         for host in ("127.0.0.1:8000", "localhost", "[::1]:8000", "[::1]", "LocalHost:80", "room1.lecture.example"):
             assert c.get("/healthz", headers={"host": host}).status_code == 200, host
@@ -60,7 +60,7 @@ def test_a_rebound_host_name_is_refused_where_hosts_are_named(tmp_path):
 def test_serve_on_loopback_answers_only_to_local_names_unless_told(monkeypatch):
     import os
 
-    from app import cli
+    from gatescope.app import cli
     monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **k: None)
     unset(monkeypatch, "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "GATESCOPE_ALLOWED_HOSTS")
     cli.main(["serve", "--port", "0"])
@@ -73,7 +73,7 @@ def test_serve_on_loopback_answers_only_to_local_names_unless_told(monkeypatch):
 def test_security_headers_on_every_answer(tmp_path):
     from fastapi.testclient import TestClient
 
-    from app.main import create_app
+    from gatescope.app.main import create_app
     with TestClient(create_app(Settings(upload_dir=tmp_path))) as c:
         page, api = c.get("/"), c.get("/healthz")
     assert api.headers["x-content-type-options"] == "nosniff" and api.headers["referrer-policy"] == "no-referrer"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Settings
+from gatescope.app.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ def test_every_setting_is_documented():
 def test_every_view_parameter_is_documented():
     """Each field of the view state (the URL's parameters, the API's too) is named in the first column of the README's
     parameter table: a field added to ViewState, its kind options, what-if or lesson fields included, needs its row."""
-    from app.schemas import ViewState
+    from gatescope.app.schemas import ViewState
     readme = (ROOT / "README.md").read_text()
     table = readme[readme.index("| parameter | meaning |"):].split("\n\n", 1)[0].splitlines()[2:]
     named = {name for row in table for name in re.findall(r"`([a-z_]+)`", row.split("|")[1])}
@@ -52,11 +52,12 @@ def test_wheel_carries_templates_static_and_engine(wheel):
                  "app/static/main.js", "app/static/gatescope.css", "cells/kinds/lstm.py", "app/main.py",
                  "cells/presets/adding-lstm.safetensors", "cells/training/data/pride_and_prejudice_1-20.txt",
                  "app/lessons/lstm.json", "app/static/vendor/gifenc/gifenc.esm.js", "app/static/vendor/gifenc/LICENSE.md",
-                 "gatescope/__init__.py", "gatescope/widget.py"):
-        assert path in names, path
-    assert not any(n.startswith(("tests/", "bench/")) for n in names)
+                 "__init__.py", "widget.py", "__main__.py"):
+        assert "gatescope/" + path in names, path
+    # one top-level name: a user's own app or cells package is never shadowed by ours (nor ours by theirs)
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"gatescope"}
     entry = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "gatescope = app.cli:main" in entry
+    assert "gatescope = gatescope.app.cli:main" in entry
 
 
 def test_installed_wheel_serves_the_page(wheel, tmp_path):
@@ -76,8 +77,9 @@ def test_installed_wheel_serves_the_page(wheel, tmp_path):
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "_test_dependencies.pth").write_text("".join(f"{p}\n" for p in sorted(ours)))
     code = (f"import sys; sys.path = [p for p in sys.path if p not in ('', '.', {str(ROOT)!r})];"
-            "from fastapi.testclient import TestClient; from app.main import create_app; import app, cells;"
+            "from fastapi.testclient import TestClient; from gatescope.app.main import create_app; from gatescope import app, cells;"
             f"assert app.__file__.startswith({str(site)!r}) and cells.__file__.startswith({str(site)!r}), app.__file__;"
+            "import importlib.util; assert not importlib.util.find_spec('app') and not importlib.util.find_spec('cells');"
             "c = TestClient(create_app());"
             "r = c.get('/'); assert r.status_code == 200 and 'gatescope-config' in r.text, r.status_code;"
             "assert c.get('/static/main.js').status_code == 200;"
@@ -90,7 +92,7 @@ def test_installed_wheel_serves_the_page(wheel, tmp_path):
 
 
 def test_command_line_help():
-    for cmd in ([sys.executable, "-m", "app", "--help"], [sys.executable, "-m", "app", "serve", "--help"]):
+    for cmd in ([sys.executable, "-m", "gatescope.app", "--help"], [sys.executable, "-m", "gatescope.app", "serve", "--help"]):
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         assert done.returncode == 0 and "--port" in done.stdout and "--open" in done.stdout
 

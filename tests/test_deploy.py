@@ -27,9 +27,9 @@ from starlette.websockets import WebSocketDisconnect
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-import cells
-from app.config import Settings
-from app.main import create_app
+from gatescope import cells
+from gatescope.app.config import Settings
+from gatescope.app.main import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -92,7 +92,7 @@ def backend_env(upload_dir: Path, **settings: str) -> dict:
 
 
 def serve(port: int, *args: str) -> list[str]:
-    return [sys.executable, "-m", "app", "serve", "--port", str(port), "--log-level", "info", *args]
+    return [sys.executable, "-m", "gatescope.app", "serve", "--port", str(port), "--log-level", "info", *args]
 
 
 def seen_as(log: Path, what: str) -> list[str]:
@@ -317,11 +317,11 @@ def test_the_stream_limit_counts_the_address_trusted_proxies_allow(tmp_path, tru
 
 def test_serve_turns_uvicorn_s_own_proxy_headers_off(monkeypatch):
     calls = []
-    monkeypatch.setattr("app.cli.uvicorn.run", lambda app, **kw: calls.append(kw))
-    monkeypatch.setattr("app.cli.run_workers", lambda config: calls.append(vars(config)))
+    monkeypatch.setattr("gatescope.app.cli.uvicorn.run", lambda app, **kw: calls.append(kw))
+    monkeypatch.setattr("gatescope.app.cli.run_workers", lambda config: calls.append(vars(config)))
     monkeypatch.setenv("GATESCOPE_TRUSTED_PROXIES", "")  # so that the test's own change is undone
     monkeypatch.delenv("GATESCOPE_TRUSTED_PROXIES")
-    from app.cli import main
+    from gatescope.app.cli import main
     main(["serve", "--port", "8123"])
     assert calls[-1]["proxy_headers"] is False and "GATESCOPE_TRUSTED_PROXIES" not in os.environ
     main(["serve", "--workers", "2", "--trusted-proxies", "10.0.0.0/8 127.0.0.1"])
@@ -348,7 +348,7 @@ def test_the_workers_socket_turns_nagle_off_on_every_connection(monkeypatch, bin
 
     import uvicorn
 
-    from app.cli import run_workers
+    from gatescope.app.cli import run_workers
     handed = []
 
     class Supervisor:  # uvicorn's Multiprocess, which would spawn the workers with these sockets
@@ -358,10 +358,10 @@ def test_the_workers_socket_turns_nagle_off_on_every_connection(monkeypatch, bin
         def run(self):
             pass
 
-    monkeypatch.setattr("app.cli.Multiprocess", Supervisor)
+    monkeypatch.setattr("gatescope.app.cli.Multiprocess", Supervisor)
     if bind:
         monkeypatch.setattr(uvicorn.Config, "bind_socket", bind)
-    run_workers(uvicorn.Config("app.main:create_app", factory=True, host="127.0.0.1", port=0, workers=2))
+    run_workers(uvicorn.Config("gatescope.app.main:create_app", factory=True, host="127.0.0.1", port=0, workers=2))
     [sock] = handed
 
     async def nodelay_of_an_accepted_connection() -> int:

@@ -30,7 +30,7 @@ import unicodedata
 
 import pytest
 
-import cells
+from gatescope import cells
 from tests.cases import CASES, IDS
 
 EPS = 1e-6

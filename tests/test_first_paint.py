@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app import first_paint
-from app.config import Settings
-from app.main import create_app
-from app.run import resolve
-from app.schemas import ViewState
-from app.store import ModelStore
+from gatescope.app import first_paint
+from gatescope.app.config import Settings
+from gatescope.app.main import create_app
+from gatescope.app.run import resolve
+from gatescope.app.schemas import ViewState
+from gatescope.app.store import ModelStore
 from tests.cases import CASES, IDS
 
 NS = "{http://www.w3.org/2000/svg}"

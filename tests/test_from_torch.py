@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import reference
 
-import cells
+from gatescope import cells
 import gatescope
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import cells
+from gatescope import cells
 import gatescope
-from cells.presets import list_presets
+from gatescope.cells.presets import list_presets
 
 
 def same_params(a: cells.Model, b: cells.Model):

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from app import i18n
+from gatescope.app import i18n
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = sorted((ROOT / "templates").glob("*.html"))

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import cells
-from cells import backprop
-from cells.training import train
+from gatescope import cells
+from gatescope.cells import backprop
+from gatescope.cells.training import train
 
 NAME = "plugin_rnn"
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def load_copy(where: Path):
     assert source.count('name = "rnn"') == 1
     path = where / f"{NAME}.py"
     path.write_text(source.replace('name = "rnn"', f'name = "{NAME}"'))
-    spec = importlib.util.spec_from_file_location(f"cells.kinds.{NAME}", path)
+    spec = importlib.util.spec_from_file_location(f"gatescope.cells.kinds.{NAME}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -57,7 +57,7 @@ def pair(kind, **kw):
 
 def test_the_registry_and_everything_read_from_it_list_the_new_kind(kind):
     assert kind in cells.KINDS and cells.REGISTRY[kind].name == kind
-    from cells.kinds import KINDS
+    from gatescope.cells.kinds import KINDS
     assert kind in KINDS
     info, rnn = cells.describe(kind), cells.describe("rnn")
     assert info["name"] == kind and {**info, "name": "rnn"} == rnn
@@ -109,12 +109,12 @@ SERVER = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
-    import cells
+    from gatescope import cells
     from test_kind_plugin import NAME, load_copy
     cells.register(load_copy(Path(sys.argv[2])).KIND)   # the registry line, before the app is imported
 
     from fastapi.testclient import TestClient
-    from app.main import create_app
+    from gatescope.app.main import create_app
 
     out = {}
     with TestClient(create_app()) as client:
@@ -159,8 +159,8 @@ def test_every_route_answers_for_the_new_kind(tmp_path):
 def test_a_kind_registered_after_the_app_was_made_is_served(kind, tmp_path):
     from fastapi.testclient import TestClient
 
-    from app.config import Settings
-    from app.main import create_app
+    from gatescope.app.config import Settings
+    from gatescope.app.main import create_app
     with TestClient(create_app(Settings(upload_dir=tmp_path / "models"))) as c:
         assert c.get("/api/trace", params={"kind": "bogus_kind"}).status_code == 422
         ours = c.get("/api/trace", params={"kind": kind, "input": "ab", "digits": 9}).json()

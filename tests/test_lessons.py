@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.lesson_book import LessonBook, builtin_dir, read
-from app.main import create_app
-from app.routers.lessons import check_runs
-from app.store import ModelStore
+from gatescope.app.config import Settings
+from gatescope.app.lesson_book import LessonBook, builtin_dir, read
+from gatescope.app.main import create_app
+from gatescope.app.routers.lessons import check_runs
+from gatescope.app.store import ModelStore
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = LessonBook(Settings())
@@ -168,8 +168,8 @@ def test_a_lesson_file_is_data_never_code():
 @pytest.mark.parametrize("raw", [b"[" * 100_000, b'{"name": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
                                  b'{"title": {"en": "' + b"[" * 100 + b'", "zh": ' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"}}"])
 def test_a_lesson_nested_too_deeply_is_422_naming_the_limit(raw):
-    from app.errors import AppError
-    from app.lesson_book import MAX_NESTING
+    from gatescope.app.errors import AppError
+    from gatescope.app.lesson_book import MAX_NESTING
     with pytest.raises(AppError) as e:
         read(raw, Settings())
     assert e.value.status == 422 and f"at most {MAX_NESTING}" in e.value.detail and "nested" in e.value.detail, e.value.detail
@@ -186,7 +186,7 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
     (lambda d: d["stops"][0]["text"], "a pair \\ud83d\\ude00 then a low half alone \\udc00", "stops.0.text.en"),
 ])
 def test_a_lone_surrogate_is_422_naming_where(where, escaped, field):
-    from app.errors import AppError
+    from gatescope.app.errors import AppError
     data = small()
     where(data)["en"] = "SURROGATE"
     raw = json.dumps(data).replace("SURROGATE", escaped).encode()
@@ -197,7 +197,7 @@ def test_a_lone_surrogate_is_422_naming_where(where, escaped, field):
 
 
 def test_a_lone_surrogate_in_a_key_is_422():
-    from app.errors import AppError
+    from gatescope.app.errors import AppError
     raw = json.dumps(small()).replace('"title"', '"ti\\udbfftle"', 1).encode()
     with pytest.raises(AppError) as e:
         read(raw, Settings())
@@ -214,7 +214,7 @@ def test_a_surrogate_pair_and_a_written_backslash_u_are_text():
 @pytest.mark.timeout(60)  # the first count of nesting took minutes on this (a failed match at each of its quotes)
 @pytest.mark.parametrize("raw", [b'"\\' * 130_000, b'x"' * 130_000, b'["' + b"\\" * 250_000])
 def test_a_file_of_unterminated_strings_is_refused_in_one_pass(raw):
-    from app.errors import AppError
+    from gatescope.app.errors import AppError
     with pytest.raises(AppError) as e:
         read(raw, Settings())
     assert e.value.status == 422 and "not a JSON lesson file" in e.value.detail

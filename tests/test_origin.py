@@ -5,9 +5,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from app.config import Settings
-from app.main import create_app
-from app.origin import normalized
+from gatescope.app.config import Settings
+from gatescope.app.main import create_app
+from gatescope.app.origin import normalized
 
 EVIL = "https://evil.example"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import plotly
 import pytest
 
-from app.routers.pages import csp
+from gatescope.app.routers.pages import csp
 
 
 def config_of(html: str) -> dict:

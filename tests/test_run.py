@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-import cells
-from app import run
-from app import store as store_mod
-from app.config import Settings
-from app.main import create_app
-from app.schemas import ViewState
+from gatescope import cells
+from gatescope.app import run
+from gatescope.app import store as store_mod
+from gatescope.app.config import Settings
+from gatescope.app.main import create_app
+from gatescope.app.schemas import ViewState
 from test_ws import read_stream
 
 HEAVY = {"kind": "fgr", "hidden": 1024, "layers": 4, "bidirectional": True}
@@ -180,7 +180,7 @@ def test_a_different_input_is_a_different_run(app_client, runs):
 def test_the_run_layer_imports_nothing_of_the_server():
     import subprocess
     import sys
-    code = "import app.run, sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'uvicorn')))"
+    code = "import gatescope.app.run, sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'uvicorn')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
 

@@ -1,5 +1,5 @@
 """gatescope serve (app/cli.py): whom a server on loopback answers to, and how long it waits for a request's headers
-(issue 18, findings 10 and 11). The servers here are real `python -m app serve` processes on free 127.0.0.1 ports,
+(issue 18, findings 10 and 11). The servers here are real `python -m gatescope serve` processes on free 127.0.0.1 ports,
 started and stopped as tests/test_deploy.py does."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import time
 import pytest
 from test_deploy import backend_env, free_port, serve, spawn, stop, wait_healthy
 
-from app import cli
-from app.config import Settings
-from app.serve_protocol import HeaderTimeoutProtocol
+from gatescope.app import cli
+from gatescope.app.config import Settings
+from gatescope.app.serve_protocol import HeaderTimeoutProtocol
 
 LOCAL = "localhost 127.0.0.1 [::1]"
 

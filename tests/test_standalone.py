@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-import cells
-from app import standalone
-from app.config import Settings
-from app.errors import AppError
-from app.main import create_app
-from app.routers import pages
+from gatescope import cells
+from gatescope.app import standalone
+from gatescope.app.config import Settings
+from gatescope.app.errors import AppError
+from gatescope.app.main import create_app
+from gatescope.app.routers import pages
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMESPACE = "http://www.w3.org/2000/svg"  # an XML namespace name (createElementNS), not a place anything is fetched from
@@ -180,7 +180,7 @@ def test_the_route_is_a_download_and_refuses_a_step_past_the_run_or_a_file_over_
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app.cli", "export", *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+    return subprocess.run([sys.executable, "-m", "gatescope.app.cli", "export", *args], cwd=cwd, capture_output=True, text=True, timeout=120,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
 
 

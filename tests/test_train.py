@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from app.config import Settings
-from app.main import create_app
+from gatescope.app.config import Settings
+from gatescope.app.main import create_app
 
 SMALL = {"type": "start", "task": "remember", "kind": "lstm", "hidden": 8, "steps": 150, "learning_rate": 0.02, "seed": 1}
 
@@ -137,7 +137,7 @@ def test_a_first_message_that_is_no_json_object(client, send, words):
 
 
 def test_no_start_message_names_the_wait(client, monkeypatch):
-    from app.routers import train
+    from gatescope.app.routers import train
     monkeypatch.setattr(train, "FIRST_MESSAGE_SECONDS", 0.2)
     with client.websocket_connect("/ws/train") as ws:
         msg = ws.receive_json()
@@ -161,7 +161,7 @@ def test_bad_messages_during_a_job_are_answered_and_the_job_goes_on(client, text
 
 def test_a_client_that_leaves_before_started_leaves_no_worker(client, monkeypatch):
     """The socket is gone by the time "started" is sent (a real server raises on that send): the worker is reaped."""
-    from app.routers import train
+    from gatescope.app.routers import train
     real = train.send
 
     async def send(ws, body):
@@ -242,7 +242,7 @@ def test_a_worker_that_dies_without_a_word_is_a_1011(client, monkeypatch, caplog
     import sys
     import types
 
-    from app.routers import train
+    from gatescope.app.routers import train
     monkeypatch.setattr(train, "train_worker", types.SimpleNamespace(run=sys.exit))  # sys.exit(5 arguments): exit code 1
     caplog.set_level("ERROR", logger="gatescope")
     with client.websocket_connect("/ws/train") as ws:

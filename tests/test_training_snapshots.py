@@ -4,12 +4,12 @@ than a size cap, stored beside the bundle and evicted with it, and served at GET
 import numpy as np
 import pytest
 
-import cells
-from app import train_worker
-from app.store import TRAINING, ModelStore
-from app.training_schemas import TrainingReplay
-from cells.training import tasks, train
-from cells.training.trainer import SNAPSHOTS, initial_model, snapshot_cadence, with_task
+from gatescope import cells
+from gatescope.app import train_worker
+from gatescope.app.store import TRAINING, ModelStore
+from gatescope.app.training_schemas import TrainingReplay
+from gatescope.cells.training import tasks, train
+from gatescope.cells.training.trainer import SNAPSHOTS, initial_model, snapshot_cadence, with_task
 
 RUN = {"type": "start", "task": "remember", "kind": "lstm", "hidden": 16, "steps": 1500, "learning_rate": 0.01, "seed": 0}
 KIND_NAMES = {"lstm": ["forget_gate", "input_gate", "c", "output_gate", "h"], "gru": ["reset_gate", "update_gate", "h"]}
@@ -45,8 +45,8 @@ def trained(tmp_path_factory):
     """One 1,500-step run through WS /ws/train; its messages, the stored training, and the client (kept open)."""
     from fastapi.testclient import TestClient
 
-    from app.config import Settings
-    from app.main import create_app
+    from gatescope.app.config import Settings
+    from gatescope.app.main import create_app
     settings = Settings(upload_dir=tmp_path_factory.mktemp("models"))
     with TestClient(create_app(settings)) as client:
         with client.websocket_connect("/ws/train") as ws:
@@ -106,7 +106,7 @@ def test_the_snapshots_are_stored_beside_the_model_and_evicted_with_it(trained, 
     body, settings = trained["body"], trained["settings"]
     kept = settings.upload_dir / f"{body['id']}{TRAINING}"
     assert kept.is_file() and kept.stat().st_size < 2 * train_worker.SNAPSHOT_VALUES + 10_000
-    from app.config import Settings
+    from gatescope.app.config import Settings
     store = ModelStore(Settings(upload_dir=tmp_path, max_store_models=1))
     one, two = (cells.build("gru", 3, 4, seed=s) for s in (1, 2))
     record = {"meta": {"names": ["h"], "steps": [0]}, "arrays": {"h": np.zeros((1, 5, 4), np.float16)}}

@@ -4,7 +4,7 @@ redraws nothing for it (view_kept); the server refuses a window that cannot be a
 
 import pytest
 
-from app.schemas import STEP_CEILING, VIEW_ONLY, ViewState, view_fields
+from gatescope.app.schemas import STEP_CEILING, VIEW_ONLY, ViewState, view_fields
 
 RUN = {"kind": "lstm", "input": "hello", "names": "h"}
 

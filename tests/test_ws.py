@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-import cells
-from app import run
-from app.config import Settings
-from app.inputs import fixed_embedding
-from app.main import create_app
+from gatescope import cells
+from gatescope.app import run
+from gatescope.app.config import Settings
+from gatescope.app.inputs import fixed_embedding
+from gatescope.app.main import create_app
 
 
 def read_stream(ws):
@@ -208,7 +208,7 @@ def test_names_that_name_nothing_are_an_error_then_close(client):
 
 
 def test_a_failure_mid_stream_is_an_error_message_then_close(client, monkeypatch, caplog):
-    from app import wire
+    from gatescope.app import wire
     real, calls = wire.step_rows, []
 
     def failing(r, trace):
@@ -247,7 +247,7 @@ def test_a_first_message_that_is_no_json_object(client, send, words):
 
 
 def test_no_first_message_names_the_wait(client, monkeypatch):
-    from app.routers import stream
+    from gatescope.app.routers import stream
     monkeypatch.setattr(stream, "FIRST_MESSAGE_SECONDS", 0.2)
     with client.websocket_connect("/ws/trace") as ws:
         msg = ws.receive_json()
@@ -268,7 +268,7 @@ def test_messages_that_are_no_json_object_keep_the_stream_open(client, text):
 
 def busy_pool_after(app, calls: int):
     """Make the app's pool answer 503 from its ``calls``+1-th call on, as a pool with no free worker does."""
-    from app.errors import AppError
+    from gatescope.app.errors import AppError
     pool, real, seen = app.state.pool, app.state.pool.run, []
 
     async def run(fn, *args, **kw):

@@ -15,7 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import ConfigDict, Field, create_model
 from starlette.requests import ClientDisconnect
 
-import cells
+from gatescope import cells
 
 from .. import __version__, run, wire
 from .. import store as store_mod
@@ -91,7 +91,7 @@ async def gradients(view: Annotated[ViewState, Query()], settings: SettingsDep, 
 
 @router.get("/tasks", response_model=list[TaskInfo], summary="The toy tasks the presets learned and the page can train on")
 def tasks() -> list[dict]:
-    from cells.training import tasks as task_registry
+    from gatescope.cells.training import tasks as task_registry
     return [t.describe() for t in task_registry.TASKS.values()]
 
 

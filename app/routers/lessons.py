@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from pydantic import ValidationError
 
-import cells
+from gatescope import cells
 
 from .. import first_paint, i18n, run
 from ..deps import PoolDep, SettingsDep, StoreDep, app_state

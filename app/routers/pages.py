@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from markupsafe import Markup
 from pydantic import ValidationError
 
-import cells
+from gatescope import cells
 
 from .. import first_paint, i18n, run, shell
 from ..deps import PoolDep, SettingsDep, StoreDep, app_state

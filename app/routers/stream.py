@@ -24,7 +24,7 @@ from fastapi import APIRouter, Query, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
-import cells
+from gatescope import cells
 
 from .. import run, wire
 from ..deps import PoolDep, SettingsDep, StoreDep, state

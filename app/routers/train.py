@@ -28,7 +28,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.websockets import WebSocketState
 
-import cells
+from gatescope import cells
 
 from .. import train_worker, wire
 from ..deps import SettingsDep, state
@@ -81,7 +81,7 @@ async def _serve(ws: WebSocket, settings, jobs: Jobs) -> None:
         body = await first_message(ws, FIRST_MESSAGE_SECONDS, 'the job, {"type": "start", "task": ..., "kind": ..., ...},')
         req = TrainRequest.model_validate(body)
         limits(req, settings)
-        from cells.training import check_request
+        from gatescope.cells.training import check_request
         task = await run_in_threadpool(_check, check_request, req, settings)
     except (ValidationError, AppError, cells.CellsError) as e:
         await fail(ws, e, "ws/train")
@@ -97,7 +97,7 @@ async def _serve(ws: WebSocket, settings, jobs: Jobs) -> None:
 
 
 def _check(check_request, req: TrainRequest, settings) -> dict:
-    from cells.training import tasks
+    from gatescope.cells.training import tasks
     check_request(req.kind, req.task, hidden_size=req.hidden, num_layers=1, steps=req.steps, batch_size=req.batch_size,
                   learning_rate=req.learning_rate, seed=req.seed, seq_len=None, clip=1.0,
                   time_budget=settings.max_train_seconds, options=None)
@@ -112,7 +112,7 @@ async def _run(ws: WebSocket, req: TrainRequest, task: dict, settings, release) 
     # the probe shows the learned gates (not 1 - z, which only repeats z) and the states
     names = [n.name for n in cells.glossary(req.kind) if (n.role == "gate" and n.op == "sigmoid") or n.role in ("state", "output")]
     request = {**req.model_dump(), "time_budget": settings.max_train_seconds, "probe_names": names}
-    from cells.training import tasks
+    from gatescope.cells.training import tasks
     task_spec = tasks.get(req.task)
     probe_every, per = probe_cadence(task_spec, names, req.hidden, req.steps)
     proc = ctx.Process(target=train_worker.run, args=(sender, cancel, request, str(settings.upload_dir), probe_every), daemon=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-import cells
+from gatescope import cells
 
 from .. import store as store_mod
 from ..config import Settings

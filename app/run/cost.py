@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cells
+from gatescope import cells
 
 from ..config import Settings
 from ..errors import over_limit

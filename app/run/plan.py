@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import cells
+from gatescope import cells
 
 from .. import i18n
 from .. import store as store_mod

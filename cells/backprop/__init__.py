@@ -1,6 +1,6 @@
 """Backpropagation through time for every cell kind, batched, in float64.
 
-    from cells import backprop
+    from gatescope.cells import backprop
     tape = backprop.forward(model, xs)            # xs: (B, T, input_size), B sequences of T steps
     tape.output                                   # (B, T, out): model.run(xs[b]).output for each b
     grads = backprop.backward(tape, d_output)     # d_output: dLoss/d output, (B, T, out)

@@ -1,6 +1,6 @@
 """Trained models shipped with gatescope: lstm, gru and rnn on each of the five training tasks.
 
-    from cells.presets import list_presets, load_preset
+    from gatescope.cells.presets import list_presets, load_preset
     [p["name"] for p in list_presets()]     # 'adding-gru', 'adding-lstm', ...
     model = load_preset("brackets-lstm")    # a cells.Model with vocab, head, labels and card
 

@@ -1,6 +1,6 @@
 """Training cells on toy tasks whose solutions make the gates mean something.
 
-    from cells.training import train, TASKS
+    from gatescope.cells.training import train, TASKS
     run = train("lstm", "remember", hidden_size=8, steps=300)
     run.model.card["notes"]
 

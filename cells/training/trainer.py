@@ -1,6 +1,6 @@
 """Train a cell on a task: Adam, global-norm clipping, seeded, cancellable, in one thread.
 
-    from cells.training import train
+    from gatescope.cells.training import train
     run = train("lstm", "brackets", hidden_size=16, steps=600, seed=0,
                 callback=lambda step, loss, acc: print(step, loss, acc))
     run.model            # a cells.Model with vocab, embedding, head, labels and card

@@ -49,7 +49,7 @@ def start_server(workdir: Path, env: dict | None = None) -> tuple[subprocess.Pop
     log = open(workdir / "server.log", "wb")  # a file, not a pipe: a pipe nobody reads would block the server
     env = {**os.environ, "GATESCOPE_UPLOAD_DIR": str(workdir / "uploads"), "PYTHONPATH": str(ROOT), **(env or {})}
     # the WebSocket protocol and options gatescope serve runs with (app/cli.py)
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "gatescope.app.main:create_app", "--port", str(port),
                              "--log-level", "warning", "--ws", "wsproto", "--ws-per-message-deflate", "false", "--no-proxy-headers"],
                             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     log.close()

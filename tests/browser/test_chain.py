@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import numpy as np
 import pytest
 
-import cells
+from gatescope import cells
 
 KINDS = list(cells.KINDS)  # what GET /api/kinds lists (test_the_kinds_are_the_server_s checks it)
 INPUT = "hello world"

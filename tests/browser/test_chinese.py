@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-import cells
+from gatescope import cells
 
 # words that are the same in a Chinese page: names (the kinds' among them), formats, keys, units of the signal syntax,
 # symbols' letters

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import cells
+from gatescope import cells
 
 HEATMAPS = "document.getElementById('heatmaps')"
 MESSAGE = "document.getElementById('message')"

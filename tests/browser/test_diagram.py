@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-import cells
+from gatescope import cells
 
 VIEWS = {"normal-1024x768": ({"width": 1024, "height": 768}, ""), "presenter-1920x1080": ({"width": 1920, "height": 1080}, "&presenter=true")}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-import cells
+from gatescope import cells
 
 POINT = """([selector]) => {
   document.querySelector(selector).dispatchEvent(new PointerEvent('pointerover', { bubbles: true }));

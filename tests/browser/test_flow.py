@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import cells
+from gatescope import cells
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "browser"
 

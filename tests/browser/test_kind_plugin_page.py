@@ -19,7 +19,7 @@ REGISTER = textwrap.dedent(f"""
     import sys
     from pathlib import Path
     sys.path.insert(0, {str(ROOT / "tests")!r})
-    import cells
+    from gatescope import cells
     from test_kind_plugin import load_copy
     cells.register(load_copy(Path({{where!r}})).KIND)
 """)

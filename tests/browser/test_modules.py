@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from app.routers.pages import IMPORT_MAP
+from gatescope.app.routers.pages import IMPORT_MAP
 
 from .conftest import ARTIFACTS, VIEWPORT, artifact_name
 

@@ -12,9 +12,9 @@ from collections import Counter
 import pytest
 import uvicorn
 
-from app import run
-from app.config import Settings
-from app.main import create_app
+from gatescope.app import run
+from gatescope.app.config import Settings
+from gatescope.app.main import create_app
 
 from .conftest import VIEWPORT, Tab, free_port
 

@@ -19,7 +19,7 @@ NETWORK = ("http://", "https://", "ws://", "wss://")
 def standalone_file(tmp_path_factory) -> Path:
     """adding-lstm at step 3, written by the command line."""
     out = tmp_path_factory.mktemp("standalone") / "view.html"
-    done = subprocess.run([sys.executable, "-m", "app.cli", "export", "--preset", "adding-lstm", "--step", "3", "--format", "html",
+    done = subprocess.run([sys.executable, "-m", "gatescope.app.cli", "export", "--preset", "adding-lstm", "--step", "3", "--format", "html",
                            "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return out
@@ -119,7 +119,7 @@ def test_export_menu_saves_the_standalone_page(tab):
 
 def test_the_layer_and_direction_pickers_work_in_the_file(tab, tmp_path):
     out = tmp_path / "stacked.html"
-    done = subprocess.run([sys.executable, "-m", "app.cli", "export", "--kind", "gru", "--input", "hello", "--set", "layers=2",
+    done = subprocess.run([sys.executable, "-m", "gatescope.app.cli", "export", "--kind", "gru", "--input", "hello", "--set", "layers=2",
                            "--set", "bidirectional=true", "--set", "hidden=5", "-o", str(out)], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from app.schemas import ViewState
+from gatescope.app.schemas import ViewState
 
 # A view as its author would write it: a class on views/view.js with the panel it is.
 THROWAWAY = """

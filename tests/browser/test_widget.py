@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-import cells
-from app import standalone
-from app.config import Settings
+from gatescope import cells
+from gatescope.app import standalone
+from gatescope.app.config import Settings
 
 from .conftest import ROOT
 
