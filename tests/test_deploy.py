@@ -345,6 +345,7 @@ def test_the_workers_socket_turns_nagle_off_on_every_connection(monkeypatch, bin
     loop.create_server(sock=...)), gives every connection it accepts TCP_NODELAY, whichever uvicorn bound it.
     (What that is worth in time: bench/bench_workers.py.)"""
     import asyncio
+    import concurrent.futures
 
     import uvicorn
 
@@ -381,4 +382,6 @@ def test_the_workers_socket_turns_nagle_off_on_every_connection(monkeypatch, bin
             finally:
                 writer.close()
 
-    assert asyncio.run(nodelay_of_an_accepted_connection()) != 0
+    # in a thread of its own: the browser tests' Playwright keeps an event loop running in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, nodelay_of_an_accepted_connection()).result() != 0
