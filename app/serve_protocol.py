@@ -25,6 +25,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .errors import setting
 
+LINGER_SECONDS = 2.0  # how long the rest of an unreadable request is read and dropped after its 400
+
 @functools.cache
 def header_timeout() -> float:
     """The setting header_timeout_seconds, read from the environment (as the app's settings are) once per process."""
@@ -46,6 +48,7 @@ class HeaderTimeoutProtocol(H11Protocol):
         super().__init__(*args, **kwargs)
         self.header_timeout = header_timeout()
         self.header_timer: asyncio.TimerHandle | None = None
+        self.lingering = False
 
     # -- when the timer runs: while a request's line and headers are awaited (the client IDLE, in h11's terms) --------
     def _watch_headers(self) -> None:
@@ -78,12 +81,34 @@ class HeaderTimeoutProtocol(H11Protocol):
             pass
         self.transport.close()
 
+    # -- a request the server cannot read, answered so that the client reads the answer ----------------------------
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's 400 for a request it cannot read (a request line or headers past h11's size limit), closed
+        gracefully: uvicorn closes at once, and a client still sending its request then gets a reset (the kernel's
+        answer to unread data) instead of the 400. Here the answer goes out, the write side is shut, and what still
+        comes is read and dropped for up to LINGER_SECONDS before the connection closes (a lingering close)."""
+        close = self.transport.close
+        self.transport.close = self._linger  # type: ignore[method-assign] - uvicorn's last step, made graceful
+        try:
+            super().send_400_response(msg)
+        finally:
+            self.transport.close = close  # type: ignore[method-assign]
+
+    def _linger(self) -> None:
+        self.lingering = True
+        self._stop_header_timer()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
     # -- uvicorn's hooks ------------------------------------------------------------------------------------------
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._watch_headers()
 
     def data_received(self, data: bytes) -> None:
+        if self.lingering:  # the rest of a request already answered 400: read and dropped
+            return
         super().data_received(data)
         self._watch_headers()
 

@@ -193,3 +193,21 @@ def test_a_made_run_is_counted_against_its_cache_and_leaves_it(tmp_path):
     cache = run._cache(store, settings)
     assert 0 < cache.used <= cache.budget == 1024 * 1024
     assert len(cache._items) < 40
+
+
+def test_a_made_run_unused_for_its_age_is_let_go(tmp_path, monkeypatch):
+    settings = Settings(upload_dir=tmp_path)
+    store = store_mod.ModelStore(settings)
+    now = [1000.0]
+    monkeypatch.setattr(run.time, "monotonic", lambda: now[0])
+    view = ViewState.model_validate({"kind": "lstm", "hidden": 8, "input": "hello"})
+    first = run.resolve(view, settings, store).made
+    now[0] += run.RunCache.AGE / 2
+    assert run.resolve(view, settings, store).made is first  # used again: its age starts over
+    now[0] += run.RunCache.AGE * 0.9
+    assert run.resolve(view, settings, store).made is first
+    now[0] += run.RunCache.AGE + 1
+    run.resolve(ViewState.model_validate({"kind": "gru", "hidden": 8, "input": "hello"}), settings, store)  # another run is made
+    cache = run._cache(store, settings)
+    assert list(cache._items) == [run.plan(ViewState.model_validate({"kind": "gru", "hidden": 8, "input": "hello"}), settings, store).key()]
+    assert run.resolve(view, settings, store).made is not first

@@ -174,3 +174,20 @@ def test_a_websocket_outlives_the_header_timeout(server):
         assert '"header"' in ws.recv(timeout=10)
         time.sleep(2)  # past the header timeout: the handshake's headers are done, the timer with them
         ws.ping().wait(timeout=10)
+
+
+@pytest.mark.parametrize("size, piece", [(60_000, 4096), (1_000_000, None)])
+def test_a_request_too_long_to_read_is_answered_400_and_the_client_reads_it(server, size, piece):
+    """A request line past what the server reads (h11's limit on what it holds before a request is complete: a long
+    one sent in pieces, or a huge one) is answered 400 while the client is still sending it; the server reads on and
+    drops the rest before it closes, so the client reads the answer, not a reset."""
+    request = b"GET /api/trace?input=" + b"x" * size + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server), timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(0, len(request), piece or len(request)):
+            sock.sendall(request[i:i + (piece or len(request))])
+            time.sleep(0.01 if piece else 0)  # pieces the server reads one by one: more than h11 holds, incomplete
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 ") and answer.endswith(b"Invalid HTTP request received."), answer[:200]

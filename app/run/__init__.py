@@ -102,18 +102,19 @@ class Run:
 
 class RunCache:
     """The runs made lately, by what makes them (Plan.key): a page load's page, stream and panels share one. Bounded in
-    bytes (a quarter of model_cache_bytes) and in age: it spans a page load, not a session."""
+    bytes (a quarter of model_cache_bytes) and in idle time (AGE): it spans a page load, not a session."""
 
-    AGE = 120.0
+    AGE = 30.0  # a page load's stream and panels ask within seconds of its page
 
     def __init__(self, budget: int):
         self.budget, self.used, self._items, self._lock = budget, 0, OrderedDict(), threading.Lock()
 
     def get(self, key: str) -> Made | None:
         with self._lock:
-            item = self._items.get(key)
-            if item is None or time.monotonic() - item[1] > self.AGE:
+            item, now = self._items.get(key), time.monotonic()
+            if item is None or now - item[1] > self.AGE:
                 return None
+            self._items[key] = (item[0], now, item[2])  # its age counts from its last use: the order is by last use
             self._items.move_to_end(key)
             return item[0]
 
@@ -124,10 +125,14 @@ class RunCache:
         with self._lock:
             old = self._items.pop(key, None)
             self.used -= old[2] if old else 0
-            self._items[key] = (made, time.monotonic(), size)
+            now = time.monotonic()
+            self._items[key] = (made, now, size)
             self.used += size
-            while self.used > self.budget and self._items:
-                _, (_, _, s) = self._items.popitem(last=False)
+            while self._items:  # the oldest first: past the budget, or past its age (nothing else would free it)
+                first, (_, when, s) = next(iter(self._items.items()))
+                if self.used <= self.budget and now - when <= self.AGE:
+                    break
+                del self._items[first]
                 self.used -= s
 
 
