@@ -15,9 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic_core import PydanticCustomError, core_schema
 
-from gatescope import cells
-import gatescope.cells.kinds
-from gatescope import cells
+from gatescope import cells  # cells.kinds comes with it
 from gatescope.app.clamp_view import CLAMP_FIELDS  # what if
 from gatescope.app.lesson_view import LESSON_FIELDS, LESSON_VIEW_ONLY  # lessons: lang, highlight
 from gatescope.cells.training import LIMITS as TRAINING_LIMITS

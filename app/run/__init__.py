@@ -228,7 +228,7 @@ def extend(r: Run, text: str, typed: Typed, settings: Settings) -> Parsed:
     if r.input_type == "signal":
         raise AppError(422, "append: a signal cannot be extended; change the signal instead", "input")
     chars = typed.chars + len(text)
-    if chars > settings.max_input_chars:  # skipped characters count: each is read, and a stream reads them all again never
+    if chars > settings.max_input_chars:  # skipped characters count too: each is read (and costs) as a kept one does
         raise over_limit("input", f"{chars} characters in all, with what was typed before", settings.max_input_chars, "max_input_chars",
                          hint="open a new view to go on")
     model = None if "kind" in r.source else r.model
@@ -250,7 +250,8 @@ def extend(r: Run, text: str, typed: Typed, settings: Settings) -> Parsed:
 
 # -- the notebook's way in ------------------------------------------------------------------------------------------------
 
-def read_input(model: cells.Model, data: Any, input_type: str | None, unknown: str, seed: int, max_steps: int) -> tuple[np.ndarray, list[str] | None]:
+def read_input(model: cells.Model, data: Any, input_type: str | None, unknown: str, seed: int,
+               max_steps: int) -> tuple[np.ndarray, list[str] | None]:
     """(xs, one token per step) from typed text, numbers or a signal (read by the page's own rules), ids or an array:
     what gatescope.run reads, with the notebook's limits (its owner's machine, not a shared server's)."""
     if isinstance(data, str):
