@@ -25,30 +25,27 @@ def app_client(tmp_path):
         yield c
 
 
+def counted(monkeypatch, owner, name: str, record) -> list:
+    """Patch owner.name to note record(*args) of each call in a list, then do what it did; the list."""
+    calls, real = [], getattr(owner, name)
+
+    def call(self, *args, **kwargs):
+        calls.append(record(*args))
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(owner, name, call)
+    return calls
+
+
 @pytest.fixture
 def builds(monkeypatch):
-    """Every random model built, by recipe: a request refused for its weights builds none."""
-    made = []
-    real = store_mod.ModelStore.random
-
-    def counted(self, kind, *args, **kwargs):
-        made.append(kind)
-        return real(self, kind, *args, **kwargs)
-    monkeypatch.setattr(store_mod.ModelStore, "random", counted)
-    return made
+    """Every random model built, by kind: a request refused for its weights builds none."""
+    return counted(monkeypatch, store_mod.ModelStore, "random", lambda kind, *rest: kind)
 
 
 @pytest.fixture
 def runs(monkeypatch):
-    """Every call of Model.run (a chunk of a stream is one too)."""
-    calls = []
-    real = cells.Model.run
-
-    def counted(self, xs, *args, **kwargs):
-        calls.append(len(xs))
-        return real(self, xs, *args, **kwargs)
-    monkeypatch.setattr(cells.Model, "run", counted)
-    return calls
+    """Every call of Model.run, by its steps (a chunk of a stream is one too)."""
+    return counted(monkeypatch, cells.Model, "run", lambda xs, *rest: len(xs))
 
 
 # -- 1. a random model's weights are counted before it is built ---------------------------------------------------

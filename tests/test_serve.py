@@ -68,14 +68,13 @@ def test_a_server_on_127_0_1_1_refuses_a_rebound_name(tmp_path):
     port, log = free_port(), tmp_path / "server.log"
     proc = spawn(serve(port, "--host", "127.0.1.1"), log, backend_env(tmp_path / "models"))
     try:
-        deadline = time.monotonic() + 30
-        while True:
+        while True:  # until it answers; a start that hangs is bounded by the suite's per-test timeout
             try:
                 if get(port, f"127.0.1.1:{port}", "127.0.1.1") == 200:
                     break
             except OSError:
                 pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
+            assert proc.poll() is None, log.read_text(errors="replace")
             time.sleep(0.05)
         assert get(port, f"localhost:{port}", "127.0.1.1") == 200
         assert get(port, f"rebound.example:{port}", "127.0.1.1") == 400  # a page on a name rebound to 127.0.1.1
