@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from . import files as _files
 from . import io as _io
 from . import layouts as _layouts
 from . import reading as _reading
@@ -64,7 +65,7 @@ def build(kind: str, input_size: int, hidden_size: int, *, num_layers: int = 1, 
 
 def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None, layout: str | None = None, *,
          dtype: Any = None, prefix: str | None = None, limits: Limits | None = None, max_bytes: int | None = None,
-         **options: Any) -> Model:
+         unpickle: bool = False, **options: Any) -> Model:
     """A model from a bundle, a weights file (.safetensors, .npz) or a mapping of name -> array.
 
     ``kind`` and ``layout`` come from the bundle's metadata when not given
@@ -80,9 +81,12 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
 
     The model's ``source`` says how the weights were found (layout, prefix,
     unused tensors, zero biases) and ``assumed`` what the weights could not say.
+
+    Files are read whatever wrote them (cells.files): safetensors, .npz, Keras' .keras and .weights.h5, ONNX; a
+    PyTorch pickle only with ``unpickle=True``, for a file that is the caller's own (never one a server received).
     """
     limits = Limits.merge(limits, max_bytes=max_bytes, **{k: options.pop(k) for k in _reading.LIMIT_KEYWORDS if k in options})
-    arrays, fields = _arrays_and_fields(source, limits)
+    arrays, fields, prefix = _arrays_and_fields(source, limits, prefix, unpickle)
     kind = kind or fields.get("kind")
     if kind is None:
         raise CellsError(f"kind: not given, and the weights carry no gatescope metadata; pass kind= (one of: {', '.join(REGISTRY)})")
@@ -119,16 +123,18 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
                  source=fields.get("source") or found, assumed=fields.get("assumed") or assumed)
 
 
-def _arrays_and_fields(source: Any, limits: Limits) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The arrays of a file (checked against ``limits`` before they are read) or a mapping, and a bundle's metadata ({} if none)."""
+def _arrays_and_fields(source: Any, limits: Limits, prefix: str | None,
+                       unpickle: bool) -> tuple[dict[str, np.ndarray], dict[str, Any], str | None]:
+    """The arrays of a file (checked against ``limits`` before they are read) or a mapping, a bundle's metadata ({} if
+    none), and the prefix still to apply (None once a file's reader picked the group)."""
     if isinstance(source, (str, os.PathLike)):
-        arrays, metadata = _reading.read_arrays(source, limits=limits)
-        return arrays, _io.bundle_fields(metadata, limits)
+        arrays, metadata, prefix = _files.read(source, limits, prefix=prefix, unpickle=unpickle)
+        return arrays, _io.bundle_fields(metadata, limits), prefix
     if isinstance(source, Mapping):
         arrays = {str(k): as_real_array(str(k), v) for k, v in source.items()}
         total = _reading.arrays_bytes(arrays)
         limits.check("the arrays", total, "max_bytes", f"{total} bytes once decoded")
-        return arrays, {}
+        return arrays, {}, prefix
     raise CellsError(f"source: expected a file path or a mapping of name -> array, got {type(source).__name__}")
 
 

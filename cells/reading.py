@@ -110,7 +110,12 @@ def label(path: str | os.PathLike) -> str:
 # -- sniffing and reading ------------------------------------------------------------
 
 def sniff(path: str | os.PathLike) -> str:
-    """'safetensors' or 'npz', decided from the first bytes; FormatError otherwise."""
+    """What wrote the file, from its first bytes (never its name): one of FORMATS; FormatError if none.
+
+    "torch" is a pickle (torch.save's zip holding one, or a bare one), "keras" a .keras archive, "keras_weights"
+    an HDF5 file (Keras' .weights.h5 and .h5), "onnx" a protobuf that starts as an ONNX ModelProto does. Which of
+    them can be read, and how, is cells.files.read's business.
+    """
     name, shown_as = os.fspath(path), label(path)
     try:
         size = os.path.getsize(name)
@@ -125,10 +130,25 @@ def sniff(path: str | os.PathLike) -> str:
         if 2 <= n <= size - 8 and head[8:9] == b"{":  # (a header over _SAFETENSORS_MAX_HEADER is refused by name when read)
             return "safetensors"
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise FormatError(f"{shown_as}: this is a pickle file (a PyTorch .pt/.pth checkpoint or similar). {_PICKLE_HINT}")
-    if head[:4] == b"\x89HDF":
-        raise FormatError(f"{shown_as}: this is an HDF5 file. {_KERAS_HINT}")
-    raise FormatError(f"{shown_as}: not a safetensors or .npz file (the first bytes match neither)")
+        return "torch"
+    if head[:8] == b"\x89HDF\r\n\x1a\n":
+        return "keras_weights"
+    if _looks_like_onnx(head):
+        return "onnx"
+    multipart = " (it starts as a multipart/form-data body: send the file itself as the body, or as a form's file field)" \
+        if head[:2] == b"--" else ""
+    raise FormatError(f"{shown_as}: not a weights file this reads (the first bytes match none of: {', '.join(FORMAT_NAMES.values())})"
+                      f"{multipart}")
+
+
+#: What sniff tells apart, as messages name them.
+FORMAT_NAMES = {"safetensors": "safetensors", "npz": "NumPy .npz", "torch": "PyTorch .pt/.pth", "keras": "Keras .keras",
+                "keras_weights": "Keras .weights.h5/.h5", "onnx": "ONNX .onnx"}
+
+
+def _looks_like_onnx(head: bytes) -> bool:
+    """An ONNX ModelProto as exporters write it: field 1 (ir_version, a small varint) first, then another of its fields."""
+    return len(head) >= 3 and head[0] == 0x08 and 1 <= head[1] <= 32 and head[2] in (0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x40, 0x42)
 
 
 def _sniff_zip(name: str) -> str:
@@ -138,11 +158,11 @@ def _sniff_zip(name: str) -> str:
     except (zipfile.BadZipFile, OSError) as e:
         raise FormatError(f"{label(name)}: a damaged zip archive ({e})") from None
     if any(m.endswith(".pkl") for m in members):
-        raise FormatError(f"{label(name)}: this is a PyTorch checkpoint (a zip holding a pickle). {_PICKLE_HINT}")
-    if any(m.endswith((".h5", "config.json")) for m in members):
-        raise FormatError(f"{label(name)}: this is a Keras .keras archive. {_KERAS_HINT}")
+        return "torch"
+    if "config.json" in members and any(m.endswith(".h5") for m in members):
+        return "keras"
     if not members or not all(m.endswith(".npy") for m in members):
-        raise FormatError(f"{label(name)}: a zip archive, but not an .npz of arrays (it holds: {shown(members, 5)})")
+        raise FormatError(f"{label(name)}: a zip archive, but not an .npz of arrays or a .keras archive (it holds: {shown(members, 5)})")
     return "npz"
 
 
@@ -152,13 +172,15 @@ def read_arrays(path: str | os.PathLike, max_bytes: int | None = None, *,
 
     The headers are checked first: a tensor the file does not hold, or whose
     decoded size is over ``limits.max_bytes`` (or ``max_bytes``), is refused
-    before any array is allocated.
+    before any array is allocated. Other formats: cells.files.read.
     """
     limits = Limits.merge(limits, max_bytes=max_bytes)
     fmt = sniff(path)
     if fmt == "npz":
         return _read_npz(os.fspath(path), limits), {}
-    return _read_safetensors(os.fspath(path), limits)
+    if fmt == "safetensors":
+        return _read_safetensors(os.fspath(path), limits)
+    raise FormatError(f"{label(path)}: a {FORMAT_NAMES[fmt]} file, not safetensors or .npz (cells.files.read reads it)")
 
 
 def _npy_header(name: str, member: str, f) -> tuple[tuple[int, ...], np.dtype]:

@@ -18,6 +18,7 @@ import numpy as np
 from gatescope import cells
 from gatescope.cells import CellsError, Model, Vocab
 from gatescope.cells.kinds import get as kind_spec
+from gatescope.cells.kinds import of_class
 
 TORCH_CLASSES = ("LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell")
 KERAS_CLASSES = ("SimpleRNN", "LSTM", "GRU")
@@ -27,7 +28,10 @@ KERAS_ACCEPTS = ("a Keras SimpleRNN, LSTM or GRU layer, a Bidirectional of one, 
 
 
 def _kind_of(class_name: str) -> str:
-    return class_name.removesuffix("Cell").removeprefix("Simple").lower()
+    kind = of_class(class_name)
+    if kind is None:  # the callers pass only the classes they accept, each computed by a built-in kind
+        raise CellsError(f"{class_name}: no kind computes this class")
+    return kind
 
 
 def _option_names(kind: str) -> set[str]:

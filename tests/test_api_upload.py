@@ -104,7 +104,7 @@ def test_limits_are_the_settings(tmp_path):
 def test_errors_carry_no_server_paths(client, settings, tmp_path):
     r = client.post("/api/models", params={"kind": "lstm"}, content=b"\x80\x04K\x01.")
     detail = r.json()["detail"]
-    assert r.status_code == 422 and detail.startswith("the file: this is a pickle file")
+    assert r.status_code == 422 and detail.startswith("the file: a PyTorch pickle")
     assert str(settings.upload_dir) not in detail and ".upload" not in detail
 
 

@@ -54,6 +54,14 @@ for _module in BUILT_IN:
     register(import_module(f"{__name__}.{_module}").KIND)
 
 
+def of_class(class_name: str) -> str | None:
+    """The kind a framework's class or operator computes, by its name: nn.LSTM, nn.GRUCell, Keras' SimpleRNN, ONNX's
+    GRU. The frameworks name them after the cells: the name less "Cell" or "Simple", lower-cased; None if no kind is
+    registered by that name. So readers of framework objects and files name no kind themselves."""
+    kind = class_name.removesuffix("Cell").removeprefix("Simple").lower()
+    return kind if kind in REGISTRY else None
+
+
 def __getattr__(name: str):
     if name == "KINDS":  # computed on each read, so a kind registered later is listed too
         return tuple(REGISTRY)
