@@ -1,5 +1,6 @@
-"""The gatescope command: ``gatescope`` or ``gatescope serve --host --port --open --workers --trusted-proxies``, and
-``gatescope export --preset NAME --input TEXT --format html|json|npz|csv -o FILE`` (a view written to a file)."""
+"""The gatescope command: ``gatescope`` or ``gatescope serve --host --port --open --workers --trusted-proxies``,
+``gatescope export --preset NAME --input TEXT --format html|json|npz|csv -o FILE`` (a view written to a file), and
+``gatescope convert m.pt -o m.safetensors [--vocab FILE] [--prefix P]`` (a user's own file as a bundle)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,12 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--trusted-proxies", metavar="ADDRS", help="space-separated addresses or networks (10.0.0.0/8) of reverse "
                        "proxies whose X-Forwarded-For names the client; sets GATESCOPE_TRUSTED_PROXIES (default: trust none)")
     export_parser(sub)
+    convert_parser(sub)
     args = ap.parse_args(argv)
     if args.command == "export":
         sys.exit(export(args))
+    if args.command == "convert":
+        sys.exit(convert(args))
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{args.port}/"
     if args.open:
@@ -87,10 +91,10 @@ LOCAL_HOSTS = "localhost 127.0.0.1 [::1]"
 def export_parser(sub) -> None:
     p = sub.add_parser("export", help="write a view to a file: a standalone page that plays offline (html), or the trace (json, npz, csv)",
                        description="Write one view of a model to a file, as the page's Export menu does. The html format is one file "
-                       "that plays from file:// with no server (about 6 MB: it holds plotly.js).")
+                       "that plays from file:// with no server (about 2 MB: it holds plotly.js).")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--preset", help="a shipped model (e.g. adding-lstm); the default preset when no model is named")
-    src.add_argument("--model", metavar="PATH", help="a bundle or weights file (.safetensors or .npz), read as an upload is")
+    src.add_argument("--model", metavar="PATH", help="a bundle or weights file (.safetensors, .npz, .keras, .weights.h5, .onnx), read as an upload is")
     p.add_argument("--kind", help="a random model of this kind (lstm, gru, ...); with --model: the kind of a plain weights file")
     p.add_argument("--input", help="the input: text, or numbers ('0.5 1; 0 1'); default: the model's own example")
     p.add_argument("--step", type=int, help="the step shown (default 0)")
@@ -99,6 +103,42 @@ def export_parser(sub) -> None:
                    help="any other view-state field (as in the page's URL), e.g. --set palette=colorblind --set names=h,c; repeatable")
     p.add_argument("--format", default="html", choices=FORMATS, help="what to write (default html)")
     p.add_argument("-o", "--output", metavar="FILE", help="where to write (default gatescope-export.FORMAT; - for stdout)")
+
+
+def convert_parser(sub) -> None:
+    p = sub.add_parser("convert", help="write your own weights file (.pt, .keras, .onnx, ...) as a gatescope bundle the server reads",
+                       description="Read a weights file on your own machine (PyTorch .pt/.pth state_dicts and checkpoints are read "
+                       "with torch.load(weights_only=True), so torch must be installed) and write a gatescope bundle: "
+                       "the recurrent weights, their embedding and output layer, and the vocabulary that lets the page read text.")
+    p.add_argument("file", help="the weights file: .pt/.pth, .safetensors, .npz, .keras, .weights.h5 or .onnx")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the bundle to write (.safetensors)")
+    p.add_argument("--vocab", metavar="FILE", help="the vocabulary: a JSON list (token i is row i of the embedding) or "
+                   "{token: id}, or a text file with one token per line")
+    p.add_argument("--prefix", help="which recurrent weights, when the file holds several (e.g. encoder.rnn.)")
+    p.add_argument("--kind", help="the cell kind, where the weights' shapes do not say it (lstm, gru, rnn, ...)")
+    p.add_argument("--layout", choices=("torch", "keras", "tf1"), help="how plain weights are named (default torch)")
+    p.add_argument("--embedding", metavar="NAME", help="the embedding's tensor (e.g. emb.weight), when not exactly one fits")
+    p.add_argument("--decoder", metavar="NAME", help="the output layer (e.g. fc.weight, with fc.bias), when not exactly one fits")
+
+
+def convert(args) -> int:
+    """gatescope convert: 0 when the bundle is written; 2 with the reader's message when the file is refused."""
+    from gatescope.cells import CellsError
+    from gatescope.convert import convert as write_bundle
+    try:
+        m = write_bundle(args.file, args.output, vocab=args.vocab, kind=args.kind, layout=args.layout, prefix=args.prefix,
+                         embedding=args.embedding, decoder=args.decoder)
+    except (CellsError, OSError) as e:
+        print(f"gatescope convert: {e}", file=sys.stderr)
+        return 2
+    parts = [f"{m.kind}, input {m.input_size}, hidden {m.hidden_size}, {m.num_layers} layer{'s' * (m.num_layers > 1)}"
+             + (", bidirectional" if m.bidirectional else "")]
+    parts += [f"vocabulary of {len(m.vocab)}"] if m.vocab is not None else ["no vocabulary (the page reads numbers; --vocab to read text)"]
+    parts += [f"head of {m.n_outputs} outputs"] if m.decoder is not None else []
+    print(f"gatescope convert: wrote {args.output}: {'; '.join(parts)}")
+    for key, said in (m.assumed or {}).items():
+        print(f"  assumed {key}: {said}")
+    return 0
 
 
 def export(args) -> int:
@@ -166,7 +206,7 @@ def export_bytes(fields: dict, fmt: str, model_path: str | None = None, settings
         store = ModelStore(settings)
         fields = dict(fields)
         if model_path and not Path(model_path).is_file():
-            raise AppError(422, f"model: {model_path!r} is not a file; give a bundle or weights file (.safetensors or .npz)", "model")
+            raise AppError(422, f"model: {model_path!r} is not a file; give a bundle or weights file (.safetensors, .npz, .keras, .weights.h5, .onnx)", "model")
         if model_path:  # the file is read as an upload is (limits and all), from a store that lives for this export
             fields["model"], _ = store.add_file(Path(model_path), fields.pop("kind", None), None, {})
         view = validated({**fields, "format": "json" if fmt == "html" else fmt})

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import plotly
 from fastapi.templating import Jinja2Templates
 
 from gatescope import cells
@@ -17,13 +16,17 @@ from .config import Settings
 from .schemas import view_fields
 
 PACKAGE = Path(__file__).parent
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def asset_dir(name: str) -> Path:
     """templates/ and static/: inside the installed package, or at the top of a source checkout."""
     installed = PACKAGE / name
     return installed if installed.is_dir() else PACKAGE.parent / name
+
+
+#: plotly.js's partial "cartesian" bundle (heatmap, scatter, bar and the other 2-D traces), vendored from npm
+#: (static/vendor/README.md): the server's /vendor/plotly.min.js, and the copy a standalone file carries
+PLOTLY_JS = asset_dir("static") / "vendor" / "plotly" / "plotly-cartesian.min.js"
 
 
 def templates(directory: Path | None = None) -> Jinja2Templates:

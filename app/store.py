@@ -55,7 +55,7 @@ class ModelStore:
             name = "file" if e.name == path.name else e.name
             raise over_limit(name, e.value, e.limit, setting) from None
         except cells.CellsError as e:
-            raise AppError(422, str(e).replace(str(path), "the file").replace(path.name, "the file"), "file") from None
+            raise AppError(422, str(e).replace(str(path), "the file").replace(path.name, "the file"), "file", **_choices(e)) from None
         return self.add_model(model), model
 
     def add_model(self, model: cells.Model, training: dict | None = None) -> str:
@@ -174,6 +174,16 @@ class ModelStore:
                 raise AppError(422, str(e)) from None
             self._cache.put(key, model, model_bytes(model))
         return model
+
+
+def _choices(e: cells.CellsError) -> dict:
+    """What the page's upload form offers when the file cannot say: its recurrent groups with the kinds each can be
+    (code pick_group), or the kinds its weights fit (code pick_kind), or the layouts (code pick_layout)."""
+    if isinstance(e, cells.AmbiguousWeightsError) and e.kinds:
+        return {"code": "pick_group", "data": {"groups": [{"prefix": g, "kinds": e.kinds.get(g, [])} for g in e.groups[:50]]}}
+    if isinstance(e, cells.KindNeededError):
+        return {"code": "pick_kind", "data": {"kinds": e.kinds, "layouts": list(cells.LAYOUTS)}}
+    return {}
 
 
 def _save_training(training: dict, path: str) -> None:

@@ -57,7 +57,7 @@ def sizes(html: str) -> dict[str, int]:
         blocks[attrs.get("id") or attrs["type"]] = len(m.group(2).encode())
     imports = json.loads(re.search(r'<script type="importmap">(.*?)</script>', html, re.S).group(1))["imports"]
     katex = sum(len(u) for k, u in imports.items() if k.endswith("katex.min.css"))  # KaTeX's stylesheet, its fonts inlined
-    return {"plotly.js (inert text, run from blob:)": blocks.get("gatescope-plotly", 0),
+    return {"plotly.js (gzipped, base64, run from blob:)": blocks.get("gatescope-plotly", 0),
             "the page's modules (data: URLs, base64)": blocks.get("importmap", 0) - katex,
             "  of them KaTeX's stylesheet with its woff2 fonts inlined": katex,
             "the run (header, base64 float32 rows, gradient flow)": blocks.get("gatescope-trace", 0),

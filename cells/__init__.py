@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 import os
+from functools import partial
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from . import files as _files
+from . import fitting as _fitting
 from . import io as _io
 from . import layouts as _layouts
 from . import reading as _reading
@@ -36,6 +38,7 @@ from .slots import expected_shapes, walk
 from .spec import Glossary, Name, Option
 from .trace import LayerTrace, Snapshot, State, Trace
 from .vocab import Vocab
+from .fitting import KindNeededError
 from .weight_groups import AmbiguousWeightsError
 
 LAYOUTS = _layouts.LAYOUTS
@@ -66,10 +69,10 @@ def build(kind: str, input_size: int, hidden_size: int, *, num_layers: int = 1, 
 def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None, layout: str | None = None, *,
          dtype: Any = None, prefix: str | None = None, limits: Limits | None = None, max_bytes: int | None = None,
          unpickle: bool = False, **options: Any) -> Model:
-    """A model from a bundle, a weights file (.safetensors, .npz) or a mapping of name -> array.
+    """A model from a bundle, a weights file or a mapping of name -> array.
 
-    ``kind`` and ``layout`` come from the bundle's metadata when not given
-    (layout defaults to "torch"). Sizes, depth, directions, a projection and
+    ``kind`` and ``layout`` come from the bundle's metadata when not given;
+    else the names say the layout (Keras' or PyTorch's) and the shapes the kind where they decide it (cells.fitting). Sizes, depth, directions, a projection and
     biases are read off the weights' names and shapes; PyTorch's constructor
     arguments (num_layers, bidirectional, hidden_size, input_size, proj_size,
     bias) may be restated and must agree with them. A whole model's weights
@@ -88,39 +91,82 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
     limits = Limits.merge(limits, max_bytes=max_bytes, **{k: options.pop(k) for k in _reading.LIMIT_KEYWORDS if k in options})
     arrays, fields, prefix = _arrays_and_fields(source, limits, prefix, unpickle)
     kind = kind or fields.get("kind")
-    if kind is None:
-        raise CellsError(f"kind: not given, and the weights carry no gatescope metadata; pass kind= (one of: {', '.join(REGISTRY)})")
-    spec = _get(kind)
+    _get(kind) if kind is not None else None  # an unknown kind is named before anything else
     bundle = bool(fields)
-    layout = layout or fields.get("layout") or "torch"
+    layout = layout or fields.get("layout") or _groups.layout_of(arrays)
     opts = {**fields.get("options", {}), **options}
     given = _layouts.restated(opts)
     asked = dict(opts)  # the options as the caller gave them, before any layout default
+    weights, extras, found = _pick({k: as_real_array(k, v) for k, v in arrays.items()}, layout, prefix, opts)
+    # plain weights: their shapes say the kind (cells.fitting), or the error says what to pass
+    kind, chosen = (kind, None) if kind else _fitting.choose(weights, layout, opts, _fitting.evidence(weights))
+    spec = _get(kind)
     if layout == "tf1":
         opts.setdefault("forget_bias", 1.0)
     _layouts.check_layout(spec, layout, {**opts, "proj_size": given.get("proj_size", 0)})
-    weights, extras, found = _groups.pick({k: as_real_array(k, v) for k, v in arrays.items()}, layout, prefix)
     _io.split_extras(extras)
-    cfg = _layouts.infer(spec, weights, layout, opts)
-    limits.check("num_layers", cfg["num_layers"], "max_layers")
-    limits.check("hidden_size", cfg["hidden_size"], "max_hidden")
-    limits.check("proj_size", cfg["options"].get("proj_size") or 0, "max_proj_size")
-    _layouts.check_restated(spec, given, cfg, weights, layout)
+    hint = partial(_kind_hint, bundle=bundle, kind=kind, weights=weights, layout=layout, opts=opts)
+    cfg = _structure(spec, weights, layout, opts, given, limits, hint)
     if not cfg["bias"]:
         found["bias"] = False  # nn.LSTM(bias=False) or Keras use_bias=False: zeros
-    assumed = {} if bundle else spec.assumed(layout, asked, cfg["bias"])
+    said = fields.get("assumed") or ({} if bundle else spec.assumed(layout, asked, cfg["bias"]))  # a bundle's, a reader's, or ours
+    assumed = {**({"kind": chosen} if chosen else {}), **said}  # and the kind read off the shapes, either way
     cfg["options"] = spec.check_options(cfg["options"])
     if not bundle:
         spec.check_file_options(layout, cfg["options"])
     _check_model_bytes(spec, cfg, weights, dtype, limits)
-    params = _layouts.read_all(spec, weights, layout, cfg)
+    try:
+        params = _layouts.read_all(spec, weights, layout, cfg)
+    except (ShapeError, WeightNameError) as e:
+        raise hint(e) from None
     vocab, head, labels, card = _text_and_head(fields, extras, cfg["input_size"])
     if bundle and not (found["prefix"] or set(found) - {"layout", "prefix"}):
         found = {}  # a bundle read as written: nothing to report
     return Model(kind, params, input_size=cfg["input_size"], hidden_size=cfg["hidden_size"], num_layers=cfg["num_layers"],
                  bidirectional=cfg["bidirectional"], options=cfg["options"], dtype=dtype, vocab=vocab,
                  embedding=extras.get("embedding.weight"), decoder=head, labels=labels, card=card,
-                 source=fields.get("source") or found, assumed=fields.get("assumed") or assumed)
+                 source=fields.get("source") or found, assumed=assumed)
+
+
+def _pick(arrays: dict[str, np.ndarray], layout: str, prefix: str | None, opts: dict) -> tuple[dict, dict, dict]:
+    """cells.weight_groups.pick; when the file holds several groups, the error says which kinds each group can be."""
+    try:
+        return _groups.pick(arrays, layout, prefix)
+    except AmbiguousWeightsError as e:
+        if prefix is not None or len(e.groups) < 2 or len(e.groups) > 50:
+            raise
+        kinds = {}
+        for g in e.groups:
+            try:
+                kinds[g] = _fitting.kinds_for(_groups.pick(arrays, layout, g)[0], layout, opts)
+            except CellsError:  # a group that is not one layer's weights (a Keras Bidirectional's half, say)
+                kinds[g] = []
+        listed = "; ".join(f"{g!r} ({_fitting.listed(kinds[g])})" for g in e.groups[:10])
+        raise AmbiguousWeightsError(f"the file holds {len(e.groups)} groups of recurrent weights: {listed}; pick one with "
+                                    f"prefix=, e.g. cells.load(..., prefix={e.groups[0]!r}), or ?prefix={e.groups[0]} when "
+                                    f"uploading (the page: Group){_groups.STACKED_HINT if layout != 'torch' else ''}", e.groups,
+                                    {g: _fitting.framework_first(k) for g, k in kinds.items()}) from None
+
+
+def _structure(spec, weights: dict, layout: str, opts: dict, given: dict, limits: Limits, hint) -> dict:
+    """What the weights hold (sizes, depth, directions, biases), within the limits and as the caller restated it."""
+    try:
+        cfg = _layouts.infer(spec, weights, layout, opts)
+    except (ShapeError, WeightNameError) as e:
+        raise hint(e) from None
+    limits.check("num_layers", cfg["num_layers"], "max_layers")
+    limits.check("hidden_size", cfg["hidden_size"], "max_hidden")
+    limits.check("proj_size", cfg["options"].get("proj_size") or 0, "max_proj_size")
+    _layouts.check_restated(spec, given, cfg, weights, layout)
+    return cfg
+
+
+def _kind_hint(e: CellsError, *, bundle: bool, kind: str, weights: dict, layout: str, opts: dict) -> CellsError:
+    """``e``, its message ending with the kind the weights do fit when that is another kind (not for a bundle's own kind)."""
+    hint = "" if bundle else _fitting.also_fits(kind, weights, layout, opts)
+    if hint:
+        e.args = (str(e).rstrip(".") + "." + hint,)
+    return e
 
 
 def _arrays_and_fields(source: Any, limits: Limits, prefix: str | None,
@@ -182,5 +228,5 @@ __all__ = [
     "KINDS", "LAYOUTS", "REGISTRY", "register", "registered", "unregister", "build", "load", "describe", "glossary", "diagram", "gradient_flow",
     "Model", "Trace", "LayerTrace", "Snapshot", "State", "Vocab", "Glossary", "Name", "Option",
     "CellsError", "UnknownKindError", "OptionError", "ShapeError", "WeightNameError", "NonFiniteError",
-    "FormatError", "EmptySequenceError", "LimitError", "AmbiguousWeightsError", "Limits", "Clamp", "ClampError",
+    "FormatError", "EmptySequenceError", "LimitError", "AmbiguousWeightsError", "KindNeededError", "Limits", "Clamp", "ClampError",
 ]

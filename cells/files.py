@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from .errors import FormatError
-from .reading import FORMAT_NAMES, Limits, label, read_arrays, sniff
+from .reading import FORMAT_NAMES, Limits, article, label, read_arrays, sniff
 
 #: format -> (the module that reads it, the pip extra its library comes with, or None for a core dependency)
 READERS = {"keras": ("keras", None), "keras_weights": ("keras", None), "onnx": ("onnx", "onnx"), "torch": ("torch", None)}
@@ -51,4 +51,4 @@ def _reader(module: str, extra: str | None, fmt: str, path):
         return importlib.import_module(f"{__package__}.formats.{module}")
     except ImportError as e:  # the format's library is missing (a reader imports it at the top)
         how = f"pip install 'gatescope[{extra}]'" if extra else f"pip install {e.name}"
-        raise FormatError(f"{label(path)}: a {FORMAT_NAMES[fmt]} file; reading it needs {e.name}, which is not installed: {how}") from None
+        raise FormatError(f"{label(path)}: {article(FORMAT_NAMES[fmt])} file; reading it needs {e.name}, which is not installed: {how}") from None

@@ -4,7 +4,7 @@ A bundle is one .safetensors file whose metadata says what it holds:
 
     gatescope  "1" (the bundle format version)
     kind       a cell kind, e.g. "lstm"
-    layout     "torch" (default), "keras" or "tf1": how the weights are named
+    layout     "torch" (default), "keras", "tf1" or "onnx": how the weights are named
     options    JSON object of the kind's options, e.g. {"proj_size": 4}
     vocab      JSON list of tokens (optional): row i of embedding.weight is token i
     labels     JSON list naming the decoder's outputs (optional; defaults to vocab)

@@ -1,4 +1,4 @@
-"""Weight layouts: how PyTorch, Keras and TensorFlow v1 name, shape and order the same weights.
+"""Weight layouts: how PyTorch, Keras, TensorFlow v1 and ONNX name, shape and order the same weights.
 
 The engine keeps PyTorch's layout. For one layer-direction (H hidden units,
 G gate blocks):
@@ -13,10 +13,18 @@ keras   kernel (I, G*H) = W_ih.T, recurrent_kernel (H, G*H) = W_hh.T, one bias
 tf1     one kernel (I + H, 4H) applied to concat([x, h]), blocks i, j, f, o
         (j is the candidate); bias (4H,); w_i_diag, w_f_diag, w_o_diag;
         projection/kernel (H, P). forget_bias is added at run time (option).
+onnx    the LSTM, GRU and RNN operators' inputs: W (G*H, I) and R (G*H, H),
+        applied as x @ W.T like torch's; B (2*G*H,) is [Wb | Rb], input bias
+        then recurrent bias, kept apart (the GRU's Rb_h sits inside r(t) ⊙ ...
+        with linear_before_reset=1); peepholes P (3H,) = [p_i | p_o | p_f].
+        Blocks as the operators order them: LSTM i, o, f, c; GRU z, r, h (each
+        kind's block_order["onnx"]). ONNX stacks the directions on a first axis,
+        [num_directions, ...]; here each layer-direction is one slot, as in the
+        other layouts (cells.formats.onnx takes the graph's tensors apart).
 
 Reading a layout with one bias puts it in bias_ih and zeros in bias_hh, so
 writing the model back in that layout returns the arrays unchanged.
-Single-layer unidirectional models use the bare names above in keras and tf1;
+Single-layer unidirectional models use the bare names above in keras, tf1 and onnx;
 deeper or bidirectional ones add PyTorch's suffixes (kernel_l1_reverse, ...).
 
 Reading also reads sizes off names and shapes before anything is allocated
@@ -37,10 +45,13 @@ from .kinds.base import Kind
 from .slots import Slot, suffix, walk
 from .spec import Option
 
-LAYOUTS = ("torch", "keras", "tf1")
+LAYOUTS = ("torch", "keras", "tf1", "onnx")
 
 _KERAS_PEEP = {"weight_ci": "input_gate_peephole_weights", "weight_cf": "forget_gate_peephole_weights", "weight_co": "output_gate_peephole_weights"}
 _TF1_PEEP = {"weight_ci": "w_i_diag", "weight_cf": "w_f_diag", "weight_co": "w_o_diag"}
+_ONNX_PEEP = ("weight_ci", "weight_co", "weight_cf")  # P = [p_i | p_o | p_f]: the LSTM operator's i, o, f order
+#: The names each layout keeps biases under (a file without any gets zeros: nn.LSTM(bias=False), an ONNX node without B)
+_BIAS = {"torch": ("bias_ih", "bias_hh"), "keras": ("bias",), "tf1": ("bias",), "onnx": ("B",)}
 _SUFFIX = re.compile(r"_l([0-9]{1,6})(_reverse)?$")  # ASCII digits, few: int() never sees 5,000 of them
 
 
@@ -62,8 +73,9 @@ def check_layout(spec: Kind, layout: str, opts: dict) -> None:
         raise OptionError(f"layout: got {layout!r}; expected one of: {', '.join(LAYOUTS)}")
     if layout not in spec.layouts:
         raise OptionError(f"layout: the {spec.name} kind cannot be stored in the {layout} layout; it can be: {', '.join(spec.layouts)}")
-    if layout == "keras" and opts.get("proj_size"):
-        raise OptionError("layout: Keras layers have no projection; proj_size > 0 needs the torch or tf1 layout")
+    if layout in ("keras", "onnx") and opts.get("proj_size"):
+        raise OptionError(f"layout: {'Keras layers' if layout == 'keras' else 'ONNX operators'} have no projection; "
+                          "proj_size > 0 needs the torch or tf1 layout")
 
 
 def write_one(spec: Kind, p: dict[str, np.ndarray], layout: str, opts: dict) -> dict[str, np.ndarray]:
@@ -72,6 +84,11 @@ def write_one(spec: Kind, p: dict[str, np.ndarray], layout: str, opts: dict) -> 
         return dict(p)
     perm = spec.block_order.get(layout)  # block j of the layout is block perm[j] of torch's
     wih, whh = _blocks(p["weight_ih"], perm), _blocks(p["weight_hh"], perm)
+    if layout == "onnx":
+        out = {"W": wih, "R": whh, "B": np.concatenate([_blocks(p["bias_ih"], perm), _blocks(p["bias_hh"], perm)])}
+        if "weight_ci" in p:
+            out["P"] = np.concatenate([p[k] for k in _ONNX_PEEP])
+        return {k: np.ascontiguousarray(a) for k, a in out.items()}
     if layout == "keras":
         out = {"kernel": wih.T, "recurrent_kernel": whh.T}
         if spec.two_biases(layout, opts):
@@ -92,7 +109,13 @@ def read_one(spec: Kind, a: dict[str, np.ndarray], layout: str, opts: dict, inpu
     if layout == "torch":
         return dict(a)
     perm = spec.block_order.get(layout)
-    if layout == "keras":
+    if layout == "onnx":
+        wb, rb = np.split(a["B"], 2)  # [Wb | Rb]
+        out = {"weight_ih": _blocks(a["W"], perm, True), "weight_hh": _blocks(a["R"], perm, True),
+               "bias_ih": _blocks(wb, perm, True), "bias_hh": _blocks(rb, perm, True)}
+        if "P" in a:
+            out.update(zip(_ONNX_PEEP, np.split(a["P"], len(_ONNX_PEEP))))
+    elif layout == "keras":
         out = {"weight_ih": _blocks(a["kernel"].T, perm, True), "weight_hh": _blocks(a["recurrent_kernel"].T, perm, True)}
         bias = a["bias"]
         if bias.ndim == 2:
@@ -188,26 +211,27 @@ def infer(spec: Kind, arrays: dict[str, np.ndarray], layout: str, opts: dict) ->
     found = dict(opts)
     has_proj = any(o.name == "proj_size" for o in spec.options)
     proj = None
-    if layout == "torch":
-        hname, iname = "weight_hh" + first, "weight_ih" + first
+    if layout in ("torch", "onnx"):  # (G*H, in) matrices: weight_hh / R, weight_ih / W
+        hname, iname = ("weight_hh", "weight_ih") if layout == "torch" else ("R", "W")
+        hname, iname = hname + first, iname + first
         rows = need(hname, 2).shape[0]
         if rows % G:
             raise ShapeError(hname, (f"{G}*hidden_size", "?"), arrays[hname].shape,
                              f"a {spec.name} stacks {G} gate blocks ({', '.join(spec.blocks)}); is this another kind?")
         hidden, input_size = rows // G, need(iname, 2).shape[1]
         proj = ("weight_hr" + first) if has_proj and "weight_hr" + first in arrays else None
-        peep_names, bias_names = ("weight_ci", "weight_cf", "weight_co"), ("bias_ih", "bias_hh")
+        peep_names = ("weight_ci", "weight_cf", "weight_co") if layout == "torch" else ("P",)
     elif layout == "keras":
         hname, iname = "recurrent_kernel" + first, "kernel" + first
         hidden, input_size = need(hname, 2).shape[0], need(iname, 2).shape[0]
-        peep_names, bias_names = tuple(_KERAS_PEEP.values()), ("bias",)
+        peep_names = tuple(_KERAS_PEEP.values())
         if "bias" + first in arrays:
             found.update({k: v for k, v in spec.options_from_bias(layout, arrays["bias" + first].ndim).items() if k not in opts})
     else:
         hname, iname = "bias" + first, "kernel" + first
         hidden = need(hname, 1).shape[0] // G  # the one bias is (G*H,)
         proj = ("projection/kernel" + first) if "projection/kernel" + first in arrays else None
-        peep_names, bias_names = tuple(_TF1_PEEP.values()), ("bias",)
+        peep_names = tuple(_TF1_PEEP.values())
     if has_proj:
         p = arrays[proj].shape if proj else None
         found["proj_size"] = 0 if p is None else (p[0] if layout == "torch" else p[-1])
@@ -215,7 +239,7 @@ def infer(spec: Kind, arrays: dict[str, np.ndarray], layout: str, opts: dict) ->
         input_size = need(iname, 2).shape[0] - (found.get("proj_size") or hidden)
     if any(o.name == "peepholes" for o in spec.options) and "peepholes" not in opts:
         found["peepholes"] = any(n.startswith(peep_names) for n in arrays)
-    bias = next((n for n in arrays if n.startswith(bias_names)), None)
+    bias = next((n for n in arrays if n.startswith(_BIAS[layout])), None)
     if hidden < 1 or input_size < 1:
         raise ShapeError(iname, ("input_size", "hidden"), arrays[iname].shape,
                          f"the {layout} weights give hidden_size {hidden} and input_size {input_size}; both must be >= 1")
@@ -256,7 +280,7 @@ def check_restated(spec: Kind, given: dict, cfg: dict, arrays: dict[str, np.ndar
                      f"the weights hold no projection (no {'weight_hr_l0' if layout == 'torch' else 'projection/kernel'})")
     if "bias" in given and given["bias"] != cfg["bias"]:
         raise differ("bias", f"the weights hold {ev['bias']}" if ev["bias"] else
-                     f"the weights hold no biases (no {'bias_ih_l0, bias_hh_l0' if layout == 'torch' else 'bias'})")
+                     f"the weights hold no biases (no {'bias_ih_l0, bias_hh_l0' if layout == 'torch' else _BIAS[layout][0]})")
 
 
 def _kinds_with(option: str) -> str:
@@ -278,6 +302,11 @@ def layout_shapes(spec: Kind, layout: str, opts: dict, num_layers: int, directio
             one = {"kernel": (width, gh), "recurrent_kernel": (o, gh),
                    "bias": (2, gh) if spec.two_biases(layout, opts) else (gh,)}
             one.update({name: p[k_] for k_, name in _KERAS_PEEP.items() if k_ in p})
+        elif layout == "onnx":
+            gh = p["weight_ih"][0]
+            one = {"W": p["weight_ih"], "R": p["weight_hh"], "B": (2 * gh,)}
+            if "weight_ci" in p:
+                one["P"] = (len(_ONNX_PEEP) * hidden_size,)
         elif layout == "tf1":
             gh, o = p["weight_ih"][0], p["weight_hh"][1]
             one = {"kernel": (width + o, gh), "bias": (gh,)}
@@ -299,7 +328,7 @@ def read_all(spec: Kind, arrays: dict[str, np.ndarray], layout: str, cfg: dict) 
     opts = cfg["options"]
     directions = 2 if cfg["bidirectional"] else 1
     want = layout_shapes(spec, layout, opts, cfg["num_layers"], directions, cfg["input_size"], cfg["hidden_size"])
-    zeros = {n for n in want if n.startswith("bias") and n not in arrays} if not cfg["bias"] else set()
+    zeros = {n for n in want if n.startswith(_BIAS[layout]) and n not in arrays} if not cfg["bias"] else set()
     missing, unknown = set(want) - set(arrays) - zeros, set(arrays) - set(want)
     if missing or unknown:
         raise WeightNameError(missing, unknown, layout, want)

@@ -323,7 +323,7 @@ class Model:
                      decoder=self.decoder, labels=self.labels, card=self.card, source=self.source, assumed=self.assumed)
 
     def to_arrays(self, layout: str = "torch") -> dict[str, np.ndarray]:
-        """The weights named and shaped as ``layout`` ("torch", "keras" or "tf1") stores them."""
+        """The weights named and shaped as ``layout`` ("torch", "keras", "tf1" or "onnx") stores them."""
         from .layouts import to_layout
         return to_layout(self, layout)
 

@@ -4,8 +4,8 @@ Two formats are read: safetensors (through the ``safetensors`` package, the
 field's standard, imported only when a file is read) and NumPy's .npz (with
 ``allow_pickle=False``). The format is decided by the file's first bytes,
 never by its name. Pickle in any form (PyTorch .pt/.pth checkpoints, pickled
-.npz entries) and Keras' HDF5 files are refused with a message that says how
-to convert them; nothing in a user's file is ever executed.
+.npz entries) is refused with a message that says how to convert it (Keras'
+files are cells.formats.keras'); nothing in a user's file is ever executed.
 
 Everything a file declares is checked before it is allocated: the dtypes,
 shapes and offsets in a safetensors header and in the .npy header of each
@@ -40,9 +40,6 @@ _PICKLE_HINT = ("gatescope never unpickles files. Save the recurrent layer's wei
                 "nn.GRU or nn.RNN), then load or upload it with kind=lstm (or gru, rnn); a whole model's state_dict works "
                 "too when it holds one recurrent layer. Or numpy.savez('w.npz', **{k: v.numpy() for k, v in "
                 "model.rnn.state_dict().items()})")
-_KERAS_HINT = ("Keras .h5/.keras files are not read. Export the layer's weights instead: "
-               "numpy.savez('w.npz', **dict(zip(['kernel', 'recurrent_kernel', 'bias'], layer.get_weights()))), "
-               "then load or upload it with layout=keras")
 
 
 # -- limits --------------------------------------------------------------------
@@ -146,9 +143,39 @@ FORMAT_NAMES = {"safetensors": "safetensors", "npz": "NumPy .npz", "torch": "PyT
                 "keras_weights": "Keras .weights.h5/.h5", "onnx": "ONNX .onnx"}
 
 
+# ModelProto's fields that may follow ir_version, by their protobuf tag (field << 3 | wire type), and what starts their
+# bytes: producer_name, producer_version, domain and doc_string are text; model_version a varint; graph a GraphProto
+# (the tag of one of its fields: node, name, initializer, doc_string, input, output, ...); opset_import an OperatorSetIdProto
+# (domain or version). Protobuf writes fields in number order, so this is the second field of every exporter's file.
+_ONNX_NEXT = {0x12: "text", 0x1A: "text", 0x22: "text", 0x28: "varint", 0x32: "text", 0x3A: "graph", 0x42: "opset"}
+_ONNX_STARTS = {"graph": b"\x0a\x12\x2a\x52\x5a\x62\x6a\x72\x7a\x82", "opset": b"\x0a\x10"}
+
+
+def article(name: str) -> str:
+    """'an ONNX .onnx', 'a NumPy .npz': the formats' names as a sentence says them."""
+    return f"{'an' if name[:1] in 'AEIOU' else 'a'} {name}"
+
+
 def _looks_like_onnx(head: bytes) -> bool:
-    """An ONNX ModelProto as exporters write it: field 1 (ir_version, a small varint) first, then another of its fields."""
-    return len(head) >= 3 and head[0] == 0x08 and 1 <= head[1] <= 32 and head[2] in (0x12, 0x1A, 0x22, 0x2A, 0x32, 0x3A, 0x40, 0x42)
+    """An ONNX ModelProto as exporters write it: ir_version (field 1, IR 3 or later) first, then one of its fields whose
+    first bytes fit it: a TensorFlow SavedModel (08 01 12 ...), an ONNX TensorProto (08 dims ...) or text do not."""
+    if len(head) < 4 or head[0] != 0x08 or not 3 <= head[1] <= 32 or head[2] not in _ONNX_NEXT:
+        return False
+    what = _ONNX_NEXT[head[2]]
+    if what == "varint":
+        return True
+    length, at = 0, 3
+    for shift in range(0, 35, 7):  # the field's length, a varint
+        if at >= len(head):
+            return what == "graph"  # a graph's length may take every byte there is
+        length |= (head[at] & 0x7F) << shift
+        at += 1
+        if not head[at - 1] & 0x80:
+            break
+    body = head[at:at + length]
+    if what == "text":
+        return all(b >= 0x20 and b != 0x7F for b in body)  # printable ASCII, or UTF-8's high bytes
+    return length == 0 or not body or body[0] in _ONNX_STARTS[what]
 
 
 def _sniff_zip(name: str) -> str:
@@ -180,7 +207,7 @@ def read_arrays(path: str | os.PathLike, max_bytes: int | None = None, *,
         return _read_npz(os.fspath(path), limits), {}
     if fmt == "safetensors":
         return _read_safetensors(os.fspath(path), limits)
-    raise FormatError(f"{label(path)}: a {FORMAT_NAMES[fmt]} file, not safetensors or .npz (cells.files.read reads it)")
+    raise FormatError(f"{label(path)}: {article(FORMAT_NAMES[fmt])} file, not safetensors or .npz (cells.files.read reads it)")
 
 
 def _npy_header(name: str, member: str, f) -> tuple[tuple[int, ...], np.dtype]:

@@ -26,14 +26,16 @@ from .io import EXTRA_TENSORS
 _TORCH_NAME = re.compile(r"(?:weight|bias)_[a-z]+_l\d+(?:_reverse)?$")
 _ARR = re.compile(r"arr_[0-9]{1,6}")  # a bounded ASCII number: int() refuses 4,300+ digits
 _DIRECTION = re.compile(r"(?:^|/)(forward|backward)_")
+STACKED_HINT = "; stacked Keras layers are not joined by guess: save them as kernel_l0, kernel_l1, ... (see the README)"
 
 
 class AmbiguousWeightsError(WeightNameError):
     """The file holds several groups of recurrent weights, or none where ``prefix`` points."""
 
-    def __init__(self, message: str, groups: list[str]):
+    def __init__(self, message: str, groups: list[str], kinds: dict[str, list[str]] | None = None):
         CellsError.__init__(self, message)
         self.missing, self.unknown, self.groups = [], [], groups
+        self.kinds = kinds or {}  # group -> the kinds its weights fit, where they were read (cells.load)
 
 
 def _split_path(name: str) -> tuple[str, str]:
@@ -127,8 +129,7 @@ def pick(arrays: Mapping[str, np.ndarray], layout: str, prefix: str | None = Non
             members = groups[root]
         weights, used = {v: arrays[n] for v, n in members.items()}, set(members.values())
     else:
-        hint = ("; stacked Keras layers are not joined by guess: save them as kernel_l0, kernel_l1, ... (see the README)"
-                if layout != "torch" else "")
+        hint = STACKED_HINT if layout != "torch" else ""
         raise AmbiguousWeightsError(f"the file holds {len(chosen)} groups of recurrent weights: {shown(repr(k) for k in chosen)}; "
                                     f"pick one with prefix=, e.g. cells.load(..., prefix={chosen[0]!r}) or ?prefix={chosen[0]} "
                                     f"when uploading{hint}", chosen)
@@ -138,6 +139,14 @@ def pick(arrays: Mapping[str, np.ndarray], layout: str, prefix: str | None = Non
     if unused:
         source["unused"] = unused[:20] + ([f"and {len(unused) - 20} more"] if len(unused) > 20 else [])
     return weights, extras, source
+
+
+def layout_of(arrays: Mapping[str, np.ndarray]) -> str:
+    """The layout the names say, for weights whose layout is not given: Keras' if they hold a recurrent_kernel and no
+    PyTorch name, else PyTorch's (TF v1's one kernel looks like a Keras dense layer's: it is never guessed)."""
+    torch = any(_TORCH_NAME.search(n) for n in arrays)
+    keras = any(_split_path(n)[1].startswith("recurrent_kernel") for n in arrays)
+    return "keras" if keras and not torch else "torch"
 
 
 def _no_group_hint(arrays: Mapping[str, np.ndarray], layout: str) -> None:

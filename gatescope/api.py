@@ -49,10 +49,13 @@ def preset(name: str) -> Model:
 
 
 def load(source: Any, kind: str | None = None, layout: str | None = None, **options: Any) -> Model:
-    """A model from "preset:NAME", a bundle or weights file (.safetensors, .npz; never a pickle), its bytes, or a mapping.
+    """A model from "preset:NAME", a file (a bundle, .safetensors, .npz, Keras' .keras and .weights.h5, ONNX, or PyTorch's
+    .pt/.pth: a state_dict or a checkpoint holding one), its bytes, or a mapping.
 
-    Bytes are read exactly as a file of them would be (the same checks, the same reader as the page's upload).
-    ``kind``, ``layout`` and the rest are cells.load's: needed for plain weights, read from a bundle's metadata.
+    Bytes are read exactly as a file of them would be (the same checks, the same readers as the page's upload). A
+    PyTorch file is read by torch itself, ``torch.load(weights_only=True)``: here the file is the caller's own, in the
+    caller's own process; the server never unpickles. ``kind``, ``layout``, ``prefix`` and the rest are cells.load's:
+    needed where the file cannot say them.
     """
     if isinstance(source, Model):
         return source
@@ -63,10 +66,13 @@ def load(source: Any, kind: str | None = None, layout: str | None = None, **opti
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(source)
-            return cells.load(path, kind, layout, **options)
+            return cells.load(path, kind, layout, unpickle=True, **options)
+        except cells.CellsError as e:  # the messages name the file: here, the bytes given
+            e.args = (str(e).replace(os.path.basename(path), "the bytes"),)
+            raise
         finally:
             os.unlink(path)
-    return cells.load(source, kind, layout, **options)
+    return cells.load(source, kind, layout, unpickle=True, **options)
 
 
 def _model(source: Any) -> Model:

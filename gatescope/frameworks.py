@@ -2,7 +2,8 @@
 
 A torch module's state_dict or a Keras layer's get_weights() goes through cells.load, the reader an uploaded file
 goes through, so the layouts' traps (GRU block order, Keras' one bias, reset_after) live in one place
-(cells.layouts). Neither framework is imported here: an object of theirs exists only once its framework does, and
+(cells.layouts); a Keras model's layers are read by the reading a saved .keras file gets (cells.formats.keras_layers),
+so a live model and its file give one model. Neither framework is imported here: an object of theirs exists only once its framework does, and
 sys.modules says so. The frameworks name their classes after the kinds they compute (nn.LSTM, nn.GRUCell,
 SimpleRNN): the kind is the class name less "Cell" or "Simple", lower-cased, so no kind is named here.
 """
@@ -17,14 +18,12 @@ import numpy as np
 
 from gatescope import cells
 from gatescope.cells import CellsError, Model, Vocab
+from gatescope.cells.formats.keras_layers import ACCEPTS, LOOKUPS, RECURRENT, Layer, links, model_of
 from gatescope.cells.kinds import get as kind_spec
 from gatescope.cells.kinds import of_class
 
 TORCH_CLASSES = ("LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell")
-KERAS_CLASSES = ("SimpleRNN", "LSTM", "GRU")
 TORCH_ACCEPTS = "torch.nn.LSTM, nn.GRU or nn.RNN (any num_layers, bidirectional, proj_size, bias, batch_first), or nn.LSTMCell, GRUCell, RNNCell"
-KERAS_ACCEPTS = ("a Keras SimpleRNN, LSTM or GRU layer, a Bidirectional of one, or a Sequential model of Embedding, "
-                 "such layers (stacked) and Dense, with InputLayer and Dropout passed over")
 
 
 def _kind_of(class_name: str) -> str:
@@ -150,91 +149,50 @@ def from_torch(module: Any, vocab: Any = None, embedding: Any = None, decoder: A
 
 # -- Keras -------------------------------------------------------------------------
 
-def _keras_parts(obj: Any) -> tuple[Any, list, Any]:
-    """(embedding, recurrent layers bottom first, Dense) of a Keras layer or Sequential model."""
-    name = type(obj).__name__
-    if name in KERAS_CLASSES or name == "Bidirectional":
-        return None, [obj], None
+def _keras_layer(obj: Any, inputs: tuple = (), states: tuple = ()) -> Layer:
+    """A live Keras layer as the Layer record a saved model's config.json makes (cells.formats.keras_layers)."""
+    cls = type(obj).__name__
+    config = {**(obj.get_config() if hasattr(obj, "get_config") else {}), "name": getattr(obj, "name", "?")}
+    if cls == "Bidirectional":
+        config["merge_mode"] = getattr(obj, "merge_mode", config.get("merge_mode", "concat"))
+        return Layer(cls, config, inner=(_keras_layer(obj.forward_layer), _keras_layer(obj.backward_layer)), inputs=inputs)
+    if cls == "TimeDistributed":
+        return Layer(cls, config, inner=(_keras_layer(obj.layer),), inputs=inputs)
+    weights = obj.get_weights() if cls in (*RECURRENT, "Embedding", "Dense") else []
+    vocabulary = (lambda: list(obj.get_vocabulary(include_special_tokens=True))) if cls in LOOKUPS else None
+    return Layer(cls, config, weights, inputs=inputs, states=states, tokens=vocabulary)
+
+
+def _keras_layers(obj: Any) -> tuple[list, str | None, str]:
+    """(Layer records, the model's class or None for a lone layer, how messages name it) of a live Keras layer or model."""
+    cls = type(obj).__name__
+    if cls in RECURRENT or cls == "Bidirectional":
+        return [_keras_layer(obj)], None, "from_keras"
     if not hasattr(obj, "layers"):
-        raise CellsError(f"from_keras: got {_what(obj)}; expected {KERAS_ACCEPTS}")
-    embedding, recurrent, dense = None, [], None
+        raise CellsError(f"from_keras: got {_what(obj)}; expected {ACCEPTS}")
+    try:  # a Functional model's wiring; a subclassed model has none to give (its call() is code), and is read as a chain
+        graph = links(obj.get_config()) if cls != "Sequential" and hasattr(obj, "get_config") else {}
+    except (NotImplementedError, TypeError, AttributeError):
+        graph = {}
+    out: list = []
     for layer in obj.layers:
-        if type(layer).__name__ == "TimeDistributed":  # TimeDistributed(Dense) is Dense at every step
-            layer = layer.layer
-        n = type(layer).__name__
-        if n in ("InputLayer", "Dropout"):
-            continue  # dropout acts only in training
-        if n == "Embedding" and embedding is None and not recurrent:
-            embedding = layer.get_weights()[0]
-        elif (n in KERAS_CLASSES or n == "Bidirectional") and dense is None:
-            recurrent.append(layer)
-        elif n == "Dense" and recurrent and dense is None:
-            dense = layer
-        else:
-            raise CellsError(f"from_keras: layer {getattr(layer, 'name', '?')!r} is a {n} there; expected {KERAS_ACCEPTS}")
-    if not recurrent:
-        raise CellsError(f"from_keras: {getattr(obj, 'name', name)!r} holds no SimpleRNN, LSTM or GRU layer; expected {KERAS_ACCEPTS}")
-    return embedding, recurrent, dense
+        inputs, states = graph.get(getattr(layer, "name", "?"), ((out[-1].name,) if out else (), ()))
+        out.append(_keras_layer(layer, inputs, states))
+    return out, cls, f"from_keras: {getattr(obj, 'name', cls)!r}"
 
 
-def _keras_options(layer: Any, backward: bool) -> tuple[str, dict]:
-    """The kind and options of one Keras recurrent layer; an error for what gatescope's kinds do not compute."""
-    kind, cfg = _kind_of(type(layer).__name__), layer.get_config()
-    where = f"from_keras: layer {cfg.get('name', '?')!r}"
-    if cfg.get("go_backwards") and not backward:
-        raise CellsError(f"{where}: go_backwards=True reads the sequence backwards on its own; wrap the layer in Bidirectional instead")
-    act, rec = str(cfg.get("activation", "tanh")), str(cfg.get("recurrent_activation", "sigmoid"))
-    names = _option_names(kind)
-    if "nonlinearity" in names:  # SimpleRNN: its activation is the kind's option
-        if act not in ("tanh", "relu"):
-            raise CellsError(f"{where}: activation {act!r}; gatescope's {kind} computes tanh or relu")
-        return kind, {"nonlinearity": act}
-    if act != "tanh" or rec != "sigmoid":
-        raise CellsError(f"{where}: activation {act!r}, recurrent_activation {rec!r}; gatescope's {kind} computes sigmoid gates "
-                         "and a tanh candidate (activation='tanh', recurrent_activation='sigmoid', Keras' defaults)")
-    return kind, ({"reset_after": bool(cfg.get("reset_after", True))} if "reset_after" in names else {})
+def from_keras(layer_or_model: Any, vocab: Any = None, *, prefix: str | None = None, labels: Any = None, card: dict | None = None,
+               dtype: Any = None) -> Model:
+    """A Model of a live Keras recurrent layer, or of a Sequential or Functional model around one.
 
-
-def _keras_arrays(recurrent: list) -> tuple[str, dict, dict[str, np.ndarray]]:
-    """(kind, options, arrays named as the keras layout names them) of stacked, possibly Bidirectional, layers."""
-    arrays, seen = {}, {}
-    for k, layer in enumerate(recurrent):
-        subs = [(layer, "", False)]
-        if type(layer).__name__ == "Bidirectional":
-            if getattr(layer, "merge_mode", "concat") != "concat":
-                raise CellsError(f"from_keras: Bidirectional merge_mode {layer.merge_mode!r}; gatescope joins the directions side by side (concat)")
-            subs = [(layer.forward_layer, "", False), (layer.backward_layer, "_reverse", True)]
-        single = len(recurrent) == 1 and len(subs) == 1  # Keras names one plain layer's weights bare
-        for sub, rev, backward in subs:
-            kind, opts = _keras_options(sub, backward)
-            units = sub.get_config().get("units")
-            seen.setdefault(f"{'bidirectional ' if len(subs) > 1 else ''}{kind}, {units} units{f', {opts}' if opts else ''}", layer)
-            weights = zip(("kernel", "recurrent_kernel", "bias"), sub.get_weights())  # no bias when use_bias=False: zeros
-            arrays.update({n + ("" if single else f"_l{k}{rev}"): np.array(w) for n, w in weights})
-    if len(seen) > 1:
-        differ = "; ".join(f"{getattr(layer, 'name', '?')!r}: {what}" for what, layer in seen.items())
-        raise CellsError(f"from_keras: the recurrent layers differ ({differ}); "
-                         "a gatescope model stacks layers of one kind with the same options and directions")
-    return kind, opts, arrays
-
-
-def from_keras(layer_or_model: Any, vocab: Any = None, *, labels: Any = None, card: dict | None = None, dtype: Any = None) -> Model:
-    """A Model of a live Keras recurrent layer, or of a Sequential model of Embedding, recurrent layers and Dense.
-
-    Stacked layers become num_layers (each must be the same kind, with the same options), a Bidirectional
-    (merge_mode="concat") a bidirectional model; the Embedding gives the model its input vectors (``vocab``: its
-    tokens, e.g. TextVectorization.get_vocabulary()) and the Dense its head, applied at every step.
+    Read as a saved .keras file is (cells.formats.keras_layers.model_of, one reading for both): stacked layers of one
+    kind and options become num_layers, a Bidirectional (merge_mode="concat") a bidirectional model, the Embedding
+    gives the model its input vectors and the Dense its head, applied at every step; InputLayer, Dropout and Masking
+    are passed over. ``vocab`` (the Embedding's tokens) defaults to a StringLookup's or TextVectorization's before the
+    Embedding. ``prefix`` picks one recurrent group by its bottom layer's name where the model holds several.
     """
-    embedding, recurrent, dense = _keras_parts(layer_or_model)
-    kind, opts, arrays = _keras_arrays(recurrent)
-    model = cells.load(arrays, kind=kind, layout="keras", dtype=dtype, num_layers=len(recurrent), **opts)
-    head = None
-    if dense is not None:
-        w, act = dense.get_weights(), str(dense.get_config().get("activation", "linear"))
-        if act not in ("linear", "softmax"):
-            raise CellsError(f"from_keras: Dense activation {act!r}; gatescope's head is linear or softmax")
-        head = (w[0].T, w[1] if len(w) > 1 else None)  # Dense's kernel is (hidden, outputs); decoder.weight is (outputs, hidden)
-        card = {"head": "softmax", **(card or {})} if act == "softmax" else card
-    parts = [x for x in (layer_or_model, *recurrent, dense) if x is not None]
-    source = {"from": "keras " + " > ".join(dict.fromkeys(type(x).__name__ for x in parts))}
-    return _finish(model, vocab, embedding, head, source, labels, card)
+    layers, model_class, where = _keras_layers(layer_or_model)
+    arrays, info = model_of(layers, where, prefix, model=model_class)
+    model = cells.load(arrays, kind=info["kind"], layout="keras", dtype=dtype, **info["options"])
+    card = {**(info["card"] or {}), **(card or {})} or None
+    return _finish(model, info["vocab"] if vocab is None else vocab, model.embedding, model.decoder, info["source"], labels, card)

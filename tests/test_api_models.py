@@ -63,8 +63,13 @@ def test_garbage_empty_and_unnamed(client):
     assert r.status_code == 422 and "empty" in r.json()["detail"]
     buf = io.BytesIO()
     np.savez(buf, **cells.build("lstm", 2, 3).to_arrays())
+    r = client.post("/api/models", content=buf.getvalue())  # no kind: PyTorch's shapes say it, and the model says so
+    assert r.status_code == 201 and r.json()["kind"] == "lstm"
+    assert r.json()["assumed"]["kind"].startswith("read off the weights' shapes (weight_hh_l0 (12, 3)), as the framework's own lstm")
+    buf = io.BytesIO()
+    np.savez(buf, weight_ih_l0=np.zeros((10, 2)), weight_hh_l0=np.zeros((10, 3)))
     r = client.post("/api/models", content=buf.getvalue())
-    assert r.status_code == 422 and "kind" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["detail"].startswith("kind: not given, and the weights (weight_hh_l0 (10, 3)) fit no kind")
 
 
 def test_upload_size_cap(tmp_path):

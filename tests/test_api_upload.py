@@ -8,6 +8,7 @@ import json
 import time
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from safetensors.numpy import save_file
 
@@ -55,7 +56,8 @@ def test_several_groups_answer_422_naming_them_and_prefix_picks_one(client, tmp_
           **{"decoder.lstm." + k: v for k, v in cells.build("lstm", 4, 5).to_arrays().items()}}
     body = st_bytes(tmp_path, sd)
     r = client.post("/api/models", params={"kind": "lstm"}, content=body)
-    assert r.status_code == 422 and "'decoder.lstm.', 'encoder.lstm.'" in r.json()["detail"] and "?prefix=" in r.json()["detail"]
+    assert r.status_code == 422 and "'decoder.lstm.' (lstm; also niaf, noaf); 'encoder.lstm.' (lstm" in r.json()["detail"]
+    assert "?prefix=" in r.json()["detail"]
     r = client.post("/api/models", params={"kind": "lstm", "prefix": "decoder.lstm."}, content=body)
     assert r.status_code == 201 and r.json()["hidden_size"] == 5
 
@@ -291,3 +293,50 @@ def test_a_sixteen_million_character_token_is_refused_by_default(client, tmp_pat
     assert r.json()["detail"] == ("vocab token 2: 'xxxxxxxxxxxxxxxxxxxx…' of 16000000 characters is over the limit of "
                                   f"{Settings().max_token_chars} (setting GATESCOPE_MAX_TOKEN_CHARS)")
     assert len(r.content) < 1000
+
+
+# -- multipart/form-data: how curl -F and requests' files= upload --------------------------------------------------
+
+def test_a_form_upload_is_read_as_the_raw_body_is_and_its_fields_join_the_query(client, tmp_path):
+    body = st_bytes(tmp_path, cells.build("gru", 2, 3, seed=4).to_arrays())
+    raw = client.post("/api/models", params={"kind": "cifg"}, content=body)
+    form = client.post("/api/models", files={"file": ("m.safetensors", body)}, data={"kind": "cifg"})
+    assert raw.status_code == form.status_code == 201 and form.json() == raw.json()  # the same model, the same id
+    r = client.post("/api/models", params={"kind": "gru"}, files={"file": ("m.safetensors", body)}, data={"kind": "cifg"})
+    assert r.status_code == 422 and r.json()["detail"] == "kind: 'cifg' in the form but 'gru' in the query; give it once"
+    r = client.post("/api/models", files={"file": ("m.safetensors", body)}, data={"kindx": "gru"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("kindx: not a parameter of an upload; the form's fields are the file and")
+
+
+@pytest.mark.parametrize("parts, detail", [
+    ({"data": {"kind": "gru"}}, "file: a form without a file (application/x-www-form-urlencoded); send the file as a "
+                                "multipart form's file field (curl -F file=@model.safetensors"),
+    ({"files": {"other": (None, "x")}, "data": {"kind": "gru"}}, "file: the form holds no file; send it as a file field"),
+    ({"files": {"a": ("a.npz", b"x"), "b": ("b.npz", b"y")}}, "file: the form holds more than 1 file ('b' is the second)"),
+    ({"files": {"file": ("m.npz", b"x")}, "data": {f"f{i}": "1" for i in range(21)}}, "form: more than 20 fields (the limit)"),
+    ({"files": {"file": ("m.npz", b"x")}, "data": {"prefix": "p" * 1001}}, "prefix: a form field of more than 1000 bytes (the limit)"),
+    ({"files": {"file": ("m.npz", b"")}}, "file: the form's file is empty"),
+])
+def test_bad_forms_are_answered_422_naming_the_part_and_the_limit(client, parts, detail):
+    r = client.post("/api/models", **parts)
+    assert r.status_code == 422 and r.json()["detail"].startswith(detail)
+
+
+def test_a_cut_or_unbounded_form_is_refused(client):
+    cut = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="m.npz"\r\n\r\nPK\x03\x04'
+    r = client.post("/api/models", content=cut, headers={"Content-Type": "multipart/form-data; boundary=xyz"})
+    assert r.status_code == 422 and r.json()["detail"] == "file: the multipart/form-data body ends before its closing boundary (was the upload cut short?)"
+    r = client.post("/api/models", content=cut, headers={"Content-Type": "multipart/form-data"})
+    assert r.status_code == 422 and r.json()["detail"] == "file: a multipart/form-data body without a boundary in its Content-Type"
+
+
+def test_a_form_counts_against_the_upload_limit_as_it_streams(tmp_path):
+    settings = Settings(upload_dir=tmp_path / "up", max_upload_bytes=2000)
+    head = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="m.npz"\r\n\r\n'
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/api/models", files={"file": ("m.npz", b"x" * 3000)})  # its Content-Length says so: refused unread
+        assert r.status_code == 413 and r.json()["data"] == {"limit": 2000, "setting": "max_upload_bytes"}
+        chunked = (part for part in [head] + [b"x" * 500] * 6)  # no Content-Length: counted as it arrives
+        r = c.post("/api/models", content=chunked, headers={"Content-Type": "multipart/form-data; boundary=xyz"})
+        assert r.status_code == 413 and r.json()["detail"].startswith("file: more than 2000 bytes is over the limit of 2000")
+    assert not list((tmp_path / "up" / "incoming").iterdir())

@@ -125,7 +125,8 @@ def test_several_recurrent_groups_need_a_prefix():
           **{"decoder.lstm." + k: v for k, v in cells.build("lstm", 4, 6).to_arrays().items()}}
     with pytest.raises(cells.AmbiguousWeightsError) as e:
         cells.load(sd, kind="lstm")
-    assert "'decoder.lstm.', 'encoder.lstm.'" in str(e.value) and "prefix=" in str(e.value)
+    assert "2 groups of recurrent weights: 'decoder.lstm.' (lstm; also niaf, noaf); 'encoder.lstm.' (lstm; also niaf, noaf)" in str(e.value)
+    assert "prefix=" in str(e.value)
     assert e.value.groups == ["decoder.lstm.", "encoder.lstm."]
     assert cells.load(sd, kind="lstm", prefix="decoder.lstm.").hidden_size == 6
     assert cells.load(sd, kind="lstm", prefix="encoder.lstm").hidden_size == 4  # the trailing dot may be left off
@@ -182,7 +183,7 @@ def test_a_keras_bidirectional_layer_keeps_its_backward_half(kind):
 def test_stacked_keras_layers_are_not_joined_by_guess():
     a, b = cells.build("lstm", 3, 4).to_arrays("keras"), cells.build("lstm", 4, 4).to_arrays("keras")
     named = {**{f"lstm/lstm_cell/{k}": v for k, v in a.items()}, **{f"lstm_1/lstm_cell/{k}": v for k, v in b.items()}}
-    with pytest.raises(cells.AmbiguousWeightsError, match="'lstm/lstm_cell/', 'lstm_1/lstm_cell/'.*kernel_l0, kernel_l1"):
+    with pytest.raises(cells.AmbiguousWeightsError, match="'lstm/lstm_cell/' \\(lstm\\); 'lstm_1/lstm_cell/' \\(lstm\\).*kernel_l0, kernel_l1"):
         cells.load(named, kind="lstm", layout="keras")
     assert cells.load(named, kind="lstm", layout="keras", prefix="lstm_1/").input_size == 4
     assert cells.load(named, kind="lstm", layout="keras", prefix="lstm").input_size == 3  # whole path segments: not lstm_1/
@@ -207,11 +208,18 @@ def test_numpy_savez_positional_names():
         cells.load({f"arr_{i}": a for i, a in enumerate([*weights, *weights])}, kind="gru", layout="keras")
 
 
-def test_another_layouts_names_are_named():
+def test_another_layouts_names_are_named_and_read_when_no_layout_is_given():
     with pytest.raises(cells.WeightNameError, match="named as Keras names them .*pass layout=keras"):
-        cells.load(cells.build("lstm", 3, 4).to_arrays("keras"), kind="lstm")
+        cells.load(cells.build("lstm", 3, 4).to_arrays("keras"), kind="lstm", layout="torch")
     with pytest.raises(cells.WeightNameError, match="named as PyTorch names them .*pass layout=torch"):
         cells.load(lstm_sd(), kind="lstm", layout="keras")
+    built = cells.build("gru", 3, 4, seed=2)
+    for layout in ("keras", "torch"):  # the names say the layout, the shapes the kind
+        m = cells.load(built.to_arrays(layout))
+        assert (m.kind, m.source["layout"]) == ("gru", layout)
+        if layout == "torch":  # a CIFG LSTM has a GRU's shapes in PyTorch's names; in Keras' only the GRU is stored
+            assert m.assumed["kind"].startswith("read off the weights' shapes (weight_hh_l0 (12, 4)), as the framework's own gru")
+        assert all(np.array_equal(m.params[k], built.params[k]) for k in built.params) and set(m.params) == set(built.params)
 
 
 @needs_torch

@@ -52,6 +52,7 @@ def test_wheel_carries_templates_static_and_engine(wheel):
                  "app/static/main.js", "app/static/gatescope.css", "cells/kinds/lstm.py", "app/main.py",
                  "cells/presets/adding-lstm.safetensors", "cells/training/data/pride_and_prejudice_1-20.txt",
                  "app/lessons/lstm.json", "app/static/vendor/gifenc/gifenc.esm.js", "app/static/vendor/gifenc/LICENSE.md",
+                 "app/static/vendor/plotly/plotly-cartesian.min.js", "app/static/vendor/plotly/LICENSE",
                  "__init__.py", "widget.py", "__main__.py"):
         assert "gatescope/" + path in names, path
     # one top-level name: a user's own app or cells package is never shadowed by ours (nor ours by theirs)
@@ -83,7 +84,8 @@ def test_installed_wheel_serves_the_page(wheel, tmp_path):
             "c = TestClient(create_app());"
             "r = c.get('/'); assert r.status_code == 200 and 'gatescope-config' in r.text, r.status_code;"
             "assert c.get('/static/main.js').status_code == 200;"
-            "assert c.get('/vendor/plotly.min.js').status_code == 200; print('ok')")
+            "r = c.get('/vendor/plotly.min.js'); assert r.status_code == 200 and b'plotly.js (cartesian' in r.content[:100];"
+            "assert 'plotly' not in sys.modules, 'the vendored bundle needs no plotly package'; print('ok')")
     env = {"GATESCOPE_UPLOAD_DIR": str(tmp_path / "up"), "PATH": "/usr/bin:/bin"}
     done = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert done.stdout.strip() == "ok", done.stdout + done.stderr

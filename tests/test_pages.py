@@ -1,4 +1,4 @@
-"""The page routes (server side): HTML shells with a strict policy, plotly.js from the installed package,
+"""The page routes (server side): HTML shells with a strict policy, plotly.js's vendored partial bundle,
 and a query refused as the API refuses it, with the API's message shown as text."""
 
 import json
@@ -6,10 +6,12 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import plotly
 import pytest
 
 from gatescope.app.routers.pages import csp
+from gatescope.app.shell import PLOTLY_JS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def config_of(html: str) -> dict:
@@ -34,10 +36,17 @@ def test_page_loads_nothing_from_outside(client):
         assert url.startswith("/"), url
 
 
-def test_plotly_comes_from_the_installed_package(client):
+def test_plotly_is_the_vendored_partial_bundle(client):
+    """/vendor/plotly.min.js is static/vendor/plotly/'s file, gzipped on the wire: plotly.js's "cartesian" bundle at the
+    version static/vendor/README.md names, its licence beside it, no source map to fetch. Which trace types the page
+    draws, and that the bundle registers each, is a browser test (tests/browser/test_plotly_bundle.py)."""
     r = client.get("/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})
     assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
-    assert r.content == (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    assert PLOTLY_JS == ROOT / "static/vendor/plotly/plotly-cartesian.min.js" and r.content == PLOTLY_JS.read_bytes()
+    row = next(line for line in (ROOT / "static/vendor/README.md").read_text().splitlines() if line.startswith("| `plotly/`"))
+    package, version = (cell.strip(" `") for cell in row.split("|")[2:4])
+    assert package == "plotly.js-cartesian-dist-min" and f"* plotly.js (cartesian - minified) v{version}\n" in r.text[:200]
+    assert (PLOTLY_JS.parent / "LICENSE").is_file() and "sourceMappingURL" not in r.text
 
 
 @pytest.mark.parametrize("path", ["/", "/embed?preset=remember-lstm&step=3", "/compare", "/lesson", "/lesson/lstm",

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Annotated, Literal
 
-import anyio
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
-from pydantic import ConfigDict, Field, create_model
+from pydantic import ConfigDict, Field, ValidationError, create_model
 from starlette.requests import ClientDisconnect
 
 from gatescope import cells
 
-from .. import __version__, run, wire
+from .. import __version__, run, uploads, wire
 from .. import store as store_mod
 from ..deps import PoolDep, SettingsDep, StoreDep
-from ..errors import AppError, over_limit, setting
+from ..errors import AppError, over_limit
 from ..origin import ORIGIN_ERRORS, SameOrigin
 from ..responses import GradientResponse, Health, KindInfo, ModelInfo, PresetInfo, TaskInfo, TraceResponse
 from ..schemas import KIND_OPTION_NAMES, KindName, ViewBody, ViewState, view_fields
@@ -102,7 +101,7 @@ def presets() -> list[dict]:
 
 class UploadParams(KindOptions):
     kind: KindName | None = Field(None, description="Cell kind; not needed for a gatescope bundle.")
-    layout: Literal[cells.LAYOUTS] | None = Field(None, description="How the weights are named: torch (default), keras or tf1.")  # type: ignore[valid-type]
+    layout: Literal[cells.LAYOUTS] | None = Field(None, description="How plain weights are named: torch, keras, tf1 or onnx (default: what the names say, else torch).")  # type: ignore[valid-type]
     prefix: str | None = Field(None, max_length=200,
             description="Which recurrent weights to read when the file holds several, e.g. encoder.lstm. or sequential/lstm/lstm_cell/.")
     # PyTorch's constructor arguments: optional, and checked against the weights (422 naming both when they disagree)
@@ -116,9 +115,11 @@ class UploadParams(KindOptions):
 
 @router.post("/models", response_model=ModelInfo, status_code=201, dependencies=[SameOrigin],
              responses={**ERRORS, **ORIGIN_ERRORS, 415: {"description": "Not a weights file"}},
-             summary="Upload a bundle or weights file (.safetensors or .npz; never unpickled)",
+             summary="Upload a bundle or weights file (.safetensors, .npz, .keras, .weights.h5, .onnx; never unpickled)",
              openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                 "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                     "file": {"type": "string", "format": "binary"}}}}}}})
 async def upload(request: Request, params: Annotated[UploadParams, Query()], settings: SettingsDep, store: StoreDep, pool: PoolDep):
     limit = settings.max_upload_bytes
     declared = request.headers.get("content-length")
@@ -130,11 +131,13 @@ async def upload(request: Request, params: Annotated[UploadParams, Query()], set
     try:
         with os.fdopen(fd, "wb") as f:
             try:
-                size = await _receive(request, f, limit, settings.upload_idle_seconds)
+                body = await uploads.receive(request, f, limit, settings.upload_idle_seconds)
             except ClientDisconnect:  # the client left mid-upload: nobody to answer, nothing to log
                 return Response(status_code=400)
-        if size == 0:
-            raise AppError(422, "file: the request body is empty; send the file's bytes (curl --data-binary @model.safetensors)", "file")
+        if os.path.getsize(tmp) == 0:
+            raise AppError(422, f"file: the {'form' + chr(39) + 's file' if body.form else 'request body'} is empty; send the "
+                                "file's bytes (curl --data-binary @model.safetensors, or curl -F file=@model.safetensors)", "file")
+        params = _with_fields(params, body.fields)
         options = params.model_dump(exclude_none=True, exclude={"kind", "layout"})
         model_id, model = await pool.run(store.add_file, Path(tmp), params.kind, params.layout, options)
     finally:
@@ -143,32 +146,22 @@ async def upload(request: Request, params: Annotated[UploadParams, Query()], set
     return {**model.describe(), "id": model_id}
 
 
-CLOSE = {"Connection": "close"}
-
-
-async def _receive(request: Request, f, limit: int, idle: float) -> int:
-    """Write the body to ``f``; a client that sends nothing for ``idle`` seconds, or takes longer than 10 x idle in all,
-    is answered 408, so a stalled upload cannot hold a temp file and a descriptor for ever."""
-    chunks, size = request.stream().__aiter__(), 0
-    deadline = time.monotonic() + 10 * idle
-    while True:
-        wait = min(idle, deadline - time.monotonic())
-        chunk = None
-        with anyio.move_on_after(max(0.0, wait)):
-            try:
-                chunk = await chunks.__anext__()
-            except StopAsyncIteration:
-                return size
-        if chunk is None:
-            what = f"nothing for {idle:g} s" if wait == idle else f"more than {10 * idle:g} s in all"
-            raise AppError(408, f"file: the upload sent {what} after {size} bytes ({setting('upload_idle_seconds')}); "
-                                "send the whole file at once", "file", headers=CLOSE)
-        size += len(chunk)
-        if size > limit:
-            e = over_limit("file", f"more than {limit} bytes", limit, "max_upload_bytes")
-            e.headers = CLOSE  # the rest of the body is not read: the connection cannot carry another request (RFC 9110 15.5.9)
-            raise e
-        f.write(chunk)
+def _with_fields(params: UploadParams, fields: dict[str, str]) -> UploadParams:
+    """The query's parameters and a form's text fields, as one; a field the query also gives must say the same."""
+    if not fields:
+        return params
+    unknown = sorted(set(fields) - set(UploadParams.model_fields))
+    if unknown:
+        raise AppError(422, f"{unknown[0][:60]}: not a parameter of an upload; the form's fields are the file and any of "
+                            f"{', '.join(UploadParams.model_fields)}", unknown[0][:60])
+    query = params.model_dump(exclude_none=True)
+    clash = next((k for k in fields if k in query and str(query[k]).lower() != fields[k].lower()), None)
+    if clash:
+        raise AppError(422, f"{clash}: {fields[clash][:60]!r} in the form but {query[clash]!r} in the query; give it once", clash)
+    try:
+        return UploadParams.model_validate({**query, **fields})
+    except ValidationError as e:
+        raise RequestValidationError(e.errors()) from None
 
 
 @router.get("/models/{model_id}", response_model=ModelInfo, responses=ERRORS, summary="What an uploaded or trained model is")
@@ -195,7 +188,7 @@ def _standalone(view: ViewState, settings, store) -> Response:  # the standalone
 
 
 @router.get("/export/html", responses={200: {"content": {"text/html": {}}}, **ERRORS},
-            summary="The view as one .html file that plays offline with no server (about 6 MB: it holds plotly.js)")
+            summary="The view as one .html file that plays offline with no server (about 2 MB: it holds plotly.js)")
 async def export_html(view: Annotated[ViewState, Query()], settings: SettingsDep, store: StoreDep, pool: PoolDep):  # standalone
     return await pool.run(_standalone, view, settings, store)
 

@@ -9,6 +9,9 @@ call gatescope.from_torch.
 
 from __future__ import annotations
 
+import re
+import warnings
+import zipfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -23,19 +26,33 @@ CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
 
 def read(path: str, limits: Limits, prefix: str | None) -> tuple[dict[str, np.ndarray], dict[str, str], str | None]:
     name = label(path)
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as e:  # torch's UnpicklingError for a whole module names the class it would not build
-        if "weights_only" in str(e) or "Unsupported global" in str(e):
-            raise FormatError(f"{name}: a whole pickled module (torch.save(model)), which torch reads only by running "
-                              "its code. Load it in torch yourself and pass the recurrent layer: "
-                              "gatescope.from_torch(model.rnn, vocab=..., embedding=model.embed, decoder=model.fc)") from None
-        raise FormatError(f"{name}: torch.load could not read it ({type(e).__name__}: {str(e)[:200]})") from None
+    try:  # mmap: a big checkpoint's tensors are not all read into memory at once (zip files only)
+        with warnings.catch_warnings():  # torch's note on pickle protocols is about its loader, not the user's file
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
+    except Exception as e:
+        raise _refusal(name, e) from None
     tensors = _state_dict(name, obj)
     arrays = {k: _numpy(v) for k, v in tensors.items()}
     total = arrays_bytes(arrays)
     limits.check("the arrays", total, "max_bytes", f"{total} bytes once decoded")
     return arrays, {}, prefix
+
+
+def _refusal(name: str, e: Exception) -> FormatError:
+    """What torch.load's error means here. Its restricted unpickler names the class it would have had to build."""
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
+    if found and found.group(1).startswith(("numpy.", "_codecs.")):
+        return FormatError(f"{name}: a pickle of NumPy arrays ({found.group(1)}), not a torch.save of tensors; save them with "
+                           "numpy.savez('w.npz', **arrays) or safetensors instead")
+    if found:
+        return FormatError(f"{name}: a whole pickled object ({found.group(1)}; torch.save(model) saves the module itself), which "
+                           "torch reads only by running its code. Load it in torch yourself and pass the recurrent layer: "
+                           "gatescope.from_torch(model.rnn, vocab=..., embedding=model.embed, decoder=model.fc)")
+    detail = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n\n|$)", str(e), re.S)
+    said = detail.group(1) if detail else f"{type(e).__name__}: {str(e)}"
+    return FormatError(f"{name}: torch.load(weights_only=True) could not read it ({said[:200]}); gatescope reads what "
+                       "torch.save writes of a state_dict, or of a checkpoint dict holding one")
 
 
 def _state_dict(name: str, obj) -> dict:

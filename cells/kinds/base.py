@@ -57,6 +57,14 @@ class Kind:
     #: Layout -> its gate-block order: block j of that layout is block ``block_order[layout][j]`` of
     #: the torch layout (Keras stores the GRU's z, r, h where torch stores r, z, n). Absent: same order.
     block_order: dict[str, tuple[int, ...]] = {}
+    #: ONNX's operator for this kind (cells.kinds.of_class finds the kind by its op_type), as cells.formats.onnx reads it:
+    #: the activations it may name, one direction's list in the operator's order (ONNX's defaults included) -> the
+    #: options they set; a node naming others is refused. Empty: the kind is no ONNX operator's.
+    onnx_activations: dict[tuple[str, ...], dict[str, Any]] = {}
+    #: The operator's 0/1 attributes that are this kind's bool options (GRU: linear_before_reset -> reset_after).
+    onnx_flags: dict[str, str] = {}
+    #: The operator's optional inputs that make a node another kind when given (LSTM: P, the peepholes -> peephole).
+    onnx_inputs: dict[str, str] = {}
     #: Names the diagram draws along its top as the state line (colah's "conveyor belt"); () for none.
     state_line: tuple[str, ...] = ()
     #: Appended to KERAS_ACTIVATIONS in ``model.assumed`` for weights read in the keras layout.

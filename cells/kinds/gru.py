@@ -89,8 +89,10 @@ class GRU(Kind):
     options = (Option("reset_after", True, "Apply the reset gate after the recurrent matmul (PyTorch, cuDNN, Keras default); "
                       "false for Cho et al.'s original form.", bool,
                       zh={"doc": "在循环矩阵乘法之后施加重置门（PyTorch、cuDNN 和 Keras 的默认做法）；false 表示 Cho 等人的原始形式。"}),)
-    layouts = ("torch", "keras")
-    block_order = {"keras": (1, 0, 2)}   # Keras stores z, r, h
+    layouts = ("torch", "keras", "onnx")
+    block_order = {"keras": (1, 0, 2), "onnx": (1, 0, 2)}   # Keras and ONNX store z, r, h
+    onnx_activations = {("sigmoid", "tanh"): {}}            # ONNX's f (the gates) and g (the candidate)
+    onnx_flags = {"linear_before_reset": "reset_after"}     # 1: r(t) ⊙ (R_h h(t-1) + Rb_h), torch's form; 0 (ONNX's default): Cho's
     state_line = GATED_STATE_LINE
     clamp_terms = {"candidate_pre": {"reset_recurrent": (None, None, "identity"),           # + r(t) ⊙ (W_hn·h(t−1) + b_hn)
                                      "reset_hidden": ("weight_hh", "candidate", "matmul")}}  # + W_hn·(r(t) ⊙ h(t−1))
@@ -105,6 +107,9 @@ class GRU(Kind):
         out = super().assumed(layout, opts, has_bias)
         if layout == "keras" and not has_bias and "reset_after" not in opts:
             out["reset_after"] = "true (Keras' default; without a bias the weights cannot say; pass reset_after=false for GRU(reset_after=False))"
+        if layout == "onnx" and "reset_after" not in opts:  # arrays in the onnx layout, not an .onnx file (its node says)
+            out["reset_after"] = ("true (linear_before_reset=1, as torch.onnx.export writes it; not readable from the weights; "
+                                  "pass reset_after=false for linear_before_reset=0)")
         return out
 
     def check_file_options(self, layout, opts):

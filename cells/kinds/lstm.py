@@ -12,9 +12,17 @@ Shapes: x (I,), c (H,), h (H,) or (P,). weight_ih (4H, I) and weight_hh
 bias_hh (4H,) simply add; weight_hr (P, H). Options: proj_size (PyTorch),
 forget_bias and cell_clip (TensorFlow v1's LSTMCell). This is Greff et
 al.'s "NP" variant: the vanilla LSTM without peepholes.
+
+ONNX's LSTM operator computes this kind with its default activations
+f = Sigmoid, g = h = Tanh (ONNX's f gates i, o, f; g makes the candidate;
+h squashes c(t)) and stores the blocks i, o, f, c: ONNX_BLOCKS below. A node
+with peepholes (input P) is the peephole kind.
 """
 
 from ._lstm_core import COMMON_OPTIONS, PROJ_OPTION, LSTMFamily
+
+ONNX_BLOCKS = (0, 3, 1, 2)  # ONNX's i, o, f, c are torch's blocks i, o, f, g: 0, 3, 1, 2
+ONNX_ACTIVATIONS = {("sigmoid", "tanh", "tanh"): {}}  # ONNX's f, g, h; other activations are no kind's
 
 
 class LSTM(LSTMFamily):
@@ -25,8 +33,11 @@ class LSTM(LSTMFamily):
           "summary": "长短期记忆：细胞状态 c(t) 一路向前传递，由遗忘门、输入门和输出门控制（PyTorch 的 nn.LSTM，Keras 的 LSTM）。"}
     reference = "Hochreiter & Schmidhuber 1997, Neural Computation 9(8); forget gate: Gers, Schmidhuber & Cummins 2000"
     options = (PROJ_OPTION,) + COMMON_OPTIONS
-    layouts = ("torch", "keras", "tf1")
+    layouts = ("torch", "keras", "tf1", "onnx")
+    block_order = {**LSTMFamily.block_order, "onnx": ONNX_BLOCKS}
     fixed_peepholes = False
+    onnx_activations = ONNX_ACTIVATIONS
+    onnx_inputs = {"P": "peephole"}
 
 
 KIND = LSTM()

@@ -16,9 +16,14 @@ in the torch layout ("c to i", "c to f", "c to o"; TensorFlow calls them
 w_i_diag, w_f_diag, w_o_diag, Keras input/forget/output_gate_peephole_weights).
 This is the "vanilla" LSTM of Greff et al. (2017), whose variants are the
 kinds cifg, nig, nfg, nog, niaf, noaf and fgr.
+
+ONNX's LSTM operator with peepholes (input P, stored p_i, p_o, p_f) computes
+exactly this: its i and f see C(t-1), its o sees C(t) (ONNX's P order lives
+in cells.layouts, its gate blocks in lstm.ONNX_BLOCKS).
 """
 
 from ._lstm_core import COMMON_OPTIONS, PROJ_OPTION, LSTMFamily
+from .lstm import ONNX_ACTIVATIONS, ONNX_BLOCKS
 
 
 class Peephole(LSTMFamily):
@@ -29,8 +34,10 @@ class Peephole(LSTMFamily):
           "summary": "门也能看到细胞状态的 LSTM：i 和 f 看到 c(t−1)，o 看到 c(t)（TensorFlow v1 中设了 use_peepholes 的 LSTMCell）。"}
     reference = "Gers & Schmidhuber 2000, 'Recurrent nets that time and count', IJCNN; Gers, Schraudolph & Schmidhuber 2002, JMLR 3"
     options = (PROJ_OPTION,) + COMMON_OPTIONS
-    layouts = ("torch", "keras", "tf1")
+    layouts = ("torch", "keras", "tf1", "onnx")
+    block_order = {**LSTMFamily.block_order, "onnx": ONNX_BLOCKS}
     fixed_peepholes = True
+    onnx_activations = ONNX_ACTIVATIONS
     keras_caveat = ", nor tf.keras.experimental.PeepholeLSTMCell's default hard_sigmoid"
 
 

@@ -49,7 +49,8 @@ class RNN(Kind):
     blocks = ("h",)
     options = (Option("nonlinearity", "tanh", "The activation: tanh or relu (PyTorch's nonlinearity).", str, choices=("tanh", "relu"),
                       zh={"doc": "激活函数：tanh 或 relu（PyTorch 的 nonlinearity）。"}),)
-    layouts = ("torch", "keras")
+    layouts = ("torch", "keras", "onnx")
+    onnx_activations = {("tanh",): {"nonlinearity": "tanh"}, ("relu",): {"nonlinearity": "relu"}}  # ONNX's f
 
     def assumed(self, layout, opts, has_bias):
         if "nonlinearity" in opts:

@@ -232,7 +232,7 @@ function links(root, config, getState, getHeader, onMessage) {
   control(root, "export-html").addEventListener("click", async () => {  // the standalone page (app/standalone.py)
     const name = exportName(getState(), getHeader(), "html");
     let failed = false;
-    onMessage(tr("Writing the standalone page (about 6 MB: plotly.js travels inside)…"), "info");
+    onMessage(tr("Writing the standalone page (about 2 MB: plotly.js travels inside)…"), "info");
     await traceFile(`/api/export/html?${query()}`, name, (text) => { failed = true; onMessage(text); });
     if (!failed) onMessage(tr("Saved {name}: one file that plays in any browser, offline, with no server.", { name }), "info");
   });

@@ -1,8 +1,8 @@
 // The page's server, answered from the file itself: a standalone page (app/standalone.py) or the notebook widget
 // holds one run (its stream's header and rows, its gradient flow) in <script id="gatescope-trace">, and its import
-// map puts this module where core/stream.js, core/api.js and core/plotly.js would be. The page's own modules run
-// unchanged: the run gets exactly what the WebSocket would have sent (header, rows, summary), plotly.js comes from
-// the file (<script type="text/plain" id="gatescope-plotly">), and anything else that needs a server says so.
+// map puts this module where core/stream.js and core/api.js would be. The page's own modules run unchanged: the run
+// gets exactly what the WebSocket would have sent (header, rows, summary), and anything else that needs a server says
+// so. plotly.js comes from the file too, through core/plotly.js (its gzipped block, <script id="gatescope-plotly">).
 
 import { tr } from "gatescope/core/i18n.js";
 
@@ -69,25 +69,4 @@ export async function fetchFlow() {
 
 export async function fetchJson() {
   throw new Error(NEEDS_SERVER);
-}
-
-/** The whole file is read: the page starts before the parser reaches plotly.js's copy at its end. */
-const parsed = () => new Promise((resolve) => {
-  if (document.readyState !== "loading") resolve();
-  else document.addEventListener("DOMContentLoaded", resolve, { once: true });
-});
-
-/** core/plotly.js: plotly.js from the file's inert copy, run once, from a blob: URL (the file's CSP allows no other). */
-let loading = null;
-export function loadPlotly() {
-  if (globalThis.Plotly) return Promise.resolve(globalThis.Plotly);
-  loading ??= parsed().then(() => new Promise((resolve, reject) => {
-    const text = document.getElementById("gatescope-plotly").textContent;
-    const src = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
-    const script = Object.assign(document.createElement("script"), { src, async: true });
-    script.addEventListener("load", () => { URL.revokeObjectURL(src); resolve(globalThis.Plotly); });
-    script.addEventListener("error", () => { loading = null; reject(new Error(tr("plotly.js did not load"))); });
-    document.head.append(script);
-  }));
-  return loading;
 }

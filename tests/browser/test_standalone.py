@@ -109,7 +109,7 @@ def test_export_menu_saves_the_standalone_page(tab):
     download = info.value
     assert download.suggested_filename.startswith("gatescope-adding-lstm-") and download.suggested_filename.endswith("-step2.html")
     path = Path(download.path())
-    assert path.stat().st_size > 4_000_000  # plotly.js travels inside
+    assert path.stat().st_size > 1_000_000  # plotly.js travels inside (gzipped: app/standalone.py plotly_block)
     tab.until("document.getElementById('message').textContent.includes('Saved')", timeout=10, what="the saved message")
     again = ARTIFACTS / "standalone-from-menu.html"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -103,7 +103,7 @@ def test_the_widget_draws_the_page_in_its_frame_and_plays(tab, widget_model):
 
 def test_a_notebook_that_refuses_blob_frames_gets_the_page_as_srcdoc(tab, widget_model):
     """The widget loads its page as a blob: URL (parsed as it streams in: 0.9 s to the diagram against 3.5 s for a
-    6 MB srcdoc, bench/bench_notebook.py); a notebook whose policy refuses blob: frames gets it as srcdoc."""
+    2 MB srcdoc, bench/bench_notebook.py); a notebook whose policy refuses blob: frames gets it as srcdoc."""
     global HOST
     plain = HOST
     HOST = HOST.replace('<meta charset="utf-8">', '<meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="frame-src \'self\'">')
