@@ -3,7 +3,8 @@
     import gatescope
     model = gatescope.preset("adding-lstm")              # or gatescope.load("preset:adding-lstm"), gatescope.presets()
     model = gatescope.build("gru", input_size=3, hidden_size=8, seed=0)
-    model = gatescope.load("model.safetensors")          # a bundle or weights file, or its bytes; never a pickle
+    model = gatescope.load("model.safetensors")          # a bundle, .keras, .onnx, .pt state_dict (torch.load weights_only)
+    gatescope.convert("m.pt", "m.safetensors", vocab=chars)  # a file of your own as a bundle the server reads
     model = gatescope.from_torch(net.rnn, vocab=chars, embedding=net.embed, decoder=net.fc)
     model = gatescope.from_keras(keras_model)
     trace = gatescope.run(model, "hello world")          # a cells.Trace; a notebook shows its summary
@@ -26,8 +27,9 @@ if not (_Path(__file__).parent / "cells").is_dir() and (_CHECKOUT / "cells" / "_
     __path__.append(str(_CHECKOUT))  # noqa: F821 - a package's own __path__
 
 from .api import Model, Presets, Trace, build, from_keras, from_torch, input_type_of, load, preset, presets, run, save, show
+from .convert import convert
 
 __version__ = "0.1.0"
 
-__all__ = ["build", "load", "preset", "presets", "run", "show", "save", "from_torch", "from_keras", "Model", "Trace", "Presets",
-           "input_type_of", "__version__"]
+__all__ = ["build", "load", "preset", "presets", "run", "show", "save", "from_torch", "from_keras", "convert", "Model", "Trace",
+           "Presets", "input_type_of", "__version__"]

@@ -1,10 +1,9 @@
 // The page's controls around the views: which model, its options, the input, uploads, links and exports.
 // Every control edits the view state through onChange(changes); nothing here draws data.
 
-import { fetchJson } from "gatescope/core/api.js";
 import { serialize } from "gatescope/core/state.js";
-import { assumedText } from "gatescope/core/text.js";
 import { savePng, saveSvg } from "gatescope/controls/diagram-export.js";
+import { uploads } from "gatescope/controls/upload.js";
 import { local, tr } from "gatescope/core/i18n.js";
 
 const $ = (root, sel) => root.querySelector(sel);
@@ -148,27 +147,6 @@ function menus(root) {
   });
 }
 
-/** Upload a model file: checked against the server's limit first, then opened as the view's model. */
-function uploads(root, config, onChange, onMessage) {
-  control(root, "upload").addEventListener("change", async (e) => {
-    const file = e.target.files[0];
-    e.target.value = "";
-    if (!file) return;
-    if (file.size > config.limits.max_upload_bytes) {
-      onMessage(tr("{file} is {size} bytes; the server takes at most {limit}.", { file: file.name, size: file.size, limit: config.limits.max_upload_bytes }));
-      return;
-    }
-    onMessage(tr("Uploading {file}…", { file: file.name }), "info");
-    try {
-      const body = await fetchJson("/api/models", { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
-      onMessage(tr("Loaded {file}: {kind}, hidden {hidden}.", { file: file.name, kind: body.kind, hidden: body.hidden_size }) + assumedText(body.assumed), "info");
-      onChange({ model: body.id, input: null, input_type: null });
-    } catch (err) {
-      onMessage(tr("Upload failed: {why}", { why: err.message }));
-    }
-  });
-}
-
 /** A file name that says what was exported: the preset or kind, the input's start, the step (and phase). Pure. */
 export function exportName(state, header, ext) {
   const slug = (s, n) => String(s ?? "").toLowerCase().replace(/[^a-z0-9.]+/g, "-").replace(/^[-.]+/, "").slice(0, n).replace(/[-.]+$/, "");
@@ -289,7 +267,7 @@ export function createChrome(root, { config, panels, getState, getHeader, onChan
   if (!root) return { sync() {}, setKindOptions() {}, showUnknown() {} };
   const { source, presets, uploaded } = modelPicker(root, config, onChange);
   const { input, inputType } = inputBox(root, onChange, onTyping);
-  uploads(root, config, onChange, onMessage);
+  uploads(control(root, "upload"), config, onChange, onMessage);
   links(root, config, getState, getHeader, onMessage);
   viewMenu(root, panels, onChange);
   menus(root);

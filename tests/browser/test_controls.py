@@ -153,3 +153,25 @@ def test_uploading_a_model_switches_the_page_to_it(tab, api, tmp_path, make):
     if not shown.startswith(f"Loaded my-model.safetensors: gru, hidden {model.hidden_size}"):
         problems.append(f"the upload's confirmation is not shown (message box: {shown!r})")
     assert not problems, problems
+
+
+def test_an_upload_the_file_cannot_place_asks_only_what_it_cannot_say(tab, tmp_path):
+    """Several recurrent groups: the dialog lists each with the kinds it can be, and the chosen one loads."""
+    path = tmp_path / "seq2seq.npz"
+    np.savez(path, **{f"encoder.{k}": v for k, v in cells.build("gru", 3, 4, seed=1).to_arrays().items()},
+             **{f"decoder.{k}": v for k, v in cells.build("rnn", 4, 6, seed=2).to_arrays().items()})
+    tab.open("/?kind=lstm&input=abc")
+    tab.page.set_input_files('[data-control="upload"]', str(path))
+    tab.until("document.getElementById('upload-dialog').open", what="the upload dialog")
+    groups = tab.js("[...document.querySelectorAll('[data-upload=\"group\"] option')].map((o) => [o.value, o.textContent])")
+    assert groups == [["decoder.", "decoder. — rnn"], ["encoder.", "encoder. — gru (or cifg, nig, nfg, nog)"]]
+    assert tab.js("document.querySelector('[data-upload=\"layout-row\"]').hidden")  # the names said the layout
+    tab.shot("dialog")
+    tab.page.select_option('[data-upload="group"]', "encoder.")
+    kinds = tab.js("[...document.querySelectorAll('[data-upload=\"kind\"] option')].map((o) => o.value)")
+    assert kinds == ["gru", "cifg", "nig", "nfg", "nog"]
+    tab.page.click('[data-upload="load"]')
+    tab.until("!document.getElementById('upload-dialog').open && location.search.includes('model=')", what="the chosen group loaded")
+    tab.ready()
+    header = tab.js("window.gatescope.trace.header.model")
+    assert (header["kind"], header["hidden_size"], header["input_size"]) == ("gru", 4, 3)
