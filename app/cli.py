@@ -96,6 +96,8 @@ def export_parser(sub) -> None:
     src.add_argument("--preset", help="a shipped model (e.g. adding-lstm); the default preset when no model is named")
     src.add_argument("--model", metavar="PATH", help="a bundle or weights file (.safetensors, .npz, .keras, .weights.h5, .onnx), read as an upload is")
     p.add_argument("--kind", help="a random model of this kind (lstm, gru, ...); with --model: the kind of a plain weights file")
+    p.add_argument("--prefix", help="with --model: which recurrent weights, when the file holds several (e.g. encoder.rnn.)")
+    p.add_argument("--layout", choices=("torch", "keras", "tf1", "onnx"), help="with --model: how plain weights are named")
     p.add_argument("--input", help="the input: text, or numbers ('0.5 1; 0 1'); default: the model's own example")
     p.add_argument("--step", type=int, help="the step shown (default 0)")
     p.add_argument("--phase", help="the phase shown (a name of the kind's phases)")
@@ -156,7 +158,8 @@ def export(args) -> int:
         fields["kind"] = args.kind
     fields = {k: v for k, v in fields.items() if v is not None}
     try:
-        data = export_bytes(fields | ({"kind": args.kind} if args.model and args.kind else {}), args.format, args.model)
+        data = export_bytes(fields | ({"kind": args.kind} if args.model and args.kind else {}), args.format, args.model,
+                            reading={k: v for k, v in (("prefix", args.prefix), ("layout", args.layout)) if v})
     except AppError as e:
         print(f"gatescope export: {e.detail}", file=sys.stderr)
         return 2
@@ -189,7 +192,7 @@ def validated(fields: dict):
         raise AppError(422, f"{field}: {err['msg']} (got {err.get('input')!r})", field) from None
 
 
-def export_bytes(fields: dict, fmt: str, model_path: str | None = None, settings=None) -> bytes:
+def export_bytes(fields: dict, fmt: str, model_path: str | None = None, settings=None, reading: dict | None = None) -> bytes:
     """What ``gatescope export`` writes: the standalone page, or /api/trace's own json, npz or csv answer."""
     import tempfile
     from pathlib import Path
@@ -208,7 +211,8 @@ def export_bytes(fields: dict, fmt: str, model_path: str | None = None, settings
         if model_path and not Path(model_path).is_file():
             raise AppError(422, f"model: {model_path!r} is not a file; give a bundle or weights file (.safetensors, .npz, .keras, .weights.h5, .onnx)", "model")
         if model_path:  # the file is read as an upload is (limits and all), from a store that lives for this export
-            fields["model"], _ = store.add_file(Path(model_path), fields.pop("kind", None), None, {})
+            reading = dict(reading or {})
+            fields["model"], _ = store.add_file(Path(model_path), fields.pop("kind", None), reading.pop("layout", None), reading)
         view = validated({**fields, "format": "json" if fmt == "html" else fmt})
         r = run.resolve(view, settings, store)
         if fmt == "html":

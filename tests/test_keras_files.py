@@ -346,3 +346,18 @@ def test_truncated_and_damaged_files_are_refused(tmp_path):
     bad_json = rewritten(tmp_path, "simple_rnn.keras", drop=("config.json",), add={"config.json": b"{not json"})
     with pytest.raises(cells.FormatError, match=r"^simple_rnn.keras: config.json is not valid JSON"):
         cells.load(bad_json)
+
+
+def test_gatescope_export_picks_a_group_with_prefix(tmp_path, capsys):
+    """A file of several groups: the CLI says which there are, and --prefix picks one, as the API's prefix= does."""
+    want = keras_numbers("encoder_decoder.keras", "encoder")
+    args = ["export", "--model", str(FILES / "encoder_decoder.keras"), "--format", "npz", "--input", numbers(want["xs"]),
+            "--set", "input_type=numbers", "-o", str(tmp_path / "enc.npz")]
+    with pytest.raises(SystemExit) as done:
+        cli.main(args)
+    assert done.value.code == 2 and "holds 2 recurrent groups: 'encoder' (gru), 'decoder' (lstm)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:
+        cli.main(args + ["--prefix", "encoder"])
+    assert done.value.code == 0
+    with np.load(tmp_path / "enc.npz") as got:
+        assert gap(got["output"], want["rnn"]) < TOL

@@ -207,3 +207,10 @@ def test_a_made_run_unused_for_its_age_is_let_go(tmp_path, monkeypatch):
     cache = run._cache(store, settings)
     assert list(cache._items) == [run.plan(ViewState.model_validate({"kind": "gru", "hidden": 8, "input": "hello"}), settings, store).key()]
     assert run.resolve(view, settings, store).made is not first
+
+
+def test_a_text_model_opens_on_text_its_vocabulary_reads():
+    from gatescope.app.run.plan import example_text
+    assert example_text(cells.Vocab(list("helo wrd"))) == "hello world"           # the default, where it reads
+    assert example_text(cells.Vocab(list("abcdefghijklmn"))) == "abcdefghijkl"     # else its own first tokens
+    assert example_text(cells.Vocab(["", "[UNK]", "the", "cat", "sat"])) == "the cat sat"  # words, specials left out

@@ -133,7 +133,19 @@ def input_of(view: ViewState, model: cells.Model | None) -> tuple[str, str]:
         return card["example"], input_type
     if input_type == "numbers" and model is not None:
         return example_numbers(model.input_size), input_type
+    if input_type == "text" and model is not None and model.vocab is not None:
+        return example_text(model.vocab), input_type
     return DEFAULT_INPUTS[input_type], input_type
+
+
+def example_text(vocab: cells.Vocab, n: int = 12) -> str:
+    """"hello world" when the vocabulary reads it, else its own first tokens: a model from a file of the user's (a Keras
+    character model of ten letters) opens on text it can read, not on a refusal."""
+    text = DEFAULT_INPUTS["text"]
+    if len(vocab.encode(text, "skip")) < len(vocab.split(text)):  # some piece of it is not in the vocabulary
+        usable = [t for t in vocab.tokens if t and not (t.startswith(("<", "[")) and t.endswith((">", "]"))) and t.strip()]
+        text = ("" if vocab.char_level else " ").join(usable[:n]) or text
+    return text
 
 
 def text_model_offer(kind: str, text: str | None, lang: str = "en") -> dict | None:

@@ -1,5 +1,7 @@
 """The header's controls: presenter mode, palettes, copying a link, uploading a model."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -175,3 +177,15 @@ def test_an_upload_the_file_cannot_place_asks_only_what_it_cannot_say(tab, tmp_p
     tab.ready()
     header = tab.js("window.gatescope.trace.header.model")
     assert (header["kind"], header["hidden_size"], header["input_size"]) == ("gru", 4, 3)
+
+
+def test_a_keras_archive_uploads_from_the_page_with_its_vocabulary(tab):
+    """model.save("m.keras") as the user saved it: the page reads it, its StringLookup vocabulary included."""
+    path = Path(__file__).resolve().parents[1] / "keras_files" / "char_lstm.keras"
+    tab.open("/?kind=lstm&input=abc")
+    tab.page.set_input_files('[data-control="upload"]', str(path))
+    tab.until("location.search.includes('model=')", what="the uploaded model in the URL")
+    tab.ready()
+    header = tab.js("window.gatescope.trace.header")
+    assert header["model"]["kind"] == "lstm" and len(header["vocab"]) > 2 and header["prediction"]["head"] == "softmax", header
+    assert tab.js(f"{MESSAGE}.textContent").startswith("Loaded char_lstm.keras: lstm, hidden")
