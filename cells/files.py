@@ -26,9 +26,9 @@ from .reading import FORMAT_NAMES, Limits, article, label, read_arrays, sniff
 #: format -> (the module that reads it, the pip extra its library comes with, or None for a core dependency)
 READERS = {"keras": ("keras", None), "keras_weights": ("keras", None), "onnx": ("onnx", "onnx"), "torch": ("torch", None)}
 
-CONVERT_HINT = ("convert it on your own machine: `gatescope convert {name} -o model.safetensors` (add --vocab and --prefix "
-                "as needed), or in Python: gatescope.from_torch(model.rnn, vocab=...).save('model.safetensors'), model.rnn "
-                "being the nn.LSTM, nn.GRU or nn.RNN")
+CONVERT_HINT = ("convert it on your own machine: a state_dict or a checkpoint with `gatescope convert {name} -o model.safetensors` "
+                "(add --vocab and --prefix as needed); a whole model (torch.save(model)) in Python, where torch can build it: "
+                "gatescope.from_torch(model.rnn, vocab=...).save('model.safetensors'), model.rnn being its nn.LSTM, nn.GRU or nn.RNN")
 
 
 def read(path: str | os.PathLike, limits: Limits, *, prefix: str | None = None,
@@ -40,10 +40,16 @@ def read(path: str | os.PathLike, limits: Limits, *, prefix: str | None = None,
         return arrays, metadata, prefix
     if fmt == "torch" and not unpickle:
         raise FormatError(f"{label(path)}: a PyTorch pickle (torch.save), which gatescope reads only as its owner's own file "
-                          f"(gatescope.load, gatescope convert), never as one it received: " + CONVERT_HINT.format(name=label(path)))
+                          f"(gatescope.load, gatescope convert), never as one it received: " + CONVERT_HINT.format(name=_shown_name(path)))
     module, extra = READERS[fmt]
     reader = _reader(module, extra, fmt, path)
     return reader.read(os.fspath(path), limits, prefix)
+
+
+def _shown_name(path) -> str:
+    """The file's name for a command to copy; an upload's temporary name says nothing to its owner."""
+    name = label(path)
+    return name if name.endswith((".pt", ".pth", ".bin", ".ckpt", ".tar")) else "model.pt"
 
 
 def _reader(module: str, extra: str | None, fmt: str, path):

@@ -76,7 +76,7 @@ def test_the_engine_and_the_server_never_unpickle(net, tmp_path, client):
     r = client.post("/api/models", content=(tmp_path / "sd.pt").read_bytes())
     detail = r.json()["detail"]
     assert r.status_code == 422 and detail.startswith("the file: a PyTorch pickle")
-    assert "`gatescope convert the file -o model.safetensors`" in detail and "gatescope.from_torch(model.rnn" in detail
+    assert "`gatescope convert model.pt -o model.safetensors`" in detail and "gatescope.from_torch(model.rnn" in detail
 
 
 def test_convert_writes_a_bundle_that_reads_text_as_the_torch_model_does(net, tmp_path):
