@@ -270,3 +270,55 @@ def page(body: dict, settings: Settings | None = None) -> str:
     """The standalone .html of a run (payload() or payload_of())."""
     settings = settings or Settings()
     return fill(shell(), body, settings)
+
+
+
+# -- the notebook widget's page ---------------------------------------------------------------------------------------
+# The widget (gatescope/widget.py, static/widget.js) shows this page with the kernel in the server's place: its stream
+# and its API's answers come from static/core/kernel.js, which asks the kernel through the widget's front end, so the
+# run travels as binary rows and the page holds no run of its own.
+
+KERNEL = "core/kernel.js"
+
+
+@functools.lru_cache(maxsize=1)
+def widget_shell() -> tuple[str, str]:
+    """(id, html): the notebook widget's page without its config. shell() with the served modules (SERVED) mapped to
+    the kernel's (KERNEL) instead of the file's own run, and the CSP's hash of the import map changed with it. The id
+    names these bytes: a notebook page keeps one copy for all its widgets (static/widget.js)."""
+    static = static_dir()
+    html, old_map = shell(), import_map(modules(static), static)
+    old, old_hash = _script('type="importmap"', json.dumps(old_map, separators=(",", ":")))
+    if old not in html or old_hash not in html:
+        raise BuildError("app/standalone.py: shell() no longer writes import_map() as widget_shell() expects")
+    kernel = old_map["imports"].get(PREFIX + KERNEL) or data_url((static / KERNEL).read_bytes(), "text/javascript")
+    new, new_hash = _script('type="importmap"', json.dumps({"imports": {**old_map["imports"], **{PREFIX + m: kernel for m in SERVED}}},
+                                                           separators=(",", ":")))
+    html = html.replace(old, new, 1).replace(old_hash, new_hash, 1)
+    return hashlib.sha256(html.encode()).hexdigest()[:16], html
+
+
+class Steps:
+    """Steps ``start..stop`` of a trace, read as app/wire.py step_rows reads a whole one: the rows of a long run are
+    made a chunk at a time, the first ones sent before the rest exist."""
+
+    def __init__(self, trace: cells.Trace, steps: slice):
+        self.trace, self.steps = trace, steps
+
+    def layer(self, k: int, direction: int = 0) -> dict[str, np.ndarray]:
+        return {n: a[self.steps] for n, a in self.trace.layer(k, direction).items()}
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.trace.output[self.steps]
+
+
+def rows_of(r: Run, start: int = 0, stop: int | None = None) -> np.ndarray:
+    """(steps, stride) float32, little-endian: the rows the stream sends for a view (app/wire.py step_rows) of steps
+    start..stop, with the run without the clamp after the clamped one when the view compares them
+    (header.original_fields)."""
+    steps = slice(start, stop)
+    rows = wire.step_rows(r, Steps(r.trace(), steps))
+    if r.compared:
+        rows = np.concatenate([rows, wire.step_rows(r, Steps(r.trace(clamped=False), steps))], axis=1)
+    return np.ascontiguousarray(rows, "<f4")

@@ -26,6 +26,7 @@ import orjson
 
 from gatescope import cells
 
+from . import i18n
 from .errors import AppError, over_limit
 from .run import Run
 
@@ -81,7 +82,52 @@ def model_info(r: Run) -> dict:
     info = r.model.describe()
     if "model" in r.source:  # an uploaded or trained model's id; a random model or a preset has none (no "id": null to follow)
         info["id"] = r.source["model"]
+    info["title"] = title(r.model, r.source, r.view.seed)
     return info
+
+
+def title(model: cells.Model, given: dict | None = None, seed: int | None = None) -> dict:
+    """What a model is called wherever it is shown (the page's header, compare's columns, the standalone file, the
+    notebook widget and its still): {"text", "zh": {"text"}, "sized"}, read as a card's words are (static/core/i18n.js
+    local). Its card's title; else what its source says: an uploaded model's id, the file it was read from (and its
+    node), the framework it came from with its sizes, "random weights (seed N)" for a random model only; else its
+    kind and sizes. ``given``: the run's source (the page's {"model": id}, {"kind": ...} for random weights drawn from
+    ``seed``, {"preset": ...}); the model's own ``source`` is what cells.load, gatescope.from_torch / from_keras and
+    gatescope.build put there. ``sized``: the words name the sizes (the page's caption then adds no "hidden n")."""
+    card = model.card if isinstance(model.card, dict) else {}
+    if isinstance(card.get("title"), str) and card["title"]:
+        zh = card["zh"].get("title") if isinstance(card.get("zh"), dict) else None
+        return {"text": card["title"], "zh": {"text": zh or card["title"]}, "sized": False}
+    given = given or {}
+    words = {lang: _title_words(model, given, seed, lang) for lang in ("en", "zh")}
+    return {"text": words["en"][0], "zh": {"text": words["zh"][0]}, "sized": words["en"][1]}
+
+
+def _title_words(model: cells.Model, given: dict, seed: int | None, lang: str) -> tuple[str, bool]:
+    """(the title in lang, whether it names the sizes) of a model without a card's title."""
+    _, described, src = i18n.translator(lang), cells.describe(model.kind), model.source
+    kind = (lang == "zh" and described.get("zh", {}).get("title")) or described["title"]
+    if "model" in given:
+        return _("{kind}, uploaded model {id}", kind=kind, id=str(given["model"])[:8]), False
+    if src.get("file"):
+        node = src.get("node") or (src.get("nodes") or [None])[0]  # the graph's node it was read from (an ONNX file's)
+        if node:
+            return _("{kind} from {file} node {node}", kind=kind, file=src["file"], node=repr(str(node))), False
+        return _("{kind} from {file}", kind=kind, file=src["file"]), False
+    if "preset" in given:
+        return _("{kind}, preset {name}", kind=kind, name=given["preset"]), False
+    if "kind" in given or "seed" in src:  # the page's random weights (the view's seed), or gatescope.build's
+        return _("{kind}, random weights (seed {seed})", kind=kind, seed=seed if "kind" in given else src["seed"]), False
+    sizes = [_("input {n}", n=model.input_size), _("hidden {n}", n=model.hidden_size)]
+    sizes += [_("{n} layers", n=model.num_layers)] if model.num_layers > 1 else []
+    sizes += [_("bidirectional")] if model.bidirectional else []
+    sizes = ("，" if lang == "zh" else ", ").join(sizes)
+    origin = str(src.get("from", ""))
+    if origin.startswith("torch"):
+        return _("{kind} from torch: {sizes}", kind=kind, sizes=sizes), True
+    if origin.startswith("keras"):
+        return _("{kind} from Keras: {sizes}", kind=kind, sizes=sizes), True
+    return _("{kind}: {sizes}", kind=kind, sizes=sizes), True
 
 
 def predictions(r: Run, trace: cells.Trace, digits: int) -> dict | None:

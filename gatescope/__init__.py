@@ -26,10 +26,10 @@ _CHECKOUT = _Path(__file__).resolve().parent.parent
 if not (_Path(__file__).parent / "cells").is_dir() and (_CHECKOUT / "cells" / "__init__.py").is_file():
     __path__.append(str(_CHECKOUT))  # noqa: F821 - a package's own __path__
 
-from .api import Model, Presets, Trace, build, from_keras, from_torch, input_type_of, load, preset, presets, run, save, show
+from .api import Model, Presets, Trace, Traces, build, from_keras, from_torch, input_type_of, load, preset, presets, run, save, show
 from .convert import convert
 
 __version__ = "0.1.0"
 
-__all__ = ["build", "load", "preset", "presets", "run", "show", "save", "from_torch", "from_keras", "convert", "Model", "Trace",
+__all__ = ["build", "load", "preset", "presets", "run", "show", "save", "from_torch", "from_keras", "convert", "Model", "Trace", "Traces",
            "Presets", "input_type_of", "__version__"]

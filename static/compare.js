@@ -90,7 +90,7 @@ function open() {
       header(h) {
         col.header = h;
         col.trace.reset(h);
-        el.querySelector("h2").textContent = local(h.model.card, "title") ?? tr("{kind} (random weights)", { kind: h.model.kind });
+        el.querySelector("h2").textContent = local(h.model.title, "text");  // app/wire.py title: the page's words for it
         if (id !== opened) return;
         const info = h.kind_info;
         col.heatmaps.build(info, h, { palette: state.palette, presenter: state.presenter, names: compactNames(info) });
@@ -114,7 +114,7 @@ function open() {
         try {
           const flows = await Promise.all(columns.map((c) => fetchFlow(paramsFor(c.source))));
           gradients.build(null, null, { palette: state.palette, presenter: state.presenter, flowKeys: ["h"] });
-          gradients.update({ flow: flows.map((f, i) => ({ label: local(columns[i].header.model.card, "title") ?? columns[i].source, flow: f.flow })) });
+          gradients.update({ flow: flows.map((f, i) => ({ label: local(columns[i].header.model.title, "text"), flow: f.flow })) });
         } catch (err) {
           message(tr("Gradient flow: {why}", { why: err.message }));
         }

@@ -3,6 +3,8 @@
 nbclient and ipykernel are test extras (pyproject.toml), and so is anywidget, so CI runs the widget's cell too.
 """
 
+import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -60,14 +62,60 @@ def test_from_torch_matches_torch_in_the_kernel(executed):
     assert float(text.split("largest gap to torch:")[1]) < 1e-6
 
 
-def test_show_gives_a_widget_output(executed):
+def saved_widgets(nb) -> dict:
+    return nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+
+
+def test_show_gives_a_widget_output_with_its_still(executed):
     pytest.importorskip("anywidget")
     out = outputs_of(executed, "gatescope.show(model")
     shown = [o for o in out if o.output_type == "execute_result"]
     assert shown and WIDGET in shown[0].data, out
-    ref = shown[0].data[WIDGET]
-    # nbclient stores the widgets' state with the notebook: the run travels in it, so it needs no server
-    state = executed.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    payload = state[ref["model_id"]]["state"]["payload"]
-    assert payload["state"]["step"] == 3 and payload["state"]["phases"] is True and payload["summary"]["steps"] == 50
-    assert payload["header"]["model"]["card"]["task"] == "adding"
+    still = shown[0].data["text/html"]  # what GitHub, nbviewer and nbconvert show: the diagram at the step and its numbers
+    assert still.startswith('<div class="gatescope-still"') and "<svg" in still and "50 steps · step 3" in still
+    # nbclient saves the widgets' state with the notebook, as JupyterLab does when asked: the still, never the page or the run
+    saved = saved_widgets(executed)[shown[0].data[WIDGET]["model_id"]]["state"]
+    assert saved["_still"] == still and not {"_shell", "payload"} & set(saved)
+    assert len(json.dumps(saved)) < 2**20
+
+
+BIG = """import numpy as np, gatescope
+model = gatescope.build("lstm", input_size=16, hidden_size=64, num_layers=2, seed=0)
+xs = np.random.default_rng(0).standard_normal((20_000, 16)).astype(np.float32)
+gatescope.show(model, xs, step=3)"""
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    """A notebook that shows a 20,000-step trace (past the server's max_steps and max_json_values), run and saved."""
+    pytest.importorskip("anywidget")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(BIG)]
+    nbclient.NotebookClient(nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
+    path = tmp_path_factory.mktemp("big") / "big.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_long_trace_is_shown_and_saved_small(big):
+    nb = nbformat.read(big, as_version=4)
+    out = nb.cells[0].outputs
+    assert not [o for o in out if o.output_type == "error"], out
+    shown = [o for o in out if o.output_type == "execute_result"][0]
+    assert "20000 steps · step 3" in shown.data["text/html"]
+    viewers = {k: v for k, v in saved_widgets(nb).items() if v["model_name"] == "AnyModel"}
+    assert len(viewers) == 1 and all(len(json.dumps(v)) < 2**20 for v in viewers.values())
+    assert big.stat().st_size < 2**20
+
+
+def test_nbconvert_shows_the_still_where_no_widget_runs(big, tmp_path):
+    """nbconvert's HTML, as nbviewer makes it: with no widget state saved (JupyterLab's default), the output's text/html
+    (the still); with it, the widget's view, which the page renders from the saved state with the widget manager."""
+    nbconvert = pytest.importorskip("nbconvert")
+    nb = nbformat.read(big, as_version=4)
+    del nb.metadata["widgets"]
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
+    still = body[body.index('<div class="gatescope-still"'):]
+    svg = still[still.index("<svg"):still.index("</svg>") + len("</svg>")]
+    ET.fromstring(svg)  # well formed
+    assert "LSTM, random weights (seed 0) · hidden 64 · layer 2 of 2" in still

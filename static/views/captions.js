@@ -17,13 +17,11 @@ export class ModelTitle extends View {
   build(kindInfo, header, options) {
     if (header === this.header) return;  // a new picture of the same run: the notes stay as they were
     super.build(kindInfo, header, options);
-    const model = header.model, request = header.request;
-    const kind = local(kindInfo, "title");
-    const title = local(model.card, "title") ?? (request.model ? tr("{kind}, uploaded model {id}", { kind, id: request.model.slice(0, 8) })
-      : tr("{kind}, random weights (seed {seed})", { kind, seed: request.seed }));
+    const model = header.model, title = model.title;  // what the model is, in the server's words (app/wire.py title)
     const stack = [model.num_layers > 1 ? tr("layer {i} of {n}", { i: header.layer + 1, n: model.num_layers }) : "",
       model.bidirectional ? (header.direction ? tr("reverse ←") : tr("forward →")) : ""].filter(Boolean);  // the caption says how it reads
-    this.el.textContent = [title, tr("hidden {n}", { n: model.hidden_size }), ...stack].join(" · ");
+    const sizes = title.sized ? [] : [tr("hidden {n}", { n: model.hidden_size })];
+    this.el.textContent = [local(title, "text"), ...sizes, ...stack].join(" · ");
     this.notes.textContent = minusSigns((local(model.card, "notes") ?? local(kindInfo, "summary")) + assumedText(model.assumed));  // "r = −0.45"
     this.notes.classList.remove("open");
   }
