@@ -107,8 +107,8 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
     _io.split_extras(extras)
     hint = partial(_kind_hint, bundle=bundle, kind=kind, weights=weights, layout=layout, opts=opts)
     cfg = _structure(spec, weights, layout, opts, given, limits, hint)
-    if not cfg["bias"]:
-        found["bias"] = False  # nn.LSTM(bias=False) or Keras use_bias=False: zeros
+    if not cfg["bias"] and any(n.startswith("bias") for n in spec.param_names):
+        found["bias"] = False  # nn.LSTM(bias=False) or Keras use_bias=False: zeros (a kind without biases has none to miss)
     said = fields.get("assumed") or ({} if bundle else spec.assumed(layout, asked, cfg["bias"]))  # a bundle's, a reader's, or ours
     assumed = {**({"kind": chosen} if chosen else {}), **said}  # and the kind read off the shapes, either way
     cfg["options"] = spec.check_options(cfg["options"])

@@ -34,7 +34,16 @@ def identity(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
-ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "identity": identity}
+def g(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """minGRU's and minLSTM's candidate activation (Feng et al. 2024): z + 0.5 for z >= 0, sigma(z) below.
+    Continuous at 0 (both 0.5), always positive, so the parallel scan can take its logarithm."""
+    pos, shifted = z >= 0, z + 0.5                # taken before ``out`` (which may be z) is written
+    out = sigmoid(np.minimum(z, 0.0), out=out)    # sigma(z) where z < 0 (0.5 where z >= 0, overwritten next)
+    np.copyto(out, shifted, where=pos)
+    return out
+
+
+ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "identity": identity, "g": g}
 
 
 def flat_outer(dZ: np.ndarray, V: np.ndarray) -> np.ndarray:

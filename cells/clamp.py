@@ -54,6 +54,7 @@ _HOLD = re.compile(r"(?:l(?P<layer>\d+)\.)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\[
                    r":(?P<value>[^@]*)(?:@(?P<steps>.*))?", re.ASCII)
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 _SPAN = re.compile(r"(\d+)(?:(-)(\d*))?", re.ASCII)
+_POINTWISE = {"one_minus": lambda a: 1.0 - a, "mul": np.multiply, "div": np.divide}  # the glossary's other elementwise ops
 EXAMPLE = "write name[units]:value@steps, e.g. forget:1, input[3]:0@10-, c[0-3]:0.5@2-8"
 
 
@@ -308,10 +309,8 @@ class Layer:
         a = [row[o] for o in n.operands]
         if n.op in _math.ACTIVATIONS:
             return _math.ACTIVATIONS[n.op](a[0])
-        if n.op == "one_minus":
-            return 1.0 - a[0]
-        if n.op == "mul":
-            return a[0] * a[1]
+        if n.op in _POINTWISE:
+            return _POINTWISE[n.op](*a)
         if n.op in ("add", "clip"):
             total = a[0] + a[1]
             return np.clip(total, -self.clip, self.clip) if n.op == "clip" and self.clip is not None else total

@@ -40,7 +40,8 @@ OP_R, WIDE = 0.28, 1.5         # a pointwise operation's circle; tanh's is an el
 FONTS = {"label": LABEL_FONT, "box": max(0.32, LABEL_FONT), "op": max(0.32, LABEL_FONT), "op_wide": LABEL_FONT}
 EXIT_X = WIDTH - 0.25          # where the state line and h(t) leave the cell, with an arrowhead
 BUS_RISE = 0.6                 # the [x, h(t−1)] bus runs this far above x(t), as in colah's figures
-OP_SYMBOL = {"mul": "×", "add": "+", "clip": "+", "one_minus": "1−", "tanh": "tanh", "identity": "=", "relu": "relu", "sigmoid": "σ"}
+OP_SYMBOL = {"mul": "×", "add": "+", "clip": "+", "one_minus": "1−", "tanh": "tanh", "identity": "=", "relu": "relu", "sigmoid": "σ",
+             "g": "g", "div": "÷"}
 # The width of a text in ems, by DejaVu Sans (the page's font), never less: narrow glyphs, ordinary ones, and a
 # full em for the rest (m, W, −, ⊙, CJK, anything unforeseen).
 _NARROW = set(" ,.:;·'|()[]{}ijlftr")
@@ -54,9 +55,9 @@ def _em(text: str) -> float:
 
 
 def _shape(name: Name) -> str:
-    if name.op in ("sigmoid", "tanh", "relu", "identity") and name.operands and name.operands[0].endswith("_pre"):
+    if name.op in ("sigmoid", "tanh", "relu", "identity", "g") and name.operands and name.operands[0].endswith("_pre"):
         return "layer"  # a learned layer: the yellow box of colah's figures
-    if name.op in ("mul", "add", "clip", "one_minus", "tanh", "identity"):
+    if name.op in ("mul", "div", "add", "clip", "one_minus", "tanh", "identity"):
         return "op"     # a pointwise operation: the pink circle
     return "strip"
 

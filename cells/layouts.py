@@ -213,6 +213,8 @@ def infer(spec: Kind, arrays: dict[str, np.ndarray], layout: str, opts: dict) ->
     proj = None
     if layout in ("torch", "onnx"):  # (G*H, in) matrices: weight_hh / R, weight_ih / W
         hname, iname = ("weight_hh", "weight_ih") if layout == "torch" else ("R", "W")
+        if "weight_hh" not in spec.param_names:  # gates that read x(t) only: the blocks are counted in weight_ih / W
+            hname = iname
         hname, iname = hname + first, iname + first
         rows = need(hname, 2).shape[0]
         if rows % G:

@@ -39,8 +39,9 @@ ROLES = ("given", "state_in", "pre", "gate", "candidate", "product", "state", "o
 SIZES = ("hidden_size", "input_size", "proj_size")
 # Value ranges; "unit" is [0, 1] (sigmoid gates), "signed" is [-1, 1] (tanh), "real" is unbounded.
 RANGES = ("unit", "signed", "real")
-# Elementwise ops whose result the engine stores; "affine" means a matmul with weights.
-OPS = ("given", "affine", "sigmoid", "tanh", "relu", "identity", "one_minus", "mul", "add", "clip", "shift")
+# Elementwise ops whose result the engine stores; "affine" means a matmul with weights; "g" is minGRU's and
+# minLSTM's candidate activation (cells._math.g); "div" the first operand over the second (minLSTM's f′ = f / (f + i)).
+OPS = ("given", "affine", "sigmoid", "tanh", "relu", "identity", "g", "one_minus", "mul", "div", "add", "clip", "shift")
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,10 @@ class Kind:
     reference: str = ""
     #: Row blocks of weight_ih / weight_hh in the torch layout, as glossary names.
     blocks: tuple[str, ...] = ()
+    #: The torch-layout matrices and biases every layer-direction has (param_shapes gives their shapes and may add
+    #: option-made ones: peepholes, a projection). A kind whose gates read x(t) only (minGRU, minLSTM) has no
+    #: weight_hh, and the layouts read its hidden size off weight_ih.
+    param_names: tuple[str, ...] = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
     has_cell: bool = False
     options: tuple[Option, ...] = ()
     #: Layouts this kind can be read from and written to.
@@ -99,12 +103,13 @@ class Kind:
         """Shapes of one layer-direction's parameters (torch names, no suffix)."""
         g = len(self.blocks) * hidden_size
         out = self.out_size(hidden_size, opts)
-        return {
+        shapes = {
             "weight_ih": (g, input_size),
             "weight_hh": (g, out),
             "bias_ih": (g,),
             "bias_hh": (g,),
         }
+        return {name: shapes[name] for name in self.param_names}
 
     def init_params(self, input_size: int, hidden_size: int, opts: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """PyTorch's default init: every parameter U(-1/sqrt(H), 1/sqrt(H))."""
