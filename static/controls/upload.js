@@ -49,7 +49,6 @@ function ask(dialog, config, file, refusal, status) {
 
 export function uploads(input, config, onChange, onMessage) {
   const dialog = document.getElementById("upload-dialog");
-  input.setAttribute("accept", ".safetensors,.npz,.keras,.h5,.onnx,.pt,.pth");
   input.addEventListener("change", async (e) => {
     const file = e.target.files[0];
     e.target.value = "";
