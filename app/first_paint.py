@@ -234,7 +234,7 @@ def drawing(r) -> str:
     at = phases.index(view.phase) if view.phase in phases else len(phases)
     later = {v["name"] for v in glossary if phases.index(v["phase"]) > at}
     lit = {v["name"] for v in glossary if v["phase"] == view.phase} | {n for n in (view.highlight or "").split(",") if n}
-    sizes = {"input_size": r.model.input_size, "hidden_size": r.model.hidden_size, "proj_size": r.model.spec.out_size(r.model.hidden_size, r.model.options)}
+    sizes = r.model.spec.sizes(r.model.input_size, r.model.hidden_size, r.model.options)
     widths = {v["name"]: sizes.get(v.get("size", "hidden_size"), r.model.hidden_size) for v in glossary}
     widths["h"] = widths.get("h", r.model.hidden_size)
     card = (r.model.card or {}).get("units")

@@ -230,7 +230,7 @@ def trace_answer(r: Run, fmt: str, settings) -> tuple[bytes | Iterator, str, str
 
 def stream_fields(r: Run) -> list[dict]:
     m = r.model
-    sizes = {"input_size": m.walk()[r.layer * m.directions].input_width, "hidden_size": m.hidden_size, "proj_size": m.out_size}
+    sizes = m.spec.sizes(m.walk()[r.layer * m.directions].input_width, m.hidden_size, m.options)
     fields, offset = [], 0
     for n in r.names:
         width = sizes[m.glossary[n].size]

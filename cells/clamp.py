@@ -211,7 +211,7 @@ def _bind(h: Hold, model, glossary: Glossary, allowed: tuple[str, ...]) -> Hold:
     lo, hi = RANGES[entry.range]
     if not lo <= h.value <= hi:
         raise ClampError(part, f"value {_fmt(h.value)} is outside {name}'s range [{_fmt(lo)}, {_fmt(hi)}]")
-    width = {"hidden_size": model.hidden_size, "proj_size": model.out_size, "input_size": model.input_size}[entry.size]
+    width = model.spec.sizes(model.input_size, model.hidden_size, model.options)[entry.size]
     if h.units and h.units[-1][1] >= width:
         raise ClampError(part, f"unit {h.units[-1][1]} is past {name}'s {width} units (0-{width - 1})")
     if h.layer is not None and h.layer >= model.num_layers:

@@ -36,12 +36,19 @@ from .errors import OptionError
 
 # Roles of a name; the page groups and colors by these.
 ROLES = ("given", "state_in", "pre", "gate", "candidate", "product", "state", "output")
-SIZES = ("hidden_size", "input_size", "proj_size")
+#: "state_size" is a kind's own state width where it is not the hidden size (Kind.sizes): Mamba's N values per channel.
+SIZES = ("hidden_size", "input_size", "proj_size", "state_size")
 # Value ranges; "unit" is [0, 1] (sigmoid gates), "signed" is [-1, 1] (tanh), "real" is unbounded.
 RANGES = ("unit", "signed", "real")
-# Elementwise ops whose result the engine stores; "affine" means a matmul with weights; "g" is minGRU's and
-# minLSTM's candidate activation (cells._math.g); "div" the first operand over the second (minLSTM's f′ = f / (f + i)).
-OPS = ("given", "affine", "sigmoid", "tanh", "relu", "identity", "g", "one_minus", "mul", "div", "add", "clip", "shift")
+# Ops whose result the engine stores; "affine" means a matmul with weights (or a learned vector, clamp_terms' "diag"); "g" is
+# minGRU's and minLSTM's candidate activation (cells._math.g); "div" the first operand over the second (minLSTM's
+# f′ = f / (f + i)); "sub" the first less the second; "max" the larger of the two; "exp", "softplus" log(1 + eᵃ),
+# "log_sigmoid" log σ(a), "silu" a·σ(a) and "sqrt" of one operand: the exponential gates and stabilizers of sLSTM and
+# mLSTM, RG-LRU's decay, Mamba's step size. "outer" and "contract" are the state-space cells' products of a vector of
+# the channels with one of the state's N values: outer(a, b)[d, n] = a[d]·b[n], flattened row-major, and
+# contract(S, b)[d] = Σₙ S[d, n]·b[n].
+OPS = ("given", "affine", "sigmoid", "tanh", "relu", "identity", "g", "one_minus", "mul", "div", "add", "sub", "max", "exp",
+       "softplus", "log_sigmoid", "silu", "sqrt", "outer", "contract", "clip", "shift")
 
 
 @dataclass(frozen=True)

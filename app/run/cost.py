@@ -32,7 +32,7 @@ def cost(spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int
          outputs: int = 0, held: int = 0, runs: int = 1) -> Cost:
     """What running a model costs, known before any weight is drawn.
 
-    Each layer-direction multiplies its G gate blocks of H rows by [x(t), h(t-1)] every step, plus a fixed overhead
+    Each layer-direction multiplies its weights by its inputs every step (``Kind.step_macs``), plus a fixed overhead
     a step (``held`` of the steps run alone, at the held overhead); its trace keeps every name of the glossary, each
     H, P or input wide, for every step. A decoder of ``outputs`` rows reads the top layer's output every step and its
     predictions are kept too. ``runs``: 2 when the run without the clamp is made beside the clamped one.
@@ -42,8 +42,8 @@ def cost(spec, opts: dict, steps: int, input_size: int, hidden: int, layers: int
     macs = nbytes = weights = 0
     for k in range(layers):
         width = input_size if k == 0 else directions * out
-        macs += directions * steps * (len(spec.blocks) * hidden * (width + out) + STEP_OVERHEAD)
-        sizes = {"input_size": width, "hidden_size": hidden, "proj_size": out}
+        macs += directions * steps * (spec.step_macs(width, hidden, opts) + STEP_OVERHEAD)
+        sizes = spec.sizes(width, hidden, opts)
         nbytes += directions * steps * sum(sizes[n.size] for n in names) * itemsize
         weights += directions * sum(math.prod(s) for s in spec.param_shapes(width, hidden, opts).values()) * itemsize
     macs += directions * held * HELD_OVERHEAD

@@ -12,7 +12,7 @@ shapes: ``weight_ih`` is (blocks*H, input), applied as ``x @ weight_ih.T``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,12 +31,15 @@ class LayerState:
 
     ``h`` is (out,), ``c`` is (hidden,) for kinds with a cell state, and
     ``gates`` holds the previous step's gate activations for kinds whose
-    gates feed back (FGR), else None.
+    gates feed back (FGR), else None. ``more`` holds what else a kind
+    carries, by glossary name (sLSTM's normalizer n and stabilizer m,
+    mLSTM's matrix memory, Mamba's state and its convolution's last inputs).
     """
 
     h: np.ndarray
     c: np.ndarray | None = None
     gates: np.ndarray | None = None
+    more: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Kind:
@@ -99,6 +102,12 @@ class Kind:
         """Width of h: the hidden size, or the projection size when there is one."""
         return opts.get("proj_size") or hidden_size
 
+    def sizes(self, input_size: int, hidden_size: int, opts: dict) -> dict[str, int]:
+        """The width of each of the glossary's sizes (``Name.size``) for a layer whose input is ``input_size`` wide.
+        A kind whose state is not hidden_size wide (Mamba's N values per channel) gives its "state_size" here."""
+        return {"input_size": input_size, "hidden_size": hidden_size, "proj_size": self.out_size(hidden_size, opts),
+                "state_size": hidden_size}
+
     def param_shapes(self, input_size: int, hidden_size: int, opts: dict) -> dict[str, tuple[int, ...]]:
         """Shapes of one layer-direction's parameters (torch names, no suffix)."""
         g = len(self.blocks) * hidden_size
@@ -110,6 +119,11 @@ class Kind:
             "bias_hh": (g,),
         }
         return {name: shapes[name] for name in self.param_names}
+
+    def step_macs(self, input_size: int, hidden_size: int, opts: dict) -> int:
+        """Multiply-adds of one step, for the run's cost (app.run.cost): each weight matrix is used once a step. A kind
+        with more work a step (a matrix memory, a state of N values per channel) adds it."""
+        return sum(math.prod(s) for s in self.param_shapes(input_size, hidden_size, opts).values() if len(s) == 2)
 
     def init_params(self, input_size: int, hidden_size: int, opts: dict, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """PyTorch's default init: every parameter U(-1/sqrt(H), 1/sqrt(H))."""
