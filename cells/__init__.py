@@ -23,6 +23,7 @@ import numpy as np
 from . import files as _files
 from . import fitting as _fitting
 from . import io as _io
+from . import kinds as _kinds
 from . import layouts as _layouts
 from . import reading as _reading
 from . import weight_groups as _groups
@@ -71,19 +72,16 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
          unpickle: bool = False, **options: Any) -> Model:
     """A model from a bundle, a weights file or a mapping of name -> array.
 
-    ``kind`` and ``layout`` come from the bundle's metadata when not given;
-    else the names say the layout (Keras' or PyTorch's) and the shapes the kind where they decide it (cells.fitting). Sizes, depth, directions, a projection and
-    biases are read off the weights' names and shapes; PyTorch's constructor
-    arguments (num_layers, bidirectional, hidden_size, input_size, proj_size,
-    bias) may be restated and must agree with them. A whole model's weights
-    load when they hold one recurrent layer (or ``prefix`` picks one, e.g.
-    "encoder.lstm."). ``limits`` (a :class:`Limits`, or its fields as
-    keywords: max_layers=, max_hidden=, max_proj_size=, max_bytes=,
-    max_vocab=, max_card_bytes=, max_tensors=) is checked on headers, names and shapes
-    before anything is allocated. With layout="tf1", forget_bias defaults to 1.0, as in TensorFlow.
-
-    The model's ``source`` says how the weights were found (layout, prefix,
-    unused tensors, zero biases) and ``assumed`` what the weights could not say.
+    ``kind`` and ``layout`` come from the bundle's metadata when not given; else the names say the layout (Keras' or
+    PyTorch's) and the shapes the kind where they decide it (cells.fitting); a reference implementation's state_dict
+    (minGRU-pytorch's) is read by its kind (Kind.reference_marks). Sizes, depth, directions, a projection and biases
+    are read off the weights' names and shapes; PyTorch's constructor arguments (num_layers, bidirectional,
+    hidden_size, input_size, proj_size, bias) may be restated and must agree with them. A whole model's weights load
+    when they hold one recurrent layer (or ``prefix`` picks one, e.g. "encoder.lstm."). ``limits`` (a
+    :class:`Limits`, or its fields as keywords: max_layers=, max_hidden=, max_proj_size=, max_bytes=, max_vocab=,
+    max_card_bytes=, max_tensors=) is checked on headers, names and shapes before anything is allocated. With
+    layout="tf1", forget_bias defaults to 1.0, as in TensorFlow. The model's ``source`` says how the weights were
+    found (layout, prefix, unused tensors, zero biases) and ``assumed`` what the weights could not say.
 
     Files are read whatever wrote them (cells.files): safetensors, .npz, Keras' .keras and .weights.h5, ONNX; a
     PyTorch pickle only with ``unpickle=True``, for a file that is the caller's own (never one a server received).
@@ -93,6 +91,8 @@ def load(source: str | os.PathLike | Mapping[str, Any], kind: str | None = None,
     kind = kind or fields.get("kind")
     _get(kind) if kind is not None else None  # an unknown kind is named before anything else
     bundle = bool(fields)
+    if not bundle:
+        arrays, kind, options, prefix = _from_reference(arrays, kind, prefix, options)
     layout = layout or fields.get("layout") or _groups.layout_of(arrays)
     opts = {**fields.get("options", {}), **options}
     given = _layouts.restated(opts)
@@ -167,6 +167,18 @@ def _kind_hint(e: CellsError, *, bundle: bool, kind: str, weights: dict, layout:
     if hint:
         e.args = (str(e).rstrip(".") + "." + hint,)
     return e
+
+
+def _from_reference(arrays: dict, kind: str | None, prefix: str | None, options: dict) -> tuple[dict, str | None, dict, str | None]:
+    """(arrays, kind, options, prefix) as cells.load goes on with them: a reference implementation's state_dict (its
+    names under ``prefix``, or under the one prefix they have) read by its kind (Kind.from_reference), no prefix
+    left to apply; else as they were."""
+    found = _kinds.of_reference(n for n in arrays if prefix is None or n.startswith(prefix))
+    if found is None or kind not in (None, found[0].name):
+        return arrays, kind, options, prefix
+    spec, at = found
+    params, opts = spec.from_reference({n[len(at):]: a for n, a in arrays.items() if n.startswith(at)}, {})
+    return params, spec.name, {**opts, **options}, None
 
 
 def _arrays_and_fields(source: Any, limits: Limits, prefix: str | None,

@@ -10,6 +10,7 @@ SimpleRNN): the kind is the class name less "Cell" or "Simple", lower-cased, so 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -20,7 +21,7 @@ from gatescope import cells
 from gatescope.cells import CellsError, Model, Vocab
 from gatescope.cells.formats.keras_layers import ACCEPTS, LOOKUPS, RECURRENT, Layer, links, model_of
 from gatescope.cells.kinds import get as kind_spec
-from gatescope.cells.kinds import of_class
+from gatescope.cells.kinds import REGISTRY, of_class
 
 TORCH_CLASSES = ("LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell")
 TORCH_ACCEPTS = "torch.nn.LSTM, nn.GRU or nn.RNN (any num_layers, bidirectional, proj_size, bias, batch_first), or nn.LSTMCell, GRUCell, RNNCell"
@@ -112,7 +113,19 @@ def _torch_kind(module: Any) -> tuple[str, bool]:
     if nn is not None and isinstance(module, nn.Module):  # a whole network: say which of its layers would do
         held = [f".{n} ({type(m).__name__})" for n, m in module.named_modules() if n and isinstance(m, (nn.RNNBase, nn.RNNCellBase))]
         inside = f"; it holds {', '.join(held[:4])}: pass that layer, with embedding= and decoder= for the rest" if held else ""
-    raise CellsError(f"from_torch: got {_what(module)}; expected a {TORCH_ACCEPTS}{inside}")
+    references = [f"{c} ({k.name})" for k in REGISTRY.values() for c in k.reference_classes]
+    also = f", or a reference implementation's {', '.join(references)}" if references else ""
+    raise CellsError(f"from_torch: got {_what(module)}; expected a {TORCH_ACCEPTS}{also}{inside}")
+
+
+def _settings(module: Any) -> dict[str, Any]:
+    """A reference module's settings, for its kind to read: its plain attributes, and its ``config`` dataclass's fields
+    (xlstm's and mambapy's layers keep theirs there)."""
+    out = {k: v for k, v in vars(module).items() if isinstance(v, (bool, int, float, str)) and not k.startswith("_")}
+    config = getattr(module, "config", None)
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        out.update({f.name: getattr(config, f.name) for f in dataclasses.fields(config)})
+    return out
 
 
 def _unwrapped(module: Any) -> Any:
@@ -131,6 +144,11 @@ def from_torch(module: Any, vocab: Any = None, embedding: Any = None, decoder: A
     how torch takes its input and dropout only training, so neither changes the weights read here.
     """
     module = _unwrapped(module)
+    reference = cells.kinds.of_reference_class(type(module).__name__)
+    if reference is not None:  # a reference implementation's module (minGRU-pytorch's minGRU): its kind reads it
+        params, opts = reference.from_reference({k: _numpy(v) for k, v in module.state_dict().items()}, _settings(module))
+        model = cells.load(params, kind=reference.name, layout="torch", dtype=dtype, **opts)
+        return _finish(model, vocab, embedding, decoder, {"from": _what(module)}, labels, card)
     kind, is_cell = _torch_kind(module)
     arrays = {k: _numpy(v) for k, v in module.state_dict().items()}
     if is_cell:  # nn.LSTMCell names its weights weight_ih, ...: one layer of the same

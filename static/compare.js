@@ -43,11 +43,13 @@ function paramsFor(source) {
   return computeParams(base, fields);
 }
 
-/** Which names a compact column shows: the learned gate that keeps (else writes) the memory, the memory, and h. */
+/** Which names a compact column shows: the learned gate that keeps (else writes) the memory, or else the gate that
+ *  keeps it however it is made (minLSTM's f′ = f / (f + i)), the memory, and h. */
 function compactNames(info) {
   const by = Object.fromEntries(info.glossary.names.map((n) => [n.name, n]));
   const { keep, write, mem } = info.memory;
-  const gate = [keep, write].find((n) => by[n]?.role === "gate" && by[n].op === "sigmoid");
+  const gates = [keep, write].filter((n) => by[n]?.role === "gate");
+  const gate = gates.find((n) => by[n].op === "sigmoid") ?? gates[0];
   return [...new Set([gate, mem, "h"])].filter((n) => by[n]);
 }
 

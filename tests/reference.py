@@ -77,6 +77,25 @@ def mgu_step(p, x, h):
     return (1 - f) * h + f * n
 
 
+def g(v):
+    """Feng et al.'s candidate activation: v + 0.5 for v >= 0, sigma(v) below."""
+    return np.where(v >= 0, v + 0.5, sigmoid(v))
+
+
+def mingru_step(p, x, h):
+    """Feng et al. 2024, minGRU: gates of x alone, z weights the new candidate."""
+    n_x, z_x = split(p["weight_ih"] @ x, 2)
+    z = sigmoid(z_x)
+    return (1 - z) * h + z * g(n_x)
+
+
+def minlstm_step(p, x, h):
+    """Feng et al. 2024, minLSTM: f and i of x alone, normalised by their sum."""
+    n_x, f_x, i_x = split(p["weight_ih"] @ x, 3)
+    f, i = sigmoid(f_x), sigmoid(i_x)
+    return f / (f + i) * h + i / (f + i) * g(n_x)
+
+
 def rnn_step(p, x, h, nonlinearity="tanh"):
     z = p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ h + p["bias_hh"]
     return np.tanh(z) if nonlinearity == "tanh" else np.maximum(z, 0.0)
@@ -108,6 +127,8 @@ def run_layer(kind, p, xs, h, c, opts):
             h = gru_step(p, x, h, opts.get("reset_after", True))
         elif kind == "mgu":
             h = mgu_step(p, x, h)
+        elif kind in ("mingru", "minlstm"):
+            h = (mingru_step if kind == "mingru" else minlstm_step)(p, x, h)
         else:
             h = rnn_step(p, x, h, opts.get("nonlinearity", "tanh"))
         outs.append(h)

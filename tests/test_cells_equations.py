@@ -20,12 +20,13 @@ from cases import CASES, IDS
 from gatescope import cells
 
 FUNCS = {"σ": lambda a: 1 / (1 + np.exp(-a)), "tanh": np.tanh, "relu": lambda a: np.maximum(a, 0),
+         "g": lambda a: np.where(a >= 0, a + 0.5, 1 / (1 + np.exp(-a))),   # minGRU's and minLSTM's candidate
          "max": np.maximum, "clip": lambda a, lim: np.clip(a, -lim, lim)}
 TOKEN = re.compile(r"""
     (?P<num>\d+(?:\.\d+)?)
-  | (?P<atom>[A-Za-z][A-Za-z0-9_\u0303]*(?:\((?:t|t−1)\))?)     # f(t), h(t−1), c̃_pre, W_if, kept(t)
+  | (?P<atom>[A-Za-z][A-Za-z0-9_\u0303\u2032]*(?:\((?:t|t−1)\))?)     # f(t), h(t−1), c̃_pre, W_if, kept(t), f′(t)
   | (?P<func>σ)
-  | (?P<op>[+−⊙·=,±()\[\]])
+  | (?P<op>[+−⊙·/=,±()\[\]])
   | (?P<space>\s+)
 """, re.X)
 OPERAND_END, OPERAND_START = {"num", "atom", ")", "]"}, {"num", "atom", "func", "(", "["}
@@ -64,7 +65,7 @@ def tokens(text: str, juxtaposed: str | None = None) -> tuple[list[tuple[str, st
 
 
 class Parser:
-    """expr := term ((+|−) term)*; term := factor (⊙ factor)*; factor := unit (· unit)*;
+    """expr := term ((+|−) term)*; term := factor ((⊙|/) factor)*; factor := unit (· unit)*;
     unit := number | atom | func(expr, ...) | (expr) | [expr, ...] | ±number | −unit. Trees are tuples; ("paren", e) kept."""
 
     def __init__(self, toks):
@@ -89,7 +90,7 @@ class Parser:
         return self.binary({"+": "add", "−": "sub"}, self.term)
 
     def term(self):
-        return self.binary({"⊙": "mul"}, self.factor)
+        return self.binary({"⊙": "mul", "/": "div"}, self.factor)
 
     def factor(self):
         return self.binary({"·": "dot"}, self.unit)
@@ -142,6 +143,8 @@ def parse(toks) -> tuple:
 def tex_to_text(tex: str) -> str:
     """LaTeX as this project writes it, spelled in the text's tokens: \\tilde{c}^{\\mathrm{pre}}_t -> c̃_pre, h_{t-1} -> h(t−1)."""
     out = re.sub(r"\\quad\s*|\\text\{[^}]*\}", "", tex)
+    out = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: " / ".join(_bracketed(p) for p in m.groups()), out)
+    out = out.replace("'", "\u2032")   # f'_t: f′(t)
     for a, b in ((r"\tilde{c}", "c\u0303"), (r"\tilde{h}", "h\u0303"), (r"\sigma", "σ"), (r"\tanh", "tanh"), (r"\max", "max"),
                  (r"\odot", "⊙"), (r"\pm", "±"), ("-", "−")):
         out = out.replace(a, b)
@@ -151,6 +154,11 @@ def tex_to_text(tex: str) -> str:
     out = re.sub(r"_\{(\w+)\}", r"_\1", out)
     assert "\\" not in out and "{" not in out, f"LaTeX this test cannot read: {tex!r} -> {out!r}"
     return out
+
+
+def _bracketed(part: str) -> str:
+    """A fraction's numerator or denominator as the text writes it: in brackets when it is more than one atom."""
+    return part if re.fullmatch(r"\S+", part) else f"({part})"
 
 
 def strip_parens(tree):
@@ -182,7 +190,7 @@ def evaluate(tree, env):
     a, b = evaluate(tree[1], env), evaluate(tree[2], env)
     if op == "dot":
         return b @ a.T  # a matrix (out, in) times each step's vector (T, in)
-    return {"add": np.add, "sub": np.subtract, "mul": np.multiply}[op](a, b)
+    return {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}[op](a, b)
 
 
 def weights(model) -> dict[str, np.ndarray]:
@@ -190,14 +198,20 @@ def weights(model) -> dict[str, np.ndarray]:
 
     A block's letter is read from its pre-activation's equation (W_i?·x(t)); if it were misread, the numbers
     would not match. Peepholes weight_c? are p_?, FGR's weight_gg rows are R_? for the gates fed back, in the
-    glossary's order, and a projection weight_hr is W_hr.
+    glossary's order, and a projection weight_hr is W_hr. A kind whose gates read x(t) alone (minGRU) writes
+    W_z·x(t): its blocks are W_? and it has no other matrix or bias.
     """
     p = {k.removesuffix("_l0"): v for k, v in model.params.items()}
     glossary, H = model.glossary, model.hidden_size
-    letter = {b: re.search(r"W_i(\w+)·x\(t\)", glossary[f"{b}_pre"].equation).group(1) for b in cells.REGISTRY[model.kind].blocks}
+    of_x = "weight_hh" not in p
+    pattern = r"W_(\w+)·x\(t\)" if of_x else r"W_i(\w+)·x\(t\)"
+    letter = {b: re.search(pattern, glossary[f"{b}_pre"].equation).group(1) for b in cells.REGISTRY[model.kind].blocks}
     out = {}
     for k, b in enumerate(letter.values()):
         rows = slice(k * H, (k + 1) * H)
+        if of_x:
+            out[f"W_{b}"] = p["weight_ih"][rows]
+            continue
         out |= {f"W_i{b}": p["weight_ih"][rows], f"W_h{b}": p["weight_hh"][rows], f"b_i{b}": p["bias_ih"][rows], f"b_h{b}": p["bias_hh"][rows]}
     fed_back = [n.operands[0] for n in glossary if n.op == "shift" and n.operands[0] in letter] if "weight_gg" in p else []
     for k, g in enumerate(fed_back):

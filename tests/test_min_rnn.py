@@ -1,6 +1,6 @@
-"""minGRU and minLSTM (Feng et al. 2024; cells/kinds/mingru.py, minlstm.py), not yet in BUILT_IN.
+"""minGRU and minLSTM (Feng et al. 2024; cells/kinds/mingru.py, minlstm.py).
 
-Each kind is registered inside the test that needs it (``cells.registered``). Checked: the step form against the
+Checked: the step form against the
 reference implementation (PyPI mingru-pytorch, expansion_factor 1) in float32, both its sequential and its parallel
 path; the parallel form (the log-space scan) against the step form in float64; every name of the trace against its
 op; the backward pass against torch autograd through the reference's own step; weights read with ``cells.load``.
@@ -16,6 +16,7 @@ from gatescope.cells import backprop
 from gatescope.cells._math import g
 from gatescope.cells.kinds import mingru, minlstm
 
+import gatescope
 from gatescope import cells
 
 KINDS = {"mingru": mingru.KIND, "minlstm": minlstm.KIND}
@@ -28,9 +29,7 @@ OPS = {"sigmoid": lambda a: 1 / (1 + np.exp(-a)), "g": lambda a: np.where(a >= 0
 
 @pytest.fixture(params=list(KINDS))
 def kind(request):
-    with cells.registered(KINDS[request.param]) as k:
-        yield k.name
-    assert request.param not in cells.KINDS
+    return request.param
 
 
 def reference(kind: str, dim: int, seed: int, dtype):
@@ -48,10 +47,6 @@ def reference(kind: str, dim: int, seed: int, dtype):
 def loaded(kind: str, net, dtype: str):
     """Our model of the reference module's weights: its one Linear is weight_ih_l0, blocks in its chunk order."""
     return cells.load({"weight_ih_l0": net.state_dict()[LINEAR[kind]].numpy()}, kind, dtype=dtype)
-
-
-def test_kinds_are_not_built_in():
-    assert "mingru" not in cells.KINDS and "minlstm" not in cells.KINDS
 
 
 def test_step_form_equals_the_reference_in_float32(kind):
@@ -222,3 +217,50 @@ def test_the_diagram_keeps_every_rule_of_the_geometry_tests(kind):
     assert len(checks) >= 10
     for check in checks:
         check(drawn)
+
+
+# -- the reference's own module and files ----------------------------------------------------------
+
+def test_from_torch_reads_the_reference_module_and_gives_its_forward_pass(kind):
+    import torch
+    net = reference(kind, 7, 3, torch.float32).eval()
+    model = gatescope.from_torch(net)
+    assert (model.kind, model.input_size, model.hidden_size) == (kind, 7, 7)
+    x = torch.randn(1, 30, 7, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        want = net(x)[0].numpy()
+    np.testing.assert_allclose(model.run(x[0].numpy()).output, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_saved_state_dict_loads_by_the_references_own_names_from_a_file_too(kind, tmp_path):
+    import torch
+    from safetensors.numpy import save_file
+    net = reference(kind, 5, 4, torch.float32)
+    state = {k: v.numpy() for k, v in net.state_dict().items()}
+    assert set(state) == {LINEAR[kind]}
+    prefixed = {f"encoder.rnn.{k}": v for k, v in state.items()}
+    for arrays, prefix in ((state, None), (prefixed, None), (prefixed, "encoder.rnn.")):
+        save_file(arrays, tmp_path / "ref.safetensors")
+        for source in (arrays, tmp_path / "ref.safetensors"):
+            model = cells.load(source, prefix=prefix)
+            assert model.kind == kind and model.hidden_size == 5
+            np.testing.assert_array_equal(model.params["weight_ih_l0"], state[LINEAR[kind]])
+
+
+def test_a_wider_reference_is_refused_by_the_name_of_what_it_adds(kind):
+    import torch
+    pytest.importorskip("minGRU_pytorch")
+    from minGRU_pytorch import minGRU
+    from minGRU_pytorch.minLSTM import minLSTM
+    net = (minGRU if kind == "mingru" else minLSTM)(4, expansion_factor=2.0)
+    with pytest.raises(cells.CellsError, match=r"to_out\.weight.*expansion_factor"):
+        gatescope.from_torch(net)
+    with pytest.raises(cells.CellsError, match=r"to_out\.weight.*expansion_factor"):
+        cells.load({k: v.numpy() for k, v in net.state_dict().items()})
+    assert isinstance(net, torch.nn.Module)
+
+
+def test_a_bare_weight_ih_that_both_kinds_fit_asks_for_the_kind():
+    with pytest.raises(cells.KindNeededError) as e:
+        cells.load({"weight_ih_l0": np.zeros((12, 3), np.float32)})   # minGRU of 6 or minLSTM of 4
+    assert set(e.value.kinds) == {"mingru", "minlstm"}

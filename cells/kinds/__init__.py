@@ -17,7 +17,7 @@ from ..errors import CellsError, UnknownKindError
 from .base import Kind, LayerState
 
 #: The kinds that ship, one module each under cells/kinds/ exporting KIND, in the order the page lists them.
-BUILT_IN = ("rnn", "lstm", "peephole", "cifg", "gru", "mgu", "nig", "nfg", "nog", "niaf", "noaf", "fgr")
+BUILT_IN = ("rnn", "lstm", "peephole", "cifg", "gru", "mgu", "nig", "nfg", "nog", "niaf", "noaf", "fgr", "mingru", "minlstm")
 #: The kind a form starts on where nothing else is chosen: the article's subject.
 DEFAULT = "lstm"
 
@@ -60,6 +60,24 @@ def of_class(class_name: str) -> str | None:
     registered by that name. So readers of framework objects and files name no kind themselves."""
     kind = class_name.removesuffix("Cell").removeprefix("Simple").lower()
     return kind if kind in REGISTRY else None
+
+
+def of_reference(names: Iterator[str] | set[str] | list[str]) -> tuple[Kind, str] | None:
+    """(the kind, the names' prefix) whose reference implementation saved these state_dict names (Kind.reference_marks:
+    minGRU-pytorch's "to_hidden_and_gate.weight"), or None; by class name, a live module's (Kind.reference_classes)."""
+    names = set(names)
+    for kind in REGISTRY.values():
+        for mark in sorted(kind.reference_marks)[:1]:
+            for name in sorted(names):
+                prefix = name.removesuffix(mark)
+                if name.endswith(mark) and all(prefix + m in names for m in kind.reference_marks):
+                    return kind, prefix
+    return None
+
+
+def of_reference_class(class_name: str) -> Kind | None:
+    """The kind that reads a live module of this class (Kind.reference_classes), or None."""
+    return next((k for k in REGISTRY.values() if class_name in k.reference_classes), None)
 
 
 def __getattr__(name: str):

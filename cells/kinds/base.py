@@ -83,6 +83,10 @@ class Kind:
     clamp_terms: dict[str, dict[str, tuple[str | None, str | None, str]]] = {}
     #: The option that bounds the glossary's "clip" op, if the kind has one.
     clip_option: str | None = None
+    #: The reference implementation whose weights this kind reads (:meth:`from_reference`): the class names of its torch
+    #: modules (gatescope.from_torch), and the state_dict names that mark its saved weights (cells.load, an upload).
+    reference_classes: tuple[str, ...] = ()
+    reference_marks: frozenset[str] = frozenset()
 
     # -- options --------------------------------------------------------
     def check_options(self, given: dict[str, Any]) -> dict[str, Any]:
@@ -156,6 +160,12 @@ class Kind:
 
     def check_file_options(self, layout: str, opts: dict) -> None:
         """Refuse options that a plain weights file in ``layout`` cannot have been trained with."""
+
+    def from_reference(self, state: dict[str, np.ndarray], config: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict]:
+        """Our weights (names with their _l0 suffix, as cells.load reads them) and options, of the reference
+        implementation's ``state`` (its state_dict's names, unprefixed) and ``config`` (its module's settings, {} for a
+        saved state_dict). A CellsError names what the reference has that this kind does not."""
+        raise CellsError(f"the {self.name} kind reads no reference implementation's weights")
 
     # -- what the page and the API read ----------------------------------
     def glossary(self, opts: dict) -> Glossary:

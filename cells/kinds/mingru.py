@@ -50,6 +50,7 @@ import math
 import numpy as np
 
 from .._math import flat_outer, flush, g, sigmoid
+from ..errors import CellsError, ShapeError
 from ..spec import Glossary, Name, Phase
 from . import _glossary as v
 from ._grid import ACT, PRE, TOP
@@ -67,8 +68,9 @@ POSITIONS = {
 
 # -- what minGRU and minLSTM share -------------------------------------------------
 def softplus(a: np.ndarray) -> np.ndarray:
-    """log(1 + e^a), without overflow."""
-    return np.logaddexp(0.0, a)
+    """log(1 + e^a), without overflow; e^a underflowing to 0 for a far below 0 is the right answer, not an error."""
+    with np.errstate(under="ignore"):
+        return np.logaddexp(0.0, a)
 
 
 def log_g(a: np.ndarray) -> np.ndarray:
@@ -103,6 +105,21 @@ def split_rows(weight_ih: np.ndarray, blocks: int, dtype) -> list[np.ndarray]:
     return [np.ascontiguousarray(w.T, dtype=dtype) for w in np.split(weight_ih, blocks)]
 
 
+def read_reference(kind: Kind, linear: str, state: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict]:
+    """minGRU-pytorch's weights as ours: its one Linear ``linear`` is weight_ih, its chunks our blocks in its order.
+    Its expansion_factor other than 1 makes the hidden state wider than the input and adds ``to_out``, a Linear back
+    to the input's width after the cell: no option of ours computes that, so it is refused by name."""
+    extra = sorted(set(state) - {linear})
+    if extra:
+        raise CellsError(f"{kind.title}: {', '.join(extra)}: the reference module was built with expansion_factor ≠ 1 "
+                         f"(a to_out projection after the cell), which the {kind.name} kind does not compute; "
+                         "build it with expansion_factor=1.0")
+    w = np.asarray(state[linear])
+    if w.ndim != 2 or w.shape[0] % len(kind.blocks):
+        raise ShapeError(linear, (f"{len(kind.blocks)}·hidden", "input"), w.shape, f"the blocks {', '.join(kind.blocks)} stacked")
+    return {"weight_ih_l0": w}, {}
+
+
 def torch_linear_init(kind: Kind, input_size: int, hidden_size: int, opts: dict, rng: np.random.Generator) -> dict:
     """nn.Linear's default init, as the reference's Linear has it: U(−1/√I, 1/√I) (bound from the input width)."""
     bound = 1.0 / math.sqrt(input_size)
@@ -135,9 +152,14 @@ class MinGRU(Kind):
     blocks = ("candidate", "update_gate")          # the reference's chunk order: hidden, gate
     param_names = ("weight_ih",)                   # one bias-free Linear of x(t); no weight_hh
     state_line = ("h_prev", "kept", "h")
+    reference_classes = ("minGRU",)
+    reference_marks = frozenset({"to_hidden_and_gate.weight"})
 
     def init_params(self, input_size, hidden_size, opts, rng):
         return torch_linear_init(self, input_size, hidden_size, opts, rng)
+
+    def from_reference(self, state, config):
+        return read_reference(self, "to_hidden_and_gate.weight", state)
 
     def positions(self, glossary):
         return POSITIONS

@@ -27,7 +27,8 @@ The backward pass, with dh the adjoint of h(t) and s = f + i:
     dh(t-1)  += dh(t) ⊙ f'(t)                            the one step-by-step line
     df', di'  = dh ⊙ h(t-1),  dh ⊙ h~
     df_pre    = i (df' - di') / s² ⊙ f (1 - f)            ∂f'/∂f = i/s², ∂i'/∂f = −i/s²
-    di_pre    = f (di' - df') / s² ⊙ i (1 - i)
+              = (df' − di') f' i' (1 − f)                  written so, as f i / s² = f' i' has no 0/0
+    di_pre    = (di' − df') f' i' (1 − i)
     dh~_pre   = dh ⊙ i' ⊙ g'(h~_pre)
 """
 
@@ -40,7 +41,7 @@ from ..spec import Glossary, Name, Phase
 from . import _glossary as v
 from ._grid import ACT, PRE, TOP
 from .base import Kind, LayerState
-from .mingru import adjoints, carry, g_slope, log_g, scan, softplus, split_rows, torch_linear_init
+from .mingru import adjoints, carry, g_slope, log_g, read_reference, scan, softplus, split_rows, torch_linear_init
 
 #: colah's LSTM figure without its output gate and cell state: the σ boxes f and i and the g box of the candidate
 #: along the bottom row; f + i between f and i (its strip to the left), the two shares f′ and i′ straight above f and
@@ -63,8 +64,11 @@ def steps(W: list[np.ndarray], X: np.ndarray, h0: np.ndarray) -> dict[str, np.nd
     out["forget_gate"] = sigmoid(out["forget_gate_pre"])          # f(t)
     out["input_gate"] = sigmoid(out["input_gate_pre"])            # i(t)
     out["gate_sum"] = out["forget_gate"] + out["input_gate"]      # f(t) + i(t)
-    out["forget_share"] = out["forget_gate"] / out["gate_sum"]    # f'(t)
-    out["input_share"] = out["input_gate"] / out["gate_sum"]      # i'(t)
+    # f' = f / (f + i) = σ(log f − log i): the same number, and defined where f and i both round to 0 (pre < −18 in
+    # float32, where the quotient is 0/0); log f − log i = softplus(−i_pre) − softplus(−f_pre), the reference's d.
+    d = softplus(-out["input_gate_pre"]) - softplus(-out["forget_gate_pre"])
+    out["forget_share"] = sigmoid(d)                              # f'(t)
+    out["input_share"] = sigmoid(-d)                              # i'(t)
     out["written"] = out["input_share"] * out["candidate"]        # i'(t) ⊙ h~(t)
     Hs = carry(out["forget_share"], out["written"], h0)           # h(t), one step at a time
     out["kept"] = out["forget_share"] * Hs[:-1]                   # f'(t) ⊙ h(t−1)
@@ -90,9 +94,14 @@ class MinLSTM(Kind):
     blocks = ("candidate", "forget_gate", "input_gate")   # the reference's chunk order: hidden, f, i
     param_names = ("weight_ih",)                          # one bias-free Linear of x(t); no weight_hh
     state_line = ("h_prev", "kept", "h")
+    reference_classes = ("minLSTM",)
+    reference_marks = frozenset({"to_hidden_and_f_i_gate.weight"})
 
     def init_params(self, input_size, hidden_size, opts, rng):
         return torch_linear_init(self, input_size, hidden_size, opts, rng)
+
+    def from_reference(self, state, config):
+        return read_reference(self, "to_hidden_and_f_i_gate.weight", state)
 
     def positions(self, glossary):
         return POSITIONS
@@ -160,12 +169,12 @@ class MinLSTM(Kind):
         return out["h"], out, LayerState(h=out["Hs"][-1].copy())
 
     def tape_backward(self, p, opts, cache, dY, dfinal: LayerState | None, *, params=True, states=False):
-        f, i, s, fs = cache["forget_gate"], cache["input_gate"], cache["gate_sum"], cache["forget_share"]
+        f, i, fs, is_ = cache["forget_gate"], cache["input_gate"], cache["forget_share"], cache["input_share"]
         dH = adjoints(fs, dY, dfinal)                                  # dh(t) for every t
         dfs, dis = dH * cache["h_prev"], dH * cache["candidate"]        # df′, di′
-        s2 = s * s
-        df_pre = i * (dfs - dis) / s2 * f * (1.0 - f)
-        di_pre = f * (dis - dfs) / s2 * i * (1.0 - i)
+        shares = (dfs - dis) * fs * is_                                 # i/s² · f = f′ i′, so no 0/0 where f + i is 0
+        df_pre = shares * (1.0 - f)
+        di_pre = -shares * (1.0 - i)
         dn_pre = dH * cache["input_share"] * g_slope(cache["candidate_pre"], cache["candidate"])
         dA = np.concatenate([dn_pre, df_pre, di_pre], axis=-1)          # blocks h~, f, i, as weight_ih's rows
         grads = {"weight_ih": flat_outer(dA, cache["X"])} if params else None

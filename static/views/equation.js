@@ -17,7 +17,9 @@ import { View } from "gatescope/views/view.js";
 import { local, tr } from "gatescope/core/i18n.js";
 
 export const ANNOUNCE_MS = 600;
-const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu" };
+// The functions of one operand, as the equations write them (cells/spec.py OPS).
+const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu", g: "g", exp: "exp", softplus: "softplus", log_sigmoid: "log σ", silu: "silu", sqrt: "√" };
+const INFIX = { mul: "×", div: "/", add: "+", sub: "−" };
 const ATOM = /^[A-Za-z][\w\u0303]*(\(t(−1)?\))?$/u;  // a symbol that is one name (f(t), h(t−1), f_pre), not an expression
 
 const href = import.meta.resolve("gatescope/vendor/katex/katex.min.css");  // by the import map: /static/ or the file's data: URL
@@ -34,7 +36,7 @@ const whenStyled = new Promise((resolve) => {
  *  expression (1 − z(t), tanh(c(t))), that expression with its values, parenthesised as the equation is. */
 function operand(name, glossary, value) {
   const v = glossary[name];
-  if (!v || v.symbol === undefined || ATOM.test(v.symbol) || !(v.op in FN || v.op === "one_minus" || v.op === "mul")) return num(value(name));
+  if (!v || v.symbol === undefined || ATOM.test(v.symbol) || !(v.op in FN || v.op in INFIX || v.op === "one_minus")) return num(value(name));
   const inner = expression(name, glossary, value);
   return v.op in FN ? inner : `(${inner})`;
 }
@@ -44,13 +46,13 @@ function expression(name, glossary, value) {
   const v = glossary[name];
   const [a, b] = v.operands.map((n) => operand(n, glossary, value));
   switch (v.op) {
-    case "sigmoid": case "tanh": case "relu": return `${FN[v.op]}(${a})`;
     case "identity": return a;
     case "one_minus": return `1 − ${a}`;
-    case "mul": return `${a} × ${b}`;
-    case "add": return `${a} + ${b}`;
+    case "max": return `max(${a}, ${b})`;
     case "clip": return `clip(${a} + ${b}${clipLimit(v.equation)})`;
-    default: return null;
+    default:
+      if (v.op in FN) return `${FN[v.op]}(${a})`;
+      return v.op in INFIX ? `${a} ${INFIX[v.op]} ${b}` : null;  // affine, outer, contract: no one-unit line
   }
 }
 

@@ -10,6 +10,7 @@ import math
 import pytest
 
 from gatescope.app.routers.pages import IMPORT_MAP
+from gatescope.cells.spec import OPS
 
 from .conftest import ARTIFACTS, VIEWPORT, artifact_name
 
@@ -213,8 +214,11 @@ def test_color_of_a_missing_value_is_grey(run):
 
 # -- equation.js ---------------------------------------------------------------------------
 
-OPS_SHOWN = {"sigmoid", "tanh", "relu", "identity", "one_minus", "mul", "add", "clip"}
-OPS_AS_VALUE = {"affine"}       # a pre-activation: W x + U h + b has no one-unit numeric line; its value is shown
+OPS_SHOWN = {"sigmoid", "tanh", "relu", "g", "exp", "softplus", "log_sigmoid", "silu", "sqrt", "identity", "one_minus", "mul",
+             "div", "add", "sub", "max", "clip"}
+# a pre-activation (W x + U h + b) and the state-space products, whose operands are other widths than the name, have no
+# one-unit numeric line; their value is shown
+OPS_AS_VALUE = {"affine", "outer", "contract"}
 OPS_NOT_SHOWN = {"given", "shift"}  # inputs and the previous step's state: renderPhase leaves them out
 
 
@@ -224,6 +228,10 @@ def test_equation_numbers_for_each_op(run):
         "s": ("sigmoid", ["a"], 0.60165), "th": ("tanh", ["a"], 0.39035), "r": ("relu", ["a"], 0.41234),
         "id": ("identity", ["a"], 0.41234), "om": ("one_minus", ["a"], 0.58766), "m": ("mul", ["a", "b"], -0.82468),
         "ad": ("add", ["a", "b"], -1.58766), "cl": ("clip", ["a", "b"], -1), "af": ("affine", ["a", "b"], 0.123),
+        "gg": ("g", ["a"], 0.91234), "dv": ("div", ["a", "b"], -0.20617), "sb": ("sub", ["a", "b"], 2.41234),
+        "mx": ("max", ["a", "b"], 0.41234), "ex": ("exp", ["a"], 1.51032), "sp": ("softplus", ["a"], 0.92092),
+        "ls": ("log_sigmoid", ["a"], -0.50858), "si": ("silu", ["a"], 0.24808), "sq": ("sqrt", ["a"], 0.64214),
+        "ou": ("outer", ["a", "b"], -0.82468),
         "g": ("given", [], 0.5), "zz": ("tanh", ["z"], None),
     }
     out = run("""
@@ -243,6 +251,9 @@ def test_equation_numbers_for_each_op(run):
         "ad": "0.412 + −2.000 = −1.588",
         "cl": "clip(0.412 + −2.000) = −1.000",
         "af": "0.123",
+        "gg": "g(0.412) = 0.912", "dv": "0.412 / −2.000 = −0.206", "sb": "0.412 − −2.000 = 2.412",
+        "mx": "max(0.412, −2.000) = 0.412", "ex": "exp(0.412) = 1.510", "sp": "softplus(0.412) = 0.921",
+        "ls": "log σ(0.412) = −0.509", "si": "silu(0.412) = 0.248", "sq": "√(0.412) = 0.642", "ou": "−0.825",
         "g": "0.500",
         "zz": "tanh(0.000) = NaN",  # -0.00004 shows as 0.000, not −0.000; a missing value as NaN
     }
@@ -270,7 +281,7 @@ def test_equation_numbers_knows_every_op_the_engine_uses(api):
             ops |= {n["op"] for n in kind["glossary"]["names"]}
     unknown = ops - OPS_SHOWN - OPS_AS_VALUE - OPS_NOT_SHOWN
     assert not unknown, f"ops equation.js numbers() does not spell out: {unknown}"
-    assert OPS_SHOWN <= ops  # every case of numbers() is reachable
+    assert OPS_SHOWN | OPS_AS_VALUE | OPS_NOT_SHOWN == set(OPS)  # numbers() knows the vocabulary, and nothing else
 
 
 # -- diagram.js stripCells -------------------------------------------------------------------
