@@ -43,7 +43,31 @@ def g(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + e^z), without overflow; e^z underflowing to 0 far below 0 is the right answer, not an error."""
+    with np.errstate(under="ignore"):
+        return np.logaddexp(0.0, z)
+
+
+def log_sigmoid(z: np.ndarray) -> np.ndarray:
+    """log σ(z) = −softplus(−z): a forget gate in logarithms (sLSTM, mLSTM), exact far below 0 where σ rounds to 0."""
+    return -softplus(-z)
+
+
+def silu(z: np.ndarray) -> np.ndarray:
+    """z·σ(z) (SiLU, or swish): Mamba's and mLSTM's gate branch."""
+    return z * sigmoid(z)
+
+
 ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "identity": identity, "g": g}
+
+#: Every op of the glossary's vocabulary (cells.spec.OPS) that is a function of its operands' vectors at one step, so
+#: a clamp can compute a name again from held operands. outer and contract are the state-space products: a (D,) with
+#: b (N,) to (D·N,) row-major, and a state (D·N,) with b (N,) to (D,).
+POINTWISE = {**ACTIVATIONS, "one_minus": lambda a: 1.0 - a, "mul": np.multiply, "div": np.divide, "add": np.add,
+             "sub": np.subtract, "max": np.maximum, "exp": np.exp, "softplus": softplus, "log_sigmoid": log_sigmoid,
+             "silu": silu, "sqrt": np.sqrt, "outer": lambda a, b: np.multiply.outer(a, b).reshape(*a.shape[:-1], -1),
+             "contract": lambda s, b: (s.reshape(*b.shape[:-1], -1, b.shape[-1]) * b[..., None, :]).sum(-1)}
 
 
 def flat_outer(dZ: np.ndarray, V: np.ndarray) -> np.ndarray:

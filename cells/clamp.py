@@ -54,7 +54,6 @@ _HOLD = re.compile(r"(?:l(?P<layer>\d+)\.)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\[
                    r":(?P<value>[^@]*)(?:@(?P<steps>.*))?", re.ASCII)
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 _SPAN = re.compile(r"(\d+)(?:(-)(\d*))?", re.ASCII)
-_POINTWISE = {"one_minus": lambda a: 1.0 - a, "mul": np.multiply, "div": np.divide}  # the glossary's other elementwise ops
 EXAMPLE = "write name[units]:value@steps, e.g. forget:1, input[3]:0@10-, c[0-3]:0.5@2-8"
 
 
@@ -285,6 +284,7 @@ class Layer:
         self.terms, option = model.spec.clamp_terms, model.spec.clip_option
         self.clip = model.options.get(option) if option else None
         self.shifts = [(n.name, n.operands[0]) for n in model.glossary if n.op == "shift"]
+        self.more = set(model.spec.carried(slot.input_width, model.hidden_size, model.options))   # carried by name
         self.blocks = model.spec.blocks
         self._reach: dict[frozenset[str], list] = {}
 
@@ -307,13 +307,11 @@ class Layer:
                     out += self.term(n.name, o, row[o] - old[o])
             return out
         a = [row[o] for o in n.operands]
-        if n.op in _math.ACTIVATIONS:
-            return _math.ACTIVATIONS[n.op](a[0])
-        if n.op in _POINTWISE:
-            return _POINTWISE[n.op](*a)
-        if n.op in ("add", "clip"):
+        if n.op == "clip":
             total = a[0] + a[1]
-            return np.clip(total, -self.clip, self.clip) if n.op == "clip" and self.clip is not None else total
+            return np.clip(total, -self.clip, self.clip) if self.clip is not None else total
+        if n.op in _math.POINTWISE:
+            return _math.POINTWISE[n.op](*a)
         raise ClampError("", f"{n.name}: no rule to compute its op {n.op!r} again")
 
     def reach(self, held: frozenset[str]) -> list[tuple[object, tuple[str, ...]]]:
@@ -343,9 +341,10 @@ class Layer:
     def state(self, row: dict[str, np.ndarray]) -> LayerState:
         """The state a step leaves: what the glossary's shifts carry to the next step (h, c, then recurrent gates)."""
         carried = {prev: row[src] for prev, src in self.shifts}
-        gates = [row[src] for prev, src in self.shifts if prev not in ("h_prev", "c_prev")]
+        more = {src: row[src].copy() for prev, src in self.shifts if src in self.more}           # sLSTM's n and m, ...
+        gates = [row[src] for prev, src in self.shifts if prev not in ("h_prev", "c_prev") and src not in self.more]
         return LayerState(h=carried["h_prev"].copy(), c=carried["c_prev"].copy() if "c_prev" in carried else None,
-                          gates=np.concatenate(gates) if gates else None)
+                          gates=np.concatenate(gates) if gates else None, more=more)
 
 
 def plan(clamp: Clamp, model, slot, t0: int, T: int) -> list[list[tuple[str, object, float]]] | None:
@@ -353,7 +352,7 @@ def plan(clamp: Clamp, model, slot, t0: int, T: int) -> list[list[tuple[str, obj
     touches this layer-direction in steps t0 .. t0 + T - 1."""
     steps: list[list[tuple[str, object, float]]] = [[] for _ in range(T)]
     glossary = model.glossary
-    width = {"hidden_size": model.hidden_size, "proj_size": model.out_size, "input_size": slot.input_width}
+    width = model.spec.sizes(slot.input_width, model.hidden_size, model.options)
     for h in clamp.holds:
         if h.layer is not None and h.layer != slot.layer:
             continue

@@ -150,7 +150,12 @@ class Model:
             h=np.zeros((n, self.out_size), self.dtype),
             c=np.zeros((n, self.hidden_size), self.dtype) if self.spec.has_cell else None,
             gates=np.zeros((n, 3 * self.hidden_size), self.dtype) if self._recurrent_gates else None,
+            more={k: np.zeros((n, w), self.dtype) for k, w in self._carried().items()},
         )
+
+    def _carried(self) -> dict[str, int]:
+        """The widths of what else each layer carries (Kind.carried); the same for every layer, whatever its input."""
+        return self.spec.carried(self.input_size, self.hidden_size, self.options)
 
     @property
     def _recurrent_gates(self) -> bool:
@@ -173,7 +178,8 @@ class Model:
             row = []
             for d in range(self.directions):
                 i = k * self.directions + d
-                start = LayerState(h=state.h[i], c=None if state.c is None else state.c[i], gates=None if state.gates is None else state.gates[i])
+                start = LayerState(h=state.h[i], c=None if state.c is None else state.c[i], gates=None if state.gates is None else state.gates[i],
+                                   more={k: v[i] for k, v in state.more.items()})
                 src = inp if d == 0 else np.ascontiguousarray(inp[::-1])
                 holds = _clamp.plan(clamp, self, self.walk()[i], t0, len(src)) if clamp else None
                 if holds is None:
@@ -191,6 +197,7 @@ class Model:
             h=np.stack([f.h for f in finals]),
             c=np.stack([f.c for f in finals]) if self.spec.has_cell else None,
             gates=np.stack([f.gates for f in finals]) if self._recurrent_gates else None,
+            more={k: np.stack([f.more[k] for f in finals]) for k in state.more},
         )
         return Trace(self.kind, layers, inp, final)
 
@@ -224,16 +231,20 @@ class Model:
         if state is not None:
             if h0 is not None or c0 is not None:
                 raise CellsError("pass either state= or h0=/c0=, not both")
-            h0, c0, gates = state.h, state.c, state.gates
+            h0, c0, gates, more = state.h, state.c, state.gates, state.more
         else:
-            gates = None
+            gates, more = None, {}
         n = self.num_layers * self.directions
         zero = self.initial_state()
+        if unknown := sorted(set(more) - set(zero.more)):
+            raise CellsError(f"state.more: {', '.join(unknown)} is no state of the {self.kind} kind; it carries "
+                             f"{', '.join(zero.more) or 'nothing besides h' + (' and c' if self.spec.has_cell else '')}")
         if c0 is not None and not self.spec.has_cell:
             raise CellsError(f"c0: the {self.kind} kind has no cell state; pass h0 only")
         out = State(h=self._state_part("h0", h0, (n, self.out_size), zero.h),
                     c=self._state_part("c0", c0, (n, self.hidden_size), zero.c) if self.spec.has_cell else None,
-                    gates=self._state_part("gates", gates, (n, 3 * self.hidden_size), zero.gates) if self._recurrent_gates else None)
+                    gates=self._state_part("gates", gates, (n, 3 * self.hidden_size), zero.gates) if self._recurrent_gates else None,
+                    more={k: self._state_part(k, more.get(k), (n, w), zero.more[k]) for k, w in self._carried().items()})
         return out
 
     def _state_part(self, name: str, value: Any, shape: tuple[int, int], default: np.ndarray) -> np.ndarray:

@@ -48,7 +48,7 @@ RANGES = ("unit", "signed", "real")
 # the channels with one of the state's N values: outer(a, b)[d, n] = a[d]·b[n], flattened row-major, and
 # contract(S, b)[d] = Σₙ S[d, n]·b[n].
 OPS = ("given", "affine", "sigmoid", "tanh", "relu", "identity", "g", "one_minus", "mul", "div", "add", "sub", "max", "exp",
-       "softplus", "log_sigmoid", "silu", "sqrt", "outer", "contract", "clip", "shift", "capped_add")  # capped_add(a, b, c, n): a + b, at most c where n = 0 (sLSTM's f̃′ + m(t−1) at a first step)
+       "softplus", "log_sigmoid", "silu", "sqrt", "outer", "contract", "clip", "shift")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,12 +23,14 @@ class State:
     """The recurrent state of a whole model, indexed layer * directions + direction as in PyTorch.
 
     ``h`` is (L*D, out), ``c`` is (L*D, hidden) for kinds with a cell state,
-    and ``gates`` is (L*D, 3*hidden) for kinds whose gates recur (FGR).
+    ``gates`` is (L*D, 3*hidden) for kinds whose gates recur (FGR), and ``more``
+    what else a kind carries (Kind.carried: sLSTM's n and m, ...), name -> (L*D, width).
     """
 
     h: np.ndarray
     c: np.ndarray | None = None
     gates: np.ndarray | None = None
+    more: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class LayerTrace(Mapping):

@@ -8,7 +8,7 @@ from cases import CASES, IDS
 
 from gatescope import cells
 from gatescope.cells.presets import list_presets, load_preset
-from gatescope.cells.training import LIMITS, TASKS, evaluate, train
+from gatescope.cells.training import LIMITS, TASKS, evaluate, make_presets, train
 from gatescope.cells.training.notes import describe_gates
 from gatescope.cells.training.optim import Adam, clip_global_norm
 from gatescope.cells.training.trainer import check_request
@@ -289,7 +289,7 @@ CARD_FIELDS = ("title", "task", "kind", "hidden_size", "accuracy", "loss", "step
 
 def test_presets_cover_every_task_and_kind_with_complete_cards():
     presets = list_presets()
-    assert sorted(p["name"] for p in presets) == sorted(f"{t}-{k}" for t in TASKS for k in ("lstm", "gru", "rnn"))
+    assert sorted(p["name"] for p in presets) == sorted(f"{t}-{k}" for t in TASKS for k in make_presets.KINDS)
     for p in presets:
         card = p["card"]
         assert all(f in card for f in CARD_FIELDS), p["name"]

@@ -25,6 +25,8 @@ NAMES_A_KIND = {
     ("cells/training/make_presets.py", "lstm"): "the kinds the shipped presets were trained for: one file each in cells/presets/",
     ("cells/training/make_presets.py", "gru"): "as above",
     ("cells/training/make_presets.py", "rnn"): "as above",
+    ("cells/training/make_presets.py", "mingru"): "as above",
+    ("cells/training/make_presets.py", "minlstm"): "as above",
     ("cells/diagrams.py", "peephole"): "an edge style (a peephole wire), not the kind",
     ("app/responses.py", "peephole"): "the same edge style in the diagram's schema",
     ("static/views/diagram-figure.js", "peephole"): "the same edge style, drawn dashed",

@@ -34,7 +34,7 @@ def small() -> dict:
 
 
 def test_builtin_lessons_are_the_article_and_one_per_trained_task():
-    assert set(BOOK.builtin) == {"lstm", *TASKS}
+    assert set(BOOK.builtin) >= {"lstm", *TASKS}   # and one per family of cells (minimal: minGRU and minLSTM)
     assert all(p.stem == BOOK.builtin[p.stem].name for p in builtin_dir().glob("*.json"))
     lstm = [s.title.en.lower() for s in BOOK.builtin["lstm"].stops]
     assert len(lstm) >= 8

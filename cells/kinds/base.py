@@ -124,6 +124,11 @@ class Kind:
         }
         return {name: shapes[name] for name in self.param_names}
 
+    def carried(self, input_size: int, hidden_size: int, opts: dict) -> dict[str, int]:
+        """What else a layer carries from step to step besides h, c and FGR's gates (LayerState.more), name -> width;
+        zeros at the start of a run unless given."""
+        return {}
+
     def step_macs(self, input_size: int, hidden_size: int, opts: dict) -> int:
         """Multiply-adds of one step, for the run's cost (app.run.cost): each weight matrix is used once a step. A kind
         with more work a step (a matrix memory, a state of N values per channel) adds it."""

@@ -49,7 +49,7 @@ import math
 
 import numpy as np
 
-from .._math import flat_outer, flush, g, sigmoid
+from .._math import flat_outer, flush, g, sigmoid, softplus
 from ..errors import CellsError, ShapeError
 from ..spec import Glossary, Name, Phase
 from . import _glossary as v
@@ -67,12 +67,6 @@ POSITIONS = {
 
 
 # -- what minGRU and minLSTM share -------------------------------------------------
-def softplus(a: np.ndarray) -> np.ndarray:
-    """log(1 + e^a), without overflow; e^a underflowing to 0 for a far below 0 is the right answer, not an error."""
-    with np.errstate(under="ignore"):
-        return np.logaddexp(0.0, a)
-
-
 def log_g(a: np.ndarray) -> np.ndarray:
     """log g(a): log(a + 0.5) for a >= 0, log σ(a) = -softplus(-a) below."""
     return np.where(a >= 0, np.log(np.maximum(a, 0.0) + 0.5), -softplus(-a))

@@ -36,12 +36,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._math import flat_outer, g, sigmoid
+from .._math import flat_outer, g, sigmoid, softplus
 from ..spec import Glossary, Name, Phase
 from . import _glossary as v
 from ._grid import ACT, PRE, TOP
 from .base import Kind, LayerState
-from .mingru import adjoints, carry, g_slope, log_g, read_reference, scan, softplus, split_rows, torch_linear_init
+from .mingru import adjoints, carry, g_slope, log_g, read_reference, scan, split_rows, torch_linear_init
 
 #: colah's LSTM figure without its output gate and cell state: the σ boxes f and i and the g box of the candidate
 #: along the bottom row; f + i between f and i (its strip to the left), the two shares f′ and i′ straight above f and

@@ -1,6 +1,6 @@
-"""Train the shipped presets: lstm, gru and rnn on each of the five tasks, from fixed seeds.
+"""Train the shipped presets: lstm, gru, rnn, mingru and minlstm on each of the five tasks, from fixed seeds.
 
-    python -m cells.training.make_presets                     # all 15, into cells/presets/
+    python -m cells.training.make_presets                     # all 25, into cells/presets/
     python -m cells.training.make_presets --only brackets     # one task (or: --only brackets-lstm,adding-gru)
     python -m cells.training.make_presets --check             # retrain and compare with the shipped weights
     python -m cells.training.make_presets --cards             # rewrite only the cards' notes, units and Chinese, from the weights
@@ -35,7 +35,7 @@ from .tasks import TASKS
 from .trainer import evaluate, train
 
 OUT = Path(__file__).resolve().parent.parent / "presets"
-KINDS = ("lstm", "gru", "rnn")
+KINDS = ("lstm", "gru", "rnn", "mingru", "minlstm")
 TIME_BUDGET = 110.0   # seconds; every preset must train in under two minutes
 
 RECIPES: dict[str, dict] = {

@@ -12,6 +12,15 @@ const SWATCH = 2.6;    // a gradient swatch's width, in ems
 const GAP = 1.2;       // between two items, in ems
 const NUMBER = 4;      // characters kept for a number that grows as the run does ("12.6", "9.89")
 
+const WIDE = /[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]/u;  // CJK and full-width forms: a full em each
+
+/** A text's width in characters of CHAR ems: a Chinese character (a full em) counts as 1 / CHAR of them. */
+export function chars(text) {
+  let n = 0;
+  for (const ch of text) n += WIDE.test(ch) ? 1 / CHAR : 1;
+  return n;
+}
+
 /** The scale a glossary name is coloured on: "unit", "signed", "pre" or "real". */
 export function scaleOf(v) {
   return v.range === "real" ? (v.role === "pre" ? "pre" : "real") : v.range;
@@ -22,9 +31,9 @@ export function bound(m) {
   return scaleTicks({ cmin: -m, cmax: m }).ticktext[2];
 }
 
-/** The short name of a vector in the legend's list: its symbol without "(t)" ("c", "kept", "c(t−1)"). */
+/** The short name of a vector in the legend's list: its symbol without "(t)" ("c", "kept", "c(t−1)", "f + i"). */
 export function shortName(v) {
-  return v.symbol.replace(/\(t\)$/, "");
+  return v.symbol.replaceAll("(t)", "");
 }
 
 /**
@@ -39,7 +48,7 @@ export function legend(kindInfo, glossary, options, font, width, maxima = {}) {
   const items = [];
   // a keyed text is rewritten as the run grows (views/diagram.js: its prefix, then the new bound); the rows are chosen
   // with room for NUMBER digits in each, so a number that grows never needs another row (place() moves the rest along)
-  const text = (s, key, prefix = "") => ({ text: `${prefix}${s}`, key, prefix, reserve: (prefix.length + Math.max(s.length, key ? NUMBER : 0)) * em });
+  const text = (s, key, prefix = "") => ({ text: `${prefix}${s}`, key, prefix, reserve: (chars(prefix) + Math.max(chars(s), key ? NUMBER : 0)) * em });
   const swatchOf = (range) => ({ swatch: range, reserve: swatch, height: font * 0.8, stops: scaleFor(range, options.palette).colorscale });
   const pre = bound(maxima.pre ?? 1);
   if (used.has("unit")) items.push({ range: "unit", parts: [text(`${tr("gates")} 0`), swatchOf("unit"), text("1")] });
@@ -69,7 +78,7 @@ export function place(key) {
   for (const item of key.items) {
     if (item.row !== row) { row = item.row; x = 0; }
     for (const p of item.parts) {
-      Object.assign(p, { x, y: row * key.rowH + key.rowH / 2, width: p.swatch ? p.reserve : p.text.length * key.em });
+      Object.assign(p, { x, y: row * key.rowH + key.rowH / 2, width: p.swatch ? p.reserve : chars(p.text) * key.em });
       x += p.width + key.pad;
     }
     x += key.gap;

@@ -117,6 +117,20 @@ def test_one_compact_legend_states_every_scale_and_the_labels_are_the_symbols_al
     assert all(text == got["symbols"][owner] for owner, text in got["labels"].items()), got["labels"]
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_legends_texts_and_swatches_never_overlap_in_either_language(tab_factory, lang):
+    """The legend is laid out by estimated widths: a Chinese character is a full em, not a Latin letter's 0.62."""
+    tab = tab_factory().open(f"/?preset=remember-lstm&lang={lang}")
+    tab.press("End")
+    boxes = tab.js("""() => [...document.querySelectorAll('#diagram svg .legend text, #diagram svg .legend rect[data-range]')]
+      .map((e) => { const b = e.getBoundingClientRect(); return [e.textContent || e.dataset.range, b.left, b.right, b.top, b.bottom]; })""")
+    assert len(boxes) > 6
+    for i, (a, l1, r1, t1, b1) in enumerate(boxes):
+        for b, l2, r2, t2, b2 in boxes[i + 1:]:
+            apart = r1 <= l2 + 0.5 or r2 <= l1 + 0.5 or b1 <= t2 + 0.5 or b2 <= t1 + 0.5
+            assert apart, f"{lang}: {a!r} overlaps {b!r}"
+
+
 def diagram_units(tab):
     return tab.js("""(() => ({ data: document.getElementById('diagram').dataset.units,
       note: document.querySelector('#diagram text[data-part=note]')?.textContent ?? null,
