@@ -59,6 +59,12 @@ def silu(z: np.ndarray) -> np.ndarray:
     return z * sigmoid(z)
 
 
+def silu_slope(z: np.ndarray) -> np.ndarray:
+    """SiLU′(z) = σ(z)·(1 + z·(1 − σ(z))), for the backward passes."""
+    s = sigmoid(z)
+    return s * (1.0 + z * (1.0 - s))
+
+
 ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "identity": identity, "g": g}
 
 #: Every op of the glossary's vocabulary (cells.spec.OPS) that is a function of its operands' vectors at one step, so

@@ -21,10 +21,10 @@ weight_hh (``Kind.param_names``) and no bias; h(0) = 0 unless given.
 
 **One forward pass.** Every gate reads x(t) only, so all pre-activations of a
 sequence are one matmul and every gate one elementwise call; only h(t) is
-carried step by step (:func:`carry`). The same function (:func:`steps`) makes
+carried step by step (cells.kinds._linear.carry). The same function (:func:`steps`) makes
 the trace (T, width) and the backward pass's batch (T, B, width).
 
-**The parallel form** (:func:`scan`, Heinsen 2023, "Efficient parallelization
+**The parallel form** (cells.kinds._linear.scan, Heinsen 2023, "Efficient parallelization
 of a ubiquitous sequential computation", arXiv:2311.06281): h(t) = a(t) h(t-1)
 + b(t) with a = 1 - z and b = z ⊙ h~ > 0 unrolls to
 
@@ -45,15 +45,15 @@ with dh the adjoint of h(t):
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .._math import flat_outer, flush, g, sigmoid, softplus
-from ..errors import CellsError, ShapeError
+from .._math import flat_outer, g, sigmoid, softplus
 from ..spec import Glossary, Name, Phase
 from . import _glossary as v
 from ._grid import ACT, PRE, TOP
+from ._linear import adjoints, carry
+from ._linear import scan as log_scan
+from ._minimal import g_slope, log_g, read_reference, split_rows, torch_linear_init
 from .base import Kind, LayerState
 
 #: colah's GRU figure with its reset column taken out: h(t−1) along the top, x(t) up from below into the σ box of z
@@ -64,60 +64,6 @@ POSITIONS = {
     "candidate_pre": (7.0, PRE), "candidate": (7.0, ACT),
     "kept": (4.2, TOP), "written": (7.0, 4.8), "h": (7.0, TOP),
 }
-
-
-# -- what minGRU and minLSTM share -------------------------------------------------
-def log_g(a: np.ndarray) -> np.ndarray:
-    """log g(a): log(a + 0.5) for a >= 0, log σ(a) = -softplus(-a) below."""
-    return np.where(a >= 0, np.log(np.maximum(a, 0.0) + 0.5), -softplus(-a))
-
-
-def g_slope(pre: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """g'(pre), from the pre-activation and g's output: 1 for pre >= 0, σ(pre)(1 − σ(pre)) = out(1 − out) below."""
-    return np.where(pre >= 0, 1.0, out * (1.0 - out))
-
-
-def carry(keep: np.ndarray, write: np.ndarray, h0: np.ndarray) -> np.ndarray:
-    """Hs (T + 1, ..., H) with Hs[0] = h0 and Hs[t + 1] = keep[t] ⊙ Hs[t] + write[t]: the step form's one loop."""
-    Hs = np.empty((len(keep) + 1,) + np.broadcast_shapes(keep.shape[1:], np.shape(h0)), keep.dtype)
-    Hs[0] = h0
-    for k, w, hp, hn in zip(keep, write, Hs[:-1], Hs[1:]):
-        np.multiply(k, hp, out=hn)   # kept(t)
-        hn += w                      # h(t) = kept(t) + written(t)
-    return Hs
-
-
-def scan(log_keep: np.ndarray, log_write: np.ndarray, h0: np.ndarray) -> np.ndarray:
-    """h(t) = keep(t) ⊙ h(t−1) + write(t) for every t at once (time on axis 0), from log keep and log write (write > 0):
-    Heinsen's log-space scan, h(t) = e^{a*(t)} (h0 + Σ_{k<=t} e^{log write(k) − a*(k)}), a* = cumsum(log keep)."""
-    a_star = np.cumsum(log_keep, axis=0)
-    return np.exp(a_star + np.logaddexp.accumulate(log_write - a_star, axis=0)) + np.exp(a_star) * h0
-
-
-def split_rows(weight_ih: np.ndarray, blocks: int, dtype) -> list[np.ndarray]:
-    """weight_ih's row blocks, each transposed and contiguous, to multiply x on the right."""
-    return [np.ascontiguousarray(w.T, dtype=dtype) for w in np.split(weight_ih, blocks)]
-
-
-def read_reference(kind: Kind, linear: str, state: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict]:
-    """minGRU-pytorch's weights as ours: its one Linear ``linear`` is weight_ih, its chunks our blocks in its order.
-    Its expansion_factor other than 1 makes the hidden state wider than the input and adds ``to_out``, a Linear back
-    to the input's width after the cell: no option of ours computes that, so it is refused by name."""
-    extra = sorted(set(state) - {linear})
-    if extra:
-        raise CellsError(f"{kind.title}: {', '.join(extra)}: the reference module was built with expansion_factor ≠ 1 "
-                         f"(a to_out projection after the cell), which the {kind.name} kind does not compute; "
-                         "build it with expansion_factor=1.0")
-    w = np.asarray(state[linear])
-    if w.ndim != 2 or w.shape[0] % len(kind.blocks):
-        raise ShapeError(linear, (f"{len(kind.blocks)}·hidden", "input"), w.shape, f"the blocks {', '.join(kind.blocks)} stacked")
-    return {"weight_ih_l0": w}, {}
-
-
-def torch_linear_init(kind: Kind, input_size: int, hidden_size: int, opts: dict, rng: np.random.Generator) -> dict:
-    """nn.Linear's default init, as the reference's Linear has it: U(−1/√I, 1/√I) (bound from the input width)."""
-    bound = 1.0 / math.sqrt(input_size)
-    return {name: rng.uniform(-bound, bound, size=shape) for name, shape in kind.param_shapes(input_size, hidden_size, opts).items()}
 
 
 # -- the kind ------------------------------------------------------------------
@@ -205,7 +151,7 @@ class MinGRU(Kind):
         Wh, Wz = split_rows(params["weight_ih"], 2, np.float64)
         xs = np.asarray(xs, np.float64)
         z_pre, n_pre = xs @ Wz, xs @ Wh
-        return scan(-softplus(z_pre), -softplus(-z_pre) + log_g(n_pre), h0)   # log(1 − z), log z + log h~
+        return log_scan(-softplus(z_pre), -softplus(-z_pre) + log_g(n_pre), h0)   # log(1 − z), log z + log h~
 
     # -- backward pass ---------------------------------------------------
     def tape_forward(self, p, opts, X, start: LayerState):
@@ -222,18 +168,6 @@ class MinGRU(Kind):
         grads = {"weight_ih": flat_outer(dA, cache["X"])} if params else None
         dh0 = dH[0] * keep[0]                                                       # dh(−1): what h0 gets
         return grads, dA @ p["weight_ih"], LayerState(h=dh0), ({"h": dH} if states else None)
-
-
-def adjoints(keep: np.ndarray, dY: np.ndarray, dfinal: LayerState | None) -> np.ndarray:
-    """dh(t) (T, S, H) for every step: the output's wish dY[t] plus dh(t + 1) ⊙ keep(t + 1), walked from the last step."""
-    T, S, H = dY.shape
-    dH = np.empty((T, S, H))
-    dh = np.zeros((S, H)) if dfinal is None else np.broadcast_to(dfinal.h, (S, H)).copy()
-    for t in range(T - 1, -1, -1):
-        dh += dY[t]
-        dH[t] = dh
-        dh = flush(dh * keep[t])      # dh(t−1) from step t
-    return dH
 
 
 KIND = MinGRU()

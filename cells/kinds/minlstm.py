@@ -15,7 +15,7 @@ reference's one bias-free Linear(dim, 3·dim_inner), ``to_hidden_and_f_i_gate``,
 chunked (hidden, f, i) (PyPI mingru-pytorch, ``minGRU_pytorch.minLSTM.minLSTM``
 with expansion_factor 1). No weight_hh, no bias; h(0) = 0 unless given.
 
-The step form is one pass (cells.kinds.mingru.carry); the parallel form is
+The step form is one pass (cells.kinds._linear.carry); the parallel form is
 the same log-space scan with log f' = -softplus(d), log i' = -softplus(-d),
 d = softplus(-f_pre) - softplus(-i_pre) (the reference's arithmetic).
 (The reference's parallel path, given a previous hidden state, starts from
@@ -40,8 +40,10 @@ from .._math import flat_outer, g, sigmoid, softplus
 from ..spec import Glossary, Name, Phase
 from . import _glossary as v
 from ._grid import ACT, PRE, TOP
+from ._linear import adjoints, carry
+from ._linear import scan as log_scan
+from ._minimal import g_slope, log_g, read_reference, split_rows, torch_linear_init
 from .base import Kind, LayerState
-from .mingru import adjoints, carry, g_slope, log_g, read_reference, scan, split_rows, torch_linear_init
 
 #: colah's LSTM figure without its output gate and cell state: the σ boxes f and i and the g box of the candidate
 #: along the bottom row; f + i between f and i (its strip to the left), the two shares f′ and i′ straight above f and
@@ -160,7 +162,7 @@ class MinLSTM(Kind):
         Wh, Wf, Wi = split_rows(params["weight_ih"], 3, np.float64)
         xs = np.asarray(xs, np.float64)
         d = softplus(-(xs @ Wf)) - softplus(-(xs @ Wi))             # log i − log f
-        return scan(-softplus(d), -softplus(-d) + log_g(xs @ Wh), h0)  # log f′, log i′ + log h~
+        return log_scan(-softplus(d), -softplus(-d) + log_g(xs @ Wh), h0)  # log f′, log i′ + log h~
 
     # -- backward pass ---------------------------------------------------
     def tape_forward(self, p, opts, X, start: LayerState):

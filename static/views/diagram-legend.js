@@ -55,9 +55,10 @@ export function legend(kindInfo, glossary, options, font, width, maxima = {}) {
   if (used.has("signed")) items.push({ range: "signed", parts: [text(`${tr("values")} −1`), swatchOf("signed"), text("+1")] });
   if (used.has("pre")) items.push({ range: "pre", parts: [text(tr("pre-act.")), text(pre, "pre:lo", "−"), swatchOf("signed"), text(pre, "pre:hi", "+")] });
   const own = names.filter((v) => scaleOf(v) === "real");
-  if (own.length) {  // "±own max: x 1 · c(t−1) 12.4 · c 12.6"
+  if (own.length) {  // "±own max: x 1 · c(t−1) 12.4 · c 12.6": a name each after the first, so a long list wraps
     const list = own.map((v, i) => text(bound(maxima[v.name] ?? 1), `real:${v.name}`, `${i ? "· " : ""}${shortName(v)} `));
-    items.push({ range: "real", parts: [swatchOf("signed"), text(tr("±own max:")), ...list] });
+    items.push({ range: "real", parts: [swatchOf("signed"), text(tr("±own max:")), list[0]] });
+    items.push(...list.slice(1).map((part) => ({ range: "real", parts: [part] })));
   }
   // rows: items left to right, a new row when the next one would not fit
   const key = { font, rowH: font * 1.6, pad: font * 0.35, gap: GAP * em, em, items };

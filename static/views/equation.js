@@ -49,6 +49,8 @@ function expression(name, glossary, value) {
     case "identity": return a;
     case "one_minus": return `1 − ${a}`;
     case "max": return `max(${a}, ${b})`;
+    case "abs": return `|${a}|`;
+    case "neg": return `−${a}`;
     case "clip": return `clip(${a} + ${b}${clipLimit(v.equation)})`;
     default:
       if (v.op in FN) return `${FN[v.op]}(${a})`;
