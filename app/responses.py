@@ -114,11 +114,17 @@ class DiagramInfo(BaseModel):
     fonts: dict[str, float] = Field(description="font sizes in diagram units: label, box, op, op_wide")
 
 
+class Simplifies(BaseModel):
+    kind: str = Field(description="the kind this one simplifies: the rung below it on /compare's ablation ladder")
+    removed: str = Field(description="in one line, the arrow it removed (its Chinese in the kind's zh.removed)")
+
+
 class KindInfo(BaseModel):
     name: str
     title: str
     summary: str
     zh: dict[str, str] = zh_field()
+    simplifies: Simplifies | None
     reference: str
     has_cell: bool
     blocks: list[str]

@@ -120,8 +120,8 @@ class _ViewBase(BaseModel):
     presenter: bool = Field(False, description="Larger fonts and thicker lines for projectors.")
     palette: Literal["classic", "colorblind", "mono"] = Field("classic",
             description="Color palette; 'colorblind' reads for all common color vision deficiencies.")
-    compare: str = Field(COMPARE_DEFAULT, max_length=400, pattern=r"^((preset|kind|model):[a-z0-9_-]+)(,(preset|kind|model):[a-z0-9_-]+){0,3}$",
-                         description="The /compare page: two to four models, comma-separated, each preset:NAME, kind:KIND or model:ID.")
+    compare: str = Field(COMPARE_DEFAULT, max_length=400, pattern=r"^((preset|kind|model):[a-z0-9_-]+)(,(preset|kind|model):[a-z0-9_-]+){0,4}$",
+                         description="The /compare page: two to five models, comma-separated, each preset:NAME, kind:KIND or model:ID.")
 
     # -- API only --------------------------------------------------------------
     format: Literal["json", "npz", "csv"] = Field("json", description="GET/POST /api/trace: the response format.")

@@ -41,7 +41,8 @@ def page_config(s: Settings, embed: bool) -> dict:
         "version": __version__,
         "fields": view_fields(),
         # the model menu's words, English and (zh, as in GET /api/kinds) Chinese; a kind registered without Chinese has zh {}
-        "kinds": [{"name": k, "title": kind.title, "zh": {w: kind.zh[w] for w in ("title",) if w in kind.zh}}
+        "kinds": [{"name": k, "title": kind.title, "zh": {w: kind.zh[w] for w in ("title",) if w in kind.zh},
+                   "simplifies": kind.simplifies and kind.simplifies[0]}   # /compare's ablation ladder
                   for k, kind in cells.REGISTRY.items()],
         "default_kind": cells.kinds.DEFAULT,
         "presets": store_mod.list_presets(),

@@ -1,5 +1,7 @@
-// The compare page: the same input through two to four models, side by side, one cursor for all.
-// Each model has its own stream and trace; the player steps them together.
+// The compare page: the same input through two to five models, side by side, one cursor for all.
+// Each model has its own stream and trace; the player steps them together. The ablation ladder is the longest chain of
+// kinds each simplifying the one before (Kind.simplifies: LSTM → GRU → minGRU → ...); a column whose kind simplifies
+// the previous column's says in one line which arrow it removed.
 
 import { fetchFlow } from "gatescope/core/api.js";
 import { createBus } from "gatescope/core/bus.js";
@@ -19,6 +21,7 @@ const byId = (id) => document.getElementById(id);
 const bus = createBus();
 const view = createViewState(parse(new URLSearchParams(location.search), fields), fields, bus);
 let columns = [], opened = 0;
+const MAX_COLUMNS = 5;
 
 const tokens = new Tokens(byId("tokens"), bus);
 const gradients = new Gradients(byId("gradients"), bus);
@@ -34,6 +37,26 @@ function message(text) {
   box.textContent = text;
   box.classList.remove("refused");  // the page's refused link, rendered by the server, is replaced
   box.hidden = !text;
+}
+
+/** The ablation ladder: the longest chain of registered kinds, each simplifying the one before (the first in the
+ *  registry's order where two are as long), as compare= sources. */
+export function ladder(kinds) {
+  const parent = Object.fromEntries(kinds.map((k) => [k.name, k.simplifies]));
+  const chain = (name) => (parent[name] && parent[name] in parent ? [...chain(parent[name]), name] : [name]);
+  const chains = kinds.map((k) => chain(k.name));
+  const longest = chains.reduce((best, c) => (c.length > best.length ? c : best), []);
+  return longest.slice(-MAX_COLUMNS).map((name) => `kind:${name}`);
+}
+
+/** Each column's caption: what its kind removed, where it simplifies the kind of the column before it. */
+function captions() {
+  columns.forEach((col, i) => {
+    const info = col.header?.kind_info, before = columns[i - 1]?.header?.kind_info;
+    const removed = info?.simplifies && before && info.simplifies.kind === before.name ? local(info, "removed") ?? info.simplifies.removed : "";
+    col.removed.textContent = removed ? `− ${removed}` : "";
+    col.removed.hidden = !removed;
+  });
 }
 
 /** "preset:remember-lstm" -> the query of that model on the shared input. */
@@ -84,9 +107,9 @@ function open() {
   columns = sources.map((source) => {
     const el = document.createElement("section");
     el.className = "panel column";
-    el.innerHTML = '<h2></h2><div class="verdict"></div><div class="heat"></div>';
+    el.innerHTML = '<h2></h2><p class="removed" hidden></p><div class="verdict"></div><div class="heat"></div>';
     byId("columns").append(el);
-    const col = { source, el, trace: createTrace(), header: null, verdict: el.querySelector(".verdict"),
+    const col = { source, el, trace: createTrace(), header: null, verdict: el.querySelector(".verdict"), removed: el.querySelector(".removed"),
       heatmaps: new Heatmaps(el.querySelector(".heat"), bus) };
     col.stream = openStream(paramsFor(source), {
       header(h) {
@@ -94,6 +117,7 @@ function open() {
         col.trace.reset(h);
         el.querySelector("h2").textContent = local(h.model.title, "text");  // app/wire.py title: the page's words for it
         if (id !== opened) return;
+        captions();
         const info = h.kind_info;
         col.heatmaps.build(info, h, { palette: state.palette, presenter: state.presenter, names: compactNames(info) });
         col.built = true;
@@ -150,12 +174,23 @@ function pickers() {
       box.append(remove);
     }
   });
-  if (sources.length < 4) {
+  if (sources.length < MAX_COLUMNS) {
     const add = document.createElement("button");
     add.type = "button";
     add.textContent = `+ ${tr("model")}`;
     add.addEventListener("click", () => change({ compare: [...sources, sources[sources.length - 1]].join(",") }));
     box.append(add);
+  }
+  const rungs = ladder(config.kinds);
+  if (rungs.length > 2) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.control = "ladder";
+    button.textContent = tr("Ablation ladder");
+    button.title = tr("One kind per column, each with one arrow less than the one before: {kinds}",
+      { kinds: rungs.map((r) => r.slice(5)).join(" → ") });
+    button.addEventListener("click", () => change({ compare: rungs.join(",") }));
+    box.append(button);
   }
 }
 

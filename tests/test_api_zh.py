@@ -46,7 +46,7 @@ def test_the_page_config_names_each_kind_in_both_languages(client):
     kinds = config_of(client.get("/").text)["kinds"]
     assert [k["name"] for k in kinds] == list(cells.KINDS)
     assert all(k["zh"]["title"] == cells.REGISTRY[k["name"]].zh["title"] for k in kinds)
-    assert kinds[cells.KINDS.index("gru")] == {"name": "gru", "title": "GRU", "zh": {"title": "GRU（门控循环单元）"}}
+    assert kinds[cells.KINDS.index("gru")] == {"name": "gru", "title": "GRU", "zh": {"title": "GRU（门控循环单元）"}, "simplifies": "lstm"}
 
 
 def test_the_schema_says_what_zh_is(client):

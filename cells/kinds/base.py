@@ -48,7 +48,8 @@ class Kind:
     name: str = ""
     title: str = ""
     summary: str = ""
-    #: The title and summary in Chinese ({"title", "summary"}); what it lacks reads in English (cells.spec: two languages).
+    #: The title and summary in Chinese ({"title", "summary"}, and "removed" of ``simplifies``); what it lacks reads in
+    #: English (cells.spec: two languages).
     zh: dict[str, str] = {}
     reference: str = ""
     #: Row blocks of weight_ih / weight_hh in the torch layout, as glossary names.
@@ -83,6 +84,9 @@ class Kind:
     clamp_terms: dict[str, dict[str, tuple[str | None, str | None, str]]] = {}
     #: The option that bounds the glossary's "clip" op, if the kind has one.
     clip_option: str | None = None
+    #: The rung below this kind on /compare's ablation ladder (LSTM → GRU → minGRU → ...): the kind it simplifies, and in
+    #: one line the arrow it removed (its Chinese in ``zh["removed"]``); None for a kind that is no rung.
+    simplifies: tuple[str, str] | None = None
     #: The reference implementation whose weights this kind reads (:meth:`from_reference`): the class names of its torch
     #: modules (gatescope.from_torch), and the state_dict names that mark its saved weights (cells.load, an upload).
     reference_classes: tuple[str, ...] = ()
@@ -231,6 +235,7 @@ class Kind:
             "name": self.name,
             "title": self.title,
             "summary": self.summary,
+            "simplifies": None if self.simplifies is None else {"kind": self.simplifies[0], "removed": self.simplifies[1]},
             "zh": dict(self.zh),
             "reference": self.reference,
             "has_cell": self.has_cell,

@@ -83,7 +83,9 @@ class GRU(Kind):
     title = "GRU"
     summary = "Gated recurrent unit: reset and update gates, no separate cell state (PyTorch nn.GRU, Keras GRU)."
     zh = {"title": "GRU（门控循环单元）",
-          "summary": "门控循环单元：有重置门和更新门，没有单独的细胞状态（PyTorch 的 nn.GRU，Keras 的 GRU）。"}
+          "summary": "门控循环单元：有重置门和更新门，没有单独的细胞状态（PyTorch 的 nn.GRU，Keras 的 GRU）。",
+          "removed": "一个更新门做遗忘门和输入门的工作；没有输出门，除 h 之外没有细胞状态。"}
+    simplifies = ("lstm", "One update gate does the forget and input gates' work; no output gate, no cell state apart from h.")
     reference = "Cho et al. 2014, 'Learning phrase representations using RNN encoder-decoder', EMNLP; arXiv:1406.1078"
     blocks = ("reset_gate", "update_gate", "candidate")
     options = (Option("reset_after", True, "Apply the reset gate after the recurrent matmul (PyTorch, cuDNN, Keras default); "

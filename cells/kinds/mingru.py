@@ -87,7 +87,9 @@ class MinGRU(Kind):
     summary = ("A GRU whose update gate and candidate read the input only, never h(t−1): no reset gate, no tanh, "
                "and a parallel scan computes the same states (Feng et al. 2024).")
     zh = {"title": "minGRU（最小 GRU）",
-          "summary": "更新门和候选值只读当前输入、不读 h(t−1) 的 GRU：没有重置门，没有 tanh，并行扫描算出同样的状态（Feng 等人，2024）。"}
+          "summary": "更新门和候选值只读当前输入、不读 h(t−1) 的 GRU：没有重置门，没有 tanh，并行扫描算出同样的状态（Feng 等人，2024）。",
+          "removed": "门只读 x(t)：没有从 h(t−1) 通向门的箭头，没有重置门，没有 tanh。"}
+    simplifies = ("gru", "The gates read x(t) alone: no arrow from h(t−1) into them, no reset gate, no tanh.")
     reference = "Feng, Tung, Ahmed, Bengio & Hajimirsadeghi 2024, 'Were RNNs all we needed?', arXiv:2410.01201"
     blocks = ("candidate", "update_gate")          # the reference's chunk order: hidden, gate
     param_names = ("weight_ih",)                   # one bias-free Linear of x(t); no weight_hh

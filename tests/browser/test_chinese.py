@@ -16,7 +16,7 @@ KEEP = {
     "gatescope", *cells.KINDS, "elman", "pytorch", "keras",
     "tensorflow", "cudnn", "katex", "plotly", "gif", "png", "svg", "csv", "npz", "webm", "mp4", "json", "html", "url", "api",
     "pagedown", "pageup", "shift", "home", "end", "enter", "escape", "space", "tab", "tanh", "relu", "pre", "max", "min",
-    "sine", "step", "impulse", "noise", "period", "scale", "hochreiter", "schmidhuber", "gers", "cho", "colah", "greff", "cummins",
+    "sine", "step", "impulse", "noise", "period", "scale", "hochreiter", "schmidhuber", "gers", "cho", "colah", "greff", "cummins", "feng",
     "post", "get", "english", "kept", "written", "null",  # symbols of the equations (kept(t) = f(t) ⊙ c(t−1)), one vocabulary in every language
 }
 # what a page shows that is not its own words: code, keys, math, the input and its tokens, the diagram's symbols

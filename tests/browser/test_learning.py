@@ -27,6 +27,31 @@ def test_compare_rnn_lstm_gru_on_the_remember_task(tab, api):
     tab.shot()
 
 
+def test_the_ablation_ladder_is_the_registrys_longest_chain_and_each_column_says_what_it_removed(tab, api):
+    """The button opens one column per rung (each kind simplifying the one before, by Kind.simplifies, read from the
+    registry, not listed here); a column whose kind simplifies the previous column's says the arrow it removed."""
+    status, kinds = api("/api/kinds")
+    parent = {k["name"]: (k["simplifies"] or {}).get("kind") for k in kinds}
+    def chain(name):
+        return [*chain(parent[name]), name] if parent[name] in parent else [name]
+    longest = max((chain(k) for k in parent), key=len)
+    assert len(longest) >= 3 and longest[0] == "lstm"
+    tab.open("/compare")
+    tab.js("document.querySelector('[data-control=ladder]').click()")
+    tab.until("location.search.includes('compare=')", what="the ladder in the URL")
+    tab.ready()
+    assert tab.js("new URLSearchParams(location.search).get('compare')") == ",".join(f"kind:{k}" for k in longest[-5:])
+    tab.until(f"document.querySelectorAll('.column .removed:not([hidden])').length === {len(longest[-5:]) - 1}", what="the captions")
+    said = tab.js("[...document.querySelectorAll('.column .removed')].map((p) => p.hidden ? null : p.textContent)")
+    removed = {k["name"]: k["simplifies"]["removed"] for k in kinds if k["simplifies"]}
+    assert said == [None] + [f"− {removed[k]}" for k in longest[-5:][1:]]
+    tab.open("/compare?compare=kind:mingru,kind:lstm")   # out of order: no rung below the other, no caption
+    tab.until("document.querySelectorAll('.column h2').length === 2 && [...document.querySelectorAll('.column h2')].every((h) => h.textContent)")
+    assert tab.js("[...document.querySelectorAll('.column .removed')].every((p) => p.hidden)")
+    assert tab.errors == [] and tab.console == []
+    tab.shot()
+
+
 def test_gradient_flow_and_saturation_panels(tab, api):
     tab.open("/?kind=lstm&hidden=6&input=hello%20world&panels=diagram,tokens,gradients,saturation")
     tab.until("document.getElementById('gradients').data?.length === 2", what="the gradient curves (h and c)")
