@@ -20,7 +20,7 @@ export const ANNOUNCE_MS = 600;
 // The functions of one operand, as the equations write them (cells/spec.py OPS).
 const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu", g: "g", exp: "exp", softplus: "softplus", log_sigmoid: "log σ", silu: "silu", sqrt: "√" };
 const INFIX = { mul: "×", div: "/", add: "+", sub: "−" };
-const ATOM = /^[A-Za-z][\w\u0303]*(\(t(−1)?\))?$/u;  // a symbol that is one name (f(t), h(t−1), f_pre), not an expression
+const ATOM = /^[A-Za-z][\w\u0303\u2032]*(\(t(−1)?\))?$/u;  // a symbol that is one name (f(t), h(t−1), f_pre), not an expression
 
 const href = import.meta.resolve("gatescope/vendor/katex/katex.min.css");  // by the import map: /static/ or the file's data: URL
 const sheet = document.querySelector(`link[href="${href}"]`)
