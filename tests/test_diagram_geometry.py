@@ -47,6 +47,17 @@ EM = {**dict.fromkeys(" ,·", 0.32), **dict.fromkeys("ilf", 0.35), **dict.fromke
       **dict.fromkeys("w−⊙×+=±", 0.84), **dict.fromkeys("mW", 0.99)}
 
 
+def keeps_every_rule(drawn, skip: tuple[str, ...] = ()) -> int:
+    """Every check of this file that takes a drawn diagram, on ``drawn`` (a kind outside the registry's cases, or a layout
+    of some options), but those named in ``skip``; how many ran."""
+    import inspect
+    checks = [f for name, f in globals().items() if name.startswith("test_") and name not in skip
+              and list(inspect.signature(f).parameters) == ["drawn"]]
+    for check in checks:
+        check(drawn)
+    return len(checks)
+
+
 def text_em(text):
     return sum(0.0 if unicodedata.combining(ch) else EM.get(ch, 1.0) for ch in text)
 
