@@ -179,7 +179,7 @@ class Model:
             for d in range(self.directions):
                 i = k * self.directions + d
                 start = LayerState(h=state.h[i], c=None if state.c is None else state.c[i], gates=None if state.gates is None else state.gates[i],
-                                   more={k: v[i] for k, v in state.more.items()})
+                                   more={name: a[i] for name, a in state.more.items()})
                 src = inp if d == 0 else np.ascontiguousarray(inp[::-1])
                 holds = _clamp.plan(clamp, self, self.walk()[i], t0, len(src)) if clamp else None
                 if holds is None:
@@ -197,7 +197,7 @@ class Model:
             h=np.stack([f.h for f in finals]),
             c=np.stack([f.c for f in finals]) if self.spec.has_cell else None,
             gates=np.stack([f.gates for f in finals]) if self._recurrent_gates else None,
-            more={k: np.stack([f.more[k] for f in finals]) for k in state.more},
+            more={name: np.stack([f.more[name] for f in finals]) for name in state.more},
         )
         return Trace(self.kind, layers, inp, final)
 

@@ -64,7 +64,7 @@ def of_class(class_name: str) -> str | None:
 
 def of_reference(names: Iterator[str] | set[str] | list[str]) -> tuple[Kind, str] | None:
     """(the kind, the names' prefix) whose reference implementation saved these state_dict names (Kind.reference_marks:
-    minGRU-pytorch's "to_hidden_and_gate.weight"), or None; by class name, a live module's (Kind.reference_classes)."""
+    minGRU-pytorch's "to_hidden_and_gate.weight"), or None."""
     names = set(names)
     for kind in REGISTRY.values():
         for mark in sorted(kind.reference_marks)[:1]:
