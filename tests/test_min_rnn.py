@@ -258,4 +258,4 @@ def test_a_wider_reference_is_refused_by_the_name_of_what_it_adds(kind):
 def test_a_bare_weight_ih_that_both_kinds_fit_asks_for_the_kind():
     with pytest.raises(cells.KindNeededError) as e:
         cells.load({"weight_ih_l0": np.zeros((12, 3), np.float32)})   # minGRU of 6 or minLSTM of 4
-    assert set(e.value.kinds) == {"mingru", "minlstm"}
+    assert {"mingru", "minlstm"} <= set(e.value.kinds)   # and any kind registered later with these shapes

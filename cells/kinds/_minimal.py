@@ -1,5 +1,7 @@
 """What minGRU and minLSTM share (Feng et al. 2024; cells.kinds.mingru, minlstm): g's logarithm and slope, the one
-Linear of x(t) they both read, its init, and the reference's (minGRU-pytorch's) weights read as theirs.
+Linear of x(t) they both read, its init, the reference's (minGRU-pytorch's) weights read as theirs, their candidate,
+and :class:`Minimal`, the kind both are: one step function (a module's ``steps``) makes the trace and the backward
+pass's batch.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import numpy as np
 
 from .._math import softplus
 from ..errors import CellsError, ShapeError
-from .base import Kind
+from ..spec import Name
+from .base import Kind, LayerState
 
 
 def log_g(a: np.ndarray) -> np.ndarray:
@@ -47,3 +50,48 @@ def torch_linear_init(kind: Kind, input_size: int, hidden_size: int, opts: dict,
     """nn.Linear's default init, as the reference's Linear has it: U(−1/√I, 1/√I) (bound from the input width)."""
     bound = 1.0 / math.sqrt(input_size)
     return {name: rng.uniform(-bound, bound, size=shape) for name, shape in kind.param_shapes(input_size, hidden_size, opts).items()}
+
+
+#: The candidate both kinds write, h̃(t) = g(W_h·x(t)): its pre-activation and its activation, in the glossary.
+CANDIDATE = (
+    Name("candidate_pre", "candidate pre-activation", "h̃_pre", "pre", "real", "affine", ("x",),
+         "h̃_pre = W_h·x(t)", r"\tilde{h}^{\mathrm{pre}}_t = W_h x_t", "gates", zh={"label": "候选值预激活"}),
+    Name("candidate", "candidate h̃(t)", "h̃(t)", "candidate", "real", "g", ("candidate_pre",),
+         "h̃(t) = g(h̃_pre)", r"\tilde{h}_t = g(\tilde{h}^{\mathrm{pre}}_t)", "gates", zh={"label": "候选值 h̃(t)"}),
+)
+
+
+class Minimal(Kind):
+    """A kind of Feng et al.: one bias-free Linear of x(t) (weight_ih, the reference's ``reference_marks``' one name,
+    chunked in ``blocks`` order), h(t) carried alone, and ``steps`` (X (T, ..., I), W, h0) -> every name and Hs."""
+
+    reference = "Feng, Tung, Ahmed, Bengio & Hajimirsadeghi 2024, 'Were RNNs all we needed?', arXiv:2410.01201"
+    param_names = ("weight_ih",)                   # one bias-free Linear of x(t); no weight_hh
+    state_line = ("h_prev", "kept", "h")
+    layout: dict = {}                              # the diagram's positions
+
+    @staticmethod
+    def steps(W: list[np.ndarray], X: np.ndarray, h0: np.ndarray) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def init_params(self, input_size, hidden_size, opts, rng):
+        return torch_linear_init(self, input_size, hidden_size, opts, rng)
+
+    def from_reference(self, state, config):
+        return read_reference(self, next(iter(self.reference_marks)), state)
+
+    def positions(self, glossary):
+        return self.layout
+
+    def compile(self, params, opts, dtype):
+        return split_rows(params["weight_ih"], len(self.blocks), dtype)
+
+    def forward(self, plan, xs, state):
+        out = self.steps(plan, xs, state.h)
+        Hs = out.pop("Hs")
+        return out, LayerState(h=Hs[-1].copy())
+
+    def tape_forward(self, p, opts, X, start: LayerState):
+        out = self.steps(self.compile(p, opts, np.float64), X, start.h)
+        out["X"] = X
+        return out["h"], out, LayerState(h=out["Hs"][-1].copy())

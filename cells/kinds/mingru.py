@@ -53,8 +53,8 @@ from . import _glossary as v
 from ._grid import ACT, PRE, TOP
 from ._linear import adjoints, carry
 from ._linear import scan as log_scan
-from ._minimal import g_slope, log_g, read_reference, split_rows, torch_linear_init
-from .base import Kind, LayerState
+from ._minimal import CANDIDATE, Minimal, g_slope, log_g, split_rows
+from .base import LayerState
 
 #: colah's GRU figure with its reset column taken out: h(t−1) along the top, x(t) up from below into the σ box of z
 #: and the g box of the candidate; z straight up through its 1 − z to the top ×, and across to the × over the candidate.
@@ -81,7 +81,7 @@ def steps(W: list[np.ndarray], X: np.ndarray, h0: np.ndarray) -> dict[str, np.nd
     return out
 
 
-class MinGRU(Kind):
+class MinGRU(Minimal):
     name = "mingru"
     title = "minGRU"
     summary = ("A GRU whose update gate and candidate read the input only, never h(t−1): no reset gate, no tanh, "
@@ -90,21 +90,12 @@ class MinGRU(Kind):
           "summary": "更新门和候选值只读当前输入、不读 h(t−1) 的 GRU：没有重置门，没有 tanh，并行扫描算出同样的状态（Feng 等人，2024）。",
           "removed": "门只读 x(t)：没有从 h(t−1) 通向门的箭头，没有重置门，没有 tanh。"}
     simplifies = ("gru", "The gates read x(t) alone: no arrow from h(t−1) into them, no reset gate, no tanh.")
-    reference = "Feng, Tung, Ahmed, Bengio & Hajimirsadeghi 2024, 'Were RNNs all we needed?', arXiv:2410.01201"
     blocks = ("candidate", "update_gate")          # the reference's chunk order: hidden, gate
-    param_names = ("weight_ih",)                   # one bias-free Linear of x(t); no weight_hh
-    state_line = ("h_prev", "kept", "h")
     reference_classes = ("minGRU",)
     reference_marks = frozenset({"to_hidden_and_gate.weight"})
 
-    def init_params(self, input_size, hidden_size, opts, rng):
-        return torch_linear_init(self, input_size, hidden_size, opts, rng)
-
-    def from_reference(self, state, config):
-        return read_reference(self, "to_hidden_and_gate.weight", state)
-
-    def positions(self, glossary):
-        return POSITIONS
+    layout = POSITIONS
+    steps = staticmethod(steps)
 
     def memory_roles(self, glossary):
         return {"mem": "h", "what": "hidden state", "keep": "update_complement", "keep_sym": "1 − z (the share of h(t−1) kept)",
@@ -117,10 +108,7 @@ class MinGRU(Kind):
             Name("update_gate_pre", "update gate pre-activation", "z_pre", "pre", "real", "affine", ("x",),
                  "z_pre = W_z·x(t)", r"z^{\mathrm{pre}}_t = W_z x_t", "gates", zh={"label": "更新门预激活"}),
             v.act("update_gate", "update gate z(t)", "z(t)", "sigmoid", "gates", zh="更新门 z(t)"),
-            Name("candidate_pre", "candidate pre-activation", "h̃_pre", "pre", "real", "affine", ("x",),
-                 "h̃_pre = W_h·x(t)", r"\tilde{h}^{\mathrm{pre}}_t = W_h x_t", "gates", zh={"label": "候选值预激活"}),
-            Name("candidate", "candidate h̃(t)", "h̃(t)", "candidate", "real", "g", ("candidate_pre",),
-                 "h̃(t) = g(h̃_pre)", r"\tilde{h}_t = g(\tilde{h}^{\mathrm{pre}}_t)", "gates", zh={"label": "候选值 h̃(t)"}),
+            *CANDIDATE,
             v.one_minus("update_complement", "update complement 1 − z(t)", "1 − z(t)", "update_gate", "z(t)", "update",
                         zh="更新门的补 1 − z(t)"),
             v.product("kept", "kept (1 − z(t)) ⊙ h(t−1)", "kept(t)", "update_complement", "h_prev", "1 − z(t)", "h(t−1)", "update",
@@ -139,27 +127,13 @@ class MinGRU(Kind):
                         {"title": "更新", "text": "新的隐藏状态：h(t) = (1 − z(t)) ⊙ h(t−1) + z(t) ⊙ h̃(t)。"}))
         return Glossary(names, phases)
 
-    # -- the computation -------------------------------------------------
-    def compile(self, params, opts, dtype):
-        return split_rows(params["weight_ih"], len(self.blocks), dtype)
-
-    def forward(self, plan, xs, state):
-        out = steps(plan, xs, state.h)
-        Hs = out.pop("Hs")
-        return out, LayerState(h=Hs[-1].copy())
-
+    # -- the parallel form and the backward pass (the trace's and the batch's: Minimal, by ``steps``) ----------
     def scan(self, params: dict[str, np.ndarray], xs: np.ndarray, h0: np.ndarray | float = 0.0) -> np.ndarray:
         """h(t) for every step of xs (T, ..., I) at once, by the log-space scan, in float64 (the parallel form)."""
         Wh, Wz = split_rows(params["weight_ih"], 2, np.float64)
         xs = np.asarray(xs, np.float64)
         z_pre, n_pre = xs @ Wz, xs @ Wh
         return log_scan(-softplus(z_pre), -softplus(-z_pre) + log_g(n_pre), h0)   # log(1 − z), log z + log h~
-
-    # -- backward pass ---------------------------------------------------
-    def tape_forward(self, p, opts, X, start: LayerState):
-        out = steps(self.compile(p, opts, np.float64), X, start.h)
-        out["X"] = X
-        return out["h"], out, LayerState(h=out["Hs"][-1].copy())
 
     def tape_backward(self, p, opts, cache, dY, dfinal: LayerState | None, *, params=True, states=False):
         z, n, keep = cache["update_gate"], cache["candidate"], cache["update_complement"]

@@ -42,8 +42,8 @@ from . import _glossary as v
 from ._grid import ACT, PRE, TOP
 from ._linear import adjoints, carry
 from ._linear import scan as log_scan
-from ._minimal import g_slope, log_g, read_reference, split_rows, torch_linear_init
-from .base import Kind, LayerState
+from ._minimal import CANDIDATE, Minimal, g_slope, log_g, split_rows
+from .base import LayerState
 
 #: colah's LSTM figure without its output gate and cell state: the σ boxes f and i and the g box of the candidate
 #: along the bottom row; f + i between f and i (its strip to the left), the two shares f′ and i′ straight above f and
@@ -84,7 +84,7 @@ def _share(name: str, label: str, sym: str, tex: str, gate: str, gsym: str, zh: 
                 rf"{tex} = \frac{{{gsym[0]}_t}}{{f_t + i_t}}", "share", zh={"label": zh})
 
 
-class MinLSTM(Kind):
+class MinLSTM(Minimal):
     name = "minlstm"
     title = "minLSTM"
     summary = ("An LSTM whose forget and input gates and candidate read the input only, normalised to sum to one: "
@@ -92,21 +92,12 @@ class MinLSTM(Kind):
     zh = {"title": "minLSTM（最小 LSTM）",
           "summary": ("遗忘门、输入门和候选值只读当前输入、两门归一化使其和为一的 LSTM："
                       "没有输出门，没有单独的细胞状态，并行扫描算出同样的状态（Feng 等人，2024）。")}
-    reference = "Feng, Tung, Ahmed, Bengio & Hajimirsadeghi 2024, 'Were RNNs all we needed?', arXiv:2410.01201"
     blocks = ("candidate", "forget_gate", "input_gate")   # the reference's chunk order: hidden, f, i
-    param_names = ("weight_ih",)                          # one bias-free Linear of x(t); no weight_hh
-    state_line = ("h_prev", "kept", "h")
     reference_classes = ("minLSTM",)
     reference_marks = frozenset({"to_hidden_and_f_i_gate.weight"})
 
-    def init_params(self, input_size, hidden_size, opts, rng):
-        return torch_linear_init(self, input_size, hidden_size, opts, rng)
-
-    def from_reference(self, state, config):
-        return read_reference(self, "to_hidden_and_f_i_gate.weight", state)
-
-    def positions(self, glossary):
-        return POSITIONS
+    layout = POSITIONS
+    steps = staticmethod(steps)
 
     def memory_roles(self, glossary):
         return {"mem": "h", "what": "hidden state", "keep": "forget_share", "keep_sym": "f′ = f / (f + i) (the share of h(t−1) kept)",
@@ -122,10 +113,7 @@ class MinLSTM(Kind):
             Name("input_gate_pre", "input gate pre-activation", "i_pre", "pre", "real", "affine", ("x",),
                  "i_pre = W_i·x(t)", r"i^{\mathrm{pre}}_t = W_i x_t", "gates", zh={"label": "输入门预激活"}),
             v.act("input_gate", "input gate i(t)", "i(t)", "sigmoid", "gates", zh="输入门 i(t)"),
-            Name("candidate_pre", "candidate pre-activation", "h̃_pre", "pre", "real", "affine", ("x",),
-                 "h̃_pre = W_h·x(t)", r"\tilde{h}^{\mathrm{pre}}_t = W_h x_t", "gates", zh={"label": "候选值预激活"}),
-            Name("candidate", "candidate h̃(t)", "h̃(t)", "candidate", "real", "g", ("candidate_pre",),
-                 "h̃(t) = g(h̃_pre)", r"\tilde{h}_t = g(\tilde{h}^{\mathrm{pre}}_t)", "gates", zh={"label": "候选值 h̃(t)"}),
+            *CANDIDATE,
             v.total("gate_sum", "gate sum f(t) + i(t)", "f(t) + i(t)", "forget_gate", "input_gate", "f(t)", "i(t)", "share",
                     role="product", zh="两门之和 f(t) + i(t)"),
             _share("forget_share", "normalised forget gate f′(t)", "f′(t)", "f'_t", "forget_gate", "f(t)", "归一化遗忘门 f′(t)"),
@@ -148,27 +136,13 @@ class MinLSTM(Kind):
                         {"title": "更新", "text": "新的隐藏状态：h(t) = f′(t) ⊙ h(t−1) + i′(t) ⊙ h̃(t)。"}))
         return Glossary(names, phases)
 
-    # -- the computation -------------------------------------------------
-    def compile(self, params, opts, dtype):
-        return split_rows(params["weight_ih"], len(self.blocks), dtype)
-
-    def forward(self, plan, xs, state):
-        out = steps(plan, xs, state.h)
-        Hs = out.pop("Hs")
-        return out, LayerState(h=Hs[-1].copy())
-
+    # -- the parallel form and the backward pass (the trace's and the batch's: Minimal, by ``steps``) ----------
     def scan(self, params: dict[str, np.ndarray], xs: np.ndarray, h0: np.ndarray | float = 0.0) -> np.ndarray:
         """h(t) for every step of xs (T, ..., I) at once, by the log-space scan, in float64 (the parallel form)."""
         Wh, Wf, Wi = split_rows(params["weight_ih"], 3, np.float64)
         xs = np.asarray(xs, np.float64)
         d = softplus(-(xs @ Wf)) - softplus(-(xs @ Wi))             # log i − log f
         return log_scan(-softplus(d), -softplus(-d) + log_g(xs @ Wh), h0)  # log f′, log i′ + log h~
-
-    # -- backward pass ---------------------------------------------------
-    def tape_forward(self, p, opts, X, start: LayerState):
-        out = steps(self.compile(p, opts, np.float64), X, start.h)
-        out["X"] = X
-        return out["h"], out, LayerState(h=out["Hs"][-1].copy())
 
     def tape_backward(self, p, opts, cache, dY, dfinal: LayerState | None, *, params=True, states=False):
         f, i, fs, is_ = cache["forget_gate"], cache["input_gate"], cache["forget_share"], cache["input_share"]
