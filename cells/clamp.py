@@ -280,7 +280,8 @@ class Layer:
 
     def __init__(self, model, slot, holds: list[list[tuple[str, object, float]]]):
         self.glossary, self.order, self.holds = model.glossary, order(model.glossary), holds
-        self.params, self.hidden = model.layer_params(slot), model.hidden_size
+        params = model.layer_params(slot)
+        self.params, self.hidden = {**params, **model.spec.derived(params, model.options)}, model.hidden_size
         self.terms, option = model.spec.clamp_terms, model.spec.clip_option
         self.clip = model.options.get(option) if option else None
         self.shifts = [(n.name, n.operands[0]) for n in model.glossary if n.op == "shift"]

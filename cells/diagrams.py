@@ -364,8 +364,10 @@ def _diagram(spec: Kind, options: tuple) -> dict:
     taken = [b for v in nodes.values() for b in (v["strip"], (v["mark"] or {}).get("box")) if b] + _corridors(nodes, glossary, state_line)
     for n in glossary:
         _label(nodes[n.name], n, sides[n.name], wanted.get(n.name, {}).get("label"), taken)
-    edges = [(s, n.name, _style(glossary, s, n, state_line)) for n in glossary for s in n.operands if n.op != "shift"]
-    # h_prev <- h (the shift) is the recurrence itself, drawn as the way out and in
+    # h_prev <- h (the shift) is the recurrence itself, drawn as the way out and in; a name that reads one operand twice
+    # (ā² = ā ⊙ ā) takes one wire from it
+    edges = list(dict.fromkeys((s, n.name, _style(glossary, s, n, state_line))
+                               for n in glossary for s in n.operands if n.op != "shift"))
     wires = _route_all(nodes, glossary, state_line, edges)
     return {"width": WIDTH, "height": HEIGHT, "nodes": list(nodes.values()),
             "edges": [{"source": s, "target": t, "style": st} for s, t, st in edges],

@@ -43,12 +43,13 @@ RANGES = ("unit", "signed", "real")
 # Ops whose result the engine stores; "affine" means a matmul with weights (or a learned vector, clamp_terms' "diag"); "g" is
 # minGRU's and minLSTM's candidate activation (cells._math.g); "div" the first operand over the second (minLSTM's
 # f′ = f / (f + i)); "sub" the first less the second; "max" the larger of the two; "exp", "softplus" log(1 + eᵃ),
-# "log_sigmoid" log σ(a), "silu" a·σ(a), "sqrt", "abs" and "neg" (−a) of one operand: the exponential gates and
+# "log_sigmoid" log σ(a), "silu" a·σ(a), "sqrt", "abs", "neg" (−a) and "sqrt_one_minus_square" √(1 − a²) of one
+# operand (RG-LRU's multiplier, one factor in its paper): the exponential gates and
 # stabilizers of sLSTM and mLSTM, RG-LRU's decay, Mamba's step size. "outer" and "contract" are the state-space cells'
 # products of a vector of the channels with one of the state's N values: outer(a, b)[d, n] = a[d]·b[n], flattened
 # row-major, and contract(S, b)[d] = Σₙ S[d, n]·b[n].
 OPS = ("given", "affine", "sigmoid", "tanh", "relu", "identity", "g", "one_minus", "mul", "div", "add", "sub", "max", "exp",
-       "softplus", "log_sigmoid", "silu", "sqrt", "abs", "neg", "outer", "contract", "clip", "shift")
+       "softplus", "log_sigmoid", "silu", "sqrt", "sqrt_one_minus_square", "abs", "neg", "outer", "contract", "clip", "shift")
 # The ops of one kind each, until the kinds that use them are registered and the page spells them out (cells.kinds.slstm,
 # mlstm): "capped_add" (a, b, c, n) is a + b, at most c where n = 0 (sLSTM's f̃′ + m(t−1) at a sequence's first step);
 # per head g of mLSTM's matrix memory, "head_outer" a_g b_gᵀ, "head_scale" a_g S_g, "head_matvec" S_g b_g, "head_dot" a_gᵀ b_g.
@@ -67,6 +68,9 @@ class Option:
     minimum: float | None = None
     nullable: bool = False
     zh: dict[str, str] = field(default_factory=dict, compare=False)  # {"doc": the doc in Chinese}
+    #: the model size this option's value must divide ("hidden_size": heads of block-diagonal weights; the kind refuses
+    #: a value that does not, naming both)
+    divides: str | None = None
 
     def check(self, value: Any) -> Any:
         """Return ``value`` coerced to the option's type, or raise OptionError naming it."""
@@ -121,6 +125,7 @@ class Option:
             "choices": list(self.choices) if self.choices is not None else None,
             "minimum": self.minimum,
             "nullable": self.nullable,
+            "divides": self.divides,
             "zh": dict(self.zh),
         }
 

@@ -96,6 +96,21 @@ def minlstm_step(p, x, h):
     return f / (f + i) * h + i / (f + i) * g(n_x)
 
 
+def rglru_step(p, x, h, first):
+    """De et al. 2024, RG-LRU, after an input projection u = W x + b: gates block-diagonal over heads (each head's
+    rows of weight_a and weight_x are its square block), log a = -8 softplus(lambda) r; at a sequence's first step
+    a = 0 and the multiplier is 1, as the reference's segment position 0."""
+    u = p["weight_ih"] @ x + p["bias_ih"]
+    bw = p["weight_a"].shape[1]
+    blocks = lambda w: np.concatenate([w[k:k + bw] @ u[k:k + bw] for k in range(0, len(u), bw)])
+    r, i = sigmoid(blocks(p["weight_a"]) + p["bias_a"]), sigmoid(blocks(p["weight_x"]) + p["bias_x"])
+    if first:
+        return i * u
+    log_a = -8.0 * np.log1p(np.exp(p["weight_lambda"])) * r
+    # 1 - a^2 = -expm1(2 log a): as 1 - a * a it loses digits where a is near 1 (a decay that keeps nearly everything)
+    return np.exp(log_a) * h + np.sqrt(-np.expm1(2 * log_a)) * i * u
+
+
 def rnn_step(p, x, h, nonlinearity="tanh"):
     z = p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ h + p["bias_hh"]
     return np.tanh(z) if nonlinearity == "tanh" else np.maximum(z, 0.0)
@@ -117,7 +132,7 @@ LSTM_FAMILY = {
 def run_layer(kind, p, xs, h, c, opts):
     """Outputs (T, out) and final (h, c) of one layer-direction."""
     outs, prev = [], np.zeros(3 * len(c)) if c is not None else None
-    for x in xs:
+    for t, x in enumerate(xs):
         if kind in LSTM_FAMILY:
             cfg = dict(LSTM_FAMILY[kind])
             cfg.setdefault("peep", opts.get("peepholes", False))
@@ -129,6 +144,8 @@ def run_layer(kind, p, xs, h, c, opts):
             h = mgu_step(p, x, h)
         elif kind in ("mingru", "minlstm"):
             h = (mingru_step if kind == "mingru" else minlstm_step)(p, x, h)
+        elif kind == "rglru":
+            h = rglru_step(p, x, h, first=t == 0)   # a run from zeros begins a sequence
         else:
             h = rnn_step(p, x, h, opts.get("nonlinearity", "tanh"))
         outs.append(h)

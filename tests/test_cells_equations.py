@@ -12,6 +12,7 @@ ever handed to eval.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pytest
@@ -21,12 +22,13 @@ from gatescope import cells
 
 FUNCS = {"σ": lambda a: 1 / (1 + np.exp(-a)), "tanh": np.tanh, "relu": lambda a: np.maximum(a, 0),
          "g": lambda a: np.where(a >= 0, a + 0.5, 1 / (1 + np.exp(-a))),   # minGRU's and minLSTM's candidate
-         "max": np.maximum, "clip": lambda a, lim: np.clip(a, -lim, lim)}
+         "max": np.maximum, "clip": lambda a, lim: np.clip(a, -lim, lim),
+         "exp": np.exp, "log": np.log, "softplus": lambda a: np.logaddexp(0.0, a), "√": np.sqrt}
 TOKEN = re.compile(r"""
     (?P<num>\d+(?:\.\d+)?)
-  | (?P<atom>[A-Za-z][A-Za-z0-9_\u0303\u2032]*(?:\((?:t|t−1)\))?)     # f(t), h(t−1), c̃_pre, W_if, kept(t), f′(t)
-  | (?P<func>σ)
-  | (?P<op>[+−⊙·/=,±()\[\]])
+  | (?P<atom>[^\W\d_σ²](?:(?!²)[\w\u0303\u0304\u2032])*(?:\((?:t|t−1)\))?)   # f(t), h(t−1), c̃_pre, W_if, kept(t), f′(t), Λ, ā(t)
+  | (?P<func>[σ√])
+  | (?P<op>[+−⊙·/=,±()\[\]²])
   | (?P<space>\s+)
 """, re.X)
 OPERAND_END, OPERAND_START = {"num", "atom", ")", "]"}, {"num", "atom", "func", "(", "["}
@@ -65,8 +67,9 @@ def tokens(text: str, juxtaposed: str | None = None) -> tuple[list[tuple[str, st
 
 
 class Parser:
-    """expr := term ((+|−) term)*; term := factor ((⊙|/) factor)*; factor := unit (· unit)*;
-    unit := number | atom | func(expr, ...) | (expr) | [expr, ...] | ±number | −unit. Trees are tuples; ("paren", e) kept."""
+    """expr := term ((+|−) term)*; term := factor ((⊙|/) factor)*; factor := power (· power)*; power := unit ²*;
+    unit := number | atom | func(expr, ...) | func unit | (expr) | [expr, ...] | ±number | −unit (log a(t) is log(a(t)),
+    √(1 − a) the root of the bracket). Trees are tuples; ("paren", e) kept."""
 
     def __init__(self, toks):
         self.toks, self.i = toks, 0
@@ -93,7 +96,14 @@ class Parser:
         return self.binary({"⊙": "mul", "/": "div"}, self.factor)
 
     def factor(self):
-        return self.binary({"·": "dot"}, self.unit)
+        return self.binary({"·": "dot"}, self.power)
+
+    def power(self):
+        tree = self.unit()
+        while self.peek() == "²":
+            self.take()
+            tree = ("square", tree)
+        return tree
 
     def items(self, close):
         out = [self.expr()]
@@ -115,6 +125,8 @@ class Parser:
             return ("neg", self.unit())
         if kind == "func":
             fn = self.take()
+            if self.peek() != "(":   # log a(t): a function of the one operand after it
+                return ("call", fn, [self.unit()])
             self.take("(")
             args = self.items(")")
             return ("call", "max", [("num", 0.0), *args]) if fn == "relu" else ("call", fn, args)  # relu(a) is max(0, a)
@@ -142,15 +154,17 @@ def parse(toks) -> tuple:
 
 def tex_to_text(tex: str) -> str:
     """LaTeX as this project writes it, spelled in the text's tokens: \\tilde{c}^{\\mathrm{pre}}_t -> c̃_pre, h_{t-1} -> h(t−1)."""
-    out = re.sub(r"\\quad\s*|\\text\{[^}]*\}", "", tex)
+    out = re.sub(r"\\quad\s*|\\text\{[^}]*\}", "", tex).replace(r"\,", " ")
+    out = re.sub(r"\\bar\{(\w)\}", lambda m: unicodedata.normalize("NFC", m.group(1) + "\u0304"), out)   # \bar{a}: ā
     out = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: " / ".join(_bracketed(p) for p in m.groups()), out)
     out = out.replace("'", "\u2032")   # f'_t: f′(t)
     for a, b in ((r"\tilde{c}", "c\u0303"), (r"\tilde{h}", "h\u0303"), (r"\sigma", "σ"), (r"\tanh", "tanh"), (r"\max", "max"),
-                 (r"\odot", "⊙"), (r"\pm", "±"), ("-", "−")):
+                 (r"\odot", "⊙"), (r"\pm", "±"), (r"\Lambda", "Λ"), (r"\exp", "exp"), (r"\log", "log "), ("-", "−")):
         out = out.replace(a, b)
     out = re.sub(r"\\mathrm\{(\w+)\}", r"\1", out)
+    out = re.sub(r"\\sqrt\{([^{}]*)\}", r"√(\1)", out)
     out = out.replace("^{pre}_t", "_pre").replace("_{t−1}", "(t−1)")
-    out = re.sub(r"_t\b", "(t)", out)
+    out = re.sub(r"_t\b", "(t)", out).replace("^2", "²")
     out = re.sub(r"_\{(\w+)\}", r"_\1", out)
     assert "\\" not in out and "{" not in out, f"LaTeX this test cannot read: {tex!r} -> {out!r}"
     return out
@@ -170,7 +184,10 @@ def strip_parens(tree):
 
 
 def evaluate(tree, env):
-    """A tree's value over every step at once: vectors are (T, width), weights (rows, cols), · is W @ v."""
+    """A tree's value over every step at once: vectors are (T, width), weights (rows, cols), · is W @ v (or a constant
+    times v). A symbol written as an expression (log a(t), 1 − z(t)) is found by its tree: env holds it under that tree."""
+    if key(tree) in env:
+        return env[key(tree)]
     op = tree[0]
     if op == "num":
         return tree[1]
@@ -181,6 +198,8 @@ def evaluate(tree, env):
         return tree[1]
     if op == "neg":
         return -evaluate(tree[1], env)
+    if op == "square":
+        return evaluate(tree[1], env) ** 2
     if op == "paren":
         return evaluate(tree[1], env)
     if op == "cat":
@@ -188,9 +207,14 @@ def evaluate(tree, env):
     if op == "call":
         return FUNCS[tree[1]](*(evaluate(t, env) for t in tree[2]))
     a, b = evaluate(tree[1], env), evaluate(tree[2], env)
-    if op == "dot":
-        return b @ a.T  # a matrix (out, in) times each step's vector (T, in)
+    if op == "dot":  # a matrix (out, in) times each step's vector (T, in), or a constant (c·softplus(Λ)) times a vector
+        return a * b if np.ndim(a) == 0 else b @ a.T
     return {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}[op](a, b)
+
+
+def key(tree) -> str:
+    """How env holds a symbol written as an expression: its tree, parentheses aside."""
+    return repr(strip_parens(tree))
 
 
 def weights(model) -> dict[str, np.ndarray]:
@@ -199,9 +223,13 @@ def weights(model) -> dict[str, np.ndarray]:
     A block's letter is read from its pre-activation's equation (W_i?·x(t)); if it were misread, the numbers
     would not match. Peepholes weight_c? are p_?, FGR's weight_gg rows are R_? for the gates fed back, in the
     glossary's order, and a projection weight_hr is W_hr. A kind whose gates read x(t) alone (minGRU) writes
-    W_z·x(t): its blocks are W_? and it has no other matrix or bias.
+    W_z·x(t): its blocks are W_? and it has no other matrix or bias. A kind whose symbols are its own (RG-LRU's W_a,
+    Λ, c) says what each holds (Kind.symbols).
     """
     p = {k.removesuffix("_l0"): v for k, v in model.params.items()}
+    own = model.spec.symbols(p, model.options)
+    if own:
+        return dict(own)
     glossary, H = model.glossary, model.hidden_size
     of_x = "weight_hh" not in p
     pattern = r"W_(\w+)·x\(t\)" if of_x else r"W_i(\w+)·x\(t\)"
@@ -222,6 +250,13 @@ def weights(model) -> dict[str, np.ndarray]:
     return out
 
 
+def says_it_is(n) -> bool:
+    """Whether a name's equation defines its symbol as written: the symbol is the equation, or its left side. A symbol
+    that is a short label (the GRU's W_hn·h(t−1) for W_hn·h(t−1) + b_hn) is not."""
+    lhs, rhs = parse(tokens(n.equation)[0])
+    return key(parse(tokens(n.symbol)[0])[1]) == key(rhs if lhs is None else lhs)
+
+
 def run_case(kind: str, opts: dict, steps: int = 7):
     model = cells.build(kind, 3, 6, seed=4, dtype="float64", **opts)
     trace = model.run(np.random.default_rng(1).standard_normal((steps, 3)) * 1.5)
@@ -229,6 +264,8 @@ def run_case(kind: str, opts: dict, steps: int = 7):
     for n in model.glossary:
         if len(tokens(n.symbol)[0]) == 1:  # a symbol that is one atom names its vector: f(t), h(t−1), c̃_pre
             env[n.symbol] = trace[n.name]
+        elif n.op not in ("given", "shift") and says_it_is(n):   # an expression its equation defines (log a(t) = ...,
+            env[key(parse(tokens(n.symbol)[0])[1])] = trace[n.name]   # 1 − z(t)) is its vector wherever it is written
     return model, trace, env
 
 
@@ -245,8 +282,10 @@ def test_every_shown_equation_gives_the_traces_numbers(case):
             assert len(tokens(n.symbol)[0]) > 1, f"{n.name}: {n.equation!r} does not say what it defines"
         else:
             assert strip_parens(lhs) != strip_parens(rhs), f"{n.name}: {n.equation!r} says nothing"
-            assert lhs == ("var", n.symbol), f"{n.name}: the left side of {n.equation!r} is not its symbol {n.symbol!r}"
-        np.testing.assert_allclose(evaluate(rhs, env), trace[n.name], rtol=1e-9, atol=1e-12, err_msg=f"{n.name}: {n.equation}")
+            assert key(lhs) == key(parse(tokens(n.symbol)[0])[1]), \
+                f"{n.name}: the left side of {n.equation!r} is not its symbol {n.symbol!r}"
+        others = {k: v for k, v in env.items() if k not in (n.symbol, key(parse(tokens(n.symbol)[0])[1]))}   # never itself
+        np.testing.assert_allclose(evaluate(rhs, others), trace[n.name], rtol=1e-9, atol=1e-12, err_msg=f"{n.name}: {n.equation}")
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

@@ -1,6 +1,6 @@
-"""The RG-LRU of Griffin and Hawk (De et al. 2024; cells/kinds/rglru.py), not yet in BUILT_IN.
+"""The RG-LRU of Griffin and Hawk (De et al. 2024; cells/kinds/rglru.py).
 
-The kind is registered inside the test that needs it (``cells.registered``). Checked: the step form against the
+Checked: the step form against the
 reference implementation (PyPI recurrentgemma, ``recurrentgemma.torch.layers.RGLRU``) in float32, its weights read
 with ``from_reference`` and ``cells.load``, a fresh sequence and its decoding mode (a cache and segment_pos > 0);
 the parallel form (the associative scan) against the step form in float64; every name of the trace against its op;
@@ -32,15 +32,13 @@ from gatescope.cells.kinds.base import LayerState
 from gatescope import cells
 
 KIND = rglru.KIND
-OPS = {"sigmoid": lambda a: 1 / (1 + np.exp(-a)), "exp": np.exp, "sqrt": np.sqrt, "one_minus": lambda a: 1 - a,
+OPS = {"sigmoid": lambda a: 1 / (1 + np.exp(-a)), "exp": np.exp, "sqrt_one_minus_square": lambda a: np.sqrt(1 - a * a),
        "mul": lambda a, b: a * b, "add": lambda a, b: a + b}
 
 
 @pytest.fixture
 def kind():
-    with cells.registered(KIND) as k:
-        yield k.name
-    assert "rglru" not in cells.KINDS
+    return KIND.name
 
 
 @cache
@@ -93,10 +91,6 @@ def loaded(net, dtype: str, heads: int):
     return cells.load(params, "rglru", dtype=dtype, **opts)
 
 
-def test_kind_is_not_built_in():
-    assert "rglru" not in cells.KINDS
-
-
 @pytest.mark.parametrize("heads", [1, 2])
 def test_step_form_equals_the_reference_in_float32(kind, heads):
     import torch
@@ -146,10 +140,12 @@ def test_where_a_sequence_begins(kind):
     np.testing.assert_allclose(model.run(xs, h0=h0).output, continued[0].numpy(), rtol=1e-6, atol=1e-6)
     assert int(end.more["position"]) == T
     for trace in (fresh, dropped):
-        np.testing.assert_array_equal(trace["decay"][0], 0.0)
+        np.testing.assert_array_equal(trace["continues"][:, 0], [0.0] + [1.0] * (T - 1))
+        np.testing.assert_array_equal(trace["decay_applied"][0], 0.0)
+        assert (trace["decay"][0] > 0).all()           # a(t) is the gate's; s(t) = 0 is what drops h(t−1)
         np.testing.assert_array_equal(trace["kept"][0], 0.0)
         np.testing.assert_array_equal(trace["multiplier"][0], 1.0)
-    assert (model.run(xs, h0=h0)["decay"][0] > 0).all()
+    assert (model.run(xs, h0=h0)["decay_applied"][0] > 0).all()
 
 
 @pytest.mark.parametrize("start", [0, 5])
@@ -169,7 +165,7 @@ def test_the_scan_equals_the_step_form_in_float64(kind, start):
     np.testing.assert_allclose(KIND.scan(p, batch, H0, start=start), out, rtol=1e-6, atol=1e-6)
     H0[1] = 0.0                                                                 # without a position, each sequence's own h0 says
     out, cache, _ = KIND.tape_forward(p, model.options, batch, LayerState(h=H0))
-    assert cache["first"].tolist() == [False, True, False]
+    assert (cache["continues"][0] == 0).all(axis=-1).tolist() == [False, True, False]
     np.testing.assert_allclose(KIND.scan(p, batch, H0), out, rtol=1e-6, atol=1e-6)
 
 
@@ -190,10 +186,7 @@ def test_every_name_is_what_it_says(kind, start):
         a = trace[n.name]
         assert a.shape == (9, 3 if n.size == "input_size" else 6) and a.flags.c_contiguous, n.name
         ins = [trace[i] for i in n.operands]
-        if n.name == "decay" and start == 0:   # the reference's reset: a = 0 at a sequence's first step
-            np.testing.assert_array_equal(a[0], 0.0)
-            np.testing.assert_allclose(a[1:], np.exp(ins[0][1:]), rtol=0, atol=1e-12)
-        elif n.op in OPS:
+        if n.op in OPS:
             np.testing.assert_allclose(a, OPS[n.op](*ins), rtol=0, atol=1e-12, err_msg=n.name)
         elif n.name == "projection":
             np.testing.assert_allclose(a, xs @ p["weight_ih"].T + p["bias_ih"], rtol=0, atol=1e-12)
@@ -206,13 +199,15 @@ def test_every_name_is_what_it_says(kind, start):
         elif n.op == "shift":
             np.testing.assert_array_equal(a[1:], ins[0][:-1])
             np.testing.assert_array_equal(a[0], h0)
+        elif n.name == "continues":            # the reference's reset: 0 at a sequence's first step
+            np.testing.assert_array_equal(a, np.repeat([[0.0 if start == 0 else 1.0]] + [[1.0]] * 8, 6, axis=1))
         elif n.op == "given":
             np.testing.assert_array_equal(a, xs)
         else:
             raise AssertionError(f"{n.name}: op {n.op} not checked")
         if n.range == "unit":
             assert (a >= 0).all() and (a <= 1).all(), n.name
-    np.testing.assert_allclose(trace["decay_square"] + trace["decay_complement"], 1.0, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(trace["decay_applied"] ** 2 + trace["multiplier"] ** 2, 1.0, rtol=0, atol=1e-15)
 
 
 def test_large_inputs_neither_overflow_nor_warn(kind):
@@ -321,7 +316,7 @@ def test_gradients_of_a_continued_sequence_equal_torch_autograd(kind, float64_re
 
     opts = {"heads": heads}
     out, cache, final = KIND.tape_forward(p, opts, X, LayerState(h=H0, more={"position": np.array(start)}))
-    assert (cache["decay_complement"][:, :, ::2] < 2.5e-7).all()
+    assert (cache["multiplier"][:, :, ::2] ** 2 < 2.5e-7).all()       # 1 − ā²: the bounded √′ is in play
     # 1e-9, not 1e-12: the reference's 1 − exp(2 log a) keeps ~6 digits of 1 − a² ≈ 1e-10; ours is −expm1(2 log a)
     np.testing.assert_allclose(out, y.detach().numpy().transpose(1, 0, 2), rtol=0, atol=1e-9)
     grads, dX, d0, _ = KIND.tape_backward(p, opts, cache, dY, LayerState(h=dH))

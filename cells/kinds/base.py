@@ -184,6 +184,18 @@ class Kind:
         """Where each name of ``glossary`` sits in the cell diagram (see cells.diagram and kinds._grid)."""
         raise NotImplementedError
 
+    def symbols(self, params: dict[str, np.ndarray], opts: dict) -> dict[str, Any]:
+        """One layer-direction's parameters under the symbols its equations write, each as the equation uses it (a matrix
+        (out, in), a vector, a constant): RG-LRU's {"W_u": ..., "Λ": ..., "c": 8.0}. It is what a reader's "W_a" or "Λ"
+        holds, and what tests/test_cells_equations.py evaluates the equations with. {}: the kind's symbols are the
+        framework's (W_ii, b_hf, ...: tests/test_cells_equations.weights reads them off the pre-activations' equations)."""
+        return {}
+
+    def derived(self, params: dict[str, np.ndarray], opts: dict) -> dict[str, np.ndarray]:
+        """Vectors computed from one layer-direction's parameters that ``clamp_terms`` name as if they were parameters
+        (RG-LRU's decay rate −c·softplus(Λ), by which log a(t) changes with r(t)); {} for a kind that needs none."""
+        return {}
+
     def memory_roles(self, glossary: Glossary) -> dict:
         """Which names play memory, keep gate and write gate, for the model card's notes (cells.training.notes).
 

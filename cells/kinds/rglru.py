@@ -16,13 +16,14 @@ variance and are independent, so has h(t), since a² + (1 − a²) = 1.
 **The first step of a sequence** is the reference's (PyPI recurrentgemma,
 ``recurrentgemma/torch/layers.py``, ``RGLRU``): where ``segment_pos == 0`` it
 multiplies a by 0 (``rnn_scan``: a * ~reset) and sets the multiplier to 1, so
-h = i ⊙ u and h(0) is dropped whatever it was. Here a(t) is traced as the
-recurrence uses it: 0 at a sequence's first step, so a² = 0, √(1 − a²) = 1
-and kept = 0 follow from it by their own ops. Whether a run begins a
-sequence is its start state's ``more["position"]``, the reference's
-segment_pos of the run's first step (0: it begins one); the final state
-carries position + T. A state without a position (the model passes none
-yet) begins a sequence when h(0) is all zeros, a fresh start (the
+h = i ⊙ u and h(0) is dropped whatever it was. Here that is a name of its
+own, s(t) ("continues": 0 at a sequence's first step, 1 after it), and the
+recurrence uses ā(t) = s(t) ⊙ a(t): at a first step ā = 0, so ā² = 0,
+√(1 − ā²) = 1 and kept = 0 follow by their own ops, and every equation holds
+at every step. Whether a run begins a sequence is its start state's
+``more["position"]``, the reference's segment_pos of the run's first step
+(0: it begins one); the final state carries position + T. A state without a
+position begins a sequence when h(0) is all zeros, a fresh start (the
 reference's training mode, segment_pos 0, 1, ...), and continues one
 otherwise (its decoding mode: a cache and segment_pos > 0), so a given h0
 is never silently dropped. Only a zero state meant as a continuation reads
@@ -49,12 +50,12 @@ scan over the pairs (a, b), (a1, b1)∘(a2, b2) = (a1 a2, a2 b1 + b2), in
 ⌈log2 T⌉ NumPy passes (Hillis and Steele), then h(t) = B(t) + A(t) h(0).
 
 The backward pass (tape_forward, tape_backward; cells.backprop batches it),
-with dh the adjoint of h(t) and m = √(1 − a²):
+with dh the adjoint of h(t) and m = √(1 − ā²):
 
-    dh(t-1)  += dh(t) ⊙ a(t)                             the one step-by-step line
+    dh(t-1)  += dh(t) ⊙ ā(t)                             the one step-by-step line
     dm        = dh ⊙ i ⊙ u,    d(i ⊙ u) = dh ⊙ m
-    dlog a    = dh ⊙ h(t-1) ⊙ a − 2 a² ⊙ dm / √max(4(1 − a²), 10⁻⁶)
-                (0 at a sequence's first step, where a and m are constants)
+    dlog a    = dh ⊙ h(t-1) ⊙ ā − 2 ā² ⊙ dm / √max(4(1 − ā²), 10⁻⁶)
+                (0 at a sequence's first step, where ā = 0: a and m are constants there)
     dr_pre    = dlog a ⊙ (−c softplus(Λ)) ⊙ r (1 − r)
     di_pre    = dh ⊙ m ⊙ u ⊙ i (1 − i)
     du        = dh ⊙ m ⊙ i + dr_pre W_a + di_pre W_x
@@ -71,27 +72,29 @@ from typing import NamedTuple
 import numpy as np
 
 from .._math import flat_outer, sigmoid, softplus
-from ..errors import CellsError, OptionError, ShapeError, WeightNameError
+from ..errors import OptionError
 from ..spec import Glossary, Name, Option, Phase
 from . import _glossary as v
 from ._grid import ACT, PRE, TOP
 from ._linear import adjoints, carry
+from ._rglru_reference import REFERENCE_NAMES, from_reference
 from .base import Kind, LayerState
 
 C = 8.0                   # the paper's and the reference's c: log a = −c · softplus(Λ) ⊙ r
 MAX_SQRT_GRADIENT = 1000.0  # the reference's _MAX_SQRT_GRADIENT
 
-#: A first layout, colah's style: x(t) up into the projection u, whose line runs along the bottom into the σ boxes
-#: of r and i and up into the × of i ⊙ u at the right; r's column goes on up through log a and a to the top ×
-#: (kept); a steps right through a², 1 − a² and the multiplier into the × of what is written, which goes up into h.
+#: colah's style: x(t) up into the projection u, whose line runs along the bottom into the σ boxes of r and i and up
+#: into the × of i ⊙ u at the right; r's column goes up to log a, which turns right into a; a goes up into the × where
+#: s(t) comes in from the left (ā = s ⊙ a), and on up to the top × (kept); ā also runs right through the multiplier
+#: √(1 − ā²) into the × of what is written, which goes up into h.
 POSITIONS = {
-    "x": (2.1, 0.3, {"label": "w"}), "h_prev": (0.85, TOP),
+    "x": (2.1, 0.3, {"label": "w"}), "h_prev": (0.85, TOP), "continues": (4.0, 5.5, {"label": "w"}),
     "projection": (2.1, PRE),
     "recurrence_gate_pre": (4.0, PRE), "recurrence_gate": (4.0, ACT),
-    "log_decay": (4.0, 4.2), "decay": (4.0, 5.4, {"label": "nw"}),
-    "decay_square": (5.5, 5.4), "decay_complement": (6.7, 5.4, {"strip": "s"}), "multiplier": (8.4, 5.4, {"label": "n"}),
+    "log_decay": (4.0, 4.2), "decay": (6.0, 4.2), "decay_applied": (6.0, 5.5, {"strip": "ne"}),
+    "multiplier": (8.0, 5.5, {"label": "s"}),
     "input_gate_pre": (8.4, PRE), "input_gate": (8.4, ACT), "gated": (10.2, ACT),
-    "written": (10.2, 5.4), "kept": (4.0, TOP), "h": (10.2, TOP),
+    "written": (10.2, 5.5, {"strip": "e"}), "kept": (6.0, TOP), "h": (10.2, TOP),
 }
 
 
@@ -146,17 +149,16 @@ def final(Hs: np.ndarray, start: np.ndarray) -> LayerState:
 
 def steps(plan: Plan, X: np.ndarray, h0: np.ndarray, first: np.ndarray) -> dict[str, np.ndarray]:
     """The step form over X (T, ..., I) from h0: every glossary name but x, and Hs (T + 1, ..., H).
-    ``first`` (a bool per sequence, shaped as X[0] without its last axis): X[0] is that sequence's first step,
-    where a = 0 and the multiplier is 1."""
+    ``first`` (a bool per sequence, shaped as X[0] without its last axis): X[0] is that sequence's first step."""
     out = inputs(plan, X, first)
-    Hs = carry(out["decay"], out["written"], h0)                        # h(t), one step at a time
-    out["kept"] = out["decay"] * Hs[:-1]                                # a(t) ⊙ h(t−1)
+    Hs = carry(out["decay_applied"], out["written"], h0)                # h(t), one step at a time
+    out["kept"] = out["decay_applied"] * Hs[:-1]                        # ā(t) ⊙ h(t−1)
     out["h_prev"], out["h"], out["Hs"] = Hs[:-1], Hs[1:], Hs
     return out
 
 
 def inputs(plan: Plan, X: np.ndarray, first: np.ndarray) -> dict[str, np.ndarray]:
-    """Everything that reads x(t) only, for all steps at once: the gates, the decay a and what is written."""
+    """Everything that reads x(t) only, for all steps at once: the gates, the decay and what is written."""
     out = {"projection": X @ plan.Wu + plan.bu}                         # u(t)
     u = out["projection"]
     out["recurrence_gate_pre"] = u @ plan.Wa + plan.ba                  # W_a·u(t) + b_a
@@ -164,14 +166,15 @@ def inputs(plan: Plan, X: np.ndarray, first: np.ndarray) -> dict[str, np.ndarray
     r = out["recurrence_gate"] = sigmoid(out["recurrence_gate_pre"])    # r(t)
     i = out["input_gate"] = sigmoid(out["input_gate_pre"])              # i(t)
     out["log_decay"] = r * plan.coef                                    # log a = −c·softplus(Λ) ⊙ r
-    a = out["decay"] = np.exp(out["log_decay"])                         # a(t) in (0, 1]
-    comp = -np.expm1(2.0 * out["log_decay"])                            # 1 − a², exact where a is near 1
-    a[0][first], comp[0][first] = 0.0, 1.0                              # the reference's reset: a·0, multiplier 1
-    out["decay_square"] = a * a                                         # a(t)²
-    out["decay_complement"] = comp                                      # 1 − a(t)²
-    out["multiplier"] = np.sqrt(comp)                                   # √(1 − a(t)²)
+    out["decay"] = np.exp(out["log_decay"])                             # a(t) in (0, 1]
+    s = out["continues"] = np.ones_like(u)                              # s(t): 0 at a sequence's first step
+    s[0][first] = 0.0
+    out["decay_applied"] = s * out["decay"]                             # ā(t) = s(t) ⊙ a(t): the reference's a·~reset
+    comp = -np.expm1(2.0 * out["log_decay"])                            # 1 − a², exact where a is near 1 ...
+    comp[0][first] = 1.0                                                # ... and 1 − 0² where ā = 0
+    out["multiplier"] = np.sqrt(comp)                                   # √(1 − ā(t)²)
     out["gated"] = i * u                                                # i(t) ⊙ u(t)
-    out["written"] = out["multiplier"] * out["gated"]                   # √(1 − a²) ⊙ i ⊙ u
+    out["written"] = out["multiplier"] * out["gated"]                   # √(1 − ā²) ⊙ i ⊙ u
     return out
 
 
@@ -184,42 +187,6 @@ def linear_scan(a: np.ndarray, b: np.ndarray, h0: np.ndarray | float) -> np.ndar
         A[d:] = A[d:] * A[:-d]
         d *= 2
     return B + A * h0
-
-
-REFERENCE_NAMES = ("a_param", "a_gate.w", "a_gate.b", "input_gate.w", "input_gate.b")   # RGLRU's state_dict
-
-
-def from_reference(state: dict[str, np.ndarray], config: dict) -> tuple[dict[str, np.ndarray], dict]:
-    """Our parameters (``_l0``, as cells.load takes them) and options for the reference's ``RGLRU(width, num_heads)``,
-    from its state_dict as NumPy arrays and its settings (``width``, ``num_heads``; {} reads them off the shapes):
-    the projection is the identity (the layer alone reads its input as is), BlockDiagonalLinear's w (heads, in, out)
-    becomes the stacked (out, in) blocks, its b (heads, H/heads) a vector, a_param is Λ."""
-    extra = sorted(set(state) - set(REFERENCE_NAMES))
-    if extra:
-        raise CellsError(f"RG-LRU: {', '.join(extra)}: not weights of the reference's RGLRU layer "
-                         f"({', '.join(REFERENCE_NAMES)}); pass the RG-LRU's own state_dict (a Griffin block's rg_lru)")
-    missing = [n for n in REFERENCE_NAMES if n not in state]
-    if missing:
-        raise WeightNameError(missing=missing, message=f"RG-LRU: missing {', '.join(missing)} of the reference's RGLRU layer")
-    lam = np.asarray(state["a_param"])
-    H = int(config.get("width", lam.shape[0] if lam.ndim == 1 else 0))
-    heads = int(config.get("num_heads", np.shape(state["a_gate.w"])[0] if np.ndim(state["a_gate.w"]) == 3 else 1))
-    if heads < 1 or H < 1 or H % heads:
-        raise OptionError(f"num_heads: got {heads}; the width {H} must be a positive multiple of it")
-    bw = H // heads
-    if lam.shape != (H,):
-        raise ShapeError("a_param", (H,), lam.shape)
-    out = {"weight_ih_l0": np.eye(H, dtype=lam.dtype), "bias_ih_l0": np.zeros(H, lam.dtype)}
-    for gate, ours in (("a_gate", "a"), ("input_gate", "x")):
-        w, b = np.asarray(state[f"{gate}.w"]), np.asarray(state[f"{gate}.b"])
-        if w.shape != (heads, bw, bw):
-            raise ShapeError(f"{gate}.w", (heads, bw, bw), w.shape, "BlockDiagonalLinear: (num_heads, in, out) per head")
-        if b.shape != (heads, bw):
-            raise ShapeError(f"{gate}.b", (heads, bw), b.shape)
-        out[f"weight_{ours}_l0"] = np.ascontiguousarray(w.transpose(0, 2, 1).reshape(H, bw))
-        out[f"bias_{ours}_l0"] = b.reshape(H).copy()
-    out["weight_lambda_l0"] = lam.copy()
-    return out, {"heads": heads}
 
 
 def _pre(gate: str, label: str, sym: str, letter: str, heads: int, zh: str) -> Name:
@@ -247,14 +214,29 @@ class RGLRU(Kind):
     blocks = ("projection",)          # weight_ih's one block: u(t)
     param_names = ("weight_ih", "bias_ih", "weight_a", "bias_a", "weight_x", "bias_x", "weight_lambda")
     options = (Option("heads", 1, "Number of diagonal blocks of the gates' weights W_a and W_x (the reference's num_heads); "
-                      "hidden_size must be a multiple of it.", int, minimum=1,
+                      "hidden_size must be a multiple of it.", int, minimum=1, divides="hidden_size",
                       zh={"doc": "门权重 W_a 和 W_x 的对角块数（参考实现的 num_heads）；hidden_size 须为它的倍数。"}),)
     state_line = ("h_prev", "kept", "h")
     reference_classes = ("RGLRU",)                 # recurrentgemma.torch.layers.RGLRU
     reference_marks = frozenset(REFERENCE_NAMES)
 
+    # what-if clamps: a held u(t) moves both gates' pre-activations through the dense block-diagonal weights, a held r(t)
+    # moves log a(t) by the decay rate −c·softplus(Λ) (Kind.derived)
+    clamp_terms = {"recurrence_gate_pre": {"projection": ("dense_a", None, "matmul")},
+                   "input_gate_pre": {"projection": ("dense_x", None, "matmul")},
+                   "log_decay": {"recurrence_gate": ("decay_rate", None, "diag")}}
+
     def from_reference(self, state, config):
         return from_reference(state, config)
+
+    def derived(self, params, opts):
+        return {"decay_rate": -C * softplus(np.asarray(params["weight_lambda"])),
+                "dense_a": block_diagonal(params["weight_a"]).T, "dense_x": block_diagonal(params["weight_x"]).T}
+
+    def symbols(self, params, opts):
+        d = self.derived(params, opts)
+        return {"W_u": params["weight_ih"], "b_u": params["bias_ih"], "W_a": d["dense_a"], "b_a": params["bias_a"],
+                "W_x": d["dense_x"], "b_x": params["bias_x"], "Λ": params["weight_lambda"], "c": C}
 
     def param_shapes(self, input_size, hidden_size, opts):
         heads = opts.get("heads", 1)
@@ -282,15 +264,17 @@ class RGLRU(Kind):
 
     def memory_roles(self, glossary):
         return {"mem": "h", "what": "hidden state", "keep": "decay", "keep_sym": "decay a (the share of h(t−1) kept)",
-                "write": "input_gate", "write_sym": "input gate i", "written": "√(1 − a²) ⊙ i ⊙ u",
+                "write": "input_gate", "write_sym": "input gate i", "written": "√(1 − ā²) ⊙ i ⊙ u",
                 "zh": {"what": "隐藏状态", "keep_sym": "衰减 a（h(t−1) 保留下来的份额）", "write_sym": "输入门 i"}}
 
     def glossary(self, opts):
         heads = opts.get("heads", 1)
-        first = " (0 at a sequence's first step)"
-        first_zh = "（序列第一步为 0）"
         names = (
-            v.x(), v.h_prev("real"),
+            v.x(),
+            Name("continues", "sequence continues s(t)", "s(t)", "given", "unit", "given", (),
+                 "s(t): 0 at a sequence's first step, 1 after it", "s_t", "given",
+                 zh={"label": "序列延续 s(t)", "equation": "s(t)：序列第一步为 0，之后为 1"}),
+            v.h_prev("real"),
             Name("projection", "projection u(t)", "u(t)", "candidate", "real", "affine", ("x",),
                  "u(t) = W_u·x(t) + b_u", r"u_t = W_u x_t + b_u", "gates", zh={"label": "投影 u(t)"}),
             _pre("recurrence_gate", "recurrence gate pre-activation", "r", "a", heads, "循环门预激活"),
@@ -298,25 +282,23 @@ class RGLRU(Kind):
             _pre("input_gate", "input gate pre-activation", "i", "x", heads, "输入门预激活"),
             v.act("input_gate", "input gate i(t)", "i(t)", "sigmoid", "gates", zh="输入门 i(t)"),
             Name("log_decay", "log decay log a(t)", "log a(t)", "pre", "real", "affine", ("recurrence_gate",),
-                 "log a(t) = −c·softplus(Λ) ⊙ r(t) (c = 8)", r"\log a_t = -c\,\mathrm{softplus}(\Lambda) \odot r_t \quad (c = 8)",
-                 "decay", zh={"label": "a(t) 的对数"}),
-            Name("decay", "decay a(t)", "a(t)", "gate", "unit", "exp", ("log_decay",), "a(t) = exp(log a(t))" + first,
-                 r"a_t = \exp(\log a_t) \quad \text{" + first.strip() + "}", "decay",
-                 zh={"label": "衰减 a(t)", "equation": "a(t) = exp(log a(t))" + first_zh,
-                     "latex": r"a_t = \exp(\log a_t) \quad \text{" + first_zh + "}"}),
-            Name("decay_square", "squared decay a(t)²", "a(t)²", "product", "unit", "mul", ("decay", "decay"),
-                 "a(t)² = a(t) ⊙ a(t)", r"a_t^2 = a_t \odot a_t", "decay", zh={"label": "衰减的平方 a(t)²"}),
-            Name("decay_complement", "complement 1 − a(t)²", "1 − a(t)²", "gate", "unit", "one_minus", ("decay_square",),
-                 "1 − a(t)²", r"1 - a_t^2", "decay", zh={"label": "补 1 − a(t)²"}),
-            Name("multiplier", "input multiplier √(1 − a(t)²)", "√(1 − a(t)²)", "gate", "unit", "sqrt", ("decay_complement",),
-                 "√(1 − a(t)²)", r"\sqrt{1 - a_t^2}", "decay", zh={"label": "输入乘数 √(1 − a(t)²)"}),
+                 "log a(t) = −c·softplus(Λ) ⊙ r(t) (c = 8, a constant)",
+                 r"\log a_t = -c\,\mathrm{softplus}(\Lambda) \odot r_t \quad \text{(c = 8, a constant)}", "decay",
+                 zh={"label": "a(t) 的对数", "equation": "log a(t) = −c·softplus(Λ) ⊙ r(t)（c = 8，常数）",
+                     "latex": r"\log a_t = -c\,\mathrm{softplus}(\Lambda) \odot r_t \quad \text{（c = 8，常数）}"}),
+            Name("decay", "decay a(t)", "a(t)", "gate", "unit", "exp", ("log_decay",), "a(t) = exp(log a(t))",
+                 r"a_t = \exp(\log a_t)", "decay", zh={"label": "衰减 a(t)"}),
+            Name("decay_applied", "decay applied ā(t)", "ā(t)", "gate", "unit", "mul", ("continues", "decay"),
+                 "ā(t) = s(t) ⊙ a(t)", r"\bar{a}_t = s_t \odot a_t", "decay", zh={"label": "实际使用的衰减 ā(t)"}),
+            Name("multiplier", "input multiplier √(1 − ā(t)²)", "√(1 − ā(t)²)", "gate", "unit", "sqrt_one_minus_square", ("decay_applied",),
+                 "√(1 − ā(t)²)", r"\sqrt{1 - \bar{a}_t^2}", "decay", zh={"label": "输入乘数 √(1 − ā(t)²)"}),
             Name("gated", "gated input i(t) ⊙ u(t)", "i(t) ⊙ u(t)", "product", "real", "mul", ("input_gate", "projection"),
                  "i(t) ⊙ u(t)", r"i_t \odot u_t", "update", zh={"label": "门控后的输入 i(t) ⊙ u(t)"}),
-            Name("written", "written √(1 − a(t)²) ⊙ (i(t) ⊙ u(t))", "written(t)", "product", "real", "mul", ("multiplier", "gated"),
-                 "written(t) = √(1 − a(t)²) ⊙ (i(t) ⊙ u(t))", r"\mathrm{written}_t = \sqrt{1 - a_t^2} \odot (i_t \odot u_t)",
-                 "update", zh={"label": "写入部分 √(1 − a(t)²) ⊙ (i(t) ⊙ u(t))"}),
-            v.product("kept", "kept a(t) ⊙ h(t−1)", "kept(t)", "decay", "h_prev", "a(t)", "h(t−1)", "update",
-                      zh="保留部分 a(t) ⊙ h(t−1)"),
+            Name("written", "written √(1 − ā(t)²) ⊙ (i(t) ⊙ u(t))", "written(t)", "product", "real", "mul", ("multiplier", "gated"),
+                 "written(t) = √(1 − ā(t)²) ⊙ (i(t) ⊙ u(t))", r"\mathrm{written}_t = \sqrt{1 - \bar{a}_t^2} \odot (i_t \odot u_t)",
+                 "update", zh={"label": "写入部分 √(1 − ā(t)²) ⊙ (i(t) ⊙ u(t))"}),
+            v.product("kept", "kept ā(t) ⊙ h(t−1)", "kept(t)", "decay_applied", "h_prev", "ā(t)", "h(t−1)", "update",
+                      zh="保留部分 ā(t) ⊙ h(t−1)"),
             v.total("h", "hidden state h(t)", "h(t)", "kept", "written", "kept(t)", "written(t)", "update", role="output",
                     zh="隐藏状态 h(t)"),
         )
@@ -328,13 +310,15 @@ class RGLRU(Kind):
                          "text": "u(t) 是 x(t) 的线性投影；循环门 r(t) 和输入门 i(t) 只读 u(t)，从不读 h(t−1)。"}),
                   Phase("decay", "Decay",
                         "The recurrence gate r(t) sets the decay a(t) between 0 and 1: the larger r(t), the smaller a(t) and "
-                        "the faster a unit forgets. What is written is scaled by the square root of 1 − a(t) ⊙ a(t), so h(t) "
-                        "keeps its size. At a sequence's first step a(t) is 0: nothing is kept and the input is written whole.",
+                        "the faster a unit forgets. What is written is scaled by the square root of 1 − ā(t) ⊙ ā(t), so h(t) "
+                        "keeps its size. At a sequence's first step s(t) = 0 makes ā(t) = 0: nothing is kept and the input "
+                        "is written whole.",
                         {"title": "衰减",
                          "text": "循环门 r(t) 把衰减 a(t) 定在 0 和 1 之间：r(t) 越大，a(t) 越小，单元忘得越快。写入的部分乘以 "
-                                 "1 − a(t) ⊙ a(t) 的平方根，使 h(t) 保持大小。序列第一步 a(t) 为 0：什么也不保留，输入整个写入。"}),
-                  Phase("update", "Update", "h(t) = a(t) ⊙ h(t−1) + written(t).",
-                        {"title": "更新", "text": "新的隐藏状态：h(t) = a(t) ⊙ h(t−1) + written(t)。"}))
+                                 "1 − ā(t) ⊙ ā(t) 的平方根，使 h(t) 保持大小。序列第一步 s(t) = 0 使 ā(t) = 0：什么也不保留，"
+                                 "输入整个写入。"}),
+                  Phase("update", "Update", "h(t) = ā(t) ⊙ h(t−1) + written(t).",
+                        {"title": "更新", "text": "新的隐藏状态：h(t) = ā(t) ⊙ h(t−1) + written(t)。"}))
         return Glossary(names, phases)
 
     # -- the computation -------------------------------------------------
@@ -356,25 +340,26 @@ class RGLRU(Kind):
         xs = np.asarray(xs, np.float64)
         h0 = np.broadcast_to(np.asarray(h0, np.float64), xs.shape[1:-1] + (params["weight_lambda"].shape[0],))
         out = inputs(self.compile(params, {}, np.float64), xs, position(h0, start) == 0)
-        return linear_scan(out["decay"], out["written"], h0)
+        return linear_scan(out["decay_applied"], out["written"], h0)
 
     # -- backward pass ---------------------------------------------------
     def tape_forward(self, p, opts, X, start: LayerState):
         first = position(start.h, start.more.get("position"))
         plan = self.compile(p, opts, np.float64)
         out = steps(plan, X, start.h, first == 0)
-        out.update(X=X, plan=plan, first=first == 0)
+        out.update(X=X, plan=plan)
         return out["h"], out, final(out["Hs"], first)
 
     def tape_backward(self, p, opts, cache, dY, dfinal: LayerState | None, *, params=True, states=False):
-        plan, a, r, i, u = cache["plan"], cache["decay"], cache["recurrence_gate"], cache["input_gate"], cache["projection"]
-        m, comp = cache["multiplier"], cache["decay_complement"]
+        plan, a, r, i, u = cache["plan"], cache["decay_applied"], cache["recurrence_gate"], cache["input_gate"], cache["projection"]
+        m = cache["multiplier"]
+        comp = m * m                                                            # 1 − ā²
         dH = adjoints(a, dY, dfinal)                                            # dh(t) for every t
-        dm = dH * cache["gated"]                                                # d√(1 − a²)
+        dm = dH * cache["gated"]                                                # d√(1 − ā²)
         dgated = dH * m                                                         # d(i ⊙ u)
         dcomp = dm / np.sqrt(np.maximum(4.0 * comp, 1.0 / MAX_SQRT_GRADIENT ** 2))   # the reference's bounded √′
-        dlog = dH * cache["h_prev"] * a - 2.0 * cache["decay_square"] * dcomp   # through a = e^{log a} and 1 − e^{2 log a}
-        dlog[0] = np.where(cache["first"][..., None], 0.0, dlog[0])             # a = 0 and m = 1 there: constants
+        # through ā = s·e^{log a} and 1 − e^{2 log a}; both terms are 0 at a first step, where ā = 0
+        dlog = dH * cache["h_prev"] * a - 2.0 * a * a * dcomp
         dr_pre = dlog * plan.coef * r * (1.0 - r)
         di_pre = dgated * u * i * (1.0 - i)
         du = dgated * i + dr_pre @ plan.Wa.T + di_pre @ plan.Wx.T

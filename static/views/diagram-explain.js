@@ -20,6 +20,7 @@ const DOES = {
   log_sigmoid: (a) => tr("is log σ({a}): a forget gate in logarithms, never above 0", { a }),
   silu: (a) => tr("is {a} times σ({a}) (SiLU)", { a }),
   sqrt: (a) => tr("is the square root of {a}", { a }),
+  sqrt_one_minus_square: (a) => tr("is the square root of 1 minus {a} squared", { a }),
   abs: (a) => tr("is the size of {a}, its sign dropped", { a }),
   neg: (a) => tr("is minus {a}", { a }),
   relu: (a) => tr("keeps {a} where it is positive, 0 elsewhere (relu)", { a }),

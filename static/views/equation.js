@@ -20,6 +20,7 @@ export const ANNOUNCE_MS = 600;
 // The functions of one operand, as the equations write them (cells/spec.py OPS).
 const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu", g: "g", exp: "exp", softplus: "softplus", log_sigmoid: "log σ", silu: "silu", sqrt: "√" };
 const INFIX = { mul: "×", div: "/", add: "+", sub: "−" };
+const OWN = new Set(["one_minus", "sqrt_one_minus_square"]);  // ops of one operand written as an expression of their own
 const ATOM = /^[A-Za-z][\w\u0303\u2032]*(\(t(−1)?\))?$/u;  // a symbol that is one name (f(t), h(t−1), f_pre), not an expression
 
 const href = import.meta.resolve("gatescope/vendor/katex/katex.min.css");  // by the import map: /static/ or the file's data: URL
@@ -36,9 +37,9 @@ const whenStyled = new Promise((resolve) => {
  *  expression (1 − z(t), tanh(c(t))), that expression with its values, parenthesised as the equation is. */
 function operand(name, glossary, value) {
   const v = glossary[name];
-  if (!v || v.symbol === undefined || ATOM.test(v.symbol) || !(v.op in FN || v.op in INFIX || v.op === "one_minus")) return num(value(name));
+  if (!v || v.symbol === undefined || ATOM.test(v.symbol) || !(v.op in FN || v.op in INFIX || v.op in OWN)) return num(value(name));
   const inner = expression(name, glossary, value);
-  return v.op in FN ? inner : `(${inner})`;
+  return v.op in FN || v.op === "sqrt_one_minus_square" ? inner : `(${inner})`;
 }
 
 /** One name's own operation written with its operands' values, without its result. */
@@ -48,6 +49,7 @@ function expression(name, glossary, value) {
   switch (v.op) {
     case "identity": return a;
     case "one_minus": return `1 − ${a}`;
+    case "sqrt_one_minus_square": return `√(1 − ${a}²)`;
     case "max": return `max(${a}, ${b})`;
     case "abs": return `|${a}|`;
     case "neg": return `−${a}`;

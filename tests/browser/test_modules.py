@@ -214,7 +214,7 @@ def test_color_of_a_missing_value_is_grey(run):
 
 # -- equation.js ---------------------------------------------------------------------------
 
-OPS_SHOWN = {"sigmoid", "tanh", "relu", "g", "exp", "softplus", "log_sigmoid", "silu", "sqrt", "abs", "neg", "identity",
+OPS_SHOWN = {"sigmoid", "tanh", "relu", "g", "exp", "softplus", "log_sigmoid", "silu", "sqrt", "sqrt_one_minus_square", "abs", "neg", "identity",
              "one_minus", "mul", "div", "add", "sub", "max", "clip"}
 # a pre-activation (W x + U h + b), the state-space and per-head products, whose operands are other widths than the
 # name, and sLSTM's capped first step have no one-unit numeric line; their value is shown
@@ -230,7 +230,7 @@ def test_equation_numbers_for_each_op(run):
         "ad": ("add", ["a", "b"], -1.58766), "cl": ("clip", ["a", "b"], -1), "af": ("affine", ["a", "b"], 0.123),
         "gg": ("g", ["a"], 0.91234), "dv": ("div", ["a", "b"], -0.20617), "sb": ("sub", ["a", "b"], 2.41234),
         "mx": ("max", ["a", "b"], 0.41234), "ex": ("exp", ["a"], 1.51032), "sp": ("softplus", ["a"], 0.92092),
-        "ls": ("log_sigmoid", ["a"], -0.50858), "si": ("silu", ["a"], 0.24808), "sq": ("sqrt", ["a"], 0.64214),
+        "ls": ("log_sigmoid", ["a"], -0.50858), "si": ("silu", ["a"], 0.24808), "sq": ("sqrt", ["a"], 0.64214), "rc": ("sqrt_one_minus_square", ["a"], 0.91103),
         "ou": ("outer", ["a", "b"], -0.82468), "ab": ("abs", ["b"], 2), "ng": ("neg", ["a"], -0.41234),
         "g": ("given", [], 0.5), "zz": ("tanh", ["z"], None),
     }
@@ -253,7 +253,7 @@ def test_equation_numbers_for_each_op(run):
         "af": "0.123",
         "gg": "g(0.412) = 0.912", "dv": "0.412 / −2.000 = −0.206", "sb": "0.412 − −2.000 = 2.412",
         "mx": "max(0.412, −2.000) = 0.412", "ex": "exp(0.412) = 1.510", "sp": "softplus(0.412) = 0.921",
-        "ls": "log σ(0.412) = −0.509", "si": "silu(0.412) = 0.248", "sq": "√(0.412) = 0.642", "ou": "−0.825",
+        "ls": "log σ(0.412) = −0.509", "si": "silu(0.412) = 0.248", "sq": "√(0.412) = 0.642", "rc": "√(1 − 0.412²) = 0.911", "ou": "−0.825",
         "ab": "|−2.000| = 2.000", "ng": "−0.412",   # −a is its value: shown once
         "g": "0.500",
         "zz": "tanh(0.000) = NaN",  # -0.00004 shows as 0.000, not −0.000; a missing value as NaN
