@@ -339,12 +339,13 @@ class Layer:
                     row[name][index] = value
                     changed.add(name)
 
-    def state(self, row: dict[str, np.ndarray]) -> LayerState:
-        """The state a step leaves: what the glossary's shifts carry to the next step (h, c, then recurrent gates)."""
+    def state(self, row: dict[str, np.ndarray], after: LayerState) -> LayerState:
+        """The state a held step leaves: what the glossary's shifts carry (h, c, recurrent gates, the kind's own names), from
+        the held row, and the rest of ``after``, the kind's own step's, which no hold reaches (Mamba's convolution window)."""
         carried = {prev: row[src] for prev, src in self.shifts}
-        more = {src: row[src].copy() for prev, src in self.shifts if src in self.more}           # sLSTM's n and m, ...
+        more = {**after.more, **{src: row[src].copy() for prev, src in self.shifts if src in self.more}}   # sLSTM's n, m, ...
         gates = [row[src] for prev, src in self.shifts if prev not in ("h_prev", "c_prev") and src not in self.more]
-        return LayerState(h=carried["h_prev"].copy(), c=carried["c_prev"].copy() if "c_prev" in carried else None,
+        return LayerState(h=carried.get("h_prev", row["h"]).copy(), c=carried["c_prev"].copy() if "c_prev" in carried else None,
                           gates=np.concatenate(gates) if gates else None, more=more)
 
 
@@ -380,7 +381,7 @@ def forward(spec, kernel, xs: np.ndarray, start: LayerState, layer: Layer) -> tu
         if layer.holds[t]:
             row = {k: v[0] for k, v in arrays.items()}
             layer.step(row, layer.holds[t])
-            arrays, state = {k: v[None] for k, v in row.items()}, layer.state(row)
+            arrays, state = {k: v[None] for k, v in row.items()}, layer.state(row, state)
         if not out:
             for k, v in arrays.items():
                 if k not in prevs:

@@ -42,16 +42,18 @@ EXIT_X = WIDTH - 0.25          # where the state line and h(t) leave the cell, w
 BUS_RISE = 0.6                 # the [x, h(t−1)] bus runs this far above x(t), as in colah's figures
 OP_SYMBOL = {"mul": "×", "add": "+", "clip": "+", "one_minus": "1−", "tanh": "tanh", "identity": "=", "relu": "relu", "sigmoid": "σ",
              "g": "g", "div": "÷"}
-# The width of a text in ems, by DejaVu Sans (the page's font), never less: narrow glyphs, ordinary ones, and a
-# full em for the rest (m, W, −, ⊙, CJK, anything unforeseen).
+# The width of a text in ems, by DejaVu Sans (the page's font), never less: narrow glyphs, ordinary ones, capitals
+# (DejaVu's widest but M and W is O, 0.79), and a full em for the rest (m, M, W, −, ⊙, CJK, anything unforeseen).
 _NARROW = set(" ,.:;·'|()[]{}ijlftr")
-_ORDINARY = set("abcdeghknopqsuvxyzABCDEFGHIJKLNOPQRSTUVXYZ0123456789_σαβγδεηθλμπρτφψω")
+_ORDINARY = set("abcdeghknopqsuvxyz0123456789_σαβγδεηθλμπρτφψω")
+_CAPITAL = set("ABCDEFGHIJKLNOPQRSTUVXYZĀΔΛ")
 # Compass points: a label beside its strip, or an operation's strip beside its circle.
 _COMPASS = {"n": (0, 1), "s": (0, -1), "e": (1, 0), "w": (-1, 0), "ne": (1, 1), "nw": (-1, 1), "se": (1, -1), "sw": (-1, -1)}
 
 
 def _em(text: str) -> float:
-    return sum(0.0 if unicodedata.combining(ch) else 0.42 if ch in _NARROW else 0.65 if ch in _ORDINARY else 1.0 for ch in text)
+    return sum(0.0 if unicodedata.combining(ch) else 0.42 if ch in _NARROW else 0.65 if ch in _ORDINARY else 0.79 if ch in _CAPITAL
+               else 1.0 for ch in text)
 
 
 def _shape(name: Name) -> str:

@@ -36,8 +36,9 @@ from .errors import OptionError
 
 # Roles of a name; the page groups and colors by these.
 ROLES = ("given", "state_in", "pre", "gate", "candidate", "product", "state", "output")
-#: "state_size" is a kind's own state width where it is not the hidden size (Kind.sizes): Mamba's N values per channel.
-SIZES = ("hidden_size", "input_size", "proj_size", "state_size")
+#: "state_size" is a kind's own state's width where it is not the hidden size (Kind.sizes): Mamba's D·N, mLSTM's heads·d·d;
+#: "state_width" the N values one channel of Mamba's state holds (its B(t) and C(t), shared by the channels).
+SIZES = ("hidden_size", "input_size", "proj_size", "state_size", "state_width")
 # Value ranges; "unit" is [0, 1] (sigmoid gates), "signed" is [-1, 1] (tanh), "real" is unbounded.
 RANGES = ("unit", "signed", "real")
 # Ops whose result the engine stores; "affine" means a matmul with weights (or a learned vector, clamp_terms' "diag"); "g" is

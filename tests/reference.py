@@ -111,6 +111,29 @@ def rglru_step(p, x, h, first):
     return np.exp(log_a) * h + np.sqrt(-np.expm1(2 * log_a)) * i * u
 
 
+def mamba_layer(p, xs):
+    """Gu & Dao 2023, Mamba's S6 in a Mamba block (with conv_weight) or alone, one step at a time from a zero state:
+    u = SiLU(causal depthwise conv of W_u x), delta = softplus(W_dt (W_r u) + b_dt), B = W_B u, C = W_C u, A = -exp(A_log);
+    s = exp(delta A) * s + (delta u) outer B per channel; y = s C + D u, times SiLU(W_z x) with the block; then W_out."""
+    silu = lambda a: a * sigmoid(a)
+    A, block = -np.exp(p["A_log"]), "conv_weight" in p
+    s, past, outs = np.zeros_like(A), [], []
+    for x in xs:
+        u = p["weight_ih"] @ x
+        if block:
+            past = [u] + past                          # u_pre(t), u_pre(t-1), ...: tap K-1-k reads k steps back
+            K = p["conv_weight"].shape[1]
+            u = silu(sum(p["conv_weight"][:, K - 1 - k] * past[k] for k in range(min(K, len(past)))) + p["conv_bias"])
+        delta = np.log1p(np.exp(p["dt_proj_weight"] @ (p["x_proj_dt"] @ u) + p["dt_proj_bias"]))
+        B, C = p["x_proj_B"] @ u, p["x_proj_C"] @ u
+        s = np.exp(delta[:, None] * A) * s + np.outer(delta * u, B)
+        y = s @ C + p["D"] * u
+        if block:
+            y = y * silu(p["weight_iz"] @ x)
+        outs.append(p["weight_hr"] @ y if "weight_hr" in p else y)
+    return np.array(outs)
+
+
 def rnn_step(p, x, h, nonlinearity="tanh"):
     z = p["weight_ih"] @ x + p["bias_ih"] + p["weight_hh"] @ h + p["bias_hh"]
     return np.tanh(z) if nonlinearity == "tanh" else np.maximum(z, 0.0)
@@ -131,6 +154,9 @@ LSTM_FAMILY = {
 
 def run_layer(kind, p, xs, h, c, opts):
     """Outputs (T, out) and final (h, c) of one layer-direction."""
+    if kind == "mamba":   # its state is s, not h: a layer of its own
+        outs = mamba_layer(p, xs)
+        return outs, outs[-1], c
     outs, prev = [], np.zeros(3 * len(c)) if c is not None else None
     for t, x in enumerate(xs):
         if kind in LSTM_FAMILY:

@@ -23,12 +23,13 @@ from gatescope import cells
 FUNCS = {"σ": lambda a: 1 / (1 + np.exp(-a)), "tanh": np.tanh, "relu": lambda a: np.maximum(a, 0),
          "g": lambda a: np.where(a >= 0, a + 0.5, 1 / (1 + np.exp(-a))),   # minGRU's and minLSTM's candidate
          "max": np.maximum, "clip": lambda a, lim: np.clip(a, -lim, lim),
-         "exp": np.exp, "log": np.log, "softplus": lambda a: np.logaddexp(0.0, a), "√": np.sqrt}
+         "exp": np.exp, "log": np.log, "softplus": lambda a: np.logaddexp(0.0, a), "√": np.sqrt,
+         "SiLU": lambda a: a / (1 + np.exp(-a))}
 TOKEN = re.compile(r"""
     (?P<num>\d+(?:\.\d+)?)
-  | (?P<atom>[^\W\d_σ²](?:(?!²)[\w\u0303\u0304\u2032])*(?:\((?:t|t−1)\))?)   # f(t), h(t−1), c̃_pre, W_if, kept(t), f′(t), Λ, ā(t)
+  | (?P<atom>[^\W\d_σ²](?:(?!²)[\w\u0303\u0304\u2032])*(?:\((?:t|t−\d+)\))?)   # f(t), h(t−1), c̃_pre, W_if, kept(t), f′(t), Λ, ā(t)
   | (?P<func>[σ√])
-  | (?P<op>[+−⊙·/=,±()\[\]²])
+  | (?P<op>[+−⊙⊗·/=,±()\[\]²])
   | (?P<space>\s+)
 """, re.X)
 OPERAND_END, OPERAND_START = {"num", "atom", ")", "]"}, {"num", "atom", "func", "(", "["}
@@ -93,7 +94,7 @@ class Parser:
         return self.binary({"+": "add", "−": "sub"}, self.term)
 
     def term(self):
-        return self.binary({"⊙": "mul", "/": "div"}, self.factor)
+        return self.binary({"⊙": "mul", "⊗": "outer", "/": "div"}, self.factor)
 
     def factor(self):
         return self.binary({"·": "dot"}, self.power)
@@ -159,11 +160,12 @@ def tex_to_text(tex: str) -> str:
     out = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: " / ".join(_bracketed(p) for p in m.groups()), out)
     out = out.replace("'", "\u2032")   # f'_t: f′(t)
     for a, b in ((r"\tilde{c}", "c\u0303"), (r"\tilde{h}", "h\u0303"), (r"\sigma", "σ"), (r"\tanh", "tanh"), (r"\max", "max"),
-                 (r"\odot", "⊙"), (r"\pm", "±"), (r"\Lambda", "Λ"), (r"\exp", "exp"), (r"\log", "log "), ("-", "−")):
+                 (r"\odot", "⊙"), (r"\otimes", "⊗"), (r"\Delta ", "Δ"), (r"\pm", "±"), (r"\Lambda", "Λ"), (r"\exp", "exp"), (r"\log", "log "), ("-", "−")):
         out = out.replace(a, b)
     out = re.sub(r"\\mathrm\{(\w+)\}", r"\1", out)
     out = re.sub(r"\\sqrt\{([^{}]*)\}", r"√(\1)", out)
-    out = out.replace("^{pre}_t", "_pre").replace("_{t−1}", "(t−1)")
+    out = re.sub(r"\^\{(\w+)\}_\{t−(\d+)\}", r"_\1(t−\2)", out)          # u^{pre}_{t-2}: u_pre(t−2)
+    out = re.sub(r"_\{t−(\d+)\}", r"(t−\1)", re.sub(r"\^\{(\w+)\}_t\b", r"_\1", out))   # u^{pre}_t: u_pre
     out = re.sub(r"_t\b", "(t)", out).replace("^2", "²")
     out = re.sub(r"_\{(\w+)\}", r"_\1", out)
     assert "\\" not in out and "{" not in out, f"LaTeX this test cannot read: {tex!r} -> {out!r}"
@@ -192,8 +194,7 @@ def evaluate(tree, env):
     if op == "num":
         return tree[1]
     if op == "var":
-        assert tree[1] in env, f"{tree[1]!r} is neither a name's symbol nor a weight"
-        return env[tree[1]]
+        return lookup(tree[1], env)
     if op == "pm":
         return tree[1]
     if op == "neg":
@@ -207,9 +208,28 @@ def evaluate(tree, env):
     if op == "call":
         return FUNCS[tree[1]](*(evaluate(t, env) for t in tree[2]))
     a, b = evaluate(tree[1], env), evaluate(tree[2], env)
-    if op == "dot":  # a matrix (out, in) times each step's vector (T, in), or a constant (c·softplus(Λ)) times a vector
-        return a * b if np.ndim(a) == 0 else b @ a.T
+    if op == "dot":  # a matrix (out, in) times each step's vector (T, in), or a constant (c·softplus(Λ)) times a vector,
+        if isinstance(a, Weight):   # or a state of N values per channel (T, D·N) read through a step's N values (T, N): Σₙ
+            return np.asarray(b @ a.T)
+        return a * b if np.ndim(a) == 0 else (a.reshape(len(a), -1, b.shape[1]) * b[:, None]).sum(-1)
+    if op == "outer":  # a step's vector (T, D) ⊗ a step's N values (T, N), or ⊗ a matrix (D, N) of N values per channel
+        return (a[:, :, None] * (np.asarray(b)[None] if isinstance(b, Weight) else b[:, None])).reshape(len(a), -1)
     return {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}[op](a, b)
+
+
+def lookup(symbol: str, env):
+    """A name's vector by its symbol, or a weight; u_pre(t−2) is u_pre's vector two steps back (0 before the first)."""
+    if symbol in env:
+        return env[symbol]
+    m = re.fullmatch(r"(.+)\(t(?:−(\d+))?\)", symbol)
+    base = m and next((b for b in (m[1], m[1] + "(t)") if b in env), None)
+    assert base, f"{symbol!r} is neither a name's symbol nor a weight"
+    k, a = int(m[2] or 0), env[base]
+    return np.concatenate([np.zeros((k,) + a.shape[1:]), a[:len(a) - k]]) if k else a
+
+
+class Weight(np.ndarray):
+    """A parameter (W_ii, A, Λ), told from a step's vector (T, width) by its type, not its shape."""
 
 
 def key(tree) -> str:
@@ -229,7 +249,7 @@ def weights(model) -> dict[str, np.ndarray]:
     p = {k.removesuffix("_l0"): v for k, v in model.params.items()}
     own = model.spec.symbols(p, model.options)
     if own:
-        return dict(own)
+        return {k: np.asarray(w).view(Weight) if np.ndim(w) else w for k, w in own.items()}
     glossary, H = model.glossary, model.hidden_size
     of_x = "weight_hh" not in p
     pattern = r"W_(\w+)·x\(t\)" if of_x else r"W_i(\w+)·x\(t\)"
@@ -247,7 +267,7 @@ def weights(model) -> dict[str, np.ndarray]:
     out |= {f"p_{name[-1]}": v for name, v in p.items() if re.fullmatch(r"weight_c[a-z]", name)}
     if "weight_hr" in p:
         out["W_hr"] = p["weight_hr"]
-    return out
+    return {k: np.asarray(w).view(Weight) for k, w in out.items()}
 
 
 def says_it_is(n) -> bool:

@@ -20,8 +20,11 @@ def test_engine_matches_reference(case, layers, bidirectional):
     out, h_n, c_n = reference.run(kind, model.params, xs, num_layers=layers, bidirectional=bidirectional,
                                   hidden=5, out_size=model.out_size, opts=model.options)
     trace = model.run(xs)
-    np.testing.assert_allclose(trace.output, out, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(trace.final.h, h_n, rtol=0, atol=1e-12)
+    # float64's rounding, relative to the largest output: 1e-12 where the outputs are at most 1 (a gated h), more where
+    # they are not (Mamba's, 2.5x weights through two layers of its state, reach 1e6 and cancel to 1e2)
+    atol = 1e-12 * max(1.0, np.abs(out).max())
+    np.testing.assert_allclose(trace.output, out, rtol=0, atol=atol)
+    np.testing.assert_allclose(trace.final.h, h_n, rtol=0, atol=atol)
     if c_n is not None:
         np.testing.assert_allclose(trace.final.c, c_n, rtol=0, atol=1e-12)
 

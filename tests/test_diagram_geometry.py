@@ -44,7 +44,8 @@ DETOUR = 1.0                     # units of wire more than the Manhattan distanc
 # DejaVu Sans advance widths (em), measured in Chromium; anything else counts as a full em (CJK is).
 EM = {**dict.fromkeys(" ,·", 0.32), **dict.fromkeys("ilf", 0.35), **dict.fromkeys("()[]tr", 0.41), "_": 0.5, "s": 0.52,
       "z": 0.53, "c": 0.55, "k": 0.58, **dict.fromkeys("xvy", 0.59), **dict.fromkeys("0123456789abdeghnopquσ", 0.64),
-      **dict.fromkeys("w−⊙×+=±", 0.84), **dict.fromkeys("mW", 0.99)}
+      **dict.fromkeys("w−⊙×+=±", 0.84), **dict.fromkeys("mW", 0.99),
+      **dict.fromkeys("ABCDEFGHIJKLNOPQRSTUVXYZĀΔΛ", 0.79)}   # DejaVu's capitals: O and Q the widest, but M and W
 
 
 def keeps_every_rule(drawn, skip: tuple[str, ...] = ()) -> int:

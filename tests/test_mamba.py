@@ -1,6 +1,6 @@
-"""Mamba's selective state space layer, S6, and its block (Gu & Dao 2023; cells/kinds/ssm.py), not yet in BUILT_IN.
+"""Mamba's selective state space layer, S6, and its block (Gu & Dao 2023; cells/kinds/ssm.py), the built-in kind "mamba".
 
-The kind is registered inside the test that needs it (``cells.registered``). Checked: the step form against the
+Checked here (the shared tests of tests/cases.py check it as every kind): the step form against the
 reference implementation (PyPI mambapy, ``mambapy.mamba.MambaBlock``, its own weights read through ``from_reference``
 and ``cells.load``) in float32, its parallel (pscan) and sequential paths and its step() from a carried state; the
 bare S6 against its selective scan given the same u; the parallel form (the associative scan) against the step form
@@ -19,6 +19,7 @@ import pytest
 from gatescope.cells import backprop
 from gatescope.cells.kinds import ssm
 
+import gatescope
 from gatescope import cells
 
 KIND = ssm.KIND
@@ -26,9 +27,7 @@ KIND = ssm.KIND
 
 @pytest.fixture
 def mamba():
-    with cells.registered(KIND) as k:
-        yield k.name
-    assert "mamba" not in cells.KINDS
+    return KIND.name
 
 
 def reference(d_model: int, seed: int, dtype, **config):
@@ -55,8 +54,8 @@ def loaded(net, dtype: str, **extra):
     return cells.load(params, "mamba", dtype=dtype, **opts)
 
 
-def test_the_kind_is_not_built_in():
-    assert "mamba" not in cells.KINDS
+def test_the_kind_is_built_in():
+    assert cells.REGISTRY["mamba"] is KIND
 
 
 # -- parity with the reference, float32 -----------------------------------------------------------------------------
@@ -77,6 +76,11 @@ def test_the_block_equals_the_reference_in_float32(mamba, config):
     assert ours.dtype == np.float32
     np.testing.assert_allclose(ours, parallel, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(ours, sequential, rtol=1e-5, atol=1e-5)
+    live = gatescope.from_torch(net)                                          # the module as it is, by its class
+    assert live.kind == "mamba" and live.options == model.options
+    np.testing.assert_array_equal(live.run(xs).output, ours)
+    saved = cells.load({"mixer." + k: v for k, v in arrays(net).items()})       # its state_dict, prefixed, by its names
+    assert saved.kind == "mamba" and saved.options == model.options
 
 
 def test_the_block_steps_on_from_a_carried_state_as_the_references_step(mamba):
@@ -178,7 +182,7 @@ def recompute(model, trace, xs) -> dict[str, np.ndarray]:
         out["u"] = xs @ p["weight_ih"].T
     u = trace["u"]
     out["delta_pre"] = (u @ p["x_proj_dt"].T) @ p["dt_proj_weight"].T + p["dt_proj_bias"]
-    out["B"], out["C"] = np.tile(u @ p["x_proj_B"].T, (1, D)), np.tile(u @ p["x_proj_C"].T, (1, D))   # one copy per channel
+    out["B"], out["C"] = u @ p["x_proj_B"].T, u @ p["x_proj_C"].T   # N numbers each, shared by the channels
     out["delta_A"] = (trace["delta"][:, :, None] * -np.exp(p["A_log"])).reshape(T, -1)
     out["skip"] = p["D"] * u
     if "weight_hr" in p:
@@ -194,13 +198,12 @@ def test_every_name_is_what_it_says(mamba, opts):
     trace = model.run(xs)
     assert list(trace) == list(model.glossary.keys())
     sizes = KIND.sizes(3, 6, model.options)
-    assert sizes["state_size"] == D * N
+    assert sizes["state_size"] == D * N and sizes["state_width"] == N
     ops = {"silu": silu, "softplus": lambda a: np.log1p(np.exp(a)), "exp": np.exp, "mul": np.multiply, "add": np.add,
            "identity": lambda a: a,
-           # outer(a, b)[d, n] = a[d]·b[d, n], contract(S, b)[d] = Σₙ S[d, n]·b[d, n]: b is B(t) or C(t), whose row d is
-           # the same N numbers for every channel, so these are spec.py's a[d]·b[n] and Σₙ S[d, n]·b[n]
-           "outer": lambda a, b: (a[:, :, None] * b.reshape(9, D, N)).reshape(9, -1),
-           "contract": lambda s, b: (s.reshape(9, D, N) * b.reshape(9, D, N)).sum(-1)}
+           # spec.py's outer(a, b)[d, n] = a[d]·b[n] and contract(S, b)[d] = Σₙ S[d, n]·b[n]: b is B(t) or C(t)
+           "outer": lambda a, b: (a[:, :, None] * b[:, None, :]).reshape(9, -1),
+           "contract": lambda s, b: (s.reshape(9, D, N) * b[:, None, :]).sum(-1)}
     affine = recompute(model, trace, xs)
     for n in model.glossary:
         a = trace[n.name]
@@ -217,9 +220,6 @@ def test_every_name_is_what_it_says(mamba, opts):
             assert n.op == "given", n.name
         if n.range == "unit":
             assert (a >= 0).all() and (a <= 1).all(), n.name
-    for name in ("B", "C"):   # the same N numbers in every channel's row
-        rows = trace[name].reshape(9, D, N)
-        np.testing.assert_array_equal(rows, np.broadcast_to(rows[:, :1], rows.shape))
     assert (trace["delta"] > 0).all() and (trace["delta_A"] <= 0).all()
 
 
@@ -294,8 +294,7 @@ def test_build_run_describe_save_and_stack(mamba, tmp_path):
     assert all(n["zh"].get("label") for n in d["glossary"]["names"])
     assert all(p["zh"].get("text") for p in d["glossary"]["phases"])
     roles = KIND.memory_roles(model.glossary)
-    for key in ("mem", "keep", "write"):
-        assert model.glossary[roles[key]].size == "state_size"
+    assert [model.glossary[roles[key]].size for key in ("mem", "keep", "write")] == ["state_size", "state_size", "state_width"]
     assert roles["mem"] + "_prev" in model.glossary
     model.save(tmp_path / "m.safetensors")
     back = cells.load(tmp_path / "m.safetensors")

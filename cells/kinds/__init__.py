@@ -17,7 +17,7 @@ from ..errors import CellsError, UnknownKindError
 from .base import Kind, LayerState
 
 #: The kinds that ship, one module each under cells/kinds/ exporting KIND, in the order the page lists them.
-BUILT_IN = ("rnn", "lstm", "peephole", "cifg", "gru", "mgu", "nig", "nfg", "nog", "niaf", "noaf", "fgr", "mingru", "minlstm", "rglru")
+BUILT_IN = ("rnn", "lstm", "peephole", "cifg", "gru", "mgu", "nig", "nfg", "nog", "niaf", "noaf", "fgr", "mingru", "minlstm", "rglru", "ssm")
 #: The kind a form starts on where nothing else is chosen: the article's subject.
 DEFAULT = "lstm"
 

@@ -112,7 +112,8 @@ class Kind:
 
     def sizes(self, input_size: int, hidden_size: int, opts: dict) -> dict[str, int]:
         """The width of each of the glossary's sizes (``Name.size``) for a layer whose input is ``input_size`` wide.
-        A kind whose state is not hidden_size wide (Mamba's N values per channel) gives its "state_size" here."""
+        A kind whose state is not hidden_size wide (Mamba's D·N values) gives its "state_size" here, and any other width
+        its names have (Mamba's "state_width", N)."""
         return {"input_size": input_size, "hidden_size": hidden_size, "proj_size": self.out_size(hidden_size, opts),
                 "state_size": hidden_size}
 

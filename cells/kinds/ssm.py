@@ -11,7 +11,7 @@ writes the input, a small one holds it. Δ, B and C read the input, so the state
     y(t)  = s(t)·C(t) + D ⊙ u(t)                     each channel reads its N numbers through C; D is a skip
 
 (a ⊗ b)[d, n] = a[d]·b[n]; s·C sums over n. The state is flattened row-major (d, n): the glossary's "state_size" is
-D·N. B(t) and C(t) are the same N numbers for every channel; the trace shows them D·N wide, one copy per channel.
+D·N; B(t) and C(t) are N wide ("state_width"), the same N numbers for every channel.
 
 **The block** (option block, default true: mambapy's MambaBlock, the paper's Figure 3): in_proj makes two branches,
 u_pre = W_u·x(t) and z(t) = W_z·x(t); u_pre passes a causal depthwise convolution over its last d_conv values (the
@@ -38,11 +38,13 @@ import math
 
 import numpy as np
 
-from .._math import flat_outer, flush, sigmoid, silu, silu_slope, softplus
-from ..errors import OptionError, ShapeError
+from .._math import silu, softplus
+from ..errors import ShapeError
 from ..spec import Glossary, Name, Option, Phase, tex
 from . import _glossary as v
 from ._grid import ACT, PRE, TOP
+from ._ssm_backward import backward
+from ._ssm_reference import REFERENCE_MARKS, from_reference
 from .base import Kind, LayerState
 
 #: A first layout (Figure 3 of the paper on its side): u_pre → u_conv → u(t) along the bottom, z(t) → g(t) up the right; u(t) fans out
@@ -61,27 +63,38 @@ PROJECTED = {**POSITIONS, "y": (9.9, 5.3, {"label": "nw"}), "gated": (11.6, 5.3,
 # -- the arithmetic -------------------------------------------------------------------------------------------------
 
 
-def recur(decay: np.ndarray, written: np.ndarray, s0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The step form's one loop: Ss (T + 1, ...) with Ss[0] = s0, and kept (T, ...): kept[t] = decay[t] ⊙ Ss[t],
-    Ss[t + 1] = kept[t] + written[t] (the state and its kept part in one pass: the trace holds both)."""
-    Ss, kept = np.empty((len(decay) + 1,) + decay.shape[1:], decay.dtype), np.empty_like(decay)
+def room(decay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fresh (Ss, kept) for a scan of ``decay`` (T, ...): (T + 1, ...) and (T, ...)."""
+    return np.empty((len(decay) + 1,) + decay.shape[1:], decay.dtype), np.empty_like(decay)
+
+
+def recur(decay: np.ndarray, written: np.ndarray, s0: np.ndarray, out=None) -> tuple[np.ndarray, np.ndarray]:
+    """The step form's one loop, into ``out`` = (Ss, kept) (:func:`room` if None): Ss[0] = s0, Ss[t + 1] = decay[t] ⊙ Ss[t]
+    + written[t], and kept = decay ⊙ Ss[:-1], made after the loop in one multiply: the loop's own products, bit for bit."""
+    (Ss, kept), T, mul, add = out or room(decay), len(decay), np.multiply, np.add
     Ss[0] = s0
-    for a, w, s, k, s_next in zip(decay, written, Ss[:-1], kept, Ss[1:]):
-        np.multiply(a, s, out=k)          # kept(t) = Ā(t) ⊙ s(t−1)
-        np.add(k, w, out=s_next)          # s(t) = kept(t) + written(t)
+    # Flat rows, positional outs and a product that stays in the cache: the loop's time is mostly its calls' overhead
+    rows, product = Ss.reshape(T + 1, -1), np.empty(Ss[0].size, Ss.dtype)
+    s = rows[0]
+    for a, w, s_next in zip(decay.reshape(T, -1), written.reshape(T, -1), rows[1:]):
+        add(mul(a, s, product), w, s_next)    # s(t) = Ā(t) ⊙ s(t−1) + written(t)
+        s = s_next
+    mul(decay, Ss[:-1], kept)                 # kept(t) = Ā(t) ⊙ s(t−1)
     return Ss, kept
 
 
-def parallel(decay: np.ndarray, written: np.ndarray, s0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def parallel(decay: np.ndarray, written: np.ndarray, s0: np.ndarray, out=None) -> tuple[np.ndarray, np.ndarray]:
     """The same (Ss, kept) by the associative scan: after the round of stride k, entry t holds the map s ↦ a·s + w of
     the steps t − 2k + 1 … t, so log₂ T rounds cover them all."""
-    a, w = decay.copy(), written.copy()
+    (Ss, kept), a = out or room(decay), decay.copy()
+    Ss[0], Ss[1:] = s0, written
+    w = Ss[1:]                            # the writes, then the states, in place
     w[0] += a[0] * s0                     # the first map applied to s0: every prefix then starts from 0
     for k in (1 << i for i in range((len(a) - 1).bit_length())):   # strides 1, 2, 4, … below T
         w[k:] += a[k:] * w[:-k]           # (a₁, w₁)∘(a₂, w₂): w = a₂ w₁ + w₂ (the right side is read first)
         a[k:] *= a[:-k]                   #                    a = a₁ a₂
-    Ss = np.concatenate([np.broadcast_to(s0, w.shape[1:])[None], w])
-    return Ss, decay * Ss[:-1]
+    np.multiply(decay, Ss[:-1], kept)
+    return Ss, kept
 
 
 def plan_of(p: dict[str, np.ndarray], dtype) -> dict:
@@ -92,7 +105,7 @@ def plan_of(p: dict[str, np.ndarray], dtype) -> dict:
     return {"W_u": t["weight_ih"], "W_z": t.get("weight_iz"), "conv": t.get("conv_weight"), "conv_bias": t.get("conv_bias"),
             "W_x": np.ascontiguousarray(W_x, dtype=dtype), "W_dt": t["dt_proj_weight"], "b_dt": t["dt_proj_bias"],
             "A": (-np.exp(p["A_log"].astype(np.float64))).astype(dtype), "D": t["D"], "W_out": t.get("weight_hr"),
-            "R": len(p["x_proj_dt"]), "N": p["A_log"].shape[1], "K": p["conv_weight"].shape[1] if "conv_weight" in p else 1}
+            "R": len(p["x_proj_dt"]), "K": p["conv_weight"].shape[1] if "conv_weight" in p else 1}
 
 
 def run(plan: dict, X: np.ndarray, more: dict, scan=None) -> dict[str, np.ndarray]:
@@ -111,7 +124,7 @@ def run(plan: dict, X: np.ndarray, more: dict, scan=None) -> dict[str, np.ndarra
 
 
 def steps(plan: dict, X: np.ndarray, s0: np.ndarray, window: np.ndarray, scan=recur) -> dict[str, np.ndarray]:
-    """The step form over X (T, ..., I): every glossary name but x (state-sized ones (T, ..., D, N); B and C N wide),
+    """The step form over X (T, ..., I): every glossary name but x (state-sized ones (T, ..., D, N); B and C (T, ..., N)),
     with Ss (T + 1, ..., D, N), the convolution's input ``pad`` (K − 1 + T, ..., D) and Δ's rank-R code ``low``."""
     T, out, block = len(X), {}, plan["W_z"] is not None
     if block:
@@ -124,16 +137,26 @@ def steps(plan: dict, X: np.ndarray, s0: np.ndarray, window: np.ndarray, scan=re
         out |= {"u_pre": u_pre, "u_conv": conv, "u": silu(conv), "output_gate_pre": z, "output_gate": silu(z), "pad": pad}
     else:
         out["u"] = X @ plan["W_u"]
-    u, R, N = out["u"], plan["R"], plan["N"]
+    u, N, R = out["u"], plan["A"].shape[1], plan["R"]
     low, B, C = np.split(u @ plan["W_x"], [R, R + N], axis=-1)     # x_proj: Δ's rank-R code, B(t), C(t)
-    out |= {"low": low, "B": B, "C": C, "delta_pre": low @ plan["W_dt"] + plan["b_dt"]}   # dt_proj
+    out |= {"low": low, "delta_pre": low @ plan["W_dt"] + plan["b_dt"]}   # dt_proj
     out["delta"] = delta = softplus(out["delta_pre"])               # Δ(t) > 0
-    out["delta_A"] = delta[..., None] * plan["A"]                   # Δ(t) ⊗ A ≤ 0
-    out["decay"] = np.exp(out["delta_A"])                           # Ā(t) in (0, 1]: never overflows
     out["delta_u"] = delta * u                                      # Δ(t) ⊙ u(t)
-    out["written"] = out["delta_u"][..., None] * B[..., None, :]    # (Δ(t) ⊙ u(t)) ⊗ B(t)
-    Ss, out["kept"] = scan(out["decay"], out["written"], s0)        # s(t) and Ā(t) ⊙ s(t−1), step by step (or the scan)
-    out["readout"] = np.einsum("...dn,...n->...d", Ss[1:], C)       # s(t)·C(t)
+    # The (d, n) names, T·D·N values each, and the states: the trace keeps all five, and faulting their fresh pages in is
+    # much of a run's time, so they are views of one array (one mapping, not five; a trace that keeps one name keeps
+    # them all) and nothing that size is made twice. A broadcast copy fills a name and an in-place product on whole rows
+    # finishes it: a broadcast product a[d]·b[n] would loop over N values at a time.
+    grid = np.empty((5 * T + 1,) + delta.shape[1:] + (N,), delta.dtype)      # (5T + 1, ..., D, N)
+    Ss, kept, delta_A, decay, written = np.split(grid, [T + 1 + k * T for k in range(4)])
+    out |= {"B": np.ascontiguousarray(B), "C": np.ascontiguousarray(C), "delta_A": delta_A, "decay": decay, "written": written,
+            "kept": kept}
+    np.copyto(delta_A, delta[..., None])                            # Δ(t) for each of the N values,
+    delta_A *= plan["A"]                                            # ⊙ A: Δ(t) ⊗ A ≤ 0
+    np.exp(delta_A, out=decay)                                      # Ā(t) in (0, 1]: never overflows
+    np.copyto(written, out["delta_u"][..., None])
+    written *= out["B"][..., None, :]                               # (Δ(t) ⊙ u(t)) ⊗ B(t)
+    scan(decay, written, s0, (Ss, kept))                            # s(t) and Ā(t) ⊙ s(t−1), step by step (or the scan)
+    out["readout"] = (Ss[1:] @ C[..., None])[..., 0]                # s(t)·C(t), C(t)'s N numbers
     out["skip"] = plan["D"] * u                                     # D ⊙ u(t)
     out["y"] = out["readout"] + out["skip"]
     last = out["y"] * out["output_gate"] if block else out["y"]     # y(t) ⊙ SiLU(z(t)) with the block
@@ -145,18 +168,18 @@ def steps(plan: dict, X: np.ndarray, s0: np.ndarray, window: np.ndarray, scan=re
 
 # -- the glossary ---------------------------------------------------------------------------------------------------
 #: name (" …": a variant): label, symbol, role, op, operands, equation, phase, Chinese label, size (hidden_size if absent)
-S, P = "state_size", "proj_size"
+S, N, P = "state_size", "state_width", "proj_size"
 NAMES = {
     "u_pre": ("SSM branch before the convolution", "u_pre", "pre", "affine", "x", "u_pre = W_u·x(t)", "branches", "卷积前的 SSM 分支"),
-    "u_conv": ("causal convolution", "u_conv", "pre", "affine", "u_pre", "u_conv = Σₖ w_k ⊙ u_pre(t−k) + b_conv", "branches", "因果卷积"),
+    "u_conv": ("causal convolution", "u_conv", "pre", "affine", "u_pre", "", "branches", "因果卷积"),   # conv(K): its K taps
     "u": ("SSM input u(t)", "u(t)", "candidate", "silu", "u_conv", "u(t) = SiLU(u_conv)", "branches", "SSM 的输入 u(t)"),
     "u bare": ("SSM input u(t)", "u(t)", "candidate", "affine", "x", "u(t) = W_u·x(t)", "branches", "SSM 的输入 u(t)"),
     "output_gate_pre": ("gate branch z(t)", "z(t)", "pre", "affine", "x", "z(t) = W_z·x(t)", "branches", "门控分支 z(t)"),
     "output_gate": ("gate SiLU(z(t))", "g(t)", "gate", "silu", "output_gate_pre", "g(t) = SiLU(z(t))", "output", "门 SiLU(z(t))"),
     "delta_pre": ("step size pre-activation", "Δ_pre", "pre", "affine", "u", "Δ_pre = W_Δ·(W_r·u(t)) + b_Δ", "select", "步长预激活"),
     "delta": ("step size Δ(t)", "Δ(t)", "gate", "softplus", "delta_pre", "Δ(t) = softplus(Δ_pre)", "select", "步长 Δ(t)"),
-    "B": ("input matrix B(t), shared by the channels", "B(t)", "gate", "affine", "u", "B(t) = W_B·u(t)", "select", "输入矩阵 B(t)，各通道共用", S),
-    "C": ("output matrix C(t), shared by the channels", "C(t)", "gate", "affine", "u", "C(t) = W_C·u(t)", "select", "输出矩阵 C(t)，各通道共用", S),
+    "B": ("input matrix B(t), shared by the channels", "B(t)", "candidate", "affine", "u", "B(t) = W_B·u(t)", "select", "输入矩阵 B(t)，各通道共用", N),
+    "C": ("output matrix C(t), shared by the channels", "C(t)", "candidate", "affine", "u", "C(t) = W_C·u(t)", "select", "输出矩阵 C(t)，各通道共用", N),
     "delta_A": ("log of the decay Ā(t)", "ΔA(t)", "pre", "affine", "delta", "ΔA(t) = Δ(t) ⊗ A", "discretize", "衰减 Ā(t) 的对数", S),
     "decay": ("decay Ā(t)", "Ā(t)", "gate", "exp", "delta_A", "Ā(t) = exp(ΔA(t))", "discretize", "衰减 Ā(t)", S),
     "delta_u": ("step-scaled input", "Δu(t)", "product", "mul", "delta u", "Δu(t) = Δ(t) ⊙ u(t)", "update", "按步长缩放的输入"),
@@ -176,27 +199,37 @@ SSM = ("delta_pre", "delta", "B", "C", "delta_A", "decay", "delta_u", "written",
 #: LaTeX beyond cells.spec.tex's rules: Greek, the bar, the outer product, the functions; the convolution's sum in full
 TEX = (("Δ", r"\Delta "), ("Ā", r"\bar{A}"), (" ⊗ ", r" \otimes "), ("SiLU(", r"\mathrm{SiLU}("), ("softplus(", r"\mathrm{softplus}("),
        ("exp(", r"\exp("), ("W_out", r"W_{\mathrm{out}}"), ("u_{conv}", r"u^{\mathrm{conv}}_t"))
-CONV = r"u^{\mathrm{conv}}_t = \sum_{k=0}^{d_{\mathrm{conv}}-1} w_k \odot u^{\mathrm{pre}}_{t-k} + b_{\mathrm{conv}}"
 
 
-def name(key: str) -> Name:
+def conv(K: int) -> tuple[str, str]:
+    """The causal convolution's equation, its K taps written out (w_k weighs u_pre k steps back), and its LaTeX."""
+    back = [("u_pre", r"u^{\mathrm{pre}}_t")] + [(f"u_pre(t−{k})", rf"u^{{\mathrm{{pre}}}}_{{t-{k}}}") for k in range(1, K)]
+    text = " + ".join(f"w_{k} ⊙ {b}" for k, (b, _) in enumerate(back))
+    latex = " + ".join(rf"w_{k} \odot {b}" for k, (_, b) in enumerate(back))
+    return f"u_conv = {text} + b_conv", rf"u^{{\mathrm{{conv}}}}_t = {latex} + b_{{\mathrm{{conv}}}}"
+
+
+def name(key: str, K: int = 4) -> Name:
     if key == "state_prev":
         return Name("state_prev", "previous SSM state s(t−1)", "s(t−1)", "state_in", "real", "shift", ("state",), "s(t−1): the SSM state after "
                     "the previous step (s0 at t = 0)", "s_{t-1}", "given", "state_size",
                     {"label": "上一步的 SSM 状态 s(t−1)", "equation": "s(t−1)：上一步之后的 SSM 状态（t = 0 时为 s0）"})
     label, sym, role, op, operands, text, phase, zh, *size = NAMES[key]
     rng = "unit" if key == "decay" else "real"
-    latex = CONV if key == "u_conv" else tex(text)
+    if key == "u_conv":
+        text, latex = conv(K)
+    else:
+        latex = tex(text)
     for plain, typeset in TEX:
         latex = latex.replace(plain, typeset)
     return Name(key.split()[0], label, sym, role, rng, op, tuple(operands.split()), text, latex, phase, *size or ["hidden_size"], {"label": zh})
 
 
-def glossary_names(block: bool, out: bool) -> tuple[Name, ...]:
+def glossary_names(block: bool, out: bool, K: int) -> tuple[Name, ...]:
     front = ("u_pre", "u_conv", "u", "output_gate_pre", "output_gate") if block else ("u bare",)
     tail = (("gated", "h gated") if out else ("h gate",)) if block else (("h y",) if out else ())
     bare = () if block or out else (v.same("h", "output h(t)", "h(t)", "y", "y(t)", "read", "output", zh="输出 h(t)"),)
-    return (v.x(), *(name(k) for k in front + SSM + tail), *bare)
+    return (v.x(), *(name(k, K) for k in front + SSM + tail), *bare)
 
 
 def phases(block: bool, out: bool) -> tuple[Phase, ...]:
@@ -242,9 +275,35 @@ class Mamba(Kind):
                minimum=0, zh={"doc": "out_proj 的宽度 P < hidden_size：该层写回的模型宽度；0 表示没有。"}),
     )
     state_line = ("state_prev", "kept", "state")
+    reference_classes = ("MambaBlock",)            # mambapy.mamba.MambaBlock
+    reference_marks = REFERENCE_MARKS
+    # what-if clamps: how each affine name moves with a held operand (the matrices: Mamba.derived's and the weights)
+    clamp_terms = {"delta_A": {"delta": ("A_spread", None, "matmul")}, "delta_pre": {"u": ("dt_low_rank", None, "matmul")},
+                   "B": {"u": ("x_proj_B", None, "matmul")}, "C": {"u": ("x_proj_C", None, "matmul")},
+                   "skip": {"u": ("D", None, "diag")},
+                   "h": {"gated": ("weight_hr", None, "matmul"), "y": ("weight_hr", None, "matmul")}}
+
+    def from_reference(self, state, config):
+        return from_reference(state, config)
+
+    def derived(self, params, opts):
+        """Δ(t) ⊗ A as a matrix on Δ, (D·N, D) with A[d, n] at row d·N + n, column d; W_Δ·W_r, Δ_pre's map of u, (D, D)."""
+        A = -np.exp(np.asarray(params["A_log"], np.float64))
+        D, N = A.shape
+        spread = np.zeros((D, N, D))
+        spread[np.arange(D), :, np.arange(D)] = A
+        return {"A_spread": spread.reshape(D * N, D), "dt_low_rank": params["dt_proj_weight"] @ params["x_proj_dt"]}
+
+    def symbols(self, params, opts):
+        p, K = params, opts.get("d_conv", 4)
+        taps = {f"w_{k}": p["conv_weight"][:, K - 1 - k] for k in range(K)} if "conv_weight" in p else {}   # w_k: k steps back
+        named = {"W_u": "weight_ih", "W_z": "weight_iz", "b_conv": "conv_bias", "W_r": "x_proj_dt", "W_Δ": "dt_proj_weight",
+                 "b_Δ": "dt_proj_bias", "W_B": "x_proj_B", "W_C": "x_proj_C", "D": "D", "W_out": "weight_hr"}
+        return {sym: p[n] for sym, n in named.items() if n in p} | taps | {"A": -np.exp(p["A_log"])}
 
     def sizes(self, input_size, hidden_size, opts):
-        return {**super().sizes(input_size, hidden_size, opts), "state_size": hidden_size * opts.get("state_size", 16)}
+        N = opts.get("state_size", 16)
+        return {**super().sizes(input_size, hidden_size, opts), "state_size": hidden_size * N, "state_width": N}
 
     def param_shapes(self, input_size, hidden_size, opts):
         """The reference's pieces: weight_ih = W_u and weight_iz = W_z, in_proj's halves; conv_weight and conv_bias, conv1d's
@@ -284,7 +343,7 @@ class Mamba(Kind):
 
     def glossary(self, opts):
         block, out = opts.get("block", True), bool(opts.get("proj_size"))
-        return Glossary(glossary_names(block, out), phases(block, out))
+        return Glossary(glossary_names(block, out, opts.get("d_conv", 4)), phases(block, out))
 
     def positions(self, glossary):
         return {name: at for name, at in (PROJECTED if "gated" in glossary else POSITIONS).items() if name in glossary}
@@ -302,7 +361,7 @@ class Mamba(Kind):
         T, (D, N), out = len(xs), plan["A"].shape, run(plan, xs, state.more)
         Ss, pad, _ = out.pop("Ss").reshape(T + 1, D * N), out.pop("pad", None), out.pop("low")
         out |= {name: out[name].reshape(T, D * N) for name in ("delta_A", "decay", "written", "kept")}
-        out |= {"B": np.tile(out.pop("B"), (1, D)), "C": np.tile(out.pop("C"), (1, D)), "state_prev": Ss[:-1], "state": Ss[1:]}  # per channel
+        out |= {"state_prev": Ss[:-1], "state": Ss[1:]}                 # two views of one array, one row apart
         more = {"state": Ss[-1].copy()} | ({"u_pre": pad[T:].reshape(-1).copy()} if pad is not None else {})
         return {k: np.ascontiguousarray(a) for k, a in out.items()}, LayerState(h=out["h"][-1].copy(), more=more)
 
@@ -326,71 +385,4 @@ class Mamba(Kind):
         return g, dX, LayerState(h=np.zeros((S, dH.shape[-1])), more=start), ({"h": dH, "state": dS.reshape(T, S, -1)} if states else None)
 
 
-def backward(c: dict, p: dict, dH: np.ndarray, more: dict, params: bool):
-    """The reverse of :func:`steps` (its equations: the module's docstring): the gradients (if ``params``), dX, every ds (T, S, D, N)
-    and the starting state's adjoints. Their batch S may differ from the cache's B = 1 (gradient_flow): all but the gradients broadcast."""
-    plan, X, Ss, block = c["plan"], c["X"], c["Ss"], "pad" in c
-    (T, S), (D, N), K, A, g, dlast = dH.shape[:2], plan["A"].shape, plan["K"], plan["A"], {}, dH
-    if plan["W_out"] is not None:
-        g["weight_hr"], dlast = (flat_outer(dH, c["gated" if block else "y"]) if params else None), dH @ p["weight_hr"]
-    dy, dz = (dlast * c["output_gate"], dlast * c["y"] * silu_slope(c["output_gate_pre"])) if block else (dlast, None)
-    dC = (dy[..., None, :] @ Ss[1:])[..., 0, :]                     # read(t) = s(t)·C(t)
-    dread = dy[..., None] * c["C"][..., None, :]                    # read's share of ds(t)
-    dS = np.empty((T, S, D, N))
-    ds = np.zeros((S, D, N)) if "state" not in more else more["state"].reshape(S, D, N).copy()
-    for t in range(T - 1, -1, -1):                                  # ds(t) = read's + Ā(t+1) ⊙ ds(t+1)
-        ds += dread[t]
-        dS[t] = ds
-        ds = flush(ds * c["decay"][t])                              # ds(t−1) from step t
-    ddelta_A = dS * Ss[:-1] * c["decay"]                            # dĀ ⊙ Ā: through Ā = exp(ΔA)
-    ddelta_u, dB = (dS @ c["B"][..., None])[..., 0], (c["delta_u"][..., None, :] @ dS)[..., 0, :]   # written = Δu ⊗ B
-    ddelta_pre = ((ddelta_A * A).sum(-1) + ddelta_u * c["u"]) * sigmoid(c["delta_pre"])        # softplus′ = σ
-    dlow = ddelta_pre @ p["dt_proj_weight"]
-    du = dy * plan["D"] + ddelta_u * c["delta"] + dlow @ p["x_proj_dt"] + dB @ p["x_proj_B"] + dC @ p["x_proj_C"]
-    start, dX = {"state": ds.reshape(S, D * N)}, du @ p["weight_ih"]
-    if block:
-        dconv, dpad = du * silu_slope(c["u_conv"]), np.zeros((T + K - 1, S, D))
-        dpad[T:] += np.moveaxis(more["u_pre"].reshape(S, K - 1, D), 1, 0) if "u_pre" in more else 0.0   # the final window: pad's last rows
-        for j in range(K):
-            dpad[j:j + T] += dconv * plan["conv"][j]                # tap j read pad[t + j]
-        du_pre, start["u_pre"] = dpad[K - 1:], np.moveaxis(dpad[:K - 1], 0, 1).reshape(S, -1)
-        dX = du_pre @ p["weight_ih"] + dz @ p["weight_iz"]
-    if not params:
-        return None, dX, dS, start
-    g |= {"D": (dy * c["u"]).sum(axis=(0, 1)), "A_log": (ddelta_A * c["delta"][..., None]).sum(axis=(0, 1)) * A,   # dA ⊙ A
-          "dt_proj_bias": ddelta_pre.sum(axis=(0, 1)), "dt_proj_weight": flat_outer(ddelta_pre, c["low"]),
-          "x_proj_dt": flat_outer(dlow, c["u"]), "x_proj_B": flat_outer(dB, c["u"]), "x_proj_C": flat_outer(dC, c["u"])}
-    g |= {"conv_weight": np.stack([(dconv * c["pad"][j:j + T]).sum(axis=(0, 1)) for j in range(K)], axis=1), "conv_bias": dconv.sum(axis=(0, 1)),
-          "weight_ih": flat_outer(du_pre, X), "weight_iz": flat_outer(dz, X)} if block else {"weight_ih": flat_outer(du, X)}
-    return {name: g[name] for name in p}, dX, dS, start
-
-
 KIND = Mamba()
-
-
-def from_reference(state: dict[str, np.ndarray], config: dict) -> tuple[dict[str, np.ndarray], dict]:
-    """Our layer-0 parameters (``_l0`` names, as cells.load takes them) and options from a mambapy MambaBlock's state_dict()
-    (NumPy arrays) and its MambaConfig's fields (a dict; sizes are read off the arrays). ``config["block"] = False`` takes its S6
-    alone, u(t) = x(t) (weight_ih the identity): the model reads u and gives y, as the reference's ``ssm(u, z)`` does."""
-    for key, what in (("bias", "in_proj and out_proj biases"), ("inner_layernorms", "normalised Δ, B and C")):
-        if config.get(key):
-            raise OptionError(f"from_reference: MambaConfig({key}=True) gives {what}, which this kind has not")
-    a = {k: np.asarray(w) for k, w in state.items()}
-    A_log, x_proj, dt_w = a["A_log"], a["x_proj.weight"], a["dt_proj.weight"]
-    (D, N), R = A_log.shape, dt_w.shape[1]
-    if x_proj.shape != (R + 2 * N, D):
-        raise ShapeError("x_proj.weight", (R + 2 * N, D), x_proj.shape, "dt_rank + 2·d_state rows, d_inner columns")
-    params = {"x_proj_dt": x_proj[:R], "x_proj_B": x_proj[R:R + N], "x_proj_C": x_proj[R + N:], "dt_proj_weight": dt_w,
-              "dt_proj_bias": a["dt_proj.bias"], "A_log": A_log, "D": a["D"]}
-    opts = {"state_size": N, "dt_rank": R, "block": bool(config.get("block", True))}
-    if not opts["block"]:
-        return {k + "_l0": w for k, w in {"weight_ih": np.eye(D, dtype=A_log.dtype), **params}.items()}, {**opts, "proj_size": 0}
-    in_proj, out_proj, conv = a["in_proj.weight"], a["out_proj.weight"], a["conv1d.weight"]
-    if in_proj.shape[0] != 2 * D or out_proj.shape[1:] != (D,):
-        raise ShapeError("in_proj.weight", (2 * D, in_proj.shape[1]), in_proj.shape, "u and z, d_inner rows each")
-    if out_proj.shape[0] >= D:
-        raise OptionError(f"from_reference: out_proj is {out_proj.shape}: gatescope's projection must be narrower than the "
-                          f"{D} channels (expand_factor > 1)")
-    params |= {"weight_ih": in_proj[:D], "weight_iz": in_proj[D:], "conv_weight": conv[:, 0, :],
-               "conv_bias": a.get("conv1d.bias", np.zeros(D, conv.dtype)), "weight_hr": out_proj}
-    return {k + "_l0": w for k, w in params.items()}, {**opts, "d_conv": conv.shape[-1], "proj_size": out_proj.shape[0]}

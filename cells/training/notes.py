@@ -66,7 +66,10 @@ def _spaced(text: str) -> str:
 def _roles(model: Model) -> tuple[dict, dict]:
     """Which trace names play memory, keep gate and write gate for this kind, and how to call them (the kind says),
     and those words in Chinese (in English where the kind has none)."""
-    ro = model.spec.memory_roles(model.glossary)
+    ro = dict(model.spec.memory_roles(model.glossary))
+    for gate in ("keep", "write"):   # a gate as wide as the memory speaks for each unit of it; Mamba's B(t) (N values) does not
+        if ro[gate] and model.glossary[ro[gate]].size != model.glossary[ro["mem"]].size:
+            ro[gate] = None
     return ro, {**{k: ro[k] for k in ("what", "keep_sym", "write_sym")}, **ro.get("zh", {})}
 
 

@@ -18,10 +18,11 @@ import { local, tr } from "gatescope/core/i18n.js";
 
 export const ANNOUNCE_MS = 600;
 // The functions of one operand, as the equations write them (cells/spec.py OPS).
-const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu", g: "g", exp: "exp", softplus: "softplus", log_sigmoid: "log σ", silu: "silu", sqrt: "√" };
+const FN = { sigmoid: "σ", tanh: "tanh", relu: "relu", g: "g", exp: "exp", softplus: "softplus", log_sigmoid: "log σ", silu: "SiLU", sqrt: "√" };
 const INFIX = { mul: "×", div: "/", add: "+", sub: "−" };
 const OWN = new Set(["one_minus", "sqrt_one_minus_square"]);  // ops of one operand written as an expression of their own
-const ATOM = /^[A-Za-z][\w\u0303\u2032]*(\(t(−1)?\))?$/u;  // a symbol that is one name (f(t), h(t−1), f_pre), not an expression
+// a symbol that is one name (f(t), h(t−1), f_pre, ā(t), Δu(t)), not an expression
+const ATOM = /^\p{L}[\p{L}\p{N}_\u0303\u0304\u2032]*(\(t(−\d+)?\))?$/u;
 
 const href = import.meta.resolve("gatescope/vendor/katex/katex.min.css");  // by the import map: /static/ or the file's data: URL
 const sheet = document.querySelector(`link[href="${href}"]`)
@@ -37,7 +38,7 @@ const whenStyled = new Promise((resolve) => {
  *  expression (1 − z(t), tanh(c(t))), that expression with its values, parenthesised as the equation is. */
 function operand(name, glossary, value) {
   const v = glossary[name];
-  if (!v || v.symbol === undefined || ATOM.test(v.symbol) || !(v.op in FN || v.op in INFIX || v.op in OWN)) return num(value(name));
+  if (!v || v.symbol === undefined || ATOM.test(v.symbol) || !(v.op in FN || v.op in INFIX || OWN.has(v.op))) return num(value(name));
   const inner = expression(name, glossary, value);
   return v.op in FN || v.op === "sqrt_one_minus_square" ? inner : `(${inner})`;
 }
