@@ -208,9 +208,11 @@ class RGLRU(Kind):
                "computes the same states (De et al. 2024).")
     zh = {"title": "RG-LRU（实门控线性循环单元）",
           "summary": ("Griffin 的实门控线性循环单元：对角线性递推，衰减 a(t) 由只读输入的循环门决定，写入部分乘以 √(1 − a²)；"
-                      "并行扫描算出同样的状态（De 等人，2024）。")}
+                      "并行扫描算出同样的状态（De 等人，2024）。"),
+          "removed": "没有候选值的激活 g(·)：写入的是投影后的输入本身 i ⊙ u，乘以 √(1 − a²)。"}
     reference = ("De, Smith, Fernando, Botev et al. 2024, 'Griffin: mixing gated linear recurrences with local attention "
                  "for efficient language models', arXiv:2402.19427")
+    simplifies = ("mingru", "No activation on the candidate: it writes the projected input itself, i ⊙ u, scaled by √(1 − a²).")
     blocks = ("projection",)          # weight_ih's one block: u(t)
     param_names = ("weight_ih", "bias_ih", "weight_a", "bias_a", "weight_x", "bias_x", "weight_lambda")
     options = (Option("heads", 1, "Number of diagonal blocks of the gates' weights W_a and W_x (the reference's num_heads); "

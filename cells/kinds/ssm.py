@@ -258,8 +258,10 @@ class Mamba(Kind):
     summary = ("A selective state space model: each channel keeps N numbers, and a step size Δ(t) read off the input "
                "decides how much of them to forget and how much of the input to write (Gu & Dao 2023).")
     zh = {"title": "Mamba（S6，选择性状态空间模型）",
-          "summary": "选择性状态空间模型：每个通道保存 N 个数，由输入算出的步长 Δ(t) 决定忘掉多少旧状态、写入多少输入（Gu 与 Dao，2023）。"}
+          "summary": "选择性状态空间模型：每个通道保存 N 个数，由输入算出的步长 Δ(t) 决定忘掉多少旧状态、写入多少输入（Gu 与 Dao，2023）。",
+          "removed": "没有输入门 i：一个步长 Δ(t) 同时决定保留多少、写入多少；每个通道的状态是 N 个数。"}
     reference = "Gu & Dao 2023, 'Mamba: Linear-Time Sequence Modeling with Selective State Spaces', arXiv:2312.00752"
+    simplifies = ("rglru", "No input gate: one step size Δ(t) sets both how much is kept and how much is written; each channel keeps N numbers.")
     blocks = ("u",)       # weight_ih's rows: u(t) (u_pre, before the convolution, with the block)
     param_names = ("weight_ih", "x_proj_dt", "x_proj_B", "x_proj_C", "dt_proj_weight", "dt_proj_bias", "A_log", "D")
     options = (
