@@ -98,7 +98,9 @@ def test_each_module_holds_its_step_s_numbers_and_hands_its_state_on(tab, api, k
             assert np.allclose(strip["values"], before, rtol=1e-6, atol=1e-7), (kind, step, name)
             assert given is None or strip["fills"] == given["fills"] or step > 6  # the same numbers, the same colours
             compared += given is not None
-    assert compared >= len(steps) - 1
+    outs = {s["name"] for m in shown for s in m["strips"] if s["role"] == "out"}
+    if outs & set(source.values()):   # h drawn going out of each module and into the next; Mamba carries s alone, along
+        assert compared >= len(steps) - 1   # its state line, its in-strips compared with the trace above
     assert min(size for _, size in tab.js(TEXTS)) >= 11
 
 
